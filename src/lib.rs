@@ -1,0 +1,6 @@
+//! tete keeps a manager's 1:1 meetings healthy, straight from their calendar.
+//!
+//! The crate is a library with a thin binary (`src/main.rs`); see ARCHITECTURE.md for the
+//! data flow of one cycle and what each module owns.
+
+pub mod calendar;
