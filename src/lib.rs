@@ -4,3 +4,4 @@
 //! data flow of one cycle and what each module owns.
 
 pub mod calendar;
+pub mod cli;
