@@ -3,11 +3,15 @@
 //! [`crate::sources`]) nor of 1:1s.
 
 pub mod document;
+pub mod expand;
 pub mod model;
 pub mod reader;
+pub mod recur;
+pub mod tz;
 pub mod value;
 pub mod warning;
 
 pub use document::Document;
+pub use expand::{Collector, Moment, Occurrence, Window};
 pub use model::{Component, Param, Property};
 pub use warning::Warning;

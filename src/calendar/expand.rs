@@ -1,0 +1,895 @@
+//! Recurrence expansion: every occurrence of every `VEVENT` that overlaps a window.
+//!
+//! Semantics follow python's recurring-ical-events (the most used expansion library), which
+//! follows RFC 5545:
+//! - an occurrence is in `[start, end)` when it starts before `end` and ends after `start`;
+//!   a zero-length one when `start <= its start < end`. Floating times and dates are compared
+//!   with the window as if they were UTC;
+//! - `RRULE` and `RDATE` add, `EXDATE` removes, `DTSTART` is always the first occurrence;
+//! - a `RECURRENCE-ID` override replaces the occurrence it names (the highest `SEQUENCE` wins
+//!   when one is overridden twice); `RANGE=THISANDFUTURE` also moves and changes every later
+//!   one; overrides without a master are occurrences of their own; cancelled overrides are
+//!   reported with status `CANCELLED`, not dropped.
+//!
+//! Reading is streaming ([`Collector::read`]): only a compact record of each event is kept,
+//! never a whole file's tree, so a 100 MB calendar expands in bounded memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::sync::Arc;
+
+use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::document::DocumentError;
+use super::model::Component;
+use super::reader::{ReadEvent, Reader};
+use super::recur::RuleSpec;
+use super::tz::{Zone, ZoneTable};
+use super::value::{self, Duration, PeriodEnd, TimeValue, ValueError};
+use super::warning::Warning;
+
+/// A time window, as UTC wall-clock times: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive start.
+    pub start: NaiveDateTime,
+    /// Exclusive end.
+    pub end: NaiveDateTime,
+}
+
+/// A point in time as reported: a date, a floating local time, or a UTC instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Moment {
+    /// An all-day date.
+    Date(NaiveDate),
+    /// A wall-clock time with no zone.
+    Floating(NaiveDateTime),
+    /// A UTC instant (zoned times are converted).
+    Utc(NaiveDateTime),
+}
+
+impl Moment {
+    /// The time used to compare with windows and to sort: dates and floating times as if UTC.
+    pub fn as_utc(&self) -> NaiveDateTime {
+        match self {
+            Moment::Date(d) => d.and_time(NaiveTime::MIN),
+            Moment::Floating(t) | Moment::Utc(t) => *t,
+        }
+    }
+}
+
+impl std::fmt::Display for Moment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Moment::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Moment::Floating(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S")),
+            Moment::Utc(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+        }
+    }
+}
+
+/// One occurrence of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    /// The event's UID ("" when it has none).
+    pub uid: Arc<str>,
+    /// The occurrence's original start (for a non-recurring event, its DTSTART).
+    pub recurrence_id: Moment,
+    /// When it starts.
+    pub start: Moment,
+    /// When it ends.
+    pub end: Moment,
+    /// SUMMARY, unescaped.
+    pub summary: Option<Arc<str>>,
+    /// STATUS, upper-cased.
+    pub status: Option<Arc<str>>,
+}
+
+/// What a read found in one input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// `VEVENT`s read (masters and overrides).
+    pub events: usize,
+    /// `VEVENT`s with an `RRULE` or `RDATE` (recurring series).
+    pub series: usize,
+}
+
+/// The form a time was written in, with the zone interned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Date,
+    Floating,
+    Utc,
+    Zone(u32),
+}
+
+/// A compact date/date-time (16 bytes instead of a TZID string per value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    t: NaiveDateTime,
+    form: Form,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum End {
+    At(Stamp),
+    For(Duration),
+    Default,
+}
+
+#[derive(Debug)]
+struct RDate {
+    start: Stamp,
+    end: Option<End>,
+}
+
+/// What expansion needs of one `VEVENT`; the full component is not kept.
+#[derive(Debug)]
+struct EventRecord {
+    uid: Arc<str>,
+    resource: u32,
+    line: usize,
+    summary: Option<Arc<str>>,
+    status: Option<Arc<str>>,
+    start: Stamp,
+    end: End,
+    rules: Vec<RuleSpec>,
+    rdates: Vec<RDate>,
+    exdates: Vec<Stamp>,
+    recurrence_id: Option<Stamp>,
+    this_and_future: bool,
+    sequence: i64,
+}
+
+impl EventRecord {
+    fn is_recurring(&self) -> bool {
+        !self.rules.is_empty() || !self.rdates.is_empty()
+    }
+}
+
+#[derive(Debug)]
+struct ResourceInfo {
+    origin: Arc<str>,
+    /// The calendar's `X-WR-TIMEZONE`, interned.
+    default_zone: Option<u32>,
+}
+
+/// Where a TZID was first used, to point warnings at it.
+#[derive(Debug)]
+struct TzidUse {
+    name: String,
+    resource: u32,
+    line: usize,
+    uid: Arc<str>,
+}
+
+/// Collects events from one or more inputs, then expands them over windows.
+#[derive(Debug, Default)]
+pub struct Collector {
+    events: Vec<EventRecord>,
+    zones: ZoneTable,
+    tzids: Vec<TzidUse>,
+    tzid_index: HashMap<String, u32>,
+    resources: Vec<ResourceInfo>,
+    warnings: Vec<Warning>,
+}
+
+/// The occurrences in a window and the warnings met on the way.
+#[derive(Debug, Default)]
+pub struct Expansion {
+    /// Sorted by (start as UTC, uid, recurrence id).
+    pub occurrences: Vec<Occurrence>,
+    /// Problems met while expanding (unknown zones, unusable rules).
+    pub warnings: Vec<Warning>,
+}
+
+impl Collector {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Warnings found while reading, emptied.
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Number of `VEVENT`s collected so far.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Reads one input as a stream. Errors only when the input cannot be read at all or is
+    /// not iCalendar; a broken event becomes a warning and the others are still read.
+    pub fn read(
+        &mut self,
+        input: impl BufRead,
+        origin: &str,
+    ) -> Result<ReadSummary, DocumentError> {
+        let resource = u32::try_from(self.resources.len()).unwrap_or(u32::MAX);
+        self.resources.push(ResourceInfo {
+            origin: Arc::from(origin),
+            default_zone: None,
+        });
+        let mut reader = Reader::new(input, origin);
+        let mut summary = ReadSummary::default();
+        loop {
+            let event = reader.next_event().map_err(|source| DocumentError::Io {
+                origin: origin.to_string(),
+                source,
+            })?;
+            match event {
+                None => break,
+                Some(ReadEvent::CalendarProperty(p)) if p.name == "X-WR-TIMEZONE" => {
+                    let tzid = p.value.trim().to_string();
+                    if !tzid.is_empty() && self.resources[resource as usize].default_zone.is_none()
+                    {
+                        let index = self.intern_tzid(&tzid, resource, p.line, &Arc::from(""));
+                        self.resources[resource as usize].default_zone = Some(index);
+                    }
+                }
+                Some(ReadEvent::Item(item)) => self.collect_item(item, resource, &mut summary),
+                Some(_) => {}
+            }
+            self.warnings.extend(reader.take_warnings());
+        }
+        self.warnings.extend(reader.take_warnings());
+        if !reader.saw_structure() {
+            return Err(DocumentError::NotICalendar {
+                origin: origin.to_string(),
+            });
+        }
+        Ok(summary)
+    }
+
+    /// Adds an item read elsewhere (a component of a [`super::Document`]).
+    fn collect_item(&mut self, item: Component, resource: u32, summary: &mut ReadSummary) {
+        match item.name.as_str() {
+            "VEVENT" => self.collect_event(&item, resource, summary),
+            "VTIMEZONE" => {
+                if let Err(e) = self.zones.add_definition(item) {
+                    let origin = self.resources[resource as usize].origin.clone();
+                    self.warnings.push(Warning {
+                        origin,
+                        line: 0,
+                        uid: None,
+                        message: e.to_string(),
+                    });
+                }
+            }
+            _ => {
+                for child in item.components {
+                    if child.name == "VEVENT"
+                        || child.name == "VTIMEZONE"
+                        || !child.components.is_empty()
+                    {
+                        self.collect_item(child, resource, summary);
+                    }
+                }
+            }
+        }
+    }
+
+    fn collect_event(&mut self, event: &Component, resource: u32, summary: &mut ReadSummary) {
+        summary.events += 1;
+        let uid: Arc<str> = Arc::from(event.value("UID").map(str::trim).unwrap_or(""));
+        match self.event_record(event, resource, &uid) {
+            Ok(record) => {
+                if record.is_recurring() && record.recurrence_id.is_none() {
+                    summary.series += 1;
+                }
+                self.events.push(record);
+            }
+            Err(message) => self.warn(
+                resource,
+                event.line,
+                &uid,
+                format!("{message}; event skipped"),
+            ),
+        }
+    }
+
+    fn warn(&mut self, resource: u32, line: usize, uid: &Arc<str>, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            origin: self.resources[resource as usize].origin.clone(),
+            line,
+            uid: (!uid.is_empty()).then(|| uid.to_string()),
+            message: message.into(),
+        });
+    }
+
+    fn intern_tzid(&mut self, tzid: &str, resource: u32, line: usize, uid: &Arc<str>) -> u32 {
+        if let Some(&i) = self.tzid_index.get(tzid) {
+            return i;
+        }
+        let i = u32::try_from(self.tzids.len()).unwrap_or(u32::MAX);
+        self.tzids.push(TzidUse {
+            name: tzid.to_string(),
+            resource,
+            line,
+            uid: uid.clone(),
+        });
+        self.tzid_index.insert(tzid.to_string(), i);
+        i
+    }
+
+    fn stamp(&mut self, value: TimeValue, resource: u32, line: usize, uid: &Arc<str>) -> Stamp {
+        let (t, form) = match value {
+            TimeValue::Date(d) => (d.and_time(NaiveTime::MIN), Form::Date),
+            TimeValue::Floating(t) => (t, Form::Floating),
+            TimeValue::Utc(t) => (t, Form::Utc),
+            TimeValue::Zoned(t, tzid) => {
+                (t, Form::Zone(self.intern_tzid(&tzid, resource, line, uid)))
+            }
+        };
+        Stamp { t, form }
+    }
+
+    /// Reads what expansion needs. `Err` is a reason to skip the whole event; smaller problems
+    /// (one bad EXDATE line, an unusable RRULE) are warnings and the event is still used.
+    fn event_record(
+        &mut self,
+        ev: &Component,
+        resource: u32,
+        uid: &Arc<str>,
+    ) -> Result<EventRecord, String> {
+        let dtstart = ev.property("DTSTART").ok_or("no DTSTART")?;
+        let start_value = value::time_property(dtstart).map_err(|e| e.to_string())?;
+        let start = self.stamp(start_value, resource, dtstart.line, uid);
+        let end = self.event_end(ev, resource, uid);
+        let mut rules = Vec::new();
+        for p in ev.properties_named("RRULE") {
+            match RuleSpec::parse(&p.value) {
+                Ok(spec) => {
+                    if !spec.ignored.is_empty() {
+                        let msg = format!("RRULE parts {} ignored", spec.ignored.join(";"));
+                        self.warn(resource, p.line, uid, msg);
+                    }
+                    rules.push(spec);
+                }
+                Err(e) => self.warn(resource, p.line, uid, format!("{e}; only DTSTART is used")),
+            }
+        }
+        let rdates = self.rdates(ev, resource, uid);
+        let exdates = self.date_lines(ev, "EXDATE", resource, uid);
+        let (recurrence_id, this_and_future) = match ev.property("RECURRENCE-ID") {
+            Some(p) => {
+                let rid = value::time_property(p).map_err(|e| e.to_string())?;
+                (
+                    Some(self.stamp(rid, resource, p.line, uid)),
+                    p.param_is("RANGE", "THISANDFUTURE"),
+                )
+            }
+            None => (None, false),
+        };
+        Ok(EventRecord {
+            uid: uid.clone(),
+            resource,
+            line: ev.line,
+            summary: ev
+                .value("SUMMARY")
+                .map(|s| Arc::from(value::unescape_text(s))),
+            status: ev
+                .value("STATUS")
+                .map(|s| Arc::from(s.trim().to_ascii_uppercase())),
+            start,
+            end,
+            rules,
+            rdates,
+            exdates: exdates.into_iter().map(|(s, _)| s).collect(),
+            recurrence_id,
+            this_and_future,
+            sequence: ev
+                .value("SEQUENCE")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0),
+        })
+    }
+
+    fn event_end(&mut self, ev: &Component, resource: u32, uid: &Arc<str>) -> End {
+        if let Some(p) = ev.property("DTEND") {
+            match value::time_property(p) {
+                Ok(v) => return End::At(self.stamp(v, resource, p.line, uid)),
+                Err(e) => self.warn(resource, p.line, uid, format!("{e}; DTEND ignored")),
+            }
+        }
+        if let Some(p) = ev.property("DURATION") {
+            match value::parse_duration(&p.value) {
+                Some(d) => return End::For(d),
+                None => self.warn(
+                    resource,
+                    p.line,
+                    uid,
+                    format!("DURATION {:?} is not a duration; ignored", p.value),
+                ),
+            }
+        }
+        End::Default
+    }
+
+    /// Reads every line of a date-list property; an unreadable line is a warning.
+    fn date_lines(
+        &mut self,
+        ev: &Component,
+        name: &str,
+        resource: u32,
+        uid: &Arc<str>,
+    ) -> Vec<(Stamp, Option<PeriodEnd>)> {
+        let mut out = Vec::new();
+        for p in ev.properties_named(name) {
+            match value::date_list(p) {
+                Ok(entries) => {
+                    for e in entries {
+                        out.push((self.stamp(e.start, resource, p.line, uid), e.end));
+                    }
+                }
+                Err(ValueError { problem, .. }) => {
+                    self.warn(
+                        resource,
+                        p.line,
+                        uid,
+                        format!("{name}: {problem}; line ignored"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn rdates(&mut self, ev: &Component, resource: u32, uid: &Arc<str>) -> Vec<RDate> {
+        let lines = self.date_lines(ev, "RDATE", resource, uid);
+        lines
+            .into_iter()
+            .map(|(start, end)| {
+                let end = end.map(|e| match e {
+                    PeriodEnd::At(v) => End::At(self.stamp(v, resource, 0, uid)),
+                    PeriodEnd::After(d) => End::For(d),
+                });
+                RDate { start, end }
+            })
+            .collect()
+    }
+
+    /// Every occurrence overlapping `window`, sorted by (start as UTC, uid, recurrence id).
+    pub fn expand(&self, window: Window) -> Expansion {
+        let mut warnings = Vec::new();
+        let zones = self.resolve_zones(window, &mut warnings);
+        let ctx = Context {
+            window,
+            zones: &zones,
+            resources: &self.resources,
+        };
+        let mut groups: BTreeMap<&str, Vec<&EventRecord>> = BTreeMap::new();
+        for ev in &self.events {
+            groups.entry(&ev.uid).or_default().push(ev);
+        }
+        let mut occurrences = Vec::new();
+        for group in groups.values() {
+            expand_group(&ctx, group, &mut occurrences, &mut warnings);
+        }
+        occurrences.sort_by(|a, b| {
+            (a.start.as_utc(), &a.uid, a.recurrence_id.as_utc()).cmp(&(
+                b.start.as_utc(),
+                &b.uid,
+                b.recurrence_id.as_utc(),
+            ))
+        });
+        Expansion {
+            occurrences,
+            warnings,
+        }
+    }
+
+    fn resolve_zones(&self, window: Window, warnings: &mut Vec<Warning>) -> Vec<Zone> {
+        let horizon = window.end + Span::days(800);
+        self.tzids
+            .iter()
+            .map(|used| match self.zones.resolve(&used.name, horizon) {
+                Ok((zone, _)) => zone,
+                Err(reason) => {
+                    let fallback = self.fallback_zone(used.resource, horizon);
+                    warnings.push(Warning {
+                        origin: self.resources[used.resource as usize].origin.clone(),
+                        line: used.line,
+                        uid: (!used.uid.is_empty()).then(|| used.uid.to_string()),
+                        message: format!(
+                            "unknown time zone {:?} ({reason}); its times are read as {}",
+                            used.name,
+                            fallback.name()
+                        ),
+                    });
+                    fallback
+                }
+            })
+            .collect()
+    }
+
+    /// The zone used for a TZID nobody defines: the calendar's X-WR-TIMEZONE, else UTC.
+    fn fallback_zone(&self, resource: u32, horizon: NaiveDateTime) -> Zone {
+        self.resources[resource as usize]
+            .default_zone
+            .and_then(|i| self.tzids.get(i as usize))
+            .and_then(|used| self.zones.resolve(&used.name, horizon).ok())
+            .map(|(zone, _)| zone)
+            .unwrap_or(Zone::UTC)
+    }
+}
+
+struct Context<'a> {
+    window: Window,
+    zones: &'a [Zone],
+    #[allow(dead_code)]
+    resources: &'a [ResourceInfo],
+}
+
+impl Context<'_> {
+    fn zone(&self, form: Form) -> Option<&Zone> {
+        match form {
+            Form::Zone(i) => self.zones.get(i as usize),
+            _ => None,
+        }
+    }
+
+    /// The reported moment of a wall-clock time written in `form`.
+    fn moment(&self, t: NaiveDateTime, form: Form) -> Moment {
+        match form {
+            Form::Date => Moment::Date(t.date()),
+            Form::Floating => Moment::Floating(t),
+            Form::Utc => Moment::Utc(t),
+            Form::Zone(_) => Moment::Utc(self.zone(form).map_or(t, |z| z.to_utc(t))),
+        }
+    }
+
+    /// The wall-clock time, in `target`'s frame, of a stamp written in another form: used to
+    /// compare EXDATEs, RECURRENCE-IDs and UNTIL written differently from DTSTART.
+    fn in_frame_of(&self, s: Stamp, target: Form) -> NaiveDateTime {
+        if s.form == target
+            || matches!(
+                (s.form, target),
+                (Form::Date | Form::Floating, Form::Date | Form::Floating)
+            )
+        {
+            return s.t;
+        }
+        let instant = self.moment(s.t, s.form).as_utc();
+        match target {
+            Form::Zone(_) => self.zone(target).map_or(instant, |z| z.from_utc(instant)),
+            _ => instant,
+        }
+    }
+
+    /// End of an occurrence starting at wall-clock `start` (in `form`), given how the event
+    /// states its end.
+    fn end_of(&self, start: NaiveDateTime, form: Form, master_start: Stamp, end: End) -> Moment {
+        let start_moment = self.moment(start, form);
+        let end_moment = match end {
+            End::At(dtend) if dtend.form == master_start.form || dtend.form == Form::Date => {
+                // Same frame: the wall-clock length is kept (python does the same).
+                self.moment(start + (dtend.t - master_start.t), form)
+            }
+            End::At(dtend) => {
+                let exact = self.moment(dtend.t, dtend.form).as_utc()
+                    - self.moment(master_start.t, master_start.form).as_utc();
+                shift(start_moment, exact)
+            }
+            End::For(d) => {
+                let nominal = self.moment(start + Span::days(d.days), form);
+                shift(nominal, Span::seconds(d.seconds))
+            }
+            End::Default if form == Form::Date => Moment::Date(start.date() + Span::days(1)),
+            End::Default => start_moment,
+        };
+        if end_moment.as_utc() < start_moment.as_utc() {
+            start_moment
+        } else {
+            end_moment
+        }
+    }
+
+    fn overlaps(&self, start: Moment, end: Moment) -> bool {
+        let (s, e) = (start.as_utc(), end.as_utc());
+        if s == e {
+            self.window.start <= s && s < self.window.end
+        } else {
+            s < self.window.end && e > self.window.start
+        }
+    }
+}
+
+fn shift(m: Moment, by: Span) -> Moment {
+    match m {
+        Moment::Date(d) => {
+            let t = d.and_time(NaiveTime::MIN) + by;
+            if t.time() == NaiveTime::MIN {
+                Moment::Date(t.date())
+            } else {
+                Moment::Floating(t)
+            }
+        }
+        Moment::Floating(t) => Moment::Floating(t + by),
+        Moment::Utc(t) => Moment::Utc(t + by),
+    }
+}
+
+/// Expands all `VEVENT`s sharing one UID: masters, their overrides, and orphan overrides.
+fn expand_group(
+    ctx: &Context,
+    group: &[&EventRecord],
+    out: &mut Vec<Occurrence>,
+    warnings: &mut Vec<Warning>,
+) {
+    let overrides = latest_overrides(ctx, group);
+    let masters: Vec<&EventRecord> = group
+        .iter()
+        .copied()
+        .filter(|e| e.recurrence_id.is_none())
+        .collect();
+    let mut replaced: Vec<bool> = vec![false; overrides.len()];
+    for master in &masters {
+        expand_master(ctx, master, &overrides, &mut replaced, out, warnings);
+    }
+    for ov in &overrides {
+        let start = ctx.moment(ov.start.t, ov.start.form);
+        let end = ctx.end_of(ov.start.t, ov.start.form, ov.start, ov.end);
+        if ctx.overlaps(start, end) {
+            out.push(occurrence(ov, rid_moment(ctx, ov), start, end, ov));
+        }
+    }
+}
+
+fn rid_moment(ctx: &Context, ov: &EventRecord) -> Moment {
+    ov.recurrence_id.map_or_else(
+        || ctx.moment(ov.start.t, ov.start.form),
+        |r| ctx.moment(r.t, r.form),
+    )
+}
+
+/// One override per RECURRENCE-ID: the highest SEQUENCE, the last one read on a tie.
+fn latest_overrides<'a>(ctx: &Context, group: &[&'a EventRecord]) -> Vec<&'a EventRecord> {
+    let mut by_rid: BTreeMap<Moment, &EventRecord> = BTreeMap::new();
+    for ev in group.iter().copied().filter(|e| e.recurrence_id.is_some()) {
+        let key = rid_moment(ctx, ev);
+        match by_rid.get(&key) {
+            Some(existing) if existing.sequence > ev.sequence => {}
+            _ => {
+                by_rid.insert(key, ev);
+            }
+        }
+    }
+    by_rid.into_values().collect()
+}
+
+fn occurrence(
+    ev: &EventRecord,
+    rid: Moment,
+    start: Moment,
+    end: Moment,
+    props: &EventRecord,
+) -> Occurrence {
+    Occurrence {
+        uid: ev.uid.clone(),
+        recurrence_id: rid,
+        start,
+        end,
+        summary: props.summary.clone(),
+        status: props.status.clone(),
+    }
+}
+
+/// The wall-clock starts of a master (DTSTART, RRULE, RDATE; EXDATEs removed) up to `bound`,
+/// with an explicit end for RDATE periods.
+fn master_starts(
+    ctx: &Context,
+    master: &EventRecord,
+    bound: NaiveDateTime,
+    warnings: &mut Vec<Warning>,
+) -> BTreeMap<NaiveDateTime, Option<End>> {
+    let form = master.start.form;
+    let mut starts: BTreeMap<NaiveDateTime, Option<End>> = BTreeMap::new();
+    starts.insert(master.start.t, None);
+    for rule in &master.rules {
+        let until = rule
+            .until
+            .as_ref()
+            .map(|u| until_in_frame(ctx, u, master.start));
+        match rule.iter(master.start.t, until) {
+            Ok(iter) => {
+                for t in iter.take_while(|t| *t <= bound) {
+                    starts.entry(t).or_insert(None);
+                }
+            }
+            Err(e) => warnings.push(Warning {
+                origin: ctx.resources[master.resource as usize].origin.clone(),
+                line: master.line,
+                uid: (!master.uid.is_empty()).then(|| master.uid.to_string()),
+                message: format!("{e}; only DTSTART is used"),
+            }),
+        }
+    }
+    for rdate in &master.rdates {
+        starts.insert(ctx.in_frame_of(rdate.start, form), rdate.end);
+    }
+    for ex in &master.exdates {
+        if ex.form == Form::Date && form != Form::Date {
+            let day = ex.t.date();
+            starts.retain(|t, _| t.date() != day);
+        } else {
+            starts.remove(&ctx.in_frame_of(*ex, form));
+        }
+    }
+    starts
+}
+
+fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTime {
+    let stamp = match until {
+        TimeValue::Date(d) if start.form != Form::Date => {
+            // UNTIL as a DATE includes that whole day.
+            return d.and_time(NaiveTime::MIN) + Span::days(1) - Span::seconds(1);
+        }
+        TimeValue::Date(d) => Stamp {
+            t: d.and_time(NaiveTime::MIN),
+            form: Form::Date,
+        },
+        TimeValue::Utc(t) => Stamp {
+            t: *t,
+            form: Form::Utc,
+        },
+        TimeValue::Floating(t) | TimeValue::Zoned(t, _) => return *t,
+    };
+    ctx.in_frame_of(stamp, start.form)
+}
+
+fn expand_master(
+    ctx: &Context,
+    master: &EventRecord,
+    overrides: &[&EventRecord],
+    replaced: &mut [bool],
+    out: &mut Vec<Occurrence>,
+    warnings: &mut Vec<Warning>,
+) {
+    let form = master.start.form;
+    let future: Vec<&EventRecord> = overrides
+        .iter()
+        .copied()
+        .filter(|o| o.this_and_future)
+        .collect();
+    let max_shift = future
+        .iter()
+        .filter_map(|o| {
+            o.recurrence_id
+                .map(|r| (o.start.t - ctx.in_frame_of(r, form)).abs())
+        })
+        .max()
+        .unwrap_or_default();
+    // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
+    let bound = ctx.window.end + Span::days(2) + max_shift;
+    let starts = master_starts(ctx, master, bound, warnings);
+    let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
+    for (t, period_end) in starts {
+        let rid = ctx.moment(t, form);
+        if let Some(i) = override_keys.iter().position(|k| same_occurrence(*k, rid)) {
+            replaced[i] = true;
+            continue;
+        }
+        let (start, end, props) = match this_and_future_for(ctx, &future, rid) {
+            Some(ov) => {
+                let ov_rid = ov.recurrence_id.map_or(t, |r| ctx.in_frame_of(r, form));
+                let moved = t + (ctx.in_frame_of(ov.start, form) - ov_rid);
+                (
+                    ctx.moment(moved, form),
+                    ctx.end_of(moved, form, ov.start, ov.end),
+                    ov,
+                )
+            }
+            None => {
+                let end = ctx.end_of(t, form, master.start, period_end.unwrap_or(master.end));
+                (ctx.moment(t, form), end, master)
+            }
+        };
+        if ctx.overlaps(start, end) {
+            out.push(occurrence(master, rid, start, end, props));
+        }
+    }
+}
+
+/// A RECURRENCE-ID names an occurrence: equal instants, or for a date written against a
+/// date-time series (or the reverse), the same day.
+fn same_occurrence(rid: Moment, occ: Moment) -> bool {
+    match (rid, occ) {
+        (Moment::Date(d), Moment::Utc(t) | Moment::Floating(t))
+        | (Moment::Utc(t) | Moment::Floating(t), Moment::Date(d)) => t.date() == d,
+        _ => rid.as_utc() == occ.as_utc(),
+    }
+}
+
+/// The latest THISANDFUTURE override that starts before this occurrence.
+fn this_and_future_for<'a>(
+    ctx: &Context,
+    future: &[&'a EventRecord],
+    occ: Moment,
+) -> Option<&'a EventRecord> {
+    future
+        .iter()
+        .copied()
+        .filter(|o| rid_moment(ctx, o).as_utc() < occ.as_utc())
+        .max_by_key(|o| rid_moment(ctx, o).as_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(a: &str, b: &str) -> Window {
+        let p = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap();
+        Window {
+            start: p(a),
+            end: p(b),
+        }
+    }
+
+    fn expand(text: &str, a: &str, b: &str) -> Vec<String> {
+        let mut c = Collector::new();
+        c.read(text.as_bytes(), "t.ics").unwrap();
+        c.expand(window(a, b))
+            .occurrences
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {} {}",
+                    o.start,
+                    o.end,
+                    o.status.as_deref().unwrap_or("-")
+                )
+            })
+            .collect()
+    }
+
+    const WEEKLY: &str = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:w\nDTSTART;TZID=Europe/Berlin:20260316T100000\n\
+        DTEND;TZID=Europe/Berlin:20260316T103000\nRRULE:FREQ=WEEKLY;COUNT=4\nEXDATE:20260323T090000Z\nEND:VEVENT\n\
+        BEGIN:VEVENT\nUID:w\nRECURRENCE-ID;TZID=Europe/Berlin:20260330T100000\nDTSTART;TZID=Europe/Berlin:20260331T120000\n\
+        DTEND;TZID=Europe/Berlin:20260331T130000\nSTATUS:cancelled\nSEQUENCE:2\nEND:VEVENT\nEND:VCALENDAR\n";
+
+    #[test]
+    fn weekly_across_dst_with_exdate_and_override() {
+        assert_eq!(
+            expand(WEEKLY, "2026-01-01T00:00:00", "2027-01-01T00:00:00"),
+            vec![
+                "2026-03-16T09:00:00Z 2026-03-16T09:30:00Z -",
+                "2026-03-31T10:00:00Z 2026-03-31T11:00:00Z CANCELLED",
+                "2026-04-06T08:00:00Z 2026-04-06T08:30:00Z -",
+            ]
+        );
+    }
+
+    #[test]
+    fn window_edges() {
+        let text = "BEGIN:VEVENT\nUID:a\nDTSTART:20260101T100000Z\nDTEND:20260101T110000Z\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:z\nDTSTART:20260101T110000Z\nEND:VEVENT\n";
+        assert_eq!(
+            expand(text, "2026-01-01T11:00:00", "2026-01-02T00:00:00"),
+            vec!["2026-01-01T11:00:00Z 2026-01-01T11:00:00Z -"]
+        );
+        assert_eq!(
+            expand(text, "2026-01-01T10:59:59", "2026-01-01T11:00:00").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn broken_event_does_not_stop_others() {
+        let text = "BEGIN:VEVENT\nUID:bad\nDTSTART:garbage\nEND:VEVENT\nBEGIN:VEVENT\nUID:ok\nDTSTART;VALUE=DATE:20260101\nEND:VEVENT\n";
+        let mut c = Collector::new();
+        c.read(text.as_bytes(), "t.ics").unwrap();
+        let w = c.take_warnings();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].uid.as_deref(), Some("bad"));
+        let occ = c
+            .expand(window("2026-01-01T00:00:00", "2026-01-02T00:00:00"))
+            .occurrences;
+        assert_eq!(occ.len(), 1);
+        assert_eq!(
+            occ[0].end,
+            Moment::Date(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())
+        );
+    }
+}
