@@ -5,3 +5,4 @@
 
 pub mod calendar;
 pub mod cli;
+pub mod config;

@@ -1,0 +1,387 @@
+//! Secrets in the configuration: a feed URL today, CalDAV passwords next.
+//!
+//! A secret is written either inline or as a pointer to where it lives (an environment
+//! variable, a file, a password-manager command, a systemd credential), so that a config file
+//! can be shared or committed without its secrets. Neither [`Secret`] nor [`SecretValue`] ever
+//! shows the value in `Debug` or `Display`, and no [`SecretError`] contains it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+/// Where a secret value comes from. Resolve it with [`Secret::resolve`] when it is needed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The value itself, written in the config file.
+    Plain(String),
+    /// An environment variable holding the value.
+    Env(String),
+    /// A file holding the value (surrounding whitespace is trimmed).
+    File(PathBuf),
+    /// A shell command (run with `sh -c`) printing the value on stdout, e.g. `pass show x`.
+    Command(String),
+    /// A systemd credential: the file `$CREDENTIALS_DIRECTORY/<name>`.
+    Credential(String),
+}
+
+/// A resolved secret value. It is only reachable through [`SecretValue::expose`], so that
+/// printing or logging it by mistake shows `<redacted>` instead.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(String);
+
+/// Why a secret could not be resolved. Never contains the value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The environment variable is not set.
+    #[error("environment variable {var} is not set")]
+    EnvMissing {
+        /// The variable's name.
+        var: String,
+    },
+    /// The environment variable is set but is not valid UTF-8.
+    #[error("environment variable {var} is not valid UTF-8")]
+    EnvNotUnicode {
+        /// The variable's name.
+        var: String,
+    },
+    /// The secret file (or credential file) could not be read.
+    #[error("cannot read secret file {}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The secret command could not be started.
+    #[error("cannot run secret command `{command}`")]
+    CommandSpawn {
+        /// The command line.
+        command: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The secret command exited unsuccessfully (its stderr went to ours).
+    #[error("secret command `{command}` failed ({status})")]
+    CommandFailed {
+        /// The command line.
+        command: String,
+        /// How it exited.
+        status: std::process::ExitStatus,
+    },
+    /// `$CREDENTIALS_DIRECTORY` is not set: tete was not started by systemd with credentials.
+    #[error(
+        "systemd credential {name}: $CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the unit)"
+    )]
+    NoCredentialsDirectory {
+        /// The credential's name.
+        name: String,
+    },
+    /// A credential name must be a plain file name.
+    #[error("systemd credential name {name:?} must be a plain file name")]
+    InvalidCredentialName {
+        /// The credential's name.
+        name: String,
+    },
+    /// The value is not valid UTF-8.
+    #[error("the secret from {origin} is not valid UTF-8")]
+    NotUtf8 {
+        /// Where the secret comes from (see [`Secret`]'s `Display`), never the value.
+        origin: String,
+    },
+    /// The value is empty.
+    #[error("the secret from {origin} is empty")]
+    Empty {
+        /// Where the secret comes from (see [`Secret`]'s `Display`), never the value.
+        origin: String,
+    },
+}
+
+impl Secret {
+    /// Fetches the value. Runs the command or reads the file each time it is called.
+    pub fn resolve(&self) -> Result<SecretValue, SecretError> {
+        let value = match self {
+            Secret::Plain(value) => value.clone(),
+            Secret::Env(var) => read_env(var)?,
+            Secret::File(path) => self.decode(read_file(path)?)?,
+            Secret::Command(command) => self.decode(run_command(command)?)?,
+            Secret::Credential(name) => self.decode(read_file(&credential_path(name)?)?)?,
+        };
+        let value = match self {
+            Secret::Plain(_) => value,
+            // Files and command outputs end with a newline more often than not.
+            _ => value.trim().to_string(),
+        };
+        if value.is_empty() {
+            return Err(SecretError::Empty {
+                origin: self.to_string(),
+            });
+        }
+        Ok(SecretValue(value))
+    }
+
+    /// Makes relative file paths relative to `base` (the config file's directory).
+    pub(crate) fn with_base_dir(self, base: &Path) -> Secret {
+        match self {
+            Secret::File(path) => Secret::File(base.join(path)),
+            other => other,
+        }
+    }
+
+    fn decode(&self, bytes: Vec<u8>) -> Result<String, SecretError> {
+        String::from_utf8(bytes).map_err(|_| SecretError::NotUtf8 {
+            origin: self.to_string(),
+        })
+    }
+}
+
+fn read_env(var: &str) -> Result<String, SecretError> {
+    match std::env::var(var) {
+        Ok(value) => Ok(value),
+        Err(std::env::VarError::NotPresent) => Err(SecretError::EnvMissing {
+            var: var.to_string(),
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(SecretError::EnvNotUnicode {
+            var: var.to_string(),
+        }),
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, SecretError> {
+    std::fs::read(path).map_err(|source| SecretError::File {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn run_command(command: &str) -> Result<Vec<u8>, SecretError> {
+    // stderr is inherited so that a password manager's own message reaches the person.
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|source| SecretError::CommandSpawn {
+            command: command.to_string(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(SecretError::CommandFailed {
+            command: command.to_string(),
+            status: output.status,
+        });
+    }
+    Ok(output.stdout)
+}
+
+fn credential_path(name: &str) -> Result<PathBuf, SecretError> {
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(SecretError::InvalidCredentialName {
+            name: name.to_string(),
+        });
+    }
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY").ok_or_else(|| {
+        SecretError::NoCredentialsDirectory {
+            name: name.to_string(),
+        }
+    })?;
+    Ok(PathBuf::from(dir).join(name))
+}
+
+impl SecretValue {
+    /// The value itself. Do not log it, print it or put it in an error.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue(<redacted>)")
+    }
+}
+
+/// Describes where the secret comes from, never its value.
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Secret::Plain(_) => f.write_str("the config file (inline value)"),
+            Secret::Env(var) => write!(f, "environment variable {var}"),
+            Secret::File(path) => write!(f, "file {}", path.display()),
+            Secret::Command(command) => write!(f, "command `{command}`"),
+            Secret::Credential(name) => write!(f, "systemd credential {name}"),
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Secret::Plain(_) => f.write_str("Secret::Plain(<redacted>)"),
+            Secret::Env(var) => write!(f, "Secret::Env({var:?})"),
+            Secret::File(path) => write!(f, "Secret::File({path:?})"),
+            Secret::Command(command) => write!(f, "Secret::Command({command:?})"),
+            Secret::Credential(name) => write!(f, "Secret::Credential({name:?})"),
+        }
+    }
+}
+
+/// The table form: exactly one of `env`, `file`, `command`, `credential`.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+enum SecretTable {
+    Env(String),
+    File(PathBuf),
+    Command(String),
+    Credential(String),
+}
+
+/// Accepts a plain string or a one-key table. Written by hand rather than with
+/// `#[serde(untagged)]`, whose only error is "data did not match any variant": this way a
+/// typo such as `{ evn = "X" }` is reported as an unknown variant naming the accepted keys.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+impl<'de> Visitor<'de> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a table with one of `env`, `file`, `command`, `credential`")
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Secret, E> {
+        Ok(Secret::Plain(value.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Secret, A::Error> {
+        let table = SecretTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(match table {
+            SecretTable::Env(var) => Secret::Env(var),
+            SecretTable::File(path) => Secret::File(path),
+            SecretTable::Command(command) => Secret::Command(command),
+            SecretTable::Credential(name) => Secret::Credential(name),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALUE: &str = "https://cal.example/private-TOKEN123/basic.ics";
+
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let secret = Secret::Plain(VALUE.to_string());
+        assert!(!format!("{secret:?}").contains("TOKEN123"));
+        assert!(!secret.to_string().contains("TOKEN123"));
+        let value = secret.resolve().unwrap();
+        assert_eq!(value.expose(), VALUE);
+        assert!(!format!("{value:?}").contains("TOKEN123"));
+    }
+
+    #[test]
+    fn command_output_is_trimmed() {
+        let secret = Secret::Command(format!("printf '  {VALUE}\\n'"));
+        assert_eq!(secret.resolve().unwrap().expose(), VALUE);
+    }
+
+    #[test]
+    fn failing_command_error_names_command_not_output() {
+        // The printed value (42TOKEN) does not appear in the command line itself.
+        let secret = Secret::Command("echo $((6 * 7))TOKEN; exit 3".to_string());
+        let err = secret.resolve().unwrap_err();
+        assert!(matches!(err, SecretError::CommandFailed { .. }));
+        let shown = err.to_string();
+        assert!(
+            shown.contains("exit 3") && !shown.contains("42TOKEN"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn empty_command_output_is_an_error() {
+        let err = Secret::Command("true".into()).resolve().unwrap_err();
+        assert!(matches!(err, SecretError::Empty { .. }), "{err}");
+    }
+
+    #[test]
+    fn file_secret_is_read_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("url"), format!("{VALUE}\n")).unwrap();
+        let secret = Secret::File("url".into()).with_base_dir(dir.path());
+        assert_eq!(secret.resolve().unwrap().expose(), VALUE);
+    }
+
+    #[test]
+    fn missing_file_error_names_the_file() {
+        let err = Secret::File("/nonexistent/tete-secret".into())
+            .resolve()
+            .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/tete-secret"));
+    }
+
+    #[test]
+    fn missing_env_var_is_named() {
+        let err = Secret::Env("TETE_TEST_SURELY_UNSET_VAR".into())
+            .resolve()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable TETE_TEST_SURELY_UNSET_VAR is not set"
+        );
+    }
+
+    #[test]
+    fn credential_name_must_be_plain() {
+        let err = Secret::Credential("../etc/passwd".into())
+            .resolve()
+            .unwrap_err();
+        assert!(matches!(err, SecretError::InvalidCredentialName { .. }));
+    }
+
+    #[derive(Deserialize)]
+    struct Holder {
+        url: Secret,
+    }
+
+    fn parse(text: &str) -> Result<Secret, toml::de::Error> {
+        toml::from_str::<Holder>(text).map(|h| h.url)
+    }
+
+    #[test]
+    fn deserializes_every_form() {
+        assert_eq!(parse("url = \"x\"").unwrap(), Secret::Plain("x".into()));
+        assert_eq!(
+            parse("url = { env = \"V\" }").unwrap(),
+            Secret::Env("V".into())
+        );
+        assert_eq!(
+            parse("url = { file = \"f\" }").unwrap(),
+            Secret::File("f".into())
+        );
+        assert_eq!(
+            parse("url = { command = \"pass show x\" }").unwrap(),
+            Secret::Command("pass show x".into())
+        );
+        assert_eq!(
+            parse("url = { credential = \"c\" }").unwrap(),
+            Secret::Credential("c".into())
+        );
+    }
+
+    #[test]
+    fn table_typo_names_accepted_keys() {
+        let err = parse("url = { evn = \"V\" }").unwrap_err();
+        assert!(err.message().contains("evn"), "{}", err.message());
+        assert!(err.message().contains("`env`"), "{}", err.message());
+    }
+}

@@ -1,0 +1,127 @@
+//! Loading configuration files: the example, typos and wrong types.
+
+use std::path::{Path, PathBuf};
+
+use tete::config::{Config, ConfigError, Location, Secret};
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn load_error(text: &str) -> (PathBuf, ConfigError) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), text);
+    (path.clone(), Config::load(&path).unwrap_err())
+}
+
+#[test]
+fn example_config_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let config = Config::load(&path).unwrap();
+    assert!(!config.calendars.is_empty());
+    let kinds: Vec<_> = config
+        .calendars
+        .iter()
+        .map(|c| match c.location {
+            Location::File(_) => "file",
+            Location::Vdir(_) => "vdir",
+            Location::Feed(_) => "feed",
+        })
+        .collect();
+    for kind in ["file", "vdir", "feed"] {
+        assert!(
+            kinds.contains(&kind),
+            "the example shows no {kind}: {kinds:?}"
+        );
+    }
+}
+
+#[test]
+fn top_level_typo_names_key_line_column_and_file() {
+    let (path, err) = load_error("cache_dir = \"/tmp/c\"\n\n[[calender]]\nname = \"work\"\n");
+    let shown = err.to_string();
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 3, key: Some(k), .. } if k == "calender"),
+        "{shown}"
+    );
+    assert!(shown.contains(&path.display().to_string()), "{shown}");
+    assert!(shown.contains("line 3"), "{shown}");
+    assert!(shown.contains("`calender`"), "{shown}");
+}
+
+#[test]
+fn key_typo_in_a_calendar_names_key_line_and_column() {
+    let (path, err) =
+        load_error("[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n\n[[calendar]]\nnmae = \"b\"\n");
+    let shown = err.to_string();
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 6, column: 1, key: Some(k), .. } if k == "nmae"),
+        "{shown}"
+    );
+    assert!(shown.contains(&path.display().to_string()), "{shown}");
+    assert!(shown.contains("expected"), "{shown}");
+}
+
+#[test]
+fn wrong_type_names_key_line_and_column() {
+    let (_, err) = load_error("cache_dir = 42\n[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n");
+    let shown = err.to_string();
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 1, column: 13, key: Some(k), .. } if k == "cache_dir"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("line 1, column 13, key `cache_dir`"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn secret_table_typo_is_reported() {
+    let (_, err) = load_error("[[calendar]]\nname = \"a\"\nurl = { evn = \"X\" }\n");
+    let shown = err.to_string();
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 3, key: Some(k), .. } if k == "evn"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn missing_file_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Config::load(&dir.path().join("nope.toml")).unwrap_err();
+    assert!(matches!(err, ConfigError::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn feed_url_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        "[[calendar]]\nname = \"a\"\nurl = \"webcal://example.com/x.ics\"\n\
+         [[calendar]]\nname = \"b\"\nurl = { env = \"WORK_FEED\" }\n\
+         [[calendar]]\nname = \"c\"\nurl = { command = \"pass show cal/work\" }\n\
+         [[calendar]]\nname = \"d\"\nurl = { credential = \"work-feed\" }\n",
+    );
+    let config = Config::load(&path).unwrap();
+    let secrets: Vec<_> = config
+        .calendars
+        .iter()
+        .map(|c| match &c.location {
+            Location::Feed(secret) => secret.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            Secret::Plain("webcal://example.com/x.ics".into()),
+            Secret::Env("WORK_FEED".into()),
+            Secret::Command("pass show cal/work".into()),
+            Secret::Credential("work-feed".into()),
+        ]
+    );
+    assert!(!format!("{config:?}").contains("example.com"));
+}
