@@ -677,15 +677,15 @@ fn occurrence(
 }
 
 /// The wall-clock starts of a master (DTSTART, RRULE, RDATE; EXDATEs removed) up to `bound`,
-/// with an explicit end for RDATE periods.
+/// with, for RDATE periods, the period's own start and end.
 fn master_starts(
     ctx: &Context,
     master: &EventRecord,
     bound: NaiveDateTime,
     warnings: &mut Vec<Warning>,
-) -> BTreeMap<NaiveDateTime, Option<End>> {
+) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
     let form = master.start.form;
-    let mut starts: BTreeMap<NaiveDateTime, Option<End>> = BTreeMap::new();
+    let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
     starts.insert(master.start.t, None);
     for rule in &master.rules {
         let until = rule
@@ -707,7 +707,8 @@ fn master_starts(
         }
     }
     for rdate in &master.rdates {
-        starts.insert(ctx.in_frame_of(rdate.start, form), rdate.end);
+        let period = rdate.end.map(|end| (rdate.start, end));
+        starts.insert(ctx.in_frame_of(rdate.start, form), period);
     }
     for ex in &master.exdates {
         if ex.form == Form::Date && form != Form::Date {
@@ -765,7 +766,7 @@ fn expand_master(
     let bound = ctx.window.end + Span::days(2) + max_shift;
     let starts = master_starts(ctx, master, bound, warnings);
     let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
-    for (t, period_end) in starts {
+    for (t, period) in starts {
         let rid = ctx.moment(t, form);
         if let Some(i) = override_keys.iter().position(|k| same_occurrence(*k, rid)) {
             replaced[i] = true;
@@ -782,7 +783,8 @@ fn expand_master(
                 )
             }
             None => {
-                let end = ctx.end_of(t, form, master.start, period_end.unwrap_or(master.end));
+                let (reference, end) = period.unwrap_or((master.start, master.end));
+                let end = ctx.end_of(t, form, reference, end);
                 (ctx.moment(t, form), end, master)
             }
         };

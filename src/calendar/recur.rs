@@ -108,6 +108,9 @@ impl RuleSpec {
                         "RSCALE={value} (non-Gregorian calendars) is not supported"
                     )));
                 }
+                // RFC 7529: with the Gregorian scale, OMIT is what every engine does anyway.
+                "SKIP" if value.eq_ignore_ascii_case("OMIT") => spec.ignored.push(part.to_string()),
+                "SKIP" => return Err(invalid(format!("SKIP={value} (RFC 7529) is not supported"))),
                 k if k.starts_with("X-") => spec.ignored.push(part.to_string()),
                 _ => return Err(invalid(format!("part {key} is unknown"))),
             }

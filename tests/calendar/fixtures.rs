@@ -1,0 +1,1 @@
+//! Real-world fixtures: each has an asserted outcome.

@@ -1,0 +1,120 @@
+//! Arbitrary input never panics the reader or the expander.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use tete::calendar::{Collector, Document, Window};
+
+fn window() -> Window {
+    let d = |y| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+    };
+    Window {
+        start: d(2000),
+        end: d(2031),
+    }
+}
+
+fn read_everything(bytes: &[u8]) {
+    let _ = Document::read(bytes, "fuzz.ics").map(|(doc, _)| doc.to_ical());
+    let mut collector = Collector::new();
+    if collector.read(bytes, "fuzz.ics").is_ok() {
+        let _ = collector.expand(window());
+    }
+}
+
+/// Fragments real calendars are made of, so random sequences reach deep into the code.
+const FRAGMENTS: &[&str] = &[
+    "BEGIN:VCALENDAR",
+    "END:VCALENDAR",
+    "BEGIN:VEVENT",
+    "END:VEVENT",
+    "BEGIN:VTIMEZONE",
+    "END:VTIMEZONE",
+    "BEGIN:STANDARD",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "END:DAYLIGHT",
+    "BEGIN:VALARM",
+    "END:VALARM",
+    "TZID:Custom",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZOFFSETTO:+9960",
+    "DTSTART:19700329T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "UID:a",
+    "UID:b",
+    "DTSTART:20260105T100000Z",
+    "DTSTART;TZID=Custom:20260105T100000",
+    "DTSTART;TZID=Europe/Berlin:20260329T023000",
+    "DTSTART;VALUE=DATE:20260105",
+    "DTSTART:20260105T100000",
+    "DTEND:20260105T110000Z",
+    "DTEND;VALUE=DATE:20260101",
+    "DURATION:PT30M",
+    "DURATION:-P1D",
+    "DURATION:P",
+    "RRULE:FREQ=WEEKLY;COUNT=5",
+    "RRULE:FREQ=DAILY;UNTIL=20260110",
+    "RRULE:FREQ=MONTHLY;BYDAY=-1FR;BYSETPOS=1",
+    "RRULE:FREQ=YEARLY;BYWEEKNO=1,53;BYDAY=MO",
+    "RRULE:FREQ=HOURLY;INTERVAL=0",
+    "RRULE:FREQ=SECONDLY;BYHOUR=25",
+    "RRULE:FREQ=WEEKLY;UNTIL=20200101T000000Z",
+    "RRULE:FREQ=MINUTELY;COUNT=3;BYSECOND=60",
+    "EXDATE:20260112T100000Z,20260119T100000Z",
+    "EXDATE;VALUE=DATE:20260112",
+    "RDATE;VALUE=PERIOD:20260107T100000Z/PT1H",
+    "RDATE:20260107T100000Z/20260101T000000Z",
+    "RECURRENCE-ID:20260112T100000Z",
+    "RECURRENCE-ID;RANGE=THISANDFUTURE:20260119T100000Z",
+    "RECURRENCE-ID;VALUE=DATE:20260112",
+    "STATUS:CANCELLED",
+    "SEQUENCE:3",
+    "SEQUENCE:x",
+    "SUMMARY:1:1 Ann / Bo",
+    "X",
+    "DESCRIPTION:a\\nb\\, c",
+    " folded",
+    "\tfolded",
+    "",
+    "ATTENDEE;CN=\"x:y\";ROLE=CHAIR:mailto:a@b",
+    "X-WR-TIMEZONE:Europe/Berlin",
+    "X-WR-TIMEZONE:Nowhere/Land",
+    "ATTENDEE;CN=\"unterminated:x",
+];
+
+fn fragment_calendar() -> impl Strategy<Value = Vec<u8>> {
+    let line = prop_oneof![
+        8 => prop::sample::select(FRAGMENTS).prop_map(|s| s.as_bytes().to_vec()),
+        1 => prop::collection::vec(any::<u8>(), 0..12),
+    ];
+    let ending = prop::sample::select(vec![&b"\r\n"[..], b"\n", b"\r"]);
+    prop::collection::vec((line, ending), 0..60).prop_map(|lines| {
+        lines
+            .into_iter()
+            .flat_map(|(mut l, e)| {
+                l.extend_from_slice(e);
+                l
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    // PROPTEST_CASES raises the default 256 cases for a longer hunt.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        read_everything(&bytes);
+    }
+
+    #[test]
+    fn calendar_shaped_input(bytes in fragment_calendar()) {
+        read_everything(&bytes);
+    }
+}
