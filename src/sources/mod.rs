@@ -1,0 +1,293 @@
+//! Calendar sources: where iCalendar resources come from, and for some, where tete may write.
+//!
+//! A [`Source`] is one configured calendar: a single `.ics` [`file`], a [`vdir`] (one file
+//! per event) or an HTTP(S) [`feed`]. Fetching yields [`Resource`]s; each one is opened as a
+//! [`std::io::BufRead`] for the streaming [`crate::calendar::reader::Reader`], so a big file
+//! or feed body stays on disk and is never held in memory whole.
+//!
+//! Sources are an enum rather than trait objects: the set is closed (CalDAV comes next as one
+//! more variant), async methods on an enum need no boxing, and callers can match on the kind
+//! when they must (a feed's 304, a read-only source). Writes are conditional, as in CalDAV:
+//! [`Source::put`] replaces a resource only if its etag is still the one read, or creates it
+//! only if it does not exist, and fails with [`SourceError::PreconditionFailed`] otherwise.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Location, SecretError};
+
+pub mod feed;
+pub mod file;
+mod http;
+mod resource;
+pub mod vdir;
+
+pub use feed::FeedSource;
+pub use file::FileSource;
+pub use http::HttpClient;
+pub use resource::{Content, Resource, ResourceReader};
+pub use vdir::VdirSource;
+
+/// One calendar source.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// One `.ics` file, read-only.
+    File(FileSource),
+    /// A folder of `.ics` files, writable.
+    Vdir(VdirSource),
+    /// An iCalendar feed over HTTP(S), read-only.
+    Feed(FeedSource),
+}
+
+/// The kind of a source, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// See [`Source::File`].
+    File,
+    /// See [`Source::Vdir`].
+    Vdir,
+    /// See [`Source::Feed`].
+    Feed,
+}
+
+/// What one fetch of a source found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Every resource, in a stable order (by name for a vdir).
+    pub resources: Vec<Resource>,
+    /// True when an HTTP server answered 304 Not Modified and the cached copy is used.
+    pub not_modified: bool,
+}
+
+/// The condition of a write, as HTTP's `If-Match` / `If-None-Match: *`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Replace the resource only if its etag is still this one.
+    IfMatch(String),
+    /// Create the resource only if it does not exist yet.
+    IfNoneMatch,
+}
+
+/// Why a source could not be read or written. Never contains a feed's full URL.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A local file or folder could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A local file could not be written (a vdir item, a feed's cache).
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A conditional write found the resource changed, deleted, or (when creating) present.
+    #[error("{href} was changed by someone else since it was read (or already exists)")]
+    PreconditionFailed {
+        /// The resource.
+        href: String,
+    },
+    /// A write was asked of a source tete does not write to.
+    #[error("{label} is read-only: tete does not write there")]
+    ReadOnly {
+        /// The source's label.
+        label: String,
+    },
+    /// A resource name that is not a plain `.ics` file name.
+    #[error("{href:?} is not a valid resource name (a plain file name ending in .ics)")]
+    InvalidHref {
+        /// The name given.
+        href: String,
+    },
+    /// The feed URL could not be used. The reason never quotes the URL.
+    #[error("the feed URL is not usable: {reason}")]
+    FeedUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The feed URL is a secret that could not be resolved.
+    #[error("cannot get the feed URL")]
+    Secret(#[from] SecretError),
+    /// The HTTP client could not be set up (TLS configuration).
+    #[error("cannot set up the HTTP client")]
+    HttpClient {
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The request failed: DNS, connection, TLS, or the body was cut short.
+    #[error("cannot fetch {feed}")]
+    Request {
+        /// The feed's redacted label (`https://host/…`).
+        feed: String,
+        /// The underlying error, its URL removed.
+        source: reqwest::Error,
+    },
+    /// The server did not answer (or finish answering) in time.
+    #[error(
+        "cannot fetch {feed}: no complete answer in time (limits: connect {}s, total {}s)",
+        http::CONNECT_TIMEOUT.as_secs(),
+        http::TOTAL_TIMEOUT.as_secs()
+    )]
+    Timeout {
+        /// The feed's redacted label.
+        feed: String,
+    },
+    /// The server answered with an error status.
+    #[error("cannot fetch {feed}: the server answered {status}")]
+    HttpStatus {
+        /// The feed's redacted label.
+        feed: String,
+        /// The status, e.g. `404 Not Found`.
+        status: reqwest::StatusCode,
+    },
+    /// The server answered 304 Not Modified but the cached copy has disappeared.
+    #[error("{feed} answered 304 Not Modified but its cached copy is gone; fetch again")]
+    CacheGone {
+        /// The feed's redacted label.
+        feed: String,
+    },
+    /// A background file operation was cancelled (the runtime is shutting down).
+    #[error("a file operation was cancelled")]
+    Cancelled,
+}
+
+impl SourceError {
+    /// True for a conditional write that lost a race (someone else changed the resource):
+    /// the caller should fetch again and redo its change, not give up.
+    pub fn is_precondition_failed(&self) -> bool {
+        matches!(self, SourceError::PreconditionFailed { .. })
+    }
+}
+
+impl Source {
+    /// The source of a configured calendar. Resolves a feed's URL secret now (running its
+    /// command, if any) but does no I/O on the calendar itself.
+    pub fn from_location(
+        location: &Location,
+        feed_cache_dir: &Path,
+        http: &HttpClient,
+    ) -> Result<Source, SourceError> {
+        Ok(match location {
+            Location::File(path) => Source::File(FileSource::new(path.clone())),
+            Location::Vdir(path) => Source::Vdir(VdirSource::new(path.clone())),
+            Location::Feed(secret) => {
+                let url = secret.resolve()?;
+                Source::Feed(FeedSource::new(url.expose(), feed_cache_dir, http)?)
+            }
+        })
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            Source::File(_) => SourceKind::File,
+            Source::Vdir(_) => SourceKind::Vdir,
+            Source::Feed(_) => SourceKind::Feed,
+        }
+    }
+
+    /// Whether tete may write to it. Files and feeds belong to another program (an export,
+    /// a server) that would overwrite or ignore tete's changes.
+    pub fn is_writable(&self) -> bool {
+        match self {
+            Source::File(_) | Source::Feed(_) => false,
+            Source::Vdir(_) => true,
+        }
+    }
+
+    /// What to call it in messages: a path, or a feed's `https://host/…` (never its secret).
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(file) => file.path().display().to_string(),
+            Source::Vdir(vdir) => vdir.path().display().to_string(),
+            Source::Feed(feed) => feed.label().to_string(),
+        }
+    }
+
+    /// What to call one of its resources in warnings, so a person can find it.
+    pub fn resource_origin(&self, resource: &Resource) -> String {
+        match self {
+            Source::File(file) => file.path().display().to_string(),
+            Source::Vdir(vdir) => vdir.path().join(&resource.href).display().to_string(),
+            Source::Feed(feed) => feed.label().to_string(),
+        }
+    }
+
+    /// Reads the list of resources (for a feed: downloads it, or learns it is unchanged).
+    pub async fn fetch(&self) -> Result<Snapshot, SourceError> {
+        match self {
+            Source::File(file) => file.fetch().await,
+            Source::Vdir(vdir) => vdir.fetch().await,
+            Source::Feed(feed) => feed.fetch().await,
+        }
+    }
+
+    /// Writes `body` as resource `href` if `precondition` holds, returning the new etag.
+    pub async fn put(
+        &self,
+        href: &str,
+        precondition: Precondition,
+        body: Vec<u8>,
+    ) -> Result<String, SourceError> {
+        match self {
+            Source::Vdir(vdir) => vdir.put(href, precondition, body).await,
+            Source::File(_) | Source::Feed(_) => Err(SourceError::ReadOnly {
+                label: self.label(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::File => "file",
+            SourceKind::Vdir => "vdir",
+            SourceKind::Feed => "feed",
+        })
+    }
+}
+
+/// Runs blocking file work on tokio's blocking pool, so that a daemon's other tasks (HTTP
+/// fetches, timers) keep running while a big folder is listed.
+async fn run_blocking<T, F>(work: F) -> Result<T, SourceError>
+where
+    F: FnOnce() -> Result<T, SourceError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(_) => Err(SourceError::Cancelled),
+    }
+}
+
+/// The etag of a local file, as vdirsyncer computes it: modification time in nanoseconds
+/// and inode. An atomic replacement (new file renamed over the old) always changes the inode,
+/// so a change is seen even within the file system's time granularity.
+fn local_etag(metadata: &std::fs::Metadata) -> String {
+    let mtime_ns = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!("{mtime_ns};{}", file_identity(metadata))
+}
+
+#[cfg(unix)]
+fn file_identity(metadata: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    metadata.ino()
+}
+
+#[cfg(not(unix))]
+fn file_identity(metadata: &std::fs::Metadata) -> u64 {
+    // No inode: the length at least tells apart most same-instant rewrites.
+    metadata.len()
+}
