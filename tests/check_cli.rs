@@ -1,0 +1,243 @@
+//! `tete check` end to end: the built binary, a temporary config, a file, a vdir and a feed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A weekly 1:1 with one moved occurrence, a one-off meeting, and a stray line (a warning).
+const EXPORT: &str = "BEGIN:VCALENDAR\r\n\
+    BEGIN:VEVENT\r\nUID:weekly-alice\r\nDTSTART:20260105T100000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:1:1 Alice\r\nEND:VEVENT\r\n\
+    BEGIN:VEVENT\r\nUID:weekly-alice\r\nRECURRENCE-ID:20260112T100000Z\r\nDTSTART:20260113T100000Z\r\nEND:VEVENT\r\n\
+    BEGIN:VEVENT\r\nUID:offsite\r\nDTSTART:20260201T090000Z\r\nthis line is broken\r\nEND:VEVENT\r\n\
+    END:VCALENDAR\r\n";
+const ITEM: &str = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:UIDX\r\nDTSTART:20260105T100000Z\r\nRRULE:FREQ=MONTHLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+const FEED: &str = "BEGIN:VCALENDAR\r\n\
+    BEGIN:VEVENT\r\nUID:f1\r\nDTSTART:20260105T100000Z\r\nRRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\n\
+    BEGIN:VEVENT\r\nUID:f2\r\nDTSTART:20260105T110000Z\r\nRRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\n\
+    BEGIN:VEVENT\r\nUID:f3\r\nDTSTART:20260105T120000Z\r\nEND:VEVENT\r\n\
+    END:VCALENDAR\r\n";
+const SECRET_PATH: &str = "/feeds/s3cret-token/work.ics";
+const FEED_ENV: &str = "TETE_TEST_WORK_FEED";
+
+/// Runs the binary off the async runtime, so the mock server keeps answering meanwhile.
+async fn tete_check(config: &Path, feed_url: &str) -> Output {
+    let config = config.to_path_buf();
+    let feed_url = feed_url.to_string();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tete"))
+            .arg("--config")
+            .arg(config)
+            .arg("check")
+            .env(FEED_ENV, feed_url)
+            .env_remove("TETE_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A temporary setup: `export.ics`, a vdir `personal/` and a config naming them and the feed.
+fn write_setup(dir: &Path) -> PathBuf {
+    std::fs::write(dir.join("export.ics"), EXPORT).unwrap();
+    let vdir = dir.join("personal");
+    std::fs::create_dir(&vdir).unwrap();
+    std::fs::write(vdir.join("one.ics"), ITEM).unwrap();
+    std::fs::write(vdir.join("two.ics"), ITEM.replace("UIDX", "UIDY")).unwrap();
+    std::fs::write(vdir.join(".hidden.ics"), "junk").unwrap();
+    std::fs::write(vdir.join("README"), "junk").unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "cache_dir = \"cache\"\n\n\
+             [[calendar]]\nname = \"export\"\nfile = \"export.ics\"\n\n\
+             [[calendar]]\nname = \"personal\"\nvdir = \"personal\"\n\n\
+             [[calendar]]\nname = \"work\"\nurl = {{ env = \"{FEED_ENV}\" }}\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+async fn feed_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(SECRET_PATH))
+        .and(header("if-none-match", "\"w1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(SECRET_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"w1\"")
+                .set_body_string(FEED),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The lines of one calendar's section of the report.
+fn section<'a>(report: &'a str, name: &str) -> Vec<&'a str> {
+    let mut lines = report
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("{name} (")));
+    let header = lines.next().into_iter();
+    header
+        .chain(lines.take_while(|l| l.starts_with("  ")))
+        .collect()
+}
+
+#[tokio::test]
+async fn check_reports_every_source_and_a_304_on_the_second_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_setup(dir.path());
+    let server = feed_server().await;
+    let url = format!("{}{SECRET_PATH}", server.uri());
+
+    let first = tete_check(&config, &url).await;
+    let second = tete_check(&config, &url).await;
+
+    let report = stdout(&first);
+    assert_eq!(first.status.code(), Some(0), "{report}{}", stderr(&first));
+    let export = section(&report, "export").join("\n");
+    assert!(export.contains("(file "), "{export}");
+    assert!(
+        export.contains("read-only: tete will not write here"),
+        "{export}"
+    );
+    assert!(
+        export.contains("resources: 1, events: 3, recurring series: 1, warnings: 1"),
+        "{export}"
+    );
+    let export_path = dir.path().join("export.ics").display().to_string();
+    assert!(
+        export.contains(&format!("{export_path}:16 (UID offsite): ")),
+        "{export}"
+    );
+    let personal = section(&report, "personal").join("\n");
+    assert!(personal.contains("(vdir "), "{personal}");
+    assert!(personal.contains("writable"), "{personal}");
+    assert!(
+        personal.contains("resources: 2, events: 2, recurring series: 2, warnings: 0"),
+        "{personal}"
+    );
+    let work = section(&report, "work").join("\n");
+    assert!(work.contains("(feed http://127.0.0.1:"), "{work}");
+    assert!(
+        work.contains("read-only: tete will not write here"),
+        "{work}"
+    );
+    assert!(work.contains("downloaded"), "{work}");
+    assert!(
+        work.contains("resources: 1, events: 3, recurring series: 2, warnings: 0"),
+        "{work}"
+    );
+
+    let report = stdout(&second);
+    assert_eq!(second.status.code(), Some(0), "{report}");
+    let work = section(&report, "work").join("\n");
+    assert!(work.contains("HTTP 304"), "{work}");
+    assert!(work.contains("events: 3"), "{work}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    for output in [&first, &second] {
+        let all = stdout(output) + &stderr(output);
+        assert!(!all.contains("s3cret"), "{all}");
+    }
+}
+
+#[tokio::test]
+async fn one_failing_source_exits_1_and_the_others_are_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_setup(dir.path());
+    std::fs::remove_file(dir.path().join("export.ics")).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let url = format!("{}{SECRET_PATH}", server.uri());
+
+    let output = tete_check(&config, &url).await;
+
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let export = section(&report, "export").join("\n");
+    assert!(export.contains("error: cannot read"), "{export}");
+    let work = section(&report, "work").join("\n");
+    assert!(
+        work.contains("error: ") && work.contains("404 Not Found"),
+        "{work}"
+    );
+    let personal = section(&report, "personal").join("\n");
+    assert!(personal.contains("resources: 2"), "{personal}");
+    assert!(report.contains("2 failed"), "{report}");
+    assert!(!(report + &stderr(&output)).contains("s3cret"));
+}
+
+#[tokio::test]
+async fn feed_that_is_not_icalendar_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_setup(dir.path());
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>Sign in</html>"))
+        .mount(&server)
+        .await;
+    let url = format!("{}{SECRET_PATH}", server.uri());
+
+    let output = tete_check(&config, &url).await;
+
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let work = section(&report, "work").join("\n");
+    assert!(work.contains("not iCalendar"), "{work}");
+    assert!(!work.contains("s3cret"), "{work}");
+}
+
+#[tokio::test]
+async fn config_typo_exits_2_naming_key_line_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n\n[[calender]]\nname = \"b\"\n",
+    )
+    .unwrap();
+
+    let output = tete_check(&config, "").await;
+
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&config.display().to_string()), "{message}");
+    assert!(message.contains("line 5"), "{message}");
+    assert!(message.contains("`calender`"), "{message}");
+    assert!(stdout(&output).is_empty());
+}
+
+#[tokio::test]
+async fn missing_config_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("absent.toml");
+
+    let output = tete_check(&config, "").await;
+
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("no configuration file"), "{message}");
+    assert!(message.contains(&config.display().to_string()), "{message}");
+}
