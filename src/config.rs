@@ -222,7 +222,7 @@ impl Resolver<'_> {
         let location = match (raw.file, raw.vdir, raw.url) {
             (Some(file), None, None) => Location::File(self.resolve_path(&file, "file")?),
             (None, Some(vdir), None) => Location::Vdir(self.resolve_path(&vdir, "vdir")?),
-            (None, None, Some(url)) => Location::Feed(url.with_base_dir(&self.base_dir())),
+            (None, None, Some(url)) => Location::Feed(self.resolve_secret(url, span, "url")?),
             _ => {
                 let message =
                     format!("calendar {name:?} needs exactly one of `file`, `vdir` or `url`");
@@ -233,9 +233,35 @@ impl Resolver<'_> {
     }
 
     fn resolve_path(&self, raw: &Spanned<String>, key: &str) -> Result<PathBuf, ConfigError> {
-        let text = raw.get_ref();
+        self.expand_path(raw.get_ref(), raw.span(), key)
+    }
+
+    /// Resolves the path of a `{ file = PATH }` secret like any other path; the value is
+    /// not read here (that happens when the secret is used).
+    fn resolve_secret(
+        &self,
+        secret: Secret,
+        span: Range<usize>,
+        key: &str,
+    ) -> Result<Secret, ConfigError> {
+        match secret {
+            Secret::File(path) => {
+                let path = self.expand_path(&path.to_string_lossy(), span, key)?;
+                Ok(Secret::File(path))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// `~/x` is in the home directory; a relative path is in the config file's directory.
+    fn expand_path(
+        &self,
+        text: &str,
+        span: Range<usize>,
+        key: &str,
+    ) -> Result<PathBuf, ConfigError> {
         if text.is_empty() {
-            return Err(self.error(raw.span(), Some(key), "the path is empty"));
+            return Err(self.error(span, Some(key), "the path is empty"));
         }
         let home_relative = text == "~" || text.starts_with("~/");
         if !home_relative {
@@ -243,7 +269,7 @@ impl Resolver<'_> {
         }
         let home = dirs::home_dir().ok_or_else(|| {
             self.error(
-                raw.span(),
+                span,
                 Some(key),
                 "`~` is used but no home directory is known",
             )
@@ -395,10 +421,18 @@ mod tests {
     #[test]
     fn tilde_is_the_home_directory() {
         let Some(home) = dirs::home_dir() else { return };
-        let config = parse("[[calendar]]\nname = \"a\"\nvdir = \"~/cal\"\n").unwrap();
+        let config = parse(
+            "[[calendar]]\nname = \"a\"\nvdir = \"~/cal\"\n\
+             [[calendar]]\nname = \"b\"\nurl = { file = \"~/.config/feed\" }\n",
+        )
+        .unwrap();
         assert_eq!(
             config.calendars[0].location,
             Location::Vdir(home.join("cal"))
+        );
+        assert_eq!(
+            config.calendars[1].location,
+            Location::Feed(Secret::File(home.join(".config/feed")))
         );
     }
 

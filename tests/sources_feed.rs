@@ -272,3 +272,18 @@ async fn cache_files_do_not_reveal_the_url() {
     }
     assert!(source.cache_path().starts_with(cache.path()));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn cache_folder_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = MockServer::start().await;
+    let base = tempfile::tempdir().unwrap();
+    let cache = base.path().join("tete").join("feeds");
+    mount_ok(&server, ResponseTemplate::new(200).set_body_string(FEED)).await;
+
+    feed(&server, &cache).fetch().await.unwrap();
+
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+}

@@ -122,14 +122,6 @@ impl Secret {
         Ok(SecretValue(value))
     }
 
-    /// Makes relative file paths relative to `base` (the config file's directory).
-    pub(crate) fn with_base_dir(self, base: &Path) -> Secret {
-        match self {
-            Secret::File(path) => Secret::File(base.join(path)),
-            other => other,
-        }
-    }
-
     fn decode(&self, bytes: Vec<u8>) -> Result<String, SecretError> {
         String::from_utf8(bytes).map_err(|_| SecretError::NotUtf8 {
             origin: self.to_string(),
@@ -317,7 +309,7 @@ mod tests {
     fn file_secret_is_read_and_trimmed() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("url"), format!("{VALUE}\n")).unwrap();
-        let secret = Secret::File("url".into()).with_base_dir(dir.path());
+        let secret = Secret::File(dir.path().join("url"));
         assert_eq!(secret.resolve().unwrap().expose(), VALUE);
     }
 

@@ -229,8 +229,15 @@ impl FeedCache {
         }
     }
 
+    /// Creates the cache folder, private to the user on Unix: cached bodies hold the
+    /// person's calendar.
     async fn create_dir(&self) -> Result<(), SourceError> {
-        tokio::fs::create_dir_all(&self.dir)
+        let mut builder = tokio::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder
+            .create(&self.dir)
             .await
             .map_err(|source| SourceError::Write {
                 path: self.dir.clone(),
