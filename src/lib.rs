@@ -6,4 +6,6 @@
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod detect;
+pub mod history;
 pub mod sources;

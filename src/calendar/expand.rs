@@ -22,6 +22,7 @@ use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::document::DocumentError;
 use super::model::Component;
+use super::people::EventMeta;
 use super::reader::{ReadEvent, Reader};
 use super::recur::RuleSpec;
 use super::tz::{Zone, ZoneTable};
@@ -172,6 +173,8 @@ pub struct Collector {
     tzid_index: HashMap<String, u32>,
     resources: Vec<ResourceInfo>,
     warnings: Vec<Warning>,
+    /// People and rule shapes of masters and single events, when asked for (`with_meta`).
+    meta: Option<Vec<EventMeta>>,
 }
 
 /// The occurrences in a window and the warnings met on the way.
@@ -187,6 +190,21 @@ impl Collector {
     /// An empty collector.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A collector that also keeps each master's and single event's [`EventMeta`]
+    /// (organizer, attendees, rule shape), for 1:1 detection.
+    pub fn with_meta() -> Self {
+        Collector {
+            meta: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The [`EventMeta`] of every master and single event read, in reading order (empty
+    /// unless made [`Collector::with_meta`]).
+    pub fn meta(&self) -> &[EventMeta] {
+        self.meta.as_deref().unwrap_or_default()
     }
 
     /// Warnings found while reading, emptied.
@@ -277,6 +295,10 @@ impl Collector {
             Ok(record) => {
                 if record.is_recurring() && record.recurrence_id.is_none() {
                     summary.series += 1;
+                }
+                if let (Some(meta), None) = (&mut self.meta, record.recurrence_id) {
+                    let origin = &self.resources[resource as usize].origin;
+                    meta.push(EventMeta::from_event(event, origin));
                 }
                 self.events.push(record);
             }

@@ -5,6 +5,7 @@
 pub mod document;
 pub mod expand;
 pub mod model;
+pub mod people;
 pub mod reader;
 pub mod recur;
 pub mod tz;
@@ -14,4 +15,5 @@ pub mod warning;
 pub use document::Document;
 pub use expand::{Collector, Moment, Occurrence, Window};
 pub use model::{Component, Param, Property};
+pub use people::{EventMeta, Person, PersonKind, RuleShape};
 pub use warning::Warning;

@@ -1,0 +1,188 @@
+//! Who takes part in an event, and what kind of event it is: the facts 1:1 detection needs
+//! beyond times.
+//!
+//! [`EventMeta`] is read from one `VEVENT` (a series master or a single event, not an
+//! override). It is opt-in on the [`super::Collector`] (`with_meta`), so a plain expansion
+//! of a 100 MB file does not pay for attendee lists it never reads.
+
+use std::sync::Arc;
+
+use super::model::{Component, Property};
+use super::recur::RuleSpec;
+use super::value;
+
+/// What kind of calendar user a participant is (`CUTYPE`, RFC 5545 3.2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonKind {
+    /// A person (`INDIVIDUAL`, or no `CUTYPE`).
+    Individual,
+    /// A group or mailing list.
+    Group,
+    /// A room.
+    Room,
+    /// Equipment or another resource.
+    Resource,
+    /// Another value (`UNKNOWN`, an `X-` value).
+    Unknown,
+}
+
+/// One `ORGANIZER` or `ATTENDEE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// The address, `mailto:` stripped and lower-cased; `None` when the value is not an
+    /// address (some exports write a bare name).
+    pub email: Option<String>,
+    /// `CN`, when given.
+    pub name: Option<String>,
+    /// `CUTYPE`.
+    pub kind: PersonKind,
+    /// `PARTSTAT`, upper-cased, when given.
+    pub partstat: Option<String>,
+}
+
+impl Person {
+    /// Reads an `ORGANIZER` or `ATTENDEE` property.
+    pub fn from_property(p: &Property) -> Person {
+        let raw = p.value.trim();
+        let address = raw
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("mailto:"))
+            .map_or(raw, |_| &raw[7..])
+            .trim();
+        let email = (address.contains('@') && !address.contains(char::is_whitespace))
+            .then(|| address.to_lowercase());
+        let kind = match p.param("CUTYPE").map(|c| c.to_ascii_uppercase()).as_deref() {
+            None | Some("INDIVIDUAL") => PersonKind::Individual,
+            Some("GROUP") => PersonKind::Group,
+            Some("ROOM") => PersonKind::Room,
+            Some("RESOURCE") => PersonKind::Resource,
+            Some(_) => PersonKind::Unknown,
+        };
+        let name = p
+            .param("CN")
+            .map(|cn| cn.trim().to_string())
+            .filter(|cn| !cn.is_empty())
+            .or_else(|| (email.is_none() && !address.is_empty()).then(|| address.to_string()));
+        Person {
+            email,
+            name,
+            kind,
+            partstat: p.param("PARTSTAT").map(|s| s.to_ascii_uppercase()),
+        }
+    }
+
+    /// The name to show: `CN`, else the part of the address before `@`.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            self.email
+                .as_deref()
+                .and_then(|e| e.split('@').next())
+                .unwrap_or("someone")
+                .to_string()
+        })
+    }
+}
+
+/// The shape of a series' first `RRULE`, for cadence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleShape {
+    /// `DAILY`, `WEEKLY`, `MONTHLY`...
+    pub freq: String,
+    /// `INTERVAL` (1 when absent).
+    pub interval: u16,
+    /// How many week days `BYDAY` names (0 when absent).
+    pub weekdays: usize,
+    /// True when the rule has `COUNT` or `UNTIL`.
+    pub bounded: bool,
+}
+
+impl From<&RuleSpec> for RuleShape {
+    fn from(rule: &RuleSpec) -> Self {
+        RuleShape {
+            freq: rule.freq_name(),
+            interval: rule.interval(),
+            weekdays: rule.weekday_count(),
+            bounded: !rule.is_unbounded(),
+        }
+    }
+}
+
+/// The facts about one series master or single event that are not times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMeta {
+    /// `UID` (`""` when none).
+    pub uid: Arc<str>,
+    /// Where it was read (file, feed, resource), for messages.
+    pub origin: Arc<str>,
+    /// `SUMMARY`, unescaped.
+    pub summary: Option<String>,
+    /// `ORGANIZER`.
+    pub organizer: Option<Person>,
+    /// Every `ATTENDEE`, in order.
+    pub attendees: Vec<Person>,
+    /// True when it has an `RRULE` or an `RDATE`.
+    pub recurring: bool,
+    /// The first usable `RRULE`.
+    pub rule: Option<RuleShape>,
+    /// `STATUS`, upper-cased.
+    pub status: Option<String>,
+    /// `SEQUENCE` (0 when absent).
+    pub sequence: i64,
+}
+
+impl EventMeta {
+    /// Reads the meta of a `VEVENT` read from `origin`.
+    pub fn from_event(ev: &Component, origin: &Arc<str>) -> EventMeta {
+        let rule = ev
+            .properties_named("RRULE")
+            .find_map(|p| RuleSpec::parse(&p.value).ok())
+            .map(|r| RuleShape::from(&r));
+        EventMeta {
+            uid: Arc::from(ev.value("UID").map(str::trim).unwrap_or("")),
+            origin: origin.clone(),
+            summary: ev
+                .value("SUMMARY")
+                .map(|s| value::unescape_text(s).trim().to_string()),
+            organizer: ev.property("ORGANIZER").map(Person::from_property),
+            attendees: ev
+                .properties_named("ATTENDEE")
+                .map(Person::from_property)
+                .collect(),
+            recurring: ev.property("RRULE").is_some() || ev.property("RDATE").is_some(),
+            rule,
+            status: ev.value("STATUS").map(|s| s.trim().to_ascii_uppercase()),
+            sequence: ev
+                .value("SEQUENCE")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::reader::parse_content_line;
+
+    fn person(line: &str) -> Person {
+        Person::from_property(&parse_content_line(line, 1).unwrap())
+    }
+
+    #[test]
+    fn reads_address_name_and_kind() {
+        let p = person("ATTENDEE;CUTYPE=ROOM;CN=\"Room Fjord (8)\":MAILTO:Room-Fjord@Example.com");
+        assert_eq!(p.email.as_deref(), Some("room-fjord@example.com"));
+        assert_eq!(p.name.as_deref(), Some("Room Fjord (8)"));
+        assert_eq!(p.kind, PersonKind::Room);
+        let p = person("ATTENDEE:mailto:ann@example.com");
+        assert_eq!(p.kind, PersonKind::Individual);
+        assert_eq!(p.display_name(), "ann");
+    }
+
+    #[test]
+    fn a_bare_name_is_a_name_not_an_address() {
+        let p = person("ATTENDEE:Ann Berger");
+        assert_eq!(p.email, None);
+        assert_eq!(p.name.as_deref(), Some("Ann Berger"));
+    }
+}

@@ -1,0 +1,419 @@
+//! 1:1 detection: which events are meetings between me and exactly one other person.
+//!
+//! People decide first: the organizer and attendees, rooms and resources left out, must be
+//! exactly me and one other person. Only when an event lists nobody but me (a private
+//! calendar, a feed without attendees) do title conventions decide ("Ann / Mia 1:1"). The
+//! config can force a series in or out by title pattern or UID. Every verdict carries its
+//! reason in plain words, for `tete list --explain`.
+//!
+//! Pure: event metadata in, verdicts out.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+
+use crate::calendar::{EventMeta, Person, PersonKind};
+
+mod relationship;
+mod title;
+
+pub use relationship::{Relationship, SeriesRef, group_relationships};
+pub use title::TitleSays;
+
+/// Who "me" is: the manager's addresses and names.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    emails: BTreeSet<String>,
+    names: BTreeSet<String>,
+}
+
+impl Identity {
+    /// An identity from addresses (any case, `mailto:` allowed) and display names.
+    pub fn new<'a>(
+        emails: impl IntoIterator<Item = &'a str>,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Identity {
+        let emails = emails
+            .into_iter()
+            .map(|e| e.trim().trim_start_matches("mailto:").to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
+        let names = names.into_iter().flat_map(name_keys).collect();
+        Identity { emails, names }
+    }
+
+    /// True when there is at least one address.
+    pub fn is_known(&self) -> bool {
+        !self.emails.is_empty()
+    }
+
+    /// Adds the `CN` given to my addresses in these events: calendars know my name better
+    /// than the config does.
+    pub fn learn_names<'a>(&mut self, events: impl IntoIterator<Item = &'a EventMeta>) {
+        for ev in events {
+            for p in ev.organizer.iter().chain(&ev.attendees) {
+                if self.is_me(p)
+                    && let Some(name) = &p.name
+                {
+                    self.names.extend(name_keys(name));
+                }
+            }
+        }
+    }
+
+    /// True when this participant is me.
+    pub fn is_me(&self, p: &Person) -> bool {
+        p.email.as_ref().is_some_and(|e| self.emails.contains(e))
+    }
+
+    /// True when a name written in a title is mine (full name or first name).
+    pub fn is_my_name(&self, name: &str) -> bool {
+        name_keys(name).iter().any(|k| self.names.contains(k))
+    }
+}
+
+/// The lower-cased full name and first name: titles often use first names only.
+fn name_keys(name: &str) -> Vec<String> {
+    let full = name.trim().to_lowercase();
+    let first = full.split_whitespace().next().unwrap_or("").to_string();
+    [full, first]
+        .into_iter()
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+/// Config overrides: title patterns and UIDs forced in or out.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Titles matching any of these are 1:1s.
+    pub include_titles: Vec<Regex>,
+    /// Titles matching any of these are not.
+    pub exclude_titles: Vec<Regex>,
+    /// UIDs that are 1:1s.
+    pub include_uids: BTreeSet<String>,
+    /// UIDs that are not.
+    pub exclude_uids: BTreeSet<String>,
+}
+
+/// The other person of a 1:1.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Counterpart {
+    /// Their address, lower-cased, when the event lists them.
+    pub email: Option<String>,
+    /// Their name, when known.
+    pub name: Option<String>,
+}
+
+impl Counterpart {
+    fn from_person(p: &Person) -> Counterpart {
+        Counterpart {
+            email: p.email.clone(),
+            name: p.name.clone(),
+        }
+    }
+
+    /// The key relationships are grouped by: the address, else `name:` and the lower-cased
+    /// name.
+    pub fn key(&self) -> String {
+        match (&self.email, &self.name) {
+            (Some(e), _) => e.clone(),
+            (None, Some(n)) => format!("name:{}", n.to_lowercase()),
+            (None, None) => "unknown".to_string(),
+        }
+    }
+
+    /// The name to show.
+    pub fn display(&self) -> String {
+        match (&self.name, &self.email) {
+            (Some(n), _) => n.clone(),
+            (None, Some(e)) => e.split('@').next().unwrap_or(e).to_string(),
+            (None, None) => "someone".to_string(),
+        }
+    }
+}
+
+/// What detection decided about one event, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The other person, when it is a 1:1.
+    pub counterpart: Option<Counterpart>,
+    /// Why, in plain words.
+    pub reason: String,
+}
+
+impl Verdict {
+    fn yes(counterpart: Counterpart, reason: impl Into<String>) -> Verdict {
+        Verdict {
+            counterpart: Some(counterpart),
+            reason: reason.into(),
+        }
+    }
+
+    fn no(reason: impl Into<String>) -> Verdict {
+        Verdict {
+            counterpart: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// True for a 1:1.
+    pub fn is_one_on_one(&self) -> bool {
+        self.counterpart.is_some()
+    }
+}
+
+/// Decides whether `ev` is a 1:1 of `me`.
+pub fn classify(ev: &EventMeta, me: &Identity, overrides: &Overrides) -> Verdict {
+    let title = ev.summary.as_deref().unwrap_or("");
+    if overrides.exclude_uids.contains(&*ev.uid) {
+        return Verdict::no("excluded by UID in the config");
+    }
+    if let Some(re) = overrides
+        .exclude_titles
+        .iter()
+        .find(|re| re.is_match(title))
+    {
+        return Verdict::no(format!("excluded by the config's title pattern /{re}/"));
+    }
+    let by_people = by_people(ev, me);
+    let forced = if overrides.include_uids.contains(&*ev.uid) {
+        Some("included by UID in the config".to_string())
+    } else {
+        overrides
+            .include_titles
+            .iter()
+            .find(|re| re.is_match(title))
+            .map(|re| format!("included by the config's title pattern /{re}/"))
+    };
+    match (forced, by_people) {
+        (None, verdict) => verdict,
+        (Some(why), verdict) if verdict.is_one_on_one() => Verdict {
+            reason: why,
+            ..verdict
+        },
+        (Some(why), _) => {
+            let others = other_people(ev, me);
+            let counterpart = match others.as_slice() {
+                [one] => Counterpart::from_person(one),
+                _ => Counterpart {
+                    email: None,
+                    name: Some(title.to_string()),
+                },
+            };
+            Verdict::yes(counterpart, why)
+        }
+    }
+}
+
+/// Everyone taking part who is not me, not a room or resource; one entry per address.
+fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
+    let mut seen = BTreeSet::new();
+    ev.organizer
+        .iter()
+        .chain(&ev.attendees)
+        .filter(|p| !me.is_me(p) && !is_room_or_resource(p))
+        .filter(|p| seen.insert(p.email.clone().or_else(|| p.name.clone())))
+        .collect()
+}
+
+fn by_people(ev: &EventMeta, me: &Identity) -> Verdict {
+    let everyone = || ev.organizer.iter().chain(&ev.attendees);
+    let rooms = everyone().filter(|p| is_room_or_resource(p)).count();
+    let includes_me = everyone().any(|p| me.is_me(p));
+    let others = other_people(ev, me);
+    if others.iter().any(|p| p.kind == PersonKind::Group) {
+        return Verdict::no("a group or mailing list is invited");
+    }
+    match others.len() {
+        0 => by_title(ev, me, rooms),
+        1 if includes_me => Verdict::yes(
+            Counterpart::from_person(others[0]),
+            format!(
+                "exactly two people: me and {}{}",
+                others[0].display_name(),
+                rooms_note(rooms)
+            ),
+        ),
+        1 if ev.attendees.is_empty() => by_title(ev, me, rooms),
+        1 => Verdict::no(format!(
+            "I am not among the participants (only {})",
+            others[0].display_name()
+        )),
+        n => Verdict::no(format!("{} people besides me", n)),
+    }
+}
+
+fn rooms_note(rooms: usize) -> &'static str {
+    match rooms {
+        0 => "",
+        1 => " (plus a room, which does not count)",
+        _ => " (plus rooms, which do not count)",
+    }
+}
+
+fn by_title(ev: &EventMeta, me: &Identity, rooms: usize) -> Verdict {
+    let title = ev.summary.as_deref().unwrap_or("");
+    let nobody = if rooms > 0 {
+        "nobody but me and a room"
+    } else {
+        "nobody but me"
+    };
+    match title::read(title) {
+        TitleSays::Block(what) => Verdict::no(format!("{nobody}, and the title is {what}")),
+        TitleSays::Nothing => Verdict::no(format!("{nobody}, and the title is not a 1:1 title")),
+        TitleSays::OneOnOne { names, convention } => {
+            let others: Vec<&String> = names.iter().filter(|n| !me.is_my_name(n)).collect();
+            match (names.len(), others.as_slice()) {
+                (1, [other]) | (2, [other]) => Verdict::yes(
+                    Counterpart {
+                        email: None,
+                        name: Some((*other).clone()),
+                    },
+                    format!("{nobody} is invited; {convention} ({other})"),
+                ),
+                (2, [_, _]) => Verdict::no(format!(
+                    "{nobody}; the title names two people and neither is me (set [me] name)"
+                )),
+                _ => Verdict::no(format!("{nobody}; the title names only me")),
+            }
+        }
+    }
+}
+
+/// Rooms and resources by `CUTYPE`, and by the addresses calendar systems give them
+/// (Google's `@resource.calendar.google.com`, Exchange's `room-…`/`conf-…` mailboxes).
+pub fn is_room_or_resource(p: &Person) -> bool {
+    if matches!(p.kind, PersonKind::Room | PersonKind::Resource) {
+        return true;
+    }
+    let Some(email) = &p.email else {
+        return false;
+    };
+    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
+    domain.starts_with("resource.")
+        || domain.contains(".resource.")
+        || domain == "resource.calendar.google.com"
+        || [
+            "room",
+            "rooms",
+            "conf",
+            "confroom",
+            "meetingroom",
+            "resource",
+        ]
+        .iter()
+        .any(|prefix| {
+            local == *prefix
+                || local.starts_with(&format!("{prefix}-"))
+                || local.starts_with(&format!("{prefix}."))
+                || local.starts_with(&format!("{prefix}_"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::calendar::reader::parse_content_line;
+
+    fn meta(summary: &str, lines: &[&str]) -> EventMeta {
+        let people: Vec<Person> = lines
+            .iter()
+            .map(|l| Person::from_property(&parse_content_line(l, 1).unwrap()))
+            .collect();
+        let (organizer, attendees) = match lines.first() {
+            Some(l) if l.starts_with("ORGANIZER") => {
+                (Some(people[0].clone()), people[1..].to_vec())
+            }
+            _ => (None, people),
+        };
+        EventMeta {
+            uid: Arc::from("u"),
+            origin: Arc::from("t.ics"),
+            summary: Some(summary.to_string()),
+            organizer,
+            attendees,
+            recurring: true,
+            rule: None,
+            status: None,
+            sequence: 0,
+        }
+    }
+
+    fn mia() -> Identity {
+        Identity::new(
+            ["mia@example.com", "mia.manager@corp.example"],
+            ["Mia Manager"],
+        )
+    }
+
+    fn check(ev: &EventMeta) -> Verdict {
+        classify(ev, &mia(), &Overrides::default())
+    }
+
+    const MIA: &str = "ORGANIZER;CN=Mia Manager:mailto:mia@example.com";
+    const ANN: &str = "ATTENDEE;CN=Ann Berger:mailto:ann@example.com";
+    const BEN: &str = "ATTENDEE;CN=Ben:mailto:ben@example.com";
+    const ROOM: &str = "ATTENDEE;CUTYPE=ROOM;CN=Fjord:mailto:room-fjord@example.com";
+
+    #[test]
+    fn me_and_one_person_is_a_one_on_one_whatever_the_title() {
+        let v = check(&meta(
+            "Weekly sync",
+            &[MIA, ANN, "ATTENDEE:mailto:MIA@example.com"],
+        ));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        let v = check(&meta("Ann / Mia", &[MIA, ANN, ROOM]));
+        assert!(v.reason.contains("room"), "{}", v.reason);
+    }
+
+    #[test]
+    fn decoys_are_not() {
+        assert!(!check(&meta("Ann / Mia 1:1", &[MIA, ANN, BEN])).is_one_on_one());
+        assert!(!check(&meta("Planning", &[MIA, ROOM])).is_one_on_one());
+        assert!(!check(&meta("1:1 prep", &[])).is_one_on_one());
+        let google_room = "ATTENDEE;CN=Big Room:mailto:c_1889@resource.calendar.google.com";
+        assert!(!check(&meta("Hold", &[MIA, google_room])).is_one_on_one());
+        // someone else's 1:1 on a shared calendar
+        let v = check(&meta(
+            "Ann / Ben",
+            &["ORGANIZER:mailto:ben@example.com", ANN],
+        ));
+        assert!(!v.is_one_on_one(), "{}", v.reason);
+    }
+
+    #[test]
+    fn titles_decide_when_nobody_else_is_listed() {
+        let v = check(&meta("Chloé / Mia weekly 1:1", &[]));
+        assert_eq!(v.counterpart.unwrap().name.as_deref(), Some("Chloé"));
+        let v = check(&meta("1:1 with Dev", &[MIA]));
+        assert_eq!(v.counterpart.unwrap().key(), "name:dev");
+        assert!(!check(&meta("Intro", &[])).is_one_on_one());
+    }
+
+    #[test]
+    fn overrides_win() {
+        let mut o = Overrides::default();
+        o.exclude_titles.push(Regex::new("(?i)ann").unwrap());
+        assert!(!classify(&meta("Ann / Mia", &[MIA, ANN]), &mia(), &o).is_one_on_one());
+        let mut o = Overrides::default();
+        o.include_uids.insert("u".into());
+        let v = classify(&meta("Mentoring circle", &[MIA, ANN, BEN]), &mia(), &o);
+        assert_eq!(
+            v.counterpart.unwrap().name.as_deref(),
+            Some("Mentoring circle")
+        );
+    }
+
+    #[test]
+    fn names_are_learned_from_the_calendar() {
+        let mut me = Identity::new(["mia@example.com"], []);
+        assert!(!me.is_my_name("Mia"));
+        me.learn_names([&meta("x", &[MIA])]);
+        assert!(me.is_my_name("Mia"));
+    }
+}

@@ -1,0 +1,148 @@
+//! Title conventions for 1:1s, for events that list nobody but me: "Ann / Mia 1:1",
+//! "1-1 Ben <> Mia", "1:1 with Ann", "Ann x Bo", "one-on-one: Ann".
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What a title says about a meeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TitleSays {
+    /// A 1:1 between the people named (one or two names, as written).
+    OneOnOne {
+        /// The names found (one when the title names only the other person).
+        names: Vec<String>,
+        /// Which convention matched, for `--explain`.
+        convention: &'static str,
+    },
+    /// Time blocked around 1:1s ("1:1 prep"), not a meeting with anyone.
+    Block(&'static str),
+    /// Nothing that looks like a 1:1.
+    Nothing,
+}
+
+// The regexes are literals checked by the tests below; a failure to compile is a bug in
+// this file, never a reaction to input.
+#[allow(clippy::expect_used)]
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("a literal regex in detect::title")
+}
+
+/// "1:1", "1-1", "1on1", "1 on 1", "one-on-one", "1to1" (and plurals).
+static MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)(?:^|[^\w])(1\s*[:\-]\s*1|1\s*on\s*1|1\s*to\s*1|one[\s\-]on[\s\-]one)s?(?:$|[^\w])")
+});
+
+/// Words that make a title a block of one's own time rather than a meeting.
+static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\b(prep|preparation|prepare|notes|hold|block|focus|review(?:ing)? notes)\b")
+});
+
+/// Words that carry no name: cadence, "sync", "with", decoration.
+static FILLER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)\b(weekly|bi-?weekly|fortnightly|monthly|every\s+\w+\s+weeks?|sync|catch[\s-]?up|check[\s-]?in|chat|meeting|call|with|and|the|our|recurring|standing|\(.*?\))\b",
+    )
+});
+
+/// Separators between two names: "/", "<>", ":", " x ", "|", "&", "+", " vs ".
+static PAIR: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)^\s*(.+?)\s*(?:/|<>|<=>|:|\|| x |&|\+| - | vs\.? )\s*(.+?)\s*$"));
+
+/// Reads a title.
+pub fn read(title: &str) -> TitleSays {
+    let has_marker = MARKER.is_match(title);
+    if let Some(m) = BLOCK.find(title)
+        && (has_marker || PAIR.is_match(title))
+    {
+        return TitleSays::Block(block_word(m.as_str()));
+    }
+    let rest = MARKER.replace_all(title, " ");
+    let rest = FILLER.replace_all(&rest, " ");
+    let rest = rest.trim_matches(|c: char| c.is_whitespace() || "-–—:|,.()[]".contains(c));
+    if let Some(names) = pair(rest) {
+        let convention = if has_marker {
+            "title has a 1:1 marker and two names"
+        } else {
+            "title is two names joined by /, <>, :, x, | or &"
+        };
+        return TitleSays::OneOnOne { names, convention };
+    }
+    if has_marker && let Some(name) = name_like(rest) {
+        return TitleSays::OneOnOne {
+            names: vec![name],
+            convention: "title has a 1:1 marker and one name",
+        };
+    }
+    TitleSays::Nothing
+}
+
+fn block_word(found: &str) -> &'static str {
+    match found.to_ascii_lowercase().as_str() {
+        "prep" | "preparation" | "prepare" => "preparation",
+        "notes" | "review notes" | "reviewing notes" => "notes",
+        _ => "a time block",
+    }
+}
+
+fn pair(text: &str) -> Option<Vec<String>> {
+    let caps = PAIR.captures(text)?;
+    let a = name_like(caps.get(1)?.as_str())?;
+    let b = name_like(caps.get(2)?.as_str())?;
+    Some(vec![a, b])
+}
+
+/// A short run of words made of letters (a name), else `None`: "roadmap review for Q3" is
+/// not a name, "Ann Berger" and "Chloé" are.
+fn name_like(text: &str) -> Option<String> {
+    let text = text.trim_matches(|c: char| c.is_whitespace() || "-–—:|,.".contains(c));
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let ok = !words.is_empty()
+        && words.len() <= 3
+        && words.iter().all(|w| {
+            w.chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
+                && w.chars().next().is_some_and(char::is_alphabetic)
+        });
+    ok.then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(title: &str) -> Vec<String> {
+        match read(title) {
+            TitleSays::OneOnOne { names, .. } => names,
+            other => panic!("{title:?} read as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn conventions_people_use() {
+        assert_eq!(names("Ann / Mia 1:1"), ["Ann", "Mia"]);
+        assert_eq!(names("1-1 Ben <> Mia"), ["Ben", "Mia"]);
+        assert_eq!(names("Chloé / Mia weekly 1:1"), ["Chloé", "Mia"]);
+        assert_eq!(names("1:1 Finn & Mia"), ["Finn", "Mia"]);
+        assert_eq!(names("Grace | Mia 1:1"), ["Grace", "Mia"]);
+        assert_eq!(names("Ann:Bo"), ["Ann", "Bo"]);
+        assert_eq!(names("Ann x Bo"), ["Ann", "Bo"]);
+        assert_eq!(names("Ann <> Bo"), ["Ann", "Bo"]);
+        assert_eq!(names("1on1 with Ann Berger"), ["Ann Berger"]);
+        assert_eq!(names("One-on-one: Dev"), ["Dev"]);
+        assert_eq!(names("Dev <> Mia monthly 1:1"), ["Dev", "Mia"]);
+        assert_eq!(names("Elif / Mia 1:1 (biweekly)"), ["Elif", "Mia"]);
+    }
+
+    #[test]
+    fn decoys() {
+        assert!(matches!(read("1:1 prep"), TitleSays::Block(_)));
+        assert!(matches!(read("Prep: Ann / Mia 1:1"), TitleSays::Block(_)));
+        assert_eq!(read("Team weekly"), TitleSays::Nothing);
+        assert_eq!(read("Planning (room hold)"), TitleSays::Nothing);
+        assert_eq!(read("Weekly 1:1"), TitleSays::Nothing);
+        assert_eq!(read("Design review: search v2"), TitleSays::Nothing);
+        assert_eq!(read("Ann / Ben / Mia: roadmap"), TitleSays::Nothing);
+        assert_eq!(read("Q3 / Q4 planning"), TitleSays::Nothing);
+    }
+}

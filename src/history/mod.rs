@@ -1,0 +1,446 @@
+//! History: what happened to every occurrence of every 1:1, kept across cycles in an
+//! embedded SQLite file.
+//!
+//! Each cycle hands over what the calendars say now ([`Observations`]); [`Store::record`]
+//! compares it with what was stored and writes the difference in one transaction, so a
+//! crash leaves the last good state. Because history is kept, an occurrence that was
+//! deleted outright, or moved and moved back, is still known.
+//!
+//! Times are stored as UTC text (`YYYY-MM-DDTHH:MM:SSZ`; dates and floating times as if
+//! UTC), which sorts and compares correctly as text.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, NaiveDateTime};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+mod migrations;
+
+/// Why an occurrence did not (or will not) take place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancellation {
+    /// The occurrence says `STATUS:CANCELLED`.
+    Status,
+    /// The series lists it in `EXDATE`.
+    Exdate,
+    /// It was in the calendar before and is gone now while its series is still there.
+    Deleted,
+}
+
+impl Cancellation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Cancellation::Status => "status",
+            Cancellation::Exdate => "exdate",
+            Cancellation::Deleted => "deleted",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Cancellation> {
+        match s {
+            "status" => Some(Cancellation::Status),
+            "exdate" => Some(Cancellation::Exdate),
+            "deleted" => Some(Cancellation::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// One occurrence as the calendars show it this cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// The series' `UID`.
+    pub series_uid: String,
+    /// The occurrence's original start, as reported by expansion (its identity).
+    pub recurrence_id: String,
+    /// The original start as UTC (dates and floating times as if UTC).
+    pub scheduled: NaiveDateTime,
+    /// When it starts now.
+    pub start: NaiveDateTime,
+    /// When it ends now.
+    pub end: NaiveDateTime,
+    /// Why it is cancelled, if it is.
+    pub cancelled: Option<Cancellation>,
+}
+
+/// What the calendars say this cycle about the 1:1 series, over a window.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    /// The series read successfully this cycle: `(uid, counterpart key)`. Occurrences of
+    /// other series are left as they are (their source may just be unreachable).
+    pub series: Vec<(String, String)>,
+    /// Every occurrence of those series whose original start is in `window`.
+    pub occurrences: Vec<Observation>,
+    /// `[start, end)` of original starts that expansion covered.
+    pub window: (NaiveDateTime, NaiveDateTime),
+}
+
+/// What one [`Store::record`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordSummary {
+    /// Occurrences seen for the first time.
+    pub new: usize,
+    /// Occurrences whose start, end or cancellation changed.
+    pub changed: usize,
+    /// Occurrences found deleted outright.
+    pub deleted: usize,
+}
+
+/// One occurrence as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOccurrence {
+    /// The series' `UID`.
+    pub series_uid: String,
+    /// The original start as reported (identity).
+    pub recurrence_id: String,
+    /// The original start, UTC.
+    pub scheduled: NaiveDateTime,
+    /// The latest known start.
+    pub start: NaiveDateTime,
+    /// The latest known end.
+    pub end: NaiveDateTime,
+    /// Why it is cancelled, if it is.
+    pub cancelled: Option<Cancellation>,
+    /// How many times tete saw its start change between cycles (a move and a move back
+    /// count two).
+    pub times_moved: u32,
+    /// When tete first saw it.
+    pub first_seen: NaiveDateTime,
+    /// When tete last saw it in a calendar.
+    pub last_seen: NaiveDateTime,
+}
+
+impl StoredOccurrence {
+    /// How far it is from its original slot (zero when it is where it was planned).
+    pub fn moved_by(&self) -> Duration {
+        self.start - self.scheduled
+    }
+}
+
+/// Why the state file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The folder for the state file could not be created.
+    #[error("cannot create the state folder {}", path.display())]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// SQLite failed (a corrupt file, a full disk, a file from a newer tete).
+    #[error("state file {}: {source}", path.display())]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer tete whose schema this one does not know.
+    #[error(
+        "state file {} has schema version {found}, newer than this tete knows ({known}); upgrade tete",
+        path.display()
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+}
+
+/// The SQLite state file.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+fn text(t: NaiveDateTime) -> String {
+    t.format(TIME_FORMAT).to_string()
+}
+
+fn time(s: &str) -> NaiveDateTime {
+    // Every time in the file was written by `text`; a foreign value reads as the epoch
+    // rather than failing the whole report.
+    NaiveDateTime::parse_from_str(s, TIME_FORMAT).unwrap_or_default()
+}
+
+/// Two starts of the same series this close are the same meeting re-timed (the series'
+/// time was edited, which changes every RECURRENCE-ID), not one deleted and one added.
+const RETIMED_WITHIN: Duration = Duration::hours(12);
+
+impl Store {
+    /// Opens the state file, creating it (and its folder) on first use and bringing its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<Store, HistoryError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| HistoryError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let sqlite = |source| HistoryError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        migrations::apply(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records one cycle's observations at `now`, in one transaction.
+    pub fn record(
+        &mut self,
+        seen: &Observations,
+        now: NaiveDateTime,
+    ) -> Result<RecordSummary, HistoryError> {
+        let path = self.path.clone();
+        let sqlite = |source| HistoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        let mut summary = RecordSummary::default();
+        for (uid, counterpart) in &seen.series {
+            upsert_series(&tx, uid, counterpart, now).map_err(sqlite)?;
+        }
+        for obs in &seen.occurrences {
+            match upsert_occurrence(&tx, obs, now).map_err(sqlite)? {
+                Upsert::New => summary.new += 1,
+                Upsert::Changed => summary.changed += 1,
+                Upsert::Same => {}
+            }
+        }
+        summary.deleted = mark_deleted(&tx, seen, now).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+        Ok(summary)
+    }
+
+    /// Every stored occurrence of these series, by original start.
+    pub fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT series_uid, recurrence_id, scheduled, start, end, cancelled,
+                        times_moved, first_seen, last_seen
+                 FROM occurrence WHERE series_uid = ?1",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        for uid in series {
+            let rows = stmt
+                .query_map([uid], |row| {
+                    Ok(StoredOccurrence {
+                        series_uid: row.get(0)?,
+                        recurrence_id: row.get(1)?,
+                        scheduled: time(&row.get::<_, String>(2)?),
+                        start: time(&row.get::<_, String>(3)?),
+                        end: time(&row.get::<_, String>(4)?),
+                        cancelled: row
+                            .get::<_, Option<String>>(5)?
+                            .as_deref()
+                            .and_then(Cancellation::parse),
+                        times_moved: row.get(6)?,
+                        first_seen: time(&row.get::<_, String>(7)?),
+                        last_seen: time(&row.get::<_, String>(8)?),
+                    })
+                })
+                .map_err(|e| self.sqlite(e))?;
+            for row in rows {
+                out.push(row.map_err(|e| self.sqlite(e))?);
+            }
+        }
+        out.sort_by(|a, b| (a.scheduled, &a.series_uid).cmp(&(b.scheduled, &b.series_uid)));
+        Ok(out)
+    }
+
+    /// How many changes have been logged in all (for tests and `tete check`).
+    pub fn change_count(&self) -> Result<u64, HistoryError> {
+        self.conn
+            .query_row("SELECT count(*) FROM change", [], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))
+    }
+}
+
+fn upsert_series(
+    tx: &Transaction,
+    uid: &str,
+    counterpart: &str,
+    now: NaiveDateTime,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3",
+        params![uid, counterpart, text(now)],
+    )?;
+    Ok(())
+}
+
+enum Upsert {
+    New,
+    Changed,
+    Same,
+}
+
+fn upsert_occurrence(
+    tx: &Transaction,
+    obs: &Observation,
+    now: NaiveDateTime,
+) -> rusqlite::Result<Upsert> {
+    let before: Option<(String, String, Option<String>)> = tx
+        .query_row(
+            "SELECT start, end, cancelled FROM occurrence
+             WHERE series_uid = ?1 AND recurrence_id = ?2",
+            params![obs.series_uid, obs.recurrence_id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let (start, end) = (text(obs.start), text(obs.end));
+    let cancelled = obs.cancelled.map(Cancellation::as_str);
+    let Some((old_start, old_end, old_cancelled)) = before else {
+        tx.execute(
+            "INSERT INTO occurrence (series_uid, recurrence_id, scheduled, start, end, cancelled,
+                                     times_moved, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
+            params![
+                obs.series_uid,
+                obs.recurrence_id,
+                text(obs.scheduled),
+                start,
+                end,
+                cancelled,
+                text(now)
+            ],
+        )?;
+        return Ok(Upsert::New);
+    };
+    let moved = old_start != start;
+    let changed = moved || old_end != end || old_cancelled.as_deref() != cancelled;
+    tx.execute(
+        "UPDATE occurrence SET start = ?3, end = ?4, cancelled = ?5, last_seen = ?6,
+                times_moved = times_moved + ?7
+         WHERE series_uid = ?1 AND recurrence_id = ?2",
+        params![
+            obs.series_uid,
+            obs.recurrence_id,
+            start,
+            end,
+            cancelled,
+            text(now),
+            i64::from(moved)
+        ],
+    )?;
+    if changed {
+        log_change(
+            tx,
+            obs,
+            now,
+            &format!(
+                "{old_start}..{old_end} {}",
+                old_cancelled.as_deref().unwrap_or("-")
+            ),
+            &format!("{start}..{end} {}", cancelled.unwrap_or("-")),
+        )?;
+        return Ok(Upsert::Changed);
+    }
+    Ok(Upsert::Same)
+}
+
+fn log_change(
+    tx: &Transaction,
+    obs: &Observation,
+    now: NaiveDateTime,
+    from: &str,
+    to: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO change (series_uid, recurrence_id, seen_at, old, new)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![obs.series_uid, obs.recurrence_id, text(now), from, to],
+    )?;
+    Ok(())
+}
+
+/// Occurrences stored earlier, inside this cycle's window, of a series still present, that
+/// the calendar no longer shows: deleted outright. Not when the series merely ended earlier
+/// (after its last occurrence now) or was re-timed (another occurrence the same day).
+fn mark_deleted(
+    tx: &Transaction,
+    seen: &Observations,
+    now: NaiveDateTime,
+) -> rusqlite::Result<usize> {
+    let mut deleted = 0;
+    for (uid, _) in &seen.series {
+        let current: Vec<&Observation> = seen
+            .occurrences
+            .iter()
+            .filter(|o| &o.series_uid == uid)
+            .collect();
+        let Some(last) = current.iter().map(|o| o.scheduled).max() else {
+            continue;
+        };
+        let mut stmt = tx.prepare_cached(
+            "SELECT recurrence_id, scheduled, start, end FROM occurrence
+             WHERE series_uid = ?1 AND scheduled >= ?2 AND scheduled < ?3 AND scheduled <= ?4
+               AND (cancelled IS NULL OR cancelled <> 'deleted')",
+        )?;
+        let stored: Vec<(String, String, String, String)> = stmt
+            .query_map(
+                params![uid, text(seen.window.0), text(seen.window.1), text(last)],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        for (rid, scheduled, start, end) in stored {
+            let scheduled = time(&scheduled);
+            let still_there = current.iter().any(|o| o.recurrence_id == rid);
+            let retimed = current.iter().any(|o| {
+                o.recurrence_id != rid && (o.scheduled - scheduled).abs() < RETIMED_WITHIN
+            });
+            if still_there || retimed {
+                continue;
+            }
+            tx.execute(
+                "UPDATE occurrence SET cancelled = 'deleted' WHERE series_uid = ?1 AND recurrence_id = ?2",
+                params![uid, rid],
+            )?;
+            let obs = Observation {
+                series_uid: uid.clone(),
+                recurrence_id: rid,
+                scheduled,
+                start: time(&start),
+                end: time(&end),
+                cancelled: Some(Cancellation::Deleted),
+            };
+            log_change(tx, &obs, now, &format!("{start}..{end}"), "deleted")?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+use chrono::NaiveDate;
+
+use super::*;
+
+fn at(day: u32, hour: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 3, day)
+        .and_then(|d| d.and_hms_opt(hour, 0, 0))
+        .unwrap()
+}
+
+fn obs(day: u32, start_hour: u32, cancelled: Option<Cancellation>) -> Observation {
+    Observation {
+        series_uid: "s".into(),
+        recurrence_id: format!("2026-03-{day:02}T10:00:00Z"),
+        scheduled: at(day, 10),
+        start: at(day, start_hour),
+        end: at(day, start_hour) + Duration::minutes(30),
+        cancelled,
+    }
+}
+
+fn seen(occurrences: Vec<Observation>) -> Observations {
+    Observations {
+        series: vec![("s".into(), "ann@example.com".into())],
+        occurrences,
+        window: (at(1, 0), at(31, 0)),
+    }
+}
+
+#[test]
+fn second_cycle_with_nothing_changed_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep/state.sqlite");
+    let week = seen(vec![
+        obs(2, 10, None),
+        obs(9, 11, None),
+        obs(16, 10, Some(Cancellation::Status)),
+    ]);
+    let mut store = Store::open(&path).unwrap();
+    let first = store.record(&week, at(20, 8)).unwrap();
+    assert_eq!(first.new, 3);
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    let second = store.record(&week, at(20, 9)).unwrap();
+    assert_eq!(second, RecordSummary::default());
+    assert_eq!(store.change_count().unwrap(), 0);
+    let stored = store.occurrences(&["s"]).unwrap();
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[1].moved_by(), Duration::hours(1));
+    assert_eq!(stored[0].first_seen, at(20, 8));
+    assert_eq!(stored[0].last_seen, at(20, 9));
+}
+
+#[test]
+fn moved_and_moved_back_is_remembered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    store
+        .record(&seen(vec![obs(2, 10, None)]), at(1, 8))
+        .unwrap();
+    store
+        .record(&seen(vec![obs(2, 14, None)]), at(1, 9))
+        .unwrap();
+    let summary = store
+        .record(&seen(vec![obs(2, 10, None)]), at(1, 10))
+        .unwrap();
+    assert_eq!(summary.changed, 1);
+    let stored = &store.occurrences(&["s"]).unwrap()[0];
+    assert_eq!(stored.times_moved, 2);
+    assert_eq!(stored.moved_by(), Duration::zero());
+    assert_eq!(store.change_count().unwrap(), 2);
+}
+
+#[test]
+fn deleted_outright_is_still_known_but_a_shortened_series_is_not_a_deletion() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    store
+        .record(
+            &seen(vec![
+                obs(2, 10, None),
+                obs(9, 10, None),
+                obs(16, 10, None),
+                obs(23, 10, None),
+            ]),
+            at(1, 8),
+        )
+        .unwrap();
+    // the 9th deleted; the series now ends on the 16th (the 23rd is not a deletion)
+    let summary = store
+        .record(&seen(vec![obs(2, 10, None), obs(16, 10, None)]), at(1, 9))
+        .unwrap();
+    assert_eq!(summary.deleted, 1);
+    let stored = store.occurrences(&["s"]).unwrap();
+    assert_eq!(stored[1].cancelled, Some(Cancellation::Deleted));
+    assert_eq!(stored[3].cancelled, None);
+    // a series missing from this cycle (its source failed) is left alone
+    let other = Observations {
+        series: vec![],
+        occurrences: vec![],
+        window: (at(1, 0), at(31, 0)),
+    };
+    assert_eq!(
+        store.record(&other, at(1, 10)).unwrap(),
+        RecordSummary::default()
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Store::open(&path).unwrap_err().to_string();
+    assert!(err.contains("newer than this tete knows"), "{err}");
+}
+
+#[test]
+fn garbage_file_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    std::fs::write(
+        &path,
+        b"this is not a database, just text that is long enough to look like a header..........",
+    )
+    .unwrap();
+    let err = Store::open(&path).unwrap_err().to_string();
+    assert!(err.contains("s.db"), "{err}");
+}
