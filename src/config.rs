@@ -18,7 +18,7 @@ mod secret;
 pub use secret::{Secret, SecretError, SecretValue};
 
 /// A loaded, validated configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The file it was loaded from.
     pub path: PathBuf,
@@ -26,6 +26,35 @@ pub struct Config {
     pub cache_dir: PathBuf,
     /// The calendars, in the order of the file.
     pub calendars: Vec<CalendarConfig>,
+    /// Who the manager is (`[me]`).
+    pub me: MeConfig,
+    /// The SQLite state file (`state_file`, default `$XDG_STATE_HOME/tete/state.sqlite`).
+    pub state_file: PathBuf,
+    /// 1:1 detection overrides (`[detect]`).
+    pub detect: crate::detect::Overrides,
+    /// Cadence analysis and suggestion thresholds (`[cadence]`).
+    pub cadence: crate::cadence::Settings,
+}
+
+/// `[me]`: the manager's addresses and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeConfig {
+    /// The main address.
+    pub email: Option<String>,
+    /// Other addresses (people have several).
+    pub aliases: Vec<String>,
+    /// The name, as titles write it ("Mia" or "Mia Manager").
+    pub name: Option<String>,
+}
+
+impl MeConfig {
+    /// The detection identity.
+    pub fn identity(&self) -> crate::detect::Identity {
+        crate::detect::Identity::new(
+            self.email.iter().chain(&self.aliases).map(String::as_str),
+            self.name.as_deref(),
+        )
+    }
 }
 
 /// One `[[calendar]]` entry.
@@ -105,6 +134,14 @@ pub fn default_path() -> Option<PathBuf> {
     dirs::config_dir().map(|dir| dir.join("tete").join("config.toml"))
 }
 
+/// `$XDG_STATE_HOME/tete/state.sqlite` (or the platform's equivalent: on systems without
+/// a state directory, the data directory).
+pub fn default_state_file() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|dir| dir.join("tete").join("state.sqlite"))
+}
+
 /// `$XDG_CACHE_HOME/tete` (or the platform's equivalent).
 pub fn default_cache_dir() -> Option<PathBuf> {
     dirs::cache_dir().map(|dir| dir.join("tete"))
@@ -158,8 +195,48 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     cache_dir: Option<Spanned<String>>,
+    state_file: Option<Spanned<String>>,
     #[serde(default)]
     calendar: Vec<Spanned<RawCalendar>>,
+    #[serde(default)]
+    me: RawMe,
+    #[serde(default)]
+    detect: RawDetect,
+    #[serde(default)]
+    cadence: RawCadence,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMe {
+    email: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDetect {
+    #[serde(default)]
+    include_titles: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude_titles: Vec<Spanned<String>>,
+    #[serde(default)]
+    include_uids: Vec<String>,
+    #[serde(default)]
+    exclude_uids: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCadence {
+    window_weeks: Option<Spanned<u32>>,
+    min_occurrences: Option<usize>,
+    slip_ratio: Option<Spanned<f64>>,
+    adhoc_min: Option<usize>,
+    young_days: Option<i64>,
+    overdue_intervals: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -204,11 +281,77 @@ impl Resolver<'_> {
             }
             calendars.push(self.calendar(entry)?);
         }
+        let state_file = match &raw.state_file {
+            Some(file) => self.resolve_path(file, "state_file")?,
+            None => default_state_file().ok_or_else(|| {
+                self.error(
+                    0..0,
+                    Some("state_file"),
+                    "no XDG state directory; set state_file",
+                )
+            })?,
+        };
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
             calendars,
+            me: MeConfig {
+                email: raw.me.email,
+                aliases: raw.me.aliases,
+                name: raw.me.name,
+            },
+            state_file,
+            detect: self.detect(raw.detect)?,
+            cadence: self.cadence(raw.cadence)?,
         })
+    }
+
+    fn detect(&self, raw: RawDetect) -> Result<crate::detect::Overrides, ConfigError> {
+        let patterns = |list: Vec<Spanned<String>>, key: &str| {
+            list.into_iter()
+                .map(|p| {
+                    regex::RegexBuilder::new(p.get_ref())
+                        .case_insensitive(true)
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|e| {
+                            self.error(p.span(), Some(key), format!("not a valid pattern: {e}"))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(crate::detect::Overrides {
+            include_titles: patterns(raw.include_titles, "include_titles")?,
+            exclude_titles: patterns(raw.exclude_titles, "exclude_titles")?,
+            include_uids: raw.include_uids.into_iter().collect(),
+            exclude_uids: raw.exclude_uids.into_iter().collect(),
+        })
+    }
+
+    fn cadence(&self, raw: RawCadence) -> Result<crate::cadence::Settings, ConfigError> {
+        let mut s = crate::cadence::Settings::default();
+        if let Some(w) = raw.window_weeks {
+            if *w.get_ref() == 0 {
+                return Err(self.error(w.span(), Some("window_weeks"), "must be at least 1"));
+            }
+            s.window_weeks = *w.get_ref();
+        }
+        if let Some(r) = raw.slip_ratio {
+            if !(0.0..=1.0).contains(r.get_ref()) {
+                return Err(self.error(r.span(), Some("slip_ratio"), "must be between 0 and 1"));
+            }
+            s.slip_ratio = *r.get_ref();
+        }
+        if let Some(o) = raw.overdue_intervals {
+            if *o.get_ref() <= 0.0 {
+                return Err(self.error(o.span(), Some("overdue_intervals"), "must be above 0"));
+            }
+            s.overdue_intervals = *o.get_ref();
+        }
+        s.min_occurrences = raw.min_occurrences.unwrap_or(s.min_occurrences);
+        s.adhoc_min = raw.adhoc_min.unwrap_or(s.adhoc_min);
+        s.young_days = raw.young_days.unwrap_or(s.young_days);
+        Ok(s)
     }
 
     fn calendar(&self, entry: Spanned<RawCalendar>) -> Result<CalendarConfig, ConfigError> {

@@ -3,9 +3,12 @@
 //! The crate is a library with a thin binary (`src/main.rs`); see ARCHITECTURE.md for the
 //! data flow of one cycle and what each module owns.
 
+pub mod cadence;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod cycle;
 pub mod detect;
 pub mod history;
+pub mod report;
 pub mod sources;

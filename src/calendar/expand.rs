@@ -84,6 +84,9 @@ pub struct Occurrence {
     pub summary: Option<Arc<str>>,
     /// STATUS, upper-cased.
     pub status: Option<Arc<str>>,
+    /// True for an occurrence the series removes with `EXDATE` (only reported by
+    /// [`Collector::expand_with_excluded`]).
+    pub excluded: bool,
 }
 
 /// What a read found in one input.
@@ -474,12 +477,23 @@ impl Collector {
 
     /// Every occurrence overlapping `window`, sorted by (start as UTC, uid, recurrence id).
     pub fn expand(&self, window: Window) -> Expansion {
+        self.expand_inner(window, false)
+    }
+
+    /// Like [`Collector::expand`], plus the occurrences that `EXDATE` removes, marked
+    /// `excluded`: a 1:1's history counts them as cancelled.
+    pub fn expand_with_excluded(&self, window: Window) -> Expansion {
+        self.expand_inner(window, true)
+    }
+
+    fn expand_inner(&self, window: Window, with_excluded: bool) -> Expansion {
         let mut warnings = Vec::new();
         let zones = self.resolve_zones(window, &mut warnings);
         let ctx = Context {
             window,
             zones: &zones,
             resources: &self.resources,
+            with_excluded,
         };
         let mut groups: BTreeMap<&str, Vec<&EventRecord>> = BTreeMap::new();
         for ev in &self.events {
@@ -542,6 +556,7 @@ struct Context<'a> {
     zones: &'a [Zone],
     #[allow(dead_code)]
     resources: &'a [ResourceInfo],
+    with_excluded: bool,
 }
 
 impl Context<'_> {
@@ -695,6 +710,7 @@ fn occurrence(
         end,
         summary: props.summary.clone(),
         status: props.status.clone(),
+        excluded: false,
     }
 }
 
@@ -705,6 +721,7 @@ fn master_starts(
     master: &EventRecord,
     bound: NaiveDateTime,
     warnings: &mut Vec<Warning>,
+    apply_exdates: bool,
 ) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
     let form = master.start.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
@@ -732,7 +749,7 @@ fn master_starts(
         let period = rdate.end.map(|end| (rdate.start, end));
         starts.insert(ctx.in_frame_of(rdate.start, form), period);
     }
-    for ex in &master.exdates {
+    for ex in master.exdates.iter().filter(|_| apply_exdates) {
         if ex.form == Form::Date && form != Form::Date {
             let day = ex.t.date();
             starts.retain(|t, _| t.date() != day);
@@ -786,7 +803,10 @@ fn expand_master(
         .unwrap_or_default();
     // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
     let bound = ctx.window.end + Span::days(2) + max_shift;
-    let starts = master_starts(ctx, master, bound, warnings);
+    let starts = master_starts(ctx, master, bound, warnings, true);
+    if ctx.with_excluded {
+        excluded_occurrences(ctx, master, bound, &starts, out);
+    }
     let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
     for (t, period) in starts {
         let rid = ctx.moment(t, form);
@@ -812,6 +832,29 @@ fn expand_master(
         };
         if ctx.overlaps(start, end) {
             out.push(occurrence(master, rid, start, end, props));
+        }
+    }
+}
+
+/// The occurrences EXDATE removed from a master, reported as cancelled and `excluded`.
+fn excluded_occurrences(
+    ctx: &Context,
+    master: &EventRecord,
+    bound: NaiveDateTime,
+    kept: &BTreeMap<NaiveDateTime, Option<(Stamp, End)>>,
+    out: &mut Vec<Occurrence>,
+) {
+    let form = master.start.form;
+    // Warnings were already given by the first pass over the same rules.
+    let all = master_starts(ctx, master, bound, &mut Vec::new(), false);
+    for (t, _) in all.iter().filter(|(t, _)| !kept.contains_key(*t)) {
+        let start = ctx.moment(*t, form);
+        let end = ctx.end_of(*t, form, master.start, master.end);
+        if ctx.overlaps(start, end) {
+            let mut occ = occurrence(master, start, start, end, master);
+            occ.status = Some(Arc::from("CANCELLED"));
+            occ.excluded = true;
+            out.push(occ);
         }
     }
 }

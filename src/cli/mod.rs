@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod demo;
 pub mod expand;
+pub mod inputs;
+pub mod list;
+pub mod report;
 
 /// tete keeps your 1:1 meetings healthy, straight from your calendar.
 #[derive(Debug, Parser)]
@@ -25,6 +29,12 @@ pub struct Cli {
 pub enum Command {
     /// Print every event occurrence of an iCalendar file that overlaps a time window.
     Expand(expand::Args),
+    /// Run the whole job on the bundled demo calendar, offline.
+    Demo(demo::Args),
+    /// Show how often each 1:1 really happens, and what to change.
+    Report(report::Args),
+    /// List every recurring series and whether it is a 1:1 (--explain says why).
+    List(list::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
 }
@@ -35,6 +45,9 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Expand(args) => expand::run(args),
         Command::Check(args) => check::run(cli.config.as_deref(), args),
+        Command::Demo(args) => demo::run(args),
+        Command::Report(args) => report::run(cli.config.as_deref(), args),
+        Command::List(args) => list::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

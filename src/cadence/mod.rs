@@ -1,0 +1,355 @@
+//! Cadence: how often a 1:1 is meant to happen, how often it really does, and what to
+//! change, with the reason in plain words.
+//!
+//! Pure: a relationship's stored occurrences, its one-off 1:1s and "now" in, an
+//! [`Analysis`] out. The suggestion rules are documented in README.md and configurable
+//! through [`Settings`].
+
+use std::fmt;
+
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+
+use crate::calendar::RuleShape;
+use crate::detect::Relationship;
+use crate::history::StoredOccurrence;
+
+mod suggest;
+
+pub use suggest::{Suggestion, day as short_date};
+
+/// A cadence, as configured by a rule or as observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cadence {
+    /// Every week.
+    Weekly,
+    /// Every two weeks.
+    Biweekly,
+    /// Every N weeks (N >= 3).
+    EveryNWeeks(u16),
+    /// Every month.
+    Monthly,
+    /// Anything else (twice a week, every other month, irregular).
+    Other,
+}
+
+impl Cadence {
+    /// The cadence a recurrence rule sets.
+    pub fn of_rule(rule: Option<&RuleShape>) -> Cadence {
+        let Some(rule) = rule else {
+            return Cadence::Other;
+        };
+        match (rule.freq.as_str(), rule.interval, rule.weekdays) {
+            ("WEEKLY", n, 0 | 1) => Cadence::weeks(n),
+            ("DAILY", n, 0) if n.is_multiple_of(7) => Cadence::weeks(n / 7),
+            ("MONTHLY", 1, _) => Cadence::Monthly,
+            _ => Cadence::Other,
+        }
+    }
+
+    fn weeks(n: u16) -> Cadence {
+        match n {
+            1 => Cadence::Weekly,
+            2 => Cadence::Biweekly,
+            0 => Cadence::Other,
+            n => Cadence::EveryNWeeks(n),
+        }
+    }
+
+    /// The cadence nearest to a typical gap between meetings.
+    pub fn of_gap(days: f64) -> Cadence {
+        match days {
+            d if d < 4.5 => Cadence::Other,
+            d if d < 10.5 => Cadence::Weekly,
+            d if d < 17.5 => Cadence::Biweekly,
+            d if d < 24.5 => Cadence::EveryNWeeks(3),
+            d if d < 38.0 => Cadence::Monthly,
+            d if d < 70.0 => Cadence::EveryNWeeks((d / 7.0).round() as u16),
+            _ => Cadence::Other,
+        }
+    }
+
+    /// The planned interval in days, when there is one.
+    pub fn interval_days(self) -> Option<f64> {
+        match self {
+            Cadence::Weekly => Some(7.0),
+            Cadence::Biweekly => Some(14.0),
+            Cadence::EveryNWeeks(n) => Some(7.0 * f64::from(n)),
+            Cadence::Monthly => Some(30.4),
+            Cadence::Other => None,
+        }
+    }
+
+    /// True for the cadences rarer than weekly.
+    pub fn is_rarer_than_weekly(self) -> bool {
+        matches!(
+            self,
+            Cadence::Biweekly | Cadence::EveryNWeeks(_) | Cadence::Monthly
+        )
+    }
+}
+
+/// The JSON names: `weekly`, `biweekly`, `every-3-weeks`, `monthly`, `other`.
+impl fmt::Display for Cadence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cadence::Weekly => f.write_str("weekly"),
+            Cadence::Biweekly => f.write_str("biweekly"),
+            Cadence::EveryNWeeks(n) => write!(f, "every-{n}-weeks"),
+            Cadence::Monthly => f.write_str("monthly"),
+            Cadence::Other => f.write_str("other"),
+        }
+    }
+}
+
+impl Serialize for Cadence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The thresholds of the suggestion rules (config `[cadence]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The trailing window the analysis looks at, in weeks.
+    pub window_weeks: u32,
+    /// Fewer past occurrences than this in the window is too little evidence to suggest.
+    pub min_occurrences: usize,
+    /// Share of past occurrences cancelled or moved from which a weekly 1:1 should become
+    /// biweekly.
+    pub slip_ratio: f64,
+    /// One-off 1:1s in the window from which a rarer-than-weekly 1:1 should become weekly.
+    pub adhoc_min: usize,
+    /// A relationship younger than this many days should meet weekly.
+    pub young_days: i64,
+    /// Say so when the last meeting is longer ago than this many planned intervals.
+    pub overdue_intervals: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            window_weeks: 26,
+            min_occurrences: 4,
+            slip_ratio: 0.45,
+            adhoc_min: 2,
+            young_days: 90,
+            overdue_intervals: 2.0,
+        }
+    }
+}
+
+/// What happened to one occurrence, as of "now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It took place in its slot.
+    Held,
+    /// It took place (or will) at another time.
+    Moved,
+    /// It was cancelled (STATUS, EXDATE, or deleted outright).
+    Cancelled,
+    /// It is still to come.
+    Upcoming,
+}
+
+impl Outcome {
+    /// The outcome of a stored occurrence at `now`.
+    pub fn of(occ: &StoredOccurrence, now: NaiveDateTime) -> Outcome {
+        if occ.cancelled.is_some() {
+            Outcome::Cancelled
+        } else if occ.scheduled >= now && occ.start >= now {
+            Outcome::Upcoming
+        } else if occ.start != occ.scheduled {
+            Outcome::Moved
+        } else {
+            Outcome::Held
+        }
+    }
+
+    fn happened(self) -> bool {
+        matches!(self, Outcome::Held | Outcome::Moved)
+    }
+}
+
+/// One occurrence on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// Its original slot.
+    pub scheduled: NaiveDateTime,
+    /// When it starts (or would have).
+    pub start: NaiveDateTime,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// One series of a relationship and the cadence its rule sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesCadence {
+    /// The series' UID.
+    pub uid: String,
+    /// Its rule's cadence.
+    pub cadence: Cadence,
+    /// Its first known occurrence.
+    pub first: Option<NaiveDateTime>,
+    /// Its last known occurrence.
+    pub last: Option<NaiveDateTime>,
+}
+
+/// The cadence analysis of one relationship.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The configured cadence of the current series (the one with the latest occurrence).
+    pub configured: Cadence,
+    /// Every series, oldest first: a change of cadence shows here.
+    pub series: Vec<SeriesCadence>,
+    /// The cadence nearest to the median gap between meetings held in the window (since the
+    /// current series began, when the cadence changed inside the window).
+    pub actual: Option<Cadence>,
+    /// The median gap between meetings held in the window, in days.
+    pub median_gap_days: Option<f64>,
+    /// Meetings held in their slot, in the window.
+    pub held: usize,
+    /// Meetings moved to another time, in the window.
+    pub moved: usize,
+    /// Meetings cancelled, in the window.
+    pub cancelled: usize,
+    /// The longest gap between two meetings held in the window, in days, and when it
+    /// started and ended.
+    pub longest_gap: Option<(f64, NaiveDateTime, NaiveDateTime)>,
+    /// The last meeting that took place.
+    pub last_held: Option<NaiveDateTime>,
+    /// The next meeting to come.
+    pub next: Option<NaiveDateTime>,
+    /// The first occurrence ever known of this relationship.
+    pub since: Option<NaiveDateTime>,
+    /// One-off 1:1s in the window.
+    pub adhoc: Vec<NaiveDateTime>,
+    /// Every occurrence in the window and those to come, for timelines.
+    pub timeline: Vec<Mark>,
+    /// Start of the window.
+    pub window_start: NaiveDateTime,
+    /// What to change, if anything.
+    pub suggestion: Option<Suggestion>,
+    /// Why there is no suggestion, when there is none.
+    pub no_suggestion: Option<String>,
+}
+
+/// Analyses one relationship. `occurrences` are the stored occurrences of its series,
+/// `adhoc` the starts of its one-off 1:1s; `since` overrides the window's start.
+pub fn analyse(
+    rel: &Relationship,
+    occurrences: &[StoredOccurrence],
+    adhoc: &[NaiveDateTime],
+    now: NaiveDateTime,
+    since: Option<NaiveDateTime>,
+    settings: &Settings,
+) -> Analysis {
+    let window_start =
+        since.unwrap_or_else(|| now - Duration::weeks(i64::from(settings.window_weeks)));
+    let series = series_cadences(rel, occurrences);
+    let configured = series.last().map_or(Cadence::Other, |s| s.cadence);
+    let timeline: Vec<Mark> = occurrences
+        .iter()
+        .filter(|o| o.scheduled >= window_start || o.start >= window_start)
+        .map(|o| Mark {
+            scheduled: o.scheduled,
+            start: o.start,
+            outcome: Outcome::of(o, now),
+        })
+        .collect();
+    let count = |outcome| timeline.iter().filter(|m| m.outcome == outcome).count();
+    // After a cadence change, the actual cadence is that of the current series.
+    let current_from = series
+        .last()
+        .and_then(|s| s.first)
+        .filter(|first| series.len() > 1 && *first > window_start)
+        .unwrap_or(window_start);
+    let mut happened: Vec<NaiveDateTime> = timeline
+        .iter()
+        .filter(|m| m.outcome.happened() && m.start < now)
+        .map(|m| m.start)
+        .collect();
+    happened.sort();
+    let recent: Vec<NaiveDateTime> = happened
+        .iter()
+        .copied()
+        .filter(|t| *t >= current_from)
+        .collect();
+    let median_gap_days = median(recent.windows(2).map(|w| days(w[1] - w[0])).collect());
+    let gaps: Vec<(f64, NaiveDateTime, NaiveDateTime)> = happened
+        .windows(2)
+        .map(|w| (days(w[1] - w[0]), w[0], w[1]))
+        .collect();
+    let mut analysis = Analysis {
+        configured,
+        series,
+        actual: median_gap_days.map(Cadence::of_gap),
+        median_gap_days,
+        held: count(Outcome::Held),
+        moved: count(Outcome::Moved),
+        cancelled: count(Outcome::Cancelled),
+        longest_gap: gaps.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)),
+        last_held: happened.last().copied(),
+        next: timeline
+            .iter()
+            .filter(|m| m.outcome != Outcome::Cancelled && m.start >= now)
+            .map(|m| m.start)
+            .min(),
+        since: occurrences.iter().map(|o| o.scheduled).min(),
+        adhoc: adhoc
+            .iter()
+            .copied()
+            .filter(|t| *t >= window_start && *t < now)
+            .collect(),
+        timeline,
+        window_start,
+        suggestion: None,
+        no_suggestion: None,
+    };
+    match suggest::suggest(rel, &analysis, now, settings) {
+        Ok(s) => analysis.suggestion = Some(s),
+        Err(why) => analysis.no_suggestion = Some(why),
+    }
+    analysis
+}
+
+fn series_cadences(rel: &Relationship, occurrences: &[StoredOccurrence]) -> Vec<SeriesCadence> {
+    let mut out: Vec<SeriesCadence> = rel
+        .series
+        .iter()
+        .map(|s| {
+            let mine = || occurrences.iter().filter(|o| *o.series_uid == *s.uid);
+            SeriesCadence {
+                uid: s.uid.to_string(),
+                cadence: Cadence::of_rule(s.rule.as_ref()),
+                first: mine().map(|o| o.scheduled).min(),
+                last: mine().map(|o| o.scheduled).max(),
+            }
+        })
+        .collect();
+    // The current series is the one whose occurrences reach furthest.
+    out.sort_by_key(|s| (s.last, s.first));
+    out
+}
+
+/// A duration in days, with fractions.
+pub fn days(d: Duration) -> f64 {
+    d.num_minutes() as f64 / (24.0 * 60.0)
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! The suggestion rules, tried in this order (README.md, "Suggestions", says the same):
+//!
+//! 1. **new**: the relationship is younger than `young_days` and meets less than weekly:
+//!    suggest weekly.
+//! 2. **overdue**: the last meeting is longer ago than `overdue_intervals` planned
+//!    intervals: say so (the cadence stays).
+//! 3. too few past occurrences in the window: no suggestion, and say why.
+//! 4. **slipping**: weekly, and at least `slip_ratio` of past occurrences were cancelled or
+//!    moved: suggest biweekly.
+//! 5. **adhoc**: less than weekly, with at least `adhoc_min` one-off 1:1s booked between:
+//!    suggest weekly.
+//!
+//! Otherwise no suggestion, and the reason says the 1:1 runs as planned.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::{Analysis, Cadence, Outcome, Settings, days};
+use crate::detect::Relationship;
+
+/// A suggested change (or a warning that keeps the cadence), with the reason in plain
+/// words and the dated evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    /// The cadence to move to (the current one for a warning).
+    pub cadence: Cadence,
+    /// Why, in plain words.
+    pub reason: String,
+    /// Which rule fired: `new`, `overdue`, `slipping`, `adhoc`.
+    pub rule: &'static str,
+    /// The dates that back it (`YYYY-MM-DD`).
+    pub evidence: Vec<String>,
+}
+
+/// A date as people read it: "Mon 3 Nov".
+pub fn day(t: NaiveDateTime) -> String {
+    t.format("%a %-d %b").to_string()
+}
+
+fn iso(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+fn cadence_words(c: Cadence) -> String {
+    match c {
+        Cadence::Weekly => "weekly".into(),
+        Cadence::Biweekly => "every two weeks".into(),
+        Cadence::EveryNWeeks(n) => format!("every {n} weeks"),
+        Cadence::Monthly => "monthly".into(),
+        Cadence::Other => "irregular".into(),
+    }
+}
+
+pub(super) fn suggest(
+    rel: &Relationship,
+    a: &Analysis,
+    now: NaiveDateTime,
+    settings: &Settings,
+) -> Result<Suggestion, String> {
+    let who = rel.counterpart.display();
+    let first = who.split_whitespace().next().unwrap_or(&who).to_string();
+    if let Some(s) = new_relationship(&first, a, now, settings) {
+        return s;
+    }
+    if let Some(s) = overdue(&first, a, now, settings) {
+        return Ok(s);
+    }
+    let past: Vec<_> = a
+        .timeline
+        .iter()
+        .filter(|m| m.outcome != Outcome::Upcoming)
+        .collect();
+    if past.len() < settings.min_occurrences {
+        return Err(format!(
+            "only {} 1:1{} with {first} since {}: too few to judge the cadence",
+            past.len(),
+            if past.len() == 1 { "" } else { "s" },
+            day(a.window_start)
+        ));
+    }
+    let slipped: Vec<_> = past
+        .iter()
+        .filter(|m| matches!(m.outcome, Outcome::Cancelled | Outcome::Moved))
+        .collect();
+    let ratio = slipped.len() as f64 / past.len() as f64;
+    if a.configured == Cadence::Weekly && ratio >= settings.slip_ratio {
+        return Ok(Suggestion {
+            cadence: Cadence::Biweekly,
+            reason: format!(
+                "{} of the last {} weekly 1:1s with {first} were cancelled ({}) or moved ({}). \
+                 A slot every two weeks that holds may serve you both better than a weekly one \
+                 that keeps slipping.",
+                slipped.len(),
+                past.len(),
+                a.cancelled,
+                a.moved
+            ),
+            rule: "slipping",
+            evidence: slipped.iter().map(|m| iso(m.scheduled)).collect(),
+        });
+    }
+    if a.configured.is_rarer_than_weekly() && a.adhoc.len() >= settings.adhoc_min {
+        return Ok(Suggestion {
+            cadence: Cadence::Weekly,
+            reason: format!(
+                "Besides your 1:1 {}, you booked {} extra one-off meetings with {first} \
+                 ({}). A weekly 1:1 would give those conversations a regular home.",
+                cadence_words(a.configured),
+                a.adhoc.len(),
+                a.adhoc
+                    .iter()
+                    .map(|t| day(*t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            rule: "adhoc",
+            evidence: a.adhoc.iter().map(|t| iso(*t)).collect(),
+        });
+    }
+    Err(format!(
+        "runs as planned: of {} past 1:1s, {} held in their slot, {} moved, {} cancelled",
+        past.len(),
+        a.held,
+        a.moved,
+        a.cancelled
+    ))
+}
+
+fn new_relationship(
+    first: &str,
+    a: &Analysis,
+    now: NaiveDateTime,
+    settings: &Settings,
+) -> Option<Result<Suggestion, String>> {
+    let since = a.since?;
+    let age = (now - since).num_days();
+    if age >= settings.young_days {
+        return None;
+    }
+    if a.configured == Cadence::Weekly {
+        return Some(Err(format!(
+            "a new 1:1 (since {}, {age} days) already weekly: keep it so for the first months",
+            day(since)
+        )));
+    }
+    Some(Ok(Suggestion {
+        cadence: Cadence::Weekly,
+        reason: format!(
+            "Your 1:1s with {first} started on {} ({age} days ago) and meet {}. In the first \
+             three months a weekly 1:1 builds trust and context faster; widen the gap later.",
+            day(since),
+            cadence_words(a.configured)
+        ),
+        rule: "new",
+        evidence: vec![iso(since)],
+    }))
+}
+
+fn overdue(
+    first: &str,
+    a: &Analysis,
+    now: NaiveDateTime,
+    settings: &Settings,
+) -> Option<Suggestion> {
+    let interval = a.configured.interval_days()?;
+    let limit = interval * settings.overdue_intervals;
+    let (since_what, reference) = match a.last_held {
+        Some(last) => (format!("was on {}", day(last)), last),
+        None => {
+            let first_slot = a.timeline.first()?.scheduled;
+            (
+                format!("has not happened since {}", day(first_slot)),
+                first_slot,
+            )
+        }
+    };
+    let waited = days(now - reference);
+    if waited <= limit {
+        return None;
+    }
+    Some(Suggestion {
+        cadence: a.configured,
+        reason: format!(
+            "Your last 1:1 with {first} {since_what}, {} days ago: more than {} times the \
+             {} interval. Book one soon, even a short one.",
+            waited.floor(),
+            settings.overdue_intervals,
+            cadence_words(a.configured)
+        ),
+        rule: "overdue",
+        evidence: vec![iso(reference)],
+    })
+}

@@ -1,0 +1,161 @@
+//! What `list`, `report` and the daemon need before a cycle: the calendars, who I am, the
+//! detection overrides, the cadence settings and the state file, from the config file or,
+//! for a quick try, from the command line alone (`--me`, `--calendar`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use chrono::NaiveDateTime;
+
+use crate::cadence::Settings;
+use crate::calendar::Collector;
+use crate::config::{self, CalendarConfig, Config, Location, Secret};
+use crate::cycle;
+use crate::detect::{Identity, Overrides};
+use crate::history::Store;
+
+use super::expand::parse_utc;
+
+/// Arguments shared by the commands that run the main job.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// My email address (repeatable, for aliases). Adds to `[me]` of the config.
+    #[arg(long = "me", value_name = "EMAIL")]
+    pub me: Vec<String>,
+    /// A calendar: an .ics file, a vdir folder or an ICS feed URL (repeatable). When given,
+    /// the config file is only read if --config (or TETE_CONFIG) names one, and its
+    /// calendars are replaced by these.
+    #[arg(long = "calendar", value_name = "PATH_OR_URL")]
+    pub calendars: Vec<String>,
+    /// The SQLite state file (default: `state_file` of the config, else
+    /// $XDG_STATE_HOME/tete/state.sqlite).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Pretend it is this UTC date or date-time (for reproducible reports).
+    #[arg(long, value_name = "DATE", value_parser = parse_utc)]
+    pub now: Option<NaiveDateTime>,
+}
+
+/// Everything a cycle needs, resolved.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The calendars to read.
+    pub calendars: Vec<CalendarConfig>,
+    /// Who I am.
+    pub me: Identity,
+    /// Detection overrides.
+    pub overrides: Overrides,
+    /// Cadence settings.
+    pub settings: Settings,
+    /// The state file.
+    pub state_file: PathBuf,
+    /// Where feeds are cached.
+    pub feed_cache_dir: PathBuf,
+    /// "Now".
+    pub now: NaiveDateTime,
+}
+
+/// A `--calendar` value as a calendar entry: a URL is a feed, a folder a vdir, else a file.
+fn calendar_from_arg(arg: &str) -> CalendarConfig {
+    let lower = arg.to_ascii_lowercase();
+    let location = if ["http://", "https://", "webcal://"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+    {
+        Location::Feed(Secret::Plain(arg.to_string()))
+    } else if Path::new(arg).is_dir() {
+        Location::Vdir(PathBuf::from(arg))
+    } else {
+        Location::File(PathBuf::from(arg))
+    };
+    let name = match &location {
+        Location::Feed(_) => "feed given with --calendar".to_string(),
+        _ => arg.to_string(),
+    };
+    CalendarConfig { name, location }
+}
+
+/// Resolves the inputs: `config_path` is `--config` / `TETE_CONFIG`.
+pub fn resolve(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Resolved> {
+    let config = if args.calendars.is_empty() || config_path.is_some() {
+        Some(Config::load_or_default(config_path).with_context(|| {
+            "no usable configuration; for a quick try without one, pass --me EMAIL --calendar FILE"
+        })?)
+    } else {
+        None
+    };
+    let mut me = config.as_ref().map(|c| c.me.clone()).unwrap_or_default();
+    me.aliases.extend(args.me.iter().cloned());
+    if me.email.is_none() && me.aliases.is_empty() {
+        anyhow::bail!(
+            "tete does not know who you are: set `email` under [me] in the config, or pass --me EMAIL"
+        );
+    }
+    let calendars = if args.calendars.is_empty() {
+        config
+            .as_ref()
+            .map(|c| c.calendars.clone())
+            .unwrap_or_default()
+    } else {
+        args.calendars
+            .iter()
+            .map(|a| calendar_from_arg(a))
+            .collect()
+    };
+    let state_file = match (&args.state, &config) {
+        (Some(path), _) => path.clone(),
+        (None, Some(c)) => c.state_file.clone(),
+        (None, None) => config::default_state_file()
+            .context("no XDG state directory known; pass --state PATH")?,
+    };
+    let feed_cache_dir = match &config {
+        Some(c) => c.feed_cache_dir(),
+        None => config::default_cache_dir()
+            .context("no XDG cache directory known")?
+            .join("feeds"),
+    };
+    Ok(Resolved {
+        calendars,
+        me: me.identity(),
+        overrides: config
+            .as_ref()
+            .map(|c| c.detect.clone())
+            .unwrap_or_default(),
+        settings: config.map(|c| c.cadence).unwrap_or_default(),
+        state_file,
+        feed_cache_dir,
+        now: args.now.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
+    })
+}
+
+/// Reads the calendars; a calendar that cannot be read is reported on stderr and the
+/// others are still used. Fails only when none could be read.
+pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let gathered = runtime.block_on(cycle::gather(&resolved.calendars, &resolved.feed_cache_dir));
+    for (name, error) in &gathered.failures {
+        eprintln!("tete: calendar {name}: {error}");
+    }
+    if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
+        anyhow::bail!("no calendar could be read");
+    }
+    Ok(gathered.collector)
+}
+
+/// Opens the state file.
+pub fn open_store(resolved: &Resolved) -> anyhow::Result<Store> {
+    Ok(Store::open(&resolved.state_file)?)
+}
+
+/// Prints reading and expansion warnings to stderr, at most `limit` of them.
+pub fn print_warnings(warnings: &[crate::calendar::Warning], limit: usize) {
+    for w in warnings.iter().take(limit) {
+        eprintln!("warning: {w}");
+    }
+    if warnings.len() > limit {
+        eprintln!("… and {} more warnings", warnings.len() - limit);
+    }
+}

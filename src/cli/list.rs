@@ -1,0 +1,85 @@
+//! `tete list [--explain]`: every recurring series and whether it is a 1:1.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::cycle::{self, Detection};
+
+use super::inputs;
+
+/// Arguments of `tete list`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Say why each series is or is not a 1:1.
+    #[arg(long)]
+    pub explain: bool,
+    #[command(flatten)]
+    pub inputs: inputs::Args,
+}
+
+/// Runs `tete list`.
+pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
+    let resolved = inputs::resolve(config, &args.inputs)?;
+    let mut collector = inputs::gather(&resolved)?;
+    inputs::print_warnings(&collector.take_warnings(), 20);
+    let detection = cycle::detect(&collector, &resolved.me, &resolved.overrides);
+    print!("{}", render(&detection, args.explain));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The listing: 1:1s first (grouped by person), then the other recurring series.
+pub fn render(detection: &Detection, explain: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} 1:1 relationship(s):",
+        detection.relationships.len()
+    );
+    for rel in &detection.relationships {
+        let email = rel
+            .counterpart
+            .email
+            .as_deref()
+            .map(|e| format!(" <{e}>"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {}{email}", rel.counterpart.display());
+        for s in &rel.series {
+            let _ = writeln!(
+                out,
+                "    ✓ {}  [{}]",
+                s.summary.as_deref().unwrap_or("(no title)"),
+                s.uid
+            );
+            if explain {
+                let _ = writeln!(out, "      because {}", s.reason);
+            }
+        }
+        if explain && !rel.adhoc.is_empty() {
+            let _ = writeln!(out, "    + {} one-off 1:1(s) with them", rel.adhoc.len());
+        }
+    }
+    let others: Vec<_> = detection
+        .series()
+        .filter(|(m, v)| {
+            !v.is_one_on_one()
+                || !detection
+                    .relationships
+                    .iter()
+                    .any(|r| r.series.iter().any(|s| s.uid == m.uid))
+        })
+        .collect();
+    let _ = writeln!(out, "\n{} other recurring series:", others.len());
+    for (meta, verdict) in others {
+        let _ = writeln!(
+            out,
+            "    ✗ {}  [{}]",
+            meta.summary.as_deref().unwrap_or("(no title)"),
+            meta.uid
+        );
+        if explain {
+            let _ = writeln!(out, "      because {}", verdict.reason);
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+//! `tete report`: detection, history and cadence analysis, printed as a table, JSON or a
+//! self-contained HTML page.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::NaiveDateTime;
+
+use crate::cycle;
+use crate::report::{self, Report};
+
+use super::expand::parse_utc;
+use super::inputs;
+
+/// Output formats of `tete report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for the terminal, then the suggestions.
+    Text,
+    /// A list with one object per relationship (see README.md).
+    Json,
+    /// One self-contained HTML page with a timeline per relationship.
+    Html,
+}
+
+/// Arguments of `tete report`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Count from this UTC date instead of the trailing window (`[cadence] window_weeks`).
+    #[arg(long, value_name = "DATE", value_parser = parse_utc)]
+    pub since: Option<NaiveDateTime>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: inputs::Args,
+}
+
+/// Runs `tete report`.
+pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
+    let resolved = inputs::resolve(config, &args.inputs)?;
+    let mut collector = inputs::gather(&resolved)?;
+    let mut store = inputs::open_store(&resolved)?;
+    let outcome = cycle::run(
+        &mut collector,
+        &resolved.me,
+        &resolved.overrides,
+        &mut store,
+        resolved.now,
+        args.since,
+        &resolved.settings,
+    )?;
+    inputs::print_warnings(&outcome.warnings, 20);
+    let report = Report {
+        now: resolved.now,
+        entries: &outcome.entries,
+    };
+    write_output(&render(&report, args.format), args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report in a format.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => report::text(report),
+        Format::Json => report::json(report),
+        Format::Html => report::html(report),
+    }
+}
+
+/// Writes to the file, or stdout when there is none.
+pub fn write_output(text: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            Ok(())
+        }
+    }
+}

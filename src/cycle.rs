@@ -1,0 +1,251 @@
+//! One cycle of the main job, as data: read the calendars, detect the 1:1s, record what
+//! happened in the history, analyse each relationship's cadence.
+//!
+//! The steps are separate functions so that the CLI (`list`, `report`, `demo`) and the
+//! daemon run the same code, and tests can drive each step with plain data.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{Duration, NaiveDateTime};
+use futures_util::future::join_all;
+
+use crate::cadence::{self, Analysis, Settings};
+use crate::calendar::expand::Expansion;
+use crate::calendar::{Collector, EventMeta, Warning, Window};
+use crate::config::CalendarConfig;
+use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
+use crate::history::{Cancellation, HistoryError, Observation, Observations, Store};
+use crate::sources::{HttpClient, Source, SourceError};
+
+/// Every calendar read into one collector, with what went wrong on the way.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    /// The events of every calendar that could be read.
+    pub collector: Collector,
+    /// Calendars that could not be read: `(name, error)`. The others are still used.
+    pub failures: Vec<(String, String)>,
+}
+
+/// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
+pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered {
+    let http = HttpClient::new();
+    let fetched = join_all(calendars.iter().map(|c| async {
+        let source = Source::from_location(&c.location, cache_dir, &http)?;
+        let snapshot = source.fetch().await?;
+        Ok::<_, SourceError>((source, snapshot))
+    }))
+    .await;
+    let mut gathered = Gathered {
+        collector: Collector::with_meta(),
+        failures: Vec::new(),
+    };
+    for (calendar, outcome) in calendars.iter().zip(fetched) {
+        let read = outcome
+            .map_err(|e| error_chain(&e))
+            .and_then(|(source, snapshot)| {
+                for resource in &snapshot.resources {
+                    let origin = source.resource_origin(resource);
+                    let input = resource.open().map_err(|e| error_chain(&e))?;
+                    if let Err(e) = gathered.collector.read(input, &origin) {
+                        // One unreadable resource in a folder is one warning; the rest is read.
+                        gathered
+                            .failures
+                            .push((calendar.name.clone(), error_chain(&e)));
+                    }
+                }
+                Ok(())
+            });
+        if let Err(e) = read {
+            gathered.failures.push((calendar.name.clone(), e));
+        }
+    }
+    gathered
+}
+
+/// An error and its causes on one line: "cannot fetch https://host/…: connection refused".
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// What detection found among the collected events.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    /// Every series master and single event with its verdict, in reading order.
+    pub verdicts: Vec<(EventMeta, Verdict)>,
+    /// The 1:1 relationships, by counterpart.
+    pub relationships: Vec<Relationship>,
+}
+
+impl Detection {
+    /// The recurring series and their verdicts (what `tete list` shows).
+    pub fn series(&self) -> impl Iterator<Item = &(EventMeta, Verdict)> {
+        self.verdicts.iter().filter(|(m, _)| m.recurring)
+    }
+}
+
+/// Classifies every collected event and groups the 1:1s into relationships. My names are
+/// learned from the calendars first (the `CN` on my own addresses).
+pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> Detection {
+    let mut me = me.clone();
+    me.learn_names(collector.meta());
+    let mut verdicts: Vec<(EventMeta, Verdict)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for meta in collector.meta() {
+        // The same event in two calendars (or twice in one export) is judged once.
+        if !meta.uid.is_empty() && !seen.insert((meta.uid.clone(), meta.recurring)) {
+            continue;
+        }
+        let verdict = detect::classify(meta, &me, overrides);
+        verdicts.push((meta.clone(), verdict));
+    }
+    let relationships = detect::group_relationships(verdicts.iter().map(|(m, v)| (m, v)));
+    Detection {
+        verdicts,
+        relationships,
+    }
+}
+
+/// The window a cycle expands: the analysis window (or `since`, if earlier) with a week's
+/// margin, up to 13 weeks ahead so the next occurrence of a monthly 1:1 is found.
+pub fn window(now: NaiveDateTime, since: Option<NaiveDateTime>, settings: &Settings) -> Window {
+    let trailing = now - Duration::weeks(i64::from(settings.window_weeks));
+    let start = since.map_or(trailing, |s| s.min(trailing)) - Duration::weeks(1);
+    Window {
+        start,
+        end: now + Duration::weeks(13),
+    }
+}
+
+/// The 1:1 occurrences this cycle sees, for the history, and the starts of each
+/// relationship's one-off 1:1s (keyed by counterpart key).
+pub fn observe(
+    expansion: &Expansion,
+    detection: &Detection,
+    window: Window,
+) -> (Observations, BTreeMap<String, Vec<NaiveDateTime>>) {
+    let mut series_owner: BTreeMap<&str, String> = BTreeMap::new();
+    let mut adhoc_owner: BTreeMap<&str, String> = BTreeMap::new();
+    for rel in &detection.relationships {
+        for s in &rel.series {
+            series_owner.insert(&s.uid, rel.counterpart.key());
+        }
+        for s in &rel.adhoc {
+            adhoc_owner.insert(&s.uid, rel.counterpart.key());
+        }
+    }
+    let mut observations = Observations {
+        series: series_owner
+            .iter()
+            .map(|(uid, key)| (uid.to_string(), key.clone()))
+            .collect(),
+        occurrences: Vec::new(),
+        window: (window.start, window.end),
+    };
+    let mut adhoc: BTreeMap<String, Vec<NaiveDateTime>> = BTreeMap::new();
+    for occ in &expansion.occurrences {
+        let cancelled = match (occ.excluded, occ.status.as_deref()) {
+            (true, _) => Some(Cancellation::Exdate),
+            (false, Some("CANCELLED")) => Some(Cancellation::Status),
+            _ => None,
+        };
+        if series_owner.contains_key(&*occ.uid) {
+            observations.occurrences.push(Observation {
+                series_uid: occ.uid.to_string(),
+                recurrence_id: occ.recurrence_id.to_string(),
+                scheduled: occ.recurrence_id.as_utc(),
+                start: occ.start.as_utc(),
+                end: occ.end.as_utc(),
+                cancelled,
+            });
+        } else if let (Some(key), None) = (adhoc_owner.get(&*occ.uid), cancelled) {
+            adhoc
+                .entry(key.clone())
+                .or_default()
+                .push(occ.start.as_utc());
+        }
+    }
+    (observations, adhoc)
+}
+
+/// One relationship and its analysis.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The relationship.
+    pub relationship: Relationship,
+    /// Its cadence analysis.
+    pub analysis: Analysis,
+}
+
+/// Analyses every relationship from the history.
+pub fn analyse(
+    store: &Store,
+    detection: &Detection,
+    adhoc: &BTreeMap<String, Vec<NaiveDateTime>>,
+    now: NaiveDateTime,
+    since: Option<NaiveDateTime>,
+    settings: &Settings,
+) -> Result<Vec<Entry>, HistoryError> {
+    let mut entries = Vec::new();
+    for rel in &detection.relationships {
+        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
+        let occurrences = store.occurrences(&uids)?;
+        let adhoc = adhoc
+            .get(&rel.counterpart.key())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let analysis = cadence::analyse(rel, &occurrences, adhoc, now, since, settings);
+        entries.push(Entry {
+            relationship: rel.clone(),
+            analysis,
+        });
+    }
+    entries.sort_by_key(|e| e.relationship.counterpart.display().to_lowercase());
+    Ok(entries)
+}
+
+/// Everything one cycle produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// What detection found.
+    pub detection: Detection,
+    /// Each relationship's analysis.
+    pub entries: Vec<Entry>,
+    /// What the history recorded this cycle.
+    pub recorded: crate::history::RecordSummary,
+    /// Warnings from reading and expanding (broken events, unknown zones).
+    pub warnings: Vec<Warning>,
+}
+
+/// Runs detection, history and cadence over collected events at `now`.
+pub fn run(
+    collector: &mut Collector,
+    me: &Identity,
+    overrides: &Overrides,
+    store: &mut Store,
+    now: NaiveDateTime,
+    since: Option<NaiveDateTime>,
+    settings: &Settings,
+) -> Result<Outcome, HistoryError> {
+    let detection = detect(collector, me, overrides);
+    let window = window(now, since, settings);
+    let mut warnings = collector.take_warnings();
+    let expansion = collector.expand_with_excluded(window);
+    let (observations, adhoc) = observe(&expansion, &detection, window);
+    warnings.extend(expansion.warnings);
+    let recorded = store.record(&observations, now)?;
+    let entries = analyse(store, &detection, &adhoc, now, since, settings)?;
+    Ok(Outcome {
+        detection,
+        entries,
+        recorded,
+        warnings,
+    })
+}

@@ -1,0 +1,262 @@
+//! The HTML report: one self-contained page (inline CSS and SVG, no script, no external
+//! resource) with a timeline per relationship: a mark per occurrence, by week.
+//!
+//! Everything taken from calendars (names, reasons quoting them) is HTML-escaped.
+
+use std::fmt::Write as _;
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::Report;
+use crate::cadence::{Analysis, Outcome, days, short_date};
+use crate::cycle::Entry;
+
+const WIDTH: f64 = 860.0;
+const HEIGHT: f64 = 64.0;
+const LEFT: f64 = 10.0;
+const AXIS_Y: f64 = 34.0;
+
+/// Escapes text for HTML content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:900px;color:#1d2430;padding:0 1rem}\
+h1{font-size:1.5rem;margin-bottom:.2rem}.meta{color:#5b6475;margin-top:0}\
+section{border-top:1px solid #e3e6eb;padding:1rem 0}h2{font-size:1.15rem;margin:.2rem 0}\
+.facts{color:#3b4352;margin:.2rem 0 .5rem}.suggest{background:#fff6e0;border-left:4px solid #f0a500;padding:.5rem .8rem;margin:.5rem 0}\
+.calm{color:#5b6475;margin:.5rem 0}svg{display:block;max-width:100%;height:auto}\
+.legend span{margin-right:1.2rem;white-space:nowrap}.legend svg{display:inline;vertical-align:middle}";
+
+/// The report as one HTML page.
+pub fn html(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>tete: 1:1 report</title><style>{STYLE}</style></head><body>\n\
+         <h1>Your 1:1s</h1><p class=\"meta\">As of {}. {} relationship{}.</p>\n{}",
+        esc(&report.now.format("%a %-d %b %Y %H:%M UTC").to_string()),
+        report.entries.len(),
+        if report.entries.len() == 1 { "" } else { "s" },
+        legend()
+    );
+    for entry in report.entries {
+        section(&mut out, entry, report.now);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn legend() -> String {
+    let item = |shape: &str, label: &str| {
+        format!(
+            "<span><svg width=\"16\" height=\"16\" viewBox=\"-8 -8 16 16\">{shape}</svg> {label}</span>"
+        )
+    };
+    format!(
+        "<p class=\"legend\">{}{}{}{}{}</p>\n",
+        item(&held(0.0, 0.0), "held"),
+        item(&moved(0.0, 0.0), "moved"),
+        item(&cancelled(0.0, 0.0), "cancelled"),
+        item(&upcoming(0.0, 0.0), "upcoming"),
+        item(&adhoc(0.0, 0.0), "one-off 1:1"),
+    )
+}
+
+fn held(x: f64, y: f64) -> String {
+    format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#2e8b57\"/>")
+}
+
+fn moved(x: f64, y: f64) -> String {
+    format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#f0a500\"/>")
+}
+
+fn cancelled(x: f64, y: f64) -> String {
+    format!(
+        "<path d=\"M{a:.1} {b:.1}L{c:.1} {d:.1}M{a:.1} {d:.1}L{c:.1} {b:.1}\" stroke=\"#c0392b\" stroke-width=\"2.5\"/>",
+        a = x - 5.0,
+        b = y - 5.0,
+        c = x + 5.0,
+        d = y + 5.0
+    )
+}
+
+fn upcoming(x: f64, y: f64) -> String {
+    format!(
+        "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4.5\" fill=\"none\" stroke=\"#8a94a6\" stroke-width=\"2\"/>"
+    )
+}
+
+fn adhoc(x: f64, y: f64) -> String {
+    format!(
+        "<path d=\"M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z\" fill=\"#3b6fd8\"/>",
+        y - 5.0,
+        x + 5.0,
+        y + 5.0,
+        x - 5.0
+    )
+}
+
+fn section(out: &mut String, entry: &Entry, now: NaiveDateTime) {
+    let a = &entry.analysis;
+    let c = &entry.relationship.counterpart;
+    let email = c.email.as_deref().map(|e| format!(" &lt;{}&gt;", esc(e)));
+    let _ = write!(
+        out,
+        "<section><h2>{}{}</h2>\n<p class=\"facts\">{}: held {}, moved {}, cancelled {}{}{}</p>\n",
+        esc(&c.display()),
+        email.unwrap_or_default(),
+        esc(&cadence_words(a)),
+        a.held,
+        a.moved,
+        a.cancelled,
+        a.longest_gap
+            .map(|(d, _, _)| format!("; longest gap {} days", d.round()))
+            .unwrap_or_default(),
+        a.next
+            .map(|n| format!("; next {}", esc(&short_date(n))))
+            .unwrap_or_default()
+    );
+    timeline(out, a, now);
+    match (&a.suggestion, &a.no_suggestion) {
+        (Some(s), _) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"suggest\"><strong>Suggestion ({}):</strong> {}</p>",
+                s.cadence,
+                esc(&s.reason)
+            );
+        }
+        (None, Some(why)) => {
+            let _ = writeln!(out, "<p class=\"calm\">No change: {}.</p>", esc(why));
+        }
+        (None, None) => {}
+    }
+    out.push_str("</section>\n");
+}
+
+fn cadence_words(a: &Analysis) -> String {
+    let history: Vec<String> = a.series.iter().map(|s| s.cadence.to_string()).collect();
+    let configured = if history.len() > 1 {
+        history.join(" → ")
+    } else {
+        a.configured.to_string()
+    };
+    match a.actual {
+        Some(actual) => format!("{configured}, really {actual}"),
+        None => configured,
+    }
+}
+
+/// The timeline: the window's weeks left to right, "now" as a line, one mark per
+/// occurrence at its (actual) start.
+fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
+    let start = a.window_start;
+    let end = a
+        .timeline
+        .iter()
+        .map(|m| m.start.max(m.scheduled))
+        .max()
+        .unwrap_or(now)
+        .max(now)
+        + Duration::days(7);
+    let span = days(end - start).max(1.0);
+    let x =
+        |t: NaiveDateTime| LEFT + (WIDTH - 2.0 * LEFT) * (days(t - start) / span).clamp(0.0, 1.0);
+    let _ = write!(
+        out,
+        "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"timeline\">\
+         <line x1=\"{LEFT}\" y1=\"{AXIS_Y}\" x2=\"{:.1}\" y2=\"{AXIS_Y}\" stroke=\"#c9ced6\"/>",
+        WIDTH - LEFT
+    );
+    let mut week = start;
+    while week <= end {
+        let _ = write!(
+            out,
+            "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#e3e6eb\"/>",
+            x(week),
+            AXIS_Y - 12.0,
+            AXIS_Y + 12.0
+        );
+        if week.format("%d").to_string().parse::<u32>().unwrap_or(99) <= 7 {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{HEIGHT}\" font-size=\"10\" fill=\"#5b6475\">{}</text>",
+                x(week),
+                week.format("%b")
+            );
+        }
+        week += Duration::weeks(1);
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{0:.1}\" y1=\"6\" x2=\"{0:.1}\" y2=\"{1}\" stroke=\"#1d2430\" stroke-dasharray=\"3 3\"/>\
+         <text x=\"{2:.1}\" y=\"12\" font-size=\"10\">now</text>",
+        x(now),
+        HEIGHT - 14.0,
+        x(now) + 3.0
+    );
+    for m in &a.timeline {
+        let shape = match m.outcome {
+            Outcome::Held => held(x(m.start), AXIS_Y),
+            Outcome::Moved => format!(
+                "<line x1=\"{:.1}\" y1=\"{AXIS_Y}\" x2=\"{:.1}\" y2=\"{AXIS_Y}\" stroke=\"#f0a500\" stroke-width=\"2\"/>{}",
+                x(m.scheduled),
+                x(m.start),
+                moved(x(m.start), AXIS_Y)
+            ),
+            Outcome::Cancelled => cancelled(x(m.scheduled), AXIS_Y),
+            Outcome::Upcoming => upcoming(x(m.start), AXIS_Y),
+        };
+        let _ = write!(
+            out,
+            "<g><title>{} {}</title>{shape}</g>",
+            esc(&short_date(m.scheduled)),
+            outcome_word(m.outcome)
+        );
+    }
+    for t in &a.adhoc {
+        let _ = write!(
+            out,
+            "<g><title>{} one-off 1:1</title>{}</g>",
+            esc(&short_date(*t)),
+            adhoc(x(*t), AXIS_Y - 16.0)
+        );
+    }
+    out.push_str("</svg>\n");
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Held => "held",
+        Outcome::Moved => "moved",
+        Outcome::Cancelled => "cancelled",
+        Outcome::Upcoming => "upcoming",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn calendar_text_is_escaped() {
+        assert_eq!(
+            esc("<script>\"x\" & 'y'"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! The cadence report, as a terminal table, JSON (documented in README.md) or one
+//! self-contained HTML page with a timeline per relationship.
+//!
+//! Pure: analysed relationships in, text out.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::cadence::{Analysis, Cadence, Suggestion};
+use crate::cycle::Entry;
+
+mod html;
+mod text;
+
+pub use html::html;
+pub use text::text;
+
+/// The report of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    /// When it was made ("now" of the cycle).
+    pub now: NaiveDateTime,
+    /// The relationships, sorted by name.
+    pub entries: &'a [Entry],
+}
+
+fn utc(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Days rounded to a tenth, as JSON shows them.
+fn tenth(d: f64) -> f64 {
+    (d * 10.0).round() / 10.0
+}
+
+/// One relationship in the JSON report; README.md documents every key.
+#[derive(Debug, Serialize)]
+struct JsonEntry<'a> {
+    counterpart: Option<&'a str>,
+    name: String,
+    series: Vec<&'a str>,
+    configured_cadence: Cadence,
+    actual_cadence: Option<Cadence>,
+    median_gap_days: Option<f64>,
+    held: usize,
+    moved: usize,
+    cancelled: usize,
+    longest_gap_days: Option<f64>,
+    last_held: Option<String>,
+    next: Option<String>,
+    since: Option<String>,
+    window_start: String,
+    cadence_history: Vec<JsonSeries<'a>>,
+    adhoc: Vec<String>,
+    suggestion: Option<&'a Suggestion>,
+    no_suggestion_reason: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonSeries<'a> {
+    uid: &'a str,
+    cadence: Cadence,
+    first: Option<String>,
+    last: Option<String>,
+}
+
+fn json_entry(e: &Entry) -> JsonEntry<'_> {
+    let a: &Analysis = &e.analysis;
+    let c = &e.relationship.counterpart;
+    JsonEntry {
+        counterpart: c.email.as_deref(),
+        name: c.display(),
+        series: a.series.iter().map(|s| s.uid.as_str()).collect(),
+        configured_cadence: a.configured,
+        actual_cadence: a.actual,
+        median_gap_days: a.median_gap_days.map(tenth),
+        held: a.held,
+        moved: a.moved,
+        cancelled: a.cancelled,
+        longest_gap_days: a.longest_gap.map(|g| tenth(g.0)),
+        last_held: a.last_held.map(utc),
+        next: a.next.map(utc),
+        since: a.since.map(utc),
+        window_start: utc(a.window_start),
+        cadence_history: a
+            .series
+            .iter()
+            .map(|s| JsonSeries {
+                uid: &s.uid,
+                cadence: s.cadence,
+                first: s.first.map(utc),
+                last: s.last.map(utc),
+            })
+            .collect(),
+        adhoc: a.adhoc.iter().copied().map(utc).collect(),
+        suggestion: a.suggestion.as_ref(),
+        no_suggestion_reason: a.no_suggestion.as_deref(),
+    }
+}
+
+/// The JSON report: a list with one object per relationship.
+pub fn json(report: &Report) -> String {
+    let list: Vec<JsonEntry> = report.entries.iter().map(json_entry).collect();
+    // Serialising plain data with string keys cannot fail.
+    serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".to_string()) + "\n"
+}

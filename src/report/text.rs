@@ -1,0 +1,123 @@
+//! The terminal report: one table row per relationship, then what to change and why.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::cadence::short_date as day;
+use crate::cadence::{Analysis, Cadence};
+
+fn cadence_cell(a: &Analysis) -> String {
+    let changed = a.series.len() > 1
+        && a.series
+            .iter()
+            .rev()
+            .nth(1)
+            .is_some_and(|prev| prev.cadence != a.configured);
+    let configured = match (changed, a.series.iter().rev().nth(1)) {
+        (true, Some(prev)) => format!("{} → {}", prev.cadence, a.configured),
+        _ => a.configured.to_string(),
+    };
+    match a.actual {
+        Some(actual) if actual != a.configured => format!("{configured} (really {actual})"),
+        Some(_) => configured,
+        None => format!("{configured} (not yet)"),
+    }
+}
+
+fn gap_cell(a: &Analysis) -> String {
+    a.longest_gap
+        .map_or_else(|| "-".to_string(), |(d, _, _)| format!("{} d", d.round()))
+}
+
+/// Pads every column to its widest cell (widths in characters; names are often not ASCII).
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+            let _ = writeln!(out, "{}", rule.join("  "));
+        }
+    }
+    out
+}
+
+/// The report as text for a terminal.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    if report.entries.is_empty() {
+        return "No recurring 1:1s found. `tete list --explain` shows every recurring series \
+                and why it is or is not a 1:1.\n"
+            .to_string();
+    }
+    let since = report.entries[0].analysis.window_start;
+    let _ = writeln!(
+        out,
+        "1:1s since {} (as of {})\n",
+        day(since),
+        report.now.format("%a %-d %b %Y %H:%M UTC")
+    );
+    let mut rows = vec![
+        [
+            "With",
+            "Cadence",
+            "Held",
+            "Moved",
+            "Cancelled",
+            "Longest gap",
+            "Last held",
+            "Next",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for e in report.entries {
+        let a = &e.analysis;
+        rows.push(vec![
+            e.relationship.counterpart.display(),
+            cadence_cell(a),
+            a.held.to_string(),
+            a.moved.to_string(),
+            a.cancelled.to_string(),
+            gap_cell(a),
+            a.last_held.map_or_else(|| "-".into(), day),
+            a.next.map_or_else(|| "-".into(), day),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    out.push('\n');
+    for e in report.entries {
+        let who = e.relationship.counterpart.display();
+        match (&e.analysis.suggestion, &e.analysis.no_suggestion) {
+            (Some(s), _) if s.cadence != e.analysis.configured => {
+                let _ = writeln!(out, "• {who}: make it {}. {}", words(s.cadence), s.reason);
+            }
+            (Some(s), _) => {
+                let _ = writeln!(out, "• {who}: {}", s.reason);
+            }
+            (None, Some(why)) => {
+                let _ = writeln!(out, "  {who}: no change ({why}).");
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn words(c: Cadence) -> &'static str {
+    match c {
+        Cadence::Weekly => "weekly",
+        Cadence::Biweekly => "every two weeks",
+        Cadence::Monthly => "monthly",
+        Cadence::EveryNWeeks(_) | Cadence::Other => "less frequent",
+    }
+}
