@@ -18,7 +18,7 @@ use super::expand::parse_utc;
 
 /// Arguments shared by the commands that run the main job.
 #[derive(Debug, Clone, clap::Args)]
-pub struct Args {
+pub struct InputArgs {
     /// My email address (repeatable, for aliases). Adds to `[me]` of the config.
     #[arg(long = "me", value_name = "EMAIL")]
     pub me: Vec<String>,
@@ -76,7 +76,7 @@ fn calendar_from_arg(arg: &str) -> CalendarConfig {
 }
 
 /// Resolves the inputs: `config_path` is `--config` / `TETE_CONFIG`.
-pub fn resolve(config_path: Option<&Path>, args: &Args) -> anyhow::Result<Resolved> {
+pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<Resolved> {
     let config = if args.calendars.is_empty() || config_path.is_some() {
         Some(Config::load_or_default(config_path).with_context(|| {
             "no usable configuration; for a quick try without one, pass --me EMAIL --calendar FILE"

@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long)]
     pub explain: bool,
     #[command(flatten)]
-    pub inputs: inputs::Args,
+    pub inputs: inputs::InputArgs,
 }
 
 /// Runs `tete list`.

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub inputs: inputs::Args,
+    pub inputs: inputs::InputArgs,
 }
 
 /// Runs `tete report`.

@@ -1,0 +1,175 @@
+//! `tete demo`, `tete report` and `tete list` end to end: the built binary on the bundled
+//! demo calendar and on small hand-made ones, with a real SQLite state file.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tete(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tete"))
+        .args(args)
+        .env_remove("TETE_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent/tete-test-config")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "tete failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn demo_tells_the_same_story_every_time() {
+    insta::assert_snapshot!("demo_text", stdout(&tete(&["demo"])));
+}
+
+#[test]
+fn demo_json_is_documented_shape() {
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&tete(&["demo", "--format", "json"]))).unwrap();
+    let list = json.as_array().unwrap();
+    assert_eq!(list.len(), 9);
+    for entry in list {
+        for key in [
+            "counterpart",
+            "name",
+            "series",
+            "configured_cadence",
+            "held",
+            "moved",
+            "cancelled",
+            "suggestion",
+        ] {
+            assert!(entry.get(key).is_some(), "{key} missing in {entry}");
+        }
+    }
+    let chloe = list.iter().find(|e| e["name"] == "Chloé Dubois").unwrap();
+    assert_eq!(chloe["suggestion"]["cadence"], "biweekly");
+    let elif = list.iter().find(|e| e["name"] == "Elif Yılmaz").unwrap();
+    assert_eq!(elif["series"].as_array().unwrap().len(), 2);
+    assert_eq!(elif["configured_cadence"], "biweekly");
+}
+
+#[test]
+fn html_report_is_one_self_contained_page() {
+    let html = stdout(&tete(&["demo", "--format", "html"]));
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<section>").count(), 9);
+    assert!(html.matches("<svg").count() >= 9);
+    for external in ["src=", "href=", "@import", "url("] {
+        assert!(!html.contains(external), "external resource: {external}");
+    }
+}
+
+const CALENDAR: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n\
+BEGIN:VEVENT\r\nUID:ann-weekly\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T103000Z\r\n\
+RRULE:FREQ=WEEKLY\r\nEXDATE:20260119T100000Z\r\nSUMMARY:Ann <script>alert(1)</script> / Mia\r\n\
+ORGANIZER:mailto:mia@example.com\r\nATTENDEE;CN=Ann:mailto:ann@example.com\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:ann-weekly\r\nRECURRENCE-ID:20260112T100000Z\r\nDTSTART:20260113T150000Z\r\n\
+DTEND:20260113T153000Z\r\nSUMMARY:Ann / Mia\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:team\r\nDTSTART:20260105T090000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Team\r\n\
+ORGANIZER:mailto:mia@example.com\r\nATTENDEE:mailto:ann@example.com\r\nATTENDEE:mailto:bo@example.com\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+
+fn report(dir: &Path, calendar: &Path, format: &str) -> String {
+    let state = dir.join("state/tete.sqlite");
+    stdout(&tete(&[
+        "report",
+        "--format",
+        format,
+        "--me",
+        "MIA@example.com",
+        "--calendar",
+        calendar.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        "2026-02-04T12:00:00Z",
+        "--since",
+        "2026-01-01",
+    ]))
+}
+
+#[test]
+fn report_counts_and_remembers_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let calendar = dir.path().join("cal.ics");
+    std::fs::write(&calendar, CALENDAR).unwrap();
+    let first = report(dir.path(), &calendar, "json");
+    let json: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let ann = &json[0];
+    assert_eq!(ann["counterpart"], "ann@example.com");
+    assert_eq!(ann["configured_cadence"], "weekly");
+    // 5, 12 (moved to the 13th), 19 (EXDATE), 26 Jan, 2 Feb
+    assert_eq!(
+        (
+            ann["held"].as_u64(),
+            ann["moved"].as_u64(),
+            ann["cancelled"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1))
+    );
+    assert_eq!(
+        json.as_array().unwrap().len(),
+        1,
+        "the team meeting is not a 1:1"
+    );
+    assert!(dir.path().join("state/tete.sqlite").exists());
+    // A second run over the same state with nothing changed reports the same.
+    assert_eq!(report(dir.path(), &calendar, "json"), first);
+    // The occurrence deleted from the calendar is still known from the history.
+    let without_2_feb = CALENDAR.replace(
+        "RRULE:FREQ=WEEKLY\r\nEXDATE",
+        "RRULE:FREQ=WEEKLY;UNTIL=20260201T000000Z\r\nEXDATE",
+    );
+    std::fs::write(&calendar, without_2_feb).unwrap();
+    let later: serde_json::Value =
+        serde_json::from_str(&report(dir.path(), &calendar, "json")).unwrap();
+    assert_eq!(later[0]["held"], 3, "history keeps the 2 Feb meeting");
+}
+
+#[test]
+fn calendar_text_never_becomes_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let calendar = dir.path().join("cal.ics");
+    std::fs::write(&calendar, CALENDAR.replace("CN=Ann", "CN=\"<b>Ann</b>\"")).unwrap();
+    let html = report(dir.path(), &calendar, "html");
+    assert!(html.contains("&lt;b&gt;Ann&lt;/b&gt;"));
+    assert!(!html.contains("<b>Ann"));
+}
+
+#[test]
+fn list_explains_every_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let calendar = dir.path().join("cal.ics");
+    std::fs::write(&calendar, CALENDAR).unwrap();
+    let out = stdout(&tete(&[
+        "list",
+        "--explain",
+        "--me",
+        "mia@example.com",
+        "--calendar",
+        calendar.to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("because exactly two people: me and Ann"),
+        "{out}"
+    );
+    assert!(out.contains("because 2 people besides me"), "{out}");
+}
+
+#[test]
+fn without_me_or_config_the_error_says_what_to_do() {
+    let out = tete(&["report", "--calendar", "demo/calendar.ics"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--me EMAIL"), "{err}");
+    let out = tete(&["report"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--calendar"));
+}
