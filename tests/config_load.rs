@@ -125,3 +125,34 @@ fn feed_url_forms() {
     );
     assert!(!format!("{config:?}").contains("example.com"));
 }
+
+#[test]
+fn example_config_sets_me_detect_and_cadence() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.me.email.as_deref(), Some("mia@example.com"));
+    assert_eq!(config.detect.exclude_titles.len(), 2);
+    assert_eq!(config.cadence, tete::cadence::Settings::default());
+    assert!(config.state_file.ends_with("state.sqlite"));
+}
+
+#[test]
+fn a_bad_title_pattern_is_named_with_its_line() {
+    let (_, err) = load_error(
+        "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[detect]\nexclude_titles = [\"(unclosed\"]\n",
+    );
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "exclude_titles"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_typo_in_a_cadence_key_is_named() {
+    let (_, err) =
+        load_error("[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[cadence]\nwindow_week = 3\n");
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "window_week"),
+        "{err}"
+    );
+}
