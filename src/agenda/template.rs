@@ -1,0 +1,249 @@
+//! The agenda template: a default in tete's own words, or one per relationship from the
+//! config, rendered by minijinja in a sandbox (strict undefined, fuel and recursion limits).
+//!
+//! Everything that comes from calendars (names, item text) enters only as values of the
+//! [`AgendaContext`]; minijinja never evaluates a value as template code, so a description
+//! containing `{{ ... }}` or `{% ... %}` comes out verbatim.
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+/// The default agenda. Sections follow what a useful 1:1 covers: how the person is, wins,
+/// what is in the way, goals, feedback both ways, growth from time to time, and action
+/// items with an owner and a date.
+pub const DEFAULT_TEMPLATE: &str = "\
+Agenda for {{ date }}: 1:1 number {{ meeting_number }} with {{ counterpart.first_name }}
+{% if days_since_last_held is not none %}
+Last one: {{ days_since_last_held }} days ago.
+{% endif %}
+
+Still open from last time:
+{% for item in open_items %}
+{{ item.line }}{{ \"  (open since \" ~ item.first_raised ~ \")\" if item.carried > 1 else \"\" }}
+{% else %}
+(nothing open)
+{% endfor %}
+
+1. Check-in: how are things, really?
+2. Wins since last time
+3. What is in the way? Blockers, worries, help needed
+4. Goals and priorities: where do they stand?
+5. Feedback, both directions
+{% if career %}
+6. Growth: where do you want to be in a year, and what would help you get there?
+{% endif %}
+
+Question of the day: {{ prompt }}
+
+New action items (one per line: - [ ] Owner: what (due YYYY-MM-DD))
+";
+
+/// Questions that rotate from one meeting to the next, so the conversation does not run
+/// on rails.
+pub const PROMPTS: &[&str] = &[
+    "What is one thing I could do differently to help you?",
+    "What took more energy than it should have lately?",
+    "What are you proud of from the last weeks?",
+    "Is there a decision you are waiting on?",
+    "What would you like to learn next?",
+    "Who on the team deserves recognition, and for what?",
+    "What is unclear about our priorities?",
+    "If you ran the team for a week, what would you change first?",
+    "What is something you would like more feedback on?",
+    "How is your workload: too much, too little, about right?",
+];
+
+/// One open action item as the template sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateItem {
+    /// The item as a checklist line, ready to print: `- [ ] Ann: send the plan (due 2026-12-04)`.
+    pub line: String,
+    /// What is to be done.
+    pub text: String,
+    /// Who does it, if said.
+    pub owner: Option<String>,
+    /// By when (`YYYY-MM-DD`), if said.
+    pub due: Option<String>,
+    /// In how many meetings it has been open (1 = raised last time).
+    pub carried: u32,
+    /// The date of the meeting where it was first seen (`YYYY-MM-DD`).
+    pub first_raised: String,
+}
+
+/// The other person, for the template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplatePerson {
+    /// Full name.
+    pub name: String,
+    /// First name.
+    pub first_name: String,
+    /// Address, if known.
+    pub email: Option<String>,
+}
+
+/// Every variable a template can use (README.md, "Agenda template", documents them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgendaContext {
+    /// The other person.
+    pub counterpart: TemplatePerson,
+    /// The meeting's date, as people read it ("Tue 1 Dec 2026").
+    pub date: String,
+    /// The meeting's date, `YYYY-MM-DD`.
+    pub date_iso: String,
+    /// This meeting's number in the relationship (1 for the first).
+    pub meeting_number: u32,
+    /// Days since the last meeting that took place, if any did.
+    pub days_since_last_held: Option<i64>,
+    /// Open action items, oldest first.
+    pub open_items: Vec<TemplateItem>,
+    /// The configured cadence (`weekly`, `biweekly`...).
+    pub cadence: String,
+    /// The actual cadence, if known.
+    pub actual_cadence: Option<String>,
+    /// The cadence suggestion's reason, if there is one.
+    pub suggestion: Option<String>,
+    /// This meeting's rotating question.
+    pub prompt: String,
+    /// True every `career_every`-th meeting: time for the growth conversation.
+    pub career: bool,
+}
+
+/// Why an agenda could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// The template is not valid, uses an unknown variable, or ran out of fuel.
+    #[error("agenda template {name}: {source}")]
+    Render {
+        /// Which template (`default` or the relationship's).
+        name: String,
+        /// What minijinja said.
+        source: minijinja::Error,
+    },
+}
+
+/// Enough for any sane agenda, far too little for a runaway loop.
+const FUEL: u64 = 50_000;
+const RECURSION_LIMIT: usize = 20;
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
+    // Plain text: nothing is HTML-escaped here (HTML descriptions are escaped when the
+    // block is written).
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env
+}
+
+/// Renders `source` (the default template when `None`) with `ctx`.
+pub fn render(source: Option<&str>, ctx: &AgendaContext) -> Result<String, TemplateError> {
+    let name = if source.is_some() {
+        "from the config"
+    } else {
+        "default"
+    };
+    let env = environment();
+    let error = |source| TemplateError::Render {
+        name: name.to_string(),
+        source,
+    };
+    let template = env
+        .template_from_str(source.unwrap_or(DEFAULT_TEMPLATE))
+        .map_err(error)?;
+    let text = template
+        .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
+        .map_err(error)?;
+    Ok(text.trim_end().to_string())
+}
+
+/// Checks a template from the config before any cycle uses it: syntax, and a render with
+/// sample values (catches unknown variables under strict undefined).
+pub fn validate(source: &str) -> Result<(), TemplateError> {
+    render(Some(source), &sample()).map(|_| ())
+}
+
+/// A context with every variable set, for validation and documentation.
+pub fn sample() -> AgendaContext {
+    AgendaContext {
+        counterpart: TemplatePerson {
+            name: "Ann Berger".into(),
+            first_name: "Ann".into(),
+            email: Some("ann@example.com".into()),
+        },
+        date: "Tue 1 Dec 2026".into(),
+        date_iso: "2026-12-01".into(),
+        meeting_number: 12,
+        days_since_last_held: Some(7),
+        open_items: vec![TemplateItem {
+            line: "- [ ] Ann: send the hiring plan (due 2026-12-04)".into(),
+            text: "send the hiring plan".into(),
+            owner: Some("Ann".into()),
+            due: Some("2026-12-04".into()),
+            carried: 2,
+            first_raised: "2026-11-17".into(),
+        }],
+        cadence: "weekly".into(),
+        actual_cadence: Some("weekly".into()),
+        suggestion: None,
+        prompt: PROMPTS[0].into(),
+        career: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_template_renders_every_section() {
+        let text = render(None, &sample()).unwrap();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn event_text_is_data_not_template() {
+        let mut ctx = sample();
+        ctx.open_items[0].line =
+            "- [ ] {{ 7 * 7 }} {% for x in range(999999) %}x{% endfor %}".into();
+        ctx.counterpart.first_name = "{{ counterpart.email }}".into();
+        let text = render(None, &ctx).unwrap();
+        assert!(text.contains("- [ ] {{ 7 * 7 }} {% for x in range(999999) %}x{% endfor %}"));
+        assert!(text.contains("with {{ counterpart.email }}"));
+        assert!(!text.contains("49"));
+    }
+
+    #[test]
+    fn unknown_variables_and_runaway_loops_are_errors() {
+        let err = validate("Hello {{ counterpart.nmae }}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("undefined"), "{err}");
+        let err = validate(
+            "{% for i in range(100000) %}{% for j in range(100) %}x{% endfor %}{% endfor %}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("fuel"), "{err}");
+        assert!(validate("{% if %}").is_err());
+    }
+
+    #[test]
+    fn custom_templates_see_the_documented_variables() {
+        let t = "{{ counterpart.name }} {{ date_iso }} {{ meeting_number }} {{ cadence }} \
+                 {{ open_items | length }} {{ prompt }} {{ career }} {{ suggestion }}";
+        let text = render(Some(t), &sample()).unwrap();
+        assert!(
+            text.starts_with("Ann Berger 2026-12-01 12 weekly 1 "),
+            "{text}"
+        );
+    }
+}
