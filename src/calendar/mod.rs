@@ -3,6 +3,7 @@
 //! [`crate::sources`]) nor of 1:1s.
 
 pub mod document;
+pub mod edit;
 pub mod expand;
 pub mod model;
 pub mod people;

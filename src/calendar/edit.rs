@@ -1,0 +1,307 @@
+//! Changing the description of one occurrence of a series, and nothing else.
+//!
+//! An occurrence with an override (`RECURRENCE-ID`) has its override edited in place. One
+//! without gets a new override in the same resource, right after its master: a copy of the
+//! master (attendees with their parameters, location, alarms, `X-` properties, everything)
+//! without the recurrence rules, at the occurrence's time, with a `RECURRENCE-ID` written in
+//! the same form as the master's `DTSTART`. No `EXDATE` is added and `SEQUENCE` is not
+//! bumped: a description change is not a reschedule and must not re-invite anyone.
+
+use chrono::{NaiveDateTime, NaiveTime};
+
+use super::document::Document;
+use super::expand::Moment;
+use super::model::{Component, Property};
+use super::tz::{Zone, ZoneTable};
+use super::value::{self, TimeValue};
+
+/// Why an occurrence could not be edited.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// The resource has no event with this UID.
+    #[error("no event with UID {uid} in this resource")]
+    NoSuchEvent {
+        /// The UID.
+        uid: String,
+    },
+    /// The series' master is missing or unreadable (no usable DTSTART).
+    #[error("the series {uid} has no usable master event: {reason}")]
+    NoMaster {
+        /// The UID.
+        uid: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A TZID of the series cannot be resolved, so the override's times cannot be written.
+    #[error("time zone {tzid:?} of {uid} is unknown: {reason}")]
+    UnknownZone {
+        /// The UID.
+        uid: String,
+        /// The TZID.
+        tzid: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One occurrence, as expansion reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OccurrenceRef<'a> {
+    /// The series' UID.
+    pub uid: &'a str,
+    /// Its original start.
+    pub recurrence_id: Moment,
+    /// When it starts.
+    pub start: Moment,
+    /// When it ends.
+    pub end: Moment,
+}
+
+/// The description of one occurrence as a person sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Description {
+    /// `DESCRIPTION`, unescaped (`""` when absent).
+    pub text: String,
+    /// `X-ALT-DESC;FMTTYPE=text/html` (Outlook's HTML copy), unescaped, when present.
+    pub html: Option<String>,
+}
+
+fn events<'a>(doc: &'a Document, uid: &str) -> impl Iterator<Item = &'a Component> {
+    let uid = uid.to_string();
+    doc.components
+        .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.components.iter()))
+        .filter(move |c| c.name == "VEVENT" && c.value("UID").map(str::trim) == Some(uid.as_str()))
+}
+
+fn zone_table(doc: &Document) -> ZoneTable {
+    let mut table = ZoneTable::new();
+    for c in doc.components.iter().flat_map(|c| c.components.iter()) {
+        if c.name == "VTIMEZONE" {
+            // A VTIMEZONE without TZID names nothing; it is simply not used.
+            let _ = table.add_definition(c.clone());
+        }
+    }
+    table
+}
+
+/// Resolves TZIDs the way expansion does, for converting between instants and the
+/// series' wall clock.
+struct Clock {
+    table: ZoneTable,
+    horizon: NaiveDateTime,
+}
+
+impl Clock {
+    fn new(doc: &Document, near: Moment) -> Clock {
+        Clock {
+            table: zone_table(doc),
+            horizon: near.as_utc() + chrono::Duration::days(800),
+        }
+    }
+
+    fn zone(&self, tzid: &str, uid: &str) -> Result<Zone, EditError> {
+        self.table
+            .resolve(tzid, self.horizon)
+            .map(|(zone, _)| zone)
+            .map_err(|reason| EditError::UnknownZone {
+                uid: uid.to_string(),
+                tzid: tzid.to_string(),
+                reason,
+            })
+    }
+
+    /// The moment a written time value stands for, as expansion reports it.
+    fn moment(&self, v: &TimeValue, uid: &str) -> Result<Moment, EditError> {
+        Ok(match v {
+            TimeValue::Date(d) => Moment::Date(*d),
+            TimeValue::Floating(t) => Moment::Floating(*t),
+            TimeValue::Utc(t) => Moment::Utc(*t),
+            TimeValue::Zoned(t, tzid) => Moment::Utc(self.zone(tzid, uid)?.to_utc(*t)),
+        })
+    }
+
+    /// `m` written in the form of `like` (same TZID, date or not), as the property value.
+    fn write_like(&self, like: &TimeValue, m: Moment, uid: &str) -> Result<String, EditError> {
+        let wall = match (like, m) {
+            (TimeValue::Date(_), m) => return Ok(m.as_utc().format("%Y%m%d").to_string()),
+            (TimeValue::Zoned(_, tzid), Moment::Utc(t)) => self.zone(tzid, uid)?.from_utc(t),
+            (_, Moment::Date(d)) => d.and_time(NaiveTime::MIN),
+            (_, Moment::Floating(t) | Moment::Utc(t)) => t,
+        };
+        let text = wall.format("%Y%m%dT%H%M%S").to_string();
+        Ok(match like {
+            TimeValue::Utc(_) => text + "Z",
+            _ => text,
+        })
+    }
+}
+
+/// A RECURRENCE-ID names an occurrence: equal instants, or the same day when one of the
+/// two is a date.
+fn same_occurrence(a: Moment, b: Moment) -> bool {
+    match (a, b) {
+        (Moment::Date(d), Moment::Utc(t) | Moment::Floating(t))
+        | (Moment::Utc(t) | Moment::Floating(t), Moment::Date(d)) => t.date() == d,
+        _ => a.as_utc() == b.as_utc(),
+    }
+}
+
+fn is_override_of(e: &Component, clock: &Clock, occ: &OccurrenceRef) -> bool {
+    e.name == "VEVENT"
+        && e.value("UID").map(str::trim) == Some(occ.uid)
+        && e.property("RECURRENCE-ID")
+            .and_then(|p| value::time_property(p).ok())
+            .and_then(|v| clock.moment(&v, occ.uid).ok())
+            .is_some_and(|m| same_occurrence(m, occ.recurrence_id))
+}
+
+fn find_override<'a>(
+    doc: &'a Document,
+    clock: &Clock,
+    occ: &OccurrenceRef,
+) -> Option<&'a Component> {
+    events(doc, occ.uid).find(|e| is_override_of(e, clock, occ))
+}
+
+fn master<'a>(doc: &'a Document, uid: &str) -> Option<&'a Component> {
+    events(doc, uid).find(|e| e.property("RECURRENCE-ID").is_none())
+}
+
+fn description_of(c: &Component) -> Description {
+    Description {
+        text: c
+            .value("DESCRIPTION")
+            .map(value::unescape_text)
+            .unwrap_or_default(),
+        html: alt_desc(c).map(|p| value::unescape_text(&p.value)),
+    }
+}
+
+fn alt_desc(c: &Component) -> Option<&Property> {
+    c.properties_named("X-ALT-DESC").find(|p| {
+        p.param("FMTTYPE")
+            .is_some_and(|f| f.eq_ignore_ascii_case("text/html"))
+    })
+}
+
+/// The description an occurrence shows: its override's, else its master's.
+pub fn occurrence_description(
+    doc: &Document,
+    occ: &OccurrenceRef,
+) -> Result<Description, EditError> {
+    let clock = Clock::new(doc, occ.recurrence_id);
+    if let Some(ov) = find_override(doc, &clock, occ) {
+        return Ok(description_of(ov));
+    }
+    master(doc, occ.uid)
+        .map(description_of)
+        .ok_or_else(|| EditError::NoSuchEvent {
+            uid: occ.uid.to_string(),
+        })
+}
+
+/// Sets the occurrence's description (and Outlook's HTML copy, when the event has one).
+/// Returns false, changing nothing, when it already reads so.
+pub fn set_occurrence_description(
+    doc: &mut Document,
+    occ: &OccurrenceRef,
+    new: &Description,
+) -> Result<bool, EditError> {
+    if occurrence_description(doc, occ)? == *new {
+        return Ok(false);
+    }
+    let clock = Clock::new(doc, occ.recurrence_id);
+    if let Some(ov) = doc
+        .events_mut()
+        .into_iter()
+        .find(|e| is_override_of(e, &clock, occ))
+    {
+        apply_description(ov, new);
+        return Ok(true);
+    }
+    let mut created = new_override(doc, &clock, occ)?;
+    apply_description(&mut created, new);
+    insert_after_master(doc, occ.uid, created);
+    Ok(true)
+}
+
+fn apply_description(ev: &mut Component, new: &Description) {
+    ev.set_text("DESCRIPTION", &new.text);
+    if let Some(html) = &new.html
+        && let Some(p) = ev.properties.iter_mut().find(|p| {
+            p.name.eq_ignore_ascii_case("X-ALT-DESC")
+                && p.param("FMTTYPE")
+                    .is_some_and(|f| f.eq_ignore_ascii_case("text/html"))
+        })
+    {
+        p.value = value::escape_text(html);
+    }
+}
+
+/// The rule properties an override must not carry.
+const RULES: &[&str] = &["RRULE", "RDATE", "EXDATE", "EXRULE"];
+
+fn new_override(
+    doc: &Document,
+    clock: &Clock,
+    occ: &OccurrenceRef,
+) -> Result<Component, EditError> {
+    let no_master = |reason: &str| EditError::NoMaster {
+        uid: occ.uid.to_string(),
+        reason: reason.to_string(),
+    };
+    let master = master(doc, occ.uid).ok_or_else(|| no_master("no event without RECURRENCE-ID"))?;
+    let dtstart = master
+        .property("DTSTART")
+        .ok_or_else(|| no_master("no DTSTART"))?;
+    let start_value = value::time_property(dtstart).map_err(|e| no_master(&e.to_string()))?;
+    let mut ov = master.clone();
+    ov.properties
+        .retain(|p| !RULES.iter().any(|r| p.name.eq_ignore_ascii_case(r)));
+    let mut recurrence_id = dtstart.clone();
+    recurrence_id.name = "RECURRENCE-ID".to_string();
+    recurrence_id
+        .params
+        .retain(|p| !p.name.eq_ignore_ascii_case("RANGE"));
+    recurrence_id.value = clock.write_like(&start_value, occ.recurrence_id, occ.uid)?;
+    recurrence_id.line = 0;
+    let start_text = clock.write_like(&start_value, occ.start, occ.uid)?;
+    let end = match master.property("DTEND").map(value::time_property) {
+        Some(Ok(end_value)) => Some(clock.write_like(&end_value, occ.end, occ.uid)?),
+        _ => None,
+    };
+    let mut at = 0;
+    for (i, p) in ov.properties.iter_mut().enumerate() {
+        if p.name.eq_ignore_ascii_case("DTSTART") {
+            p.value.clone_from(&start_text);
+            at = i + 1;
+        } else if p.name.eq_ignore_ascii_case("DTEND")
+            && let Some(end) = &end
+        {
+            p.value.clone_from(end);
+        }
+    }
+    ov.properties.insert(at, recurrence_id);
+    Ok(ov)
+}
+
+fn insert_after_master(doc: &mut Document, uid: &str, ov: Component) {
+    let is_master = |c: &Component| {
+        c.name == "VEVENT"
+            && c.value("UID").map(str::trim) == Some(uid)
+            && c.property("RECURRENCE-ID").is_none()
+    };
+    for top in &mut doc.components {
+        if let Some(i) = top.components.iter().position(is_master) {
+            top.components.insert(i + 1, ov);
+            return;
+        }
+    }
+    if let Some(i) = doc.components.iter().position(is_master) {
+        doc.components.insert(i + 1, ov);
+    }
+}
+
+#[cfg(test)]
+mod tests;
