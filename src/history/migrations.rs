@@ -38,6 +38,22 @@ const MIGRATIONS: &[&str] = &[
         old           TEXT NOT NULL,
         new           TEXT NOT NULL
      );",
+    // 2: action items per relationship, and what tete wrote into each occurrence.
+    "CREATE TABLE item (
+        relationship TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        line         TEXT NOT NULL,
+        first_raised TEXT NOT NULL,
+        closed_at    TEXT,
+        PRIMARY KEY (relationship, key)
+     );
+     CREATE TABLE written (
+        series_uid    TEXT NOT NULL,
+        recurrence_id TEXT NOT NULL,
+        block_hash    TEXT NOT NULL,
+        written_at    TEXT NOT NULL,
+        PRIMARY KEY (series_uid, recurrence_id)
+     );",
 ];
 
 /// Applies the migrations the file does not have yet, all in one transaction.

@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, NaiveDateTime};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+mod agenda;
 mod migrations;
+
+pub use agenda::{StoredItem, block_hash};
 
 /// Why an occurrence did not (or will not) take place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
