@@ -171,7 +171,7 @@ mod tests {
             false,
         );
         assert_eq!(
-            store.record_items("ann@x", &[open.clone()], at(3)).unwrap(),
+            store.record_items("ann@x", std::slice::from_ref(&open), at(3)).unwrap(),
             1
         );
         // carried to the next meeting: still first raised on the 2nd
@@ -190,7 +190,7 @@ mod tests {
         );
         assert_eq!(
             store
-                .record_items("ann@x", &[done.clone()], at(11))
+                .record_items("ann@x", std::slice::from_ref(&done), at(11))
                 .unwrap(),
             1
         );
