@@ -11,7 +11,7 @@ use chrono::{NaiveDateTime, NaiveTime};
 
 use super::document::Document;
 use super::expand::Moment;
-use super::model::{Component, Property};
+use super::model::{Component, Param, Property};
 use super::tz::{Zone, ZoneTable};
 use super::value::{self, TimeValue};
 
@@ -201,12 +201,32 @@ pub fn occurrence_description(
         })
 }
 
+/// How a description change is to be scheduled (RFC 6638).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleAgent {
+    /// Leave the participants' parameters as they are: the server may deliver the change.
+    Server,
+    /// Mark the override's organizer and attendees `SCHEDULE-AGENT=CLIENT`: the server
+    /// sends nothing to anyone.
+    Client,
+}
+
 /// Sets the occurrence's description (and Outlook's HTML copy, when the event has one).
 /// Returns false, changing nothing, when it already reads so.
 pub fn set_occurrence_description(
     doc: &mut Document,
     occ: &OccurrenceRef,
     new: &Description,
+) -> Result<bool, EditError> {
+    set_occurrence_description_with(doc, occ, new, ScheduleAgent::Server)
+}
+
+/// [`set_occurrence_description`], choosing how the server schedules the change.
+pub fn set_occurrence_description_with(
+    doc: &mut Document,
+    occ: &OccurrenceRef,
+    new: &Description,
+    agent: ScheduleAgent,
 ) -> Result<bool, EditError> {
     if occurrence_description(doc, occ)? == *new {
         return Ok(false);
@@ -217,16 +237,28 @@ pub fn set_occurrence_description(
         .into_iter()
         .find(|e| is_override_of(e, &clock, occ))
     {
-        apply_description(ov, new);
+        apply_description(ov, new, agent);
         return Ok(true);
     }
     let mut created = new_override(doc, &clock, occ)?;
-    apply_description(&mut created, new);
+    apply_description(&mut created, new, agent);
     insert_after_master(doc, occ.uid, created);
     Ok(true)
 }
 
-fn apply_description(ev: &mut Component, new: &Description) {
+fn apply_description(ev: &mut Component, new: &Description, agent: ScheduleAgent) {
+    if agent == ScheduleAgent::Client {
+        for p in ev.properties.iter_mut().filter(|p| {
+            p.name.eq_ignore_ascii_case("ORGANIZER") || p.name.eq_ignore_ascii_case("ATTENDEE")
+        }) {
+            p.params
+                .retain(|param| !param.name.eq_ignore_ascii_case("SCHEDULE-AGENT"));
+            p.params.push(Param {
+                name: "SCHEDULE-AGENT".into(),
+                values: vec!["CLIENT".into()],
+            });
+        }
+    }
     ev.set_text("DESCRIPTION", &new.text);
     if let Some(html) = &new.html
         && let Some(p) = ev.properties.iter_mut().find(|p| {
@@ -305,3 +337,19 @@ fn insert_after_master(doc: &mut Document, uid: &str, ov: Component) {
 
 #[cfg(test)]
 mod tests;
+
+/// Reads a moment as [`Moment`]'s `Display` writes it (`2026-01-05`, `2026-01-05T10:00:00`,
+/// `2026-01-05T09:00:00Z`), as the history stores recurrence ids.
+pub fn parse_moment(s: &str) -> Option<Moment> {
+    if let Some(utc) = s.strip_suffix('Z') {
+        return NaiveDateTime::parse_from_str(utc, "%Y-%m-%dT%H:%M:%S")
+            .ok()
+            .map(Moment::Utc);
+    }
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+        return Some(Moment::Floating(t));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(Moment::Date)
+}

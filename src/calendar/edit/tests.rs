@@ -207,3 +207,33 @@ fn unknown_uid_and_zone_are_errors() {
     );
     assert!(matches!(err, Err(EditError::UnknownZone { .. })), "{err:?}");
 }
+
+#[test]
+fn moments_read_back_as_written() {
+    for m in [
+        utc(5, 9),
+        Moment::Date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+        Moment::Floating(utc(5, 9).as_utc()),
+    ] {
+        assert_eq!(parse_moment(&m.to_string()), Some(m));
+    }
+    assert_eq!(parse_moment("garbage"), None);
+}
+
+#[test]
+fn silent_scheduling_marks_the_participants_of_the_override_only() {
+    let (mut doc, _) = Document::parse(SERIES, "t.ics").unwrap();
+    let o = occ(utc(26, 9), utc(26, 9), utc(26, 9));
+    set_occurrence_description_with(&mut doc, &o, &text("x"), ScheduleAgent::Client).unwrap();
+    let events = doc.events();
+    let attendee = events[1].property("ATTENDEE").unwrap();
+    assert_eq!(attendee.param("SCHEDULE-AGENT").as_deref(), Some("CLIENT"));
+    assert_eq!(attendee.param("X-NUM-GUESTS").as_deref(), Some("0"));
+    assert!(
+        events[0]
+            .property("ATTENDEE")
+            .unwrap()
+            .param("SCHEDULE-AGENT")
+            .is_none()
+    );
+}
