@@ -3,6 +3,7 @@
 //! The crate is a library with a thin binary (`src/main.rs`); see ARCHITECTURE.md for the
 //! data flow of one cycle and what each module owns.
 
+pub mod agenda;
 pub mod cadence;
 pub mod calendar;
 pub mod cli;
