@@ -4,4 +4,5 @@
 //! items ([`items`]) and finding, replacing or inserting tete's marked block in it ([`block`]).
 //! Deciding what to write and when belongs to the planner that calls these.
 
+pub mod block;
 pub mod items;
