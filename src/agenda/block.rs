@@ -58,6 +58,10 @@ pub enum BlockError {
         /// 1-based line number in the agenda.
         line: usize,
     },
+    /// The block as written would not be found again as one intact block (agenda lines
+    /// that together read as marker text); nothing was changed.
+    #[error("the agenda would not read back as one tete agenda block")]
+    WouldNotReadBack,
 }
 
 /// Finds tete's block in a description (plain text or HTML).
@@ -95,37 +99,47 @@ pub fn write(description: &str, agenda: &str) -> Result<String, BlockError> {
     if let Some(line) = lines.iter().position(|l| reads_as_marker(l)) {
         return Err(BlockError::MarkerInAgenda { line: line + 1 });
     }
-    let html = items::looks_like_html(description);
     let eol = if description.contains("\r\n") {
         "\r\n"
     } else {
         "\n"
     };
-    let block = render(&lines, html, eol);
-    match locate(description) {
-        Located::Broken(reason) => Err(BlockError::Broken { reason }),
-        Located::Intact { begin, end, .. } => {
+    let out = match locate(description) {
+        Located::Broken(reason) => return Err(BlockError::Broken { reason }),
+        Located::Intact { begin, end, html } => {
+            let block = render(&lines, html, eol);
             let mut out = String::with_capacity(description.len() + block.len());
             out.push_str(&description[..begin.range.start]);
             out.push_str(&block);
             out.push_str(&description[end.range.end..]);
-            Ok(out)
+            out
         }
-        Located::Absent if description.is_empty() => Ok(block),
         Located::Absent => {
-            let at = if html { top_of_body(description) } else { 0 };
-            let separator = if html {
-                "<br><br>".to_string()
+            let html = items::looks_like_html(description);
+            let block = render(&lines, html, eol);
+            if description.is_empty() {
+                block
             } else {
-                eol.repeat(2)
-            };
-            let mut out = String::with_capacity(description.len() + block.len() + 8);
-            out.push_str(&description[..at]);
-            out.push_str(&block);
-            out.push_str(&separator);
-            out.push_str(&description[at..]);
-            Ok(out)
+                let at = if html { top_of_body(description) } else { 0 };
+                let separator = if html { "<br><br>" } else { eol };
+                let mut out = String::with_capacity(description.len() + block.len() + 8);
+                out.push_str(&description[..at]);
+                out.push_str(&block);
+                out.push_str(separator);
+                if !html {
+                    out.push_str(eol);
+                }
+                out.push_str(&description[at..]);
+                out
+            }
         }
+    };
+    // Lines that are harmless one by one can still run into marker text together; what
+    // tete writes must read back as one intact block, or the next cycle would see a broken
+    // one (or none, and write a second).
+    match locate(&out) {
+        Located::Intact { .. } => Ok(out),
+        _ => Err(BlockError::WouldNotReadBack),
     }
 }
 
@@ -166,8 +180,30 @@ enum Located {
     Broken(String),
 }
 
+/// Finds the block, deciding first whether the description is HTML. That is decided by the
+/// person's text around a block, never by the block's own lines: an agenda written as plain
+/// text may hold `<i>` or `<!--` typed in an item, and reading it as HTML would hide the end
+/// marker. A block written as HTML, or converted by an app, does not stand on lines of its
+/// own in plain text, so it is then found by reading the whole description as HTML.
 fn locate(description: &str) -> Located {
-    let html = items::looks_like_html(description);
+    let plain = locate_in(description, false);
+    if let Located::Intact { begin, end, .. } = &plain {
+        let before = &description[..begin.range.start];
+        let after = &description[end.range.end..];
+        if !items::looks_like_html(before) && !items::looks_like_html(after) {
+            return plain;
+        }
+        return locate_in(description, true);
+    }
+    if items::looks_like_html(description) {
+        locate_in(description, true)
+    } else {
+        plain
+    }
+}
+
+/// Finds the block reading the description as HTML or as plain text.
+fn locate_in(description: &str, html: bool) -> Located {
     let lines = lines(description, html);
     let begins: Vec<&Line> = lines.iter().filter(|l| BEGIN.is_match(&l.text)).collect();
     let ends: Vec<&Line> = lines.iter().filter(|l| END.is_match(&l.text)).collect();
@@ -541,6 +577,29 @@ mod tests {
     }
 
     #[test]
+    fn lines_that_together_read_as_a_marker_are_refused() {
+        assert_eq!(
+            write("notes", "x ---\ntete agenda y"),
+            Err(BlockError::WouldNotReadBack)
+        );
+    }
+
+    #[test]
+    fn html_looking_agenda_in_a_plain_description_stays_plain() {
+        // Items people typed can hold anything; in a plain description they are written as
+        // they are, and they must not make tete read the description as HTML next time
+        // (where `<!--` or `<script>` would hide the end marker).
+        let d = "plain notes";
+        let agenda = "- [ ] fix <!-- the comment\n- [ ] drop <script> tags\n<br>";
+        let w = written(d, agenda);
+        assert_eq!(w, format!("{BEGIN_MARKER}\n{agenda}\n{END_MARKER}\n\n{d}"));
+        assert_eq!(find(&w), intact(agenda));
+        assert_eq!(outside(&w), d);
+        assert_eq!(written(&w, agenda), w);
+        assert_eq!(written(&w, "a"), written(d, "a"));
+    }
+
+    #[test]
     fn html_fragment_gets_an_html_block() {
         let d = "<ul><li>[ ] Bo: book rooms</li></ul><br>My &amp; notes";
         let w = written(d, "Check-in\n- [ ] <b>bold</b> & co\n");
@@ -665,8 +724,19 @@ mod tests {
         prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
     }
 
+    /// Agendas, including text that would mean something in HTML.
     fn agenda() -> impl Strategy<Value = String> {
-        prop::collection::vec("[a-zA-Z0-9 <>&;:\\[\\]-]{0,10}", 0..5).prop_map(|v| v.join("\n"))
+        let line = prop_oneof![
+            "[a-zA-Z0-9 <>&;:\\[\\]-]{0,10}",
+            Just("<!-- note".to_string()),
+            Just("<script>".to_string()),
+            Just("<br>".to_string()),
+            Just("&nbsp;&amp;".to_string()),
+            Just("{{ x }}".to_string()),
+            Just("---".to_string()),
+            Just("tete".to_string()),
+        ];
+        prop::collection::vec(line, 0..5).prop_map(|v| v.join("\n"))
     }
 
     proptest! {

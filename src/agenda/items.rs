@@ -546,12 +546,13 @@ const NOT_OWNERS: &[&str] = &[
     "why",
 ];
 
-/// Whitespace collapsed and stray separators left by taking a due date or mention out.
+/// Whitespace collapsed and stray separators left by taking a due date or mention out
+/// ("send it due 4 Dec." leaves "send it .").
 fn tidy(s: &str) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    joined
-        .trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '—'))
-        .to_string()
+    let trimmed = joined
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '—'));
+    STRAY_END.replace(trimmed, "").into_owned()
 }
 
 /// The comparable form of a text: quotes made plain, lower-case, whitespace collapsed,
@@ -604,6 +605,9 @@ static DUE: LazyLock<Regex> = LazyLock::new(|| {
 static DUE_LEFTOVER: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)[(\[]\s*(?:due|by)\b[^)\]]*[)\]]|\s*[,;–-]\s*due\b.*$"));
 
+/// Punctuation standing alone at the end, once the words before it were taken out.
+static STRAY_END: LazyLock<Regex> = LazyLock::new(|| regex(r"\s+[.,;:!?]+$"));
+
 static ISO: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})$"));
 static MONTH_WORD: LazyLock<Regex> = LazyLock::new(|| regex(&format!(r"\b{MONTHS_RE}\b")));
@@ -639,12 +643,15 @@ static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)<(?:/?(?:br|p|div|span|ul|ol|li|b|i|u|s|a|em|strong|font|html|head|body|table|tbody|tr|td|th|h[1-6]|blockquote|pre|hr|img|input|meta|title|strike|del|sub|sup|code|section|article|header|footer|o:p|html-blob)\b[^<>]*>|!doctype\b|!--)",
     )
 });
-static DOCUMENT: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)<(?:html|body|!doctype)\b"));
+/// A whole document; not Google's `<html-blob>` wrapper around a fragment.
+static DOCUMENT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)<(?:(?:html|body)(?:\s|/|>)|!doctype\b)"));
 static CHECKED: LazyLock<Regex> = LazyLock::new(|| regex(r"\bchecked\b"));
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -685,6 +692,7 @@ mod tests {
             &*HTML_TAG,
             &*DOCUMENT,
             &*CHECKED,
+            &*STRAY_END,
         ] {
             assert!(!re.as_str().is_empty());
         }
@@ -820,6 +828,8 @@ mod tests {
             "- [ ] send it (2026-12-04)",
             "- [ ] 2026-12-04 send it",
             "- [ ] send it by 2026/12/04",
+            "- [ ] send it due 4 Dec.",
+            "- [ ] send it, by Dec 4, 2026.",
         ] {
             assert_eq!(due(line), dec4, "{line}");
             assert_eq!(
@@ -1013,6 +1023,10 @@ mod tests {
             html_to_text("<html><body><p>a document\nwraps</p></body></html>"),
             "a document wraps"
         );
+        assert_eq!(
+            html_to_text("<html-blob>google\nfragment</html-blob>"),
+            "google\nfragment"
+        );
         assert_eq!(html_to_text(""), "");
     }
 
@@ -1031,6 +1045,53 @@ mod tests {
                 at = p.range.end;
             }
             assert_eq!(at, html.len(), "{html}");
+        }
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        "[a-z]{1,8}"
+    }
+
+    fn generated_item() -> impl Strategy<Value = ActionItem> {
+        (
+            prop::collection::vec(word(), 1..6),
+            prop::option::of(prop_oneof!["[A-Z][a-z]{1,7}", "[a-z]{2,6}_[0-9]"]),
+            prop::option::of((2020i32..2035, 1u32..13, 1u32..29)),
+            any::<bool>(),
+        )
+            .prop_map(|(words, owner, due, done)| ActionItem {
+                text: words.join(" "),
+                owner,
+                due: due.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+                done,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn generated_items_read_back(item in generated_item()) {
+            prop_assume!(item.owner.as_deref().is_none_or(|o| {
+                !NOT_OWNERS.contains(&o.to_lowercase().as_str())
+            }));
+            let back = parse_line(&item.to_line(), today());
+            prop_assert_eq!(back.as_ref().map(ActionItem::key), Some(item.key()));
+            prop_assert_eq!(back, Some(item));
+        }
+
+        #[test]
+        fn extract_never_panics(s in "\\PC{0,120}") {
+            let _ = extract(&s, today());
+            let _ = html_to_text(&s);
+        }
+
+        #[test]
+        fn pieces_cover_arbitrary_input(s in "[<>/!a-z\"' \\-]{0,40}") {
+            let mut at = 0;
+            for p in pieces(&s) {
+                prop_assert_eq!(p.range.start, at);
+                at = p.range.end;
+            }
+            prop_assert_eq!(at, s.len());
         }
     }
 
