@@ -959,6 +959,19 @@ DEMO_FROM = dt.date(2026, 5, 1)
 DEMO_TO = dt.date(2027, 2, 1)  # exclusive
 
 
+DEMO_NOW = dt.datetime(2026, 11, 25, 12, 0)  # local (Berlin) time is close enough here
+DEMO_NOTES = {
+    "ann": "Talked about Q1 hiring.\n- [ ] Ann: send the hiring plan draft (due 2026-12-04)\n"
+           "- [x] Mia: introduce Ann to the data team\n- [ ] Mia: check the conference budget",
+    "ben": "<b>Notes</b><br><ul><li>[ ] Ben: write up the on-call proposal (due 2026-12-02)</li>"
+           "<li>[x] Ben: fix the flaky CI job</li></ul>",
+    "chloe": "Short one today.\nTODO: Chloé to share the migration timeline\n"
+             "AI: Mia to ask finance about the tooling budget",
+    "hugo": "☐ Hugo: prepare the demo for Friday\n✓ Hugo: update the runbook",
+    "isla": "- [ ] Isla: read the onboarding doc, including the {{ weird }} template section",
+}
+
+
 def demo():
     r = random.Random(20261125)
     comps = []
@@ -1078,6 +1091,16 @@ def demo():
             exdates = [t for t in occ if dt.date(2026, 8, 10) <= t.date() <= dt.date(2026, 8, 21)]
         elif key == "isla":
             moved = [(occ[3], occ[3] + dt.timedelta(days=1))]
+        # notes of the last meeting before the demo's "now", with action items in the forms
+        # people type them (Markdown boxes, Google's HTML, TODO:/AI: prefixes, check marks)
+        notes = DEMO_NOTES.get(key)
+        if notes:
+            taken = set(exdates) | set(cancelled) | {o for o, _ in moved}
+            held = [t for t in occ if t < DEMO_NOW and t not in taken]
+            if held:
+                t = held[-1]
+                ev(uid, t, t + dur, title, attendees, rid=t, seq=0,
+                   location="Mia's office" if key != "isla" else "Zoom", description=notes)
         ev(uid, first, first + dur, title, attendees, rrule=rrule, exdates=exdates,
            location="Mia's office" if key != "isla" else "Zoom",
            description="Standing 1:1. Shared notes doc: https://docs.example.com/1on1-%s" % key)
@@ -1166,6 +1189,12 @@ def demo():
                description=r.choice([None, None, "Agenda in the doc; please add your points.",
                                      "Notes: https://docs.example.com/n/%d" % n]))
         d += dt.timedelta(days=1)
+    # two one-off 1:1s with Grace between her biweekly ones: tete suggests weekly
+    grace = [r_ for r_ in reports if r_[0] == "grace"][0]
+    for i, day in enumerate([dt.date(2026, 10, 22), dt.date(2026, 11, 12)]):
+        s_ = dt.datetime.combine(day, dt.time(15, 0))
+        ev("demo-grace-adhoc-%d@tete.example" % i, s_, s_ + dt.timedelta(minutes=30),
+           "Quick sync Grace / Mia", [att(grace[1], grace[2])], location="Mia's office")
     ev("demo-vacation@tete.example", dt.date(2026, 8, 10), dt.date(2026, 8, 22), "Vacation (Mia)",
        [], organizer=None, transp="TRANSPARENT")
     for day, name in [(dt.date(2026, 10, 3), "Tag der Deutschen Einheit"),

@@ -34,6 +34,8 @@ pub struct Config {
     pub detect: crate::detect::Overrides,
     /// Cadence analysis and suggestion thresholds (`[cadence]`).
     pub cadence: crate::cadence::Settings,
+    /// The agenda writer (`[agenda]`).
+    pub agenda: crate::agenda::plan::Settings,
 }
 
 /// `[me]`: the manager's addresses and name.
@@ -204,6 +206,20 @@ struct RawConfig {
     detect: RawDetect,
     #[serde(default)]
     cadence: RawCadence,
+    #[serde(default)]
+    agenda: RawAgenda,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAgenda {
+    enabled: Option<bool>,
+    write_ahead_days: Option<Spanned<i64>>,
+    career_every: Option<u32>,
+    template: Option<Spanned<String>>,
+    #[serde(default)]
+    templates: std::collections::BTreeMap<String, Spanned<String>>,
+    scheduling: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -303,6 +319,7 @@ impl Resolver<'_> {
             state_file,
             detect: self.detect(raw.detect)?,
             cadence: self.cadence(raw.cadence)?,
+            agenda: self.agenda(raw.agenda)?,
         })
     }
 
@@ -326,6 +343,47 @@ impl Resolver<'_> {
             include_uids: raw.include_uids.into_iter().collect(),
             exclude_uids: raw.exclude_uids.into_iter().collect(),
         })
+    }
+
+    fn agenda(&self, raw: RawAgenda) -> Result<crate::agenda::plan::Settings, ConfigError> {
+        use crate::agenda::{plan::Scheduling, template};
+        let mut s = crate::agenda::plan::Settings::default();
+        s.enabled = raw.enabled.unwrap_or(s.enabled);
+        s.career_every = raw.career_every.unwrap_or(s.career_every);
+        if let Some(days) = raw.write_ahead_days {
+            if !(0..=90).contains(days.get_ref()) {
+                return Err(self.error(
+                    days.span(),
+                    Some("write_ahead_days"),
+                    "must be between 0 and 90",
+                ));
+            }
+            s.write_ahead_days = *days.get_ref();
+        }
+        if let Some(mode) = raw.scheduling {
+            s.scheduling = match mode.get_ref().as_str() {
+                "silent" => Scheduling::Silent,
+                "server" => Scheduling::Server,
+                other => {
+                    let message =
+                        format!("{other:?} is not a scheduling mode: use \"silent\" or \"server\"");
+                    return Err(self.error(mode.span(), Some("scheduling"), message));
+                }
+            };
+        }
+        let check = |t: &Spanned<String>, key: &str| {
+            template::validate(t.get_ref())
+                .map(|()| t.get_ref().clone())
+                .map_err(|e| self.error(t.span(), Some(key), e.to_string()))
+        };
+        if let Some(t) = &raw.template {
+            s.template = Some(check(t, "template")?);
+        }
+        for (who, t) in &raw.templates {
+            s.templates
+                .insert(who.to_lowercase(), check(t, "templates")?);
+        }
+        Ok(s)
     }
 
     fn cadence(&self, raw: RawCadence) -> Result<crate::cadence::Settings, ConfigError> {

@@ -4,19 +4,34 @@
 //! The steps are separate functions so that the CLI (`list`, `report`, `demo`) and the
 //! daemon run the same code, and tests can drive each step with plain data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{Duration, NaiveDateTime};
 use futures_util::future::join_all;
 
+use crate::agenda;
 use crate::cadence::{self, Analysis, Settings};
+use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
 use crate::calendar::expand::Expansion;
-use crate::calendar::{Collector, EventMeta, Warning, Window};
+use crate::calendar::{Collector, Document, EventMeta, Occurrence, Warning, Window};
 use crate::config::CalendarConfig;
 use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
-use crate::history::{Cancellation, HistoryError, Observation, Observations, Store};
-use crate::sources::{HttpClient, Source, SourceError};
+use crate::history::{
+    Cancellation, HistoryError, Observation, Observations, Store, StoredOccurrence,
+};
+use crate::sources::{Content, HttpClient, Resource, Snapshot, Source, SourceError};
+
+/// One calendar that could be fetched: its source and what it holds.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The calendar's name.
+    pub name: String,
+    /// Where it is (and where tete may write).
+    pub source: Source,
+    /// Its resources as fetched.
+    pub snapshot: Snapshot,
+}
 
 /// Every calendar read into one collector, with what went wrong on the way.
 #[derive(Debug, Default)]
@@ -25,6 +40,19 @@ pub struct Gathered {
     pub collector: Collector,
     /// Calendars that could not be read: `(name, error)`. The others are still used.
     pub failures: Vec<(String, String)>,
+    /// The calendars that were fetched.
+    pub calendars: Vec<Fetched>,
+    /// Where each resource is: its origin (as events name it) to (calendar, resource).
+    pub origins: HashMap<String, (usize, usize)>,
+}
+
+impl Gathered {
+    /// The calendar and resource an event read from `origin` lives in.
+    pub fn resource(&self, origin: &str) -> Option<(&Fetched, &Resource)> {
+        let (c, r) = *self.origins.get(origin)?;
+        let calendar = self.calendars.get(c)?;
+        Some((calendar, calendar.snapshot.resources.get(r)?))
+    }
 }
 
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
@@ -38,29 +66,53 @@ pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered 
     .await;
     let mut gathered = Gathered {
         collector: Collector::with_meta(),
-        failures: Vec::new(),
+        ..Gathered::default()
     };
     for (calendar, outcome) in calendars.iter().zip(fetched) {
-        let read = outcome
-            .map_err(|e| error_chain(&e))
-            .and_then(|(source, snapshot)| {
-                for resource in &snapshot.resources {
-                    let origin = source.resource_origin(resource);
-                    let input = resource.open().map_err(|e| error_chain(&e))?;
-                    if let Err(e) = gathered.collector.read(input, &origin) {
-                        // One unreadable resource in a folder is one warning; the rest is read.
-                        gathered
-                            .failures
-                            .push((calendar.name.clone(), error_chain(&e)));
-                    }
-                }
-                Ok(())
-            });
-        if let Err(e) = read {
-            gathered.failures.push((calendar.name.clone(), e));
+        match outcome {
+            Ok((source, snapshot)) => {
+                let index = gathered.calendars.len();
+                read_snapshot(&mut gathered, index, &calendar.name, &source, &snapshot);
+                gathered.calendars.push(Fetched {
+                    name: calendar.name.clone(),
+                    source,
+                    snapshot,
+                });
+            }
+            Err(e) => gathered
+                .failures
+                .push((calendar.name.clone(), error_chain(&e))),
         }
     }
     gathered
+}
+
+fn read_snapshot(
+    gathered: &mut Gathered,
+    index: usize,
+    name: &str,
+    source: &Source,
+    snapshot: &Snapshot,
+) {
+    for (r, resource) in snapshot.resources.iter().enumerate() {
+        let origin = source.resource_origin(resource);
+        let read = resource
+            .open()
+            .map_err(|e| error_chain(&e))
+            .and_then(|input| {
+                gathered
+                    .collector
+                    .read(input, &origin)
+                    .map_err(|e| error_chain(&e))
+            });
+        match read {
+            Ok(_) => {
+                gathered.origins.insert(origin, (index, r));
+            }
+            // One unreadable resource is reported; the rest of the calendar is read.
+            Err(e) => gathered.failures.push((name.to_string(), e)),
+        }
+    }
 }
 
 /// An error and its causes on one line: "cannot fetch https://host/…: connection refused".
@@ -222,6 +274,8 @@ pub struct Outcome {
     pub recorded: crate::history::RecordSummary,
     /// Warnings from reading and expanding (broken events, unknown zones).
     pub warnings: Vec<Warning>,
+    /// Every occurrence of the window (for agenda targets).
+    pub occurrences: Vec<Occurrence>,
 }
 
 /// Runs detection, history and cadence over collected events at `now`.
@@ -239,7 +293,7 @@ pub fn run(
     let mut warnings = collector.take_warnings();
     let expansion = collector.expand_with_excluded(window);
     let (observations, adhoc) = observe(&expansion, &detection, window);
-    warnings.extend(expansion.warnings);
+    warnings.extend(expansion.warnings.iter().cloned());
     let recorded = store.record(&observations, now)?;
     let entries = analyse(store, &detection, &adhoc, now, since, settings)?;
     Ok(Outcome {
@@ -247,5 +301,168 @@ pub fn run(
         entries,
         recorded,
         warnings,
+        occurrences: expansion.occurrences,
     })
+}
+
+/// The agenda plan of every relationship, and where each planned write goes.
+#[derive(Debug, Default)]
+pub struct AgendaPlans {
+    /// Per relationship (counterpart key): its plan.
+    pub plans: Vec<(String, agenda::plan::Plan)>,
+    /// Each planned write's resource: `(calendar index, resource index)`, in the order of
+    /// the plans' writes.
+    pub locations: Vec<Vec<(usize, usize)>>,
+}
+
+impl AgendaPlans {
+    /// Every planned write with its calendar and resource.
+    pub fn writes<'a>(
+        &'a self,
+        gathered: &'a Gathered,
+    ) -> impl Iterator<Item = (&'a Fetched, &'a Resource, &'a agenda::plan::PlannedWrite)> {
+        self.plans
+            .iter()
+            .zip(&self.locations)
+            .flat_map(|((_, plan), locations)| plan.writes.iter().zip(locations))
+            .filter_map(|(w, (c, r))| {
+                let calendar = gathered.calendars.get(*c)?;
+                Some((calendar, calendar.snapshot.resources.get(*r)?, w))
+            })
+    }
+}
+
+/// Parses resources held in memory (vdir items, CalDAV objects) once each. A single big
+/// `.ics` file or feed is not parsed whole: tete does not write there, and past
+/// descriptions in it are not read.
+#[derive(Default)]
+struct Documents {
+    parsed: HashMap<String, Option<Document>>,
+}
+
+impl Documents {
+    fn get(&mut self, gathered: &Gathered, origin: &str) -> Option<&Document> {
+        self.parsed
+            .entry(origin.to_string())
+            .or_insert_with(|| {
+                let (_, resource) = gathered.resource(origin)?;
+                if !matches!(resource.content, Content::Memory(_)) {
+                    return None;
+                }
+                let input = resource.open().ok()?;
+                Document::read(input, origin).ok().map(|(doc, _)| doc)
+            })
+            .as_ref()
+    }
+}
+
+/// Plans the agenda of every relationship from this cycle's outcome.
+pub fn plan_agendas(
+    gathered: &Gathered,
+    outcome: &Outcome,
+    store: &Store,
+    now: NaiveDateTime,
+    settings: &agenda::plan::Settings,
+) -> Result<AgendaPlans, HistoryError> {
+    let origin_of: HashMap<&str, &str> = outcome
+        .detection
+        .verdicts
+        .iter()
+        .map(|(m, _)| (&*m.uid, &*m.origin))
+        .collect();
+    let mut documents = Documents::default();
+    let mut plans = AgendaPlans::default();
+    for entry in &outcome.entries {
+        let rel = &entry.relationship;
+        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
+        let mut meetings = Vec::new();
+        for occ in store.occurrences(&uids)? {
+            let description = origin_of
+                .get(occ.series_uid.as_str())
+                .and_then(|origin| documents.get(gathered, origin))
+                .and_then(|doc| past_description(doc, &occ));
+            meetings.push(agenda::plan::Meeting {
+                scheduled: occ.scheduled,
+                start: occ.start,
+                outcome: cadence::Outcome::of(&occ, now),
+                description,
+            });
+        }
+        meetings.sort_by_key(|m| m.start);
+        let mut targets = Vec::new();
+        let mut locations = Vec::new();
+        for occ in outcome.occurrences.iter().filter(|o| {
+            uids.contains(&&*o.uid)
+                && o.status.as_deref() != Some("CANCELLED")
+                && o.start.as_utc() >= now
+                && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
+        }) {
+            let Some(origin) = origin_of.get(&*occ.uid) else {
+                continue;
+            };
+            let Some(location) = gathered.origins.get(*origin).copied() else {
+                continue;
+            };
+            let writable = gathered
+                .calendars
+                .get(location.0)
+                .is_some_and(|c| c.source.is_writable());
+            let Some(doc) = documents.get(gathered, origin).filter(|_| writable) else {
+                continue;
+            };
+            let r = OccurrenceRef {
+                uid: &occ.uid,
+                recurrence_id: occ.recurrence_id,
+                start: occ.start,
+                end: occ.end,
+            };
+            let Ok(description) = occurrence_description(doc, &r) else {
+                continue;
+            };
+            targets.push(agenda::plan::Target {
+                series_uid: occ.uid.to_string(),
+                recurrence_id: occ.recurrence_id,
+                start: occ.start,
+                end: occ.end,
+                description,
+                written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
+            });
+            locations.push(location);
+        }
+        let key = rel.counterpart.key();
+        let stored_items = store.items(&key)?;
+        let input = agenda::plan::Input {
+            relationship: rel,
+            analysis: &entry.analysis,
+            meetings,
+            targets,
+            stored_items: &stored_items,
+        };
+        let plan = agenda::plan::plan(&input, now, settings);
+        let planned: Vec<(usize, usize)> = plan
+            .writes
+            .iter()
+            .filter_map(|w| {
+                input
+                    .targets
+                    .iter()
+                    .position(|t| t == &w.target)
+                    .and_then(|i| locations.get(i).copied())
+            })
+            .collect();
+        plans.locations.push(planned);
+        plans.plans.push((key, plan));
+    }
+    Ok(plans)
+}
+
+fn past_description(doc: &Document, occ: &StoredOccurrence) -> Option<Description> {
+    let rid = parse_moment(&occ.recurrence_id)?;
+    let r = OccurrenceRef {
+        uid: &occ.series_uid,
+        recurrence_id: rid,
+        start: rid,
+        end: rid,
+    };
+    occurrence_description(doc, &r).ok()
 }

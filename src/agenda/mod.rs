@@ -6,4 +6,6 @@
 
 pub mod block;
 pub mod items;
+pub mod plan;
 pub mod template;
+pub mod write;

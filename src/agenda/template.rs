@@ -20,10 +20,20 @@ Last one: {{ days_since_last_held }} days ago.
 
 Still open from last time:
 {% for item in open_items %}
-{{ item.line }}{{ \"  (open since \" ~ item.first_raised ~ \")\" if item.carried > 1 else \"\" }}
+{{ item.line }}
+{% if item.carried > 1 %}
+    (open since {{ item.first_raised }})
+{% endif %}
 {% else %}
 (nothing open)
 {% endfor %}
+{% if done_items %}
+
+Done since last time:
+{% for item in done_items %}
+{{ item.line }}
+{% endfor %}
+{% endif %}
 
 1. Check-in: how are things, really?
 2. Wins since last time
@@ -97,6 +107,8 @@ pub struct AgendaContext {
     pub days_since_last_held: Option<i64>,
     /// Open action items, oldest first.
     pub open_items: Vec<TemplateItem>,
+    /// Items of the last meeting checked off since.
+    pub done_items: Vec<TemplateItem>,
     /// The configured cadence (`weekly`, `biweekly`...).
     pub cadence: String,
     /// The actual cadence, if known.
@@ -190,6 +202,14 @@ pub fn sample() -> AgendaContext {
             due: Some("2026-12-04".into()),
             carried: 2,
             first_raised: "2026-11-17".into(),
+        }],
+        done_items: vec![TemplateItem {
+            line: "- [x] Mia: book the offsite".into(),
+            text: "book the offsite".into(),
+            owner: Some("Mia".into()),
+            due: None,
+            carried: 1,
+            first_raised: "2026-11-24".into(),
         }],
         cadence: "weekly".into(),
         actual_cadence: Some("weekly".into()),

@@ -57,8 +57,7 @@ pub(super) fn suggest(
     now: NaiveDateTime,
     settings: &Settings,
 ) -> Result<Suggestion, String> {
-    let who = rel.counterpart.display();
-    let first = who.split_whitespace().next().unwrap_or(&who).to_string();
+    let first = rel.counterpart.first_name();
     if let Some(s) = new_relationship(&first, a, now, settings) {
         return s;
     }

@@ -119,6 +119,47 @@ impl Document {
         out
     }
 
+    /// One document per UID, as CalDAV servers and vdirs keep a calendar: each event's
+    /// components (master and overrides) in a `VCALENDAR` of their own, with the calendar's
+    /// properties and every `VTIMEZONE`. Events without a UID each get their own resource.
+    /// Returns `(uid, document)` in order of first appearance.
+    pub fn split_by_uid(&self) -> Vec<(String, Document)> {
+        let mut out: Vec<(String, Document)> = Vec::new();
+        for top in &self.components {
+            let (calendar, children): (Option<&Component>, Vec<&Component>) =
+                if top.name == "VCALENDAR" {
+                    (Some(top), top.components.iter().collect())
+                } else {
+                    (None, vec![top])
+                };
+            let zones: Vec<&Component> = children
+                .iter()
+                .copied()
+                .filter(|c| c.name == "VTIMEZONE")
+                .collect();
+            for event in children.iter().filter(|c| c.name == "VEVENT") {
+                let uid = event.value("UID").map(str::trim).unwrap_or("").to_string();
+                let existing = out.iter().position(|(u, _)| !uid.is_empty() && *u == uid);
+                let index = existing.unwrap_or_else(|| {
+                    let mut cal = Component::new("VCALENDAR");
+                    if let Some(calendar) = calendar {
+                        cal.properties.clone_from(&calendar.properties);
+                    }
+                    cal.components.extend(zones.iter().map(|z| (*z).clone()));
+                    out.push((
+                        uid.clone(),
+                        Document {
+                            components: vec![cal],
+                        },
+                    ));
+                    out.len() - 1
+                });
+                out[index].1.components[0].components.push((*event).clone());
+            }
+        }
+        out
+    }
+
     /// The document as iCalendar text (CRLF, folded at 75 octets).
     pub fn to_ical(&self) -> String {
         let mut out = String::new();
@@ -237,5 +278,19 @@ mod tests {
         let (doc, warnings) = Document::parse(text, "t").unwrap();
         assert!(warnings.is_empty());
         assert_eq!(doc.to_ical(), text);
+    }
+
+    #[test]
+    fn split_by_uid_keeps_overrides_with_their_master_and_every_zone() {
+        let text = "BEGIN:VCALENDAR\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nEND:VTIMEZONE\r\n\
+            BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID:20260101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let (doc, _) = Document::parse(text, "t").unwrap();
+        let parts = doc.split_by_uid();
+        let uids: Vec<&str> = parts.iter().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(uids, ["a", "b"]);
+        let a = parts[0].1.to_ical();
+        assert_eq!(a.matches("BEGIN:VEVENT").count(), 2);
+        assert!(a.starts_with("BEGIN:VCALENDAR\r\nPRODID:x\r\nBEGIN:VTIMEZONE"));
     }
 }

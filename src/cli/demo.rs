@@ -1,23 +1,28 @@
 //! `tete demo`: the whole main job on the bundled demo calendar, offline, in a temporary
-//! state folder. The calendar is built into the binary, so `cargo install` users have it too.
+//! folder: the calendar is unpacked there as a vdir (one file per event), so tete reads it,
+//! detects the 1:1s, reports their cadence and writes the next agendas into it for real.
+//! The calendar is built into the binary, so `cargo install` users have it too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
-use crate::calendar::Collector;
-use crate::cycle;
+use crate::agenda::plan::Settings as AgendaSettings;
+use crate::calendar::Document;
+use crate::config::{CalendarConfig, Location};
+use crate::cycle::{self, AgendaPlans, Gathered};
 use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 use crate::report::Report;
 
 use super::expand::parse_utc;
+use super::inputs;
 use super::report::{Format, render, write_output};
 
 /// The demo calendar (bench/gen_calendar.py --demo writes it).
-const DEMO_CALENDAR: &[u8] = include_bytes!("../../demo/calendar.ics");
+const DEMO_CALENDAR: &str = include_str!("../../demo/calendar.ics");
 
 /// The demo's manager.
 pub const DEMO_ME: &str = "mia@example.com";
@@ -39,18 +44,55 @@ pub struct Args {
     pub now: Option<NaiveDateTime>,
 }
 
+/// A vdir file name for a UID: the characters a file name can safely hold.
+fn file_name(uid: &str, index: usize) -> String {
+    let safe: String = uid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.is_empty() {
+        format!("event-{index}.ics")
+    } else {
+        format!("{safe}.ics")
+    }
+}
+
+/// Unpacks the demo calendar into `dir` as a vdir.
+fn unpack(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (doc, _) = Document::parse(DEMO_CALENDAR, "demo/calendar.ics")?;
+    for (i, (uid, part)) in doc.split_by_uid().into_iter().enumerate() {
+        let path = dir.join(file_name(&uid, i));
+        std::fs::write(&path, part.to_ical())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs `tete demo`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let now = match args.now {
         Some(now) => now,
         None => parse_utc(DEMO_NOW).map_err(anyhow::Error::msg)?,
     };
-    let state = tempfile::tempdir().context("cannot create a temporary state folder")?;
-    let mut store = Store::open(&state.path().join("state.sqlite"))?;
-    let mut collector = Collector::with_meta();
-    collector.read(DEMO_CALENDAR, "demo/calendar.ics")?;
+    let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let vdir = scratch.path().join("calendar");
+    unpack(&vdir)?;
+    let runtime = inputs::runtime()?;
+    let calendars = [CalendarConfig {
+        name: "demo".into(),
+        location: Location::Vdir(vdir),
+    }];
+    let mut gathered = runtime.block_on(cycle::gather(&calendars, scratch.path()));
+    let mut store = Store::open(&scratch.path().join("state.sqlite"))?;
     let outcome = cycle::run(
-        &mut collector,
+        &mut gathered.collector,
         &Identity::new([DEMO_ME], []),
         &Overrides::default(),
         &mut store,
@@ -58,18 +100,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None,
         &Default::default(),
     )?;
+    let agenda_settings = AgendaSettings::default();
+    let plans = cycle::plan_agendas(&gathered, &outcome, &store, now, &agenda_settings)?;
+    let written = super::run::write(
+        &runtime,
+        &gathered,
+        &plans,
+        agenda_settings.scheduling,
+        now,
+        &mut store,
+    )?;
     let report = Report {
         now,
         entries: &outcome.entries,
     };
     if args.format == Format::Text && args.output.is_none() {
         println!(
-            "tete demo: Mia Manager <{DEMO_ME}>'s calendar (demo/calendar.ics), as of {DEMO_NOW}.\n\
-             Nothing is written outside a temporary folder.\n"
+            "tete demo: Mia Manager <{DEMO_ME}>'s calendar (demo/calendar.ics), as of {}.\n\
+             It is unpacked into a temporary folder, which is removed afterwards.\n",
+            now.format("%Y-%m-%d %H:%M UTC")
         );
         print!("{}", super::list::render(&outcome.detection, false));
         println!();
+        print!("{}", render(&report, args.format));
+        println!();
+        print!("{}", agendas_written(&plans, &gathered, written));
+        return Ok(ExitCode::SUCCESS);
     }
     write_output(&render(&report, args.format), args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The agendas written, each under a line naming the meeting.
+fn agendas_written(plans: &AgendaPlans, gathered: &Gathered, written: usize) -> String {
+    let mut out = format!(
+        "Agendas written into the next 7 days' 1:1s ({written}), between tete's markers; \
+         everything else in each event is untouched:\n"
+    );
+    for (_, resource, w) in plans.writes(gathered) {
+        out.push_str(&format!(
+            "\n── {} UTC, {} ──\n{}\n",
+            w.target.start.as_utc().format("%a %-d %b %H:%M"),
+            resource.href,
+            w.agenda
+        ));
+    }
+    out
 }

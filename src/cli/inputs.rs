@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use crate::cadence::Settings;
 use crate::calendar::Collector;
 use crate::config::{self, CalendarConfig, Config, Location, Secret};
-use crate::cycle;
+use crate::cycle::{self, Gathered};
 use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 
@@ -47,6 +47,8 @@ pub struct Resolved {
     pub overrides: Overrides,
     /// Cadence settings.
     pub settings: Settings,
+    /// Agenda settings.
+    pub agenda: crate::agenda::plan::Settings,
     /// The state file.
     pub state_file: PathBuf,
     /// Where feeds are cached.
@@ -121,6 +123,10 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
             .as_ref()
             .map(|c| c.detect.clone())
             .unwrap_or_default(),
+        agenda: config
+            .as_ref()
+            .map(|c| c.agenda.clone())
+            .unwrap_or_default(),
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file,
         feed_cache_dir,
@@ -128,13 +134,20 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
     })
 }
 
-/// Reads the calendars; a calendar that cannot be read is reported on stderr and the
-/// others are still used. Fails only when none could be read.
-pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// A single-threaded async runtime for the sources.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .context("cannot start the async runtime")
+}
+
+/// Reads the calendars; a calendar that cannot be read is reported on stderr and the
+/// others are still used. Fails only when none could be read.
+pub fn gather_all(
+    runtime: &tokio::runtime::Runtime,
+    resolved: &Resolved,
+) -> anyhow::Result<Gathered> {
     let gathered = runtime.block_on(cycle::gather(&resolved.calendars, &resolved.feed_cache_dir));
     for (name, error) in &gathered.failures {
         eprintln!("tete: calendar {name}: {error}");
@@ -142,7 +155,12 @@ pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
     if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
         anyhow::bail!("no calendar could be read");
     }
-    Ok(gathered.collector)
+    Ok(gathered)
+}
+
+/// [`gather_all`] when only the events are needed.
+pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
+    Ok(gather_all(&runtime()?, resolved)?.collector)
 }
 
 /// Opens the state file.

@@ -11,6 +11,7 @@ pub mod expand;
 pub mod inputs;
 pub mod list;
 pub mod report;
+pub mod run;
 
 /// tete keeps your 1:1 meetings healthy, straight from your calendar.
 #[derive(Debug, Parser)]
@@ -35,6 +36,8 @@ pub enum Command {
     Report(report::Args),
     /// List every recurring series and whether it is a 1:1 (--explain says why).
     List(list::Args),
+    /// One whole cycle: read, detect, record, and write each upcoming 1:1's agenda.
+    Run(run::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
 }
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Report(args) => report::run(cli.config.as_deref(), args),
         Command::List(args) => list::run(cli.config.as_deref(), args),
+        Command::Run(args) => run::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

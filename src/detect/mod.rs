@@ -72,10 +72,19 @@ impl Identity {
     }
 }
 
+/// The first name in "Ann Berger" or "Berger, Ann".
+pub fn first_name(name: &str) -> String {
+    let given = match name.split_once(',') {
+        Some((_, given)) if !given.trim().is_empty() => given,
+        _ => name,
+    };
+    given.split_whitespace().next().unwrap_or(name).to_string()
+}
+
 /// The lower-cased full name and first name: titles often use first names only.
 fn name_keys(name: &str) -> Vec<String> {
     let full = name.trim().to_lowercase();
-    let first = full.split_whitespace().next().unwrap_or("").to_string();
+    let first = first_name(&full);
     [full, first]
         .into_iter()
         .filter(|k| !k.is_empty())
@@ -120,6 +129,12 @@ impl Counterpart {
             (None, Some(n)) => format!("name:{}", n.to_lowercase()),
             (None, None) => "unknown".to_string(),
         }
+    }
+
+    /// The first name, for sentences: "Ann" from "Ann Berger" and from "Berger, Ann"
+    /// (the form Exchange directories use).
+    pub fn first_name(&self) -> String {
+        first_name(&self.display())
     }
 
     /// The name to show.
@@ -407,6 +422,14 @@ mod tests {
             v.counterpart.unwrap().name.as_deref(),
             Some("Mentoring circle")
         );
+    }
+
+    #[test]
+    fn first_names_from_both_orders() {
+        assert_eq!(first_name("Ann Berger"), "Ann");
+        assert_eq!(first_name("Berger, Ann Marie"), "Ann");
+        assert_eq!(first_name("Chloé"), "Chloé");
+        assert_eq!(first_name(","), ",");
     }
 
     #[test]

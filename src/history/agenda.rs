@@ -171,7 +171,9 @@ mod tests {
             false,
         );
         assert_eq!(
-            store.record_items("ann@x", std::slice::from_ref(&open), at(3)).unwrap(),
+            store
+                .record_items("ann@x", std::slice::from_ref(&open), at(3))
+                .unwrap(),
             1
         );
         // carried to the next meeting: still first raised on the 2nd

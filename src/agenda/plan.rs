@@ -1,0 +1,411 @@
+//! Planning the agenda writes of one relationship: which upcoming occurrences get a block,
+//! which action items are still open, and the new description of each. Pure: meetings and
+//! their descriptions in, planned writes out.
+//!
+//! Open items are the unchecked items of the last meeting that took place (cancelled ones
+//! are skipped), whether tete carried them or a person typed them, minus every item seen
+//! checked since, in any meeting, or closed in the history. An item is known by
+//! [`ActionItem::key`], so carrying it again never duplicates it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+use super::block::{self, Found};
+use super::items::{self, ActionItem};
+use super::template::{self, AgendaContext, TemplateItem, TemplatePerson};
+use crate::cadence::{Analysis, Outcome};
+use crate::calendar::Moment;
+use crate::calendar::edit::Description;
+use crate::detect::Relationship;
+use crate::history::{StoredItem, block_hash};
+
+/// Config `[agenda]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Write agendas at all (`enabled`, default true).
+    pub enabled: bool,
+    /// How many days ahead an upcoming occurrence gets its agenda (default 7).
+    pub write_ahead_days: i64,
+    /// Every how many meetings the growth question comes up (default 4).
+    pub career_every: u32,
+    /// A template replacing the default for everyone.
+    pub template: Option<String>,
+    /// Templates per person, by address (lower case) or name.
+    pub templates: BTreeMap<String, String>,
+    /// Whether the other person's copy is updated by the server (may email them).
+    pub scheduling: Scheduling,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            enabled: true,
+            write_ahead_days: 7,
+            career_every: 4,
+            template: None,
+            templates: BTreeMap::new(),
+            scheduling: Scheduling::Silent,
+        }
+    }
+}
+
+/// What the server may do with a description change (RFC 6638 implicit scheduling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduling {
+    /// The default: `SCHEDULE-AGENT=CLIENT` on the override's organizer and attendees, so
+    /// the server sends no email and the other person's copy keeps its old description.
+    Silent,
+    /// Leave scheduling to the server: the other person's copy gets the agenda too, and
+    /// some servers email them about each change.
+    Server,
+}
+
+/// One meeting of the relationship and, when its resource is readable, its description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meeting {
+    /// Original start (UTC).
+    pub scheduled: NaiveDateTime,
+    /// Actual start (UTC).
+    pub start: NaiveDateTime,
+    /// What happened, as of now.
+    pub outcome: Outcome,
+    /// What it says, when known.
+    pub description: Option<Description>,
+}
+
+/// An upcoming occurrence that may get an agenda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The series' UID.
+    pub series_uid: String,
+    /// The occurrence's original start as reported (its identity).
+    pub recurrence_id: Moment,
+    /// When it starts.
+    pub start: Moment,
+    /// When it ends.
+    pub end: Moment,
+    /// Its description now.
+    pub description: Description,
+    /// The hash of the block tete last wrote here, if it wrote one.
+    pub written: Option<String>,
+}
+
+/// One description to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedWrite {
+    /// The occurrence.
+    pub target: Target,
+    /// Its new description.
+    pub new: Description,
+    /// The agenda inside the block.
+    pub agenda: String,
+}
+
+/// Everything planned for one relationship.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Descriptions to change.
+    pub writes: Vec<PlannedWrite>,
+    /// Items seen: `(key, line, date of the meeting, done)`, for the history.
+    pub items_seen: Vec<(String, String, NaiveDate, bool)>,
+    /// Open items after this cycle (what `tete items` lists).
+    pub open: Vec<OpenItem>,
+    /// Occurrences left alone, and why.
+    pub skipped: Vec<String>,
+}
+
+/// An open action item and its age.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItem {
+    /// The item.
+    pub item: ActionItem,
+    /// The meeting it was first seen in.
+    pub first_raised: NaiveDate,
+    /// Meetings held since it was raised (1 = raised at the last one).
+    pub carried: u32,
+}
+
+/// Everything the planner needs about one relationship.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    /// The relationship.
+    pub relationship: &'a Relationship,
+    /// Its analysis (cadence, suggestion).
+    pub analysis: &'a Analysis,
+    /// Every known meeting, by start.
+    pub meetings: Vec<Meeting>,
+    /// Upcoming occurrences in the write-ahead window, by start.
+    pub targets: Vec<Target>,
+    /// The items the history knows.
+    pub stored_items: &'a [StoredItem],
+}
+
+fn date(t: NaiveDateTime) -> NaiveDate {
+    t.date()
+}
+
+fn happened(o: Outcome) -> bool {
+    matches!(o, Outcome::Held | Outcome::Moved)
+}
+
+/// Plans the relationship's agenda writes at `now`.
+pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
+    let mut plan = Plan::default();
+    let seen = items_seen(input);
+    plan.items_seen = seen
+        .iter()
+        .map(|(item, day)| (item.key(), item.to_line(), *day, item.done))
+        .collect();
+    let closed: BTreeSet<String> = input
+        .stored_items
+        .iter()
+        .filter(|i| i.closed_at.is_some())
+        .map(|i| i.key.clone())
+        .chain(seen.iter().filter(|(i, _)| i.done).map(|(i, _)| i.key()))
+        .collect();
+    let first_raised = first_dates(input.stored_items, &seen);
+    plan.open = open_items(input, now, &closed, &first_raised);
+    if !settings.enabled {
+        return plan;
+    }
+    let horizon = now + Duration::days(settings.write_ahead_days);
+    for target in &input.targets {
+        if target.start.as_utc() > horizon {
+            continue;
+        }
+        let open = open_items(input, target.start.as_utc(), &closed, &first_raised);
+        let done_since = done_since_last(input, target.start.as_utc(), &seen);
+        let ctx = context(input, target, &open, &done_since, settings);
+        let source = template_for(input.relationship, settings);
+        let agenda = match template::render(source, &ctx) {
+            Ok(text) => text,
+            Err(e) => {
+                plan.skipped.push(format!("{}: {e}", target.recurrence_id));
+                continue;
+            }
+        };
+        match planned_description(target, &agenda) {
+            Ok(Some(new)) => plan.writes.push(PlannedWrite {
+                target: target.clone(),
+                new,
+                agenda,
+            }),
+            Ok(None) => {}
+            Err(why) => plan
+                .skipped
+                .push(format!("{}: {why}", target.recurrence_id)),
+        }
+    }
+    plan
+}
+
+/// Every item in every known description, with the date of its meeting, oldest first.
+fn items_seen(input: &Input) -> Vec<(ActionItem, NaiveDate)> {
+    let mut out = Vec::new();
+    let texts = input
+        .meetings
+        .iter()
+        .filter_map(|m| m.description.as_ref().map(|d| (d, date(m.scheduled))))
+        .chain(
+            input
+                .targets
+                .iter()
+                .map(|t| (&t.description, date(t.recurrence_id.as_utc()))),
+        );
+    for (description, day) in texts {
+        for item in items::extract(&description.text, day) {
+            out.push((item, day));
+        }
+    }
+    out
+}
+
+fn first_dates(
+    stored: &[StoredItem],
+    seen: &[(ActionItem, NaiveDate)],
+) -> BTreeMap<String, NaiveDate> {
+    let mut first: BTreeMap<String, NaiveDate> = stored
+        .iter()
+        .map(|i| (i.key.clone(), i.first_raised))
+        .collect();
+    for (item, day) in seen {
+        let entry = first.entry(item.key()).or_insert(*day);
+        *entry = (*entry).min(*day);
+    }
+    first
+}
+
+/// The last meeting that took place before `before`.
+fn last_held<'a>(input: &'a Input, before: NaiveDateTime) -> Option<&'a Meeting> {
+    input
+        .meetings
+        .iter()
+        .filter(|m| happened(m.outcome) && m.start < before)
+        .max_by_key(|m| m.start)
+}
+
+/// The unchecked items of the last meeting held before `before`, minus closed ones.
+fn open_items(
+    input: &Input,
+    before: NaiveDateTime,
+    closed: &BTreeSet<String>,
+    first_raised: &BTreeMap<String, NaiveDate>,
+) -> Vec<OpenItem> {
+    let Some(last) = last_held(input, before) else {
+        return Vec::new();
+    };
+    let Some(description) = &last.description else {
+        return Vec::new();
+    };
+    let mut keys = BTreeSet::new();
+    let mut open: Vec<OpenItem> = items::extract(&description.text, date(last.scheduled))
+        .into_iter()
+        .filter(|i| !i.done && !closed.contains(&i.key()) && keys.insert(i.key()))
+        .map(|item| {
+            let first = first_raised
+                .get(&item.key())
+                .copied()
+                .unwrap_or(date(last.scheduled));
+            let carried = input
+                .meetings
+                .iter()
+                .filter(|m| happened(m.outcome) && date(m.scheduled) >= first && m.start < before)
+                .count();
+            OpenItem {
+                item,
+                first_raised: first,
+                carried: u32::try_from(carried.max(1)).unwrap_or(u32::MAX),
+            }
+        })
+        .collect();
+    open.sort_by_key(|o| o.first_raised);
+    open
+}
+
+/// Items of the last held meeting that were checked since (shown as done, once).
+fn done_since_last(
+    input: &Input,
+    before: NaiveDateTime,
+    seen: &[(ActionItem, NaiveDate)],
+) -> Vec<ActionItem> {
+    let Some(last) = last_held(input, before) else {
+        return Vec::new();
+    };
+    let Some(description) = &last.description else {
+        return Vec::new();
+    };
+    let done: BTreeSet<String> = seen
+        .iter()
+        .filter(|(i, day)| i.done && *day >= date(last.scheduled))
+        .map(|(i, _)| i.key())
+        .collect();
+    let mut keys = BTreeSet::new();
+    items::extract(&description.text, date(last.scheduled))
+        .into_iter()
+        .filter(|i| !i.done && done.contains(&i.key()) && keys.insert(i.key()))
+        .map(|mut i| {
+            i.done = true;
+            i
+        })
+        .collect()
+}
+
+fn template_for<'a>(rel: &Relationship, settings: &'a Settings) -> Option<&'a str> {
+    let c = &rel.counterpart;
+    c.email
+        .as_deref()
+        .and_then(|e| settings.templates.get(e))
+        .or_else(|| {
+            c.name
+                .as_deref()
+                .and_then(|n| settings.templates.get(&n.to_lowercase()))
+        })
+        .or(settings.template.as_ref())
+        .map(String::as_str)
+}
+
+fn context(
+    input: &Input,
+    target: &Target,
+    open: &[OpenItem],
+    done: &[ActionItem],
+    settings: &Settings,
+) -> AgendaContext {
+    let start = target.start.as_utc();
+    let held_before = input
+        .meetings
+        .iter()
+        .filter(|m| happened(m.outcome) && m.start < start)
+        .count();
+    let meeting_number = u32::try_from(held_before + 1).unwrap_or(u32::MAX);
+    let name = input.relationship.counterpart.display();
+    let open_items: Vec<TemplateItem> = open.iter().map(template_item).collect();
+    let done_items: Vec<TemplateItem> = done
+        .iter()
+        .map(|i| TemplateItem {
+            line: i.to_line(),
+            text: i.text.clone(),
+            owner: i.owner.clone(),
+            due: i.due.map(|d| d.to_string()),
+            carried: 0,
+            first_raised: String::new(),
+        })
+        .collect();
+    AgendaContext {
+        counterpart: TemplatePerson {
+            first_name: input.relationship.counterpart.first_name(),
+            name: name.clone(),
+            email: input.relationship.counterpart.email.clone(),
+        },
+        date: start.format("%a %-d %b %Y").to_string(),
+        date_iso: start.format("%Y-%m-%d").to_string(),
+        meeting_number,
+        days_since_last_held: last_held(input, start).map(|m| (start - m.start).num_days()),
+        open_items,
+        done_items,
+        cadence: input.analysis.configured.to_string(),
+        actual_cadence: input.analysis.actual.map(|c| c.to_string()),
+        suggestion: input.analysis.suggestion.as_ref().map(|s| s.reason.clone()),
+        prompt: template::PROMPTS[meeting_number as usize % template::PROMPTS.len()].to_string(),
+        career: settings.career_every > 0 && meeting_number % settings.career_every == 0,
+    }
+}
+
+fn template_item(o: &OpenItem) -> TemplateItem {
+    TemplateItem {
+        line: o.item.to_line(),
+        text: o.item.text.clone(),
+        owner: o.item.owner.clone(),
+        due: o.item.due.map(|d| d.to_string()),
+        carried: o.carried,
+        first_raised: o.first_raised.to_string(),
+    }
+}
+
+/// The target's new description, `None` when nothing changes, `Err` when tete must not
+/// write (the block was removed by a person, or its markers are broken).
+fn planned_description(target: &Target, agenda: &str) -> Result<Option<Description>, String> {
+    match block::find(&target.description.text) {
+        Found::Broken { reason } => {
+            return Err(format!(
+                "the agenda markers are broken ({reason}); fix or delete them and tete writes again"
+            ));
+        }
+        Found::Absent if target.written.is_some() => {
+            return Err("someone removed the agenda block; tete does not add it again".into());
+        }
+        Found::Intact { inside } if target.written.as_deref() == Some(&block_hash(&inside)) => {}
+        _ => {}
+    }
+    let text = block::write(&target.description.text, agenda).map_err(|e| e.to_string())?;
+    let html = match &target.description.html {
+        Some(html) => Some(block::write(html, agenda).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let new = Description { text, html };
+    Ok((new != target.description).then_some(new))
+}
+
+#[cfg(test)]
+mod tests;

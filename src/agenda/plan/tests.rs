@@ -1,0 +1,222 @@
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::cadence::{Cadence, Settings as CadenceSettings, analyse};
+use crate::detect::{Counterpart, SeriesRef};
+
+fn at(month: u32, day: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, month, day)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .unwrap()
+}
+
+fn rel() -> Relationship {
+    Relationship {
+        counterpart: Counterpart {
+            email: Some("ann@example.com".into()),
+            name: Some("Ann Berger".into()),
+        },
+        series: vec![SeriesRef {
+            uid: Arc::from("ann"),
+            summary: None,
+            rule: None,
+            reason: String::new(),
+        }],
+        adhoc: Vec::new(),
+    }
+}
+
+fn analysis() -> Analysis {
+    let mut a = analyse(
+        &rel(),
+        &[],
+        &[],
+        at(3, 20),
+        None,
+        &CadenceSettings::default(),
+    );
+    a.configured = Cadence::Weekly;
+    a
+}
+
+fn meeting(day: u32, outcome: Outcome, text: &str) -> Meeting {
+    Meeting {
+        scheduled: at(3, day),
+        start: at(3, day),
+        outcome,
+        description: Some(Description {
+            text: text.into(),
+            html: None,
+        }),
+    }
+}
+
+fn target(day: u32, text: &str, written: Option<&str>) -> Target {
+    Target {
+        series_uid: "ann".into(),
+        recurrence_id: Moment::Utc(at(3, day)),
+        start: Moment::Utc(at(3, day)),
+        end: Moment::Utc(at(3, day)),
+        description: Description {
+            text: text.into(),
+            html: None,
+        },
+        written: written.map(block_hash),
+    }
+}
+
+fn run(meetings: Vec<Meeting>, targets: Vec<Target>, stored: &[StoredItem]) -> Plan {
+    let r = rel();
+    let a = analysis();
+    let input = Input {
+        relationship: &r,
+        analysis: &a,
+        meetings,
+        targets,
+        stored_items: stored,
+    };
+    plan(&input, at(3, 20), &Settings::default())
+}
+
+const LAST_WEEK: &str = "Notes from Ann\n- [ ] Ann: send the hiring plan (due 2026-03-27)\n- [x] Mia: book the offsite\nTODO: review the budget";
+
+#[test]
+fn last_weeks_open_items_go_into_the_next_block() {
+    let plan = run(
+        vec![
+            meeting(9, Outcome::Held, "- [ ] old item"),
+            meeting(16, Outcome::Held, LAST_WEEK),
+        ],
+        vec![target(23, "Person's own notes", None)],
+        &[],
+    );
+    assert_eq!(plan.writes.len(), 1, "{plan:?}");
+    let new = &plan.writes[0].new.text;
+    assert!(
+        new.contains("- [ ] Ann: send the hiring plan (due 2026-03-27)"),
+        "{new}"
+    );
+    assert!(new.contains("review the budget"), "{new}");
+    assert!(
+        !new.contains("book the offsite"),
+        "a checked item is not carried"
+    );
+    assert!(
+        !new.contains("old item"),
+        "only the last held meeting counts"
+    );
+    assert!(new.ends_with("Person's own notes"), "{new}");
+    assert_eq!(plan.open.len(), 2);
+}
+
+#[test]
+fn a_cancelled_meeting_in_between_does_not_lose_items() {
+    let plan = run(
+        vec![
+            meeting(9, Outcome::Held, LAST_WEEK),
+            meeting(16, Outcome::Cancelled, ""),
+        ],
+        vec![target(23, "", None)],
+        &[],
+    );
+    let new = &plan.writes[0].new.text;
+    assert!(new.contains("send the hiring plan"), "{new}");
+    // raised on the 9th, one meeting held since (the 9th itself)
+    assert_eq!(plan.open[0].first_raised, at(3, 9).date());
+}
+
+#[test]
+fn an_item_checked_later_or_closed_in_the_history_is_dropped() {
+    let checked_in_target = "- [x] Ann: send the hiring plan";
+    let plan = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, checked_in_target, None)],
+        &[],
+    );
+    let new = &plan.writes[0].new.text;
+    assert!(
+        new.contains("- [x] Ann: send the hiring plan"),
+        "shown as done: {new}"
+    );
+    assert!(!new.contains("- [ ] Ann: send the hiring plan"), "{new}");
+    let stored = [StoredItem {
+        key: "todo".into(),
+        line: String::new(),
+        first_raised: at(3, 1).date(),
+        closed_at: Some(at(3, 17)),
+    }];
+    let key = crate::agenda::items::extract("TODO: review the budget", at(3, 1).date())[0].key();
+    let stored = [StoredItem {
+        key,
+        ..stored[0].clone()
+    }];
+    let plan = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, "", None)],
+        &stored,
+    );
+    assert!(!plan.writes[0].new.text.contains("review the budget"));
+}
+
+#[test]
+fn running_again_on_what_was_written_changes_nothing() {
+    let first = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, "Own notes", None)],
+        &[],
+    );
+    let w = &first.writes[0];
+    let second = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, &w.new.text, Some(&w.agenda))],
+        &[],
+    );
+    assert!(second.writes.is_empty(), "{:?}", second.writes);
+}
+
+#[test]
+fn a_removed_block_is_not_added_back_and_broken_markers_are_left_alone() {
+    let plan = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, "I deleted it", Some("old agenda"))],
+        &[],
+    );
+    assert!(plan.writes.is_empty());
+    assert!(plan.skipped[0].contains("removed"), "{:?}", plan.skipped);
+    let broken = format!("{}\nhalf a block", crate::agenda::block::BEGIN_MARKER);
+    let plan = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, &broken, None)],
+        &[],
+    );
+    assert!(plan.writes.is_empty());
+    assert!(plan.skipped[0].contains("broken"), "{:?}", plan.skipped);
+}
+
+#[test]
+fn only_occurrences_inside_the_write_ahead_window_get_an_agenda() {
+    let plan = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, "", None), target(30, "", None)],
+        &[],
+    );
+    assert_eq!(plan.writes.len(), 1);
+}
+
+#[test]
+fn template_syntax_in_descriptions_comes_out_verbatim() {
+    let sneaky = "- [ ] Ann: check {{ 7 * 7 }} and {% if true %}x{% endif %}";
+    let plan = run(
+        vec![meeting(16, Outcome::Held, sneaky)],
+        vec![target(23, "", None)],
+        &[],
+    );
+    let new = &plan.writes[0].new.text;
+    assert!(
+        new.contains("{{ 7 * 7 }} and {% if true %}x{% endif %}"),
+        "{new}"
+    );
+    assert!(!new.contains("49"));
+}
