@@ -849,6 +849,36 @@ mod tests {
     }
 
     #[test]
+    fn items_carried_then_checked_in_google_keep_their_identity() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
+        // Last week: items typed by hand, plain text.
+        let last = "Notes\n- [ ] Ann: send the hiring plan (due 4 Dec)\nTODO: book the offsite @mia\n- [x] done already";
+        let open: Vec<items::ActionItem> = items::extract(last, day)
+            .into_iter()
+            .filter(|i| !i.done)
+            .collect();
+        assert_eq!(open.len(), 2);
+        let agenda = open
+            .iter()
+            .map(items::ActionItem::to_line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        // This week's event, edited in Google: HTML; the manager checks one item there.
+        let next = written("<b>Prep</b><br>ask about the reorg", &agenda);
+        let checked = next.replacen("- [ ] Ann", "- [x] Ann", 1);
+        let Found::Intact { inside } = find(&checked) else {
+            panic!("block not found in {checked}")
+        };
+        let now = items::extract(&inside, day);
+        assert_eq!(
+            now.iter().map(|i| (i.key(), i.done)).collect::<Vec<_>>(),
+            vec![(open[0].key(), true), (open[1].key(), false)]
+        );
+        assert_eq!(now[0].due, open[0].due);
+        assert_eq!(items::extract(&outside(&checked), day), Vec::new());
+    }
+
+    #[test]
     fn template_syntax_passes_through_verbatim() {
         for d in [
             "Ideas: {{ x }} and {% if true %}yes{% endif %} {# c #}",
