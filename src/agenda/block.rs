@@ -8,7 +8,19 @@
 //! [`Found::Broken`] and left to the caller: guessing could duplicate the block or overwrite
 //! a person's text.
 //!
-//! Outside the block nothing changes, byte for byte.
+//! Outside the block nothing changes, byte for byte. Words a person types on a marker line
+//! itself belong to that line and go with it when the block is replaced.
+//!
+//! What each finding asks of the caller (the planner decides; this module only reports):
+//! - [`Found::Absent`] on an occurrence tete has written to before (its state file knows)
+//!   means a person deleted the block: write nothing there again, so removed text never
+//!   comes back. On an occurrence tete never wrote to, [`write()`] inserts the block at the top.
+//! - [`Found::Broken`]: leave the description alone and say why (`tete check`); the items
+//!   in it are still read, from the whole description ([`outside`] returns all of it).
+//! - [`Found::Intact`]: read the items checked inside before writing the new agenda; if the
+//!   inside is not what tete last wrote, a person edited it. Compare with what [`find`]
+//!   returned right after tete's own write, not with the agenda given to [`write()`]: HTML
+//!   descriptions come back with lines trimmed and blank lines collapsed.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -108,10 +120,18 @@ pub fn write(description: &str, agenda: &str) -> Result<String, BlockError> {
         Located::Broken(reason) => return Err(BlockError::Broken { reason }),
         Located::Intact { begin, end, html } => {
             let block = render(&lines, html, eol);
+            let span = begin.range.start..end.range.end;
+            let (before, after) = if html {
+                kept_tags(&description[span.clone()])
+            } else {
+                (String::new(), String::new())
+            };
             let mut out = String::with_capacity(description.len() + block.len());
-            out.push_str(&description[..begin.range.start]);
+            out.push_str(&description[..span.start]);
+            out.push_str(&before);
             out.push_str(&block);
-            out.push_str(&description[end.range.end..]);
+            out.push_str(&after);
+            out.push_str(&description[span.end..]);
             out
         }
         Located::Absent => {
@@ -144,7 +164,7 @@ pub fn write(description: &str, agenda: &str) -> Result<String, BlockError> {
 }
 
 /// The person's part of a description: the description without tete's block and the blank
-/// line that follows it (as [`write`] inserts it), in the description's own format (HTML
+/// line that follows it (as [`write()`] inserts it), in the description's own format (HTML
 /// stays HTML). Without an intact block, the whole description: with broken markers tete
 /// cannot tell its text from a person's, and reading too much beats losing an item.
 pub fn outside(description: &str) -> String {
@@ -152,15 +172,107 @@ pub fn outside(description: &str) -> String {
         return description.to_string();
     };
     let after = &description[end.range.end..];
-    let rest = if html {
-        BR_AFTER.find(after).map_or(after, |m| &after[m.end()..])
-    } else {
-        strip_terminator_start(strip_terminator_start(after))
-    };
     let mut out = String::with_capacity(description.len());
     out.push_str(&description[..begin.range.start]);
-    out.push_str(rest);
+    if html {
+        let (open, close) = kept_tags(&description[begin.range.start..end.range.end]);
+        out.push_str(&open);
+        out.push_str(&close);
+        out.push_str(BR_AFTER.find(after).map_or(after, |m| &after[m.end()..]));
+    } else {
+        out.push_str(strip_terminator_start(strip_terminator_start(after)));
+    }
     out
+}
+
+/// The tags in the block's HTML span (begin marker line to end marker line) that pair with
+/// tags outside it, as (those before the begin marker's text, all others), in their order.
+///
+/// Replacing the span drops the markup inside it; tags that open or close something
+/// around the block (Google's `<html-blob>`, a `<span>` started before the marker) are
+/// written back so the person's markup stays balanced. Pairs inside the span go with it,
+/// and a close followed by a reopening of the same tag (`</div><div>`, one line ending and
+/// the next starting) is a line break inside the block and goes too.
+fn kept_tags(span: &str) -> (String, String) {
+    let pieces = items::pieces(span);
+    let tag = |i: usize| match &pieces[i].kind {
+        PieceKind::Tag { name, closing } => Some((name.as_str(), *closing)),
+        _ => None,
+    };
+    let mut open: Vec<usize> = Vec::new();
+    let mut unmatched: Vec<usize> = Vec::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let Some((name, closing)) = tag(i) else {
+            continue;
+        };
+        if is_void(name) || span[piece.range.clone()].ends_with("/>") {
+            continue;
+        }
+        if !closing {
+            open.push(i);
+        } else if let Some(at) = open
+            .iter()
+            .rposition(|&j| tag(j).map(|t| t.0) == Some(name))
+        {
+            open.remove(at);
+        } else {
+            unmatched.push(i);
+        }
+    }
+    unmatched.extend(open);
+    unmatched.sort_unstable();
+
+    let mut dropped = vec![false; pieces.len()];
+    for (k, &i) in unmatched.iter().enumerate() {
+        let Some((name, true)) = tag(i) else {
+            continue;
+        };
+        if let Some(&j) = unmatched[k + 1..]
+            .iter()
+            .find(|&&j| !dropped[j] && tag(j) == Some((name, false)))
+        {
+            dropped[i] = true;
+            dropped[j] = true;
+        }
+    }
+
+    let text_start = pieces
+        .iter()
+        .find(|p| {
+            p.kind == PieceKind::Text && !items::decode(&span[p.range.clone()]).trim().is_empty()
+        })
+        .map_or(span.len(), |p| p.range.start);
+    let (mut before, mut after) = (String::new(), String::new());
+    for i in unmatched.into_iter().filter(|&i| !dropped[i]) {
+        let range = pieces[i].range.clone();
+        let side = if range.start < text_start {
+            &mut before
+        } else {
+            &mut after
+        };
+        side.push_str(&span[range]);
+    }
+    (before, after)
+}
+
+/// Elements that never have a closing tag.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "br" | "hr"
+            | "img"
+            | "input"
+            | "meta"
+            | "link"
+            | "wbr"
+            | "col"
+            | "area"
+            | "base"
+            | "embed"
+            | "source"
+            | "track"
+            | "param"
+    )
 }
 
 /// A line of the description (plain text) or what a browser shows as one (HTML), with the
@@ -333,11 +445,18 @@ fn render(lines: &[&str], html: bool, eol: &str) -> String {
 }
 
 /// Where the visible content of an HTML description starts: just after `<body ...>` in a
-/// whole document, else the very start.
+/// whole document, just after the `<html-blob>` Google wraps some descriptions in when it
+/// opens them, else the very start.
 fn top_of_body(html: &str) -> usize {
-    items::pieces(html)
-        .into_iter()
-        .find(|p| matches!(&p.kind, PieceKind::Tag { name, closing: false } if name == "body"))
+    let pieces = items::pieces(html);
+    let opening = |p: &&items::Piece, wanted: &str| matches!(&p.kind, PieceKind::Tag { name, closing: false } if name == wanted);
+    if let Some(body) = pieces.iter().find(|p| opening(p, "body")) {
+        return body.range.end;
+    }
+    pieces
+        .iter()
+        .find(|p| !(p.kind == PieceKind::Text && html[p.range.clone()].trim().is_empty()))
+        .filter(|p| opening(p, "html-blob"))
         .map_or(0, |p| p.range.end)
 }
 
@@ -370,7 +489,7 @@ static LOOSE: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"(?:[-=_~*]{2,}|[–—])\s*(?:end\s+(?:of\s+)?(?:the\s+)?)?t[eê]te\s+agenda\b")
 });
 
-/// The `<br><br>` that [`write`] puts after a block it inserts into HTML.
+/// The `<br><br>` that [`write()`] puts after a block it inserts into HTML.
 static BR_AFTER: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)^(?:<br\s*/?>){1,2}"));
 
 #[cfg(test)]
@@ -638,6 +757,36 @@ mod tests {
     }
 
     #[test]
+    fn html_markup_around_the_block_stays_balanced() {
+        // Tags opened before the begin marker and closed after the end marker, or the other
+        // way round, are written back; pairs inside the span go with the old block.
+        for (d, expected) in [
+            (
+                format!("<span class=\"a\">{BEGIN_MARKER}<br>x<br>{END_MARKER}</span><br>n"),
+                format!("{BEGIN_MARKER}<br>y<br>{END_MARKER}<br>n"),
+            ),
+            (
+                format!("<b>{BEGIN_MARKER}</b><br><i>x</i><br><u>{END_MARKER}</u><br>n"),
+                format!("{BEGIN_MARKER}<br>y<br>{END_MARKER}<br>n"),
+            ),
+            (
+                format!("<i>n<br><span>{BEGIN_MARKER}</span></i><br>x<br>{END_MARKER}<b><br>n</b>"),
+                format!("<i>n<br>{BEGIN_MARKER}<br>y<br>{END_MARKER}</i><b><br>n</b>"),
+            ),
+            (
+                format!(
+                    "<div><font>{BEGIN_MARKER}</div><div>x</div><div>{END_MARKER}</font></div>n"
+                ),
+                format!("<div>{BEGIN_MARKER}<br>y<br>{END_MARKER}</div>n"),
+            ),
+        ] {
+            let w = written(&d, "y");
+            assert_eq!(w, expected, "{d}");
+            assert_eq!(written(&w, "y"), w, "{d}");
+        }
+    }
+
+    #[test]
     fn outlook_document_gets_the_block_inside_body() {
         let d = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2//EN\">\n<HTML>\n<HEAD>\n<TITLE></TITLE>\n</HEAD>\n<BODY class=\"x\">\n<P>Hello</P>\n</BODY>\n</HTML>";
         let w = written(d, "a\nb");
@@ -655,6 +804,20 @@ mod tests {
         assert_eq!(find(&w), intact("a\nb"));
         assert_eq!(outside(&w), d);
         assert_eq!(written(&w, "a\nb"), w);
+    }
+
+    #[test]
+    fn google_html_blob_gets_the_block_inside() {
+        let d = "<html-blob><u>Notes</u><br>- [ ] Bo: book rooms</html-blob>";
+        let w = written(d, "a");
+        assert_eq!(
+            w,
+            format!(
+                "<html-blob>{BEGIN_MARKER}<br>a<br>{END_MARKER}<br><br><u>Notes</u><br>- [ ] Bo: book rooms</html-blob>"
+            )
+        );
+        assert_eq!(outside(&w), d);
+        assert_eq!(written(&w, "a"), w);
     }
 
     #[test]
@@ -683,6 +846,36 @@ mod tests {
         let outside_items = items::extract(&outside(&checked), day);
         assert_eq!(outside_items.len(), 1);
         assert_eq!(outside_items[0].owner.as_deref(), Some("Bo"));
+    }
+
+    #[test]
+    fn items_carried_then_checked_in_google_keep_their_identity() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
+        // Last week: items typed by hand, plain text.
+        let last = "Notes\n- [ ] Ann: send the hiring plan (due 4 Dec)\nTODO: book the offsite @mia\n- [x] done already";
+        let open: Vec<items::ActionItem> = items::extract(last, day)
+            .into_iter()
+            .filter(|i| !i.done)
+            .collect();
+        assert_eq!(open.len(), 2);
+        let agenda = open
+            .iter()
+            .map(items::ActionItem::to_line)
+            .collect::<Vec<_>>()
+            .join("\n");
+        // This week's event, edited in Google: HTML; the manager checks one item there.
+        let next = written("<b>Prep</b><br>ask about the reorg", &agenda);
+        let checked = next.replacen("- [ ] Ann", "- [x] Ann", 1);
+        let Found::Intact { inside } = find(&checked) else {
+            panic!("block not found in {checked}")
+        };
+        let now = items::extract(&inside, day);
+        assert_eq!(
+            now.iter().map(|i| (i.key(), i.done)).collect::<Vec<_>>(),
+            vec![(open[0].key(), true), (open[1].key(), false)]
+        );
+        assert_eq!(now[0].due, open[0].due);
+        assert_eq!(items::extract(&outside(&checked), day), Vec::new());
     }
 
     #[test]
