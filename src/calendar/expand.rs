@@ -85,6 +85,21 @@ pub struct Occurrence {
     pub status: Option<Arc<str>>,
 }
 
+/// The documented JSON form (see README.md): keys in this order, times as strings.
+impl serde::Serialize for Occurrence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Occurrence", 6)?;
+        s.serialize_field("uid", &*self.uid)?;
+        s.serialize_field("recurrence_id", &self.recurrence_id.to_string())?;
+        s.serialize_field("start", &self.start.to_string())?;
+        s.serialize_field("end", &self.end.to_string())?;
+        s.serialize_field("summary", &self.summary.as_deref())?;
+        s.serialize_field("status", &self.status.as_deref())?;
+        s.end()
+    }
+}
+
 /// What a read found in one input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadSummary {
