@@ -13,13 +13,17 @@ fn utc(s: &str) -> NaiveDateTime {
 #[test]
 fn every_case_matches_its_expected_output() {
     let dir = crate::data_dir().join("expand");
-    let cases: Vec<Value> = serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
+    let cases: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).unwrap()).unwrap();
     assert!(cases.len() >= 30, "cases.json lists only {}", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
         let ics = std::fs::read(dir.join(format!("{name}.ics"))).unwrap();
-        let expected: Value = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.expected.json"))).unwrap()).unwrap();
+        let expected: Value = serde_json::from_slice(
+            &std::fs::read(dir.join(format!("{name}.expected.json"))).unwrap(),
+        )
+        .unwrap();
         let mut collector = Collector::new();
         collector.read(&ics[..], name).unwrap();
         let window = Window {
@@ -35,5 +39,10 @@ fn every_case_matches_its_expected_output() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
