@@ -224,6 +224,27 @@ struct TzidUse {
     uid: Arc<str>,
 }
 
+/// The properties of events and time zones that expansion reads: the reader builds no others.
+fn used_in_expansion(name: &str) -> bool {
+    const USED: &[&str] = &[
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "SUMMARY",
+        "STATUS",
+        "TZID",
+        "TZOFFSETFROM",
+        "TZOFFSETTO",
+    ];
+    USED.iter().any(|used| used.eq_ignore_ascii_case(name))
+}
+
 /// Collects events from one or more inputs, then expands them over windows.
 #[derive(Debug, Default)]
 pub struct Collector {
@@ -273,7 +294,7 @@ impl Collector {
             default_zone: None,
         });
         let first_event = self.events.len();
-        let mut reader = Reader::new(input, origin);
+        let mut reader = Reader::new(input, origin).keeping_only(used_in_expansion);
         let mut summary = ReadSummary::default();
         loop {
             let event = reader.next_event().map_err(|source| DocumentError::Io {
