@@ -23,7 +23,7 @@
 //! Reading is streaming ([`Collector::read`]): only a compact record of each event is kept,
 //! never a whole file's tree, so a 100 MB calendar expands in bounded memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -166,17 +166,44 @@ struct EventRecord {
     status: Option<Arc<str>>,
     start: Stamp,
     end: End,
-    rules: Vec<RuleSpec>,
-    rdates: Vec<RDate>,
-    exdates: Vec<Stamp>,
+    /// `None` for the many events without RRULE, RDATE or EXDATE.
+    recurrence: Option<Box<Recurrence>>,
     recurrence_id: Option<Stamp>,
     this_and_future: bool,
     sequence: i64,
 }
 
+/// The RRULEs, RDATEs and EXDATEs of an event. Boxed apart from [`EventRecord`] because most
+/// events have none: a single event then costs one pointer instead of three empty lists.
+#[derive(Debug, Default)]
+struct Recurrence {
+    rules: Vec<RuleSpec>,
+    rdates: Vec<RDate>,
+    exdates: Vec<Stamp>,
+}
+
+impl Recurrence {
+    fn boxed_unless_empty(self) -> Option<Box<Recurrence>> {
+        let empty = self.rules.is_empty() && self.rdates.is_empty() && self.exdates.is_empty();
+        (!empty).then(|| Box::new(self))
+    }
+}
+
 impl EventRecord {
+    fn rules(&self) -> &[RuleSpec] {
+        self.recurrence.as_ref().map_or(&[], |r| &r.rules)
+    }
+
+    fn rdates(&self) -> &[RDate] {
+        self.recurrence.as_ref().map_or(&[], |r| &r.rdates)
+    }
+
+    fn exdates(&self) -> &[Stamp] {
+        self.recurrence.as_ref().map_or(&[], |r| &r.exdates)
+    }
+
     fn is_recurring(&self) -> bool {
-        !self.rules.is_empty() || !self.rdates.is_empty()
+        !self.rules().is_empty() || !self.rdates().is_empty()
     }
 
     /// Reads every floating time of the event as a wall-clock time in the zone `zone`.
@@ -186,14 +213,16 @@ impl EventRecord {
         if let End::At(end) = &mut self.end {
             end.assume_zone(zone);
         }
-        for rdate in &mut self.rdates {
-            rdate.start.assume_zone(zone);
-            if let Some(End::At(end)) = &mut rdate.end {
-                end.assume_zone(zone);
+        if let Some(recurrence) = &mut self.recurrence {
+            for rdate in &mut recurrence.rdates {
+                rdate.start.assume_zone(zone);
+                if let Some(End::At(end)) = &mut rdate.end {
+                    end.assume_zone(zone);
+                }
             }
-        }
-        for exdate in &mut self.exdates {
-            exdate.assume_zone(zone);
+            for exdate in &mut recurrence.exdates {
+                exdate.assume_zone(zone);
+            }
         }
         if let Some(rid) = &mut self.recurrence_id {
             rid.assume_zone(zone);
@@ -252,6 +281,8 @@ pub struct Collector {
     zones: ZoneTable,
     tzids: Vec<TzidUse>,
     tzid_index: HashMap<String, u32>,
+    /// STATUS values, shared: a calendar has a handful of them and many events.
+    statuses: HashSet<Arc<str>>,
     resources: Vec<ResourceInfo>,
     warnings: Vec<Warning>,
 }
@@ -408,6 +439,17 @@ impl Collector {
         i
     }
 
+    /// The upper-cased STATUS, shared with the events that have the same one.
+    fn intern_status(&mut self, raw: &str) -> Arc<str> {
+        let status = raw.trim().to_ascii_uppercase();
+        if let Some(known) = self.statuses.get(status.as_str()) {
+            return known.clone();
+        }
+        let status: Arc<str> = Arc::from(status);
+        self.statuses.insert(status.clone());
+        status
+    }
+
     fn stamp(&mut self, value: TimeValue, resource: u32, line: usize, uid: &Arc<str>) -> Stamp {
         let (t, form) = match value {
             TimeValue::Date(d) => (d.and_time(NaiveTime::MIN), Form::Date),
@@ -464,14 +506,15 @@ impl Collector {
             summary: ev
                 .value("SUMMARY")
                 .map(|s| Arc::from(value::unescape_text(s))),
-            status: ev
-                .value("STATUS")
-                .map(|s| Arc::from(s.trim().to_ascii_uppercase())),
+            status: ev.value("STATUS").map(|s| self.intern_status(s)),
             start,
             end,
-            rules,
-            rdates,
-            exdates: exdates.into_iter().map(|(s, _)| s).collect(),
+            recurrence: Recurrence {
+                rules,
+                rdates,
+                exdates: exdates.into_iter().map(|(s, _)| s).collect(),
+            }
+            .boxed_unless_empty(),
             recurrence_id,
             this_and_future,
             sequence: ev
@@ -555,17 +598,16 @@ impl Collector {
             resources: &self.resources,
         };
         let mut occurrences = Vec::new();
-        let mut groups: BTreeMap<&str, Vec<&EventRecord>> = BTreeMap::new();
-        for ev in &self.events {
-            if ev.uid.is_empty() {
-                // Events without a UID are unrelated to each other (recurring-ical-events
-                // gives each an id of its own): none replaces or overrides another.
-                expand_group(&ctx, &[ev], &mut occurrences, &mut warnings);
-            } else {
-                groups.entry(&ev.uid).or_default().push(ev);
-            }
+        let (without_uid, mut with_uid): (Vec<&EventRecord>, Vec<&EventRecord>) =
+            self.events.iter().partition(|ev| ev.uid.is_empty());
+        for ev in without_uid {
+            // Events without a UID are unrelated to each other (recurring-ical-events gives
+            // each an id of its own): none replaces or overrides another.
+            expand_group(&ctx, &[ev], &mut occurrences, &mut warnings);
         }
-        for group in groups.values() {
+        // A stable sort keeps the file order within one UID, which decides ties.
+        with_uid.sort_by(|a, b| a.uid.cmp(&b.uid));
+        for group in with_uid.chunk_by(|a, b| a.uid == b.uid) {
             expand_group(&ctx, group, &mut occurrences, &mut warnings);
         }
         occurrences.sort_by(|a, b| {
@@ -849,7 +891,7 @@ impl Exclusions {
             days: Vec::new(),
             starts: Vec::new(),
         };
-        for ex in &master.exdates {
+        for ex in master.exdates() {
             if ex.form == Form::Date && form != Form::Date {
                 exclusions.days.push(ex.t.date());
             } else {
@@ -888,7 +930,7 @@ fn master_starts(
     let form = series.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
     starts.insert(series.t, None);
-    for rule in &master.rules {
+    for rule in master.rules() {
         let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
         match rule.iter(series.t, until) {
             Ok(iter) => {
@@ -904,7 +946,7 @@ fn master_starts(
             }),
         }
     }
-    for rdate in &master.rdates {
+    for rdate in master.rdates() {
         let period = rdate.end.map(|end| (rdate.start, end));
         starts.insert(ctx.in_frame_of(rdate.start, form), period);
     }
