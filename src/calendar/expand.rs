@@ -814,7 +814,7 @@ fn expand_group(
 ) {
     let overrides = latest_overrides(ctx, group);
     let mut fates = vec![Fate::Unmatched; overrides.len()];
-    if let Some(master) = newest(group.iter().copied().filter(|e| e.recurrence_id.is_none())) {
+    if let Some(master) = master_of(group) {
         expand_master(ctx, master, &overrides, &mut fates, out, warnings);
     }
     for (ov, fate) in overrides.iter().zip(fates) {
@@ -840,22 +840,26 @@ fn rid_moment(ctx: &Context, ov: &EventRecord) -> Moment {
     )
 }
 
-/// Of several events for the same thing, the one that counts (see
-/// [`EventRecord::supersedes`]).
-fn newest<'a>(events: impl Iterator<Item = &'a EventRecord>) -> Option<&'a EventRecord> {
-    events.reduce(|kept, e| if e.supersedes(kept) { e } else { kept })
+/// The master of a UID: of its events without RECURRENCE-ID, the one that counts (see
+/// [`EventRecord::supersedes`]); the others are earlier versions of it.
+fn master_of<'a>(group: &[&'a EventRecord]) -> Option<&'a EventRecord> {
+    group
+        .iter()
+        .copied()
+        .filter(|e| e.recurrence_id.is_none())
+        .reduce(|kept, e| if e.supersedes(kept) { e } else { kept })
 }
 
 /// One override per RECURRENCE-ID, the one that counts (see [`EventRecord::supersedes`]).
 fn latest_overrides<'a>(ctx: &Context, group: &[&'a EventRecord]) -> Vec<&'a EventRecord> {
-    let mut by_rid: BTreeMap<Moment, Vec<&EventRecord>> = BTreeMap::new();
+    let mut by_rid: BTreeMap<Moment, &EventRecord> = BTreeMap::new();
     for ev in group.iter().copied().filter(|e| e.recurrence_id.is_some()) {
-        by_rid.entry(rid_moment(ctx, ev)).or_default().push(ev);
+        let kept = by_rid.entry(rid_moment(ctx, ev)).or_insert(ev);
+        if ev.supersedes(kept) {
+            *kept = ev;
+        }
     }
-    by_rid
-        .into_values()
-        .filter_map(|same| newest(same.into_iter()))
-        .collect()
+    by_rid.into_values().collect()
 }
 
 fn occurrence(
