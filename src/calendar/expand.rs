@@ -5,16 +5,25 @@
 //! - an occurrence is in `[start, end)` when it starts before `end` and ends after `start`;
 //!   a zero-length one when `start <= its start < end`. Floating times and dates are compared
 //!   with the window as if they were UTC;
-//! - `RRULE` and `RDATE` add, `EXDATE` removes, `DTSTART` is always the first occurrence;
+//! - `RRULE` and `RDATE` add, `EXDATE` removes, `DTSTART` is always the first occurrence
+//!   (and counts in the rule's `COUNT`, as RFC 5545 says);
+//! - of several `VEVENT`s with one UID and no `RECURRENCE-ID`, only the one with the highest
+//!   `SEQUENCE` (the first in the file on a tie) is used;
 //! - a `RECURRENCE-ID` override replaces the occurrence it names (the highest `SEQUENCE` wins
-//!   when one is overridden twice); `RANGE=THISANDFUTURE` also moves and changes every later
-//!   one; overrides without a master are occurrences of their own; cancelled overrides are
-//!   reported with status `CANCELLED`, not dropped.
+//!   when one is overridden twice, the first in the file on a tie); `RANGE=THISANDFUTURE` also
+//!   moves and changes every later one; overrides without a master are occurrences of their
+//!   own; an override of an occurrence the master's `EXDATE` removes is dropped too; cancelled
+//!   overrides are reported with status `CANCELLED`, not dropped;
+//! - `DTEND` gives every occurrence the same exact length (RFC 5545 3.8.5.3), `DURATION` is
+//!   exact in hours, minutes and seconds and nominal in days and weeks (3.3.6);
+//! - a calendar's `X-WR-TIMEZONE` (Google's exports) is the zone of its floating times, and
+//!   its recurring UTC series recur on that zone's wall clock (so they follow its DST), as
+//!   recurring-ical-events does; a TZID nothing defines is read as a floating time.
 //!
 //! Reading is streaming ([`Collector::read`]): only a compact record of each event is kept,
 //! never a whole file's tree, so a 100 MB calendar expands in bounded memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -89,6 +98,21 @@ pub struct Occurrence {
     pub excluded: bool,
 }
 
+/// The documented JSON form (see README.md): keys in this order, times as strings.
+impl serde::Serialize for Occurrence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Occurrence", 6)?;
+        s.serialize_field("uid", &*self.uid)?;
+        s.serialize_field("recurrence_id", &self.recurrence_id.to_string())?;
+        s.serialize_field("start", &self.start.to_string())?;
+        s.serialize_field("end", &self.end.to_string())?;
+        s.serialize_field("summary", &self.summary.as_deref())?;
+        s.serialize_field("status", &self.status.as_deref())?;
+        s.end()
+    }
+}
+
 /// What a read found in one input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadSummary {
@@ -114,6 +138,15 @@ struct Stamp {
     form: Form,
 }
 
+impl Stamp {
+    /// A floating time becomes a wall-clock time in the zone `zone`; other forms are kept.
+    fn assume_zone(&mut self, zone: u32) {
+        if self.form == Form::Floating {
+            self.form = Form::Zone(zone);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum End {
     At(Stamp),
@@ -137,17 +170,73 @@ struct EventRecord {
     status: Option<Arc<str>>,
     start: Stamp,
     end: End,
-    rules: Vec<RuleSpec>,
-    rdates: Vec<RDate>,
-    exdates: Vec<Stamp>,
+    /// `None` for the many events without RRULE, RDATE or EXDATE.
+    recurrence: Option<Box<Recurrence>>,
     recurrence_id: Option<Stamp>,
     this_and_future: bool,
     sequence: i64,
 }
 
+/// The RRULEs, RDATEs and EXDATEs of an event. Boxed apart from [`EventRecord`] because most
+/// events have none: a single event then costs one pointer instead of three empty lists.
+#[derive(Debug, Default)]
+struct Recurrence {
+    rules: Vec<RuleSpec>,
+    rdates: Vec<RDate>,
+    exdates: Vec<Stamp>,
+}
+
+impl Recurrence {
+    fn boxed_unless_empty(self) -> Option<Box<Recurrence>> {
+        let empty = self.rules.is_empty() && self.rdates.is_empty() && self.exdates.is_empty();
+        (!empty).then(|| Box::new(self))
+    }
+}
+
 impl EventRecord {
+    fn rules(&self) -> &[RuleSpec] {
+        self.recurrence.as_ref().map_or(&[], |r| &r.rules)
+    }
+
+    fn rdates(&self) -> &[RDate] {
+        self.recurrence.as_ref().map_or(&[], |r| &r.rdates)
+    }
+
+    fn exdates(&self) -> &[Stamp] {
+        self.recurrence.as_ref().map_or(&[], |r| &r.exdates)
+    }
+
     fn is_recurring(&self) -> bool {
-        !self.rules.is_empty() || !self.rdates.is_empty()
+        !self.rules().is_empty() || !self.rdates().is_empty()
+    }
+
+    /// Reads every floating time of the event as a wall-clock time in the zone `zone`.
+    /// (A floating UNTIL needs nothing: it is already read on the series' wall clock.)
+    fn assume_zone(&mut self, zone: u32) {
+        self.start.assume_zone(zone);
+        if let End::At(end) = &mut self.end {
+            end.assume_zone(zone);
+        }
+        if let Some(recurrence) = &mut self.recurrence {
+            for rdate in &mut recurrence.rdates {
+                rdate.start.assume_zone(zone);
+                if let Some(End::At(end)) = &mut rdate.end {
+                    end.assume_zone(zone);
+                }
+            }
+            for exdate in &mut recurrence.exdates {
+                exdate.assume_zone(zone);
+            }
+        }
+        if let Some(rid) = &mut self.recurrence_id {
+            rid.assume_zone(zone);
+        }
+    }
+
+    /// True when this event supersedes `other`, an earlier-read event for the same occurrence
+    /// (or the same UID): a higher SEQUENCE wins, and on a tie the first read stays.
+    fn supersedes(&self, other: &EventRecord) -> bool {
+        self.sequence > other.sequence
     }
 }
 
@@ -158,13 +247,43 @@ struct ResourceInfo {
     default_zone: Option<u32>,
 }
 
-/// Where a TZID was first used, to point warnings at it.
+/// Where a TZID was first used, to point warnings at it; an undefined TZID falls back to the
+/// `X-WR-TIMEZONE` of this first calendar.
 #[derive(Debug)]
 struct TzidUse {
     name: String,
     resource: u32,
     line: usize,
     uid: Arc<str>,
+}
+
+/// The properties of events and time zones that expansion reads: the reader builds no others.
+fn used_in_expansion(name: &str) -> bool {
+    const USED: &[&str] = &[
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "SUMMARY",
+        "STATUS",
+        "TZID",
+        "TZOFFSETFROM",
+        "TZOFFSETTO",
+    ];
+    USED.iter().any(|used| used.eq_ignore_ascii_case(name))
+}
+
+/// What a collector made [`Collector::with_meta`] reads: expansion's properties and the
+/// participants.
+fn used_with_meta(name: &str) -> bool {
+    used_in_expansion(name)
+        || name.eq_ignore_ascii_case("ORGANIZER")
+        || name.eq_ignore_ascii_case("ATTENDEE")
 }
 
 /// Collects events from one or more inputs, then expands them over windows.
@@ -174,6 +293,8 @@ pub struct Collector {
     zones: ZoneTable,
     tzids: Vec<TzidUse>,
     tzid_index: HashMap<String, u32>,
+    /// STATUS values, shared: a calendar has a handful of them and many events.
+    statuses: HashSet<Arc<str>>,
     resources: Vec<ResourceInfo>,
     warnings: Vec<Warning>,
     /// People and rule shapes of masters and single events, when asked for (`with_meta`).
@@ -232,7 +353,13 @@ impl Collector {
             origin: Arc::from(origin),
             default_zone: None,
         });
-        let mut reader = Reader::new(input, origin);
+        let first_event = self.events.len();
+        let keep = if self.meta.is_some() {
+            used_with_meta
+        } else {
+            used_in_expansion
+        };
+        let mut reader = Reader::new(input, origin).keeping_only(keep);
         let mut summary = ReadSummary::default();
         loop {
             let event = reader.next_event().map_err(|source| DocumentError::Io {
@@ -260,7 +387,19 @@ impl Collector {
                 origin: origin.to_string(),
             });
         }
+        self.apply_calendar_zone(resource, first_event);
         Ok(summary)
+    }
+
+    /// Applies the calendar's `X-WR-TIMEZONE` to the floating times of its events (read from
+    /// `first_event` on), as recurring-ical-events does. Done once the whole calendar is read,
+    /// because the property may come after events.
+    fn apply_calendar_zone(&mut self, resource: u32, first_event: usize) {
+        if let Some(zone) = self.resources[resource as usize].default_zone {
+            for event in &mut self.events[first_event..] {
+                event.assume_zone(zone);
+            }
+        }
     }
 
     /// Adds an item read elsewhere (a component of a [`super::Document`]).
@@ -338,6 +477,17 @@ impl Collector {
         i
     }
 
+    /// The upper-cased STATUS, shared with the events that have the same one.
+    fn intern_status(&mut self, raw: &str) -> Arc<str> {
+        let status = raw.trim().to_ascii_uppercase();
+        if let Some(known) = self.statuses.get(status.as_str()) {
+            return known.clone();
+        }
+        let status: Arc<str> = Arc::from(status);
+        self.statuses.insert(status.clone());
+        status
+    }
+
     fn stamp(&mut self, value: TimeValue, resource: u32, line: usize, uid: &Arc<str>) -> Stamp {
         let (t, form) = match value {
             TimeValue::Date(d) => (d.and_time(NaiveTime::MIN), Form::Date),
@@ -394,14 +544,15 @@ impl Collector {
             summary: ev
                 .value("SUMMARY")
                 .map(|s| Arc::from(value::unescape_text(s))),
-            status: ev
-                .value("STATUS")
-                .map(|s| Arc::from(s.trim().to_ascii_uppercase())),
+            status: ev.value("STATUS").map(|s| self.intern_status(s)),
             start,
             end,
-            rules,
-            rdates,
-            exdates: exdates.into_iter().map(|(s, _)| s).collect(),
+            recurrence: Recurrence {
+                rules,
+                rdates,
+                exdates: exdates.into_iter().map(|(s, _)| s).collect(),
+            }
+            .boxed_unless_empty(),
             recurrence_id,
             this_and_future,
             sequence: ev
@@ -495,12 +646,17 @@ impl Collector {
             resources: &self.resources,
             with_excluded,
         };
-        let mut groups: BTreeMap<&str, Vec<&EventRecord>> = BTreeMap::new();
-        for ev in &self.events {
-            groups.entry(&ev.uid).or_default().push(ev);
-        }
         let mut occurrences = Vec::new();
-        for group in groups.values() {
+        let (without_uid, mut with_uid): (Vec<&EventRecord>, Vec<&EventRecord>) =
+            self.events.iter().partition(|ev| ev.uid.is_empty());
+        for ev in without_uid {
+            // Events without a UID are unrelated to each other (recurring-ical-events gives
+            // each an id of its own): none replaces or overrides another.
+            expand_group(&ctx, &[ev], &mut occurrences, &mut warnings);
+        }
+        // A stable sort keeps the file order within one UID, which decides ties.
+        with_uid.sort_by(|a, b| a.uid.cmp(&b.uid));
+        for group in with_uid.chunk_by(|a, b| a.uid == b.uid) {
             expand_group(&ctx, group, &mut occurrences, &mut warnings);
         }
         occurrences.sort_by(|a, b| {
@@ -516,22 +672,27 @@ impl Collector {
         }
     }
 
-    fn resolve_zones(&self, window: Window, warnings: &mut Vec<Warning>) -> Vec<Zone> {
+    /// Resolves every TZID used, once, by its index. `None` is a TZID whose times are read as
+    /// floating: nothing defines it and its calendar has no usable `X-WR-TIMEZONE`.
+    fn resolve_zones(&self, window: Window, warnings: &mut Vec<Warning>) -> Vec<Option<Zone>> {
         let horizon = window.end + Span::days(800);
         self.tzids
             .iter()
             .map(|used| match self.zones.resolve(&used.name, horizon) {
-                Ok((zone, _)) => zone,
+                Ok((zone, _)) => Some(zone),
                 Err(reason) => {
                     let fallback = self.fallback_zone(used.resource, horizon);
+                    let read_as = match &fallback {
+                        Some(zone) => format!("in the calendar's X-WR-TIMEZONE {}", zone.name()),
+                        None => "as floating times (no zone)".to_string(),
+                    };
                     warnings.push(Warning {
                         origin: self.resources[used.resource as usize].origin.clone(),
                         line: used.line,
                         uid: (!used.uid.is_empty()).then(|| used.uid.to_string()),
                         message: format!(
-                            "unknown time zone {:?} ({reason}); its times are read as {}",
-                            used.name,
-                            fallback.name()
+                            "unknown time zone {:?} ({reason}); its times are read {read_as}",
+                            used.name
                         ),
                     });
                     fallback
@@ -540,76 +701,111 @@ impl Collector {
             .collect()
     }
 
-    /// The zone used for a TZID nobody defines: the calendar's X-WR-TIMEZONE, else UTC.
-    fn fallback_zone(&self, resource: u32, horizon: NaiveDateTime) -> Zone {
+    /// The zone for a TZID nothing defines: the calendar's X-WR-TIMEZONE when it names a
+    /// zone, else none (floating). This is what recurring-ical-events does: icalendar reads
+    /// such a time as floating, and X-WR-TIMEZONE then applies to it like to any floating time.
+    fn fallback_zone(&self, resource: u32, horizon: NaiveDateTime) -> Option<Zone> {
         self.resources[resource as usize]
             .default_zone
             .and_then(|i| self.tzids.get(i as usize))
             .and_then(|used| self.zones.resolve(&used.name, horizon).ok())
             .map(|(zone, _)| zone)
-            .unwrap_or(Zone::UTC)
     }
 }
 
 struct Context<'a> {
     window: Window,
-    zones: &'a [Zone],
-    #[allow(dead_code)]
+    /// Zones by TZID index; `None` for a TZID whose times are read as floating.
+    zones: &'a [Option<Zone>],
     resources: &'a [ResourceInfo],
     with_excluded: bool,
 }
 
 impl Context<'_> {
+    /// The zone of a `Form::Zone`; `None` for other forms and for TZIDs read as floating.
     fn zone(&self, form: Form) -> Option<&Zone> {
         match form {
-            Form::Zone(i) => self.zones.get(i as usize),
+            Form::Zone(i) => self.zones.get(i as usize).and_then(Option::as_ref),
             _ => None,
+        }
+    }
+
+    /// The form a time is actually read in: a TZID without a zone is floating.
+    fn effective(&self, form: Form) -> Form {
+        match form {
+            Form::Zone(_) if self.zone(form).is_none() => Form::Floating,
+            _ => form,
         }
     }
 
     /// The reported moment of a wall-clock time written in `form`.
     fn moment(&self, t: NaiveDateTime, form: Form) -> Moment {
-        match form {
-            Form::Date => Moment::Date(t.date()),
-            Form::Floating => Moment::Floating(t),
-            Form::Utc => Moment::Utc(t),
-            Form::Zone(_) => Moment::Utc(self.zone(form).map_or(t, |z| z.to_utc(t))),
+        match (form, self.zone(form)) {
+            (_, Some(zone)) => Moment::Utc(zone.to_utc(t)),
+            (Form::Date, None) => Moment::Date(t.date()),
+            (Form::Utc, None) => Moment::Utc(t),
+            (Form::Floating | Form::Zone(_), None) => Moment::Floating(t),
         }
     }
 
     /// The wall-clock time, in `target`'s frame, of a stamp written in another form: used to
     /// compare EXDATEs, RECURRENCE-IDs and UNTIL written differently from DTSTART.
     fn in_frame_of(&self, s: Stamp, target: Form) -> NaiveDateTime {
-        if s.form == target
+        let (from, to) = (self.effective(s.form), self.effective(target));
+        if from == to
             || matches!(
-                (s.form, target),
+                (from, to),
                 (Form::Date | Form::Floating, Form::Date | Form::Floating)
             )
         {
             return s.t;
         }
         let instant = self.moment(s.t, s.form).as_utc();
-        match target {
-            Form::Zone(_) => self.zone(target).map_or(instant, |z| z.from_utc(instant)),
-            _ => instant,
+        self.zone(target).map_or(instant, |z| z.from_utc(instant))
+    }
+
+    /// Where a master's recurrence is computed: on the wall clock of its DTSTART, except that
+    /// a recurring UTC series in a calendar with `X-WR-TIMEZONE` recurs on that zone's wall
+    /// clock, as recurring-ical-events moves it there first (a weekly 17:00Z meeting stays at
+    /// 12:00 New York and so is at 16:00Z in summer). A single event is one instant either
+    /// way and is left alone.
+    fn series_start(&self, master: &EventRecord) -> Stamp {
+        let calendar_zone = self.resources[master.resource as usize]
+            .default_zone
+            .map(Form::Zone);
+        match calendar_zone {
+            Some(form) if master.start.form == Form::Utc && master.is_recurring() => {
+                match self.zone(form) {
+                    Some(zone) => Stamp {
+                        t: zone.from_utc(master.start.t),
+                        form,
+                    },
+                    None => master.start,
+                }
+            }
+            _ => master.start,
         }
     }
 
-    /// End of an occurrence starting at wall-clock `start` (in `form`), given how the event
-    /// states its end.
-    fn end_of(&self, start: NaiveDateTime, form: Form, master_start: Stamp, end: End) -> Moment {
+    /// How long an event that starts at `start` and ends at `end` lasts: exactly, since RFC
+    /// 5545 3.8.5.3 gives every instance of an event with DTEND "the same exact duration"
+    /// (a 22:00-06:00 night shift stays 8 h across a DST change). A DATE end on a date-time
+    /// start (invalid, but seen in the wild) is measured on the wall clock.
+    fn exact_length(&self, start: Stamp, end: Stamp) -> Span {
+        if end.form == Form::Date && start.form != Form::Date {
+            return end.t - start.t;
+        }
+        self.moment(end.t, end.form).as_utc() - self.moment(start.t, start.form).as_utc()
+    }
+
+    /// End of an occurrence starting at wall-clock `start` (in `form`), for an event that
+    /// starts at `reference` and ends as `end` says.
+    fn end_of(&self, start: NaiveDateTime, form: Form, reference: Stamp, end: End) -> Moment {
         let start_moment = self.moment(start, form);
         let end_moment = match end {
-            End::At(dtend) if dtend.form == master_start.form || dtend.form == Form::Date => {
-                // Same frame: the wall-clock length is kept (python does the same).
-                self.moment(start + (dtend.t - master_start.t), form)
-            }
-            End::At(dtend) => {
-                let exact = self.moment(dtend.t, dtend.form).as_utc()
-                    - self.moment(master_start.t, master_start.form).as_utc();
-                shift(start_moment, exact)
-            }
+            End::At(dtend) => shift(start_moment, self.exact_length(reference, dtend)),
             End::For(d) => {
+                // Days are nominal (the same wall-clock time days later), the rest is exact.
                 let nominal = self.moment(start + Span::days(d.days), form);
                 shift(nominal, Span::seconds(d.seconds))
             }
@@ -648,7 +844,18 @@ fn shift(m: Moment, by: Span) -> Moment {
     }
 }
 
-/// Expands all `VEVENT`s sharing one UID: masters, their overrides, and orphan overrides.
+/// What became of an override once its master was expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// It names no occurrence of a master: it is an occurrence of its own.
+    Unmatched,
+    /// It replaces the master's occurrence with this original start.
+    Replaces(Moment),
+    /// The master's EXDATE removes the occurrence it names, and so it is not reported.
+    Excluded,
+}
+
+/// Expands all `VEVENT`s sharing one UID: the master, its overrides, and orphan overrides.
 fn expand_group(
     ctx: &Context,
     group: &[&EventRecord],
@@ -656,20 +863,22 @@ fn expand_group(
     warnings: &mut Vec<Warning>,
 ) {
     let overrides = latest_overrides(ctx, group);
-    let masters: Vec<&EventRecord> = group
-        .iter()
-        .copied()
-        .filter(|e| e.recurrence_id.is_none())
-        .collect();
-    let mut replaced: Vec<bool> = vec![false; overrides.len()];
-    for master in &masters {
-        expand_master(ctx, master, &overrides, &mut replaced, out, warnings);
+    let mut fates = vec![Fate::Unmatched; overrides.len()];
+    if let Some(master) = master_of(group) {
+        expand_master(ctx, master, &overrides, &mut fates, out, warnings);
     }
-    for ov in &overrides {
+    for (ov, fate) in overrides.iter().zip(fates) {
+        let rid = match fate {
+            Fate::Excluded => continue,
+            // As the master reports that occurrence, in its value type: a DATE series'
+            // override may name its day with a midnight DATE-TIME.
+            Fate::Replaces(rid) => rid,
+            Fate::Unmatched => rid_moment(ctx, ov),
+        };
         let start = ctx.moment(ov.start.t, ov.start.form);
         let end = ctx.end_of(ov.start.t, ov.start.form, ov.start, ov.end);
         if ctx.overlaps(start, end) {
-            out.push(occurrence(ov, rid_moment(ctx, ov), start, end, ov));
+            out.push(occurrence(ov, rid, start, end, ov));
         }
     }
 }
@@ -681,16 +890,23 @@ fn rid_moment(ctx: &Context, ov: &EventRecord) -> Moment {
     )
 }
 
-/// One override per RECURRENCE-ID: the highest SEQUENCE, the last one read on a tie.
+/// The master of a UID: of its events without RECURRENCE-ID, the one that counts (see
+/// [`EventRecord::supersedes`]); the others are earlier versions of it.
+fn master_of<'a>(group: &[&'a EventRecord]) -> Option<&'a EventRecord> {
+    group
+        .iter()
+        .copied()
+        .filter(|e| e.recurrence_id.is_none())
+        .reduce(|kept, e| if e.supersedes(kept) { e } else { kept })
+}
+
+/// One override per RECURRENCE-ID, the one that counts (see [`EventRecord::supersedes`]).
 fn latest_overrides<'a>(ctx: &Context, group: &[&'a EventRecord]) -> Vec<&'a EventRecord> {
     let mut by_rid: BTreeMap<Moment, &EventRecord> = BTreeMap::new();
     for ev in group.iter().copied().filter(|e| e.recurrence_id.is_some()) {
-        let key = rid_moment(ctx, ev);
-        match by_rid.get(&key) {
-            Some(existing) if existing.sequence > ev.sequence => {}
-            _ => {
-                by_rid.insert(key, ev);
-            }
+        let kept = by_rid.entry(rid_moment(ctx, ev)).or_insert(ev);
+        if ev.supersedes(kept) {
+            *kept = ev;
         }
     }
     by_rid.into_values().collect()
@@ -714,24 +930,64 @@ fn occurrence(
     }
 }
 
-/// The wall-clock starts of a master (DTSTART, RRULE, RDATE; EXDATEs removed) up to `bound`,
-/// with, for RDATE periods, the period's own start and end.
+/// A master's EXDATEs on the wall clock of its series.
+struct Exclusions {
+    /// Days that a DATE EXDATE removes from a date-time series: every occurrence whose local
+    /// date it is.
+    days: Vec<NaiveDate>,
+    /// Starts removed exactly.
+    starts: Vec<NaiveDateTime>,
+}
+
+impl Exclusions {
+    /// The EXDATEs of `master`, whose series recurs in `form`.
+    fn new(ctx: &Context, master: &EventRecord, form: Form) -> Self {
+        let mut exclusions = Exclusions {
+            days: Vec::new(),
+            starts: Vec::new(),
+        };
+        for ex in master.exdates() {
+            if ex.form == Form::Date && form != Form::Date {
+                exclusions.days.push(ex.t.date());
+            } else {
+                exclusions.starts.push(ctx.in_frame_of(*ex, form));
+            }
+        }
+        exclusions
+    }
+
+    /// True when an occurrence starting at wall-clock `t` is removed.
+    fn contains(&self, t: NaiveDateTime) -> bool {
+        self.starts.contains(&t) || self.days.contains(&t.date())
+    }
+
+    fn remove_from<V>(&self, starts: &mut BTreeMap<NaiveDateTime, V>) {
+        for t in &self.starts {
+            starts.remove(t);
+        }
+        if !self.days.is_empty() {
+            starts.retain(|t, _| !self.days.contains(&t.date()));
+        }
+    }
+}
+
+/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs removed) up to
+/// `bound`, with, for RDATE periods, the period's own start and end. `series` is where the
+/// series recurs (see [`Context::series_start`]).
 fn master_starts(
     ctx: &Context,
     master: &EventRecord,
+    series: Stamp,
+    exclusions: Option<&Exclusions>,
     bound: NaiveDateTime,
     warnings: &mut Vec<Warning>,
-    apply_exdates: bool,
 ) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
-    let form = master.start.form;
+    let form = series.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
-    starts.insert(master.start.t, None);
-    for rule in &master.rules {
-        let until = rule
-            .until
-            .as_ref()
-            .map(|u| until_in_frame(ctx, u, master.start));
-        match rule.iter(master.start.t, until) {
+    starts.insert(series.t, None);
+    for rule in master.rules() {
+        let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
+        match rule.iter(series.t, until) {
             Ok(iter) => {
                 for t in iter.take_while(|t| *t <= bound) {
                     starts.entry(t).or_insert(None);
@@ -745,17 +1001,12 @@ fn master_starts(
             }),
         }
     }
-    for rdate in &master.rdates {
+    for rdate in master.rdates() {
         let period = rdate.end.map(|end| (rdate.start, end));
         starts.insert(ctx.in_frame_of(rdate.start, form), period);
     }
-    for ex in master.exdates.iter().filter(|_| apply_exdates) {
-        if ex.form == Form::Date && form != Form::Date {
-            let day = ex.t.date();
-            starts.retain(|t, _| t.date() != day);
-        } else {
-            starts.remove(&ctx.in_frame_of(*ex, form));
-        }
+    if let Some(exclusions) = exclusions {
+        exclusions.remove_from(&mut starts);
     }
     starts
 }
@@ -779,15 +1030,18 @@ fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTi
     ctx.in_frame_of(stamp, start.form)
 }
 
+/// Reports a master's occurrences, except those its `overrides` replace; records in `fates`
+/// (one per override) which occurrence each override replaces, or that EXDATE removed it.
 fn expand_master(
     ctx: &Context,
     master: &EventRecord,
     overrides: &[&EventRecord],
-    replaced: &mut [bool],
+    fates: &mut [Fate],
     out: &mut Vec<Occurrence>,
     warnings: &mut Vec<Warning>,
 ) {
-    let form = master.start.form;
+    let series = ctx.series_start(master);
+    let form = series.form;
     let future: Vec<&EventRecord> = overrides
         .iter()
         .copied()
@@ -803,15 +1057,27 @@ fn expand_master(
         .unwrap_or_default();
     // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
     let bound = ctx.window.end + Span::days(2) + max_shift;
-    let starts = master_starts(ctx, master, bound, warnings, true);
+    let exclusions = Exclusions::new(ctx, master, form);
+    for (ov, fate) in overrides.iter().zip(fates.iter_mut()) {
+        // EXDATE wins over an override of the same occurrence (recurring-ical-events agrees).
+        if ov
+            .recurrence_id
+            .is_some_and(|rid| exclusions.contains(ctx.in_frame_of(rid, form)))
+        {
+            *fate = Fate::Excluded;
+        }
+    }
+    let starts = master_starts(ctx, master, series, Some(&exclusions), bound, warnings);
     if ctx.with_excluded {
-        excluded_occurrences(ctx, master, bound, &starts, out);
+        excluded_occurrences(ctx, master, series, bound, &starts, out);
     }
     let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
     for (t, period) in starts {
         let rid = ctx.moment(t, form);
         if let Some(i) = override_keys.iter().position(|k| same_occurrence(*k, rid)) {
-            replaced[i] = true;
+            if fates[i] == Fate::Unmatched {
+                fates[i] = Fate::Replaces(rid);
+            }
             continue;
         }
         let (start, end, props) = match this_and_future_for(ctx, &future, rid) {
@@ -840,13 +1106,14 @@ fn expand_master(
 fn excluded_occurrences(
     ctx: &Context,
     master: &EventRecord,
+    series: Stamp,
     bound: NaiveDateTime,
     kept: &BTreeMap<NaiveDateTime, Option<(Stamp, End)>>,
     out: &mut Vec<Occurrence>,
 ) {
-    let form = master.start.form;
+    let form = series.form;
     // Warnings were already given by the first pass over the same rules.
-    let all = master_starts(ctx, master, bound, &mut Vec::new(), false);
+    let all = master_starts(ctx, master, series, None, bound, &mut Vec::new());
     for (t, _) in all.iter().filter(|(t, _)| !kept.contains_key(*t)) {
         let start = ctx.moment(*t, form);
         let end = ctx.end_of(*t, form, master.start, master.end);
@@ -958,5 +1225,116 @@ mod tests {
             occ[0].end,
             Moment::Date(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())
         );
+    }
+
+    /// `start summary` of each occurrence, to tell events apart.
+    fn summaries(text: &str, a: &str, b: &str) -> Vec<String> {
+        let mut c = Collector::new();
+        c.read(text.as_bytes(), "t.ics").unwrap();
+        c.expand(window(a, b))
+            .occurrences
+            .iter()
+            .map(|o| format!("{} {}", o.start, o.summary.as_deref().unwrap_or("-")))
+            .collect()
+    }
+
+    #[test]
+    fn same_uid_without_recurrence_id_keeps_the_highest_sequence_then_the_first() {
+        let text = "BEGIN:VEVENT\nUID:d\nSEQUENCE:1\nDTSTART:20260101T090000Z\nSUMMARY:first\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:d\nSEQUENCE:1\nDTSTART:20260102T090000Z\nSUMMARY:tie\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:d\nDTSTART:20260103T090000Z\nSUMMARY:older\nEND:VEVENT\n";
+        assert_eq!(
+            summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+            vec!["2026-01-01T09:00:00Z first"]
+        );
+    }
+
+    #[test]
+    fn events_without_uid_never_replace_each_other() {
+        let text = "BEGIN:VEVENT\nDTSTART:20260101T090000Z\nSUMMARY:a\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nSEQUENCE:3\nDTSTART:20260102T090000Z\nSUMMARY:b\nEND:VEVENT\n";
+        assert_eq!(
+            summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+            vec!["2026-01-01T09:00:00Z a", "2026-01-02T09:00:00Z b"]
+        );
+    }
+
+    #[test]
+    fn override_tie_keeps_the_first_in_the_file() {
+        let text = "BEGIN:VEVENT\nUID:o\nDTSTART:20260105T090000Z\nRRULE:FREQ=DAILY;COUNT=2\nSUMMARY:m\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260106T090000Z\nDTSTART:20260106T100000Z\nSUMMARY:first\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260106T090000Z\nDTSTART:20260106T110000Z\nSUMMARY:second\nEND:VEVENT\n";
+        assert_eq!(
+            summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+            vec!["2026-01-05T09:00:00Z m", "2026-01-06T10:00:00Z first"]
+        );
+    }
+
+    #[test]
+    fn a_date_exdate_also_removes_the_override_of_that_day() {
+        // 00:30 Berlin on 2 Jan is 1 Jan 23:30Z: the local day is what a DATE EXDATE names.
+        let text = "BEGIN:VEVENT\nUID:x\nDTSTART;TZID=Europe/Berlin:20260101T003000\nRRULE:FREQ=DAILY;COUNT=3\n\
+                    EXDATE;VALUE=DATE:20260102\nSUMMARY:m\nEND:VEVENT\n\
+                    BEGIN:VEVENT\nUID:x\nRECURRENCE-ID:20260101T233000Z\nDTSTART:20260102T120000Z\nSUMMARY:moved\nEND:VEVENT\n";
+        assert_eq!(
+            summaries(text, "2025-12-01T00:00:00", "2026-02-01T00:00:00"),
+            vec!["2025-12-31T23:30:00Z m", "2026-01-02T23:30:00Z m"]
+        );
+    }
+
+    #[test]
+    fn dtend_length_is_exact_across_a_dst_change() {
+        // 22:00-06:00 Berlin: 8 h also on the night the clocks go forward (28/29 March 2026).
+        let text = "BEGIN:VEVENT\nUID:n\nDTSTART;TZID=Europe/Berlin:20260327T220000\n\
+                    DTEND;TZID=Europe/Berlin:20260328T060000\nRRULE:FREQ=DAILY;COUNT=2\nEND:VEVENT\n";
+        assert_eq!(
+            expand(text, "2026-03-27T00:00:00", "2026-04-01T00:00:00"),
+            vec![
+                "2026-03-27T21:00:00Z 2026-03-28T05:00:00Z -",
+                "2026-03-28T21:00:00Z 2026-03-29T05:00:00Z -",
+            ]
+        );
+    }
+
+    #[test]
+    fn x_wr_timezone_applies_even_when_written_after_the_events() {
+        let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:f\nDTSTART:20260105T090000\nEND:VEVENT\n\
+                    X-WR-TIMEZONE:Europe/Berlin\nEND:VCALENDAR\n";
+        assert_eq!(
+            expand(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+            vec!["2026-01-05T08:00:00Z 2026-01-05T08:00:00Z -"]
+        );
+    }
+
+    #[test]
+    fn a_single_utc_event_keeps_its_instant_under_x_wr_timezone() {
+        // 06:30Z on 1 Nov 2026 is the second 01:30 in New York; read back on the wall clock it
+        // would become the first (05:30Z). Only recurring series move to the wall clock.
+        let text = "BEGIN:VCALENDAR\nX-WR-TIMEZONE:America/New_York\nBEGIN:VEVENT\nUID:s\n\
+                    DTSTART:20261101T063000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+        assert_eq!(
+            expand(text, "2026-11-01T00:00:00", "2026-11-02T00:00:00"),
+            vec!["2026-11-01T06:30:00Z 2026-11-01T06:30:00Z -"]
+        );
+    }
+
+    #[test]
+    fn an_undefined_tzid_is_floating_or_the_calendars_x_wr_timezone() {
+        let event =
+            "BEGIN:VEVENT\nUID:u\nDTSTART;TZID=Mars/Olympus_Mons:20260105T090000\nEND:VEVENT\n";
+        let read = |header: &str| {
+            let text = format!("BEGIN:VCALENDAR\n{header}{event}END:VCALENDAR\n");
+            let mut c = Collector::new();
+            c.read(text.as_bytes(), "t.ics").unwrap();
+            let expansion = c.expand(window("2026-01-01T00:00:00", "2026-02-01T00:00:00"));
+            let start = expansion.occurrences[0].start.to_string();
+            (start, expansion.warnings[0].message.clone())
+        };
+        let (start, warning) = read("");
+        assert_eq!(start, "2026-01-05T09:00:00");
+        assert!(warning.ends_with("its times are read as floating times (no zone)"));
+        let (start, warning) = read("X-WR-TIMEZONE:Europe/Berlin\n");
+        assert_eq!(start, "2026-01-05T08:00:00Z");
+        assert!(warning.ends_with("in the calendar's X-WR-TIMEZONE Europe/Berlin"));
     }
 }

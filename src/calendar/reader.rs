@@ -46,6 +46,8 @@ fn is_item_kind(name: &str) -> bool {
 /// Reads iCalendar text as a stream of [`ReadEvent`]s, collecting [`Warning`]s on the way.
 pub struct Reader<R> {
     lines: LogicalLines<R>,
+    /// The current logical line (a buffer reused from line to line).
+    line: Vec<u8>,
     origin: Arc<str>,
     stack: Vec<Component>,
     pending: VecDeque<ReadEvent>,
@@ -55,6 +57,8 @@ pub struct Reader<R> {
     /// Lines that looked like iCalendar structure (BEGIN/END or properties inside components).
     saw_structure: bool,
     done: bool,
+    /// Which properties of components are kept (see [`Reader::keeping_only`]).
+    keep: Option<fn(&str) -> bool>,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -62,6 +66,7 @@ impl<R: BufRead> Reader<R> {
     pub fn new(input: R, origin: impl Into<Arc<str>>) -> Self {
         Reader {
             lines: LogicalLines::new(input),
+            line: Vec::with_capacity(256),
             origin: origin.into(),
             stack: Vec::new(),
             pending: VecDeque::new(),
@@ -69,7 +74,18 @@ impl<R: BufRead> Reader<R> {
             item_warnings_from: 0,
             saw_structure: false,
             done: false,
+            keep: None,
         }
+    }
+
+    /// Keeps, inside components, only the properties whose name `keep` accepts (as written,
+    /// so compare case-insensitively); the calendar's own properties are all kept. The others
+    /// are still checked, so a broken line is still a warning, but never built: a reader
+    /// that needs only a few properties of each component (expansion) saves most of the
+    /// allocations.
+    pub fn keeping_only(mut self, keep: fn(&str) -> bool) -> Self {
+        self.keep = Some(keep);
+        self
     }
 
     /// Warnings so far, emptied.
@@ -98,10 +114,12 @@ impl<R: BufRead> Reader<R> {
             if self.done {
                 return Ok(None);
             }
-            match self.lines.next_line()? {
-                Some((line_no, bytes)) => self.handle_line(line_no, &bytes),
+            let mut line = std::mem::take(&mut self.line);
+            match self.lines.next_line(&mut line)? {
+                Some(line_no) => self.handle_line(line_no, &line),
                 None => self.finish(),
             }
+            self.line = line;
         }
     }
 
@@ -137,10 +155,13 @@ impl<R: BufRead> Reader<R> {
                 String::from_utf8_lossy(bytes)
             }
         };
-        match parse_content_line(&text, line_no) {
-            Ok(prop) if prop.name == "BEGIN" => self.begin(prop.value.trim(), line_no),
-            Ok(prop) if prop.name == "END" => self.end(prop.value.trim(), line_no),
-            Ok(prop) => self.property(prop),
+        match split_content_line(&text) {
+            Ok(raw) if raw.name.eq_ignore_ascii_case("BEGIN") => {
+                self.begin(raw.value.trim(), line_no)
+            }
+            Ok(raw) if raw.name.eq_ignore_ascii_case("END") => self.end(raw.value.trim(), line_no),
+            Ok(raw) if self.skips(raw.name) => {}
+            Ok(raw) => self.property(raw.into_property(line_no)),
             Err(reason) => {
                 let shown: String = text.chars().take(40).collect();
                 self.warn(line_no, format!("{reason}: {shown:?}; kept as is"));
@@ -153,6 +174,16 @@ impl<R: BufRead> Reader<R> {
                 });
             }
         }
+    }
+
+    /// True when a property named `name`, read now, is not kept (see [`Reader::keeping_only`]).
+    fn skips(&self, name: &str) -> bool {
+        let in_component = match self.stack.as_slice() {
+            [] => false,
+            [calendar] => calendar.name != "VCALENDAR",
+            _ => true,
+        };
+        in_component && self.keep.is_some_and(|keep| !keep(name))
     }
 
     fn begin(&mut self, name: &str, line: usize) {
@@ -282,13 +313,17 @@ fn prop_label(prop: &Property) -> String {
 }
 
 /// Splits raw input into logical (unfolded) lines, as bytes, with the line number of their
-/// first physical line.
+/// first physical line. Its buffers are reused from line to line: reading allocates nothing
+/// once they have grown to the longest line.
 struct LogicalLines<R> {
     input: R,
+    /// The physical line just read, without its line ending.
     physical: Vec<u8>,
     /// Physical lines split off a chunk that used lone CRs, waiting to be used.
     queued: VecDeque<Vec<u8>>,
-    current: Option<(usize, Vec<u8>)>,
+    /// The logical line being unfolded, and the number of its first physical line.
+    current: Vec<u8>,
+    current_line: Option<usize>,
     line_no: usize,
     at_start: bool,
     eof: bool,
@@ -302,7 +337,8 @@ impl<R: BufRead> LogicalLines<R> {
             input,
             physical: Vec::with_capacity(256),
             queued: VecDeque::new(),
-            current: None,
+            current: Vec::with_capacity(256),
+            current_line: None,
             line_no: 0,
             at_start: true,
             eof: false,
@@ -310,18 +346,20 @@ impl<R: BufRead> LogicalLines<R> {
         }
     }
 
-    /// The next physical line without its line ending, or `None` at the end.
-    fn next_physical(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+    /// Reads the next physical line, without its line ending, into `self.physical`; false at
+    /// the end.
+    fn next_physical(&mut self) -> std::io::Result<bool> {
+        self.physical.clear();
         if let Some(line) = self.queued.pop_front() {
-            return Ok(Some(line));
+            self.physical = line;
+            return Ok(true);
         }
         if self.eof {
-            return Ok(None);
+            return Ok(false);
         }
-        self.physical.clear();
         if self.input.read_until(b'\n', &mut self.physical)? == 0 {
             self.eof = true;
-            return Ok(None);
+            return Ok(false);
         }
         if self.at_start {
             self.at_start = false;
@@ -329,47 +367,104 @@ impl<R: BufRead> LogicalLines<R> {
                 self.physical.drain(..3);
             }
         }
-        let mut chunk: &[u8] = &self.physical;
-        if let Some(rest) = chunk.strip_suffix(b"\n") {
-            chunk = rest;
+        if self.physical.ends_with(b"\n") {
+            self.physical.pop();
         }
-        if let Some(rest) = chunk.strip_suffix(b"\r") {
-            chunk = rest;
+        if self.physical.ends_with(b"\r") {
+            self.physical.pop();
         }
         // Lone CRs (old Mac files, some fuzzed input) end lines too.
-        let mut parts = chunk.split(|&b| b == b'\r');
-        let first = parts.next().unwrap_or_default().to_vec();
-        self.queued.extend(parts.map(<[u8]>::to_vec));
-        Ok(Some(first))
+        if let Some(cr) = self.physical.iter().position(|&b| b == b'\r') {
+            let rest = self.physical.split_off(cr);
+            self.queued
+                .extend(rest[1..].split(|&b| b == b'\r').map(<[u8]>::to_vec));
+        }
+        Ok(true)
     }
 
-    /// The next unfolded line and the number of its first physical line.
-    fn next_line(&mut self) -> std::io::Result<Option<(usize, Vec<u8>)>> {
+    /// Puts the next unfolded line into `out` (replacing its content) and returns the number
+    /// of its first physical line, or `None` at the end.
+    fn next_line(&mut self, out: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
         loop {
-            let Some(physical) = self.next_physical()? else {
-                return Ok(self.current.take());
-            };
+            if !self.next_physical()? {
+                return Ok(self.take_current(out));
+            }
             self.line_no += 1;
-            match physical.first() {
-                Some(b' ') | Some(b'\t') => match &mut self.current {
-                    Some((_, logical)) => logical.extend_from_slice(&physical[1..]),
-                    // A continuation with nothing to continue: keep its text as a line.
-                    None => self.current = Some((self.line_no, physical[1..].to_vec())),
-                },
+            match self.physical.first() {
+                Some(b' ') | Some(b'\t') => {
+                    if self.current_line.is_none() {
+                        // A continuation with nothing to continue: keep its text as a line.
+                        self.current.clear();
+                        self.current_line = Some(self.line_no);
+                    }
+                    self.current.extend_from_slice(&self.physical[1..]);
+                }
                 None => {}
                 Some(_) => {
-                    let next = (self.line_no, physical);
-                    if let Some(done) = self.current.replace(next) {
-                        return Ok(Some(done));
+                    let done = self.take_current(out);
+                    // The new line becomes the one being unfolded; its old buffer is reused.
+                    std::mem::swap(&mut self.current, &mut self.physical);
+                    self.current_line = Some(self.line_no);
+                    if done.is_some() {
+                        return Ok(done);
                     }
                 }
             }
         }
     }
+
+    /// Hands the line being unfolded over to `out`, swapping buffers instead of copying.
+    fn take_current(&mut self, out: &mut Vec<u8>) -> Option<usize> {
+        let line = self.current_line.take()?;
+        std::mem::swap(out, &mut self.current);
+        Some(line)
+    }
 }
 
 /// Splits one unfolded content line into name, parameters and raw value.
 pub fn parse_content_line(line: &str, line_no: usize) -> Result<Property, &'static str> {
+    split_content_line(line).map(|raw| raw.into_property(line_no))
+}
+
+/// A content line split into its parts, borrowed from the line. The parameters are checked
+/// but not yet parsed, so a line that is not kept costs no allocation.
+struct RawLine<'a> {
+    name: &'a str,
+    /// `;NAME=value;...` as written.
+    params: &'a str,
+    value: &'a str,
+}
+
+impl RawLine<'_> {
+    fn into_property(self, line_no: usize) -> Property {
+        let mut params = Vec::new();
+        let mut rest = self.params;
+        while let Some(after) = rest.strip_prefix(';') {
+            // Already checked by `split_content_line`, so this does not fail.
+            let Ok((name, values, remaining)) = split_param(after) else {
+                break;
+            };
+            // An empty parameter (`;;`) is skipped; one without `=` is kept with no values.
+            if !name.is_empty() {
+                params.push(Param {
+                    name: name.to_ascii_uppercase(),
+                    values: values
+                        .map_or_else(Vec::new, |v| param_values(v).map(str::to_string).collect()),
+                });
+            }
+            rest = remaining;
+        }
+        Property {
+            name: self.name.to_ascii_uppercase(),
+            params,
+            value: self.value.to_string(),
+            line: line_no,
+            unparsed: false,
+        }
+    }
+}
+
+fn split_content_line(line: &str) -> Result<RawLine<'_>, &'static str> {
     let name_end = line
         .find([';', ':'])
         .ok_or("line has no ':' between name and value")?;
@@ -381,61 +476,70 @@ pub fn parse_content_line(line: &str, line_no: usize) -> Result<Property, &'stat
     {
         return Err("line does not start with a property name");
     }
-    let mut params = Vec::new();
     let mut rest = &line[name_end..];
     while let Some(after) = rest.strip_prefix(';') {
-        let (param, remaining) = parse_param(after)?;
-        if let Some(param) = param {
-            params.push(param);
-        }
-        rest = remaining;
+        rest = split_param(after)?.2;
     }
+    let params = &line[name_end..line.len() - rest.len()];
     let value = rest
         .strip_prefix(':')
         .ok_or("line has no ':' between name and value")?;
-    Ok(Property {
-        name: name.to_ascii_uppercase(),
+    Ok(RawLine {
+        name,
         params,
-        value: value.to_string(),
-        line: line_no,
-        unparsed: false,
+        value,
     })
 }
 
-/// Parses `NAME=v1,"v2"` up to the next unquoted `;` or `:`. An empty parameter (`;;`) is
-/// skipped; a parameter without `=` is kept with no values.
-fn parse_param(input: &str) -> Result<(Option<Param>, &str), &'static str> {
+/// Splits one parameter, `NAME=v1,"v2"`, off the front of `input` (just after its `;`), up to
+/// the next unquoted `;` or `:`. Returns its trimmed name, its values as written (`None`
+/// without `=`), and the rest of the line.
+fn split_param(input: &str) -> Result<(&str, Option<&str>, &str), &'static str> {
     let name_end = input
         .find(['=', ';', ':'])
         .ok_or("parameter without a value")?;
-    let name = input[..name_end].trim().to_ascii_uppercase();
-    let mut rest = &input[name_end..];
-    let mut values = Vec::new();
-    if let Some(after_eq) = rest.strip_prefix('=') {
-        rest = after_eq;
-        loop {
-            let (value, remaining) = parse_param_value(rest)?;
-            values.push(value);
-            rest = remaining;
-            match rest.strip_prefix(',') {
-                Some(more) => rest = more,
-                None => break,
-            }
+    let name = input[..name_end].trim();
+    let rest = &input[name_end..];
+    let Some(values) = rest.strip_prefix('=') else {
+        return Ok((name, None, rest));
+    };
+    let mut end = 0;
+    loop {
+        end += param_value_len(&values[end..])?;
+        match values[end..].starts_with(',') {
+            true => end += 1,
+            false => break,
         }
     }
-    let param = (!name.is_empty()).then_some(Param { name, values });
-    Ok((param, rest))
+    Ok((name, Some(&values[..end]), &values[end..]))
 }
 
-fn parse_param_value(input: &str) -> Result<(String, &str), &'static str> {
-    if let Some(quoted) = input.strip_prefix('"') {
-        let end = quoted
+/// The length of the parameter value at the start of `input`, quotes included.
+fn param_value_len(input: &str) -> Result<usize, &'static str> {
+    match input.strip_prefix('"') {
+        Some(quoted) => quoted
             .find('"')
-            .ok_or("unterminated quoted parameter value")?;
-        return Ok((quoted[..end].to_string(), &quoted[end + 1..]));
+            .map(|end| end + 2)
+            .ok_or("unterminated quoted parameter value"),
+        None => Ok(input.find([',', ';', ':']).unwrap_or(input.len())),
     }
-    let end = input.find([',', ';', ':']).unwrap_or(input.len());
-    Ok((input[..end].to_string(), &input[end..]))
+}
+
+/// The values of a parameter, as split off by [`split_param`], without their quotes.
+fn param_values(values: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(values);
+    std::iter::from_fn(move || {
+        let input = rest?;
+        let len = param_value_len(input).unwrap_or(input.len());
+        let value = &input[..len];
+        rest = input[len..].strip_prefix(',');
+        Some(
+            value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -550,5 +654,42 @@ mod tests {
     fn caret_decoding() {
         let p = parse_content_line("X;A=\"a^'b^^c^nd\":v", 1).unwrap();
         assert_eq!(p.param("A").as_deref(), Some("a\"b^c\nd"));
+    }
+
+    #[test]
+    fn parameter_forms() {
+        let p = parse_content_line("X;;A;B=;C=a,;D=\"q;:\",r:v", 1).unwrap();
+        let got: Vec<_> = p.params.iter().map(|p| (&*p.name, &p.values)).collect();
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(got[0], ("A", &Vec::new()));
+        assert_eq!(got[1], ("B", &strings(&[""])));
+        assert_eq!(got[2], ("C", &strings(&["a", ""])));
+        assert_eq!(got[3], ("D", &strings(&["q;:", "r"])));
+        assert_eq!(p.value, "v");
+        assert!(parse_content_line("X;A=\"open:v", 1).is_err());
+        assert!(parse_content_line("X;A=\"a\"b:v", 1).is_err());
+    }
+
+    #[test]
+    fn keeping_only_drops_other_properties_but_not_their_warnings() {
+        let text = b"BEGIN:VCALENDAR\nX-WR-TIMEZONE:UTC\nBEGIN:VEVENT\nUID:u\n\
+                     ATTENDEE;CN=\"broken:mailto:a@x\nDESCRIPTION:long\n text\n\
+                     BEGIN:VALARM\nACTION:DISPLAY\nEND:VALARM\nEND:VEVENT\nEND:VCALENDAR\n";
+        let mut reader = Reader::new(&text[..], "t.ics").keeping_only(|name| name == "UID");
+        let mut got = Vec::new();
+        while let Some(e) = reader.next_event().unwrap() {
+            got.push(e);
+        }
+        assert!(matches!(&got[1], ReadEvent::CalendarProperty(p) if p.name == "X-WR-TIMEZONE"));
+        let ReadEvent::Item(ev) = &got[2] else {
+            panic!("{got:?}")
+        };
+        let names: Vec<_> = ev.properties.iter().map(|p| p.name.as_str()).collect();
+        // The broken line is kept as it is (unparsed, no name), like without the filter.
+        assert_eq!(names, vec!["UID", ""]);
+        assert!(ev.components[0].properties.is_empty());
+        let warnings = reader.take_warnings();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, 5);
     }
 }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use serde::Serialize;
 
 use crate::calendar::{Collector, Moment, Occurrence, Window};
 
@@ -89,33 +88,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One occurrence as JSON; field order is the documented key order.
-#[derive(Serialize)]
-struct JsonOccurrence<'a> {
-    uid: &'a str,
-    recurrence_id: String,
-    start: String,
-    end: String,
-    summary: Option<&'a str>,
-    status: Option<&'a str>,
-}
-
-impl<'a> From<&'a Occurrence> for JsonOccurrence<'a> {
-    fn from(o: &'a Occurrence) -> Self {
-        JsonOccurrence {
-            uid: &o.uid,
-            recurrence_id: o.recurrence_id.to_string(),
-            start: o.start.to_string(),
-            end: o.end.to_string(),
-            summary: o.summary.as_deref(),
-            status: o.status.as_deref(),
-        }
-    }
-}
-
 fn write_json(occurrences: &[Occurrence], out: &mut impl Write) -> anyhow::Result<()> {
-    let list: Vec<JsonOccurrence> = occurrences.iter().map(JsonOccurrence::from).collect();
-    serde_json::to_writer_pretty(&mut *out, &list)?;
+    serde_json::to_writer_pretty(&mut *out, occurrences)?;
     writeln!(out)?;
     Ok(())
 }

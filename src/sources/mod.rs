@@ -1,6 +1,6 @@
 //! Calendar sources: where iCalendar resources come from, and for some, where tete may write.
 //!
-//! A [`Source`] is one configured calendar: a single `.ics` [`file`], a [`vdir`] (one file
+//! A [`Source`] is one configured calendar: a single `.ics` [`file`](mod@file), a [`vdir`] (one file
 //! per event) or an HTTP(S) [`feed`]. Fetching yields [`Resource`]s; each one is opened as a
 //! [`std::io::BufRead`] for the streaming [`crate::calendar::reader::Reader`], so a big file
 //! or feed body stays on disk and is never held in memory whole.

@@ -7,8 +7,11 @@
 //! 3. a Windows name written by Outlook/Exchange (`W. Europe Standard Time`), through the
 //!    CLDR mapping;
 //! 4. an IANA name at the end of a longer id (`/mozilla.org/20070129_1/Europe/Berlin`);
-//! 5. otherwise the documented fallback: the calendar's `X-WR-TIMEZONE` when it names a zone,
-//!    else UTC, with a warning that names the TZID.
+//! 5. otherwise [`ZoneTable::resolve`] fails and the caller ([`crate::calendar::expand`])
+//!    applies the documented fallback, with a warning that names the TZID: the calendar's
+//!    `X-WR-TIMEZONE` when it names a zone, else no zone at all: the times are read as
+//!    floating. python icalendar reads such a TZID as floating too, and recurring-ical-events
+//!    then applies `X-WR-TIMEZONE` to it as to any floating time.
 //!
 //! Local times that do not exist (in a DST gap) or exist twice (in an overlap) are resolved as
 //! RFC 5545 section 3.3.5 says: a time in a gap is read with the offset before the gap (02:30
@@ -117,7 +120,7 @@ pub enum Resolution {
     Windows,
     /// An IANA name found at the end of a longer id.
     Suffix,
-    /// Not resolved: the fallback zone was used.
+    /// Not resolved: the caller's fallback applies (`X-WR-TIMEZONE`, else floating).
     Fallback,
 }
 
