@@ -235,3 +235,36 @@ fn an_edit_made_between_read_and_write_survives() {
         "re-merged on the new text: {block}"
     );
 }
+
+#[test]
+fn items_lists_open_items_with_owner_due_and_age() {
+    let (dir, vdir) = setup();
+    let state = dir.path().join("state.sqlite");
+    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .args([
+            "items",
+            "--with",
+            "ann",
+            "--me",
+            "mia@example.com",
+            "--calendar",
+        ])
+        .arg(&vdir)
+        .args([
+            "--state",
+            state.to_str().unwrap(),
+            "--now",
+            "2026-03-20T12:00:00Z",
+        ])
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.starts_with("Berger, Ann: 1 open\n"), "{text}");
+    assert!(text.contains("[ ] Ann: send the hiring plan, due 2026-03-27   (raised 2026-03-16, open for 1 meeting)"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(vdir.join("ann.ics")).unwrap(),
+        SERIES,
+        "no calendar write"
+    );
+}

@@ -156,3 +156,26 @@ fn a_typo_in_a_cadence_key_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn example_config_has_agenda_templates_that_render() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.agenda.write_ahead_days, 7);
+    assert!(config.agenda.templates.contains_key("ann@example.com"));
+}
+
+#[test]
+fn a_broken_agenda_template_is_named_with_its_line() {
+    let (_, err) = load_error(
+        "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[agenda]\ntemplate = \"{{ counterpart.nmae }}\"\n",
+    );
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "template"),
+        "{err}"
+    );
+    let (_, err) = load_error(
+        "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[agenda]\nscheduling = \"loud\"\n",
+    );
+    assert!(err.to_string().contains("silent"), "{err}");
+}

@@ -9,6 +9,7 @@ pub mod check;
 pub mod demo;
 pub mod expand;
 pub mod inputs;
+pub mod items;
 pub mod list;
 pub mod report;
 pub mod run;
@@ -38,6 +39,8 @@ pub enum Command {
     List(list::Args),
     /// One whole cycle: read, detect, record, and write each upcoming 1:1's agenda.
     Run(run::Args),
+    /// The open action items of each 1:1, with owner, due date and age.
+    Items(items::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
 }
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(cli.config.as_deref(), args),
         Command::List(args) => list::run(cli.config.as_deref(), args),
         Command::Run(args) => run::run(cli.config.as_deref(), args),
+        Command::Items(args) => items::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,0 +1,89 @@
+//! `tete items [--with NAME]`: the open action items of each 1:1 relationship, with owner,
+//! due date and age. Reads the calendars and records the history like `report`; writes no
+//! calendar.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::agenda::plan::OpenItem;
+use crate::cycle;
+
+use super::inputs;
+
+/// Arguments of `tete items`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only the relationship with this person (part of a name or address, any case).
+    #[arg(long, value_name = "NAME")]
+    pub with: Option<String>,
+    #[command(flatten)]
+    pub inputs: inputs::InputArgs,
+}
+
+/// Runs `tete items`.
+pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
+    let resolved = inputs::resolve(config, &args.inputs)?;
+    let runtime = inputs::runtime()?;
+    let mut gathered = inputs::gather_all(&runtime, &resolved)?;
+    let mut store = inputs::open_store(&resolved)?;
+    let outcome = cycle::run(
+        &mut gathered.collector,
+        &resolved.me,
+        &resolved.overrides,
+        &mut store,
+        resolved.now,
+        None,
+        &resolved.settings,
+    )?;
+    inputs::print_warnings(&outcome.warnings, 20);
+    let plans = cycle::plan_agendas(&gathered, &outcome, &store, resolved.now, &resolved.agenda)?;
+    let wanted = args.with.as_deref().map(str::to_lowercase);
+    let mut out = String::new();
+    for (entry, (_, plan)) in outcome.entries.iter().zip(&plans.plans) {
+        let who = entry.relationship.counterpart.display();
+        let address = entry
+            .relationship
+            .counterpart
+            .email
+            .clone()
+            .unwrap_or_default();
+        if let Some(w) = &wanted
+            && !who.to_lowercase().contains(w)
+            && !address.contains(w)
+        {
+            continue;
+        }
+        out.push_str(&render(&who, &plan.open));
+    }
+    if out.is_empty() {
+        out = match wanted {
+            Some(w) => format!("No 1:1 relationship matches {w:?}.\n"),
+            None => "No 1:1 relationships found.\n".to_string(),
+        };
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One relationship's open items: owner, what, due date, first raised, meetings open.
+pub fn render(who: &str, open: &[OpenItem]) -> String {
+    let mut out = format!("{who}: {} open\n", open.len());
+    for o in open {
+        let _ = writeln!(
+            out,
+            "  [ ] {}{}{}   (raised {}, open for {} meeting{})",
+            o.item
+                .owner
+                .as_deref()
+                .map(|w| format!("{w}: "))
+                .unwrap_or_default(),
+            o.item.text,
+            o.item.due.map(|d| format!(", due {d}")).unwrap_or_default(),
+            o.first_raised,
+            o.carried,
+            if o.carried == 1 { "" } else { "s" }
+        );
+    }
+    out
+}
