@@ -11,5 +11,6 @@ pub mod config;
 pub mod cycle;
 pub mod detect;
 pub mod history;
+pub mod nudge;
 pub mod report;
 pub mod sources;

@@ -54,6 +54,16 @@ const MIGRATIONS: &[&str] = &[
         written_at    TEXT NOT NULL,
         PRIMARY KEY (series_uid, recurrence_id)
      );",
+    // 3: nudges sent, one row per streak and channel, so each streak is sent once per
+    // channel however many cycles it lasts.
+    "CREATE TABLE nudge_sent (
+        streak       TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        relationship TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        sent_at      TEXT NOT NULL,
+        PRIMARY KEY (streak, channel)
+     );",
 ];
 
 /// Applies the migrations the file does not have yet, all in one transaction.

@@ -16,8 +16,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
 mod migrations;
+mod nudge;
 
 pub use agenda::{StoredItem, block_hash};
+pub use nudge::SentNudge;
 
 /// Why an occurrence did not (or will not) take place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,237 @@
+//! Sending nudges: each streak once per channel, never in quiet hours, remembered in the
+//! state file. A channel that fails is logged and tried again next cycle (its nudges are not
+//! recorded as sent); it never stops the other channels.
+
+use std::fmt;
+
+use chrono::NaiveDateTime;
+
+use super::channel::{self, ChannelError};
+use super::{Nudge, Settings};
+use crate::history::{HistoryError, SentNudge, Store};
+use crate::sources::HttpClient;
+
+/// The channel names, as stored in the state file.
+const JOURNAL: &str = "journal";
+const DESKTOP: &str = "desktop";
+const EMAIL: &str = "email";
+const WEBHOOK: &str = "webhook";
+
+/// What one [`deliver`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Sent now: `(streak, channel)`.
+    pub sent: Vec<(String, &'static str)>,
+    /// `(nudge, channel)` pairs sent at an earlier cycle, so not sent again.
+    pub already_sent: usize,
+    /// Nudges held because it is quiet hours; they go out at the first cycle after.
+    pub held: usize,
+    /// Channels skipped this cycle, and why (no session bus for desktop notifications).
+    pub skipped: Vec<(&'static str, String)>,
+    /// Failed, to be tried again next cycle: `(streak, channel, error)`.
+    pub failed: Vec<(String, &'static str, String)>,
+}
+
+/// One line, for the daemon's status: "2 sent, 1 already sent, 0 held, 1 failed".
+impl fmt::Display for DeliveryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} sent, {} already sent, {} held for quiet hours, {} failed",
+            self.sent.len(),
+            self.already_sent,
+            self.held,
+            self.failed.len()
+        )?;
+        for (channel, why) in &self.skipped {
+            write!(f, ", {channel} skipped ({why})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends every nudge whose streak was not sent yet through each channel: the journal
+/// (always), then the configured desktop, email and webhook channels, recording each
+/// successful send at `now` (UTC). In quiet hours nothing is sent and the nudges are
+/// counted as held. Only the state file failing is an error; channel failures are in the
+/// report (and the journal).
+pub async fn deliver(
+    store: &mut Store,
+    nudges: &[Nudge],
+    settings: &Settings,
+    now: NaiveDateTime,
+) -> Result<DeliveryReport, HistoryError> {
+    let mut report = DeliveryReport::default();
+    if !settings.enabled {
+        return Ok(report);
+    }
+    let channels = &settings.channels;
+    let mut names = vec![JOURNAL];
+    names.extend(channels.desktop.as_ref().map(|_| DESKTOP));
+    names.extend(channels.email.as_ref().map(|_| EMAIL));
+    names.extend(channels.webhook.as_ref().map(|_| WEBHOOK));
+
+    let mut pending: Vec<(&'static str, Vec<&Nudge>)> = Vec::new();
+    for name in names {
+        let mut todo = Vec::new();
+        for nudge in nudges {
+            if todo.iter().any(|n: &&Nudge| n.streak == nudge.streak) {
+                continue;
+            }
+            if store.nudge_sent(&nudge.streak, name)? {
+                report.already_sent += 1;
+            } else {
+                todo.push(nudge);
+            }
+        }
+        pending.push((name, todo));
+    }
+
+    let local = settings.zone.local(now);
+    if let Some(quiet) = settings.quiet_hours.filter(|q| q.contains(local.time())) {
+        let mut held: Vec<&str> = pending
+            .iter()
+            .flat_map(|(_, todo)| todo.iter().map(|n| n.streak.as_str()))
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        report.held = held.len();
+        if report.held > 0 {
+            tracing::info!(
+                "{} nudge(s) held: quiet hours ({quiet}) until {}",
+                report.held,
+                quiet.end.format("%H:%M")
+            );
+        }
+        return Ok(report);
+    }
+
+    let http = HttpClient::new();
+    for (name, todo) in pending {
+        if todo.is_empty() {
+            continue;
+        }
+        match name {
+            JOURNAL => {
+                for nudge in todo {
+                    tracing::info!(
+                        relationship = %nudge.relationship,
+                        kind = %nudge.kind,
+                        "nudge: {}",
+                        nudge.message
+                    );
+                    record(store, &mut report, nudge, name, now)?;
+                }
+            }
+            DESKTOP => {
+                let Some(desktop) = &channels.desktop else {
+                    continue;
+                };
+                let connection = match desktop.connect().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        skip_or_fail(&mut report, name, &todo, e);
+                        continue;
+                    }
+                };
+                for nudge in todo {
+                    let sent = channel::notify(&connection, nudge).await;
+                    outcome(store, &mut report, nudge, name, now, sent.map(|_| ()))?;
+                }
+            }
+            EMAIL => {
+                let Some(email) = &channels.email else {
+                    continue;
+                };
+                let mailer = match email.mailer() {
+                    Ok(m) => m,
+                    Err(e) => {
+                        skip_or_fail(&mut report, name, &todo, e);
+                        continue;
+                    }
+                };
+                for nudge in todo {
+                    let sent = mailer.send(nudge).await;
+                    outcome(store, &mut report, nudge, name, now, sent)?;
+                }
+            }
+            WEBHOOK => {
+                let Some(webhook) = &channels.webhook else {
+                    continue;
+                };
+                for nudge in todo {
+                    let sent = webhook.send(&http, nudge).await;
+                    outcome(store, &mut report, nudge, name, now, sent)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(report)
+}
+
+fn record(
+    store: &mut Store,
+    report: &mut DeliveryReport,
+    nudge: &Nudge,
+    channel: &'static str,
+    now: NaiveDateTime,
+) -> Result<(), HistoryError> {
+    store.record_nudge_sent(&SentNudge {
+        streak: nudge.streak.clone(),
+        channel: channel.to_string(),
+        relationship: nudge.relationship.clone(),
+        kind: nudge.kind.as_str().to_string(),
+        sent_at: now,
+    })?;
+    report.sent.push((nudge.streak.clone(), channel));
+    Ok(())
+}
+
+fn outcome(
+    store: &mut Store,
+    report: &mut DeliveryReport,
+    nudge: &Nudge,
+    channel: &'static str,
+    now: NaiveDateTime,
+    sent: Result<(), ChannelError>,
+) -> Result<(), HistoryError> {
+    match sent {
+        Ok(()) => record(store, report, nudge, channel, now),
+        Err(e) => {
+            tracing::warn!(
+                relationship = %nudge.relationship,
+                kind = %nudge.kind,
+                "nudge not sent by {channel}, will retry next cycle: {e}"
+            );
+            report
+                .failed
+                .push((nudge.streak.clone(), channel, e.to_string()));
+            Ok(())
+        }
+    }
+}
+
+/// A channel that could not even start: with no session bus, desktop notifications are
+/// skipped (a log line, not an error); anything else fails its nudges, to retry.
+fn skip_or_fail(
+    report: &mut DeliveryReport,
+    channel: &'static str,
+    todo: &[&Nudge],
+    error: ChannelError,
+) {
+    if let ChannelError::NoSessionBus(_) = error {
+        tracing::info!("desktop notifications skipped: {error}");
+        report.skipped.push((channel, error.to_string()));
+        return;
+    }
+    tracing::warn!(
+        "{channel}: {} nudge(s) not sent, will retry next cycle: {error}",
+        todo.len()
+    );
+    for nudge in todo {
+        report
+            .failed
+            .push((nudge.streak.clone(), channel, error.to_string()));
+    }
+}

@@ -1,0 +1,176 @@
+//! Nudges: telling the manager when a 1:1 keeps slipping or an action item is forgotten.
+//!
+//! Three parts, kept apart so each can be tested alone:
+//!
+//! - [`rules`] is pure: a relationship's timeline and open items in, [`Nudge`]s out, each
+//!   with a plain-words message and a *streak key*;
+//! - [`current`] runs the rules over one cycle's outcome (the whole stored history of each
+//!   relationship, and the open items the agenda planner found);
+//! - [`deliver`] sends each streak not sent yet through every configured channel, once per
+//!   channel, outside quiet hours, and records what was sent in the state file. A channel
+//!   that fails is logged and tried again at the next cycle; it never stops the others.
+//!
+//! The rules, their defaults, the channels and quiet hours are documented in README.md
+//! ("Nudges") and `config.example.toml` (`[nudges]`).
+
+use std::fmt;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::cadence::{Mark, Outcome};
+use crate::cycle;
+use crate::history::{HistoryError, Store};
+
+pub mod channel;
+mod deliver;
+pub mod quiet;
+pub mod rules;
+
+pub use channel::{ChannelError, Channels, DesktopChannel, EmailChannel, Security, WebhookChannel};
+pub use deliver::{DeliveryReport, deliver};
+pub use quiet::{QuietHours, Zone};
+pub use rules::{Input, Rules, evaluate};
+
+/// Which rule a nudge comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// At least k of the last n past occurrences were moved.
+    Moved,
+    /// The last past occurrences were cancelled, enough of them in a row.
+    Cancelled,
+    /// No 1:1 took place for more than the configured factor of the planned interval.
+    Overdue,
+    /// An action item has been open for too many meetings.
+    ItemOpen,
+    /// An action item is too far past its due date.
+    ItemOverdue,
+}
+
+impl Kind {
+    /// The name used in streak keys, the state file and `tete nudges`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Moved => "moved",
+            Kind::Cancelled => "cancelled",
+            Kind::Overdue => "overdue",
+            Kind::ItemOpen => "item-open",
+            Kind::ItemOverdue => "item-overdue",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One nudge: what to tell the manager about one relationship.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nudge {
+    /// The relationship's key (`Counterpart::key`: the address, or `name:...`).
+    pub relationship: String,
+    /// The other person's name as the message uses it.
+    pub name: String,
+    /// The rule.
+    pub kind: Kind,
+    /// What happened, in plain words with the dates.
+    pub message: String,
+    /// Identifies the streak: the rule, the relationship and where the streak began (the
+    /// first occurrence of it, or the item and its date). The same streak keeps its key
+    /// from cycle to cycle; a new streak after the pattern broke gets a new one.
+    pub streak: String,
+    /// The dates the message names (in the configured zone).
+    pub dates: Vec<NaiveDate>,
+}
+
+impl Nudge {
+    /// A short title for a notification or an email subject.
+    pub fn title(&self) -> String {
+        match self.kind {
+            Kind::Moved => format!("Your 1:1 with {} keeps moving", self.name),
+            Kind::Cancelled => format!("Your 1:1 with {} keeps being cancelled", self.name),
+            Kind::Overdue => format!("No 1:1 with {} for a while", self.name),
+            Kind::ItemOpen => format!("An action item with {} stays open", self.name),
+            Kind::ItemOverdue => format!("An action item with {} is overdue", self.name),
+        }
+    }
+}
+
+/// Config `[nudges]`: the rules' thresholds, when not to send, and where to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Send nudges at all (`enabled`, default true). `tete nudges` lists them regardless.
+    pub enabled: bool,
+    /// The rules' thresholds.
+    pub rules: Rules,
+    /// When nothing is sent (`quiet_hours`, default 22:00-07:00; `""` for none).
+    pub quiet_hours: Option<QuietHours>,
+    /// The zone quiet hours and dates are read in (`time_zone`, default the machine's).
+    pub zone: Zone,
+    /// Where to send besides the journal.
+    pub channels: Channels,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            enabled: true,
+            rules: Rules::default(),
+            quiet_hours: Some(QuietHours::default()),
+            zone: Zone::Local,
+            channels: Channels::default(),
+        }
+    }
+}
+
+/// The timeline of every stored occurrence, as of `now`.
+pub fn marks(occurrences: &[crate::history::StoredOccurrence], now: NaiveDateTime) -> Vec<Mark> {
+    occurrences
+        .iter()
+        .map(|o| Mark {
+            scheduled: o.scheduled,
+            start: o.start,
+            outcome: Outcome::of(o, now),
+        })
+        .collect()
+}
+
+/// The nudges of every relationship of a cycle: the rules run over each relationship's whole
+/// stored history (not only the report's window, so a long streak keeps its key) and the
+/// open items of its agenda plan (`plans` from [`cycle::plan_agendas`]; relationships
+/// without a plan have no item nudges).
+pub fn current(
+    store: &Store,
+    outcome: &cycle::Outcome,
+    plans: &cycle::AgendaPlans,
+    now: NaiveDateTime,
+    settings: &Settings,
+) -> Result<Vec<Nudge>, HistoryError> {
+    let mut out = Vec::new();
+    for entry in &outcome.entries {
+        let rel = &entry.relationship;
+        let key = rel.counterpart.key();
+        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
+        let timeline = marks(&store.occurrences(&uids)?, now);
+        let open = plans
+            .plans
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, plan)| plan.open.as_slice())
+            .unwrap_or_default();
+        let name = rel.counterpart.first_name();
+        let input = Input {
+            key: &key,
+            name: &name,
+            timeline: &timeline,
+            configured: entry.analysis.configured,
+            open_items: open,
+        };
+        out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
