@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+mod nudges;
 mod secret;
 
 pub use secret::{Secret, SecretError, SecretValue};
@@ -36,6 +37,8 @@ pub struct Config {
     pub cadence: crate::cadence::Settings,
     /// The agenda writer (`[agenda]`).
     pub agenda: crate::agenda::plan::Settings,
+    /// Nudges: rules, quiet hours, channels (`[nudges]`).
+    pub nudges: crate::nudge::Settings,
 }
 
 /// `[me]`: the manager's addresses and name.
@@ -208,6 +211,8 @@ struct RawConfig {
     cadence: RawCadence,
     #[serde(default)]
     agenda: RawAgenda,
+    #[serde(default)]
+    nudges: nudges::RawNudges,
 }
 
 #[derive(Deserialize, Default)]
@@ -320,6 +325,7 @@ impl Resolver<'_> {
             detect: self.detect(raw.detect)?,
             cadence: self.cadence(raw.cadence)?,
             agenda: self.agenda(raw.agenda)?,
+            nudges: self.nudges(raw.nudges)?,
         })
     }
 

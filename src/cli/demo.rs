@@ -125,10 +125,70 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", render(&report, args.format));
         println!();
         print!("{}", agendas_written(&plans, &gathered, written));
+        println!();
+        print!("{}", nudges_triggered(&store, &outcome, &plans, now)?);
         return Ok(ExitCode::SUCCESS);
     }
     write_output(&render(&report, args.format), args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The nudges the demo calendar triggers with the default rules: replayed day by day over
+/// the report's window (each streak once, on the day the daemon would have sent it), then
+/// those current now, as `tete nudges` lists them. Dates are in UTC so the story reads the
+/// same on every machine.
+fn nudges_triggered(
+    store: &Store,
+    outcome: &cycle::Outcome,
+    plans: &AgendaPlans,
+    now: NaiveDateTime,
+) -> anyhow::Result<String> {
+    use crate::nudge::{self, Input, Zone};
+    let settings = nudge::Settings {
+        zone: Zone::Named(chrono_tz::UTC),
+        ..Default::default()
+    };
+    let mut replayed: Vec<(NaiveDateTime, nudge::Nudge)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in &outcome.entries {
+        let rel = &entry.relationship;
+        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
+        let occurrences = store.occurrences(&uids)?;
+        let (key, name) = (rel.counterpart.key(), rel.counterpart.first_name());
+        let mut day = entry.analysis.window_start;
+        while day < now {
+            let timeline = nudge::marks(&occurrences, day);
+            let input = Input {
+                key: &key,
+                name: &name,
+                timeline: &timeline,
+                configured: entry.analysis.configured,
+                open_items: &[],
+            };
+            for n in nudge::evaluate(&input, &settings.rules, &settings.zone, day) {
+                if seen.insert(n.streak.clone()) {
+                    replayed.push((day, n));
+                }
+            }
+            day += chrono::Duration::days(1);
+        }
+    }
+    replayed.sort_by_key(|(day, n)| (*day, n.streak.clone()));
+    let mut out = String::from(
+        "Nudges the daemon would have sent over these weeks, each streak once, on the day it began:\n",
+    );
+    for (day, n) in &replayed {
+        out.push_str(&format!("  {}  {}\n", day.format("%a %-d %b"), n.message));
+    }
+    if replayed.is_empty() {
+        out.push_str("  none\n");
+    }
+    let current = nudge::current(store, outcome, plans, now, &settings)?;
+    out.push_str(&format!(
+        "\nNudges now (`tete nudges` lists them):\n{}",
+        super::nudges::text(&current, store)?
+    ));
+    Ok(out)
 }
 
 /// The agendas written, each under a line naming the meeting.

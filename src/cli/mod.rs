@@ -11,6 +11,7 @@ pub mod expand;
 pub mod inputs;
 pub mod items;
 pub mod list;
+pub mod nudges;
 pub mod report;
 pub mod run;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Items(items::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
+    /// The nudges the rules give now (what would be sent), without sending.
+    Nudges(nudges::Args),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(cli.config.as_deref(), args),
         Command::Run(args) => run::run(cli.config.as_deref(), args),
         Command::Items(args) => items::run(cli.config.as_deref(), args),
+        Command::Nudges(args) => nudges::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

@@ -115,7 +115,7 @@ pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: NaiveDateTime) -
         push(Kind::Cancelled, stamp(run[0].scheduled), message, shown);
     }
 
-    if let Some((since, held, days)) = overdue(&past, input.configured, rules, now) {
+    if let Some((since, held, days)) = overdue(&past, input.configured, rules, zone, now) {
         let day = zone.local(since).date();
         let planned = input
             .configured
@@ -243,11 +243,13 @@ fn cancelled_streak<'m, 'a>(past: &'m [&'a Mark], rules: &Rules) -> Option<&'m [
 }
 
 /// When no 1:1 took place for too long: since when (the last one held, else the first one
-/// planned), whether one was ever held, and how many whole days ago.
+/// planned), whether one was ever held, and how many days ago. Days are counted as calendar
+/// days in the zone, as a person counts them ("15 days since Thursday 5th").
 fn overdue(
     past: &[&Mark],
     configured: Cadence,
     rules: &Rules,
+    zone: &Zone,
     now: NaiveDateTime,
 ) -> Option<(NaiveDateTime, bool, i64)> {
     let interval = configured.interval_days()?;
@@ -263,8 +265,8 @@ fn overdue(
         Some(t) => (t, true),
         None => (past.first()?.scheduled, false),
     };
-    let days = crate::cadence::days(now - since);
-    (days > rules.overdue_factor * interval).then_some((since, held, days.floor() as i64))
+    let days = (zone.local(now).date() - zone.local(since).date()).num_days();
+    (days as f64 > rules.overdue_factor * interval).then_some((since, held, days))
 }
 
 fn stamp(t: NaiveDateTime) -> String {
