@@ -1,0 +1,488 @@
+//! Nudge channels against real peers: email through a real SMTP server (aiosmtpd, installed
+//! from PyPI into a venv under target/ by this test), a webhook through a local HTTP server,
+//! desktop notifications through D-Bus with a fake notification server. Each streak is sent
+//! once per channel; a failing channel is retried next cycle and never stops the others;
+//! secrets never reach logs or errors.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use tete::config::Secret;
+use tete::history::Store;
+use tete::nudge::{
+    self, Channels, DeliveryReport, DesktopChannel, EmailChannel, Kind, Nudge, Security, Settings,
+    WebhookChannel, Zone,
+};
+
+const PASSWORD: &str = "s3cr3t-P4ss-42";
+const WRONG_PASSWORD: &str = "wr0ng-P4ss-99";
+const WEBHOOK_TOKEN: &str = "T0KEN-abc-123";
+
+fn noon() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 25)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .unwrap()
+}
+
+fn nudge(streak: &str, name: &str) -> Nudge {
+    Nudge {
+        relationship: "chloe@example.com".into(),
+        name: name.into(),
+        kind: Kind::Moved,
+        message: format!(
+            "Your 1:1 with {name} was moved 3 of the last 5 times: 5 Nov, 12 Nov, 19 Nov."
+        ),
+        streak: streak.into(),
+        dates: vec![],
+    }
+}
+
+fn settings(channels: Channels) -> Settings {
+    Settings {
+        quiet_hours: None,
+        zone: Zone::Named(chrono_tz::UTC),
+        channels,
+        ..Settings::default()
+    }
+}
+
+fn sent_by<'a>(report: &'a DeliveryReport, channel: &str) -> Vec<&'a str> {
+    report
+        .sent
+        .iter()
+        .filter(|(_, c)| *c == channel)
+        .map(|(s, _)| s.as_str())
+        .collect()
+}
+
+/// Everything `tracing` logs while the guard lives (this thread only: the tests run their
+/// runtime on the current thread).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+impl Logs {
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        (logs.clone(), tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+// ---- SMTP: a real aiosmtpd server ----
+
+/// python3 of a venv under target/ with the pinned aiosmtpd, created on first use.
+fn smtp_python() -> PathBuf {
+    static ONCE: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = ONCE.lock().unwrap_or_else(|e| e.into_inner());
+    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
+    let requirements = support.join("smtp-requirements.txt");
+    let pins = std::fs::read_to_string(&requirements).unwrap();
+    // The venv's name follows the pins, so changing them makes a fresh one.
+    let tag: u32 = pins
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("aiosmtpd-venv-{tag:08x}"));
+    let python = venv.join("bin/python3");
+    let done = venv.join(".installed");
+    if done.exists() {
+        return python;
+    }
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().expect("python3 is needed for the SMTP test");
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements));
+    std::fs::write(&done, pins).unwrap();
+    python
+}
+
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    outdir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start(user: &str, password: &str) -> SmtpServer {
+        let outdir = tempfile::tempdir().unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let mut child = Command::new(smtp_python())
+            .arg(script)
+            .arg(outdir.path())
+            .args([user, password])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"));
+        SmtpServer {
+            child,
+            port,
+            outdir,
+        }
+    }
+
+    /// The messages received so far, in order.
+    fn received(&self) -> Vec<serde_json::Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.outdir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Waits (bounded) until `n` messages arrived; the server writes each after its 250.
+    fn wait_for(&self, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = self.received();
+            if got.len() >= n || Instant::now() > deadline {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn channel(&self, password_file: &Path) -> EmailChannel {
+        EmailChannel {
+            server: "127.0.0.1".into(),
+            port: self.port,
+            security: Security::Plain,
+            username: Some("mia".into()),
+            password: Some(Secret::File(password_file.to_path_buf())),
+            from: "tete <tete@example.com>".into(),
+            to: vec!["Mia Manager <mia@example.com>".into()],
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn email_through_a_real_smtp_server_once_per_streak_and_no_password_anywhere() {
+    let (logs, _guard) = Logs::capture();
+    let server = SmtpServer::start("mia", PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
+    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let settings = settings(Channels {
+        email: Some(server.channel(&password)),
+        ..Channels::default()
+    });
+    let nudges = [nudge("moved|a|1", "Chloé"), nudge("moved|b|1", "Ann")];
+
+    let first = nudge::deliver(&mut store, &nudges, &settings, noon())
+        .await
+        .unwrap();
+    assert_eq!(
+        sent_by(&first, "email"),
+        ["moved|a|1", "moved|b|1"],
+        "{first:?}"
+    );
+    assert_eq!(sent_by(&first, "journal").len(), 2);
+    let got = server.wait_for(2);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0]["login"], "mia");
+    assert_eq!(got[0]["from"], "tete@example.com");
+    assert_eq!(got[0]["to"], serde_json::json!(["mia@example.com"]));
+    assert_eq!(got[0]["subject"], "tete: Your 1:1 with Chloé keeps moving");
+    // SMTP lines end in CRLF.
+    let body = got[0]["body"].as_str().unwrap().replace("\r\n", "\n");
+    assert!(
+        body.starts_with(
+            "Your 1:1 with Chloé was moved 3 of the last 5 times: 5 Nov, 12 Nov, 19 Nov.\n"
+        ),
+        "{body}"
+    );
+
+    // The next cycle: nothing new is sent.
+    let second = nudge::deliver(
+        &mut store,
+        &nudges,
+        &settings,
+        noon() + chrono::Duration::minutes(15),
+    )
+    .await
+    .unwrap();
+    assert!(second.sent.is_empty(), "{second:?}");
+    assert_eq!(second.already_sent, 4);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.received().len(), 2);
+
+    let all = logs.text();
+    assert!(
+        all.contains("nudge: Your 1:1 with Chloé was moved"),
+        "{all}"
+    );
+    assert!(
+        !all.contains(PASSWORD),
+        "the password is in the logs:\n{all}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_login_is_retried_next_cycle_and_never_shows_the_password() {
+    let (logs, _guard) = Logs::capture();
+    let server = SmtpServer::start("mia", PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, WRONG_PASSWORD).unwrap();
+    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let settings = settings(Channels {
+        email: Some(server.channel(&password)),
+        ..Channels::default()
+    });
+    let nudges = [nudge("moved|a|1", "Chloé")];
+
+    let failed = nudge::deliver(&mut store, &nudges, &settings, noon())
+        .await
+        .unwrap();
+    // The journal still got it; email failed and is not recorded.
+    assert_eq!(sent_by(&failed, "journal"), ["moved|a|1"]);
+    assert_eq!(failed.failed.len(), 1, "{failed:?}");
+    let (_, channel, error) = &failed.failed[0];
+    assert_eq!(*channel, "email");
+    assert!(error.contains("127.0.0.1"), "{error}");
+    assert!(!error.contains(WRONG_PASSWORD), "{error}");
+    assert!(!store.nudge_sent("moved|a|1", "email").unwrap());
+    assert!(server.received().is_empty());
+
+    // The password is fixed (the file changes); the next cycle sends it.
+    std::fs::write(&password, PASSWORD).unwrap();
+    let retried = nudge::deliver(
+        &mut store,
+        &nudges,
+        &settings,
+        noon() + chrono::Duration::minutes(15),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent_by(&retried, "email"), ["moved|a|1"], "{retried:?}");
+    assert_eq!(server.wait_for(1).len(), 1);
+
+    let all = logs.text();
+    assert!(all.contains("will retry next cycle"), "{all}");
+    assert!(
+        !all.contains(WRONG_PASSWORD) && !all.contains(PASSWORD),
+        "{all}"
+    );
+}
+
+// ---- Webhook: a local HTTP server ----
+
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn webhook_posts_slack_compatible_json_once_per_streak() {
+    let server = MockServer::start().await;
+    let nudges = [nudge("moved|a|1", "Chloé")];
+    Mock::given(method("POST"))
+        .and(path(format!("/hooks/{WEBHOOK_TOKEN}")))
+        .and(header("content-type", "application/json"))
+        .and(body_json(serde_json::json!({ "text": nudges[0].message })))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let settings = settings(Channels {
+        webhook: Some(WebhookChannel {
+            url: Secret::Plain(format!("{}/hooks/{WEBHOOK_TOKEN}", server.uri())),
+        }),
+        ..Channels::default()
+    });
+    let first = nudge::deliver(&mut store, &nudges, &settings, noon())
+        .await
+        .unwrap();
+    assert_eq!(sent_by(&first, "webhook"), ["moved|a|1"], "{first:?}");
+    let second = nudge::deliver(
+        &mut store,
+        &nudges,
+        &settings,
+        noon() + chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert!(second.sent.is_empty(), "{second:?}");
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_failing_channel_never_stops_the_others_and_is_retried() {
+    let (logs, _guard) = Logs::capture();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let settings = settings(Channels {
+        // No bus at this address: skipped with a log line.
+        desktop: Some(DesktopChannel {
+            bus: Some(format!("unix:path={}", dir.path().join("no-bus").display())),
+        }),
+        webhook: Some(WebhookChannel {
+            url: Secret::Plain(format!("{}/hooks/{WEBHOOK_TOKEN}", server.uri())),
+        }),
+        ..Channels::default()
+    });
+    let nudges = [nudge("moved|a|1", "Chloé"), nudge("moved|b|1", "Ann")];
+    let first = nudge::deliver(&mut store, &nudges, &settings, noon())
+        .await
+        .unwrap();
+    assert_eq!(sent_by(&first, "journal").len(), 2, "{first:?}");
+    assert_eq!(first.skipped.len(), 1);
+    assert_eq!(first.skipped[0].0, "desktop");
+    assert_eq!(first.failed.len(), 2);
+    for (_, channel, error) in &first.failed {
+        assert_eq!(*channel, "webhook");
+        assert!(error.contains("500"), "{error}");
+        assert!(error.contains("127.0.0.1"), "{error}");
+        assert!(!error.contains(WEBHOOK_TOKEN), "{error}");
+    }
+    // The server recovers: the next cycle sends both, and only to the webhook.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let second = nudge::deliver(
+        &mut store,
+        &nudges,
+        &settings,
+        noon() + chrono::Duration::minutes(15),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent_by(&second, "webhook").len(), 2, "{second:?}");
+    assert!(sent_by(&second, "journal").is_empty());
+    let all = logs.text();
+    assert!(all.contains("desktop notifications skipped"), "{all}");
+    assert!(!all.contains(WEBHOOK_TOKEN), "{all}");
+}
+
+// ---- Desktop: org.freedesktop.Notifications over D-Bus ----
+
+type NotifyArgs = (
+    String,
+    u32,
+    String,
+    String,
+    String,
+    Vec<String>,
+    HashMap<String, zbus::OwnedVariant>,
+    i32,
+);
+
+#[tokio::test]
+async fn desktop_notification_reaches_the_notification_server() {
+    use futures_util::StreamExt as _;
+    // A peer-to-peer D-Bus connection to a fake notification server: the same calls as on
+    // a session bus, without needing a bus daemon on the test machine.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (server, client) = tokio::join!(
+        zbus::connection::Builder::unix_stream(theirs)
+            .server(zbus::Guid::generate())
+            .p2p()
+            .build(),
+        zbus::connection::Builder::unix_stream(ours).p2p().build(),
+    );
+    let (server, client) = (server.unwrap(), client.unwrap());
+    let notifications = tokio::spawn(async move {
+        let mut stream = zbus::MessageStream::from(&server);
+        while let Some(Ok(msg)) = stream.next().await {
+            let header = msg.header();
+            if header.member().map(|m| m.as_str()) == Some("Notify")
+                && header.interface().map(|i| i.as_str()) == Some("org.freedesktop.Notifications")
+            {
+                let args: NotifyArgs = msg.body().deserialize().unwrap();
+                server.reply(&header, &42u32).await.unwrap();
+                return args;
+            }
+        }
+        panic!("no Notify call");
+    });
+    let id = nudge::channel::notify(&client, &nudge("moved|a|1", "Chloé & <Co>"))
+        .await
+        .unwrap();
+    assert_eq!(id, 42);
+    let (app, replaces, _icon, summary, body, actions, _hints, timeout) =
+        notifications.await.unwrap();
+    assert_eq!((app.as_str(), replaces, timeout), ("tete", 0, -1));
+    assert_eq!(summary, "Your 1:1 with Chloé & <Co> keeps moving");
+    // The body may be read as markup: calendar text is escaped.
+    assert!(
+        body.starts_with("Your 1:1 with Chloé &amp; &lt;Co&gt; was moved 3 of the last 5"),
+        "{body}"
+    );
+    assert!(actions.is_empty());
+}
