@@ -115,19 +115,21 @@ pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: NaiveDateTime) -
         push(Kind::Cancelled, stamp(run[0].scheduled), message, shown);
     }
 
-    if let Some((since, held, days)) = overdue(&past, input.configured, rules, zone, now) {
+    let next = input
+        .timeline
+        .iter()
+        .filter(|m| m.outcome != Outcome::Cancelled && m.start >= now)
+        .map(|m| m.start)
+        .min();
+    if let Some((since, held, days)) =
+        overdue(&past, input.configured, rules, next.is_some(), zone, now)
+    {
         let day = zone.local(since).date();
         let planned = input
             .configured
             .interval_days()
             .map(|d| format!("every {} days", d.round()))
             .unwrap_or_default();
-        let next = input
-            .timeline
-            .iter()
-            .filter(|m| m.outcome != Outcome::Cancelled && m.start >= now)
-            .map(|m| m.start)
-            .min();
         let next = match next {
             Some(t) => format!(
                 " The next one is on {}.",
@@ -249,6 +251,7 @@ fn overdue(
     past: &[&Mark],
     configured: Cadence,
     rules: &Rules,
+    upcoming: bool,
     zone: &Zone,
     now: NaiveDateTime,
 ) -> Option<(NaiveDateTime, bool, i64)> {
@@ -266,7 +269,12 @@ fn overdue(
         None => (past.first()?.scheduled, false),
     };
     let days = (zone.local(now).date() - zone.local(since).date()).num_days();
-    (days as f64 > rules.overdue_factor * interval).then_some((since, held, days))
+    let limit = rules.overdue_factor * interval;
+    // A 1:1 nobody schedules any more (nothing to come, nothing even cancelled lately) is a
+    // relationship that ended, not an overdue one: a report who left is no nudge.
+    let last_scheduled = past.iter().map(|m| m.scheduled).max()?;
+    let ended = !upcoming && crate::cadence::days(now - last_scheduled) > limit;
+    (days as f64 > limit && !ended).then_some((since, held, days))
 }
 
 fn stamp(t: NaiveDateTime) -> String {

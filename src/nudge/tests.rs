@@ -238,6 +238,16 @@ fn overdue_factor_is_configurable_and_needs_a_planned_interval() {
 }
 
 #[test]
+fn a_one_on_one_nobody_schedules_any_more_has_ended_and_is_not_overdue() {
+    // Held until 5 Nov, then nothing at all: the series ended (someone left the team).
+    let nudges = run(&weekly(at(10, 1), "HHHHHH"), &[], at(12, 10));
+    assert!(of(&nudges, Kind::Overdue).is_empty(), "{nudges:?}");
+    // Still being scheduled, but cancelled: overdue, with nothing planned next.
+    let nudges = run(&weekly(at(10, 1), "HHHHHHCCC"), &[], at(12, 10));
+    assert_eq!(of(&nudges, Kind::Overdue).len(), 1, "{nudges:?}");
+}
+
+#[test]
 fn never_held_counts_from_the_first_planned() {
     let nudges = run(&weekly(at(11, 5), "CCCU"), &[], at(11, 25));
     let overdue = of(&nudges, Kind::Overdue);
