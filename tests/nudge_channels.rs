@@ -148,14 +148,48 @@ struct SmtpServer {
     outdir: tempfile::TempDir,
 }
 
+/// A test CA and a certificate it signed for localhost and 127.0.0.1: `(ca, cert, key)`
+/// PEM files in `dir`.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "tete test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
 impl SmtpServer {
     fn start(user: &str, password: &str) -> SmtpServer {
+        SmtpServer::start_with(user, password, &[])
+    }
+
+    /// `mode`: none (plain), or `["starttls"|"tls", cert, key]`.
+    fn start_with(user: &str, password: &str, mode: &[&std::ffi::OsStr]) -> SmtpServer {
         let outdir = tempfile::tempdir().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let mut child = Command::new(smtp_python())
             .arg(script)
             .arg(outdir.path())
             .args([user, password])
+            .args(mode)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -211,6 +245,7 @@ impl SmtpServer {
             password: Some(Secret::File(password_file.to_path_buf())),
             from: "tete <tete@example.com>".into(),
             to: vec!["Mia Manager <mia@example.com>".into()],
+            ca_file: None,
         }
     }
 }
@@ -332,6 +367,86 @@ async fn a_refused_login_is_retried_next_cycle_and_never_shows_the_password() {
         !all.contains(WRONG_PASSWORD) && !all.contains(PASSWORD),
         "{all}"
     );
+}
+
+/// Sends one nudge through a server in `mode` with TLS, trusting (or not) the test CA.
+async fn through_tls(mode: &str, security: Security, trust: bool) -> (DeliveryReport, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificates(dir.path());
+    let server = SmtpServer::start_with(
+        "mia",
+        PASSWORD,
+        &[mode.as_ref(), cert.as_os_str(), key.as_os_str()],
+    );
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, PASSWORD).unwrap();
+    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let email = EmailChannel {
+        security,
+        ca_file: trust.then_some(ca),
+        ..server.channel(&password)
+    };
+    let settings = settings(Channels {
+        email: Some(email),
+        ..Channels::default()
+    });
+    let report = nudge::deliver(
+        &mut store,
+        &[nudge("moved|a|1", "Chloé")],
+        &settings,
+        noon(),
+    )
+    .await
+    .unwrap();
+    let received = if trust {
+        server.wait_for(1).len()
+    } else {
+        server.received().len()
+    };
+    (report, received)
+}
+
+#[tokio::test]
+async fn email_with_starttls_and_with_implicit_tls() {
+    let (logs, _guard) = Logs::capture();
+    for (mode, security) in [("starttls", Security::StartTls), ("tls", Security::Tls)] {
+        let (report, received) = through_tls(mode, security, true).await;
+        assert_eq!(
+            sent_by(&report, "email"),
+            ["moved|a|1"],
+            "{mode}: {report:?}"
+        );
+        assert_eq!(received, 1, "{mode}");
+        // An unknown CA is refused: nothing is sent, the error says why, it is retried.
+        let (report, received) = through_tls(mode, security, false).await;
+        assert!(sent_by(&report, "email").is_empty(), "{mode}: {report:?}");
+        assert_eq!(report.failed.len(), 1, "{mode}: {report:?}");
+        assert_eq!(received, 0, "{mode}");
+    }
+    // A server without STARTTLS gets neither mail nor password when STARTTLS is asked for.
+    let dir = tempfile::tempdir().unwrap();
+    let server = SmtpServer::start("mia", PASSWORD);
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, PASSWORD).unwrap();
+    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let settings = settings(Channels {
+        email: Some(EmailChannel {
+            security: Security::StartTls,
+            ..server.channel(&password)
+        }),
+        ..Channels::default()
+    });
+    let report = nudge::deliver(
+        &mut store,
+        &[nudge("moved|a|1", "Chloé")],
+        &settings,
+        noon(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(server.received().is_empty());
+    assert!(!logs.text().contains(PASSWORD));
 }
 
 // ---- Webhook: a local HTTP server ----

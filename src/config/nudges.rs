@@ -44,6 +44,7 @@ struct RawEmail {
     password: Option<Secret>,
     from: Spanned<String>,
     to: Spanned<Vec<Spanned<String>>>,
+    ca_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +188,11 @@ impl Resolver<'_> {
             password,
             from,
             to,
+            ca_file: raw
+                .ca_file
+                .as_ref()
+                .map(|f| self.resolve_path(f, "ca_file"))
+                .transpose()?,
         })
     }
 }
@@ -228,7 +234,7 @@ mod tests {
              [nudges.desktop]\nenabled = false\n\
              [nudges.email]\nserver = \"smtp.example.com\"\nsecurity = \"tls\"\n\
              username = \"mia\"\npassword = { env = \"TETE_SMTP_PASSWORD\" }\n\
-             from = \"tete <tete@example.com>\"\nto = [\"mia@example.com\"]\n\
+             from = \"tete <tete@example.com>\"\nto = [\"mia@example.com\"]\nca_file = \"ca.pem\"\n\
              [nudges.webhook]\nurl = { file = \"webhook-url\" }\n",
         )
         .unwrap();
@@ -243,6 +249,10 @@ mod tests {
         assert!(n.channels.desktop.is_none());
         let email = n.channels.email.as_ref().unwrap();
         assert_eq!((email.security, email.port), (Security::Tls, 465));
+        assert_eq!(
+            email.ca_file.as_deref(),
+            Some(Path::new("/etc/tete/ca.pem"))
+        );
         assert_eq!(
             n.channels.webhook.as_ref().unwrap().url,
             crate::config::Secret::File("/etc/tete/webhook-url".into())

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Nudge;
@@ -172,6 +173,9 @@ pub struct EmailChannel {
     pub from: String,
     /// The recipients.
     pub to: Vec<String>,
+    /// A PEM root certificate to trust besides the system's, for a mail server with a
+    /// private CA (`ca_file`).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// An SMTP transport for a cycle, with the password resolved once.
@@ -204,16 +208,27 @@ impl EmailChannel {
             server: server.clone(),
             message,
         };
+        let tls = || {
+            let mut params = TlsParameters::builder(self.server.clone());
+            if let Some(path) = &self.ca_file {
+                let pem = std::fs::read(path)
+                    .map_err(|e| fail(format!("cannot read ca_file {}: {e}", path.display())))?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| {
+                    fail(format!(
+                        "ca_file {} is not a PEM certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+                params = params.add_root_certificate(cert);
+            }
+            params.build().map_err(|e| fail(e.to_string()))
+        };
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.server);
         let builder = match self.security {
-            Security::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.server)
-                    .map_err(|e| fail(e.to_string()))?
-            }
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.server)
-                .map_err(|e| fail(e.to_string()))?,
-            Security::Plain => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.server)
-            }
+            // Required: a server that does not offer STARTTLS gets neither mail nor password.
+            Security::StartTls => builder.tls(Tls::Required(tls()?)),
+            Security::Tls => builder.tls(Tls::Wrapper(tls()?)),
+            Security::Plain => builder,
         };
         let mut builder = builder.port(self.port).timeout(Some(SEND_TIMEOUT));
         let password = match &self.password {

@@ -1,9 +1,10 @@
 """A real SMTP server for tete's email tests (aiosmtpd), on 127.0.0.1.
 
-Usage: smtp_server.py OUTDIR USER PASSWORD
+Usage: smtp_server.py OUTDIR USER PASSWORD [plain|starttls|tls CERT KEY]
 
-Requires AUTH (PLAIN or LOGIN) with USER/PASSWORD, allowed without TLS because it only
-listens on loopback. Each accepted message is written to OUTDIR as NNNN.json
+Requires AUTH (PLAIN or LOGIN) with USER/PASSWORD: in "plain" mode (the default) allowed
+without TLS because it only listens on loopback; in "starttls" mode STARTTLS is required
+first; in "tls" mode the connection is TLS from the first byte (implicit TLS). Each accepted message is written to OUTDIR as NNNN.json
 ({"from", "to", "login", "subject", "body" (decoded), "data" (raw)}), atomically (written then renamed). Prints
 "READY <port>" once listening, and exits when its stdin closes (the test ended).
 """
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import ssl
 import sys
 import threading
 import warnings
@@ -23,9 +25,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 # Plain AUTH is on purpose here (loopback only): keep the test output quiet about it.
 warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-logging.getLogger("mail.log").setLevel(logging.ERROR)
+# The untrusted-CA tests make handshakes fail on purpose; their tracebacks are noise.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 outdir, user, password = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+mode = sys.argv[4] if len(sys.argv) > 4 else "plain"
+tls = None
+if mode != "plain":
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(sys.argv[5], sys.argv[6])
 
 
 class Handler:
@@ -71,13 +79,21 @@ def free_port():
 
 
 port = free_port()
+options = {}
+if mode == "starttls":
+    options = {"tls_context": tls, "require_starttls": True, "auth_require_tls": True}
+elif mode == "tls":
+    # aiosmtpd does not count implicit TLS as TLS for AUTH; the connection is TLS anyway.
+    options = {"ssl_context": tls, "auth_require_tls": False}
+else:
+    options = {"auth_require_tls": False}
 controller = Controller(
     Handler(),
     hostname="127.0.0.1",
     port=port,
     authenticator=authenticator,
     auth_required=True,
-    auth_require_tls=False,
+    **options,
 )
 controller.start()
 print(f"READY {port}", flush=True)
