@@ -545,6 +545,40 @@ async fn a_failing_channel_never_stops_the_others_and_is_retried() {
     assert!(!all.contains(WEBHOOK_TOKEN), "{all}");
 }
 
+/// A connected pair: our client and a fake bus peer.
+async fn p2p_pair() -> (zbus::Connection, zbus::Connection) {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (server, client) = tokio::join!(
+        zbus::connection::Builder::unix_stream(theirs)
+            .server(zbus::Guid::generate())
+            .p2p()
+            .build(),
+        zbus::connection::Builder::unix_stream(ours).p2p().build(),
+    );
+    (server.unwrap(), client.unwrap())
+}
+
+#[tokio::test]
+async fn a_bus_without_a_notification_server_is_told_apart() {
+    use futures_util::StreamExt as _;
+    let (server, client) = p2p_pair().await;
+    let bus = tokio::spawn(async move {
+        let mut stream = zbus::MessageStream::from(&server);
+        if let Some(Ok(msg)) = stream.next().await {
+            let error = zbus::fdo::Error::ServiceUnknown("no such name".into());
+            server.reply_dbus_error(&msg.header(), error).await.unwrap();
+        }
+    });
+    let err = nudge::channel::notify(&client, &nudge("moved|a|1", "Chloé"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, nudge::ChannelError::NoNotificationServer(_)),
+        "{err}"
+    );
+    bus.await.unwrap();
+}
+
 // ---- Desktop: org.freedesktop.Notifications over D-Bus ----
 
 type NotifyArgs = (
@@ -563,15 +597,7 @@ async fn desktop_notification_reaches_the_notification_server() {
     use futures_util::StreamExt as _;
     // A peer-to-peer D-Bus connection to a fake notification server: the same calls as on
     // a session bus, without needing a bus daemon on the test machine.
-    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (server, client) = tokio::join!(
-        zbus::connection::Builder::unix_stream(theirs)
-            .server(zbus::Guid::generate())
-            .p2p()
-            .build(),
-        zbus::connection::Builder::unix_stream(ours).p2p().build(),
-    );
-    let (server, client) = (server.unwrap(), client.unwrap());
+    let (server, client) = p2p_pair().await;
     let notifications = tokio::spawn(async move {
         let mut stream = zbus::MessageStream::from(&server);
         while let Some(Ok(msg)) = stream.next().await {

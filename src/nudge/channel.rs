@@ -37,6 +37,9 @@ pub enum ChannelError {
     /// There is no D-Bus session bus to reach (a system service, a headless machine).
     #[error("no D-Bus session bus: {0}")]
     NoSessionBus(String),
+    /// The bus has no notification server (a session without a desktop).
+    #[error("no desktop notification server on the bus: {0}")]
+    NoNotificationServer(String),
     /// The notification server refused or failed.
     #[error("desktop notification failed: {0}")]
     Desktop(String),
@@ -121,7 +124,12 @@ pub async fn notify(connection: &zbus::Connection, nudge: &Nudge) -> Result<u32,
     let reply = tokio::time::timeout(SEND_TIMEOUT, call)
         .await
         .map_err(|_| ChannelError::Desktop("the notification server did not answer".into()))?
-        .map_err(|e| ChannelError::Desktop(e.to_string()))?;
+        .map_err(|e| match e {
+            zbus::Error::FDO(fdo) if matches!(*fdo, zbus::fdo::Error::ServiceUnknown(_)) => {
+                ChannelError::NoNotificationServer(fdo.to_string())
+            }
+            e => ChannelError::Desktop(e.to_string()),
+        })?;
     reply
         .body()
         .deserialize::<u32>()

@@ -134,9 +134,15 @@ pub async fn deliver(
                         continue;
                     }
                 };
-                for nudge in todo {
-                    let sent = channel::notify(&connection, nudge).await;
-                    outcome(store, &mut report, nudge, name, now, sent.map(|_| ()))?;
+                for (i, nudge) in todo.iter().enumerate() {
+                    match channel::notify(&connection, nudge).await {
+                        // A bus without a notification server: like no bus at all.
+                        Err(e @ ChannelError::NoNotificationServer(_)) => {
+                            skip_or_fail(&mut report, name, &todo[i..], e);
+                            break;
+                        }
+                        sent => outcome(store, &mut report, nudge, name, now, sent.map(|_| ()))?,
+                    }
                 }
             }
             EMAIL => {
@@ -212,15 +218,16 @@ fn outcome(
     }
 }
 
-/// A channel that could not even start: with no session bus, desktop notifications are
-/// skipped (a log line, not an error); anything else fails its nudges, to retry.
+/// A channel that could not even start: with no session bus (or no notification server on
+/// it), desktop notifications are skipped (a log line, not an error, and tried again next
+/// cycle); anything else fails its nudges, to retry.
 fn skip_or_fail(
     report: &mut DeliveryReport,
     channel: &'static str,
     todo: &[&Nudge],
     error: ChannelError,
 ) {
-    if let ChannelError::NoSessionBus(_) = error {
+    if let ChannelError::NoSessionBus(_) | ChannelError::NoNotificationServer(_) = error {
         tracing::info!("desktop notifications skipped: {error}");
         report.skipped.push((channel, error.to_string()));
         return;

@@ -108,7 +108,8 @@ pub struct Settings {
     pub quiet_hours: Option<QuietHours>,
     /// The zone quiet hours and dates are read in (`time_zone`, default the machine's).
     pub zone: Zone,
-    /// Where to send besides the journal.
+    /// Where to send besides the journal. `Settings::default()` has none; a config file
+    /// without `[nudges.desktop] enabled = false` turns desktop notifications on.
     pub channels: Channels,
 }
 
