@@ -414,6 +414,13 @@ fn a_nudge_is_sent_once_not_every_cycle() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].kind, "moved");
     assert_eq!(sent[0].sent_at, at(11, 25));
+    // The state file remembers across restarts.
+    let path = store.path().to_path_buf();
+    drop(store);
+    let mut reopened = crate::history::Store::open(&path).unwrap();
+    let after = block_on(deliver(&mut reopened, &nudges, &settings, at(11, 27))).unwrap();
+    assert!(after.sent.is_empty(), "{after:?}");
+    assert_eq!(after.already_sent, 2);
 }
 
 #[test]
