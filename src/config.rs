@@ -36,6 +36,30 @@ pub struct Config {
     pub cadence: crate::cadence::Settings,
     /// The agenda writer (`[agenda]`).
     pub agenda: crate::agenda::plan::Settings,
+    /// The service (`[daemon]`).
+    pub daemon: DaemonConfig,
+}
+
+/// `[daemon]`: how often the service runs a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonConfig {
+    /// Time between cycles (`interval`, default 15 minutes).
+    pub interval: std::time::Duration,
+    /// Up to this share of the interval is added or taken at random (`jitter`, default 0.1).
+    pub jitter: f64,
+    /// The longest a failing calendar waits before it is tried again (`max_backoff`,
+    /// default 6 hours).
+    pub max_backoff: std::time::Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            interval: std::time::Duration::from_secs(15 * 60),
+            jitter: 0.1,
+            max_backoff: std::time::Duration::from_secs(6 * 3600),
+        }
+    }
 }
 
 /// `[me]`: the manager's addresses and name.
@@ -208,6 +232,16 @@ struct RawConfig {
     cadence: RawCadence,
     #[serde(default)]
     agenda: RawAgenda,
+    #[serde(default)]
+    daemon: RawDaemon,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    interval: Option<Spanned<String>>,
+    jitter: Option<Spanned<f64>>,
+    max_backoff: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -320,6 +354,7 @@ impl Resolver<'_> {
             detect: self.detect(raw.detect)?,
             cadence: self.cadence(raw.cadence)?,
             agenda: self.agenda(raw.agenda)?,
+            daemon: self.daemon(raw.daemon)?,
         })
     }
 
@@ -343,6 +378,35 @@ impl Resolver<'_> {
             include_uids: raw.include_uids.into_iter().collect(),
             exclude_uids: raw.exclude_uids.into_iter().collect(),
         })
+    }
+
+    fn daemon(&self, raw: RawDaemon) -> Result<DaemonConfig, ConfigError> {
+        let mut d = DaemonConfig::default();
+        let duration = |v: &Spanned<String>, key: &str| {
+            humantime::parse_duration(v.get_ref()).map_err(|e| {
+                self.error(
+                    v.span(),
+                    Some(key),
+                    format!("not a duration such as \"15m\" or \"1h 30m\": {e}"),
+                )
+            })
+        };
+        if let Some(v) = &raw.interval {
+            d.interval = duration(v, "interval")?;
+            if d.interval < std::time::Duration::from_secs(1) {
+                return Err(self.error(v.span(), Some("interval"), "must be at least 1s"));
+            }
+        }
+        if let Some(v) = &raw.max_backoff {
+            d.max_backoff = duration(v, "max_backoff")?;
+        }
+        if let Some(j) = raw.jitter {
+            if !(0.0..=0.5).contains(j.get_ref()) {
+                return Err(self.error(j.span(), Some("jitter"), "must be between 0 and 0.5"));
+            }
+            d.jitter = *j.get_ref();
+        }
+        Ok(d)
     }
 
     fn agenda(&self, raw: RawAgenda) -> Result<crate::agenda::plan::Settings, ConfigError> {

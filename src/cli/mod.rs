@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod daemon;
 pub mod demo;
 pub mod expand;
 pub mod inputs;
@@ -39,6 +40,8 @@ pub enum Command {
     List(list::Args),
     /// One whole cycle: read, detect, record, and write each upcoming 1:1's agenda.
     Run(run::Args),
+    /// The service: a cycle every interval, until SIGTERM (SIGHUP reloads the config).
+    Daemon(daemon::Args),
     /// The open action items of each 1:1, with owner, due date and age.
     Items(items::Args),
     /// Validate the configuration and read each calendar source once.
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(cli.config.as_deref(), args),
         Command::List(args) => list::run(cli.config.as_deref(), args),
         Command::Run(args) => run::run(cli.config.as_deref(), args),
+        Command::Daemon(args) => daemon::run(cli.config.as_deref(), args),
         Command::Items(args) => items::run(cli.config.as_deref(), args),
     };
     match outcome {
