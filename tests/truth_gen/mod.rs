@@ -18,9 +18,6 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
 
-/// "Now" of every run (a Wednesday, noon UTC: that morning's meetings are past, the
-/// afternoon's upcoming).
-pub const NOW: &str = "2026-11-25T12:00:00Z";
 /// Start of the counting window (`--since`).
 pub const SINCE: &str = "2026-06-01";
 /// My addresses.
@@ -28,6 +25,8 @@ pub const ME: &str = "mia@corp.example";
 /// My alias.
 pub const ALIAS: &str = "mia.manager@corp.example";
 
+/// "Now" of every run (a Wednesday, noon UTC: that morning's meetings are past, the
+/// afternoon's upcoming).
 pub fn now() -> NaiveDateTime {
     date(2026, 11, 25).and_hms_opt(12, 0, 0).unwrap()
 }
@@ -585,13 +584,14 @@ pub struct Generated {
     pub one_offs: Vec<String>,
 }
 
-struct Builder {
+struct Builder<'a> {
     rng: Rng,
     series: Vec<Series>,
     truth: Vec<TruthRel>,
     decoys: Vec<Decoy>,
     singles: Vec<Vec<String>>,
     one_offs: Vec<String>,
+    edit: &'a dyn Fn(&mut Series),
 }
 
 fn series(
@@ -617,10 +617,17 @@ fn series(
     }
 }
 
-impl Builder {
+impl Builder<'_> {
     /// Adds the series of one relationship (oldest first) and its truth.
-    fn relationship(&mut self, who: Option<P>, name: &str, list: Vec<Series>, note: &'static str) {
+    fn relationship(
+        &mut self,
+        who: Option<P>,
+        name: &str,
+        mut list: Vec<Series>,
+        note: &'static str,
+    ) {
         let (mut held, mut moved, mut cancelled) = (0, 0, 0);
+        list.iter_mut().for_each(self.edit);
         for s in &list {
             let (h, m, c) = s.count();
             held += h;
@@ -719,7 +726,14 @@ const ZOE: P = P {
 /// The calendar for `seed` (cancellations and moves vary with it; the people and series do
 /// not).
 pub fn generate(seed: u64) -> Generated {
+    generate_edited(seed, &|_| {})
+}
+
+/// The calendar for `seed`, with every 1:1 series passed through `edit` (to change what
+/// happened to some occurrences, as between two cycles) before the truth is counted.
+pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
     let mut b = Builder {
+        edit,
         rng: Rng::new(seed),
         series: Vec::new(),
         truth: Vec::new(),
