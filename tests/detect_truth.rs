@@ -441,3 +441,32 @@ fn history_follows_the_calendar_across_cycles() {
         "the history logged none of the changes"
     );
 }
+
+/// Between two cycles, every series is re-timed an hour later as a whole (an "all events"
+/// edit: every RECURRENCE-ID changes with it).
+fn retimed(s: &mut Series) {
+    s.start += Duration::hours(1);
+    s.changes = s
+        .changes
+        .iter()
+        .map(|(t, c)| (*t + Duration::hours(1), *c))
+        .collect();
+}
+
+#[test]
+fn a_series_retimed_as_a_whole_is_not_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = seed();
+    let state = dir.path().join("state.sqlite");
+    let (_, file) = calendar(dir.path(), seed);
+    report(&file, &state);
+    let after = truth_gen::generate_edited(seed, &retimed);
+    std::fs::write(&file, &after.ics).unwrap();
+    let json = report(&file, &state);
+    let c = compare(&after, &json);
+    assert!(
+        c.problems.is_empty(),
+        "after re-timing:\n{}",
+        c.problems.join("\n")
+    );
+}
