@@ -274,6 +274,21 @@ fn compare(generated: &Generated, json: &str) -> Comparison {
                 t.note
             ));
         }
+        let utc = |t: Option<NaiveDateTime>| {
+            t.map_or(Value::Null, |t| {
+                Value::from(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            })
+        };
+        for (field, want) in [("last_held", t.last_held), ("next", t.next)] {
+            if r[field] != utc(want) {
+                problems.push(format!(
+                    "{k} ({}): {field} {} instead of {}",
+                    t.note,
+                    r[field],
+                    utc(want)
+                ));
+            }
+        }
         if r["name"].as_str() != Some(t.name.as_str()) {
             problems.push(format!("{k}: name {} instead of {:?}", r["name"], t.name));
         }

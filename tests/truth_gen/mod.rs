@@ -352,19 +352,33 @@ impl Series {
         }
     }
 
+    /// Every occurrence up to `horizon` as UTC (original start, start, cancelled).
+    fn as_utc(&self, horizon: NaiveDate) -> Vec<(NaiveDateTime, NaiveDateTime, bool)> {
+        self.occurrences(horizon)
+            .into_iter()
+            .map(|t| {
+                let original = self.zone.to_utc(t);
+                match self.changes.get(&t) {
+                    Some(Change::Status | Change::Exdate) => (original, original, true),
+                    Some(Change::Move(d)) => (original, self.zone.to_utc(t + *d), false),
+                    _ => (original, original, false),
+                }
+            })
+            .collect()
+    }
+
     /// Held / moved / cancelled by the documented definitions.
     fn count(&self) -> (usize, usize, usize) {
         let (now, since) = (now(), since());
         let (mut held, mut moved, mut cancelled) = (0, 0, 0);
-        for t in self.occurrences(now.date() + Duration::days(1)) {
-            let original = self.zone.to_utc(t);
+        for (original, start, gone) in self.as_utc(now.date() + Duration::days(1)) {
             if original < since || original >= now {
                 continue;
             }
-            match self.changes.get(&t) {
-                Some(Change::Status | Change::Exdate) => cancelled += 1,
-                Some(Change::Move(d)) if self.zone.to_utc(t + *d) != original => moved += 1,
-                _ => held += 1,
+            match (gone, start != original) {
+                (true, _) => cancelled += 1,
+                (false, true) => moved += 1,
+                (false, false) => held += 1,
             }
         }
         (held, moved, cancelled)
@@ -561,6 +575,10 @@ pub struct TruthRel {
     pub held: usize,
     pub moved: usize,
     pub cancelled: usize,
+    /// The last meeting that took place (UTC start).
+    pub last_held: Option<NaiveDateTime>,
+    /// The next meeting to come (UTC start).
+    pub next: Option<NaiveDateTime>,
     /// What makes it interesting, for messages.
     pub note: &'static str,
 }
@@ -634,7 +652,16 @@ impl Builder<'_> {
             moved += m;
             cancelled += c;
         }
+        let now = now();
+        let starts: Vec<NaiveDateTime> = list
+            .iter()
+            .flat_map(|s| s.as_utc((now + Duration::weeks(12)).date()))
+            .filter(|(_, _, gone)| !gone)
+            .map(|(_, start, _)| start)
+            .collect();
         self.truth.push(TruthRel {
+            last_held: starts.iter().filter(|t| **t < now).max().copied(),
+            next: starts.iter().filter(|t| **t >= now).min().copied(),
             email: who.map(|p| p.email.to_lowercase()),
             name: name.to_string(),
             series: list.iter().map(|s| s.uid.clone()).collect(),
