@@ -46,15 +46,17 @@ const CLAP_GROUP_BUG: &str = "Argument group name must be unique";
 /// trips over [`CLAP_GROUP_BUG`] before doing anything.
 fn binary(
     command: &str,
-    calendar: &Path,
+    calendars: &[&Path],
     state: &Path,
     now: NaiveDateTime,
     extra: &[&str],
 ) -> Option<String> {
-    let output = Command::new(env!("CARGO_BIN_EXE_tete"))
-        .arg(command)
-        .args(["--me", ME, "--me", ALIAS, "--calendar"])
-        .arg(calendar)
+    let mut tete = Command::new(env!("CARGO_BIN_EXE_tete"));
+    tete.arg(command).args(["--me", ME, "--me", ALIAS]);
+    for calendar in calendars {
+        tete.arg("--calendar").arg(calendar);
+    }
+    let output = tete
         .arg("--state")
         .arg(state)
         .arg("--now")
@@ -82,10 +84,13 @@ fn binary(
     Some(String::from_utf8(output.stdout).unwrap())
 }
 
-fn inputs(calendar: &Path, state: &Path, now: NaiveDateTime) -> inputs::Args {
+fn inputs(calendars: &[&Path], state: &Path, now: NaiveDateTime) -> inputs::Args {
     inputs::Args {
         me: vec![ME.to_string(), ALIAS.to_string()],
-        calendars: vec![calendar.to_str().unwrap().to_string()],
+        calendars: calendars
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect(),
         state: Some(state.to_path_buf()),
         now: Some(now),
     }
@@ -98,8 +103,13 @@ fn report(calendar: &Path, state: &Path) -> String {
 
 /// `tete report --format json --since SINCE` at `now`.
 fn report_at(calendar: &Path, state: &Path, now: NaiveDateTime) -> String {
+    report_of(&[calendar], state, now)
+}
+
+/// `tete report --format json --since SINCE` of several calendars at `now`.
+fn report_of(calendars: &[&Path], state: &Path, now: NaiveDateTime) -> String {
     let extra = ["--format", "json", "--since", SINCE];
-    if let Some(out) = binary("report", calendar, state, now, &extra) {
+    if let Some(out) = binary("report", calendars, state, now, &extra) {
         return out;
     }
     let output = state.with_extension("report.json");
@@ -107,7 +117,7 @@ fn report_at(calendar: &Path, state: &Path, now: NaiveDateTime) -> String {
         format: cli::report::Format::Json,
         since: Some(truth_gen::since()),
         output: Some(output.clone()),
-        inputs: inputs(calendar, state, now),
+        inputs: inputs(calendars, state, now),
     };
     cli::report::run(None, args).unwrap();
     std::fs::read_to_string(output).unwrap()
@@ -116,10 +126,10 @@ fn report_at(calendar: &Path, state: &Path, now: NaiveDateTime) -> String {
 /// `tete list --explain`.
 fn list_explain(calendar: &Path, state: &Path) -> String {
     let now = truth_gen::now();
-    if let Some(out) = binary("list", calendar, state, now, &["--explain"]) {
+    if let Some(out) = binary("list", &[calendar], state, now, &["--explain"]) {
         return out;
     }
-    let resolved = inputs::resolve(None, &inputs(calendar, state, now)).unwrap();
+    let resolved = inputs::resolve(None, &inputs(&[calendar], state, now)).unwrap();
     let collector = inputs::gather(&resolved).unwrap();
     let detection = tete::cycle::detect(&collector, &resolved.me, &resolved.overrides);
     cli::list::render(&detection, true)
@@ -484,4 +494,22 @@ fn a_series_retimed_as_a_whole_is_not_counted_twice() {
         "after re-timing:\n{}",
         c.problems.join("\n")
     );
+}
+
+#[test]
+fn the_same_calendar_read_twice_gives_the_same_report() {
+    // A manager's Google export and an Exchange feed both hold the same invitations.
+    let dir = tempfile::tempdir().unwrap();
+    let (generated, file) = calendar(dir.path(), seed());
+    let copy = dir.path().join("copy.ics");
+    std::fs::copy(&file, &copy).unwrap();
+    let once = report(&file, &dir.path().join("once.sqlite"));
+    let twice = report_of(
+        &[&file, &copy],
+        &dir.path().join("twice.sqlite"),
+        truth_gen::now(),
+    );
+    let c = compare(&generated, &twice);
+    assert!(c.problems.is_empty(), "{}", c.problems.join("\n"));
+    assert_eq!(once, twice, "reading the calendar twice changed the report");
 }
