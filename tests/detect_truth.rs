@@ -108,14 +108,30 @@ fn report_at(calendar: &Path, state: &Path, now: NaiveDateTime) -> String {
 
 /// `tete report --format json --since SINCE` of several calendars at `now`.
 fn report_of(calendars: &[&Path], state: &Path, now: NaiveDateTime) -> String {
-    let extra = ["--format", "json", "--since", SINCE];
+    report_with(calendars, state, now, Some(SINCE))
+}
+
+/// `tete report --format json [--since SINCE]`: without `since`, the default window.
+fn report_with(
+    calendars: &[&Path],
+    state: &Path,
+    now: NaiveDateTime,
+    since: Option<&str>,
+) -> String {
+    let mut extra = vec!["--format", "json"];
+    extra.extend(since.iter().flat_map(|s| ["--since", s]));
     if let Some(out) = binary("report", calendars, state, now, &extra) {
         return out;
     }
     let output = state.with_extension("report.json");
     let args = cli::report::Args {
         format: cli::report::Format::Json,
-        since: Some(truth_gen::since()),
+        since: since.map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+        }),
         output: Some(output.clone()),
         inputs: inputs(calendars, state, now),
     };
@@ -206,6 +222,11 @@ struct Comparison {
 }
 
 fn compare(generated: &Generated, json: &str) -> Comparison {
+    compare_since(generated, json, truth_gen::since())
+}
+
+/// The comparison, with the counts of the window from `since`.
+fn compare_since(generated: &Generated, json: &str, since: NaiveDateTime) -> Comparison {
     let found: Vec<Value> = serde_json::from_str(json).unwrap();
     let truth: BTreeMap<String, &truth_gen::TruthRel> = generated
         .truth
@@ -268,16 +289,17 @@ fn compare(generated: &Generated, json: &str) -> Comparison {
     let (mut held, mut moved, mut cancelled) = (0, 0, 0);
     for (k, t) in &truth {
         let Some(r) = by_key.get(k) else { continue };
-        held += t.held;
-        moved += t.moved;
-        cancelled += t.cancelled;
+        let (h, m, c) = t.counts(since);
+        held += h;
+        moved += m;
+        cancelled += c;
         let got = (
             r["configured_cadence"].as_str().unwrap().to_string(),
             r["held"].as_u64().unwrap() as usize,
             r["moved"].as_u64().unwrap() as usize,
             r["cancelled"].as_u64().unwrap() as usize,
         );
-        let want = (t.cadence.clone(), t.held, t.moved, t.cancelled);
+        let want = (t.cadence.clone(), h, m, c);
         if got != want {
             problems.push(format!(
                 "{k} ({}): (cadence, held, moved, cancelled) is {got:?}, truth {want:?}",
@@ -512,4 +534,19 @@ fn the_same_calendar_read_twice_gives_the_same_report() {
     let c = compare(&generated, &twice);
     assert!(c.problems.is_empty(), "{}", c.problems.join("\n"));
     assert_eq!(once, twice, "reading the calendar twice changed the report");
+}
+
+#[test]
+fn without_since_the_window_is_the_last_26_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (generated, file) = calendar(dir.path(), seed());
+    let now = truth_gen::now();
+    let json = report_with(&[&file], &dir.path().join("state.sqlite"), now, None);
+    // 27 May 12:00 UTC: that Wednesday's morning meetings are out, the afternoon's in.
+    let c = compare_since(&generated, &json, now - Duration::weeks(26));
+    println!(
+        "26 weeks: held {}, moved {}, cancelled {}",
+        c.held, c.moved, c.cancelled
+    );
+    assert!(c.problems.is_empty(), "{}", c.problems.join("\n"));
 }

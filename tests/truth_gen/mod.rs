@@ -367,23 +367,6 @@ impl Series {
             .collect()
     }
 
-    /// Held / moved / cancelled by the documented definitions.
-    fn count(&self) -> (usize, usize, usize) {
-        let (now, since) = (now(), since());
-        let (mut held, mut moved, mut cancelled) = (0, 0, 0);
-        for (original, start, gone) in self.as_utc(now.date() + Duration::days(1)) {
-            if original < since || original >= now {
-                continue;
-            }
-            match (gone, start != original) {
-                (true, _) => cancelled += 1,
-                (false, true) => moved += 1,
-                (false, false) => held += 1,
-            }
-        }
-        (held, moved, cancelled)
-    }
-
     fn write(&self, out: &mut Vec<String>) {
         let end = |t: NaiveDateTime| t + Duration::minutes(self.minutes);
         let exdates: Vec<NaiveDateTime> = self
@@ -572,15 +555,43 @@ pub struct TruthRel {
     pub series: Vec<String>,
     /// The cadence of the current (last) series.
     pub cadence: String,
-    pub held: usize,
-    pub moved: usize,
-    pub cancelled: usize,
+    /// Every occurrence up to tomorrow: (original start, start, cancelled), UTC.
+    pub occurrences: Vec<(NaiveDateTime, NaiveDateTime, bool)>,
     /// The last meeting that took place (UTC start).
     pub last_held: Option<NaiveDateTime>,
     /// The next meeting to come (UTC start).
     pub next: Option<NaiveDateTime>,
     /// What makes it interesting, for messages.
     pub note: &'static str,
+}
+
+impl TruthRel {
+    /// Held / moved / cancelled counting from `since` instead of [`SINCE`].
+    pub fn counts(&self, since: NaiveDateTime) -> (usize, usize, usize) {
+        counts(&self.occurrences, since)
+    }
+}
+
+/// Held / moved / cancelled by the documented definitions: an occurrence counts when its
+/// original start is in `[since, now)`; cancelled = STATUS:CANCELLED or EXDATE; moved = not
+/// cancelled and starting other than its original start; held = the rest.
+fn counts(
+    occurrences: &[(NaiveDateTime, NaiveDateTime, bool)],
+    since: NaiveDateTime,
+) -> (usize, usize, usize) {
+    let now = now();
+    let (mut held, mut moved, mut cancelled) = (0, 0, 0);
+    for (original, start, gone) in occurrences {
+        if *original < since || *original >= now {
+            continue;
+        }
+        match (gone, start != original) {
+            (true, _) => cancelled += 1,
+            (false, true) => moved += 1,
+            (false, false) => held += 1,
+        }
+    }
+    (held, moved, cancelled)
 }
 
 /// A recurring series that is not a 1:1 of mine.
@@ -644,15 +655,12 @@ impl Builder<'_> {
         mut list: Vec<Series>,
         note: &'static str,
     ) {
-        let (mut held, mut moved, mut cancelled) = (0, 0, 0);
         list.iter_mut().for_each(self.edit);
-        for s in &list {
-            let (h, m, c) = s.count();
-            held += h;
-            moved += m;
-            cancelled += c;
-        }
         let now = now();
+        let occurrences: Vec<_> = list
+            .iter()
+            .flat_map(|s| s.as_utc(now.date() + Duration::days(1)))
+            .collect();
         let starts: Vec<NaiveDateTime> = list
             .iter()
             .flat_map(|s| s.as_utc((now + Duration::weeks(12)).date()))
@@ -666,9 +674,7 @@ impl Builder<'_> {
             name: name.to_string(),
             series: list.iter().map(|s| s.uid.clone()).collect(),
             cadence: list.last().unwrap().rule.cadence(),
-            held,
-            moved,
-            cancelled,
+            occurrences,
             note,
         });
         self.series.extend(list);
