@@ -211,7 +211,7 @@ fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
     ev.organizer
         .iter()
         .chain(&ev.attendees)
-        .filter(|p| !me.is_me(p) && !is_room_or_resource(p))
+        .filter(|p| !me.is_me(p) && !is_room_or_resource(p) && !is_calendar(p))
         .filter(|p| seen.insert(p.email.clone().or_else(|| p.name.clone())))
         .collect()
 }
@@ -278,6 +278,18 @@ fn by_title(ev: &EventMeta, me: &Identity, rooms: usize) -> Verdict {
             }
         }
     }
+}
+
+/// Calendars, not people: an event created on a secondary Google calendar has that
+/// calendar (`…@group.calendar.google.com`; imported ones `…@import.calendar.google.com`)
+/// as its organizer.
+fn is_calendar(p: &Person) -> bool {
+    p.email
+        .as_deref()
+        .and_then(|e| e.split_once('@'))
+        .is_some_and(|(_, domain)| {
+            domain.ends_with(".calendar.google.com") && domain != "resource.calendar.google.com"
+        })
 }
 
 /// Rooms and resources by `CUTYPE`, and by the addresses calendar systems give them
@@ -382,6 +394,25 @@ mod tests {
         let v = check(&meta(
             "Ann / Ben",
             &["ORGANIZER:mailto:ben@example.com", ANN],
+        ));
+        assert!(!v.is_one_on_one(), "{}", v.reason);
+    }
+
+    #[test]
+    fn a_secondary_calendar_as_organizer_is_not_a_person() {
+        let calendar = "ORGANIZER;CN=Mia's 1:1s:mailto:c_7f3e@group.calendar.google.com";
+        let v = check(&meta(
+            "Ann / Mia",
+            &[calendar, "ATTENDEE:mailto:mia@example.com", ANN],
+        ));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        // …and with only me besides it, the title decides.
+        let v = check(&meta(
+            "1:1 prep",
+            &[calendar, "ATTENDEE:mailto:mia@example.com"],
         ));
         assert!(!v.is_one_on_one(), "{}", v.reason);
     }
