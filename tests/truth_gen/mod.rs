@@ -1072,7 +1072,12 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         "future cancellations, pulled forward",
     );
 
-    // Nora: a young biweekly (October).
+    // Nora: a young biweekly (October), created on my secondary Google calendar, which is
+    // then the organizer (a calendar, not a person).
+    let mut people = google_people(MIA, &[nora]);
+    people[0] =
+        "ORGANIZER;CN=Mia's 1:1s:mailto:c_7f3e2d1b0a9c8e7f6d5c4b3a2918@group.calendar.google.com"
+            .into();
     let mut s = series(
         "n0r4k1m@google.com",
         "Nora / Mia",
@@ -1080,10 +1085,15 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         Berlin,
         first(Weekday::Wed, 2026, 10, 7, 11, 0),
         Weekly(2),
-        google_people(MIA, &[nora]),
+        people,
     );
     s.shake(&mut b.rng, 10, 10);
-    b.relationship(Some(nora), nora.cn, vec![s], "young");
+    b.relationship(
+        Some(nora),
+        nora.cn,
+        vec![s],
+        "young, organized by a secondary calendar",
+    );
 
     // Omar: Outlook weekly, me organizing, EXDATEs several a line, one this morning.
     let people = vec![
