@@ -61,9 +61,18 @@ impl Identity {
         }
     }
 
-    /// True when this participant is me.
+    /// True when this participant is me: one of my addresses, or, for a participant
+    /// without an address (Outlook writes `invalid:nomail` when it cannot resolve one), my
+    /// full name.
     pub fn is_me(&self, p: &Person) -> bool {
-        p.email.as_ref().is_some_and(|e| self.emails.contains(e))
+        match (&p.email, &p.name) {
+            (Some(e), _) => self.emails.contains(e),
+            (None, Some(name)) => {
+                let full = name.trim().to_lowercase();
+                full.split_whitespace().count() >= 2 && self.names.contains(&full)
+            }
+            (None, None) => false,
+        }
     }
 
     /// True when a name written in a title is mine (full name or first name).
@@ -415,6 +424,21 @@ mod tests {
             &[calendar, "ATTENDEE:mailto:mia@example.com"],
         ));
         assert!(!v.is_one_on_one(), "{}", v.reason);
+    }
+
+    #[test]
+    fn my_full_name_without_an_address_is_me() {
+        // Outlook could not resolve my address.
+        let nomail = "ATTENDEE;CN=Mia Manager;RSVP=TRUE:invalid:nomail";
+        let organizer = "ORGANIZER;CN=Ann Berger:mailto:ann@example.com";
+        let v = check(&meta("Sync", &[organizer, nomail]));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        // A first name alone is not enough.
+        let mia = "ATTENDEE;CN=Mia:invalid:nomail";
+        assert!(!check(&meta("Sync", &[organizer, mia])).is_one_on_one());
     }
 
     #[test]
