@@ -967,13 +967,15 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         first(Weekday::Thu, 2026, 9, 8, 14, 0),
         MonthlyNth(2),
     );
+    // Outlook could not resolve my address on this one: "invalid:nomail", my name only.
+    new.people[2] = o_attendee("Mia Manager", "invalid:nomail");
     old.shake(&mut b.rng, 15, 10);
     new.shake(&mut b.rng, 15, 10);
     b.relationship(
         Some(hana),
         hana.cn,
         vec![old, new],
-        "Outlook biweekly -> monthly BYDAY=2TH",
+        "Outlook biweekly -> monthly BYDAY=2TH, me as invalid:nomail",
     );
 
     // Ivan: remote, America/New_York (a zone with other DST dates), weekly.
