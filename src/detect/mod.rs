@@ -215,12 +215,31 @@ pub fn classify(ev: &EventMeta, me: &Identity, overrides: &Overrides) -> Verdict
 }
 
 /// Everyone taking part who is not me, not a room or resource; one entry per address.
+/// Someone listed once with an address and once without, under the same name (Outlook's
+/// `invalid:nomail`), is one person.
 fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
-    let mut seen = BTreeSet::new();
-    ev.organizer
+    let people: Vec<&Person> = ev
+        .organizer
         .iter()
         .chain(&ev.attendees)
         .filter(|p| !me.is_me(p) && !is_room_or_resource(p) && !is_calendar(p))
+        .collect();
+    let key = |name: &str| name.trim().to_lowercase();
+    let addressed: BTreeSet<String> = people
+        .iter()
+        .filter(|p| p.email.is_some())
+        .filter_map(|p| p.name.as_deref().map(key))
+        .collect();
+    let mut seen = BTreeSet::new();
+    people
+        .into_iter()
+        .filter(|p| {
+            p.email.is_some()
+                || !p
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| addressed.contains(&key(n)))
+        })
         .filter(|p| seen.insert(p.email.clone().or_else(|| p.name.clone())))
         .collect()
 }
@@ -376,6 +395,7 @@ mod tests {
     const MIA: &str = "ORGANIZER;CN=Mia Manager:mailto:mia@example.com";
     const ANN: &str = "ATTENDEE;CN=Ann Berger:mailto:ann@example.com";
     const BEN: &str = "ATTENDEE;CN=Ben:mailto:ben@example.com";
+    const MIA_ATTENDEE: &str = "ATTENDEE:mailto:mia@example.com";
     const ROOM: &str = "ATTENDEE;CUTYPE=ROOM;CN=Fjord:mailto:room-fjord@example.com";
 
     #[test]
@@ -439,6 +459,20 @@ mod tests {
         // A first name alone is not enough.
         let mia = "ATTENDEE;CN=Mia:invalid:nomail";
         assert!(!check(&meta("Sync", &[organizer, mia])).is_one_on_one());
+    }
+
+    #[test]
+    fn the_other_person_listed_again_without_an_address_is_one_person() {
+        let organizer = "ORGANIZER;CN=Ann Berger:mailto:ann@example.com";
+        let ann_nomail = "ATTENDEE;CN=Ann Berger:invalid:nomail";
+        let v = check(&meta("Sync", &[organizer, ann_nomail, MIA_ATTENDEE]));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        // Two different people without addresses are still two.
+        let bo = "ATTENDEE;CN=Bo Chen:invalid:nomail";
+        assert!(!check(&meta("Sync", &[organizer, ann_nomail, bo, MIA_ATTENDEE])).is_one_on_one());
     }
 
     #[test]
