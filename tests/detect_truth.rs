@@ -1,5 +1,5 @@
 //! Detection, history and cadence end to end against ground truth: a generated manager
-//! calendar (`truth_gen`: twenty reports, cadence changes, Google and Outlook moves and
+//! calendar (`truth_gen`: 22 reports, cadence changes, Google and Outlook moves and
 //! cancellations, decoys, one-off meetings) goes through the real binary, and the JSON
 //! report must find every 1:1 relationship with exactly its series, no decoy, the right
 //! configured cadence, and held / moved / cancelled counts equal to the truth.

@@ -1,6 +1,7 @@
 //! A deterministic, realistic manager calendar, and its ground truth.
 //!
-//! Mia Manager (`mia@corp.example`, alias `mia.manager@corp.example`) has twenty reports.
+//! Mia Manager (`mia@corp.example`, alias `mia.manager@corp.example`) has 22 reports (one
+//! gone since August, one starting next week).
 //! Their 1:1s come in Google style (IANA zones, `STATUS:CANCELLED` overrides, one EXDATE a
 //! line, `_R<date>` UIDs when a series is split) and in Exchange/Outlook style
 //! (`W. Europe Standard Time` with an Outlook `VTIMEZONE`, `X-MICROSOFT-CDO-*`, several
@@ -726,7 +727,7 @@ fn split(
 }
 
 #[rustfmt::skip]
-const REPORTS: [P; 18] = [
+const REPORTS: [P; 20] = [
     P { cn: "Ann Berger", email: "ann.berger@corp.example" },
     P { cn: "Okafor, Ben", email: "ben.okafor@corp.example" },
     P { cn: "Carla Díaz", email: "carla.diaz@corp.example" },
@@ -745,6 +746,8 @@ const REPORTS: [P; 18] = [
     P { cn: "Priya Nair", email: "priya.nair@corp.example" },
     P { cn: "Quinn Adeyemi", email: "quinn.adeyemi@corp.example" },
     P { cn: "Rosa Lima", email: "rosa.lima@corp.example" },
+    P { cn: "Sam Taylor", email: "sam.taylor@corp.example" },
+    P { cn: "Tess Novak", email: "tess.novak@corp.example" },
 ];
 
 const OLGA: P = P {
@@ -793,6 +796,8 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         priya,
         quinn,
         rosa,
+        sam,
+        tess,
     ] = REPORTS;
     use Rule::*;
     use Style::*;
@@ -1183,6 +1188,33 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         vec![s],
         "moved into the window from before it",
     );
+
+    // Sam left in August: the series ended (UNTIL), nothing follows.
+    let mut s = series(
+        "s4mt4yl0r@google.com",
+        "Sam / Mia",
+        Google,
+        Berlin,
+        first(Weekday::Thu, 2026, 2, 5, 9, 0),
+        Weekly(1),
+        google_people(MIA, &[sam]),
+    );
+    s.until = Some(s.last_on_or_before(date(2026, 8, 14)));
+    s.shake(&mut b.rng, 10, 10);
+    b.relationship(Some(sam), sam.cn, vec![s], "ended in August, nothing next");
+
+    // Tess starts next week: nothing in the past yet.
+    let mut s = series(
+        "t3ssn0v4k@google.com",
+        "Tess / Mia 1:1",
+        Google,
+        Berlin,
+        first(Weekday::Tue, 2026, 12, 1, 10, 0),
+        Weekly(1),
+        google_people(MIA, &[tess]),
+    );
+    s.shake(&mut b.rng, 10, 10);
+    b.relationship(Some(tess), tess.cn, vec![s], "starts next week");
 
     // Tomás: a private calendar, no attendees: "1-1 Tomás <> Mia".
     let mut s = series(
