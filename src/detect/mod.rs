@@ -81,14 +81,43 @@ impl Identity {
     }
 }
 
-/// The lower-cased full name and first name: titles often use first names only.
+/// The lower-cased full name (as written, and in "First Last" order) and first name:
+/// titles often use first names only.
 fn name_keys(name: &str) -> Vec<String> {
     let full = name.trim().to_lowercase();
-    let first = full.split_whitespace().next().unwrap_or("").to_string();
-    [full, first]
+    let (given, family) = given_and_family(&full);
+    let natural = format!("{given} {family}").trim().to_string();
+    let first = first_name(&full);
+    [full, natural, first]
         .into_iter()
         .filter(|k| !k.is_empty())
         .collect()
+}
+
+/// "Berger, Ann" (how Exchange writes names) is ("Ann", "Berger"); "Ann Berger, PhD" and
+/// "Ann Berger" are ("Ann Berger", "").
+fn given_and_family(name: &str) -> (&str, &str) {
+    const SUFFIXES: [&str; 8] = ["jr", "jr.", "sr", "sr.", "phd", "md", "ii", "iii"];
+    match name.split_once(',') {
+        Some((family, given))
+            if !given.trim().is_empty()
+                && !SUFFIXES.contains(&given.trim().to_lowercase().as_str()) =>
+        {
+            (given.trim(), family.trim())
+        }
+        _ => (name.trim(), ""),
+    }
+}
+
+/// The first name, lower-cased: "Ann Berger" and "Berger, Ann" give "ann".
+pub(crate) fn first_name(name: &str) -> String {
+    let (given, _) = given_and_family(name);
+    given
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(',')
+        .to_lowercase()
 }
 
 /// Config overrides: title patterns and UIDs forced in or out.
@@ -496,6 +525,22 @@ mod tests {
             v.counterpart.unwrap().name.as_deref(),
             Some("Mentoring circle")
         );
+    }
+
+    #[test]
+    fn last_first_names_are_understood() {
+        assert_eq!(first_name("Okafor, Ben"), "ben");
+        assert_eq!(first_name("Ann Berger, PhD"), "ann");
+        assert_eq!(first_name("Chloé"), "chloé");
+        // Exchange writes my name "Manager, Mia": "Ann / Mia 1:1" is still mine.
+        let mut me = Identity::new(["mia@example.com"], []);
+        me.learn_names([&meta(
+            "x",
+            &["ORGANIZER;CN=\"Manager, Mia\":mailto:mia@example.com"],
+        )]);
+        assert!(me.is_my_name("Mia") && me.is_my_name("Mia Manager"));
+        let v = classify(&meta("Ann / Mia 1:1", &[]), &me, &Overrides::default());
+        assert_eq!(v.counterpart.unwrap().key(), "name:ann");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Counterpart, Verdict};
+use super::{Counterpart, Verdict, first_name};
 use crate::calendar::{EventMeta, RuleShape};
 
 /// One 1:1 series (or single 1:1 event) of a relationship.
@@ -71,10 +71,6 @@ pub fn group_relationships<'a>(
         .into_values()
         .filter(|r| !r.series.is_empty())
         .collect()
-}
-
-fn first_name(name: &str) -> String {
-    name.split_whitespace().next().unwrap_or("").to_lowercase()
 }
 
 fn merge_named_into_addressed(by_key: &mut BTreeMap<String, Relationship>) {
@@ -153,6 +149,18 @@ mod tests {
         let uids: Vec<&str> = rels[0].series.iter().map(|s| &*s.uid).collect();
         assert_eq!(uids, ["weekly", "biweekly", "old"]);
         assert_eq!(rels[0].adhoc.len(), 1);
+    }
+
+    #[test]
+    fn a_title_only_series_joins_a_last_first_name() {
+        let events = [ev("outlook", true), ev("private", true)];
+        let verdicts = [
+            yes(Some("ben@example.com"), "Okafor, Ben"),
+            yes(None, "Ben"),
+        ];
+        let rels = group_relationships(events.iter().zip(&verdicts));
+        assert_eq!(rels.len(), 1);
+        assert_eq!(rels[0].series.len(), 2);
     }
 
     #[test]
