@@ -840,11 +840,22 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         people,
     );
     s.shake(&mut b.rng, 18, 15);
+    // Before that, a private title-only series; Exchange names him "Okafor, Ben".
+    let mut private = series(
+        "ben-private@example.net",
+        "Ben / Mia 1:1",
+        Private,
+        Berlin,
+        first(Weekday::Thu, 2026, 1, 8, 15, 0),
+        Weekly(1),
+        Vec::new(),
+    );
+    private.until = Some(private.last_on_or_before(date(2026, 1, 31)));
     b.relationship(
         Some(ben),
         ben.cn,
-        vec![s],
-        "Outlook biweekly, report organizes, alias attendee",
+        vec![private, s],
+        "Outlook biweekly, report organizes, alias attendee, \"Last, First\" name",
     );
 
     // Carla: a Google weekly split into a biweekly ("this and following" gives a _R UID).
