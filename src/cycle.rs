@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{Duration, NaiveDateTime};
-use futures_util::future::join_all;
+use futures_util::StreamExt as _;
 
 use crate::agenda;
 use crate::cadence::{self, Analysis, Settings};
@@ -55,14 +55,24 @@ impl Gathered {
     }
 }
 
+/// How many calendars are fetched at the same time.
+pub const MAX_CONCURRENT_FETCHES: usize = 4;
+
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
 pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered {
     let http = HttpClient::new();
-    let fetched = join_all(calendars.iter().map(|c| async {
-        let source = Source::from_location(&c.location, cache_dir, &http)?;
-        let snapshot = source.fetch().await?;
-        Ok::<_, SourceError>((source, snapshot))
+    // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
+    // server should not open twenty connections to it at once. `buffered` keeps the order.
+    let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| {
+        let http = &http;
+        async move {
+            let source = Source::from_location(&c.location, cache_dir, http)?;
+            let snapshot = source.fetch().await?;
+            Ok::<_, SourceError>((source, snapshot))
+        }
     }))
+    .buffered(MAX_CONCURRENT_FETCHES)
+    .collect()
     .await;
     let mut gathered = Gathered {
         collector: Collector::with_meta(),
