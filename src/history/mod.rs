@@ -155,6 +155,15 @@ pub enum HistoryError {
     },
 }
 
+/// Turns a SQLite error into a [`HistoryError`] naming the file.
+fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + use<> {
+    let path = path.to_path_buf();
+    move |source| HistoryError::Sqlite {
+        path: path.clone(),
+        source,
+    }
+}
+
 /// The SQLite state file.
 #[derive(Debug)]
 pub struct Store {
@@ -188,15 +197,12 @@ impl Store {
                 source,
             })?;
         }
-        let sqlite = |source| HistoryError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut conn = Connection::open(path).map_err(sqlite)?;
+        let sqlite = sqlite_error(path);
+        let mut conn = Connection::open(path).map_err(&sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sqlite)?;
+            .map_err(&sqlite)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite)?;
+            .map_err(&sqlite)?;
         migrations::apply(&mut conn, path)?;
         Ok(Store {
             conn,
@@ -222,19 +228,15 @@ impl Store {
         seen: &Observations,
         now: NaiveDateTime,
     ) -> Result<RecordSummary, HistoryError> {
-        let path = self.path.clone();
-        let sqlite = |source| HistoryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sqlite)?;
+        let sqlite = sqlite_error(&self.path.clone());
+        let tx = self.conn.transaction().map_err(&sqlite)?;
         let mut summary = RecordSummary::default();
         for (uid, counterpart) in &seen.series {
-            upsert_series(&tx, uid, counterpart, now).map_err(sqlite)?;
+            upsert_series(&tx, uid, counterpart, now).map_err(&sqlite)?;
         }
         let mut new = HashSet::new();
         for obs in &seen.occurrences {
-            match upsert_occurrence(&tx, obs, now).map_err(sqlite)? {
+            match upsert_occurrence(&tx, obs, now).map_err(&sqlite)? {
                 Upsert::New => {
                     summary.new += 1;
                     new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
@@ -243,10 +245,10 @@ impl Store {
                 Upsert::Same => {}
             }
         }
-        let (deleted, retimed) = mark_deleted(&tx, seen, &new, now).map_err(sqlite)?;
+        let (deleted, retimed) = mark_deleted(&tx, seen, &new, now).map_err(&sqlite)?;
         summary.deleted = deleted;
         summary.changed += retimed;
-        tx.commit().map_err(sqlite)?;
+        tx.commit().map_err(&sqlite)?;
         Ok(summary)
     }
 
