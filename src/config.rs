@@ -13,7 +13,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+mod caldav;
 mod secret;
+
+pub use caldav::{
+    CaldavAuth, CaldavLocation, GoogleConfig, default_google_token_file, default_state_file,
+};
 
 pub use secret::{Secret, SecretError, SecretValue};
 
@@ -26,6 +31,10 @@ pub struct Config {
     pub cache_dir: PathBuf,
     /// The calendars, in the order of the file.
     pub calendars: Vec<CalendarConfig>,
+    /// The SQLite state file (`state_file`, default `$XDG_STATE_HOME/tete/state.sqlite`).
+    pub state_file: PathBuf,
+    /// The Google OAuth2 client (`[google]`), when configured.
+    pub google: Option<GoogleConfig>,
 }
 
 /// One `[[calendar]]` entry.
@@ -47,6 +56,9 @@ pub enum Location {
     /// An iCalendar feed over HTTP(S) (`url = ...`). The URL is a secret: feed URLs usually
     /// carry an access token.
     Feed(Secret),
+    /// A calendar on a CalDAV server (`caldav = URL`, with `user`, `password`, `auth`,
+    /// `calendar`).
+    Caldav(Box<CaldavLocation>),
 }
 
 /// Why the configuration could not be loaded.
@@ -158,6 +170,8 @@ impl Config {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     cache_dir: Option<Spanned<String>>,
+    state_file: Option<Spanned<String>>,
+    google: Option<Spanned<caldav::RawGoogle>>,
     #[serde(default)]
     calendar: Vec<Spanned<RawCalendar>>,
 }
@@ -169,6 +183,12 @@ struct RawCalendar {
     file: Option<Spanned<String>>,
     vdir: Option<Spanned<String>>,
     url: Option<Secret>,
+    caldav: Option<Spanned<String>>,
+    user: Option<Spanned<String>>,
+    password: Option<Secret>,
+    auth: Option<Spanned<String>>,
+    #[serde(rename = "calendar")]
+    pick: Option<Spanned<String>>,
 }
 
 /// Validates a [`RawConfig`] and resolves its paths, pointing errors at the file's text.
@@ -189,6 +209,20 @@ impl Resolver<'_> {
                 )
             })?,
         };
+        let state_file = match &raw.state_file {
+            Some(file) => self.resolve_path(file, "state_file")?,
+            None => default_state_file().ok_or_else(|| {
+                self.error(
+                    0..0,
+                    Some("state_file"),
+                    "no XDG state directory; set state_file",
+                )
+            })?,
+        };
+        let google = match raw.google {
+            Some(google) => Some(self.google(google)?),
+            None => None,
+        };
         if raw.calendar.is_empty() {
             return Err(ConfigError::NoCalendars {
                 path: self.path.to_path_buf(),
@@ -202,16 +236,23 @@ impl Resolver<'_> {
                 let message = format!("two calendars are named {:?}", name.get_ref());
                 return Err(self.error(name.span(), Some("name"), message));
             }
-            calendars.push(self.calendar(entry)?);
+            calendars.push(self.calendar(entry, &state_file, google.as_ref())?);
         }
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
             calendars,
+            state_file,
+            google,
         })
     }
 
-    fn calendar(&self, entry: Spanned<RawCalendar>) -> Result<CalendarConfig, ConfigError> {
+    fn calendar(
+        &self,
+        entry: Spanned<RawCalendar>,
+        state_file: &Path,
+        google: Option<&GoogleConfig>,
+    ) -> Result<CalendarConfig, ConfigError> {
         let span = entry.span();
         let raw = entry.into_inner();
         let name_span = raw.name.span();
@@ -219,13 +260,36 @@ impl Resolver<'_> {
         if name.trim().is_empty() {
             return Err(self.error(name_span, Some("name"), "the name is empty"));
         }
-        let location = match (raw.file, raw.vdir, raw.url) {
-            (Some(file), None, None) => Location::File(self.resolve_path(&file, "file")?),
-            (None, Some(vdir), None) => Location::Vdir(self.resolve_path(&vdir, "vdir")?),
-            (None, None, Some(url)) => Location::Feed(self.resolve_secret(url, span, "url")?),
+        if raw.caldav.is_none() {
+            let caldav_only = [
+                ("user", raw.user.as_ref().map(Spanned::span)),
+                ("auth", raw.auth.as_ref().map(Spanned::span)),
+                ("calendar", raw.pick.as_ref().map(Spanned::span)),
+                ("password", raw.password.as_ref().map(|_| span.clone())),
+            ];
+            if let Some((key, Some(at))) = caldav_only.into_iter().find(|(_, s)| s.is_some()) {
+                let message = format!("`{key}` is only used with `caldav`");
+                return Err(self.error(at, Some(key), message));
+            }
+        }
+        let location = match (raw.file, raw.vdir, raw.url, raw.caldav) {
+            (Some(file), None, None, None) => Location::File(self.resolve_path(&file, "file")?),
+            (None, Some(vdir), None, None) => Location::Vdir(self.resolve_path(&vdir, "vdir")?),
+            (None, None, Some(url), None) => Location::Feed(self.resolve_secret(url, span, "url")?),
+            (None, None, None, Some(url)) => {
+                let caldav = caldav::RawCaldav {
+                    url,
+                    user: raw.user,
+                    password: raw.password,
+                    auth: raw.auth,
+                    pick: raw.pick,
+                };
+                Location::Caldav(Box::new(self.caldav(caldav, span, state_file, google)?))
+            }
             _ => {
-                let message =
-                    format!("calendar {name:?} needs exactly one of `file`, `vdir` or `url`");
+                let message = format!(
+                    "calendar {name:?} needs exactly one of `file`, `vdir`, `url` or `caldav`"
+                );
                 return Err(self.error(span, Some("calendar"), message));
             }
         };

@@ -113,6 +113,7 @@ fn location_kind(location: &Location) -> SourceKind {
         Location::File(_) => SourceKind::File,
         Location::Vdir(_) => SourceKind::Vdir,
         Location::Feed(_) => SourceKind::Feed,
+        Location::Caldav(_) => SourceKind::Caldav,
     }
 }
 
@@ -133,6 +134,14 @@ fn print_fetch(source: &Source, snapshot: &Snapshot) {
             println!("  downloaded");
         }
         println!("  cached copy: {}", feed.cache_path().display());
+    }
+    if let Source::Caldav(caldav) = source {
+        if snapshot.not_modified {
+            println!("  synced: no change since the last sync");
+        } else {
+            println!("  synced: changes fetched");
+        }
+        println!("  sync state: {}", caldav.state_file().display());
     }
 }
 
@@ -181,7 +190,7 @@ fn tally_snapshot(source: &Source, snapshot: &Snapshot) -> anyhow::Result<Tally>
         // In a vdir one stray file is one warning; a single file or feed that is not
         // iCalendar (often an HTML login page) means the source is misconfigured.
         let message = "not iCalendar: no BEGIN:VCALENDAR or BEGIN:VEVENT line found";
-        if source.kind() != SourceKind::Vdir {
+        if !matches!(source.kind(), SourceKind::Vdir | SourceKind::Caldav) {
             anyhow::bail!("{origin} is {message}");
         }
         tally.warnings.push(Warning {

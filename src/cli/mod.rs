@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod calendars;
 pub mod check;
 pub mod expand;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Expand(expand::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
+    /// List the calendars of each configured CalDAV account.
+    Calendars(calendars::Args),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -35,6 +38,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Expand(args) => expand::run(args),
         Command::Check(args) => check::run(cli.config.as_deref(), args),
+        Command::Calendars(args) => calendars::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,
