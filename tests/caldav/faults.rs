@@ -1,0 +1,1 @@
+//! What real servers will not do on demand, from wiremock.

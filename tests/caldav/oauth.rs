@@ -1,0 +1,1 @@
+//! Google OAuth2 against a wiremock token endpoint.
