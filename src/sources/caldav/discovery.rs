@@ -117,7 +117,13 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
     for candidate in &candidates {
         let answer = match propfind(client, candidate, "0", xml::propfind_principal()).await {
             Ok(answer) => answer,
-            Err(err @ (CaldavError::Unauthorized { .. } | CaldavError::Connection { .. })) => {
+            // The server is unreachable or refuses us: another path on it will not help.
+            Err(
+                err @ (CaldavError::Unauthorized { .. }
+                | CaldavError::Connection { .. }
+                | CaldavError::Timeout { .. }
+                | CaldavError::RetryAfterTooLong { .. }),
+            ) => {
                 return Err(err);
             }
             Err(err) => {

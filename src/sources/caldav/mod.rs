@@ -217,6 +217,10 @@ impl CaldavSource {
                 Err(err) if is_sync_refusal(&err) => {
                     tracing::info!(calendar = %display_url(&calendar.url), error = %err,
                         "sync-collection refused; using calendar-query");
+                    let listing = self.query_etags(&calendar.url).await?;
+                    return self
+                        .apply_listing(store, &calendar.url, state, listing, "calendar-query", true)
+                        .await;
                 }
                 Err(err) => return Err(err),
             }

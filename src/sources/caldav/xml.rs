@@ -502,7 +502,10 @@ mod tests {
         );
         // Cut inside a tag: an error too.
         for len in 0..CALENDARS.len() {
-            assert!(parse_multistatus(&CALENDARS.as_bytes()[..len]).is_err(), "{len}");
+            assert!(
+                parse_multistatus(&CALENDARS.as_bytes()[..len]).is_err(),
+                "{len}"
+            );
         }
         assert!(matches!(
             parse_multistatus(b""),
