@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod auth;
 pub mod calendars;
 pub mod check;
 pub mod expand;
@@ -30,6 +31,8 @@ pub enum Command {
     Check(check::Args),
     /// List the calendars of each configured CalDAV account.
     Calendars(calendars::Args),
+    /// Authorize tete with a calendar provider (Google).
+    Auth(auth::Args),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -39,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::Expand(args) => expand::run(args),
         Command::Check(args) => check::run(cli.config.as_deref(), args),
         Command::Calendars(args) => calendars::run(cli.config.as_deref(), args),
+        Command::Auth(args) => auth::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

@@ -245,7 +245,17 @@ impl DavClient {
         let mut refreshed = false;
         let mut redirects = 0;
         loop {
-            let response = self.send_with_retries(&method, &url, &parts).await?;
+            // A Google access token is fetched (or refreshed) before the request; a revoked
+            // authorization fails here with a message that says to run `tete auth google`.
+            let bearer = match &self.auth {
+                Auth::Google(google) if self.in_credential_scope(&url) => {
+                    Some(google.access_token(&self.http).await?)
+                }
+                _ => None,
+            };
+            let response = self
+                .send_with_retries(&method, &url, &parts, bearer.as_ref())
+                .await?;
             let status = response.status;
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 redirects += 1;
@@ -288,6 +298,11 @@ impl DavClient {
                     google.invalidate(&self.http).await;
                     continue;
                 }
+                if let Auth::Google(_) = &self.auth {
+                    return Err(CaldavError::GoogleUnauthorized {
+                        request: describe(&method, &url),
+                    });
+                }
                 return Err(CaldavError::Unauthorized {
                     request: describe(&method, &url),
                     status: status.as_u16(),
@@ -302,12 +317,13 @@ impl DavClient {
         method: &Method,
         url: &Url,
         parts: &RequestParts,
+        bearer: Option<&SecretValue>,
     ) -> Result<DavResponse, CaldavError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let last = attempt >= self.retry.attempts;
-            let outcome = self.send_once(method, url, parts).await;
+            let outcome = self.send_once(method, url, parts, bearer).await;
             let wait = match outcome {
                 Ok(response) => {
                     let status = response.status;
@@ -379,6 +395,7 @@ impl DavClient {
         method: &Method,
         url: &Url,
         parts: &RequestParts,
+        bearer: Option<&SecretValue>,
     ) -> Result<DavResponse, reqwest::Error> {
         let mut request = self.http.request(method.clone(), url.clone());
         for (name, value) in &parts.headers {
@@ -388,14 +405,9 @@ impl DavClient {
             request = match &self.auth {
                 Auth::None => request,
                 Auth::Basic { user, password } => request.basic_auth(user, Some(password.expose())),
-                Auth::Google(google) => match google.access_token(&self.http).await {
-                    Ok(token) => request.bearer_auth(token.expose()),
-                    // The request goes without; the 401 that follows reports it, and the
-                    // token error itself is logged (it never carries the token).
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot get a Google access token");
-                        request
-                    }
+                Auth::Google(_) => match bearer {
+                    Some(token) => request.bearer_auth(token.expose()),
+                    None => request,
                 },
             };
         }

@@ -120,6 +120,8 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
             // The server is unreachable or refuses us: another path on it will not help.
             Err(
                 err @ (CaldavError::Unauthorized { .. }
+                | CaldavError::GoogleUnauthorized { .. }
+                | CaldavError::OAuth(_)
                 | CaldavError::Connection { .. }
                 | CaldavError::Timeout { .. }
                 | CaldavError::RetryAfterTooLong { .. }),

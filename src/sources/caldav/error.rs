@@ -51,6 +51,15 @@ pub enum CaldavError {
         /// 401 or 403.
         status: u16,
     },
+    /// Google refused a fresh access token (the CalDAV API is not enabled for the OAuth
+    /// client's project, or the calendar is not shared with the account).
+    #[error(
+        "{request}: Google refused the access token even after a refresh; check that the CalDAV API is enabled in the Google Cloud project of your client_id, or run `tete auth google` again"
+    )]
+    GoogleUnauthorized {
+        /// `METHOD url`.
+        request: String,
+    },
     /// The server answered with an unexpected status (after retries for 5xx and 429).
     #[error("{request}: the server answered {status}")]
     Status {

@@ -319,3 +319,154 @@ mod tests {
         assert_eq!(form_encode("a b/c=d&e~"), "a%20b%2Fc%3Dd%26e~");
     }
 }
+
+/// One authorization attempt: the URL to open and what is needed to finish it.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    /// The consent page URL, to open in a browser.
+    pub url: Url,
+    /// The loopback redirect URI registered in the request.
+    pub redirect_uri: String,
+    /// The PKCE code verifier (RFC 7636), kept until the code is exchanged.
+    pub verifier: String,
+    /// The anti-forgery `state` value the answer must carry back.
+    pub state: String,
+}
+
+/// Builds the authorization-code request with PKCE (S256) for a loopback redirect on `port`.
+pub fn authorization_request(
+    auth_url: &Url,
+    client_id: &str,
+    port: u16,
+) -> Result<AuthorizationRequest, OAuthError> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let verifier = engine.encode(random_bytes::<32>()?);
+    let state = engine.encode(random_bytes::<16>()?);
+    let challenge = engine.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ));
+    let redirect_uri = format!("http://127.0.0.1:{port}/");
+    let mut url = auth_url.clone();
+    url.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("scope", GOOGLE_CALENDAR_SCOPE)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", &state)
+        // A refresh token, every time (Google gives one only with offline access and,
+        // for an account that already consented, only with a new consent).
+        .append_pair("access_type", "offline")
+        .append_pair("prompt", "consent");
+    Ok(AuthorizationRequest {
+        url,
+        redirect_uri,
+        verifier,
+        state,
+    })
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], OAuthError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| OAuthError::Flow {
+            reason: "the system's random number generator failed".into(),
+        })?;
+    Ok(bytes)
+}
+
+/// Waits for the browser to come back to the loopback listener with the authorization
+/// code, answers it with a short page, and returns the code. Checks `state`.
+pub fn wait_for_code(
+    listener: &std::net::TcpListener,
+    expected_state: &str,
+    timeout: Duration,
+) -> Result<String, OAuthError> {
+    use std::io::{BufRead, BufReader, Write};
+    let flow = |reason: &str| OAuthError::Flow {
+        reason: reason.to_string(),
+    };
+    let deadline = Instant::now() + timeout;
+    listener
+        .set_nonblocking(true)
+        .map_err(|_| flow("cannot wait on the loopback port"))?;
+    loop {
+        let (stream, _) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                if Instant::now() > deadline {
+                    return Err(flow(
+                        "no answer from the browser in time; run `tete auth google` again",
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(_) => return Err(flow("the loopback connection failed")),
+        };
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut reader = BufReader::new(&stream);
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).is_err() {
+            continue;
+        }
+        // GET /?state=...&code=... HTTP/1.1
+        let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+        let Ok(url) = Url::parse(&format!("http://127.0.0.1{target}")) else {
+            continue;
+        };
+        let params: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        if params.is_empty() {
+            // A browser's favicon request or similar.
+            let _ = (&stream).write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            continue;
+        }
+        let (status, page, outcome) =
+            if params.get("state").map(String::as_str) != Some(expected_state) {
+                (
+                    "400 Bad Request",
+                    "This answer does not belong to the running `tete auth google`.",
+                    Err(flow(
+                        "the answer's state does not match (a stale or forged redirect)",
+                    )),
+                )
+            } else if let Some(error) = params.get("error") {
+                let reason = format!("Google answered {error}");
+                (
+                    "200 OK",
+                    "tete was not authorized. You can close this tab.",
+                    Err(OAuthError::Flow { reason }),
+                )
+            } else if let Some(code) = params.get("code") {
+                (
+                    "200 OK",
+                    "tete is authorized. You can close this tab and go back to the terminal.",
+                    Ok(code.clone()),
+                )
+            } else {
+                (
+                    "400 Bad Request",
+                    "No authorization code in this answer.",
+                    Err(flow("the answer has no code")),
+                )
+            };
+        let body = format!("<!doctype html><meta charset=utf-8><title>tete</title><p>{page}</p>");
+        let _ = (&stream).write_all(
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        return outcome;
+    }
+}
