@@ -18,7 +18,7 @@ fn demo_path() -> std::path::PathBuf {
 
 /// One resource per UID, each with the calendar's properties (METHOD aside: CalDAV objects
 /// must not have one) and its time zones.
-fn split_by_uid(text: &str) -> Vec<(String, String)> {
+pub fn split_by_uid(text: &str) -> Vec<(String, String)> {
     let (doc, _) = Document::parse(text, "demo").unwrap();
     let calendar = &doc.components[0];
     let zones: Vec<&Component> = calendar.components_named("VTIMEZONE").collect();

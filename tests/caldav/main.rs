@@ -2,6 +2,7 @@
 //! wiremock for what a real server will not do (errors, timeouts, truncated XML, 429,
 //! OAuth2's token endpoint).
 
+mod bench;
 mod demo;
 mod faults;
 mod harness;
