@@ -141,6 +141,11 @@ fn print_fetch(source: &Source, snapshot: &Snapshot) {
         } else {
             println!("  synced: changes fetched");
         }
+        let stats = caldav.client().stats().snapshot();
+        println!(
+            "  requests: {} ({} bytes sent, {} received)",
+            stats.requests, stats.bytes_sent, stats.bytes_received
+        );
         println!("  sync state: {}", caldav.state_file().display());
     }
 }

@@ -192,6 +192,7 @@ async fn check_and_calendars_commands_on_radicale() {
     assert!(first.contains("server (caldav "), "{first}");
     assert!(first.contains("synced: changes fetched"), "{first}");
     assert!(second.contains("synced: no change"), "{second}");
+    assert!(second.contains("requests: 1 ("), "{second}");
     assert!(dir.path().join("state/state.sqlite").exists());
     assert!(ok3, "{calendars}");
     assert!(
