@@ -487,3 +487,76 @@ async fn truncated_and_non_xml_answers_are_clear_errors() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn truncated_sync_answers_are_followed_page_by_page() {
+    let server = MockServer::start().await;
+    mount_account(&server, true).await;
+    let truncated = "<d:response><d:href>/dav/calendars/me/work/</d:href><d:status>HTTP/1.1 507 Insufficient Storage</d:status></d:response>";
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("<d:sync-token></d:sync-token>"))
+        .respond_with(multistatus(&format!(
+            "{}{truncated}<d:sync-token>page-2</d:sync-token>",
+            ok_response(
+                "/dav/calendars/me/work/a.ics",
+                "<d:getetag>\"a1\"</d:getetag>"
+            )
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("<d:sync-token>page-2</d:sync-token>"))
+        .respond_with(multistatus(&format!(
+            "{}<d:sync-token>done</d:sync-token>",
+            ok_response(
+                "/dav/calendars/me/work/b%40x.ics",
+                "<d:getetag>\"b1\"</d:getetag>"
+            )
+        )))
+        .mount(&server)
+        .await;
+    mount_multiget(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(
+        (report.method, snapshot.resources.len()),
+        ("sync-collection", 2)
+    );
+    let conn = rusqlite::Connection::open(state.path().join("state.sqlite")).unwrap();
+    let token: String = conn
+        .query_row("SELECT sync_token FROM caldav_sync", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(token, "done");
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_named() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("http://127.0.0.1:{port}/dav/"),
+        None,
+        state.path(),
+        crate::quick_retry(),
+    );
+    let err = source.sync().await.unwrap_err();
+    assert!(
+        matches!(err, CaldavError::Connection { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("PROPFIND http://127.0.0.1:{port}/dav/: no answer")),
+        "{err}"
+    );
+}

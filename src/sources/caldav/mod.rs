@@ -46,6 +46,9 @@ use xml::{CALDAV, CS, DAV};
 /// Members fetched per `calendar-multiget`.
 pub const MULTIGET_BATCH: usize = 100;
 
+/// Most pages of one truncated sync-collection answer followed in one cycle.
+const MAX_SYNC_PAGES: usize = 100;
+
 /// How one calendar is reached.
 #[derive(Debug, Clone)]
 pub struct CaldavSettings {
@@ -219,14 +222,14 @@ impl CaldavSource {
                         "sync-collection refused; using calendar-query");
                     let listing = self.query_etags(&calendar.url).await?;
                     return self
-                        .apply_listing(store, &calendar.url, state, listing, "calendar-query", true)
+                        .apply_listing(store, &calendar.url, state, listing, "calendar-query")
                         .await;
                 }
                 Err(err) => return Err(err),
             }
         }
         let listing = self.list_etags(&calendar.url).await?;
-        self.apply_listing(store, &calendar.url, state, listing, "etags", true)
+        self.apply_listing(store, &calendar.url, state, listing, "etags")
             .await
     }
 
@@ -253,7 +256,7 @@ impl CaldavSource {
                         sync_token: None,
                         ..state.clone()
                     };
-                    self.apply_listing(store, url, state, listing, "calendar-query", true)
+                    self.apply_listing(store, url, state, listing, "calendar-query")
                         .await
                 }
                 other => other,
@@ -280,8 +283,7 @@ impl CaldavSource {
             ctag,
             ..state.clone()
         };
-        self.apply_listing(store, url, state, listing, "ctag", true)
-            .await
+        self.apply_listing(store, url, state, listing, "ctag").await
     }
 
     /// A sync-collection REPORT from `token` (`""`: initial), then multiget of the changes.
@@ -293,35 +295,51 @@ impl CaldavSource {
         token: &str,
     ) -> Result<SyncReport, CaldavError> {
         let method = report_method();
-        let response = self
-            .client
-            .xml("REPORT", url, Some("0"), xml::sync_collection(token))
-            .await?;
-        if response.status.is_client_error()
-            && String::from_utf8_lossy(&response.body).contains("valid-sync-token")
-        {
-            return Err(CaldavError::Status {
-                request: format!("{} (valid-sync-token)", describe(&method, url)),
-                status: response.status,
-            });
-        }
-        let (answered, ms) = expect_multistatus(&method, url, response)?;
-        let new_token = ms.sync_token.clone();
         let mut listing = Listing::new();
-        let mut deleted = Vec::new();
-        for response in &ms.responses {
-            let Some(raw) = response.href() else { continue };
-            let href = normalize_href(&answered, raw);
-            if same_path(&href, url.path()) {
-                continue; // the collection itself
+        let mut deleted: Vec<String> = Vec::new();
+        let mut page_token = token.to_string();
+        let mut pages = 0;
+        let new_token = loop {
+            pages += 1;
+            let response = self
+                .client
+                .xml("REPORT", url, Some("0"), xml::sync_collection(&page_token))
+                .await?;
+            if response.status.is_client_error()
+                && String::from_utf8_lossy(&response.body).contains("valid-sync-token")
+            {
+                return Err(CaldavError::Status {
+                    request: format!("{} (valid-sync-token)", describe(&method, url)),
+                    status: response.status,
+                });
             }
-            if response.status == Some(404) {
-                deleted.push(href);
-            } else {
-                let etag = response.text(DAV, "getetag").map(str::to_string);
-                listing.insert(href, (raw.to_string(), etag));
+            let (answered, ms) = expect_multistatus(&method, url, response)?;
+            // RFC 6578 3.6: a server may answer part of the changes, marking the collection
+            // itself 507; the token then continues from there.
+            let mut truncated = false;
+            for response in &ms.responses {
+                let Some(raw) = response.href() else { continue };
+                let href = normalize_href(&answered, raw);
+                if same_path(&href, url.path()) {
+                    truncated |= response.status == Some(507);
+                    continue;
+                }
+                if response.status == Some(404) {
+                    listing.remove(&href);
+                    deleted.push(href);
+                } else {
+                    deleted.retain(|d| *d != href);
+                    let etag = response.text(DAV, "getetag").map(str::to_string);
+                    listing.insert(href, (raw.to_string(), etag));
+                }
             }
-        }
+            match ms.sync_token {
+                Some(next) if truncated && next != page_token && pages < MAX_SYNC_PAGES => {
+                    page_token = next;
+                }
+                other => break other,
+            }
+        };
         let state = CalendarState {
             sync_token: new_token,
             ..state.clone()
@@ -329,7 +347,7 @@ impl CaldavSource {
         if token.is_empty() {
             // Initial or full resync: the listing is the whole collection.
             return self
-                .apply_listing(store, url, state, listing, "sync-collection", true)
+                .apply_listing(store, url, state, listing, "sync-collection")
                 .await;
         }
         let stored = store.etags(&self.key)?;
@@ -370,7 +388,6 @@ impl CaldavSource {
         state: CalendarState,
         listing: Listing,
         method: &'static str,
-        complete: bool,
     ) -> Result<SyncReport, CaldavError> {
         let stored = store.etags(&self.key)?;
         let changed: Vec<(String, String)> = listing
@@ -378,15 +395,11 @@ impl CaldavSource {
             .filter(|(href, (_, etag))| etag.is_none() || stored.get(*href) != Some(etag))
             .map(|(href, (raw, _))| (href.clone(), raw.clone()))
             .collect();
-        let deleted: Vec<String> = if complete {
-            stored
-                .keys()
-                .filter(|h| !listing.contains_key(*h))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let deleted: Vec<String> = stored
+            .keys()
+            .filter(|h| !listing.contains_key(*h))
+            .cloned()
+            .collect();
         let fetched = self.multiget(url, &changed).await?;
         let report = SyncReport {
             collection: display_url(url),
@@ -625,7 +638,6 @@ fn is_sync_refusal(err: &CaldavError) -> bool {
                 && *status != StatusCode::GONE
                 && (status.is_client_error() || status.is_server_error())
         }
-        CaldavError::Xml { .. } => false,
         _ => false,
     }
 }
