@@ -50,11 +50,27 @@ async fn bench_server(kind: Kind, rows: &mut Vec<Row>) {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics"),
     )
     .unwrap();
-    let resources = split_by_uid(&text);
+    let _ = split_by_uid(&text);
+    crate::demo::upload_demo(&raw, kind, &cal, "Demo").await;
+    // The hrefs the server gave them (Radicale names what it splits itself).
+    let scratch = tempfile::tempdir().unwrap();
+    let listed = crate::source(&server, Some("Demo"), &scratch.path().join("list.sqlite"))
+        .sync()
+        .await
+        .unwrap()
+        .0;
+    let resources: Vec<(String, String)> = listed
+        .resources
+        .iter()
+        .map(|r| {
+            let name = r.href.rsplit('/').next().unwrap().to_string();
+            let tete::sources::Content::Memory(bytes) = &r.content else {
+                unreachable!()
+            };
+            (name, String::from_utf8_lossy(bytes).into_owned())
+        })
+        .collect();
     let count = resources.len();
-    for (href, body) in &resources {
-        raw.put(&format!("{cal}{href}"), body).await;
-    }
     let label = format!("demo, {count} resources");
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("state.sqlite");
