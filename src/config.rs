@@ -189,6 +189,7 @@ struct RawCalendar {
     auth: Option<Spanned<String>>,
     #[serde(rename = "calendar")]
     pick: Option<Spanned<String>>,
+    first_sync_days: Option<Spanned<u32>>,
 }
 
 /// Validates a [`RawConfig`] and resolves its paths, pointing errors at the file's text.
@@ -265,6 +266,10 @@ impl Resolver<'_> {
                 ("user", raw.user.as_ref().map(Spanned::span)),
                 ("auth", raw.auth.as_ref().map(Spanned::span)),
                 ("calendar", raw.pick.as_ref().map(Spanned::span)),
+                (
+                    "first_sync_days",
+                    raw.first_sync_days.as_ref().map(Spanned::span),
+                ),
                 ("password", raw.password.as_ref().map(|_| span.clone())),
             ];
             if let Some((key, Some(at))) = caldav_only.into_iter().find(|(_, s)| s.is_some()) {
@@ -283,6 +288,7 @@ impl Resolver<'_> {
                     password: raw.password,
                     auth: raw.auth,
                     pick: raw.pick,
+                    first_sync_days: raw.first_sync_days,
                 };
                 Location::Caldav(Box::new(self.caldav(caldav, span, state_file, google)?))
             }

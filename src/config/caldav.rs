@@ -20,6 +20,8 @@ pub struct CaldavLocation {
     pub calendar: Option<String>,
     /// Where sync state is kept (the config's `state_file`).
     pub state_file: PathBuf,
+    /// Limits the first sync to events from this many days ago on (`first_sync_days`).
+    pub first_sync_days: Option<u32>,
 }
 
 /// How tete logs in to a CalDAV server (`auth = "basic" | "google" | "none"`).
@@ -82,6 +84,7 @@ pub(super) struct RawCaldav {
     pub password: Option<Secret>,
     pub auth: Option<Spanned<String>>,
     pub pick: Option<Spanned<String>>,
+    pub first_sync_days: Option<Spanned<u32>>,
 }
 
 impl super::Resolver<'_> {
@@ -173,6 +176,7 @@ impl super::Resolver<'_> {
             auth,
             calendar: raw.pick.map(Spanned::into_inner),
             state_file: state_file.to_path_buf(),
+            first_sync_days: raw.first_sync_days.map(Spanned::into_inner),
         })
     }
 
@@ -215,7 +219,8 @@ mod tests {
         let config = parse(
             "state_file = \"state/tete.sqlite\"\n\
              [[calendar]]\nname = \"work\"\ncaldav = \"https://caldav.fastmail.com/dav/\"\n\
-             user = \"me@fastmail.com\"\npassword = { file = \"pw\" }\ncalendar = \"Work\"\n",
+             user = \"me@fastmail.com\"\npassword = { file = \"pw\" }\ncalendar = \"Work\"\n\
+             first_sync_days = 400\n",
         )
         .unwrap();
         assert_eq!(config.state_file, Path::new("/etc/tete/state/tete.sqlite"));
@@ -224,6 +229,7 @@ mod tests {
         };
         assert_eq!(caldav.url, "https://caldav.fastmail.com/dav/");
         assert_eq!(caldav.calendar.as_deref(), Some("Work"));
+        assert_eq!(caldav.first_sync_days, Some(400));
         assert_eq!(caldav.state_file, config.state_file);
         assert_eq!(
             caldav.auth,

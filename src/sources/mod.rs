@@ -309,6 +309,7 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
         calendar: location.calendar.clone(),
         state_file: location.state_file.clone(),
         retry: caldav::RetryPolicy::default(),
+        first_sync_days: location.first_sync_days,
     };
     Ok(CaldavSource::new(settings, auth)?)
 }

@@ -41,6 +41,7 @@ fn source_for(
 ) -> CaldavSource {
     CaldavSource::new(
         CaldavSettings {
+            first_sync_days: None,
             url: Url::parse(base).unwrap(),
             calendar: calendar.map(str::to_string),
             state_file: state.join("state.sqlite"),

@@ -33,6 +33,7 @@ pub fn quick_retry() -> RetryPolicy {
 pub fn source(server: &DavServer, calendar: Option<&str>, state_file: &Path) -> CaldavSource {
     CaldavSource::new(
         CaldavSettings {
+            first_sync_days: None,
             url: Url::parse(&server.url).unwrap(),
             calendar: calendar.map(str::to_string),
             state_file: state_file.to_path_buf(),

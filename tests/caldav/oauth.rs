@@ -93,6 +93,7 @@ async fn a_refused_access_token_is_refreshed_once() {
     let dir = tempfile::tempdir().unwrap();
     let source = CaldavSource::new(
         CaldavSettings {
+            first_sync_days: None,
             url: Url::parse(&format!("{}/caldav/v2/me/events/", dav.uri())).unwrap(),
             calendar: None,
             state_file: dir.path().join("state.sqlite"),
@@ -121,6 +122,7 @@ async fn a_revoked_refresh_token_says_to_run_auth_again() {
     let dir = tempfile::tempdir().unwrap();
     let source = CaldavSource::new(
         CaldavSettings {
+            first_sync_days: None,
             url: Url::parse(&format!("{}/caldav/v2/", dav.uri())).unwrap(),
             calendar: None,
             state_file: dir.path().join("state.sqlite"),

@@ -57,6 +57,7 @@ async fn discovery_on(kind: Kind) {
     // Starting from the calendar's own URL works too.
     let direct = tete::sources::caldav::CaldavSource::new(
         tete::sources::caldav::CaldavSettings {
+            first_sync_days: None,
             url: reqwest::Url::parse(&work).unwrap(),
             calendar: None,
             state_file: state.path().join("d.sqlite"),
@@ -338,6 +339,7 @@ async fn basic_auth_on_radicale() {
 
     let bad = tete::sources::caldav::CaldavSource::new(
         tete::sources::caldav::CaldavSettings {
+            first_sync_days: None,
             url: reqwest::Url::parse(&server.url).unwrap(),
             calendar: Some("Work".into()),
             state_file: state.path().join("b.sqlite"),
@@ -425,4 +427,58 @@ async fn thousand_events_radicale() {
 #[tokio::test]
 async fn thousand_events_xandikos() {
     thousand_on(Kind::Xandikos).await;
+}
+
+/// A first sync limited to recent events (calendar-query with a time-range); later changes
+/// arrive through sync-collection whatever their date.
+async fn first_sync_window_on(kind: Kind) {
+    let server = DavServer::start(kind);
+    let raw = Raw::new(&server);
+    let cal = raw.mkcalendar(&server, "work", "Work").await;
+    let old = |uid: &str| {
+        event(uid, "long ago")
+            .replace("DTSTART:20260105T100000Z", "DTSTART:20200106T100000Z")
+            .replace("DTEND:20260105T103000Z", "DTEND:20200106T103000Z")
+            .replace("RRULE:FREQ=WEEKLY\r\n", "")
+    };
+    raw.put(&format!("{cal}old.ics"), &old("old")).await;
+    raw.put(&format!("{cal}weekly.ics"), &event("weekly", "1:1"))
+        .await;
+    let state = tempfile::tempdir().unwrap();
+    let mut source = crate::source(&server, Some("Work"), &state.path().join("s.sqlite"));
+    source = tete::sources::caldav::CaldavSource::new(
+        tete::sources::caldav::CaldavSettings {
+            first_sync_days: Some(30),
+            url: reqwest::Url::parse(&server.url).unwrap(),
+            calendar: Some("Work".into()),
+            state_file: source.state_file().to_path_buf(),
+            retry: crate::quick_retry(),
+        },
+        source.client().auth().clone(),
+    )
+    .unwrap();
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(report.method, "calendar-query (time range)", "{kind:?}");
+    let hrefs: Vec<&str> = snapshot.resources.iter().map(|r| r.href.as_str()).collect();
+    assert_eq!(hrefs.len(), 1, "{kind:?}: {hrefs:?}");
+    assert!(hrefs[0].ends_with("/weekly.ics"));
+    // Then sync-collection, from the token read before the listing.
+    raw.put(&format!("{cal}old2.ics"), &old("old2")).await;
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(
+        (report.method, report.fetched),
+        ("sync-collection", 1),
+        "{kind:?}"
+    );
+    assert_eq!(snapshot.resources.len(), 2);
+}
+
+#[tokio::test]
+async fn first_sync_window_radicale() {
+    first_sync_window_on(Kind::Radicale).await;
+}
+
+#[tokio::test]
+async fn first_sync_window_xandikos() {
+    first_sync_window_on(Kind::Xandikos).await;
 }

@@ -61,6 +61,10 @@ pub struct CaldavSettings {
     pub state_file: PathBuf,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
+    /// Limits the first sync to events with occurrences in the last this many days and
+    /// later (calendar-query with a time-range), for huge calendars. Later cycles get every
+    /// change through sync-collection, whatever its date.
+    pub first_sync_days: Option<u32>,
 }
 
 /// One CalDAV calendar collection.
@@ -214,13 +218,36 @@ impl CaldavSource {
             sync_token: None,
             ctag: calendar.ctag.clone(),
         };
+        if let Some(days) = self.settings.first_sync_days {
+            // The token read by discovery (before this listing) is where later syncs start:
+            // whatever changes from now on is reported then, however old the event.
+            let since = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+            let since = since.format("%Y%m%dT%H%M%SZ").to_string();
+            let listing = self.query_etags(&calendar.url, Some(&since)).await?;
+            let state = CalendarState {
+                sync_token: calendar
+                    .sync_token
+                    .clone()
+                    .filter(|_| calendar.supports_sync),
+                ..state
+            };
+            return self
+                .apply_listing(
+                    store,
+                    &calendar.url,
+                    state,
+                    listing,
+                    "calendar-query (time range)",
+                )
+                .await;
+        }
         if calendar.supports_sync {
             match self.sync_collection(store, &calendar.url, &state, "").await {
                 Ok(report) => return Ok(report),
                 Err(err) if is_sync_refusal(&err) => {
                     tracing::info!(calendar = %display_url(&calendar.url), error = %err,
                         "sync-collection refused; using calendar-query");
-                    let listing = self.query_etags(&calendar.url).await?;
+                    let listing = self.query_etags(&calendar.url, None).await?;
                     return self
                         .apply_listing(store, &calendar.url, state, listing, "calendar-query")
                         .await;
@@ -251,7 +278,7 @@ impl CaldavSource {
                 Err(err) if is_sync_refusal(&err) => {
                     tracing::info!(calendar = %display_url(url), error = %err,
                         "sync-collection refused; using calendar-query");
-                    let listing = self.query_etags(url).await?;
+                    let listing = self.query_etags(url, None).await?;
                     let state = CalendarState {
                         sync_token: None,
                         ..state.clone()
@@ -428,11 +455,11 @@ impl CaldavSource {
     }
 
     /// Every event's etag, by calendar-query (for servers whose sync REPORT fails).
-    async fn query_etags(&self, url: &Url) -> Result<Listing, CaldavError> {
+    async fn query_etags(&self, url: &Url, since: Option<&str>) -> Result<Listing, CaldavError> {
         let method = report_method();
         let response = self
             .client
-            .xml("REPORT", url, Some("1"), xml::calendar_query_etags(None))
+            .xml("REPORT", url, Some("1"), xml::calendar_query_etags(since))
             .await?;
         let (answered, ms) = expect_multistatus(&method, url, response)?;
         Ok(self.listing_of(&answered, url, &ms))

@@ -408,14 +408,13 @@ pub fn calendar_multiget<'a>(hrefs: impl IntoIterator<Item = &'a str>) -> String
     body
 }
 
-/// REPORT calendar-query for every VEVENT's etag, optionally limited to a time range
-/// (`YYYYMMDDTHHMMSSZ` bounds).
-pub fn calendar_query_etags(range: Option<(&str, &str)>) -> String {
-    let filter = match range {
-        Some((start, end)) => format!(
-            r#"<c:comp-filter name="VEVENT"><c:time-range start="{}" end="{}"/></c:comp-filter>"#,
-            escape(start),
-            escape(end)
+/// REPORT calendar-query for every VEVENT's etag, optionally only those with occurrences
+/// from `since` on (`YYYYMMDDTHHMMSSZ`; an open-ended time-range, RFC 4791 9.9).
+pub fn calendar_query_etags(since: Option<&str>) -> String {
+    let filter = match since {
+        Some(start) => format!(
+            r#"<c:comp-filter name="VEVENT"><c:time-range start="{}"/></c:comp-filter>"#,
+            escape(start)
         ),
         None => r#"<c:comp-filter name="VEVENT"/>"#.to_string(),
     };
