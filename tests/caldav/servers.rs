@@ -482,3 +482,66 @@ async fn first_sync_window_radicale() {
 async fn first_sync_window_xandikos() {
     first_sync_window_on(Kind::Xandikos).await;
 }
+
+/// Random creates, updates and deletes by another client between syncs (and now and then an
+/// expired token): after every cycle, tete's copy equals what a fresh full sync sees.
+async fn random_edits_on(kind: Kind) {
+    let server = DavServer::start(kind);
+    let raw = Raw::new(&server);
+    let cal = raw.mkcalendar(&server, "work", "Work").await;
+    let state = tempfile::tempdir().unwrap();
+    let state_file = state.path().join("s.sqlite");
+    let source = source(&server, Some("Work"), &state_file);
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut live: Vec<u32> = Vec::new();
+    let mut next = 0;
+    for round in 0..12 {
+        for _ in 0..rng.usize(0..4) {
+            match rng.u8(0..3) {
+                0 | 1 if !live.is_empty() && rng.bool() => {
+                    let id = live[rng.usize(0..live.len())];
+                    let summary = format!("edit {round} {}", rng.u32(..));
+                    raw.put(
+                        &format!("{cal}e{id}.ics"),
+                        &event(&format!("e{id}"), &summary),
+                    )
+                    .await;
+                }
+                2 if !live.is_empty() => {
+                    let id = live.swap_remove(rng.usize(0..live.len()));
+                    raw.delete(&format!("{cal}e{id}.ics")).await;
+                }
+                _ => {
+                    next += 1;
+                    live.push(next);
+                    raw.put(
+                        &format!("{cal}e{next}.ics"),
+                        &event(&format!("e{next}"), "new"),
+                    )
+                    .await;
+                }
+            }
+        }
+        if round % 5 == 4 {
+            let conn = rusqlite::Connection::open(&state_file).unwrap();
+            conn.execute("UPDATE caldav_sync SET sync_token = sync_token || 'x'", [])
+                .unwrap();
+        }
+        let (mine, _) = source.sync().await.unwrap();
+        let fresh_state = tempfile::tempdir().unwrap();
+        let fresh = crate::source(&server, Some("Work"), &fresh_state.path().join("f.sqlite"));
+        let (truth, _) = fresh.sync().await.unwrap();
+        assert_eq!(mine.resources, truth.resources, "{kind:?} round {round}");
+        assert_eq!(mine.resources.len(), live.len(), "{kind:?} round {round}");
+    }
+}
+
+#[tokio::test]
+async fn random_edits_radicale() {
+    random_edits_on(Kind::Radicale).await;
+}
+
+#[tokio::test]
+async fn random_edits_xandikos() {
+    random_edits_on(Kind::Xandikos).await;
+}

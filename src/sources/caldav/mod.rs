@@ -686,3 +686,68 @@ fn is_icalendar(body: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_uppercase();
     text.contains("BEGIN:VCALENDAR") || text.contains("BEGIN:VEVENT")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SecretValue;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let source = CaldavSource::new(
+            CaldavSettings {
+                url: Url::parse("https://caldav.example.com/dav/").unwrap(),
+                calendar: Some("Work".into()),
+                state_file: "/tmp/x.sqlite".into(),
+                retry: RetryPolicy::default(),
+                first_sync_days: None,
+            },
+            Auth::Basic {
+                user: "me".into(),
+                password: SecretValue::new("hunter2-S3CRET".into()),
+            },
+        )
+        .unwrap();
+        let shown = format!("{source:?} {}", source.label());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("caldav.example.com"));
+    }
+
+    #[test]
+    fn hrefs_are_normalized_paths() {
+        let base = Url::parse("https://h.example/dav/cal/").unwrap();
+        assert_eq!(
+            normalize_href(&base, "/dav/cal/a%40b.ics"),
+            "/dav/cal/a@b.ics"
+        );
+        assert_eq!(normalize_href(&base, "a.ics"), "/dav/cal/a.ics");
+        assert_eq!(
+            normalize_href(&base, "https://h.example/dav/cal/x.ics"),
+            "/dav/cal/x.ics"
+        );
+        assert!(same_path("/dav/cal", "/dav/cal/"));
+    }
+
+    #[test]
+    fn sync_errors_are_classified() {
+        let status = |code: u16, request: &str| CaldavError::Status {
+            request: request.into(),
+            status: StatusCode::from_u16(code).unwrap(),
+        };
+        assert!(is_invalid_token(&status(
+            403,
+            "REPORT x (valid-sync-token)"
+        )));
+        assert!(is_invalid_token(&status(
+            412,
+            "REPORT x (valid-sync-token)"
+        )));
+        assert!(!is_sync_refusal(&status(
+            403,
+            "REPORT x (valid-sync-token)"
+        )));
+        assert!(is_sync_refusal(&status(507, "REPORT x")));
+        assert!(is_sync_refusal(&status(501, "REPORT x")));
+        assert!(!is_sync_refusal(&status(404, "REPORT x")));
+    }
+}
