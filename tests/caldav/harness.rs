@@ -101,6 +101,21 @@ impl Drop for DavServer {
 
 static INSTALL: Mutex<()> = Mutex::new(());
 
+/// Runs `python -m MODULE ARGS...` (argv[1] is the module) and exits when its parent, the
+/// test process, is gone: a test binary killed before its servers are dropped leaves none
+/// running.
+const WATCHDOG: &str = "import os, runpy, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+module = sys.argv[1]
+sys.argv = [module] + sys.argv[2:]
+runpy.run_module(module, run_name='__main__', alter_sys=True)
+";
+
 /// The venv of a server, built if missing.
 fn venv(kind: Kind) -> PathBuf {
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
@@ -227,14 +242,16 @@ impl DavServer {
                     ));
                     let conf_path = storage.path().join("radicale.conf");
                     std::fs::write(&conf_path, conf).unwrap();
-                    command.args(["-m", "radicale", "--config"]).arg(&conf_path);
+                    command
+                        .args(["-c", WATCHDOG, "radicale", "--config"])
+                        .arg(&conf_path);
                     command.env_remove("RADICALE_CONFIG");
                     format!("/{user}/")
                 }
                 Kind::Xandikos => {
                     assert!(password.is_none(), "Xandikos does auth only over HTTPS");
                     command
-                        .args(["-m", "xandikos", "serve", "-d"])
+                        .args(["-c", WATCHDOG, "xandikos", "serve", "-d"])
                         .arg(storage.path().join("data"))
                         .args(["--autocreate", "--current-user-principal"])
                         .arg(format!("/{user}/"))
