@@ -359,8 +359,9 @@ async fn basic_auth_on_radicale() {
     assert!(!shown.contains(password), "{shown}");
 }
 
-/// A thousand events (Radicale; 300 on Xandikos), one resource each, synced in multiget
-/// batches.
+/// A thousand events, one resource each, synced in multiget batches. On Radicale only:
+/// Xandikos commits every PUT to git (a thousand take a minute to upload), and its 151-resource
+/// demo calendar already syncs in two multiget batches (`demo.rs`).
 async fn thousand_on(kind: Kind) {
     let server = DavServer::start(kind);
     let raw = std::sync::Arc::new(Raw::new(&server));
@@ -422,11 +423,6 @@ async fn thousand_on(kind: Kind) {
 #[tokio::test]
 async fn thousand_events_radicale() {
     thousand_on(Kind::Radicale).await;
-}
-
-#[tokio::test]
-async fn thousand_events_xandikos() {
-    thousand_on(Kind::Xandikos).await;
 }
 
 /// A first sync limited to recent events (calendar-query with a time-range); later changes
