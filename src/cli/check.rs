@@ -119,6 +119,11 @@ fn location_kind(location: &Location) -> SourceKind {
 
 fn print_header(name: &str, source: &Source) {
     println!("{name} ({} {})", source.kind(), source.label());
+    if let Source::Caldav(caldav) = source
+        && caldav.sends_credentials_in_clear()
+    {
+        println!("  warning: plain http:// to another machine: the password travels unencrypted");
+    }
     if source.is_writable() {
         println!("  writable: tete may update events here");
     } else {
@@ -136,10 +141,25 @@ fn print_fetch(source: &Source, snapshot: &Snapshot) {
         println!("  cached copy: {}", feed.cache_path().display());
     }
     if let Source::Caldav(caldav) = source {
-        if snapshot.not_modified {
-            println!("  synced: no change since the last sync");
-        } else {
-            println!("  synced: changes fetched");
+        match caldav.last_report() {
+            Some(report) if snapshot.not_modified => {
+                println!(
+                    "  synced ({}): no change since the last sync",
+                    report.method
+                );
+            }
+            Some(report) => println!(
+                "  synced ({}{}): {} fetched, {} deleted",
+                report.method,
+                if report.full_resync {
+                    ", full resync"
+                } else {
+                    ""
+                },
+                report.fetched,
+                report.deleted
+            ),
+            None => println!("  synced"),
         }
         let stats = caldav.client().stats().snapshot();
         println!(

@@ -218,8 +218,16 @@ async fn demo_calendar_check_and_calendars_on_radicale() {
         "{first}"
     );
     assert!(first.contains("server (caldav "), "{first}");
-    assert!(first.contains("synced: changes fetched"), "{first}");
-    assert!(second.contains("synced: no change"), "{second}");
+    assert!(
+        first.contains(&format!(
+            "synced (sync-collection): {count} fetched, 0 deleted"
+        )),
+        "{first}"
+    );
+    assert!(
+        second.contains("synced (sync-collection): no change"),
+        "{second}"
+    );
     assert!(second.contains("requests: 1 ("), "{second}");
     assert!(dir.path().join("state/state.sqlite").exists());
     assert!(ok3, "{calendars}");

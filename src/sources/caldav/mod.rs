@@ -74,6 +74,8 @@ pub struct CaldavSource {
     client: DavClient,
     /// The key of this calendar in the state file.
     key: String,
+    /// What the last sync did.
+    last_report: std::sync::Arc<std::sync::Mutex<Option<SyncReport>>>,
 }
 
 /// How a sync went, for `tete check` and the benchmark.
@@ -112,6 +114,7 @@ impl CaldavSource {
             settings,
             client,
             key,
+            last_report: Default::default(),
         })
     }
 
@@ -123,6 +126,25 @@ impl CaldavSource {
     /// `caldav https://host/path/`: what to call it in messages (no user info, no query).
     pub fn label(&self) -> String {
         display_url(&self.settings.url)
+    }
+
+    /// True when a password or token would cross the network unencrypted: plain `http://`
+    /// to a host other than this machine.
+    pub fn sends_credentials_in_clear(&self) -> bool {
+        let url = &self.settings.url;
+        let host = url.host_str().unwrap_or_default();
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        url.scheme() == "http" && !loopback && !matches!(self.client.auth(), Auth::None)
+    }
+
+    /// What the last sync of this source did, if it ran.
+    pub fn last_report(&self) -> Option<SyncReport> {
+        self.last_report.lock().ok().and_then(|r| r.clone())
     }
 
     /// The state file.
@@ -201,6 +223,9 @@ impl CaldavSource {
             })
             .collect();
         let not_modified = report.fetched == 0 && report.deleted == 0;
+        if let Ok(mut last) = self.last_report.lock() {
+            *last = Some(report.clone());
+        }
         Ok((
             Snapshot {
                 resources,
@@ -711,6 +736,32 @@ mod tests {
         let shown = format!("{source:?} {}", source.label());
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("caldav.example.com"));
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_flagged() {
+        let source = |url: &str, auth: Auth| {
+            CaldavSource::new(
+                CaldavSettings {
+                    url: Url::parse(url).unwrap(),
+                    calendar: None,
+                    state_file: "/tmp/x.sqlite".into(),
+                    retry: RetryPolicy::default(),
+                    first_sync_days: None,
+                },
+                auth,
+            )
+            .unwrap()
+        };
+        let basic = || Auth::Basic {
+            user: "me".into(),
+            password: SecretValue::new("pw".into()),
+        };
+        assert!(source("http://nas.lan:5232/", basic()).sends_credentials_in_clear());
+        assert!(!source("http://127.0.0.1:5232/", basic()).sends_credentials_in_clear());
+        assert!(!source("http://[::1]:5232/", basic()).sends_credentials_in_clear());
+        assert!(!source("https://nas.lan/", basic()).sends_credentials_in_clear());
+        assert!(!source("http://nas.lan/", Auth::None).sends_credentials_in_clear());
     }
 
     #[test]
