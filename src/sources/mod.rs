@@ -296,7 +296,7 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
                         reason: err.to_string(),
                     }
                 })?;
-            caldav::Auth::Google(std::sync::Arc::new(caldav::oauth::GoogleAuth::new(
+            caldav::Auth::Google(shared_google_auth(caldav::oauth::GoogleAuth::new(
                 google.client_id.clone(),
                 client_secret,
                 google.token_file.clone(),
@@ -312,6 +312,24 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
         first_sync_days: location.first_sync_days,
     };
     Ok(CaldavSource::new(settings, auth)?)
+}
+
+/// One [`caldav::oauth::GoogleAuth`] per refresh token file and client in the process, so
+/// that several Google calendars share one access token (one refresh an hour, not one per
+/// calendar).
+fn shared_google_auth(
+    auth: caldav::oauth::GoogleAuth,
+) -> std::sync::Arc<caldav::oauth::GoogleAuth> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Registry = Mutex<HashMap<(PathBuf, String), Arc<caldav::oauth::GoogleAuth>>>;
+    static SHARED: OnceLock<Registry> = OnceLock::new();
+    let key = (auth.token_file.clone(), auth.client_id.clone());
+    let registry = SHARED.get_or_init(Default::default);
+    match registry.lock() {
+        Ok(mut shared) => shared.entry(key).or_insert_with(|| Arc::new(auth)).clone(),
+        Err(_) => Arc::new(auth),
+    }
 }
 
 /// Runs blocking file work on tokio's blocking pool, so that a daemon's other tasks (HTTP
@@ -350,4 +368,38 @@ fn file_identity(metadata: &std::fs::Metadata) -> u64 {
 fn file_identity(metadata: &std::fs::Metadata) -> u64 {
     // No inode: the length at least tells apart most same-instant rewrites.
     metadata.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CaldavAuth, GoogleConfig};
+
+    #[test]
+    fn google_calendars_share_one_token_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let google = GoogleConfig {
+            client_id: "id".into(),
+            client_secret: None,
+            token_file: dir.path().join("token"),
+        };
+        let location = |calendar: &str| {
+            Location::Caldav(Box::new(CaldavLocation {
+                url: "https://apidata.googleusercontent.com/caldav/v2/".into(),
+                auth: CaldavAuth::Google(google.clone()),
+                calendar: Some(calendar.into()),
+                state_file: dir.path().join("state.sqlite"),
+                first_sync_days: None,
+            }))
+        };
+        let http = HttpClient::new();
+        let open = |name| match Source::from_location(&location(name), dir.path(), &http) {
+            Ok(Source::Caldav(source)) => match source.client().auth() {
+                caldav::Auth::Google(auth) => auth.clone(),
+                other => panic!("{other:?}"),
+            },
+            _ => panic!("not caldav"),
+        };
+        assert!(std::sync::Arc::ptr_eq(&open("a"), &open("b")));
+    }
 }
