@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod auth;
+pub mod calendars;
 pub mod check;
 pub mod daemon;
 pub mod demo;
@@ -46,6 +48,10 @@ pub enum Command {
     Items(items::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
+    /// List the calendars of each configured CalDAV account.
+    Calendars(calendars::Args),
+    /// Authorize tete with a calendar provider (Google).
+    Auth(auth::Args),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -60,6 +66,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(cli.config.as_deref(), args),
         Command::Daemon(args) => daemon::run(cli.config.as_deref(), args),
         Command::Items(args) => items::run(cli.config.as_deref(), args),
+        Command::Calendars(args) => calendars::run(cli.config.as_deref(), args),
+        Command::Auth(args) => auth::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,
