@@ -38,16 +38,7 @@ impl Source {
     pub async fn get(&self, href: &str) -> Result<Resource, SourceError> {
         match self {
             Source::Caldav(caldav) => Ok(caldav.get(href).await?),
-            Source::Vdir(vdir) => {
-                let snapshot = vdir.fetch().await?;
-                snapshot
-                    .resources
-                    .into_iter()
-                    .find(|r| r.href == href)
-                    .ok_or_else(|| SourceError::PreconditionFailed {
-                        href: href.to_string(),
-                    })
-            }
+            Source::Vdir(vdir) => vdir.get(href).await,
             Source::File(_) | Source::Feed(_) => Err(SourceError::ReadOnly {
                 label: self.label(),
             }),
