@@ -13,8 +13,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+mod caldav;
 mod nudges;
 mod secret;
+
+pub use caldav::{
+    CaldavAuth, CaldavLocation, GoogleConfig, default_google_token_file, default_state_file,
+};
 
 pub use secret::{Secret, SecretError, SecretValue};
 
@@ -39,6 +44,32 @@ pub struct Config {
     pub agenda: crate::agenda::plan::Settings,
     /// Nudges: rules, quiet hours, channels (`[nudges]`).
     pub nudges: crate::nudge::Settings,
+    /// The service (`[daemon]`).
+    pub daemon: DaemonConfig,
+    /// The Google OAuth2 client (`[google]`), when configured.
+    pub google: Option<GoogleConfig>,
+}
+
+/// `[daemon]`: how often the service runs a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonConfig {
+    /// Time between cycles (`interval`, default 15 minutes).
+    pub interval: std::time::Duration,
+    /// Up to this share of the interval is added or taken at random (`jitter`, default 0.1).
+    pub jitter: f64,
+    /// The longest a failing calendar waits before it is tried again (`max_backoff`,
+    /// default 6 hours).
+    pub max_backoff: std::time::Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            interval: std::time::Duration::from_secs(15 * 60),
+            jitter: 0.1,
+            max_backoff: std::time::Duration::from_secs(6 * 3600),
+        }
+    }
 }
 
 /// `[me]`: the manager's addresses and name.
@@ -81,6 +112,9 @@ pub enum Location {
     /// An iCalendar feed over HTTP(S) (`url = ...`). The URL is a secret: feed URLs usually
     /// carry an access token.
     Feed(Secret),
+    /// A calendar on a CalDAV server (`caldav = URL`, with `user`, `password`, `auth`,
+    /// `calendar`).
+    Caldav(Box<CaldavLocation>),
 }
 
 /// Why the configuration could not be loaded.
@@ -139,14 +173,6 @@ pub fn default_path() -> Option<PathBuf> {
     dirs::config_dir().map(|dir| dir.join("tete").join("config.toml"))
 }
 
-/// `$XDG_STATE_HOME/tete/state.sqlite` (or the platform's equivalent: on systems without
-/// a state directory, the data directory).
-pub fn default_state_file() -> Option<PathBuf> {
-    dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .map(|dir| dir.join("tete").join("state.sqlite"))
-}
-
 /// `$XDG_CACHE_HOME/tete` (or the platform's equivalent).
 pub fn default_cache_dir() -> Option<PathBuf> {
     dirs::cache_dir().map(|dir| dir.join("tete"))
@@ -201,6 +227,7 @@ impl Config {
 struct RawConfig {
     cache_dir: Option<Spanned<String>>,
     state_file: Option<Spanned<String>>,
+    google: Option<Spanned<caldav::RawGoogle>>,
     #[serde(default)]
     calendar: Vec<Spanned<RawCalendar>>,
     #[serde(default)]
@@ -213,6 +240,16 @@ struct RawConfig {
     agenda: RawAgenda,
     #[serde(default)]
     nudges: nudges::RawNudges,
+    #[serde(default)]
+    daemon: RawDaemon,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    interval: Option<Spanned<String>>,
+    jitter: Option<Spanned<f64>>,
+    max_backoff: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -267,6 +304,13 @@ struct RawCalendar {
     file: Option<Spanned<String>>,
     vdir: Option<Spanned<String>>,
     url: Option<Secret>,
+    caldav: Option<Spanned<String>>,
+    user: Option<Spanned<String>>,
+    password: Option<Secret>,
+    auth: Option<Spanned<String>>,
+    #[serde(rename = "calendar")]
+    pick: Option<Spanned<String>>,
+    first_sync_days: Option<Spanned<u32>>,
 }
 
 /// Validates a [`RawConfig`] and resolves its paths, pointing errors at the file's text.
@@ -287,6 +331,20 @@ impl Resolver<'_> {
                 )
             })?,
         };
+        let state_file = match &raw.state_file {
+            Some(file) => self.resolve_path(file, "state_file")?,
+            None => default_state_file().ok_or_else(|| {
+                self.error(
+                    0..0,
+                    Some("state_file"),
+                    "no XDG state directory; set state_file",
+                )
+            })?,
+        };
+        let google = match raw.google {
+            Some(google) => Some(self.google(google)?),
+            None => None,
+        };
         if raw.calendar.is_empty() {
             return Err(ConfigError::NoCalendars {
                 path: self.path.to_path_buf(),
@@ -300,18 +358,8 @@ impl Resolver<'_> {
                 let message = format!("two calendars are named {:?}", name.get_ref());
                 return Err(self.error(name.span(), Some("name"), message));
             }
-            calendars.push(self.calendar(entry)?);
+            calendars.push(self.calendar(entry, &state_file, google.as_ref())?);
         }
-        let state_file = match &raw.state_file {
-            Some(file) => self.resolve_path(file, "state_file")?,
-            None => default_state_file().ok_or_else(|| {
-                self.error(
-                    0..0,
-                    Some("state_file"),
-                    "no XDG state directory; set state_file",
-                )
-            })?,
-        };
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
@@ -326,6 +374,8 @@ impl Resolver<'_> {
             cadence: self.cadence(raw.cadence)?,
             agenda: self.agenda(raw.agenda)?,
             nudges: self.nudges(raw.nudges)?,
+            daemon: self.daemon(raw.daemon)?,
+            google,
         })
     }
 
@@ -349,6 +399,35 @@ impl Resolver<'_> {
             include_uids: raw.include_uids.into_iter().collect(),
             exclude_uids: raw.exclude_uids.into_iter().collect(),
         })
+    }
+
+    fn daemon(&self, raw: RawDaemon) -> Result<DaemonConfig, ConfigError> {
+        let mut d = DaemonConfig::default();
+        let duration = |v: &Spanned<String>, key: &str| {
+            humantime::parse_duration(v.get_ref()).map_err(|e| {
+                self.error(
+                    v.span(),
+                    Some(key),
+                    format!("not a duration such as \"15m\" or \"1h 30m\": {e}"),
+                )
+            })
+        };
+        if let Some(v) = &raw.interval {
+            d.interval = duration(v, "interval")?;
+            if d.interval < std::time::Duration::from_secs(1) {
+                return Err(self.error(v.span(), Some("interval"), "must be at least 1s"));
+            }
+        }
+        if let Some(v) = &raw.max_backoff {
+            d.max_backoff = duration(v, "max_backoff")?;
+        }
+        if let Some(j) = raw.jitter {
+            if !(0.0..=0.5).contains(j.get_ref()) {
+                return Err(self.error(j.span(), Some("jitter"), "must be between 0 and 0.5"));
+            }
+            d.jitter = *j.get_ref();
+        }
+        Ok(d)
     }
 
     fn agenda(&self, raw: RawAgenda) -> Result<crate::agenda::plan::Settings, ConfigError> {
@@ -418,7 +497,12 @@ impl Resolver<'_> {
         Ok(s)
     }
 
-    fn calendar(&self, entry: Spanned<RawCalendar>) -> Result<CalendarConfig, ConfigError> {
+    fn calendar(
+        &self,
+        entry: Spanned<RawCalendar>,
+        state_file: &Path,
+        google: Option<&GoogleConfig>,
+    ) -> Result<CalendarConfig, ConfigError> {
         let span = entry.span();
         let raw = entry.into_inner();
         let name_span = raw.name.span();
@@ -426,13 +510,41 @@ impl Resolver<'_> {
         if name.trim().is_empty() {
             return Err(self.error(name_span, Some("name"), "the name is empty"));
         }
-        let location = match (raw.file, raw.vdir, raw.url) {
-            (Some(file), None, None) => Location::File(self.resolve_path(&file, "file")?),
-            (None, Some(vdir), None) => Location::Vdir(self.resolve_path(&vdir, "vdir")?),
-            (None, None, Some(url)) => Location::Feed(self.resolve_secret(url, span, "url")?),
+        if raw.caldav.is_none() {
+            let caldav_only = [
+                ("user", raw.user.as_ref().map(Spanned::span)),
+                ("auth", raw.auth.as_ref().map(Spanned::span)),
+                ("calendar", raw.pick.as_ref().map(Spanned::span)),
+                (
+                    "first_sync_days",
+                    raw.first_sync_days.as_ref().map(Spanned::span),
+                ),
+                ("password", raw.password.as_ref().map(|_| span.clone())),
+            ];
+            if let Some((key, Some(at))) = caldav_only.into_iter().find(|(_, s)| s.is_some()) {
+                let message = format!("`{key}` is only used with `caldav`");
+                return Err(self.error(at, Some(key), message));
+            }
+        }
+        let location = match (raw.file, raw.vdir, raw.url, raw.caldav) {
+            (Some(file), None, None, None) => Location::File(self.resolve_path(&file, "file")?),
+            (None, Some(vdir), None, None) => Location::Vdir(self.resolve_path(&vdir, "vdir")?),
+            (None, None, Some(url), None) => Location::Feed(self.resolve_secret(url, span, "url")?),
+            (None, None, None, Some(url)) => {
+                let caldav = caldav::RawCaldav {
+                    url,
+                    user: raw.user,
+                    password: raw.password,
+                    auth: raw.auth,
+                    pick: raw.pick,
+                    first_sync_days: raw.first_sync_days,
+                };
+                Location::Caldav(Box::new(self.caldav(caldav, span, state_file, google)?))
+            }
             _ => {
-                let message =
-                    format!("calendar {name:?} needs exactly one of `file`, `vdir` or `url`");
+                let message = format!(
+                    "calendar {name:?} needs exactly one of `file`, `vdir`, `url` or `caldav`"
+                );
                 return Err(self.error(span, Some("calendar"), message));
             }
         };

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{Duration, NaiveDateTime};
-use futures_util::future::join_all;
+use futures_util::StreamExt as _;
 
 use crate::agenda;
 use crate::cadence::{self, Analysis, Settings};
@@ -55,14 +55,24 @@ impl Gathered {
     }
 }
 
+/// How many calendars are fetched at the same time.
+pub const MAX_CONCURRENT_FETCHES: usize = 4;
+
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
 pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered {
     let http = HttpClient::new();
-    let fetched = join_all(calendars.iter().map(|c| async {
-        let source = Source::from_location(&c.location, cache_dir, &http)?;
-        let snapshot = source.fetch().await?;
-        Ok::<_, SourceError>((source, snapshot))
+    // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
+    // server should not open twenty connections to it at once. `buffered` keeps the order.
+    let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| {
+        let http = &http;
+        async move {
+            let source = Source::from_location(&c.location, cache_dir, http)?;
+            let snapshot = source.fetch().await?;
+            Ok::<_, SourceError>((source, snapshot))
+        }
     }))
+    .buffered(MAX_CONCURRENT_FETCHES)
+    .collect()
     .await;
     let mut gathered = Gathered {
         collector: Collector::with_meta(),
@@ -202,7 +212,13 @@ pub fn observe(
         window: (window.start, window.end),
     };
     let mut adhoc: BTreeMap<String, Vec<NaiveDateTime>> = BTreeMap::new();
+    // The same event in two calendars (or twice in one export) is one meeting: the first
+    // copy read counts, as in `detect`.
+    let mut seen = std::collections::HashSet::new();
     for occ in &expansion.occurrences {
+        if !occ.uid.is_empty() && !seen.insert((&*occ.uid, occ.recurrence_id)) {
+            continue;
+        }
         let cancelled = match (occ.excluded, occ.status.as_deref()) {
             (true, _) => Some(Cancellation::Exdate),
             (false, Some("CANCELLED")) => Some(Cancellation::Status),
@@ -465,4 +481,57 @@ fn past_description(doc: &Document, occ: &StoredOccurrence) -> Option<Descriptio
         end: rid,
     };
     occurrence_description(doc, &r).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    const CALENDAR: &str = "BEGIN:VCALENDAR\r
+BEGIN:VEVENT\r
+UID:weekly\r
+DTSTART:20260302T100000Z\r
+RRULE:FREQ=WEEKLY;COUNT=4\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE:mailto:ann@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:weekly\r
+RECURRENCE-ID:20260309T100000Z\r
+DTSTART:20260309T140000Z\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE:mailto:ann@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:extra\r
+DTSTART:20260312T100000Z\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE:mailto:ann@example.com\r
+END:VEVENT\r
+END:VCALENDAR\r
+";
+
+    #[test]
+    fn the_same_calendar_read_twice_is_observed_once() {
+        let mut collector = Collector::with_meta();
+        collector.read(CALENDAR.as_bytes(), "google.ics").unwrap();
+        collector.read(CALENDAR.as_bytes(), "exchange.ics").unwrap();
+        let me = Identity::new(["mia@example.com"], []);
+        let detection = detect(&collector, &me, &Overrides::default());
+        let day = |d| {
+            NaiveDate::from_ymd_opt(2026, 3, d)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap()
+        };
+        let window = Window {
+            start: day(1),
+            end: day(31),
+        };
+        let expansion = collector.expand_with_excluded(window);
+        let (observations, adhoc) = observe(&expansion, &detection, window);
+        assert_eq!(observations.occurrences.len(), 4);
+        assert_eq!(adhoc["ann@example.com"], [day(12) + Duration::hours(10)]);
+    }
 }

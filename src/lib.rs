@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod cycle;
+pub mod daemon;
 pub mod detect;
 pub mod history;
 pub mod nudge;

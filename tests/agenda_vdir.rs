@@ -175,8 +175,10 @@ fn dry_run_shows_a_diff_and_changes_nothing() {
     );
 }
 
-/// A person edits the file between tete's read and its write: the write is refused, tete
-/// reads again, re-applies its block, and the person's edit is kept.
+/// A person edits the file between the cycle's read and the write: the write reads the
+/// item fresh and re-applies its block to the person's version, so their edit is kept (a
+/// race inside the write itself is a refused `If-Match` and a retry, tested against real
+/// servers in tests/caldav).
 #[test]
 fn an_edit_made_between_read_and_write_survives() {
     use tete::config::{CalendarConfig, Location};
@@ -221,7 +223,6 @@ fn an_edit_made_between_read_and_write_survives() {
     let groups = tete::agenda::write::group_by_resource(plans.writes(&gathered));
     let outcomes = runtime.block_on(tete::agenda::write::apply(groups, settings.scheduling));
     assert_eq!(outcomes.len(), 1);
-    assert_eq!(outcomes[0].retries, 1, "the first write was refused");
     assert_eq!(outcomes[0].result.as_ref().unwrap().len(), 1);
     let after = std::fs::read_to_string(&file).unwrap();
     assert!(

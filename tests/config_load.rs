@@ -28,9 +28,10 @@ fn example_config_loads() {
             Location::File(_) => "file",
             Location::Vdir(_) => "vdir",
             Location::Feed(_) => "feed",
+            Location::Caldav(_) => "caldav",
         })
         .collect();
-    for kind in ["file", "vdir", "feed"] {
+    for kind in ["file", "vdir", "feed", "caldav"] {
         assert!(
             kinds.contains(&kind),
             "the example shows no {kind}: {kinds:?}"

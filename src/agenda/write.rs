@@ -1,9 +1,10 @@
 //! Applying planned agenda writes to the calendars: one conditional write per resource.
 //!
-//! A resource is read, every planned occurrence in it gets its new description (the block
-//! re-applied to the description as it is *now*), and the text goes back with `If-Match`.
-//! When someone wrote in between (412, or a vdir file changed), the resource is read again
-//! and the block re-applied to the new text, a bounded number of times: their edit is kept.
+//! Through [`crate::sources::write::update`]: the resource is read fresh, every planned
+//! occurrence in it gets its new description (the block re-applied to the description as it
+//! is *now*), and the text goes back with `If-Match`. When someone wrote in between (412, or
+//! a vdir file changed), it is read again and the blocks re-applied to the new text, a
+//! bounded number of times: their edit is kept.
 
 use std::collections::BTreeMap;
 
@@ -14,10 +15,11 @@ use crate::calendar::edit::{
     self, Description, EditError, OccurrenceRef, ScheduleAgent, occurrence_description,
 };
 use crate::cycle::Fetched;
-use crate::sources::{Precondition, Resource, SourceError};
+use crate::sources::write::{self, UpdateOutcome};
+use crate::sources::{Resource, SourceError};
 
 /// Attempts per resource before giving up (the first read plus retries after a 412).
-const MAX_ATTEMPTS: usize = 4;
+const MAX_ATTEMPTS: u32 = 4;
 
 /// Why a resource could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -94,57 +96,49 @@ async fn write_resource(
     agent: ScheduleAgent,
 ) -> ResourceOutcome {
     let href = resource.href.clone();
-    let mut current = resource.clone();
-    let mut retries = 0;
-    let result = loop {
-        if retries == MAX_ATTEMPTS {
-            break Err(WriteError::Contended { href: href.clone() });
+    let origin = calendar.source.resource_origin(resource);
+    let mut written = Vec::new();
+    let mut edit_error = None;
+    // `update` reads the resource fresh, and again after a lost race: the blocks are
+    // re-applied to whatever is there then.
+    let result = write::update(&calendar.source, &href, MAX_ATTEMPTS, |bytes| match merged(
+        &origin, bytes, writes, agent,
+    ) {
+        Ok((body, now_written)) => {
+            written = now_written;
+            (!written.is_empty()).then_some(body)
         }
-        let (body, written) = match merged(calendar, &current, writes, agent) {
-            Ok(merged) => merged,
-            Err(e) => break Err(e),
-        };
-        if written.is_empty() {
-            break Ok(written);
+        Err(reason) => {
+            edit_error = Some(reason);
+            None
         }
-        let precondition = match &current.etag {
-            Some(etag) => Precondition::IfMatch(etag.clone()),
-            None => Precondition::IfNoneMatch,
-        };
-        match calendar.source.put(&href, precondition, body).await {
-            Ok(_) => break Ok(written),
-            Err(e) if e.is_precondition_failed() => {
-                retries += 1;
-                match reread(calendar, &href).await {
-                    Ok(Some(fresh)) => current = fresh,
-                    Ok(None) => break Ok(Vec::new()),
-                    Err(source) => {
-                        break Err(WriteError::Source {
-                            href: href.clone(),
-                            source,
-                        });
-                    }
-                }
-            }
-            Err(source) => {
-                break Err(WriteError::Source {
-                    href: href.clone(),
-                    source,
-                });
-            }
+    })
+    .await;
+    let (result, retries) = match (result, edit_error) {
+        (_, Some(reason)) => (
+            Err(WriteError::Edit {
+                href: href.clone(),
+                reason,
+            }),
+            0,
+        ),
+        (Ok(UpdateOutcome::Written { attempts, .. }), None) => {
+            (Ok(written), attempts.saturating_sub(1) as usize)
         }
+        (Ok(UpdateOutcome::Unchanged { .. }), None) => (Ok(Vec::new()), 0),
+        (Err(source), None) => (
+            Err(WriteError::Source {
+                href: href.clone(),
+                source,
+            }),
+            0,
+        ),
     };
     ResourceOutcome {
         href,
         result,
         retries,
     }
-}
-
-/// The resource as it is now, `None` when it was deleted meanwhile.
-async fn reread(calendar: &Fetched, href: &str) -> Result<Option<Resource>, SourceError> {
-    let snapshot = calendar.source.fetch().await?;
-    Ok(snapshot.resources.into_iter().find(|r| r.href == href))
 }
 
 fn occurrence_of(w: &PlannedWrite) -> OccurrenceRef<'_> {
@@ -156,35 +150,24 @@ fn occurrence_of(w: &PlannedWrite) -> OccurrenceRef<'_> {
     }
 }
 
-/// Re-applies every planned block to the resource as it is now. Returns the new body and
-/// the occurrences that change (empty: nothing to write).
+/// Re-applies every planned block to the resource's bytes as they are now. Returns the new
+/// body and the occurrences that change (empty: nothing to write).
 fn merged(
-    calendar: &Fetched,
-    resource: &Resource,
+    origin: &str,
+    bytes: &[u8],
     writes: &[&PlannedWrite],
     agent: ScheduleAgent,
-) -> Result<(Vec<u8>, Vec<Written>), WriteError> {
-    let href = resource.href.clone();
-    let edit_error = |reason: String| WriteError::Edit {
-        href: href.clone(),
-        reason,
-    };
-    let origin = calendar.source.resource_origin(resource);
-    let input = resource.open().map_err(|source| WriteError::Source {
-        href: href.clone(),
-        source,
-    })?;
-    let (mut doc, _) = Document::read(input, &origin).map_err(|e| edit_error(e.to_string()))?;
+) -> Result<(Vec<u8>, Vec<Written>), String> {
+    let (mut doc, _) = Document::read(bytes, origin).map_err(|e| e.to_string())?;
     let mut written = Vec::new();
     for w in writes {
         let occ = occurrence_of(w);
-        let now =
-            occurrence_description(&doc, &occ).map_err(|e: EditError| edit_error(e.to_string()))?;
-        let Some(new) = remerge(w, &now).map_err(edit_error)? else {
+        let now = occurrence_description(&doc, &occ).map_err(|e: EditError| e.to_string())?;
+        let Some(new) = remerge(w, &now)? else {
             continue;
         };
         if edit::set_occurrence_description_with(&mut doc, &occ, &new, agent)
-            .map_err(|e| edit_error(e.to_string()))?
+            .map_err(|e| e.to_string())?
         {
             written.push(Written {
                 series_uid: w.target.series_uid.clone(),

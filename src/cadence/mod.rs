@@ -183,6 +183,16 @@ pub struct Mark {
     pub outcome: Outcome,
 }
 
+impl Mark {
+    /// True when its original slot is in `[from, now)`: the occurrences the counts and the
+    /// suggestion rules are about. Next week's meeting cancelled already, one pulled
+    /// forward from next week, or one moved into the window from before it are on the
+    /// timeline but not counted.
+    pub fn counts(&self, from: NaiveDateTime, now: NaiveDateTime) -> bool {
+        self.scheduled >= from && self.scheduled < now
+    }
+}
+
 /// One series of a relationship and the cadence its rule sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesCadence {
@@ -208,11 +218,11 @@ pub struct Analysis {
     pub actual: Option<Cadence>,
     /// The median gap between meetings held in the window, in days.
     pub median_gap_days: Option<f64>,
-    /// Meetings held in their slot, in the window.
+    /// Meetings held in their slot, in the window (by original start, before now).
     pub held: usize,
-    /// Meetings moved to another time, in the window.
+    /// Meetings moved to another time, in the window (by original start, before now).
     pub moved: usize,
-    /// Meetings cancelled, in the window.
+    /// Meetings cancelled, in the window (by original start, before now).
     pub cancelled: usize,
     /// The longest gap between two meetings held in the window, in days, and when it
     /// started and ended.
@@ -258,7 +268,12 @@ pub fn analyse(
             outcome: Outcome::of(o, now),
         })
         .collect();
-    let count = |outcome| timeline.iter().filter(|m| m.outcome == outcome).count();
+    let count = |outcome| {
+        timeline
+            .iter()
+            .filter(|m| m.counts(window_start, now) && m.outcome == outcome)
+            .count()
+    };
     // After a cadence change, the actual cadence is that of the current series.
     let current_from = series
         .last()

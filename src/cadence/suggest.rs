@@ -67,7 +67,7 @@ pub(super) fn suggest(
     let past: Vec<_> = a
         .timeline
         .iter()
-        .filter(|m| m.outcome != Outcome::Upcoming)
+        .filter(|m| m.counts(a.window_start, now))
         .collect();
     if past.len() < settings.min_occurrences {
         return Err(format!(

@@ -241,3 +241,39 @@ fn rule_shapes_name_the_cadence() {
     );
     assert_eq!(Cadence::of_rule(None).to_string(), "other");
 }
+
+#[test]
+fn only_occurrences_whose_slot_is_in_the_window_and_past_are_counted() {
+    let r = rel(&[("w", rule("WEEKLY", 1))]);
+    let mut occurrences = weekly_q1();
+    // 30 Mar (upcoming) already cancelled: not a past cancellation.
+    occurrences[12].cancelled = Some(Cancellation::Exdate);
+    // A meeting from the week before the window (29 Dec) moved into it (2 Jan).
+    occurrences.insert(
+        0,
+        occ("w", at(12, 29) - Duration::days(365), at(1, 2), false),
+    );
+    // Next week's (6 Apr) pulled forward into the past (24 Mar).
+    occurrences.push(occ("w", at(4, 6), at(3, 24), false));
+    let a = analyse(
+        &r,
+        &occurrences,
+        &[],
+        at(3, 25),
+        Some(at(1, 1)),
+        &settings(),
+    );
+    // As in counts_gaps_and_cadence_by_hand: the three additions do not count.
+    assert_eq!((a.held, a.moved, a.cancelled), (8, 1, 3));
+    assert!(
+        a.no_suggestion
+            .as_deref()
+            .unwrap()
+            .contains("of 12 past 1:1s"),
+        "{:?}",
+        a.no_suggestion
+    );
+    // They are still on the timeline, and the pulled-forward one did take place.
+    assert_eq!(a.timeline.len(), 15);
+    assert_eq!(a.last_held, Some(at(3, 24)));
+}

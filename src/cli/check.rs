@@ -113,11 +113,17 @@ fn location_kind(location: &Location) -> SourceKind {
         Location::File(_) => SourceKind::File,
         Location::Vdir(_) => SourceKind::Vdir,
         Location::Feed(_) => SourceKind::Feed,
+        Location::Caldav(_) => SourceKind::Caldav,
     }
 }
 
 fn print_header(name: &str, source: &Source) {
     println!("{name} ({} {})", source.kind(), source.label());
+    if let Source::Caldav(caldav) = source
+        && caldav.sends_credentials_in_clear()
+    {
+        println!("  warning: plain http:// to another machine: the password travels unencrypted");
+    }
     if source.is_writable() {
         println!("  writable: tete may update events here");
     } else {
@@ -133,6 +139,34 @@ fn print_fetch(source: &Source, snapshot: &Snapshot) {
             println!("  downloaded");
         }
         println!("  cached copy: {}", feed.cache_path().display());
+    }
+    if let Source::Caldav(caldav) = source {
+        match caldav.last_report() {
+            Some(report) if snapshot.not_modified => {
+                println!(
+                    "  synced ({}): no change since the last sync",
+                    report.method
+                );
+            }
+            Some(report) => println!(
+                "  synced ({}{}): {} fetched, {} deleted",
+                report.method,
+                if report.full_resync {
+                    ", full resync"
+                } else {
+                    ""
+                },
+                report.fetched,
+                report.deleted
+            ),
+            None => println!("  synced"),
+        }
+        let stats = caldav.client().stats().snapshot();
+        println!(
+            "  requests: {} ({} bytes sent, {} received)",
+            stats.requests, stats.bytes_sent, stats.bytes_received
+        );
+        println!("  sync state: {}", caldav.state_file().display());
     }
 }
 
@@ -181,7 +215,7 @@ fn tally_snapshot(source: &Source, snapshot: &Snapshot) -> anyhow::Result<Tally>
         // In a vdir one stray file is one warning; a single file or feed that is not
         // iCalendar (often an HTML login page) means the source is misconfigured.
         let message = "not iCalendar: no BEGIN:VCALENDAR or BEGIN:VEVENT line found";
-        if source.kind() != SourceKind::Vdir {
+        if !matches!(source.kind(), SourceKind::Vdir | SourceKind::Caldav) {
             anyhow::bail!("{origin} is {message}");
         }
         tally.warnings.push(Warning {

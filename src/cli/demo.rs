@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
-use crate::agenda::plan::Settings as AgendaSettings;
 use crate::calendar::Document;
 use crate::config::{CalendarConfig, Location};
-use crate::cycle::{self, AgendaPlans, Gathered};
+use crate::cycle::{AgendaPlans, Gathered};
+use crate::daemon::{Job, run_cycle};
 use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 use crate::report::Report;
@@ -84,32 +84,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let vdir = scratch.path().join("calendar");
     unpack(&vdir)?;
-    let runtime = inputs::runtime()?;
-    let calendars = [CalendarConfig {
-        name: "demo".into(),
-        location: Location::Vdir(vdir),
-    }];
-    let mut gathered = runtime.block_on(cycle::gather(&calendars, scratch.path()));
-    let mut store = Store::open(&scratch.path().join("state.sqlite"))?;
-    let outcome = cycle::run(
-        &mut gathered.collector,
-        &Identity::new([DEMO_ME], []),
-        &Overrides::default(),
-        &mut store,
+    let job = Job {
+        calendars: vec![CalendarConfig {
+            name: "demo".into(),
+            location: Location::Vdir(vdir),
+        }],
+        me: Identity::new([DEMO_ME], []),
+        overrides: Overrides::default(),
+        settings: Default::default(),
+        agenda: Default::default(),
+        state_file: scratch.path().join("state.sqlite"),
+        feed_cache_dir: scratch.path().join("feeds"),
         now,
-        None,
-        &Default::default(),
-    )?;
-    let agenda_settings = AgendaSettings::default();
-    let plans = cycle::plan_agendas(&gathered, &outcome, &store, now, &agenda_settings)?;
-    let written = super::run::write(
-        &runtime,
-        &gathered,
-        &plans,
-        agenda_settings.scheduling,
-        now,
-        &mut store,
-    )?;
+    };
+    let mut store = Store::open(&job.state_file)?;
+    let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut store, false))?;
+    let (outcome, plans, gathered, written) =
+        (&cycle.outcome, &cycle.plans, &cycle.gathered, cycle.written);
     let report = Report {
         now,
         entries: &outcome.entries,
@@ -124,9 +115,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!();
         print!("{}", render(&report, args.format));
         println!();
-        print!("{}", agendas_written(&plans, &gathered, written));
+        print!("{}", agendas_written(plans, gathered, written));
         println!();
-        print!("{}", nudges_triggered(&store, &outcome, &plans, now)?);
+        print!("{}", nudges_triggered(&store, outcome, plans, now)?);
         return Ok(ExitCode::SUCCESS);
     }
     write_output(&render(&report, args.format), args.output.as_deref())?;
@@ -139,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// same on every machine.
 fn nudges_triggered(
     store: &Store,
-    outcome: &cycle::Outcome,
+    outcome: &crate::cycle::Outcome,
     plans: &AgendaPlans,
     now: NaiveDateTime,
 ) -> anyhow::Result<String> {

@@ -7,11 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
-use crate::cadence::Settings;
 use crate::calendar::Collector;
 use crate::config::{self, CalendarConfig, Config, Location, Secret};
 use crate::cycle::{self, Gathered};
-use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 
 use super::expand::parse_utc;
@@ -37,25 +35,7 @@ pub struct InputArgs {
 }
 
 /// Everything a cycle needs, resolved.
-#[derive(Debug)]
-pub struct Resolved {
-    /// The calendars to read.
-    pub calendars: Vec<CalendarConfig>,
-    /// Who I am.
-    pub me: Identity,
-    /// Detection overrides.
-    pub overrides: Overrides,
-    /// Cadence settings.
-    pub settings: Settings,
-    /// Agenda settings.
-    pub agenda: crate::agenda::plan::Settings,
-    /// The state file.
-    pub state_file: PathBuf,
-    /// Where feeds are cached.
-    pub feed_cache_dir: PathBuf,
-    /// "Now".
-    pub now: NaiveDateTime,
-}
+pub use crate::daemon::Job as Resolved;
 
 /// A `--calendar` value as a calendar entry: a URL is a feed, a folder a vdir, else a file.
 fn calendar_from_arg(arg: &str) -> CalendarConfig {

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod auth;
+pub mod calendars;
 pub mod check;
+pub mod daemon;
 pub mod demo;
 pub mod expand;
 pub mod inputs;
@@ -40,12 +43,18 @@ pub enum Command {
     List(list::Args),
     /// One whole cycle: read, detect, record, and write each upcoming 1:1's agenda.
     Run(run::Args),
+    /// The service: a cycle every interval, until SIGTERM (SIGHUP reloads the config).
+    Daemon(daemon::Args),
     /// The open action items of each 1:1, with owner, due date and age.
     Items(items::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
     /// The nudges the rules give now (what would be sent), without sending.
     Nudges(nudges::Args),
+    /// List the calendars of each configured CalDAV account.
+    Calendars(calendars::Args),
+    /// Authorize tete with a calendar provider (Google).
+    Auth(auth::Args),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -58,8 +67,11 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(cli.config.as_deref(), args),
         Command::List(args) => list::run(cli.config.as_deref(), args),
         Command::Run(args) => run::run(cli.config.as_deref(), args),
+        Command::Daemon(args) => daemon::run(cli.config.as_deref(), args),
         Command::Items(args) => items::run(cli.config.as_deref(), args),
         Command::Nudges(args) => nudges::run(cli.config.as_deref(), args),
+        Command::Calendars(args) => calendars::run(cli.config.as_deref(), args),
+        Command::Auth(args) => auth::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

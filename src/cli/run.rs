@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use similar::TextDiff;
 
-use crate::agenda;
-use crate::cycle::{self, AgendaPlans, Gathered};
+use crate::cycle::{AgendaPlans, Gathered};
+use crate::daemon::run_cycle;
 
 use super::inputs;
 
@@ -31,91 +31,48 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     if !args.once {
         anyhow::bail!("`tete run` needs --once (the long-running service is `tete daemon`)");
     }
-    let resolved = inputs::resolve(config, &args.inputs)?;
-    let runtime = inputs::runtime()?;
-    let mut gathered = inputs::gather_all(&runtime, &resolved)?;
+    let job = inputs::resolve(config, &args.inputs)?;
     // A dry run works on a copy of the state, so that it changes nothing at all.
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let state_file = if args.dry_run {
         let copy = scratch.path().join("state.sqlite");
-        if resolved.state_file.exists() {
-            std::fs::copy(&resolved.state_file, &copy).with_context(|| {
-                format!(
-                    "cannot copy {} for the dry run",
-                    resolved.state_file.display()
-                )
+        if job.state_file.exists() {
+            std::fs::copy(&job.state_file, &copy).with_context(|| {
+                format!("cannot copy {} for the dry run", job.state_file.display())
             })?;
         }
         copy
     } else {
-        resolved.state_file.clone()
+        job.state_file.clone()
     };
     let mut store = crate::history::Store::open(&state_file)?;
-    let outcome = cycle::run(
-        &mut gathered.collector,
-        &resolved.me,
-        &resolved.overrides,
-        &mut store,
-        resolved.now,
-        None,
-        &resolved.settings,
-    )?;
-    inputs::print_warnings(&outcome.warnings, 20);
-    let plans = cycle::plan_agendas(&gathered, &outcome, &store, resolved.now, &resolved.agenda)?;
-    for (_, plan) in &plans.plans {
+    let report = inputs::runtime()?.block_on(run_cycle(&job, &mut store, args.dry_run))?;
+    for (name, error) in &report.failures {
+        eprintln!("tete: calendar {name}: {error}");
+    }
+    inputs::print_warnings(&report.outcome.warnings, 20);
+    for (_, plan) in &report.plans.plans {
         for why in &plan.skipped {
             eprintln!("tete: agenda not written for {why}");
         }
     }
+    for (href, error) in &report.write_failures {
+        eprintln!("tete: agenda not written to {href}: {error}");
+    }
     if args.dry_run {
-        print!("{}", dry_run_diff(&plans, &gathered));
+        print!("{}", dry_run_diff(&report.plans, &report.gathered));
         return Ok(ExitCode::SUCCESS);
     }
-    let written = write(
-        &runtime,
-        &gathered,
-        &plans,
-        resolved.agenda.scheduling,
-        resolved.now,
-        &mut store,
-    )?;
+    let recorded = report.outcome.recorded;
     println!(
-        "{} relationship(s); history: {} new, {} changed, {} deleted; agendas written: {written}",
-        outcome.entries.len(),
-        outcome.recorded.new,
-        outcome.recorded.changed,
-        outcome.recorded.deleted,
+        "{} relationship(s); history: {} new, {} changed, {} deleted; agendas written: {}",
+        report.outcome.entries.len(),
+        recorded.new,
+        recorded.changed,
+        recorded.deleted,
+        report.written,
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Applies the plans and records what was written and the items seen.
-pub fn write(
-    runtime: &tokio::runtime::Runtime,
-    gathered: &Gathered,
-    plans: &AgendaPlans,
-    scheduling: agenda::plan::Scheduling,
-    now: chrono::NaiveDateTime,
-    store: &mut crate::history::Store,
-) -> anyhow::Result<usize> {
-    let groups = agenda::write::group_by_resource(plans.writes(gathered));
-    let outcomes = runtime.block_on(agenda::write::apply(groups, scheduling));
-    let mut count = 0;
-    for outcome in outcomes {
-        match outcome.result {
-            Ok(written) => {
-                for w in written {
-                    store.record_written(&w.series_uid, &w.recurrence_id, &w.agenda, now)?;
-                    count += 1;
-                }
-            }
-            Err(e) => eprintln!("tete: agenda not written: {e}"),
-        }
-    }
-    for (key, plan) in &plans.plans {
-        store.record_items(key, &plan.items_seen, now)?;
-    }
-    Ok(count)
 }
 
 /// A unified diff of every description that would change.

@@ -184,6 +184,11 @@ fn credential_path(name: &str) -> Result<PathBuf, SecretError> {
 }
 
 impl SecretValue {
+    /// Wraps a value obtained elsewhere (an OAuth2 token) so it is never shown by mistake.
+    pub fn new(value: String) -> SecretValue {
+        SecretValue(value)
+    }
+
     /// The value itself. Do not log it, print it or put it in an error.
     pub fn expose(&self) -> &str {
         &self.0

@@ -61,9 +61,18 @@ impl Identity {
         }
     }
 
-    /// True when this participant is me.
+    /// True when this participant is me: one of my addresses, or, for a participant
+    /// without an address (Outlook writes `invalid:nomail` when it cannot resolve one), my
+    /// full name.
     pub fn is_me(&self, p: &Person) -> bool {
-        p.email.as_ref().is_some_and(|e| self.emails.contains(e))
+        match (&p.email, &p.name) {
+            (Some(e), _) => self.emails.contains(e),
+            (None, Some(name)) => {
+                let full = name.trim().to_lowercase();
+                full.split_whitespace().count() >= 2 && self.names.contains(&full)
+            }
+            (None, None) => false,
+        }
     }
 
     /// True when a name written in a title is mine (full name or first name).
@@ -72,23 +81,43 @@ impl Identity {
     }
 }
 
-/// The first name in "Ann Berger" or "Berger, Ann".
-pub fn first_name(name: &str) -> String {
-    let given = match name.split_once(',') {
-        Some((_, given)) if !given.trim().is_empty() => given,
-        _ => name,
-    };
-    given.split_whitespace().next().unwrap_or(name).to_string()
-}
-
-/// The lower-cased full name and first name: titles often use first names only.
+/// The lower-cased full name (as written, and in "First Last" order) and first name:
+/// titles often use first names only.
 fn name_keys(name: &str) -> Vec<String> {
     let full = name.trim().to_lowercase();
+    let (given, family) = given_and_family(&full);
+    let natural = format!("{given} {family}").trim().to_string();
     let first = first_name(&full);
-    [full, first]
+    [full, natural, first]
         .into_iter()
         .filter(|k| !k.is_empty())
         .collect()
+}
+
+/// "Berger, Ann" (how Exchange writes names) is ("Ann", "Berger"); "Ann Berger, PhD" and
+/// "Ann Berger" are ("Ann Berger", "").
+fn given_and_family(name: &str) -> (&str, &str) {
+    const SUFFIXES: [&str; 8] = ["jr", "jr.", "sr", "sr.", "phd", "md", "ii", "iii"];
+    match name.split_once(',') {
+        Some((family, given))
+            if !given.trim().is_empty()
+                && !SUFFIXES.contains(&given.trim().to_lowercase().as_str()) =>
+        {
+            (given.trim(), family.trim())
+        }
+        _ => (name.trim(), ""),
+    }
+}
+
+/// The first name: "Ann Berger" and "Berger, Ann" (Exchange's order) give "Ann".
+pub fn first_name(name: &str) -> String {
+    let (given, _) = given_and_family(name);
+    given
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(',')
+        .to_string()
 }
 
 /// Config overrides: title patterns and UIDs forced in or out.
@@ -221,12 +250,31 @@ pub fn classify(ev: &EventMeta, me: &Identity, overrides: &Overrides) -> Verdict
 }
 
 /// Everyone taking part who is not me, not a room or resource; one entry per address.
+/// Someone listed once with an address and once without, under the same name (Outlook's
+/// `invalid:nomail`), is one person.
 fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
-    let mut seen = BTreeSet::new();
-    ev.organizer
+    let people: Vec<&Person> = ev
+        .organizer
         .iter()
         .chain(&ev.attendees)
-        .filter(|p| !me.is_me(p) && !is_room_or_resource(p))
+        .filter(|p| !me.is_me(p) && !is_room_or_resource(p) && !is_calendar(p))
+        .collect();
+    let key = |name: &str| name.trim().to_lowercase();
+    let addressed: BTreeSet<String> = people
+        .iter()
+        .filter(|p| p.email.is_some())
+        .filter_map(|p| p.name.as_deref().map(key))
+        .collect();
+    let mut seen = BTreeSet::new();
+    people
+        .into_iter()
+        .filter(|p| {
+            p.email.is_some()
+                || !p
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| addressed.contains(&key(n)))
+        })
         .filter(|p| seen.insert(p.email.clone().or_else(|| p.name.clone())))
         .collect()
 }
@@ -293,6 +341,18 @@ fn by_title(ev: &EventMeta, me: &Identity, rooms: usize) -> Verdict {
             }
         }
     }
+}
+
+/// Calendars, not people: an event created on a secondary Google calendar has that
+/// calendar (`…@group.calendar.google.com`; imported ones `…@import.calendar.google.com`)
+/// as its organizer.
+fn is_calendar(p: &Person) -> bool {
+    p.email
+        .as_deref()
+        .and_then(|e| e.split_once('@'))
+        .is_some_and(|(_, domain)| {
+            domain.ends_with(".calendar.google.com") && domain != "resource.calendar.google.com"
+        })
 }
 
 /// Rooms and resources by `CUTYPE`, and by the addresses calendar systems give them
@@ -370,6 +430,7 @@ mod tests {
     const MIA: &str = "ORGANIZER;CN=Mia Manager:mailto:mia@example.com";
     const ANN: &str = "ATTENDEE;CN=Ann Berger:mailto:ann@example.com";
     const BEN: &str = "ATTENDEE;CN=Ben:mailto:ben@example.com";
+    const MIA_ATTENDEE: &str = "ATTENDEE:mailto:mia@example.com";
     const ROOM: &str = "ATTENDEE;CUTYPE=ROOM;CN=Fjord:mailto:room-fjord@example.com";
 
     #[test]
@@ -402,6 +463,54 @@ mod tests {
     }
 
     #[test]
+    fn a_secondary_calendar_as_organizer_is_not_a_person() {
+        let calendar = "ORGANIZER;CN=Mia's 1:1s:mailto:c_7f3e@group.calendar.google.com";
+        let v = check(&meta(
+            "Ann / Mia",
+            &[calendar, "ATTENDEE:mailto:mia@example.com", ANN],
+        ));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        // …and with only me besides it, the title decides.
+        let v = check(&meta(
+            "1:1 prep",
+            &[calendar, "ATTENDEE:mailto:mia@example.com"],
+        ));
+        assert!(!v.is_one_on_one(), "{}", v.reason);
+    }
+
+    #[test]
+    fn my_full_name_without_an_address_is_me() {
+        // Outlook could not resolve my address.
+        let nomail = "ATTENDEE;CN=Mia Manager;RSVP=TRUE:invalid:nomail";
+        let organizer = "ORGANIZER;CN=Ann Berger:mailto:ann@example.com";
+        let v = check(&meta("Sync", &[organizer, nomail]));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        // A first name alone is not enough.
+        let mia = "ATTENDEE;CN=Mia:invalid:nomail";
+        assert!(!check(&meta("Sync", &[organizer, mia])).is_one_on_one());
+    }
+
+    #[test]
+    fn the_other_person_listed_again_without_an_address_is_one_person() {
+        let organizer = "ORGANIZER;CN=Ann Berger:mailto:ann@example.com";
+        let ann_nomail = "ATTENDEE;CN=Ann Berger:invalid:nomail";
+        let v = check(&meta("Sync", &[organizer, ann_nomail, MIA_ATTENDEE]));
+        assert_eq!(
+            v.counterpart.unwrap().email.as_deref(),
+            Some("ann@example.com")
+        );
+        // Two different people without addresses are still two.
+        let bo = "ATTENDEE;CN=Bo Chen:invalid:nomail";
+        assert!(!check(&meta("Sync", &[organizer, ann_nomail, bo, MIA_ATTENDEE])).is_one_on_one());
+    }
+
+    #[test]
     fn titles_decide_when_nobody_else_is_listed() {
         let v = check(&meta("Chloé / Mia weekly 1:1", &[]));
         assert_eq!(v.counterpart.unwrap().name.as_deref(), Some("Chloé"));
@@ -425,11 +534,27 @@ mod tests {
     }
 
     #[test]
+    fn last_first_names_are_understood() {
+        assert_eq!(first_name("Okafor, Ben"), "Ben");
+        assert_eq!(first_name("Ann Berger, PhD"), "Ann");
+        assert_eq!(first_name("Chloé"), "Chloé");
+        // Exchange writes my name "Manager, Mia": "Ann / Mia 1:1" is still mine.
+        let mut me = Identity::new(["mia@example.com"], []);
+        me.learn_names([&meta(
+            "x",
+            &["ORGANIZER;CN=\"Manager, Mia\":mailto:mia@example.com"],
+        )]);
+        assert!(me.is_my_name("Mia") && me.is_my_name("Mia Manager"));
+        let v = classify(&meta("Ann / Mia 1:1", &[]), &me, &Overrides::default());
+        assert_eq!(v.counterpart.unwrap().key(), "name:ann");
+    }
+
+    #[test]
     fn first_names_from_both_orders() {
         assert_eq!(first_name("Ann Berger"), "Ann");
         assert_eq!(first_name("Berger, Ann Marie"), "Ann");
         assert_eq!(first_name("Chloé"), "Chloé");
-        assert_eq!(first_name(","), ",");
+        assert_eq!(first_name(","), "");
     }
 
     #[test]

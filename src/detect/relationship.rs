@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Counterpart, Verdict};
+use super::{Counterpart, Verdict, first_name};
 use crate::calendar::{EventMeta, RuleShape};
 
 /// One 1:1 series (or single 1:1 event) of a relationship.
@@ -73,10 +73,6 @@ pub fn group_relationships<'a>(
         .collect()
 }
 
-fn first_name(name: &str) -> String {
-    name.split_whitespace().next().unwrap_or("").to_lowercase()
-}
-
 fn merge_named_into_addressed(by_key: &mut BTreeMap<String, Relationship>) {
     let named: Vec<String> = by_key
         .keys()
@@ -84,7 +80,7 @@ fn merge_named_into_addressed(by_key: &mut BTreeMap<String, Relationship>) {
         .cloned()
         .collect();
     for key in named {
-        let wanted = first_name(key.trim_start_matches("name:"));
+        let wanted = first_name(key.trim_start_matches("name:")).to_lowercase();
         let matches: Vec<String> = by_key
             .iter()
             .filter(|(k, r)| {
@@ -92,7 +88,7 @@ fn merge_named_into_addressed(by_key: &mut BTreeMap<String, Relationship>) {
                     && r.counterpart
                         .name
                         .as_deref()
-                        .is_some_and(|n| first_name(n) == wanted)
+                        .is_some_and(|n| first_name(n).to_lowercase() == wanted)
             })
             .map(|(k, _)| k.clone())
             .collect();
@@ -153,6 +149,18 @@ mod tests {
         let uids: Vec<&str> = rels[0].series.iter().map(|s| &*s.uid).collect();
         assert_eq!(uids, ["weekly", "biweekly", "old"]);
         assert_eq!(rels[0].adhoc.len(), 1);
+    }
+
+    #[test]
+    fn a_title_only_series_joins_a_last_first_name() {
+        let events = [ev("outlook", true), ev("private", true)];
+        let verdicts = [
+            yes(Some("ben@example.com"), "Okafor, Ben"),
+            yes(None, "Ben"),
+        ];
+        let rels = group_relationships(events.iter().zip(&verdicts));
+        assert_eq!(rels.len(), 1);
+        assert_eq!(rels[0].series.len(), 2);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{HistoryError, Store, text};
+use super::{HistoryError, Store, sqlite_error, text};
 
 /// One action item as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,12 +69,8 @@ impl Store {
         seen: &[(String, String, NaiveDate, bool)],
         now: NaiveDateTime,
     ) -> Result<usize, HistoryError> {
-        let path = self.path.clone();
-        let sqlite = |source| HistoryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sqlite)?;
+        let sqlite = sqlite_error(&self.path.clone());
+        let tx = self.conn.transaction().map_err(&sqlite)?;
         let mut changed = 0;
         for (key, line, raised, done) in seen {
             let before: Option<(String, Option<String>)> = tx
@@ -84,7 +80,7 @@ impl Store {
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
                 .optional()
-                .map_err(sqlite)?;
+                .map_err(&sqlite)?;
             let closed_at = done.then(|| text(now));
             match before {
                 None => {
@@ -93,7 +89,7 @@ impl Store {
                          VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![relationship, key, line, raised.to_string(), closed_at],
                     )
-                    .map_err(sqlite)?;
+                    .map_err(&sqlite)?;
                     changed += 1;
                 }
                 Some((_, None)) if *done => {
@@ -101,13 +97,13 @@ impl Store {
                         "UPDATE item SET closed_at = ?3, line = ?4 WHERE relationship = ?1 AND key = ?2",
                         params![relationship, key, closed_at, line],
                     )
-                    .map_err(sqlite)?;
+                    .map_err(&sqlite)?;
                     changed += 1;
                 }
                 Some(_) => {}
             }
         }
-        tx.commit().map_err(sqlite)?;
+        tx.commit().map_err(&sqlite)?;
         Ok(changed)
     }
 

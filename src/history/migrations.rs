@@ -68,15 +68,12 @@ const MIGRATIONS: &[&str] = &[
 
 /// Applies the migrations the file does not have yet, all in one transaction.
 pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), HistoryError> {
-    let sqlite = |source| HistoryError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sqlite = super::sqlite_error(path);
     let known = MIGRATIONS.len() as i64;
-    let tx = conn.transaction().map_err(sqlite)?;
+    let tx = conn.transaction().map_err(&sqlite)?;
     let found: i64 = tx
         .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(sqlite)?;
+        .map_err(&sqlite)?;
     if found > known {
         return Err(HistoryError::TooNew {
             path: path.to_path_buf(),
@@ -85,9 +82,9 @@ pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), HistoryError> {
         });
     }
     for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
-        tx.execute_batch(sql).map_err(sqlite)?;
+        tx.execute_batch(sql).map_err(&sqlite)?;
     }
     tx.pragma_update(None, "user_version", known)
-        .map_err(sqlite)?;
-    tx.commit().map_err(sqlite)
+        .map_err(&sqlite)?;
+    tx.commit().map_err(&sqlite)
 }

@@ -9,6 +9,7 @@
 //! Times are stored as UTC text (`YYYY-MM-DDTHH:MM:SSZ`; dates and floating times as if
 //! UTC), which sorts and compares correctly as text.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDateTime};
@@ -156,6 +157,15 @@ pub enum HistoryError {
     },
 }
 
+/// Turns a SQLite error into a [`HistoryError`] naming the file.
+fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + use<> {
+    let path = path.to_path_buf();
+    move |source| HistoryError::Sqlite {
+        path: path.clone(),
+        source,
+    }
+}
+
 /// The SQLite state file.
 #[derive(Debug)]
 pub struct Store {
@@ -189,15 +199,12 @@ impl Store {
                 source,
             })?;
         }
-        let sqlite = |source| HistoryError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut conn = Connection::open(path).map_err(sqlite)?;
+        let sqlite = sqlite_error(path);
+        let mut conn = Connection::open(path).map_err(&sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sqlite)?;
+            .map_err(&sqlite)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite)?;
+            .map_err(&sqlite)?;
         migrations::apply(&mut conn, path)?;
         Ok(Store {
             conn,
@@ -223,25 +230,27 @@ impl Store {
         seen: &Observations,
         now: NaiveDateTime,
     ) -> Result<RecordSummary, HistoryError> {
-        let path = self.path.clone();
-        let sqlite = |source| HistoryError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sqlite)?;
+        let sqlite = sqlite_error(&self.path.clone());
+        let tx = self.conn.transaction().map_err(&sqlite)?;
         let mut summary = RecordSummary::default();
         for (uid, counterpart) in &seen.series {
-            upsert_series(&tx, uid, counterpart, now).map_err(sqlite)?;
+            upsert_series(&tx, uid, counterpart, now).map_err(&sqlite)?;
         }
+        let mut new = HashSet::new();
         for obs in &seen.occurrences {
-            match upsert_occurrence(&tx, obs, now).map_err(sqlite)? {
-                Upsert::New => summary.new += 1,
+            match upsert_occurrence(&tx, obs, now).map_err(&sqlite)? {
+                Upsert::New => {
+                    summary.new += 1;
+                    new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
+                }
                 Upsert::Changed => summary.changed += 1,
                 Upsert::Same => {}
             }
         }
-        summary.deleted = mark_deleted(&tx, seen, now).map_err(sqlite)?;
-        tx.commit().map_err(sqlite)?;
+        let (deleted, retimed) = mark_deleted(&tx, seen, &new, now).map_err(&sqlite)?;
+        summary.deleted = deleted;
+        summary.changed += retimed;
+        tx.commit().map_err(&sqlite)?;
         Ok(summary)
     }
 
@@ -392,13 +401,17 @@ fn log_change(
 
 /// Occurrences stored earlier, inside this cycle's window, of a series still present, that
 /// the calendar no longer shows: deleted outright. Not when the series merely ended earlier
-/// (after its last occurrence now) or was re-timed (another occurrence the same day).
+/// (after its last occurrence now). Nor when the series was re-timed: an occurrence new
+/// this cycle (in `new`) within [`RETIMED_WITHIN`] is the same meeting under its new
+/// RECURRENCE-ID, so the stale row is folded into it (its first sighting and moves kept)
+/// rather than left to count the meeting twice. Returns (deleted, re-timed).
 fn mark_deleted(
     tx: &Transaction,
     seen: &Observations,
+    new: &HashSet<(&str, &str)>,
     now: NaiveDateTime,
-) -> rusqlite::Result<usize> {
-    let mut deleted = 0;
+) -> rusqlite::Result<(usize, usize)> {
+    let (mut deleted, mut retimed) = (0, 0);
     for (uid, _) in &seen.series {
         let current: Vec<&Observation> = seen
             .occurrences
@@ -409,42 +422,69 @@ fn mark_deleted(
             continue;
         };
         let mut stmt = tx.prepare_cached(
-            "SELECT recurrence_id, scheduled, start, end FROM occurrence
+            "SELECT recurrence_id, scheduled, start, end, first_seen, times_moved FROM occurrence
              WHERE series_uid = ?1 AND scheduled >= ?2 AND scheduled < ?3 AND scheduled <= ?4
                AND (cancelled IS NULL OR cancelled <> 'deleted')",
         )?;
-        let stored: Vec<(String, String, String, String)> = stmt
+        type Row = (String, String, String, String, String, i64);
+        let stored: Vec<Row> = stmt
             .query_map(
                 params![uid, text(seen.window.0), text(seen.window.1), text(last)],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ))
+                },
             )?
             .collect::<Result<_, _>>()?;
-        for (rid, scheduled, start, end) in stored {
+        for (rid, scheduled, start, end, first_seen, times_moved) in stored {
             let scheduled = time(&scheduled);
-            let still_there = current.iter().any(|o| o.recurrence_id == rid);
-            let retimed = current.iter().any(|o| {
-                o.recurrence_id != rid && (o.scheduled - scheduled).abs() < RETIMED_WITHIN
-            });
-            if still_there || retimed {
+            if current.iter().any(|o| o.recurrence_id == rid) {
+                continue;
+            }
+            let replacement = current
+                .iter()
+                .filter(|o| new.contains(&(uid.as_str(), o.recurrence_id.as_str())))
+                .filter(|o| (o.scheduled - scheduled).abs() < RETIMED_WITHIN)
+                .min_by_key(|o| (o.scheduled - scheduled).abs());
+            let obs = Observation {
+                series_uid: uid.clone(),
+                recurrence_id: rid.clone(),
+                scheduled,
+                start: time(&start),
+                end: time(&end),
+                cancelled: Some(Cancellation::Deleted),
+            };
+            if let Some(to) = replacement {
+                tx.execute(
+                    "UPDATE occurrence SET first_seen = min(first_seen, ?3),
+                            times_moved = times_moved + ?4 + 1
+                     WHERE series_uid = ?1 AND recurrence_id = ?2",
+                    params![uid, to.recurrence_id, first_seen, times_moved],
+                )?;
+                tx.execute(
+                    "DELETE FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2",
+                    params![uid, rid],
+                )?;
+                let moved_to = format!("re-timed as {}", to.recurrence_id);
+                log_change(tx, &obs, now, &format!("{start}..{end}"), &moved_to)?;
+                retimed += 1;
                 continue;
             }
             tx.execute(
                 "UPDATE occurrence SET cancelled = 'deleted' WHERE series_uid = ?1 AND recurrence_id = ?2",
                 params![uid, rid],
             )?;
-            let obs = Observation {
-                series_uid: uid.clone(),
-                recurrence_id: rid,
-                scheduled,
-                start: time(&start),
-                end: time(&end),
-                cancelled: Some(Cancellation::Deleted),
-            };
             log_change(tx, &obs, now, &format!("{start}..{end}"), "deleted")?;
             deleted += 1;
         }
     }
-    Ok(deleted)
+    Ok((deleted, retimed))
 }
 
 #[cfg(test)]

@@ -130,3 +130,74 @@ fn garbage_file_is_an_error_not_a_panic() {
     let err = Store::open(&path).unwrap_err().to_string();
     assert!(err.contains("s.db"), "{err}");
 }
+
+#[test]
+fn a_series_retimed_as_a_whole_keeps_one_row_per_meeting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    store
+        .record(
+            &seen(vec![
+                obs(2, 10, None),
+                obs(9, 10, Some(Cancellation::Exdate)),
+            ]),
+            at(1, 8),
+        )
+        .unwrap();
+    // The whole series moved an hour later: every RECURRENCE-ID changed with it.
+    let retimed = |day: u32, cancelled| Observation {
+        recurrence_id: format!("2026-03-{day:02}T11:00:00Z"),
+        scheduled: at(day, 11),
+        start: at(day, 11),
+        end: at(day, 11) + Duration::minutes(30),
+        ..obs(day, 11, cancelled)
+    };
+    let summary = store
+        .record(
+            &seen(vec![
+                retimed(2, None),
+                retimed(9, Some(Cancellation::Exdate)),
+            ]),
+            at(1, 9),
+        )
+        .unwrap();
+    assert_eq!((summary.new, summary.changed, summary.deleted), (2, 2, 0));
+    let stored = store.occurrences(&["s"]).unwrap();
+    let slots: Vec<_> = stored.iter().map(|o| (o.scheduled, o.cancelled)).collect();
+    assert_eq!(
+        slots,
+        [(at(2, 11), None), (at(9, 11), Some(Cancellation::Exdate))]
+    );
+    assert_eq!(stored[0].first_seen, at(1, 8));
+    assert_eq!(stored[0].times_moved, 1);
+    // Nothing new the next cycle.
+    let again = store
+        .record(
+            &seen(vec![
+                retimed(2, None),
+                retimed(9, Some(Cancellation::Exdate)),
+            ]),
+            at(1, 10),
+        )
+        .unwrap();
+    assert_eq!(again, RecordSummary::default());
+}
+
+#[test]
+fn an_occurrence_deleted_next_to_another_that_stays_is_a_deletion() {
+    // Twice a day: the 10:00 one deleted outright, the 16:00 one (known before) remains.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let afternoon = Observation {
+        recurrence_id: "2026-03-02T16:00:00Z".into(),
+        scheduled: at(2, 16),
+        start: at(2, 16),
+        end: at(2, 16) + Duration::minutes(30),
+        ..obs(2, 16, None)
+    };
+    store
+        .record(&seen(vec![obs(2, 10, None), afternoon.clone()]), at(1, 8))
+        .unwrap();
+    let summary = store.record(&seen(vec![afternoon]), at(1, 9)).unwrap();
+    assert_eq!(summary.deleted, 1);
+}

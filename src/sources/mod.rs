@@ -5,8 +5,10 @@
 //! [`std::io::BufRead`] for the streaming [`crate::calendar::reader::Reader`], so a big file
 //! or feed body stays on disk and is never held in memory whole.
 //!
-//! Sources are an enum rather than trait objects: the set is closed (CalDAV comes next as one
-//! more variant), async methods on an enum need no boxing, and callers can match on the kind
+//! A [`caldav`] source is one calendar collection on a CalDAV server, synced incrementally
+//! into the state file.
+//!
+//! Sources are an enum rather than trait objects: the set is closed, async methods on an enum need no boxing, and callers can match on the kind
 //! when they must (a feed's 304, a read-only source). Writes are conditional, as in CalDAV:
 //! [`Source::put`] replaces a resource only if its etag is still the one read, or creates it
 //! only if it does not exist, and fails with [`SourceError::PreconditionFailed`] otherwise.
@@ -14,14 +16,17 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Location, SecretError};
+use crate::config::{CaldavAuth, CaldavLocation, Location, SecretError};
 
+pub mod caldav;
 pub mod feed;
 pub mod file;
 mod http;
 mod resource;
 pub mod vdir;
+pub mod write;
 
+pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
 pub use http::HttpClient;
@@ -37,6 +42,8 @@ pub enum Source {
     Vdir(VdirSource),
     /// An iCalendar feed over HTTP(S), read-only.
     Feed(FeedSource),
+    /// A calendar collection on a CalDAV server, writable.
+    Caldav(Box<CaldavSource>),
 }
 
 /// The kind of a source, for messages.
@@ -48,6 +55,8 @@ pub enum SourceKind {
     Vdir,
     /// See [`Source::Feed`].
     Feed,
+    /// See [`Source::Caldav`].
+    Caldav,
 }
 
 /// What one fetch of a source found.
@@ -155,6 +164,9 @@ pub enum SourceError {
     /// A background file operation was cancelled (the runtime is shutting down).
     #[error("a file operation was cancelled")]
     Cancelled,
+    /// A CalDAV request, discovery or sync failed (the message names server and request).
+    #[error(transparent)]
+    Caldav(#[from] CaldavError),
 }
 
 impl SourceError {
@@ -180,6 +192,7 @@ impl Source {
                 let url = secret.resolve()?;
                 Source::Feed(FeedSource::new(url.expose(), feed_cache_dir, http)?)
             }
+            Location::Caldav(caldav) => Source::Caldav(Box::new(caldav_source(caldav)?)),
         })
     }
 
@@ -189,6 +202,7 @@ impl Source {
             Source::File(_) => SourceKind::File,
             Source::Vdir(_) => SourceKind::Vdir,
             Source::Feed(_) => SourceKind::Feed,
+            Source::Caldav(_) => SourceKind::Caldav,
         }
     }
 
@@ -197,7 +211,7 @@ impl Source {
     pub fn is_writable(&self) -> bool {
         match self {
             Source::File(_) | Source::Feed(_) => false,
-            Source::Vdir(_) => true,
+            Source::Vdir(_) | Source::Caldav(_) => true,
         }
     }
 
@@ -207,6 +221,7 @@ impl Source {
             Source::File(file) => file.path().display().to_string(),
             Source::Vdir(vdir) => vdir.path().display().to_string(),
             Source::Feed(feed) => feed.label().to_string(),
+            Source::Caldav(caldav) => caldav.label(),
         }
     }
 
@@ -216,6 +231,7 @@ impl Source {
             Source::File(file) => file.path().display().to_string(),
             Source::Vdir(vdir) => vdir.path().join(&resource.href).display().to_string(),
             Source::Feed(feed) => feed.label().to_string(),
+            Source::Caldav(caldav) => format!("{}{}", caldav.label(), resource.href),
         }
     }
 
@@ -225,6 +241,7 @@ impl Source {
             Source::File(file) => file.fetch().await,
             Source::Vdir(vdir) => vdir.fetch().await,
             Source::Feed(feed) => feed.fetch().await,
+            Source::Caldav(caldav) => caldav.fetch().await,
         }
     }
 
@@ -237,6 +254,7 @@ impl Source {
     ) -> Result<String, SourceError> {
         match self {
             Source::Vdir(vdir) => vdir.put(href, precondition, body).await,
+            Source::Caldav(caldav) => caldav.put(href, precondition, body).await,
             Source::File(_) | Source::Feed(_) => Err(SourceError::ReadOnly {
                 label: self.label(),
             }),
@@ -250,7 +268,67 @@ impl fmt::Display for SourceKind {
             SourceKind::File => "file",
             SourceKind::Vdir => "vdir",
             SourceKind::Feed => "feed",
+            SourceKind::Caldav => "caldav",
         })
+    }
+}
+
+/// Builds a CalDAV source: resolves the password (running its command, if any) or sets up
+/// Google OAuth2; no network I/O.
+fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError> {
+    let url = reqwest::Url::parse(&location.url).map_err(|err| CaldavError::Url {
+        reason: err.to_string(),
+    })?;
+    let auth = match &location.auth {
+        CaldavAuth::None => caldav::Auth::None,
+        CaldavAuth::Basic { user, password } => caldav::Auth::Basic {
+            user: user.clone(),
+            password: password.resolve()?,
+        },
+        CaldavAuth::Google(google) => {
+            let client_secret = match &google.client_secret {
+                Some(secret) => Some(secret.resolve()?),
+                None => None,
+            };
+            let token_url =
+                reqwest::Url::parse(caldav::oauth::GOOGLE_TOKEN_URL).map_err(|err| {
+                    CaldavError::Url {
+                        reason: err.to_string(),
+                    }
+                })?;
+            caldav::Auth::Google(shared_google_auth(caldav::oauth::GoogleAuth::new(
+                google.client_id.clone(),
+                client_secret,
+                google.token_file.clone(),
+                token_url,
+            )))
+        }
+    };
+    let settings = caldav::CaldavSettings {
+        url,
+        calendar: location.calendar.clone(),
+        state_file: location.state_file.clone(),
+        retry: caldav::RetryPolicy::default(),
+        first_sync_days: location.first_sync_days,
+    };
+    Ok(CaldavSource::new(settings, auth)?)
+}
+
+/// One [`caldav::oauth::GoogleAuth`] per refresh token file and client in the process, so
+/// that several Google calendars share one access token (one refresh an hour, not one per
+/// calendar).
+fn shared_google_auth(
+    auth: caldav::oauth::GoogleAuth,
+) -> std::sync::Arc<caldav::oauth::GoogleAuth> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Registry = Mutex<HashMap<(PathBuf, String), Arc<caldav::oauth::GoogleAuth>>>;
+    static SHARED: OnceLock<Registry> = OnceLock::new();
+    let key = (auth.token_file.clone(), auth.client_id.clone());
+    let registry = SHARED.get_or_init(Default::default);
+    match registry.lock() {
+        Ok(mut shared) => shared.entry(key).or_insert_with(|| Arc::new(auth)).clone(),
+        Err(_) => Arc::new(auth),
     }
 }
 
@@ -290,4 +368,38 @@ fn file_identity(metadata: &std::fs::Metadata) -> u64 {
 fn file_identity(metadata: &std::fs::Metadata) -> u64 {
     // No inode: the length at least tells apart most same-instant rewrites.
     metadata.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CaldavAuth, GoogleConfig};
+
+    #[test]
+    fn google_calendars_share_one_token_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let google = GoogleConfig {
+            client_id: "id".into(),
+            client_secret: None,
+            token_file: dir.path().join("token"),
+        };
+        let location = |calendar: &str| {
+            Location::Caldav(Box::new(CaldavLocation {
+                url: "https://apidata.googleusercontent.com/caldav/v2/".into(),
+                auth: CaldavAuth::Google(google.clone()),
+                calendar: Some(calendar.into()),
+                state_file: dir.path().join("state.sqlite"),
+                first_sync_days: None,
+            }))
+        };
+        let http = HttpClient::new();
+        let open = |name| match Source::from_location(&location(name), dir.path(), &http) {
+            Ok(Source::Caldav(source)) => match source.client().auth() {
+                caldav::Auth::Google(auth) => auth.clone(),
+                other => panic!("{other:?}"),
+            },
+            _ => panic!("not caldav"),
+        };
+        assert!(std::sync::Arc::ptr_eq(&open("a"), &open("b")));
+    }
 }

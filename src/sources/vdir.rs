@@ -40,6 +40,21 @@ impl VdirSource {
         })
     }
 
+    /// Reads the one item `href` as it is now; a missing item is
+    /// [`SourceError::PreconditionFailed`] (it changed since it was read: it went away).
+    pub async fn get(&self, href: &str) -> Result<Resource, SourceError> {
+        check_href(href)?;
+        let dir = self.path.clone();
+        let name = href.to_string();
+        run_blocking(move || {
+            if !dir.join(&name).is_file() {
+                return Err(SourceError::PreconditionFailed { href: name });
+            }
+            read_item(&dir, name)
+        })
+        .await
+    }
+
     /// Writes `body` as the item `href` (a plain `.ics` file name) if `precondition` holds:
     /// [`Precondition::IfMatch`] replaces the item only if its etag is unchanged,
     /// [`Precondition::IfNoneMatch`] creates it only if no such item exists. Returns the

@@ -1,0 +1,140 @@
+//! `tete calendars`: what each configured CalDAV account has.
+//!
+//! Runs discovery for every CalDAV account in the configuration (once per account, however
+//! many `[[calendar]]` entries use it) and lists its calendars: display name, URL, supported
+//! components, whether it supports sync-collection, and which config entry picks it. Exit
+//! code: 0 when every account answered, 1 when one failed, 2 on a bad configuration.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::{CalendarConfig, Config, Location};
+use crate::sources::caldav::CalendarInfo;
+use crate::sources::{HttpClient, Source};
+
+/// Arguments of `tete calendars`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs `tete calendars`.
+pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load_or_default(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // One discovery per account: entries with the same URL and auth share it.
+    let mut accounts: Vec<(&CalendarConfig, Vec<&CalendarConfig>)> = Vec::new();
+    for calendar in &config.calendars {
+        let Location::Caldav(location) = &calendar.location else {
+            continue;
+        };
+        let same = accounts
+            .iter_mut()
+            .find(|(first, _)| match &first.location {
+                Location::Caldav(other) => other.url == location.url && other.auth == location.auth,
+                _ => false,
+            });
+        match same {
+            Some((_, users)) => users.push(calendar),
+            None => accounts.push((calendar, vec![calendar])),
+        }
+    }
+    if accounts.is_empty() {
+        println!("no CalDAV calendar in {}", config.path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let http = HttpClient::new();
+    let mut failures = 0;
+    for (first, users) in accounts {
+        let Location::Caldav(location) = &first.location else {
+            continue;
+        };
+        println!("{}", location.url);
+        let source = match Source::from_location(&first.location, &config.feed_cache_dir(), &http) {
+            Ok(Source::Caldav(source)) => source,
+            Ok(_) => continue,
+            Err(err) => {
+                println!("  error: {:#}", anyhow::Error::from(err));
+                failures += 1;
+                continue;
+            }
+        };
+        match runtime.block_on(source.discover()) {
+            Ok(account) => {
+                if let Some(principal) = &account.principal {
+                    println!("  principal: {}", principal.path());
+                }
+                if let Some(home) = &account.home {
+                    println!("  calendar home: {}", home.path());
+                }
+                if account.calendars.is_empty() {
+                    println!("  no calendars");
+                }
+                for calendar in &account.calendars {
+                    print_calendar(calendar, &users);
+                }
+                for user in &users {
+                    let Location::Caldav(wanted) = &user.location else {
+                        continue;
+                    };
+                    if let Some(pick) = &wanted.calendar
+                        && !account.calendars.iter().any(|c| c.matches(pick))
+                    {
+                        println!(
+                            "  warning: [[calendar]] {:?} picks {pick:?}, which is not here",
+                            user.name
+                        );
+                    }
+                }
+            }
+            Err(err) => {
+                println!("  error: {:#}", anyhow::Error::from(err));
+                failures += 1;
+            }
+        }
+    }
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_calendar(calendar: &CalendarInfo, users: &[&CalendarConfig]) {
+    let picked_by: Vec<&str> = users
+        .iter()
+        .filter(|user| match &user.location {
+            Location::Caldav(location) => location
+                .calendar
+                .as_deref()
+                .is_some_and(|pick| calendar.matches(pick)),
+            _ => false,
+        })
+        .map(|user| user.name.as_str())
+        .collect();
+    let components = if calendar.components.is_empty() {
+        "any".to_string()
+    } else {
+        calendar.components.join(",")
+    };
+    let sync = if calendar.supports_sync {
+        "sync-collection"
+    } else if calendar.ctag.is_some() {
+        "ctag"
+    } else {
+        "etags"
+    };
+    print!(
+        "  - {:?}  {}  [{components}; {sync}]",
+        calendar.name(),
+        calendar.url.path()
+    );
+    if picked_by.is_empty() {
+        println!();
+    } else {
+        println!("  <- {}", picked_by.join(", "));
+    }
+}

@@ -1,0 +1,283 @@
+//! The CalDAV parts of the configuration: a `[[calendar]]` with `caldav = URL`, the
+//! top-level `state_file`, and the `[google]` OAuth2 client.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{ConfigError, Secret};
+
+/// A CalDAV calendar (`caldav = URL` in a `[[calendar]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaldavLocation {
+    /// The account's CalDAV URL (or the calendar's own URL).
+    pub url: String,
+    /// How tete logs in.
+    pub auth: CaldavAuth,
+    /// Which of the account's calendars: display name, URL or path (`calendar = ...`).
+    pub calendar: Option<String>,
+    /// Where sync state is kept (the config's `state_file`).
+    pub state_file: PathBuf,
+    /// Limits the first sync to events from this many days ago on (`first_sync_days`).
+    pub first_sync_days: Option<u32>,
+}
+
+/// How tete logs in to a CalDAV server (`auth = "basic" | "google" | "none"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaldavAuth {
+    /// No authentication.
+    None,
+    /// HTTP Basic: `user` and `password` (an app password, usually).
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: Secret,
+    },
+    /// OAuth2 with the `[google]` client and its stored refresh token.
+    Google(GoogleConfig),
+}
+
+/// The `[google]` table: the OAuth2 client for Google Calendar's CalDAV endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleConfig {
+    /// The OAuth client ID of a "Desktop app" client in the user's Google Cloud project.
+    pub client_id: String,
+    /// Its client secret.
+    pub client_secret: Option<Secret>,
+    /// Where `tete auth google` stores the refresh token (created 0600).
+    pub token_file: PathBuf,
+}
+
+/// `[google]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGoogle {
+    pub client_id: Spanned<String>,
+    pub client_secret: Option<Secret>,
+    pub token_file: Option<Spanned<String>>,
+}
+
+/// `$XDG_STATE_HOME/tete` (or the platform's local data directory).
+pub fn default_state_dir() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|dir| dir.join("tete"))
+}
+
+/// `$XDG_STATE_HOME/tete/state.sqlite`.
+pub fn default_state_file() -> Option<PathBuf> {
+    default_state_dir().map(|dir| dir.join("state.sqlite"))
+}
+
+/// `$XDG_STATE_HOME/tete/google-refresh-token`.
+pub fn default_google_token_file() -> Option<PathBuf> {
+    default_state_dir().map(|dir| dir.join("google-refresh-token"))
+}
+
+/// The CalDAV keys of a `[[calendar]]` as written.
+pub(super) struct RawCaldav {
+    pub url: Spanned<String>,
+    pub user: Option<Spanned<String>>,
+    pub password: Option<Secret>,
+    pub auth: Option<Spanned<String>>,
+    pub pick: Option<Spanned<String>>,
+    pub first_sync_days: Option<Spanned<u32>>,
+}
+
+impl super::Resolver<'_> {
+    pub(super) fn caldav(
+        &self,
+        raw: RawCaldav,
+        entry_span: Range<usize>,
+        state_file: &Path,
+        google: Option<&GoogleConfig>,
+    ) -> Result<CaldavLocation, ConfigError> {
+        let url_span = raw.url.span();
+        let url = raw.url.into_inner();
+        match reqwest::Url::parse(url.trim()) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+                if !parsed.username().is_empty() || parsed.password().is_some() {
+                    return Err(self.error(
+                        url_span,
+                        Some("caldav"),
+                        "put the user name in `user` and the password in `password`, not in the URL",
+                    ));
+                }
+            }
+            _ => {
+                return Err(self.error(
+                    url_span,
+                    Some("caldav"),
+                    "expected an http:// or https:// URL",
+                ));
+            }
+        }
+        let auth_kind = raw.auth.as_ref().map(|a| a.get_ref().as_str());
+        let auth = match (auth_kind, raw.user, raw.password) {
+            (Some("google"), user, password) => {
+                if let Some(user) = user {
+                    return Err(self.error(
+                        user.span(),
+                        Some("user"),
+                        "not used with auth = \"google\"",
+                    ));
+                }
+                if password.is_some() {
+                    return Err(self.error(
+                        entry_span,
+                        Some("password"),
+                        "not used with auth = \"google\"",
+                    ));
+                }
+                let Some(google) = google else {
+                    return Err(self.error(
+                        raw.auth.map_or(entry_span, |a| a.span()),
+                        Some("auth"),
+                        "auth = \"google\" needs a [google] table with your OAuth client_id",
+                    ));
+                };
+                CaldavAuth::Google(google.clone())
+            }
+            (Some("none"), None, None) => CaldavAuth::None,
+            (Some("basic") | None, Some(user), Some(password)) => CaldavAuth::Basic {
+                user: user.into_inner(),
+                password: self.resolve_secret(password, entry_span, "password")?,
+            },
+            (None, None, None) => CaldavAuth::None,
+            (Some("basic") | None, _, _) => {
+                return Err(self.error(
+                    entry_span,
+                    Some("user"),
+                    "Basic auth needs both `user` and `password`",
+                ));
+            }
+            (Some("none"), _, _) => {
+                return Err(self.error(
+                    entry_span,
+                    Some("auth"),
+                    "auth = \"none\" takes no `user` or `password`",
+                ));
+            }
+            (Some(other), _, _) => {
+                let message =
+                    format!("unknown auth {other:?}; expected \"basic\", \"google\" or \"none\"");
+                return Err(self.error(
+                    raw.auth.map_or(entry_span, |a| a.span()),
+                    Some("auth"),
+                    message,
+                ));
+            }
+        };
+        Ok(CaldavLocation {
+            url: url.trim().to_string(),
+            auth,
+            calendar: raw.pick.map(Spanned::into_inner),
+            state_file: state_file.to_path_buf(),
+            first_sync_days: raw.first_sync_days.map(Spanned::into_inner),
+        })
+    }
+
+    pub(super) fn google(&self, raw: Spanned<RawGoogle>) -> Result<GoogleConfig, ConfigError> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let token_file = match &raw.token_file {
+            Some(file) => self.resolve_path(file, "token_file")?,
+            None => default_google_token_file().ok_or_else(|| {
+                self.error(
+                    span.clone(),
+                    Some("token_file"),
+                    "no XDG state directory; set token_file",
+                )
+            })?,
+        };
+        let client_secret = match raw.client_secret {
+            Some(secret) => Some(self.resolve_secret(secret, span, "client_secret")?),
+            None => None,
+        };
+        Ok(GoogleConfig {
+            client_id: raw.client_id.into_inner(),
+            client_secret,
+            token_file,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, Location};
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/tete/config.toml"))
+    }
+
+    #[test]
+    fn caldav_with_basic_auth_and_state_file() {
+        let config = parse(
+            "state_file = \"state/tete.sqlite\"\n\
+             [[calendar]]\nname = \"work\"\ncaldav = \"https://caldav.fastmail.com/dav/\"\n\
+             user = \"me@fastmail.com\"\npassword = { file = \"pw\" }\ncalendar = \"Work\"\n\
+             first_sync_days = 400\n",
+        )
+        .unwrap();
+        assert_eq!(config.state_file, Path::new("/etc/tete/state/tete.sqlite"));
+        let Location::Caldav(caldav) = &config.calendars[0].location else {
+            panic!("not caldav")
+        };
+        assert_eq!(caldav.url, "https://caldav.fastmail.com/dav/");
+        assert_eq!(caldav.calendar.as_deref(), Some("Work"));
+        assert_eq!(caldav.first_sync_days, Some(400));
+        assert_eq!(caldav.state_file, config.state_file);
+        assert_eq!(
+            caldav.auth,
+            CaldavAuth::Basic {
+                user: "me@fastmail.com".into(),
+                password: Secret::File("/etc/tete/pw".into())
+            }
+        );
+    }
+
+    #[test]
+    fn caldav_with_google() {
+        let config = parse(
+            "[google]\nclient_id = \"123.apps.googleusercontent.com\"\nclient_secret = { env = \"G\" }\n\
+             token_file = \"/var/lib/tete/google\"\n\
+             [[calendar]]\nname = \"g\"\ncaldav = \"https://apidata.googleusercontent.com/caldav/v2/\"\nauth = \"google\"\n",
+        )
+        .unwrap();
+        let Location::Caldav(caldav) = &config.calendars[0].location else {
+            panic!("not caldav")
+        };
+        let CaldavAuth::Google(google) = &caldav.auth else {
+            panic!("not google")
+        };
+        assert_eq!(google.token_file, Path::new("/var/lib/tete/google"));
+        assert_eq!(google.client_secret, Some(Secret::Env("G".into())));
+    }
+
+    #[test]
+    fn caldav_mistakes_are_named() {
+        let cases = [
+            ("caldav = \"ftp://x/\"", "http"),
+            ("caldav = \"https://me:pw@x/\"", "not in the URL"),
+            (
+                "caldav = \"https://x/\"\nuser = \"me\"",
+                "both `user` and `password`",
+            ),
+            ("caldav = \"https://x/\"\nauth = \"google\"", "[google]"),
+            (
+                "caldav = \"https://x/\"\nauth = \"kerberos\"",
+                "unknown auth",
+            ),
+            ("file = \"x.ics\"\nuser = \"me\"", "only used with `caldav`"),
+        ];
+        for (body, expected) in cases {
+            let err = parse(&format!("[[calendar]]\nname = \"a\"\n{body}\n")).unwrap_err();
+            assert!(err.to_string().contains(expected), "{body}: {err}");
+            assert!(!err.to_string().contains(":pw@"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! One cycle of the main job, end to end: read, detect, record, plan and write the agendas.
+//! `tete run --once` runs it once; the daemon runs it every interval.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+
+use crate::agenda;
+use crate::cadence::Settings;
+use crate::config::{CalendarConfig, Config};
+use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
+use crate::detect::{Identity, Overrides};
+use crate::history::{HistoryError, RecordSummary, Store};
+
+/// Everything a cycle needs, resolved from the config (or the command line).
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The calendars to read.
+    pub calendars: Vec<CalendarConfig>,
+    /// Who I am.
+    pub me: Identity,
+    /// Detection overrides.
+    pub overrides: Overrides,
+    /// Cadence settings.
+    pub settings: Settings,
+    /// Agenda settings.
+    pub agenda: agenda::plan::Settings,
+    /// The state file.
+    pub state_file: PathBuf,
+    /// Where feeds are cached.
+    pub feed_cache_dir: PathBuf,
+    /// "Now".
+    pub now: NaiveDateTime,
+}
+
+impl Job {
+    /// The job a config file describes, at `now`.
+    pub fn from_config(config: &Config, now: NaiveDateTime) -> Job {
+        Job {
+            calendars: config.calendars.clone(),
+            me: config.me.identity(),
+            overrides: config.detect.clone(),
+            settings: config.cadence.clone(),
+            agenda: config.agenda.clone(),
+            state_file: config.state_file.clone(),
+            feed_cache_dir: config.feed_cache_dir(),
+            now,
+        }
+    }
+}
+
+/// Why a cycle could not run at all (one calendar failing is not such a reason).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The state file could not be used.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// Not a single calendar could be read.
+    #[error("no calendar could be read")]
+    NothingRead,
+}
+
+/// What one cycle did.
+#[derive(Debug)]
+pub struct CycleReport {
+    /// Calendars that could not be read: `(name, error)`.
+    pub failures: Vec<(String, String)>,
+    /// The cycle's detection, history and analyses.
+    pub outcome: Outcome,
+    /// The agenda plans (what was, or in a dry run would be, written).
+    pub plans: AgendaPlans,
+    /// The calendars as read (for showing the plans).
+    pub gathered: Gathered,
+    /// Agendas written.
+    pub written: usize,
+    /// Resources whose write failed: `(href, error)`.
+    pub write_failures: Vec<(String, String)>,
+}
+
+impl CycleReport {
+    /// One line for logs and `sd_notify` STATUS.
+    pub fn summary(&self) -> String {
+        let RecordSummary {
+            new,
+            changed,
+            deleted,
+        } = self.outcome.recorded;
+        format!(
+            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed",
+            self.outcome.entries.len(),
+            self.written,
+            self.failures.len() + self.write_failures.len()
+        )
+    }
+}
+
+/// Runs one cycle of `job` over `store`. With `dry_run`, plans but writes no calendar (the
+/// caller gives a scratch copy of the state).
+pub async fn run_cycle(
+    job: &Job,
+    store: &mut Store,
+    dry_run: bool,
+) -> Result<CycleReport, JobError> {
+    let mut gathered = cycle::gather(&job.calendars, &job.feed_cache_dir).await;
+    for (name, error) in &gathered.failures {
+        tracing::warn!(calendar = %name, %error, "calendar not read");
+    }
+    if gathered.calendars.is_empty() && !job.calendars.is_empty() {
+        return Err(JobError::NothingRead);
+    }
+    let outcome = cycle::run(
+        &mut gathered.collector,
+        &job.me,
+        &job.overrides,
+        store,
+        job.now,
+        None,
+        &job.settings,
+    )?;
+    for w in outcome.warnings.iter().take(50) {
+        tracing::warn!("{w}");
+    }
+    let plans = cycle::plan_agendas(&gathered, &outcome, store, job.now, &job.agenda)?;
+    for (_, plan) in &plans.plans {
+        for why in &plan.skipped {
+            tracing::info!("agenda not written for {why}");
+        }
+    }
+    let mut report = CycleReport {
+        failures: std::mem::take(&mut gathered.failures),
+        outcome,
+        plans,
+        gathered,
+        written: 0,
+        write_failures: Vec::new(),
+    };
+    if !dry_run {
+        write_agendas(job, store, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn write_agendas(
+    job: &Job,
+    store: &mut Store,
+    report: &mut CycleReport,
+) -> Result<(), JobError> {
+    let groups = agenda::write::group_by_resource(report.plans.writes(&report.gathered));
+    let outcomes = agenda::write::apply(groups, job.agenda.scheduling).await;
+    for outcome in outcomes {
+        match outcome.result {
+            Ok(written) => {
+                for w in written {
+                    store.record_written(&w.series_uid, &w.recurrence_id, &w.agenda, job.now)?;
+                    report.written += 1;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(resource = %outcome.href, error = %e, "agenda not written");
+                report.write_failures.push((outcome.href, e.to_string()));
+            }
+        }
+    }
+    for (key, plan) in &report.plans.plans {
+        store.record_items(key, &plan.items_seen, job.now)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! The service: one cycle per interval, signals, `sd_notify`, and a lock so that only one
+//! instance works on a state file.
+//!
+//! Between cycles the daemon sleeps on a single timer (plus a watchdog timer when systemd
+//! asks for one): no polling. SIGTERM and SIGINT end it between cycles, so a cycle's
+//! transaction and writes are never cut in half by a stop; SIGHUP reloads the config, and a
+//! bad config keeps the old one. A calendar that fails backs off (its interval doubles, up
+//! to `max_backoff`) while the others go on.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use sd_notify::NotifyState;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
+
+use crate::config::{Config, ConfigError, DaemonConfig};
+use crate::history::{HistoryError, Store};
+
+mod job;
+
+pub use job::{CycleReport, Job, JobError, run_cycle};
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The configuration could not be loaded at start.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Another instance holds the lock on this state file.
+    #[error(
+        "another tete is already running on {} (lock file {}); stop it first",
+        state.display(),
+        lock.display()
+    )]
+    AlreadyRunning {
+        /// The state file.
+        state: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The lock file could not be created.
+    #[error("cannot create the lock file {}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The state file could not be opened.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// Signal handlers could not be installed.
+    #[error("cannot listen for signals")]
+    Signals(#[source] std::io::Error),
+}
+
+/// Holds the exclusive lock on `<state file>.lock` for as long as it lives.
+#[derive(Debug)]
+pub struct InstanceLock {
+    _file: File,
+}
+
+/// Takes the lock next to the state file, or says that another instance has it.
+pub fn lock(state_file: &Path) -> Result<InstanceLock, DaemonError> {
+    let mut name = state_file.as_os_str().to_os_string();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| DaemonError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| DaemonError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(InstanceLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DaemonError::AlreadyRunning {
+            state: state_file.to_path_buf(),
+            lock: path,
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(DaemonError::Lock { path, source }),
+    }
+}
+
+/// A calendar's failures: how many in a row, and when it may be tried again.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    failures: u32,
+    retry_at: Instant,
+}
+
+/// The interval with up to ±`jitter` of it added, so that many daemons (or many calendars
+/// on one server) do not all wake at the same second.
+fn jittered(interval: Duration, jitter: f64) -> Duration {
+    let spread = interval.as_secs_f64() * jitter.clamp(0.0, 0.5);
+    // Sub-second clock noise is random enough for spreading load and needs no RNG crate.
+    let noise = f64::from(Utc::now().timestamp_subsec_nanos() % 1_000_000) / 1_000_000.0;
+    Duration::from_secs_f64((interval.as_secs_f64() + spread * (2.0 * noise - 1.0)).max(1.0))
+}
+
+fn notify(states: &[NotifyState]) {
+    // Not running under systemd (no NOTIFY_SOCKET) is normal; a broken socket is logged.
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::debug!(error = %e, "sd_notify failed");
+    }
+}
+
+/// Runs the daemon with the config at `config_path` until SIGTERM or SIGINT.
+pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
+    let mut config = Config::load(&config_path)?;
+    let _lock = lock(&config.state_file)?;
+    let mut store = Store::open(&config.state_file)?;
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let watchdog = sd_notify::watchdog_enabled();
+    let mut backoff: HashMap<String, Backoff> = HashMap::new();
+    tracing::info!(config = %config_path.display(), state = %config.state_file.display(), "tete daemon started");
+    notify(&[
+        NotifyState::Ready,
+        NotifyState::Status("starting the first cycle"),
+    ]);
+    loop {
+        let status = cycle(&config, &mut store, &mut backoff).await;
+        notify(&[NotifyState::Status(&status)]);
+        let next = Instant::now() + jittered(config.daemon.interval, config.daemon.jitter);
+        loop {
+            let ping = watchdog.map(|w| Instant::now() + w / 2);
+            tokio::select! {
+                () = tokio::time::sleep_until(next) => break,
+                () = sleep_until_opt(ping) => notify(&[NotifyState::Watchdog]),
+                _ = term.recv() => return stop("SIGTERM"),
+                _ = int.recv() => return stop("SIGINT"),
+                _ = hup.recv() => reload(&config_path, &mut config),
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn stop(signal: &str) -> Result<(), DaemonError> {
+    notify(&[NotifyState::Stopping]);
+    tracing::info!("{signal} received: stopping");
+    Ok(())
+}
+
+/// Loads the config again; a bad one is logged and the old one kept.
+fn reload(path: &Path, config: &mut Config) {
+    // systemd wants the monotonic time with RELOADING=1 (Type=notify-reload).
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => notify(&[NotifyState::Reloading, now]),
+        Err(_) => notify(&[NotifyState::Reloading]),
+    }
+    match Config::load(path) {
+        Ok(new) if new.state_file != config.state_file => {
+            tracing::error!(
+                "config reloaded but state_file changed ({} -> {}): restart tete to switch state files; keeping the old config",
+                config.state_file.display(),
+                new.state_file.display()
+            );
+        }
+        Ok(new) => {
+            *config = new;
+            tracing::info!("config reloaded");
+        }
+        Err(e) => tracing::error!("config not reloaded, keeping the old one: {e}"),
+    }
+    notify(&[NotifyState::Ready]);
+}
+
+/// One cycle with the calendars that are not backing off. Returns the status line.
+async fn cycle(
+    config: &Config,
+    store: &mut Store,
+    backoff: &mut HashMap<String, Backoff>,
+) -> String {
+    let now = Instant::now();
+    let mut job = Job::from_config(config, Utc::now().naive_utc());
+    job.calendars
+        .retain(|c| backoff.get(&c.name).is_none_or(|b| b.retry_at <= now));
+    let skipped = config.calendars.len() - job.calendars.len();
+    let status = match run_cycle(&job, store, false).await {
+        Ok(report) => {
+            update_backoff(backoff, &config.daemon, &job, &report.failures, now);
+            let status = report.summary();
+            tracing::info!("cycle done: {status}");
+            status
+        }
+        Err(e) => {
+            let failures: Vec<(String, String)> = job
+                .calendars
+                .iter()
+                .map(|c| (c.name.clone(), e.to_string()))
+                .collect();
+            update_backoff(backoff, &config.daemon, &job, &failures, now);
+            tracing::error!("cycle failed: {e}");
+            format!("last cycle failed: {e}")
+        }
+    };
+    if skipped > 0 {
+        format!("{status}; {skipped} calendar(s) backing off")
+    } else {
+        status
+    }
+}
+
+fn update_backoff(
+    backoff: &mut HashMap<String, Backoff>,
+    settings: &DaemonConfig,
+    job: &Job,
+    failures: &[(String, String)],
+    now: Instant,
+) {
+    for calendar in &job.calendars {
+        if failures.iter().any(|(name, _)| *name == calendar.name) {
+            let failures = backoff.get(&calendar.name).map_or(1, |b| b.failures + 1);
+            let wait = settings
+                .interval
+                .saturating_mul(1 << failures.min(16))
+                .min(settings.max_backoff);
+            tracing::warn!(calendar = %calendar.name, failures, wait = %humantime::format_duration(wait), "backing off");
+            backoff.insert(
+                calendar.name.clone(),
+                Backoff {
+                    failures,
+                    retry_at: now + wait,
+                },
+            );
+        } else {
+            backoff.remove(&calendar.name);
+        }
+    }
+}
+
+/// Sets up logging to stderr for the daemon: no timestamps under journald (it adds its
+/// own), level from `TETE_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TETE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(false);
+    let result = if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+    // Already set (tests): keep the first.
+    let _ = result;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let base = Duration::from_secs(900);
+        for _ in 0..100 {
+            let d = jittered(base, 0.1);
+            assert!(
+                d >= Duration::from_secs(810) && d <= Duration::from_secs(990),
+                "{d:?}"
+            );
+        }
+        assert_eq!(
+            jittered(Duration::from_secs(10), 0.0),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn a_second_lock_on_the_same_state_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state.sqlite");
+        let first = lock(&state).unwrap();
+        let err = lock(&state).unwrap_err();
+        assert!(err.to_string().contains("already running"), "{err}");
+        drop(first);
+        assert!(lock(&state).is_ok());
+    }
+}

@@ -1,0 +1,405 @@
+//! Per-calendar CalDAV sync state in the SQLite state file: the collection URL found by
+//! discovery, the RFC 6578 sync token, the ctag, and every resource's href, etag and body.
+//!
+//! Self-contained: its tables all start with `caldav_sync`, and its migrations are recorded
+//! in its own `caldav_sync_migrations` table (not `PRAGMA user_version`), so other stores
+//! can share the state file and migrate on their own. Migrations are only ever added.
+//! Each sync is applied in one transaction: a crash leaves the previous good state.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Schema changes, in order. Only ever append.
+const MIGRATIONS: &[&str] = &[
+    // 1: sync state and resources.
+    "CREATE TABLE caldav_sync (
+        calendar TEXT PRIMARY KEY,
+        collection_url TEXT NOT NULL,
+        sync_token TEXT,
+        ctag TEXT,
+        synced_at TEXT NOT NULL
+    );
+    CREATE TABLE caldav_sync_resource (
+        calendar TEXT NOT NULL,
+        href TEXT NOT NULL,
+        etag TEXT,
+        body BLOB NOT NULL,
+        PRIMARY KEY (calendar, href)
+    );",
+];
+
+/// Why the state file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Its folder could not be created.
+    #[error("cannot create the state folder {}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// SQLite failed (open, migrate, read or write).
+    #[error("state file {}: {source}", path.display())]
+    Sqlite {
+        /// The state file.
+        path: PathBuf,
+        /// The underlying error.
+        source: rusqlite::Error,
+    },
+}
+
+/// What is kept of one calendar between cycles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarState {
+    /// The calendar collection's URL (discovery is not repeated while it works).
+    pub collection_url: String,
+    /// The last RFC 6578 sync token, when the server does sync-collection.
+    pub sync_token: Option<String>,
+    /// The last `getctag`, when the server has one.
+    pub ctag: Option<String>,
+}
+
+/// One stored resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResource {
+    /// Its href (path on the server).
+    pub href: String,
+    /// Its etag.
+    pub etag: Option<String>,
+    /// Its iCalendar data.
+    pub body: Vec<u8>,
+}
+
+/// The changes of one sync, applied together.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    /// The new state.
+    pub state: CalendarState,
+    /// When true, every stored resource not in `upserts` is removed (a full resync).
+    pub replace_all: bool,
+    /// Resources added or changed.
+    pub upserts: Vec<StoredResource>,
+    /// Resources removed.
+    pub deletes: Vec<String>,
+}
+
+/// The CalDAV part of the state file.
+#[derive(Debug, Clone)]
+pub struct SyncStore {
+    path: PathBuf,
+}
+
+impl SyncStore {
+    /// Opens (creating if needed, private to the user) and migrates the state file.
+    pub fn open(path: &Path) -> Result<SyncStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir).map_err(|source| StoreError::Folder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let store = SyncStore {
+            path: path.to_path_buf(),
+        };
+        let mut conn = store.connect()?;
+        let tx = conn.transaction().map_err(|e| store.err(e))?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS caldav_sync_migrations (
+                version INTEGER PRIMARY KEY,
+                applied_at TEXT NOT NULL
+            );",
+        )
+        .map_err(|e| store.err(e))?;
+        let applied: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM caldav_sync_migrations",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|e| store.err(e))?;
+        for (index, sql) in MIGRATIONS.iter().enumerate() {
+            let version = index as i64 + 1;
+            if version <= applied {
+                continue;
+            }
+            tx.execute_batch(sql).map_err(|e| store.err(e))?;
+            tx.execute(
+                "INSERT INTO caldav_sync_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, now()],
+            )
+            .map_err(|e| store.err(e))?;
+        }
+        tx.commit().map_err(|e| store.err(e))?;
+        restrict_file(path);
+        Ok(store)
+    }
+
+    /// The state file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open(&self.path).map_err(|e| self.err(e))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| self.err(e))?;
+        Ok(conn)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The state of a calendar, if it was synced before.
+    pub fn state(&self, calendar: &str) -> Result<Option<CalendarState>, StoreError> {
+        let conn = self.connect()?;
+        conn.query_row(
+            "SELECT collection_url, sync_token, ctag FROM caldav_sync WHERE calendar = ?1",
+            [calendar],
+            |row| {
+                Ok(CalendarState {
+                    collection_url: row.get(0)?,
+                    sync_token: row.get(1)?,
+                    ctag: row.get(2)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    /// The etag of every stored resource of a calendar.
+    pub fn etags(&self, calendar: &str) -> Result<HashMap<String, Option<String>>, StoreError> {
+        let conn = self.connect()?;
+        let mut stmt = conn
+            .prepare("SELECT href, etag FROM caldav_sync_resource WHERE calendar = ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([calendar], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every stored resource of a calendar, by href.
+    pub fn resources(&self, calendar: &str) -> Result<Vec<StoredResource>, StoreError> {
+        let conn = self.connect()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT href, etag, body FROM caldav_sync_resource WHERE calendar = ?1 ORDER BY href",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([calendar], |row| {
+                Ok(StoredResource {
+                    href: row.get(0)?,
+                    etag: row.get(1)?,
+                    body: row.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Applies one sync's changes in one transaction.
+    pub fn apply(&self, calendar: &str, update: &Update) -> Result<(), StoreError> {
+        let mut conn = self.connect()?;
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute(
+            "INSERT INTO caldav_sync (calendar, collection_url, sync_token, ctag, synced_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(calendar) DO UPDATE SET collection_url = ?2, sync_token = ?3,
+                ctag = ?4, synced_at = ?5",
+            params![
+                calendar,
+                update.state.collection_url,
+                update.state.sync_token,
+                update.state.ctag,
+                now()
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        if update.replace_all {
+            tx.execute(
+                "DELETE FROM caldav_sync_resource WHERE calendar = ?1",
+                [calendar],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        {
+            let mut delete = tx
+                .prepare("DELETE FROM caldav_sync_resource WHERE calendar = ?1 AND href = ?2")
+                .map_err(|e| self.err(e))?;
+            for href in &update.deletes {
+                delete
+                    .execute(params![calendar, href])
+                    .map_err(|e| self.err(e))?;
+            }
+            let mut upsert = tx
+                .prepare(
+                    "INSERT INTO caldav_sync_resource (calendar, href, etag, body)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(calendar, href) DO UPDATE SET etag = ?3, body = ?4",
+                )
+                .map_err(|e| self.err(e))?;
+            for resource in &update.upserts {
+                upsert
+                    .execute(params![
+                        calendar,
+                        resource.href,
+                        resource.etag,
+                        resource.body
+                    ])
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Stores one resource after tete wrote it (the server's new etag and what was sent),
+    /// leaving the sync token alone: the next sync reports it with that same etag and does
+    /// not fetch it again.
+    pub fn put_resource(
+        &self,
+        calendar: &str,
+        resource: &StoredResource,
+    ) -> Result<(), StoreError> {
+        let conn = self.connect()?;
+        conn.execute(
+            "INSERT INTO caldav_sync_resource (calendar, href, etag, body)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(calendar, href) DO UPDATE SET etag = ?3, body = ?4",
+            params![calendar, resource.href, resource.etag, resource.body],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Forgets a calendar (the next sync starts from scratch).
+    pub fn forget(&self, calendar: &str) -> Result<(), StoreError> {
+        let mut conn = self.connect()?;
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM caldav_sync WHERE calendar = ?1", [calendar])
+            .map_err(|e| self.err(e))?;
+        tx.execute(
+            "DELETE FROM caldav_sync_resource WHERE calendar = ?1",
+            [calendar],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// The state file holds calendar data: readable by its owner only.
+fn restrict_file(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(href: &str, etag: &str) -> StoredResource {
+        StoredResource {
+            href: href.into(),
+            etag: Some(etag.into()),
+            body: format!("BEGIN:VCALENDAR {href}").into_bytes(),
+        }
+    }
+
+    #[test]
+    fn migrates_once_and_keeps_state_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/state.sqlite");
+        let store = SyncStore::open(&path).unwrap();
+        assert_eq!(store.state("c").unwrap(), None);
+        let state = CalendarState {
+            collection_url: "http://h/c/".into(),
+            sync_token: Some("t1".into()),
+            ctag: None,
+        };
+        store
+            .apply(
+                "c",
+                &Update {
+                    state: state.clone(),
+                    replace_all: true,
+                    upserts: vec![resource("/c/a.ics", "1"), resource("/c/b.ics", "1")],
+                    deletes: vec![],
+                },
+            )
+            .unwrap();
+        let store = SyncStore::open(&path).unwrap();
+        assert_eq!(store.state("c").unwrap(), Some(state.clone()));
+        store
+            .apply(
+                "c",
+                &Update {
+                    state,
+                    replace_all: false,
+                    upserts: vec![resource("/c/a.ics", "2")],
+                    deletes: vec!["/c/b.ics".into()],
+                },
+            )
+            .unwrap();
+        let all = store.resources("c").unwrap();
+        assert_eq!(all, [resource("/c/a.ics", "2")]);
+        assert_eq!(store.etags("c").unwrap()["/c/a.ics"].as_deref(), Some("2"));
+        store.forget("c").unwrap();
+        assert!(store.resources("c").unwrap().is_empty());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn coexists_with_other_tables_and_user_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE history (x); PRAGMA user_version = 7;")
+                .unwrap();
+        }
+        SyncStore::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 7);
+    }
+}

@@ -1,0 +1,563 @@
+//! What real servers will not do on demand, from wiremock: redirects across hosts, servers
+//! without sync-collection (ctag + etags), Google's 507, 5xx, timeouts, 429 with
+//! Retry-After, truncated XML, HTML instead of XML. Also: secrets never in logs.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
+use tete::config::SecretValue;
+use tete::sources::caldav::{Auth, CaldavError, CaldavSettings, CaldavSource, RetryPolicy};
+use wiremock::matchers::{body_string_contains, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const PASSWORD: &str = "app-PASSW0RD-never-shown";
+
+fn multistatus(inner: &str) -> ResponseTemplate {
+    ResponseTemplate::new(207)
+        .insert_header("content-type", "application/xml; charset=utf-8")
+        .set_body_string(format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:cs="http://calendarserver.org/ns/">{inner}</d:multistatus>"#
+        ))
+}
+
+fn ok_response(href: &str, props: &str) -> String {
+    format!(
+        "<d:response><d:href>{href}</d:href><d:propstat><d:prop>{props}</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+    )
+}
+
+fn event(uid: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR&#13;\nVERSION:2.0&#13;\nBEGIN:VEVENT&#13;\nUID:{uid}&#13;\nDTSTART:20260105T100000Z&#13;\nSUMMARY:1:1 {uid}&#13;\nEND:VEVENT&#13;\nEND:VCALENDAR&#13;\n"
+    )
+}
+
+fn source_for(
+    base: &str,
+    calendar: Option<&str>,
+    state: &std::path::Path,
+    retry: RetryPolicy,
+) -> CaldavSource {
+    CaldavSource::new(
+        CaldavSettings {
+            first_sync_days: None,
+            url: Url::parse(base).unwrap(),
+            calendar: calendar.map(str::to_string),
+            state_file: state.join("state.sqlite"),
+            retry,
+        },
+        Auth::Basic {
+            user: "me".into(),
+            password: SecretValue::new(PASSWORD.into()),
+        },
+    )
+    .unwrap()
+}
+
+/// Principal, home and one calendar `work` at `/dav/...`; `sync` says whether the calendar
+/// advertises sync-collection.
+async fn mount_account(server: &MockServer, sync: bool) {
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/"))
+        .respond_with(multistatus(&ok_response(
+            "/dav/",
+            "<d:current-user-principal><d:href>/dav/principals/me/</d:href></d:current-user-principal>",
+        )))
+        .mount(server)
+        .await;
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/principals/me/"))
+        .respond_with(multistatus(&ok_response(
+            "/dav/principals/me/",
+            "<c:calendar-home-set><d:href>/dav/calendars/me/</d:href></c:calendar-home-set>",
+        )))
+        .mount(server)
+        .await;
+    let sync_props = if sync {
+        "<d:sync-token>tok-1</d:sync-token><d:supported-report-set><d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report></d:supported-report-set>"
+    } else {
+        ""
+    };
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/calendars/me/"))
+        .respond_with(multistatus(&format!(
+            "{}{}",
+            ok_response("/dav/calendars/me/", "<d:resourcetype><d:collection/></d:resourcetype>"),
+            ok_response(
+                "/dav/calendars/me/work/",
+                &format!("<d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Work</d:displayname><cs:getctag>ctag-1</cs:getctag>{sync_props}"),
+            )
+        )))
+        .mount(server)
+        .await;
+}
+
+/// The calendar's members (Depth 1 listing), its ctag (Depth 0) and a multiget.
+async fn mount_calendar_ctag(server: &MockServer) {
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/calendars/me/work/"))
+        .and(header("depth", "1"))
+        .respond_with(multistatus(&format!(
+            "{}{}{}",
+            ok_response(
+                "/dav/calendars/me/work/",
+                "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype>"
+            ),
+            ok_response(
+                "/dav/calendars/me/work/a.ics",
+                "<d:getetag>\"a1\"</d:getetag><d:resourcetype/>"
+            ),
+            ok_response(
+                "/dav/calendars/me/work/b%40x.ics",
+                "<d:getetag>\"b1\"</d:getetag><d:resourcetype/>"
+            ),
+        )))
+        .mount(server)
+        .await;
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/calendars/me/work/"))
+        .and(header("depth", "0"))
+        .respond_with(multistatus(&ok_response(
+            "/dav/calendars/me/work/",
+            "<cs:getctag>ctag-1</cs:getctag>",
+        )))
+        .mount(server)
+        .await;
+    mount_multiget(server).await;
+}
+
+async fn mount_multiget(server: &MockServer) {
+    Mock::given(method("REPORT"))
+        .and(path("/dav/calendars/me/work/"))
+        .and(body_string_contains("calendar-multiget"))
+        .respond_with(multistatus(&format!(
+            "{}{}",
+            ok_response(
+                "/dav/calendars/me/work/a.ics",
+                &format!(
+                    "<d:getetag>\"a1\"</d:getetag><c:calendar-data>{}</c:calendar-data>",
+                    event("a")
+                )
+            ),
+            ok_response(
+                "/dav/calendars/me/work/b@x.ics",
+                &format!(
+                    "<d:getetag>\"b1\"</d:getetag><c:calendar-data>{}</c:calendar-data>",
+                    event("b")
+                )
+            ),
+        )))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn well_known_redirect_and_ctag_sync_without_sync_collection() {
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .and(path("/.well-known/caldav"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/dav/"))
+        .mount(&server)
+        .await;
+    mount_account(&server, false).await;
+    mount_calendar_ctag(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &server.uri(),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(report.method, "etags");
+    let hrefs: Vec<&str> = snapshot.resources.iter().map(|r| r.href.as_str()).collect();
+    assert_eq!(
+        hrefs,
+        [
+            "/dav/calendars/me/work/a.ics",
+            "/dav/calendars/me/work/b@x.ics"
+        ]
+    );
+    // The redirected PROPFIND stayed a PROPFIND, with its body and credentials.
+    let requests = server.received_requests().await.unwrap();
+    let to_dav: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/dav/")
+        .collect();
+    assert_eq!(to_dav.len(), 1);
+    assert_eq!(to_dav[0].method.as_str(), "PROPFIND");
+    assert!(!to_dav[0].body.is_empty());
+    assert!(to_dav[0].headers.contains_key("authorization"));
+
+    // Steady state without sync-collection: one PROPFIND Depth 0 for the ctag.
+    let before = source.client().stats().snapshot();
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(
+        (report.method, report.fetched, snapshot.resources.len()),
+        ("ctag", 0, 2)
+    );
+    assert_eq!((source.client().stats().snapshot() - before).requests, 1);
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_to_another_host() {
+    let first = MockServer::start().await;
+    let other = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .and(path("/.well-known/caldav"))
+        .respond_with(
+            ResponseTemplate::new(308).insert_header("location", format!("{}/dav/", other.uri())),
+        )
+        .mount(&first)
+        .await;
+    mount_account(&other, false).await;
+    mount_calendar_ctag(&other).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &first.uri(),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+    // It follows the redirect (another port is another origin) but sends no password there.
+    let account = source.discover().await.unwrap();
+    assert_eq!(account.calendars.len(), 1);
+    for request in other.received_requests().await.unwrap() {
+        assert!(
+            !request.headers.contains_key("authorization"),
+            "{request:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sync_report_507_falls_back_to_calendar_query() {
+    let server = MockServer::start().await;
+    mount_account(&server, true).await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("sync-collection"))
+        .respond_with(ResponseTemplate::new(507))
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("calendar-query"))
+        .respond_with(multistatus(&format!(
+            "{}{}",
+            ok_response(
+                "/dav/calendars/me/work/a.ics",
+                "<d:getetag>\"a1\"</d:getetag>"
+            ),
+            ok_response(
+                "/dav/calendars/me/work/b%40x.ics",
+                "<d:getetag>\"b1\"</d:getetag>"
+            ),
+        )))
+        .mount(&server)
+        .await;
+    mount_multiget(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(snapshot.resources.len(), 2);
+    assert_eq!(report.method, "calendar-query");
+    // 507 is not retried: it is an answer, not a hiccup.
+    let reports = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("sync-collection"))
+        .count();
+    assert_eq!(reports, 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_succeed() {
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_account(&server, false).await;
+    mount_calendar_ctag(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+    let (snapshot, _) = source.sync().await.unwrap();
+    assert_eq!(snapshot.resources.len(), 2);
+}
+
+/// Collects what tracing writes, to check that no secret is logged.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn persistent_500_names_server_and_request_and_logs_no_secret() {
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        None,
+        state.path(),
+        crate::quick_retry(),
+    );
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let err = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        source.sync().await.unwrap_err()
+    };
+    let shown = err.to_string();
+    assert!(
+        shown.contains(&format!("PROPFIND {}/", server.uri())),
+        "{shown}"
+    );
+    assert!(shown.contains("500"), "{shown}");
+    // Three tries per request, two discovery candidates (the URL, then the well-known one).
+    assert_eq!(server.received_requests().await.unwrap().len(), 6);
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying"), "{logs}");
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("me:{PASSWORD}"));
+    for text in [&shown, &format!("{err:?}"), &logs] {
+        assert!(!text.contains(PASSWORD) && !text.contains(&basic), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn timeouts_are_retried_then_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .respond_with(multistatus("").set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    let state = tempfile::tempdir().unwrap();
+    let retry = RetryPolicy {
+        attempts: 2,
+        request_timeout: Duration::from_millis(200),
+        ..crate::quick_retry()
+    };
+    let source = source_for(
+        &format!("{}/dav/x/", server.uri()),
+        None,
+        state.path(),
+        retry,
+    );
+    let started = Instant::now();
+    let err = source.discover().await.unwrap_err();
+    assert!(
+        matches!(err, CaldavError::Timeout { attempts: 2, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("no complete answer in time"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_account(&server, false).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        None,
+        state.path(),
+        crate::quick_retry(),
+    );
+    let started = Instant::now();
+    let account = source.discover().await.unwrap();
+    assert_eq!(account.calendars.len(), 1);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A Retry-After longer than tete waits fails at once, saying so.
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .mount(&server)
+        .await;
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        None,
+        state.path(),
+        crate::quick_retry(),
+    );
+    let err = source.discover().await.unwrap_err();
+    assert!(err.to_string().contains("retry after 3600s"), "{err}");
+}
+
+#[tokio::test]
+async fn truncated_and_non_xml_answers_are_clear_errors() {
+    let server = MockServer::start().await;
+    mount_account(&server, false).await;
+    let full = format!(
+        r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">{}"#,
+        ok_response(
+            "/dav/calendars/me/work/a.ics",
+            "<d:getetag>\"a1\"</d:getetag>"
+        )
+    );
+    Mock::given(method("PROPFIND"))
+        .and(path("/dav/calendars/me/work/"))
+        .and(header("depth", "1"))
+        .respond_with(ResponseTemplate::new(207).set_body_string(&full[..full.len() - 20]))
+        .mount(&server)
+        .await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+    let err = source.sync().await.unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains("PROPFIND") && shown.contains("/dav/calendars/me/work/"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("truncated XML") || shown.contains("malformed XML"),
+        "{shown}"
+    );
+
+    // A login page where a multistatus should be.
+    let server = MockServer::start().await;
+    Mock::given(method("PROPFIND"))
+        .respond_with(
+            ResponseTemplate::new(207)
+                .insert_header("content-type", "text/html")
+                .set_body_string("<html><body>Please log in</body></html>"),
+        )
+        .mount(&server)
+        .await;
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        None,
+        state.path(),
+        crate::quick_retry(),
+    );
+    let err = source.discover().await.unwrap_err();
+    assert!(
+        err.to_string().contains("not a WebDAV multistatus"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_sync_answers_are_followed_page_by_page() {
+    let server = MockServer::start().await;
+    mount_account(&server, true).await;
+    let truncated = "<d:response><d:href>/dav/calendars/me/work/</d:href><d:status>HTTP/1.1 507 Insufficient Storage</d:status></d:response>";
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("<d:sync-token></d:sync-token>"))
+        .respond_with(multistatus(&format!(
+            "{}{truncated}<d:sync-token>page-2</d:sync-token>",
+            ok_response(
+                "/dav/calendars/me/work/a.ics",
+                "<d:getetag>\"a1\"</d:getetag>"
+            )
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("<d:sync-token>page-2</d:sync-token>"))
+        .respond_with(multistatus(&format!(
+            "{}<d:sync-token>done</d:sync-token>",
+            ok_response(
+                "/dav/calendars/me/work/b%40x.ics",
+                "<d:getetag>\"b1\"</d:getetag>"
+            )
+        )))
+        .mount(&server)
+        .await;
+    mount_multiget(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("{}/dav/", server.uri()),
+        Some("Work"),
+        state.path(),
+        crate::quick_retry(),
+    );
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(
+        (report.method, snapshot.resources.len()),
+        ("sync-collection", 2)
+    );
+    let conn = rusqlite::Connection::open(state.path().join("state.sqlite")).unwrap();
+    let token: String = conn
+        .query_row("SELECT sync_token FROM caldav_sync", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(token, "done");
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_named() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let state = tempfile::tempdir().unwrap();
+    let source = source_for(
+        &format!("http://127.0.0.1:{port}/dav/"),
+        None,
+        state.path(),
+        crate::quick_retry(),
+    );
+    let err = source.sync().await.unwrap_err();
+    assert!(
+        matches!(err, CaldavError::Connection { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("PROPFIND http://127.0.0.1:{port}/dav/: no answer")),
+        "{err}"
+    );
+}

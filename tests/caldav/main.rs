@@ -1,0 +1,148 @@
+//! CalDAV end to end: real Radicale and Xandikos servers started by the harness, and
+//! wiremock for what a real server will not do (errors, timeouts, truncated XML, 429,
+//! OAuth2's token endpoint).
+
+mod bench;
+mod demo;
+mod faults;
+mod harness;
+mod oauth;
+mod servers;
+
+use std::path::Path;
+use std::time::Duration;
+
+use harness::DavServer;
+use reqwest::{Method, Url};
+use tete::config::SecretValue;
+use tete::sources::caldav::{Auth, CaldavSettings, CaldavSource, RetryPolicy};
+
+/// Fast retries and short timeouts, so fault tests take milliseconds.
+pub fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        max_retry_after: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+    }
+}
+
+/// A source for a calendar on `server`, starting discovery at its root.
+pub fn source(server: &DavServer, calendar: Option<&str>, state_file: &Path) -> CaldavSource {
+    CaldavSource::new(
+        CaldavSettings {
+            first_sync_days: None,
+            url: Url::parse(&server.url).unwrap(),
+            calendar: calendar.map(str::to_string),
+            state_file: state_file.to_path_buf(),
+            retry: RetryPolicy {
+                request_timeout: Duration::from_secs(30),
+                ..quick_retry()
+            },
+        },
+        Auth::Basic {
+            user: server.user.clone(),
+            password: SecretValue::new(server.password.clone()),
+        },
+    )
+    .unwrap()
+}
+
+/// Raw requests, as another client would make them.
+pub struct Raw {
+    http: reqwest::Client,
+    user: String,
+    password: String,
+}
+
+impl Raw {
+    pub fn new(server: &DavServer) -> Raw {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Raw {
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            user: server.user.clone(),
+            password: server.password.clone(),
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> (u16, Option<String>, String) {
+        let mut request = self
+            .http
+            .request(Method::from_bytes(method.as_bytes()).unwrap(), url)
+            .basic_auth(&self.user, Some(&self.password));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, etag, response.text().await.unwrap())
+    }
+
+    /// Creates a calendar collection `name` in the home, with a display name.
+    pub async fn mkcalendar(&self, server: &DavServer, name: &str, display: &str) -> String {
+        let url = format!("{}{}{name}/", server.url.trim_end_matches('/'), server.home);
+        let body = format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>{display}</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#
+        );
+        let (status, _, text) = self
+            .request(
+                "MKCALENDAR",
+                &url,
+                &[("content-type", "application/xml")],
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "MKCALENDAR {url}: {text}");
+        url
+    }
+
+    /// PUTs an event (unconditionally); returns its etag.
+    pub async fn put(&self, url: &str, body: &str) -> Option<String> {
+        let (status, etag, text) = self
+            .request(
+                "PUT",
+                url,
+                &[("content-type", "text/calendar; charset=utf-8")],
+                Some(body.to_string()),
+            )
+            .await;
+        assert!((200..300).contains(&status), "PUT {url}: {status} {text}");
+        etag
+    }
+
+    pub async fn delete(&self, url: &str) {
+        let (status, _, text) = self.request("DELETE", url, &[], None).await;
+        assert!(
+            (200..300).contains(&status),
+            "DELETE {url}: {status} {text}"
+        );
+    }
+
+    pub async fn get(&self, url: &str) -> String {
+        let (status, _, text) = self.request("GET", url, &[], None).await;
+        assert_eq!(status, 200, "GET {url}");
+        text
+    }
+}
+
+/// One event as a calendar resource.
+pub fn event(uid: &str, summary: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tete tests//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T103000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
