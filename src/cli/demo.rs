@@ -93,6 +93,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         overrides: Overrides::default(),
         settings: Default::default(),
         agenda: Default::default(),
+        // No channels: the demo shows its nudges below instead of sending them.
+        nudges: Default::default(),
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
         now,

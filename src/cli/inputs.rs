@@ -107,6 +107,10 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
             .as_ref()
             .map(|c| c.agenda.clone())
             .unwrap_or_default(),
+        nudges: config
+            .as_ref()
+            .map(|c| c.nudges.clone())
+            .unwrap_or_default(),
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file,
         feed_cache_dir,

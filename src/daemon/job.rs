@@ -11,6 +11,7 @@ use crate::config::{CalendarConfig, Config};
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
 use crate::detect::{Identity, Overrides};
 use crate::history::{HistoryError, RecordSummary, Store};
+use crate::nudge;
 
 /// Everything a cycle needs, resolved from the config (or the command line).
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct Job {
     pub settings: Settings,
     /// Agenda settings.
     pub agenda: agenda::plan::Settings,
+    /// Nudge rules and channels.
+    pub nudges: nudge::Settings,
     /// The state file.
     pub state_file: PathBuf,
     /// Where feeds are cached.
@@ -42,6 +45,7 @@ impl Job {
             overrides: config.detect.clone(),
             settings: config.cadence.clone(),
             agenda: config.agenda.clone(),
+            nudges: config.nudges.clone(),
             state_file: config.state_file.clone(),
             feed_cache_dir: config.feed_cache_dir(),
             now,
@@ -75,6 +79,10 @@ pub struct CycleReport {
     pub written: usize,
     /// Resources whose write failed: `(href, error)`.
     pub write_failures: Vec<(String, String)>,
+    /// The nudges due this cycle (sent or not).
+    pub nudges: Vec<nudge::Nudge>,
+    /// What was sent, held or failed (empty in a dry run: nothing is sent).
+    pub delivery: nudge::DeliveryReport,
 }
 
 impl CycleReport {
@@ -86,10 +94,12 @@ impl CycleReport {
             deleted,
         } = self.outcome.recorded;
         format!(
-            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed",
+            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed; {} nudge(s): {}",
             self.outcome.entries.len(),
             self.written,
-            self.failures.len() + self.write_failures.len()
+            self.failures.len() + self.write_failures.len(),
+            self.nudges.len(),
+            self.delivery
         )
     }
 }
@@ -133,9 +143,13 @@ pub async fn run_cycle(
         gathered,
         written: 0,
         write_failures: Vec::new(),
+        nudges: Vec::new(),
+        delivery: nudge::DeliveryReport::default(),
     };
+    report.nudges = nudge::current(store, &report.outcome, &report.plans, job.now, &job.nudges)?;
     if !dry_run {
         write_agendas(job, store, &mut report).await?;
+        report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
     }
     Ok(report)
 }
