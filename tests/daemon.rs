@@ -249,3 +249,88 @@ fn kill_9_at_random_points_never_corrupts_state_or_duplicates_text() {
     }
     assert!(stored(s.dir.path()).len() >= 8);
 }
+
+/// A tiny HTTP server counting the webhook POSTs it gets (the nudge channel under test).
+fn webhook_counter() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).to_string());
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn a_nudge_is_sent_once_not_every_cycle() {
+    let s = setup();
+    // the last two past occurrences cancelled (the higher SEQUENCE wins over the override
+    // with the checklist): "cancelled twice in a row"
+    let now = Utc::now().naive_utc();
+    let first = (Utc::now().date_naive() - Days::days(56))
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let last = last_occurrence_before(first, now);
+    let mut text = series();
+    for t in [last, last - Days::weeks(1)] {
+        let rid = t.format("%Y%m%dT%H%M%SZ");
+        text = text.replace(
+            "END:VCALENDAR\r\n",
+            &format!(
+                "BEGIN:VEVENT\r\nUID:ann@x\r\nRECURRENCE-ID:{rid}\r\nDTSTART:{rid}\r\nDURATION:PT30M\r\n\
+                 SUMMARY:Ann / Mia\r\nSTATUS:CANCELLED\r\nSEQUENCE:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            ),
+        );
+    }
+    std::fs::write(s.vdir.join("ann.ics"), text).unwrap();
+    let (url, posts) = webhook_counter();
+    let config = format!(
+        "{}[nudges]\nquiet_hours = \"\"\ntime_zone = \"UTC\"\n[nudges.desktop]\nenabled = false\n[nudges.webhook]\nurl = \"{url}\"\n",
+        config_text(s.dir.path(), "1s")
+    );
+    // tables must come before [[calendar]]: put the nudges first
+    let (calendars, rest) = config.split_once("[[calendar]]").unwrap();
+    let (cal, nudges) = rest.split_once("[nudges]").unwrap();
+    std::fs::write(
+        &s.config,
+        format!("{calendars}[nudges]{nudges}[[calendar]]{cal}"),
+    )
+    .unwrap();
+    let child = start(&s);
+    for _ in 0..4 {
+        wait_for(&s.socket, "STATUS=1 1:1s");
+    }
+    signal(&child, "TERM");
+    let (status, err) = stderr_of(child);
+    assert!(status.success(), "{err}");
+    let posts = posts.lock().unwrap();
+    assert_eq!(
+        posts.len(),
+        1,
+        "one POST for the streak, not one per cycle: {posts:?}\n{err}"
+    );
+    assert!(posts[0].contains("\"text\""), "{}", posts[0]);
+    assert!(posts[0].contains("cancelled"), "{}", posts[0]);
+}
