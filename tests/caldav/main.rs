@@ -4,11 +4,14 @@
 
 mod agenda;
 mod bench;
+mod daemon;
 mod demo;
 mod faults;
 mod harness;
 mod oauth;
 mod servers;
+#[path = "../support/daemon.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
