@@ -9,6 +9,7 @@ mod demo;
 mod faults;
 mod harness;
 mod oauth;
+mod scheduling;
 mod servers;
 #[path = "../support/daemon.rs"]
 mod support;
@@ -128,6 +129,24 @@ impl Raw {
             .await;
         assert!((200..300).contains(&status), "PUT {url}: {status} {text}");
         etag
+    }
+
+    /// The `DAV` header of an `OPTIONS` answer: the features a server advertises.
+    pub async fn dav_features(&self, url: &str) -> String {
+        let response = self
+            .http
+            .request(Method::OPTIONS, url)
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap();
+        response
+            .headers()
+            .get_all("dav")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub async fn delete(&self, url: &str) {
