@@ -398,3 +398,36 @@ async fn an_edit_between_read_and_write_survives_radicale() {
 async fn an_edit_between_read_and_write_survives_xandikos() {
     edit_between_read_and_write_on(Kind::Xandikos).await;
 }
+
+/// `run --once --dry-run` on a CalDAV calendar prints the diff and changes nothing: not the
+/// server's resource, and no state file (the sync state included).
+#[tokio::test]
+async fn dry_run_changes_nothing_radicale() {
+    let server = DavServer::start(Kind::Radicale);
+    let raw = Raw::new(&server);
+    let cal = raw.mkcalendar(&server, "one-on-ones", "1:1s").await;
+    let url = format!("{cal}ann.ics");
+    raw.put(&url, &ann()).await;
+    let etag = get(&raw, &url).await.1;
+    let dir = tempfile::tempdir().unwrap();
+    let config = caldav_config(dir.path(), &server, "1:1s", "");
+    let out = crate::tete_ok(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "run".as_ref(),
+        "--once".as_ref(),
+        "--dry-run".as_ref(),
+        "--now".as_ref(),
+        NOW.as_ref(),
+    ]);
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains("+- [ ] Ann: send the hiring plan (due 2026-03-27)"),
+        "{out}"
+    );
+    assert_eq!(get(&raw, &url).await.1, etag, "nothing written");
+    assert!(
+        !dir.path().join("state.sqlite").exists(),
+        "the dry run made no state"
+    );
+}

@@ -151,7 +151,8 @@ async fn same_report_as_file(server: &DavServer) {
         "--state".as_ref(),
         file_state.as_os_str(),
     ]);
-    let server_state = dir.path().join("state.sqlite");
+    // A fresh state file of its own, not the config's: the sync state goes there too.
+    let server_state = dir.path().join("server.sqlite");
     let from_server = report(&[
         "--config".as_ref(),
         config.as_os_str(),
@@ -161,6 +162,10 @@ async fn same_report_as_file(server: &DavServer) {
     let relationships: serde_json::Value = serde_json::from_str(&from_file).unwrap();
     assert!(relationships.as_array().unwrap().len() >= 9, "{from_file}");
     assert_eq!(from_server, from_file, "{:?}", server.kind);
+    assert!(
+        !dir.path().join("state.sqlite").exists(),
+        "--state holds all"
+    );
 }
 
 fn tete(config: &Path, command: &str, env: &[(&str, &str)]) -> (bool, String) {
