@@ -2,41 +2,16 @@
 //! change on disk picked up by the next cycle, SIGHUP with a good and a bad config, SIGTERM,
 //! a second instance refused, and kill -9 at random points of a cycle.
 
-use std::io::Read as _;
+#[path = "support/daemon.rs"]
+mod support;
+
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{Duration as Days, NaiveDateTime, Timelike, Utc};
-
-/// A weekly 1:1 that started eight weeks ago at 09:00 UTC, whose last past occurrence has
-/// an open action item. Dates follow today, because the daemon works on the real "now".
-fn series() -> String {
-    let today = Utc::now().date_naive();
-    let first = today - Days::days(56);
-    let start = first.and_hms_opt(9, 0, 0).unwrap();
-    let last_past = last_occurrence_before(start, Utc::now().naive_utc());
-    let fmt = |t: NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
-    format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n\
-BEGIN:VEVENT\r\nUID:ann@x\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{s}\r\nDURATION:PT30M\r\nRRULE:FREQ=WEEKLY\r\n\
-SUMMARY:Ann / Mia\r\nORGANIZER:mailto:mia@example.com\r\nATTENDEE;CN=Ann:mailto:ann@example.com\r\nEND:VEVENT\r\n\
-BEGIN:VEVENT\r\nUID:ann@x\r\nRECURRENCE-ID:{l}\r\nDTSTART:{l}\r\nDURATION:PT30M\r\nSUMMARY:Ann / Mia\r\n\
-ORGANIZER:mailto:mia@example.com\r\nATTENDEE;CN=Ann:mailto:ann@example.com\r\n\
-DESCRIPTION:- [ ] Ann: send the plan\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        s = fmt(start),
-        l = fmt(last_past),
-    )
-}
-
-fn last_occurrence_before(start: NaiveDateTime, now: NaiveDateTime) -> NaiveDateTime {
-    let mut t = start;
-    while t + Days::weeks(1) < now - Days::hours(1) {
-        t += Days::weeks(1);
-    }
-    t
-}
+use chrono::{Duration as Days, Timelike, Utc};
+use support::{notify_socket, series, signal, stderr_of, wait_for};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -65,10 +40,7 @@ fn setup() -> Setup {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, config_text(dir.path(), "1s")).unwrap();
     let socket_path = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let socket = notify_socket(&socket_path);
     Setup {
         dir,
         vdir,
@@ -90,43 +62,6 @@ fn start(s: &Setup) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// Waits for a notification containing `wanted`; returns every message seen until then.
-fn wait_for(socket: &UnixDatagram, wanted: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut buf = [0u8; 4096];
-    while Instant::now() < deadline {
-        let Ok(n) = socket.recv(&mut buf) else { break };
-        let msg = String::from_utf8_lossy(&buf[..n]).to_string();
-        let found = msg.contains(wanted);
-        seen.push(msg);
-        if found {
-            return seen;
-        }
-    }
-    panic!("no {wanted:?} within 30 s; saw {seen:?}");
-}
-
-fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill")
-        .args(["-s", sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn stderr_of(mut child: Child) -> (std::process::ExitStatus, String) {
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (status, err)
 }
 
 /// The occurrences the state file knows, read through tete's own store.

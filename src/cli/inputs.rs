@@ -96,7 +96,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
             .context("no XDG cache directory known")?
             .join("feeds"),
     };
-    Ok(Resolved {
+    let mut job = Resolved {
         calendars,
         me: me.identity(),
         overrides: config
@@ -112,10 +112,13 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
             .map(|c| c.nudges.clone())
             .unwrap_or_default(),
         settings: config.map(|c| c.cadence).unwrap_or_default(),
-        state_file,
+        state_file: state_file.clone(),
         feed_cache_dir,
         now: args.now.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
-    })
+    };
+    // `--state` holds all state, the CalDAV sync state included.
+    job.use_state_file(state_file);
+    Ok(job)
 }
 
 /// A single-threaded async runtime for the sources.

@@ -31,7 +31,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     if !args.once {
         anyhow::bail!("`tete run` needs --once (the long-running service is `tete daemon`)");
     }
-    let job = inputs::resolve(config, &args.inputs)?;
+    let mut job = inputs::resolve(config, &args.inputs)?;
     // A dry run works on a copy of the state, so that it changes nothing at all.
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let state_file = if args.dry_run {
@@ -41,6 +41,8 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
                 format!("cannot copy {} for the dry run", job.state_file.display())
             })?;
         }
+        // The CalDAV sync state too: it lives in the state file.
+        job.use_state_file(copy.clone());
         copy
     } else {
         job.state_file.clone()

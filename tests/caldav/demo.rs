@@ -1,49 +1,33 @@
 //! The bundled demo calendar uploaded to a server as one resource per event reads the same
 //! as the `.ics` file, through the library and through `tete check` / `tete calendars`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
 use chrono::NaiveDate;
-use tete::calendar::{Collector, Component, Document, Window};
+use tete::calendar::{Collector, Document, Window};
 use tete::sources::Content;
 
 use crate::harness::{DavServer, Kind};
-use crate::{Raw, source};
+use crate::{Raw, caldav_config, source, tete_ok};
 
 fn demo_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics")
 }
 
-/// One resource per UID, each with the calendar's properties (METHOD aside: CalDAV objects
-/// must not have one) and its time zones.
+/// One resource per UID (`Document::split_by_uid`: master and overrides together, with the
+/// calendar's properties and its time zones), without `METHOD`: CalDAV objects must not
+/// have one.
 pub fn split_by_uid(text: &str) -> Vec<(String, String)> {
     let (doc, _) = Document::parse(text, "demo").unwrap();
-    let calendar = &doc.components[0];
-    let zones: Vec<&Component> = calendar.components_named("VTIMEZONE").collect();
-    let mut by_uid: BTreeMap<String, Vec<Component>> = BTreeMap::new();
-    for event in doc.events() {
-        let uid = event.value("UID").unwrap_or_default().to_string();
-        by_uid.entry(uid).or_default().push(event.clone());
-    }
-    by_uid
+    doc.split_by_uid()
         .into_iter()
         .enumerate()
-        .map(|(i, (_, events))| {
-            let mut cal = Component::new("VCALENDAR");
-            cal.properties = calendar
+        .map(|(i, (_, mut part))| {
+            part.components[0]
                 .properties
-                .iter()
-                .filter(|p| !p.name.eq_ignore_ascii_case("METHOD"))
-                .cloned()
-                .collect();
-            cal.components = zones.iter().map(|z| (*z).clone()).collect();
-            cal.components.extend(events);
-            let doc = Document {
-                components: vec![cal],
-            };
-            (format!("ev{i:03}.ics"), doc.to_ical())
+                .retain(|p| !p.name.eq_ignore_ascii_case("METHOD"));
+            (format!("ev{i:03}.ics"), part.to_ical())
         })
         .collect()
 }
@@ -139,6 +123,49 @@ async fn demo_calendar_reads_the_same_xandikos() {
     let cal = raw.mkcalendar(&server, "demo", "Demo").await;
     let count = upload_demo(&raw, Kind::Xandikos, &cal, "Demo").await;
     same_as_file(&server, Kind::Xandikos, count).await;
+    same_report_as_file(&server).await;
+}
+
+/// `tete report --format json` of the demo calendar on `server` (calendar `Demo`) is the
+/// report of the `.ics` file, byte for byte: each run on a fresh state file.
+async fn same_report_as_file(server: &DavServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = caldav_config(dir.path(), server, "Demo", "");
+    let report = |args: &[&std::ffi::OsStr]| {
+        let mut all: Vec<&std::ffi::OsStr> = vec![
+            "report".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--now".as_ref(),
+            "2026-11-25T12:00:00Z".as_ref(),
+        ];
+        all.extend_from_slice(args);
+        String::from_utf8(tete_ok(&all).stdout).unwrap()
+    };
+    let file_state = dir.path().join("file.sqlite");
+    let from_file = report(&[
+        "--me".as_ref(),
+        "mia@example.com".as_ref(),
+        "--calendar".as_ref(),
+        demo_path().as_os_str(),
+        "--state".as_ref(),
+        file_state.as_os_str(),
+    ]);
+    // A fresh state file of its own, not the config's: the sync state goes there too.
+    let server_state = dir.path().join("server.sqlite");
+    let from_server = report(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--state".as_ref(),
+        server_state.as_os_str(),
+    ]);
+    let relationships: serde_json::Value = serde_json::from_str(&from_file).unwrap();
+    assert!(relationships.as_array().unwrap().len() >= 9, "{from_file}");
+    assert_eq!(from_server, from_file, "{:?}", server.kind);
+    assert!(
+        !dir.path().join("state.sqlite").exists(),
+        "--state holds all"
+    );
 }
 
 fn tete(config: &Path, command: &str, env: &[(&str, &str)]) -> (bool, String) {
@@ -184,6 +211,7 @@ async fn demo_calendar_check_and_calendars_on_radicale() {
     raw.mkcalendar(&server, "other", "Other").await;
     let count = upload_demo(&raw, Kind::Radicale, &cal, "Demo").await;
     same_as_file(&server, Kind::Radicale, count).await;
+    same_report_as_file(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(

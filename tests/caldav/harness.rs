@@ -214,6 +214,26 @@ impl DavServer {
 
     /// Starts a server; with a password, Radicale requires Basic auth (`tete:PASSWORD`).
     pub fn start_with(kind: Kind, password: Option<&str>) -> DavServer {
+        DavServer::start_with_env(kind, password, &[])
+    }
+
+    /// [`DavServer::start_with`], with these environment variables set for the server
+    /// (Xandikos reads its iMIP settings and the owner's address, `EMAIL`, from there).
+    pub fn start_with_env(kind: Kind, password: Option<&str>, env: &[(&str, &str)]) -> DavServer {
+        DavServer::start_full(kind, password, env, "")
+    }
+
+    /// Radicale with `sections` appended to its config (say a `[hook]`).
+    pub fn start_radicale_configured(sections: &str) -> DavServer {
+        DavServer::start_full(Kind::Radicale, None, &[], sections)
+    }
+
+    fn start_full(
+        kind: Kind,
+        password: Option<&str>,
+        env: &[(&str, &str)],
+        radicale_sections: &str,
+    ) -> DavServer {
         let venv = venv(kind);
         let python = venv.join("bin/python");
         let user = "tete".to_string();
@@ -240,6 +260,7 @@ impl DavServer {
                         "[rights]\ntype = owner_only\n[storage]\nfilesystem_folder = {}\n[logging]\nlevel = warning\n",
                         storage.path().join("collections").display()
                     ));
+                    conf.push_str(radicale_sections);
                     let conf_path = storage.path().join("radicale.conf");
                     std::fs::write(&conf_path, conf).unwrap();
                     command
@@ -262,6 +283,7 @@ impl DavServer {
                     format!("/{user}/calendars/")
                 }
             };
+            command.envs(env.iter().copied());
             let log = std::fs::File::create(storage.path().join("server.log")).unwrap();
             let child = command
                 .current_dir(storage.path())

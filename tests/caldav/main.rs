@@ -2,14 +2,20 @@
 //! wiremock for what a real server will not do (errors, timeouts, truncated XML, 429,
 //! OAuth2's token endpoint).
 
+mod agenda;
 mod bench;
+mod daemon;
 mod demo;
 mod faults;
 mod harness;
 mod oauth;
+mod scheduling;
 mod servers;
+#[path = "../support/daemon.rs"]
+mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use harness::DavServer;
@@ -125,6 +131,24 @@ impl Raw {
         etag
     }
 
+    /// The `DAV` header of an `OPTIONS` answer: the features a server advertises.
+    pub async fn dav_features(&self, url: &str) -> String {
+        let response = self
+            .http
+            .request(Method::OPTIONS, url)
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap();
+        response
+            .headers()
+            .get_all("dav")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub async fn delete(&self, url: &str) {
         let (status, _, text) = self.request("DELETE", url, &[], None).await;
         assert!(
@@ -145,4 +169,55 @@ pub fn event(uid: &str, summary: &str) -> String {
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tete tests//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nDTEND:20260105T103000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
+}
+
+/// A config file in `dir` naming one CalDAV calendar (`calendar`, by display name) on
+/// `server`, the state file `dir/state.sqlite`, me as mia@example.com, and `extra` TOML
+/// appended (say an `[agenda]` table).
+pub fn caldav_config(dir: &Path, server: &DavServer, calendar: &str, extra: &str) -> PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "cache_dir = \"{cache}\"\nstate_file = \"{state}\"\n[me]\nemail = \"mia@example.com\"\n\
+             [[calendar]]\nname = \"server\"\ncaldav = \"{url}\"\ncalendar = \"{calendar}\"\n\
+             user = \"{user}\"\npassword = \"{password}\"\n{extra}",
+            cache = dir.join("cache").display(),
+            state = dir.join("state.sqlite").display(),
+            url = server.url,
+            user = server.user,
+            password = server.password,
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// Runs the built `tete` with these arguments (and no `TETE_CONFIG` from outside); panics
+/// with its stderr when it fails.
+pub fn tete_ok(args: &[&std::ffi::OsStr]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .args(args)
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tete {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `tete --config CONFIG run --once --now NOW`; returns stdout.
+pub fn run_once(config: &Path, now: &str) -> String {
+    let out = tete_ok(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "run".as_ref(),
+        "--once".as_ref(),
+        "--now".as_ref(),
+        now.as_ref(),
+    ]);
+    String::from_utf8(out.stdout).unwrap()
 }
