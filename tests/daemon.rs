@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::{Duration as Days, Timelike, Utc};
-use support::{notify_socket, series, signal, stderr_of, wait_for};
+use support::{last_occurrence_before, notify_socket, series, signal, stderr_of, wait_for};
 
 struct Setup {
     dir: tempfile::TempDir,

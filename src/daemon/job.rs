@@ -222,6 +222,7 @@ mod tests {
             overrides: Overrides::default(),
             settings: Settings::default(),
             agenda: Default::default(),
+            nudges: Default::default(),
             state_file: "/configured/state.sqlite".into(),
             feed_cache_dir: "/cache".into(),
             now: NaiveDateTime::default(),
