@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use crate::calendar::Collector;
 use crate::config::{self, CalendarConfig, Config, Location, Secret};
 use crate::cycle::{self, Gathered};
+use crate::daemon::{CycleReport, run_cycle};
 use crate::history::Store;
 
 use super::expand::parse_utc;
@@ -148,6 +149,18 @@ pub fn gather_all(
 /// [`gather_all`] when only the events are needed.
 pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
     Ok(gather_all(&runtime()?, resolved)?.collector)
+}
+
+/// Runs a cycle that reads and plans but writes no calendar and sends nothing (for the
+/// commands that only show: `items`, `nudges`). Prints unreadable calendars and warnings.
+pub fn plan_only(job: &Resolved) -> anyhow::Result<(Store, CycleReport)> {
+    let mut store = open_store(job)?;
+    let report = runtime()?.block_on(run_cycle(job, &mut store, true))?;
+    for (name, error) in &report.failures {
+        eprintln!("tete: calendar {name}: {error}");
+    }
+    print_warnings(&report.outcome.warnings, 20);
+    Ok((store, report))
 }
 
 /// Opens the state file.

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::agenda::plan::OpenItem;
-use crate::cycle;
 
 use super::inputs;
 
@@ -23,21 +22,9 @@ pub struct Args {
 
 /// Runs `tete items`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
-    let resolved = inputs::resolve(config, &args.inputs)?;
-    let runtime = inputs::runtime()?;
-    let mut gathered = inputs::gather_all(&runtime, &resolved)?;
-    let mut store = inputs::open_store(&resolved)?;
-    let outcome = cycle::run(
-        &mut gathered.collector,
-        &resolved.me,
-        &resolved.overrides,
-        &mut store,
-        resolved.now,
-        None,
-        &resolved.settings,
-    )?;
-    inputs::print_warnings(&outcome.warnings, 20);
-    let plans = cycle::plan_agendas(&gathered, &outcome, &store, resolved.now, &resolved.agenda)?;
+    let job = inputs::resolve(config, &args.inputs)?;
+    let (_, report) = inputs::plan_only(&job)?;
+    let (outcome, plans) = (&report.outcome, &report.plans);
     let wanted = args.with.as_deref().map(str::to_lowercase);
     let mut out = String::new();
     for (entry, (_, plan)) in outcome.entries.iter().zip(&plans.plans) {

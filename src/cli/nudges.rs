@@ -6,10 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config::Config;
-use crate::cycle;
 use crate::history::Store;
-use crate::nudge::{self, Nudge};
+use crate::nudge::Nudge;
 
 use super::inputs;
 
@@ -37,29 +35,9 @@ pub struct Args {
 
 /// Runs `tete nudges`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
-    let resolved = inputs::resolve(config, &args.inputs)?;
-    // `[nudges]` comes from the same file `resolve` read (none for a quick try with
-    // --calendar alone, when the defaults apply).
-    let settings = if args.inputs.calendars.is_empty() || config.is_some() {
-        Config::load_or_default(config)?.nudges
-    } else {
-        nudge::Settings::default()
-    };
-    let runtime = inputs::runtime()?;
-    let mut gathered = inputs::gather_all(&runtime, &resolved)?;
-    let mut store = inputs::open_store(&resolved)?;
-    let outcome = cycle::run(
-        &mut gathered.collector,
-        &resolved.me,
-        &resolved.overrides,
-        &mut store,
-        resolved.now,
-        None,
-        &resolved.settings,
-    )?;
-    inputs::print_warnings(&outcome.warnings, 20);
-    let plans = cycle::plan_agendas(&gathered, &outcome, &store, resolved.now, &resolved.agenda)?;
-    let mut nudges = nudge::current(&store, &outcome, &plans, resolved.now, &settings)?;
+    let job = inputs::resolve(config, &args.inputs)?;
+    let (store, report) = inputs::plan_only(&job)?;
+    let mut nudges = report.nudges;
     if let Some(w) = args.with.as_deref().map(str::to_lowercase) {
         nudges.retain(|n| n.name.to_lowercase().contains(&w) || n.relationship.contains(&w));
     }
