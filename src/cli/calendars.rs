@@ -70,6 +70,14 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
                 if let Some(home) = &account.home {
                     println!("  calendar home: {}", home.path());
                 }
+                if account.auto_schedule {
+                    println!(
+                        "  scheduling: this server emails attendees on its own when an event \
+                         changes (calendar-auto-schedule); some such servers ignore \
+                         SCHEDULE-AGENT=CLIENT, so agendas tete writes may reach them whatever \
+                         [agenda] scheduling says (see README, \"Who is told\")"
+                    );
+                }
                 if account.calendars.is_empty() {
                     println!("  no calendars");
                 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::agenda::{NEXT, NOW, ann, event_at, get};
 use crate::harness::{DavServer, Kind};
-use crate::{Raw, caldav_config, run_once};
+use crate::{Raw, caldav_config, run_once, tete_ok};
 
 /// The messages the fake sendmail was given so far.
 fn mails(log: &Path) -> Vec<String> {
@@ -71,6 +71,16 @@ async fn on_xandikos(scheduling: &str, imip: bool) -> Observed {
         &server,
         "1:1s",
         &format!("[agenda]\nscheduling = \"{scheduling}\"\n"),
+    );
+    let calendars = tete_ok(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "calendars".as_ref(),
+    ]);
+    let calendars = String::from_utf8_lossy(&calendars.stdout).to_string();
+    assert!(
+        calendars.contains("scheduling: this server emails attendees on its own"),
+        "tete calendars warns about implicit scheduling:\n{calendars}"
     );
     let out = run_once(&config, NOW);
     let after = mails(&log);
@@ -225,6 +235,15 @@ async fn radicale_tells_no_one_in_either_mode() {
             &server,
             mode,
             &format!("[agenda]\nscheduling = \"{mode}\"\n"),
+        );
+        let calendars = tete_ok(&[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "calendars".as_ref(),
+        ]);
+        assert!(
+            !String::from_utf8_lossy(&calendars.stdout).contains("scheduling:"),
+            "Radicale does not schedule"
         );
         let out = run_once(&config, &now);
         assert!(out.contains("agendas written: 1"), "{mode}: {out}");

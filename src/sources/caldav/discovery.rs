@@ -93,6 +93,9 @@ pub struct Account {
     pub calendars: Vec<CalendarInfo>,
     /// True when the URL given was itself a calendar (then it is first in `calendars`).
     pub given_is_calendar: bool,
+    /// True when the server says it schedules on its own (`calendar-auto-schedule` in its
+    /// `DAV` header, RFC 6638): changing an event as its organizer may email the attendees.
+    pub auto_schedule: bool,
 }
 
 /// Discovers the account at `start`.
@@ -200,12 +203,33 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
         };
         return Err(CaldavError::Discovery { server, reason });
     }
+    let probe = given_calendar.as_ref().or(home.as_ref());
+    let auto_schedule = match probe {
+        Some(url) => schedules_on_its_own(client, url).await,
+        None => false,
+    };
     Ok(Account {
         principal,
         home,
         calendars,
         given_is_calendar: given_calendar.is_some(),
+        auto_schedule,
     })
+}
+
+/// Asks the server (`OPTIONS`) whether it does implicit scheduling. A server that does not
+/// answer OPTIONS is taken not to: this only decides a warning.
+async fn schedules_on_its_own(client: &DavClient, url: &Url) -> bool {
+    match client
+        .send(reqwest::Method::OPTIONS, url, Default::default())
+        .await
+    {
+        Ok(answer) => answer.header("dav").is_some_and(|dav| {
+            dav.split(',')
+                .any(|f| f.trim().eq_ignore_ascii_case("calendar-auto-schedule"))
+        }),
+        Err(_) => false,
+    }
 }
 
 /// Reads one calendar's properties (Depth 0) or a home's calendars (Depth 1).
