@@ -173,3 +173,57 @@ fn without_me_or_config_the_error_says_what_to_do() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--calendar"));
 }
+
+#[test]
+fn quick_tries_on_two_exports_keep_separate_histories() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.ics"), dir.path().join("b.ics"));
+    std::fs::write(&a, CALENDAR).unwrap();
+    // the same series in another export, where 2 Feb is not there (ended earlier)
+    std::fs::write(
+        &b,
+        CALENDAR.replace(
+            "RRULE:FREQ=WEEKLY\r\nEXDATE",
+            "RRULE:FREQ=WEEKLY;COUNT=3\r\nEXDATE",
+        ),
+    )
+    .unwrap();
+    let run = |file: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+            .args([
+                "report",
+                "--format",
+                "json",
+                "--me",
+                "mia@example.com",
+                "--calendar",
+            ])
+            .arg(file)
+            .args(["--now", "2026-02-04T12:00:00Z", "--since", "2026-01-01"])
+            .env_remove("TETE_CONFIG")
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&stdout(&out).into_bytes()).unwrap();
+        (json[0]["held"].as_u64(), json[0]["cancelled"].as_u64())
+    };
+    assert_eq!(run(&a), (Some(3), Some(1)));
+    // 5 Jan held, 12 Jan moved, 19 Jan EXDATE: nothing from a.ics leaks in
+    assert_eq!(run(&b), (Some(1), Some(1)));
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("state/tete"))
+        .unwrap()
+        .collect();
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".sqlite"))
+            .count(),
+        2
+    );
+}

@@ -58,6 +58,31 @@ fn calendar_from_arg(arg: &str) -> CalendarConfig {
     CalendarConfig { name, location }
 }
 
+/// The state file of a quick try (`--calendar` without a config): one per set of calendars
+/// and addresses, next to the configured default, so that trying tete on one export never
+/// mixes its history with another's (an occurrence missing from the second would otherwise
+/// count as deleted).
+fn quick_try_state_file(calendars: &[String], me: &[String]) -> anyhow::Result<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let mut key: Vec<String> = calendars
+        .iter()
+        .map(|c| {
+            let is_url = c.contains("://");
+            match std::path::absolute(c) {
+                Ok(path) if !is_url => path.display().to_string(),
+                _ => c.clone(),
+            }
+        })
+        .chain(me.iter().map(|m| m.to_lowercase()))
+        .collect();
+    key.sort();
+    let digest = Sha256::digest(key.join("\n").as_bytes());
+    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let default =
+        config::default_state_file().context("no XDG state directory known; pass --state PATH")?;
+    Ok(default.with_file_name(format!("try-{name}.sqlite")))
+}
+
 /// Resolves the inputs: `config_path` is `--config` / `TETE_CONFIG`.
 pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<Resolved> {
     let config = if args.calendars.is_empty() || config_path.is_some() {
@@ -88,8 +113,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
     let state_file = match (&args.state, &config) {
         (Some(path), _) => path.clone(),
         (None, Some(c)) => c.state_file.clone(),
-        (None, None) => config::default_state_file()
-            .context("no XDG state directory known; pass --state PATH")?,
+        (None, None) => quick_try_state_file(&args.calendars, &args.me)?,
     };
     let feed_cache_dir = match &config {
         Some(c) => c.feed_cache_dir(),
