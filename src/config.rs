@@ -295,6 +295,7 @@ struct RawCadence {
     adhoc_min: Option<usize>,
     young_days: Option<i64>,
     overdue_intervals: Option<Spanned<f64>>,
+    items_pile: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -494,6 +495,7 @@ impl Resolver<'_> {
         s.min_occurrences = raw.min_occurrences.unwrap_or(s.min_occurrences);
         s.adhoc_min = raw.adhoc_min.unwrap_or(s.adhoc_min);
         s.young_days = raw.young_days.unwrap_or(s.young_days);
+        s.items_pile = raw.items_pile.unwrap_or(s.items_pile);
         Ok(s)
     }
 

@@ -16,7 +16,7 @@ use crate::history::StoredOccurrence;
 
 mod suggest;
 
-pub use suggest::{Suggestion, day as short_date};
+pub use suggest::{Suggestion, day as short_date, suggest_for_open_items};
 
 /// A cadence, as configured by a rule or as observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +124,8 @@ pub struct Settings {
     pub young_days: i64,
     /// Say so when the last meeting is longer ago than this many planned intervals.
     pub overdue_intervals: f64,
+    /// Open action items from which a rarer-than-weekly 1:1 should become weekly.
+    pub items_pile: usize,
 }
 
 impl Default for Settings {
@@ -135,6 +137,7 @@ impl Default for Settings {
             adhoc_min: 2,
             young_days: 90,
             overdue_intervals: 2.0,
+            items_pile: 4,
         }
     }
 }

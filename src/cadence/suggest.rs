@@ -9,6 +9,8 @@
 //!    moved: suggest biweekly.
 //! 5. **adhoc**: less than weekly, with at least `adhoc_min` one-off 1:1s booked between:
 //!    suggest weekly.
+//! 6. **items**: less than weekly, with at least `items_pile` action items still open (known
+//!    once the agenda planner has read the descriptions): suggest weekly.
 //!
 //! Otherwise no suggestion, and the reason says the 1:1 runs as planned.
 
@@ -189,4 +191,39 @@ fn overdue(
         rule: "overdue",
         evidence: vec![iso(reference)],
     })
+}
+
+/// Rule 6, applied after the agenda planner found the open action items: a 1:1 rarer than
+/// weekly with at least `items_pile` items still open should become weekly. Only when no
+/// earlier rule made a suggestion.
+pub fn suggest_for_open_items(
+    entry: &mut crate::cycle::Entry,
+    open: &[crate::agenda::plan::OpenItem],
+    settings: &Settings,
+) {
+    let a = &mut entry.analysis;
+    if a.suggestion.is_some()
+        || settings.items_pile == 0
+        || !a.configured.is_rarer_than_weekly()
+        || open.len() < settings.items_pile
+    {
+        return;
+    }
+    let first = entry.relationship.counterpart.first_name();
+    let oldest = open.iter().map(|o| o.first_raised).min();
+    a.suggestion = Some(Suggestion {
+        cadence: Cadence::Weekly,
+        reason: format!(
+            "{} action items from your 1:1s with {first} are still open{}. Meeting {} leaves \
+             them waiting; a weekly 1:1 would keep them moving.",
+            open.len(),
+            oldest
+                .map(|d| format!(" (the oldest since {})", d.format("%a %-d %b")))
+                .unwrap_or_default(),
+            cadence_words(a.configured)
+        ),
+        rule: "items",
+        evidence: open.iter().map(|o| o.first_raised.to_string()).collect(),
+    });
+    a.no_suggestion = None;
 }

@@ -277,3 +277,57 @@ fn only_occurrences_whose_slot_is_in_the_window_and_past_are_counted() {
     assert_eq!(a.timeline.len(), 15);
     assert_eq!(a.last_held, Some(at(3, 24)));
 }
+
+#[test]
+fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
+    use crate::agenda::items::ActionItem;
+    use crate::agenda::plan::OpenItem;
+    let r = rel(&[("b", rule("WEEKLY", 2))]);
+    let occurrences: Vec<_> = (0..6)
+        .map(|i| {
+            let t = at(1, 5) + Duration::weeks(2 * i);
+            occ("b", t, t, false)
+        })
+        .collect();
+    let analysis = analyse(
+        &r,
+        &occurrences,
+        &[],
+        at(3, 25),
+        Some(at(1, 1)),
+        &settings(),
+    );
+    assert!(analysis.suggestion.is_none());
+    let mut entry = crate::cycle::Entry {
+        relationship: r,
+        analysis,
+    };
+    let item = |n: u32| OpenItem {
+        item: ActionItem {
+            text: format!("item {n}"),
+            owner: None,
+            due: None,
+            done: false,
+        },
+        first_raised: at(2, n).date(),
+        carried: 2,
+    };
+    let three: Vec<_> = (1..4).map(item).collect();
+    crate::cadence::suggest_for_open_items(&mut entry, &three, &settings());
+    assert!(
+        entry.analysis.suggestion.is_none(),
+        "3 open items are not a pile"
+    );
+    let four: Vec<_> = (1..5).map(item).collect();
+    crate::cadence::suggest_for_open_items(&mut entry, &four, &settings());
+    let s = entry.analysis.suggestion.unwrap();
+    assert_eq!((s.cadence, s.rule), (Cadence::Weekly, "items"));
+    assert!(
+        s.reason.starts_with(
+            "4 action items from your 1:1s with Ann are still open (the oldest since Sun 1 Feb)"
+        ),
+        "{}",
+        s.reason
+    );
+    assert!(entry.analysis.no_suggestion.is_none());
+}

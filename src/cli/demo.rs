@@ -98,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
         now,
+        since: None,
     };
     let mut store = Store::open(&job.state_file)?;
     let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut store, false))?;

@@ -140,6 +140,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         state_file: state_file.clone(),
         feed_cache_dir,
         now: args.now.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
+        since: None,
     };
     // `--state` holds all state, the CalDAV sync state included.
     job.use_state_file(state_file);

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
-use crate::cycle;
 use crate::report::{self, Report};
 
 use super::expand::parse_utc;
@@ -42,22 +41,13 @@ pub struct Args {
 
 /// Runs `tete report`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
-    let resolved = inputs::resolve(config, &args.inputs)?;
-    let mut collector = inputs::gather(&resolved)?;
-    let mut store = inputs::open_store(&resolved)?;
-    let outcome = cycle::run(
-        &mut collector,
-        &resolved.me,
-        &resolved.overrides,
-        &mut store,
-        resolved.now,
-        args.since,
-        &resolved.settings,
-    )?;
-    inputs::print_warnings(&outcome.warnings, 20);
+    let mut job = inputs::resolve(config, &args.inputs)?;
+    job.since = args.since;
+    // The whole cycle, writing nothing: the open action items feed one suggestion rule.
+    let (_, cycle) = inputs::plan_only(&job)?;
     let report = Report {
-        now: resolved.now,
-        entries: &outcome.entries,
+        now: job.now,
+        entries: &cycle.outcome.entries,
     };
     write_output(&render(&report, args.format), args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::NaiveDateTime;
 
 use crate::agenda;
+use crate::cadence;
 use crate::cadence::Settings;
 use crate::config::{CalendarConfig, Config, Location};
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
@@ -34,6 +35,8 @@ pub struct Job {
     pub feed_cache_dir: PathBuf,
     /// "Now".
     pub now: NaiveDateTime,
+    /// Count from this time instead of the trailing window (`report --since`).
+    pub since: Option<NaiveDateTime>,
 }
 
 impl Job {
@@ -61,6 +64,7 @@ impl Job {
             state_file: config.state_file.clone(),
             feed_cache_dir: config.feed_cache_dir(),
             now,
+            since: None,
         }
     }
 }
@@ -136,13 +140,17 @@ pub async fn run_cycle(
         &job.overrides,
         store,
         job.now,
-        None,
+        job.since,
         &job.settings,
     )?;
     for w in outcome.warnings.iter().take(50) {
         tracing::warn!("{w}");
     }
+    let mut outcome = outcome;
     let plans = cycle::plan_agendas(&gathered, &outcome, store, job.now, &job.agenda)?;
+    for (entry, (_, plan)) in outcome.entries.iter_mut().zip(&plans.plans) {
+        cadence::suggest_for_open_items(entry, &plan.open, &job.settings);
+    }
     for (_, plan) in &plans.plans {
         for why in &plan.skipped {
             tracing::info!("agenda not written for {why}");
@@ -226,6 +234,7 @@ mod tests {
             state_file: "/configured/state.sqlite".into(),
             feed_cache_dir: "/cache".into(),
             now: NaiveDateTime::default(),
+            since: None,
         };
         job.use_state_file("/tmp/copy.sqlite".into());
         assert_eq!(job.state_file, PathBuf::from("/tmp/copy.sqlite"));
