@@ -325,8 +325,9 @@ impl Collector {
         }
     }
 
-    /// The [`EventMeta`] of every master and single event read, in reading order (empty
-    /// unless made [`Collector::with_meta`]).
+    /// The [`EventMeta`] of every series master, and of every single event with at most
+    /// three participants (a larger one-off meeting cannot be a 1:1), in reading order
+    /// (empty unless made [`Collector::with_meta`]).
     pub fn meta(&self) -> &[EventMeta] {
         self.meta.as_deref().unwrap_or_default()
     }
@@ -438,7 +439,9 @@ impl Collector {
                 if record.is_recurring() && record.recurrence_id.is_none() {
                     summary.series += 1;
                 }
-                if let (Some(meta), None) = (&mut self.meta, record.recurrence_id) {
+                if let (Some(meta), None) = (&mut self.meta, record.recurrence_id)
+                    && (record.is_recurring() || EventMeta::may_be_one_on_one(event))
+                {
                     let origin = &self.resources[resource as usize].origin;
                     meta.push(EventMeta::from_event(event, origin));
                 }

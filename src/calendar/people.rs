@@ -131,6 +131,22 @@ pub struct EventMeta {
 }
 
 impl EventMeta {
+    /// False for an event with more than three participants (organizer and attendees,
+    /// rooms included): it cannot be a 1:1, and a big calendar's group meetings need not
+    /// be kept in memory.
+    pub fn may_be_one_on_one(ev: &Component) -> bool {
+        ev.properties
+            .iter()
+            .filter(|p| {
+                !p.unparsed
+                    && (p.name.eq_ignore_ascii_case("ATTENDEE")
+                        || p.name.eq_ignore_ascii_case("ORGANIZER"))
+            })
+            .take(4)
+            .count()
+            <= 3
+    }
+
     /// Reads the meta of a `VEVENT` read from `origin`.
     pub fn from_event(ev: &Component, origin: &Arc<str>) -> EventMeta {
         let rule = ev
@@ -177,6 +193,25 @@ mod tests {
         let p = person("ATTENDEE:mailto:ann@example.com");
         assert_eq!(p.kind, PersonKind::Individual);
         assert_eq!(p.display_name(), "ann");
+    }
+
+    #[test]
+    fn big_meetings_are_not_one_on_one_candidates() {
+        let event = |n: usize| {
+            let mut text = String::from("BEGIN:VEVENT\nUID:u\nORGANIZER:mailto:me@x\n");
+            for i in 0..n {
+                text.push_str(&format!("ATTENDEE:mailto:p{i}@x\n"));
+            }
+            text.push_str("END:VEVENT\n");
+            let (doc, _) = crate::calendar::Document::parse(&text, "t").unwrap();
+            doc.events()[0].clone()
+        };
+        assert!(EventMeta::may_be_one_on_one(&event(0)));
+        assert!(
+            EventMeta::may_be_one_on_one(&event(2)),
+            "me, the other, a room"
+        );
+        assert!(!EventMeta::may_be_one_on_one(&event(3)));
     }
 
     #[test]
