@@ -250,6 +250,9 @@ pub struct Entry {
     pub relationship: Relationship,
     /// Its cadence analysis.
     pub analysis: Analysis,
+    /// Every stored occurrence of its series, read once per cycle for the analysis, the
+    /// agenda plan and the nudges.
+    pub occurrences: Vec<StoredOccurrence>,
 }
 
 /// Analyses every relationship from the history.
@@ -273,6 +276,7 @@ pub fn analyse(
         entries.push(Entry {
             relationship: rel.clone(),
             analysis,
+            occurrences,
         });
     }
     entries.sort_by_key(|e| e.relationship.counterpart.display().to_lowercase());
@@ -392,15 +396,15 @@ pub fn plan_agendas(
         let rel = &entry.relationship;
         let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
         let mut meetings = Vec::new();
-        for occ in store.occurrences(&uids)? {
+        for occ in &entry.occurrences {
             let description = origin_of
                 .get(occ.series_uid.as_str())
                 .and_then(|origin| documents.get(gathered, origin))
-                .and_then(|doc| past_description(doc, &occ));
+                .and_then(|doc| past_description(doc, occ));
             meetings.push(agenda::plan::Meeting {
                 scheduled: occ.scheduled,
                 start: occ.start,
-                outcome: cadence::Outcome::of(&occ, now),
+                outcome: cadence::Outcome::of(occ, now),
                 description,
             });
         }

@@ -301,6 +301,7 @@ fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
     let mut entry = crate::cycle::Entry {
         relationship: r,
         analysis,
+        occurrences,
     };
     let item = |n: u32| OpenItem {
         item: ActionItem {

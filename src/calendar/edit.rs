@@ -66,12 +66,20 @@ pub struct Description {
     pub html: Option<String>,
 }
 
-fn events<'a>(doc: &'a Document, uid: &str) -> impl Iterator<Item = &'a Component> {
-    let uid = uid.to_string();
-    doc.components
-        .iter()
-        .flat_map(|c| std::iter::once(c).chain(c.components.iter()))
-        .filter(move |c| c.name == "VEVENT" && c.value("UID").map(str::trim) == Some(uid.as_str()))
+fn has_uid(c: &Component, uid: &str) -> bool {
+    c.name == "VEVENT" && c.value("UID").map(str::trim) == Some(uid)
+}
+
+fn is_master_of(c: &Component, uid: &str) -> bool {
+    has_uid(c, uid) && c.property("RECURRENCE-ID").is_none()
+}
+
+/// The `VEVENT`s with this UID, at any depth.
+fn events<'a>(doc: &'a Document, uid: &str) -> Vec<&'a Component> {
+    doc.events()
+        .into_iter()
+        .filter(|c| has_uid(c, uid))
+        .collect()
 }
 
 fn zone_table(doc: &Document) -> ZoneTable {
@@ -137,23 +145,12 @@ impl Clock {
     }
 }
 
-/// A RECURRENCE-ID names an occurrence: equal instants, or the same day when one of the
-/// two is a date.
-fn same_occurrence(a: Moment, b: Moment) -> bool {
-    match (a, b) {
-        (Moment::Date(d), Moment::Utc(t) | Moment::Floating(t))
-        | (Moment::Utc(t) | Moment::Floating(t), Moment::Date(d)) => t.date() == d,
-        _ => a.as_utc() == b.as_utc(),
-    }
-}
-
 fn is_override_of(e: &Component, clock: &Clock, occ: &OccurrenceRef) -> bool {
-    e.name == "VEVENT"
-        && e.value("UID").map(str::trim) == Some(occ.uid)
+    has_uid(e, occ.uid)
         && e.property("RECURRENCE-ID")
             .and_then(|p| value::time_property(p).ok())
             .and_then(|v| clock.moment(&v, occ.uid).ok())
-            .is_some_and(|m| same_occurrence(m, occ.recurrence_id))
+            .is_some_and(|m| Moment::names_occurrence(m, occ.recurrence_id))
 }
 
 fn find_override<'a>(
@@ -161,11 +158,13 @@ fn find_override<'a>(
     clock: &Clock,
     occ: &OccurrenceRef,
 ) -> Option<&'a Component> {
-    events(doc, occ.uid).find(|e| is_override_of(e, clock, occ))
+    events(doc, occ.uid)
+        .into_iter()
+        .find(|e| is_override_of(e, clock, occ))
 }
 
 fn master<'a>(doc: &'a Document, uid: &str) -> Option<&'a Component> {
-    events(doc, uid).find(|e| e.property("RECURRENCE-ID").is_none())
+    events(doc, uid).into_iter().find(|e| is_master_of(e, uid))
 }
 
 fn description_of(c: &Component) -> Description {
@@ -319,11 +318,7 @@ fn new_override(
 }
 
 fn insert_after_master(doc: &mut Document, uid: &str, ov: Component) {
-    let is_master = |c: &Component| {
-        c.name == "VEVENT"
-            && c.value("UID").map(str::trim) == Some(uid)
-            && c.property("RECURRENCE-ID").is_none()
-    };
+    let is_master = |c: &Component| is_master_of(c, uid);
     for top in &mut doc.components {
         if let Some(i) = top.components.iter().position(is_master) {
             top.components.insert(i + 1, ov);
@@ -334,9 +329,6 @@ fn insert_after_master(doc: &mut Document, uid: &str, ov: Component) {
         doc.components.insert(i + 1, ov);
     }
 }
-
-#[cfg(test)]
-mod tests;
 
 /// Reads a moment as [`Moment`]'s `Display` writes it (`2026-01-05`, `2026-01-05T10:00:00`,
 /// `2026-01-05T09:00:00Z`), as the history stores recurrence ids.
@@ -353,3 +345,6 @@ pub fn parse_moment(s: &str) -> Option<Moment> {
         .ok()
         .map(Moment::Date)
 }
+
+#[cfg(test)]
+mod tests;

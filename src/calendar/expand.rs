@@ -59,6 +59,17 @@ pub enum Moment {
 }
 
 impl Moment {
+    /// True when this RECURRENCE-ID names the occurrence originally at `occ`: equal
+    /// instants, or, for a date written against a date-time series (or the reverse), the
+    /// same day.
+    pub fn names_occurrence(rid: Moment, occ: Moment) -> bool {
+        match (rid, occ) {
+            (Moment::Date(d), Moment::Utc(t) | Moment::Floating(t))
+            | (Moment::Utc(t) | Moment::Floating(t), Moment::Date(d)) => t.date() == d,
+            _ => rid.as_utc() == occ.as_utc(),
+        }
+    }
+
     /// The time used to compare with windows and to sort: dates and floating times as if UTC.
     pub fn as_utc(&self) -> NaiveDateTime {
         match self {
@@ -1077,7 +1088,10 @@ fn expand_master(
     let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
     for (t, period) in starts {
         let rid = ctx.moment(t, form);
-        if let Some(i) = override_keys.iter().position(|k| same_occurrence(*k, rid)) {
+        if let Some(i) = override_keys
+            .iter()
+            .position(|k| Moment::names_occurrence(*k, rid))
+        {
             if fates[i] == Fate::Unmatched {
                 fates[i] = Fate::Replaces(rid);
             }
@@ -1126,16 +1140,6 @@ fn excluded_occurrences(
             occ.excluded = true;
             out.push(occ);
         }
-    }
-}
-
-/// A RECURRENCE-ID names an occurrence: equal instants, or for a date written against a
-/// date-time series (or the reverse), the same day.
-fn same_occurrence(rid: Moment, occ: Moment) -> bool {
-    match (rid, occ) {
-        (Moment::Date(d), Moment::Utc(t) | Moment::Floating(t))
-        | (Moment::Utc(t) | Moment::Floating(t), Moment::Date(d)) => t.date() == d,
-        _ => rid.as_utc() == occ.as_utc(),
     }
 }
 

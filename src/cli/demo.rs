@@ -146,12 +146,10 @@ fn nudges_triggered(
     let mut seen = std::collections::BTreeSet::new();
     for entry in &outcome.entries {
         let rel = &entry.relationship;
-        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
-        let occurrences = store.occurrences(&uids)?;
         let (key, name) = (rel.counterpart.key(), rel.counterpart.first_name());
         let mut day = entry.analysis.window_start;
         while day < now {
-            let timeline = nudge::marks(&occurrences, day);
+            let timeline = nudge::marks(&entry.occurrences, day);
             let input = Input {
                 key: &key,
                 name: &name,
@@ -177,7 +175,7 @@ fn nudges_triggered(
     if replayed.is_empty() {
         out.push_str("  none\n");
     }
-    let current = nudge::current(store, outcome, plans, now, &settings)?;
+    let current = nudge::current(outcome, plans, now, &settings);
     out.push_str(&format!(
         "\nNudges now (`tete nudges` lists them):\n{}",
         super::nudges::text(&current, store)?

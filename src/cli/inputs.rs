@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 
 use crate::calendar::Collector;
 use crate::config::{self, CalendarConfig, Config, Location, Secret};
-use crate::cycle::{self, Gathered};
+use crate::cycle;
 use crate::daemon::{CycleReport, run_cycle};
 use crate::history::Store;
 
@@ -155,36 +155,47 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Reads the calendars; a calendar that cannot be read is reported on stderr and the
-/// others are still used. Fails only when none could be read.
-pub fn gather_all(
-    runtime: &tokio::runtime::Runtime,
-    resolved: &Resolved,
-) -> anyhow::Result<Gathered> {
-    let gathered = runtime.block_on(cycle::gather(&resolved.calendars, &resolved.feed_cache_dir));
-    for (name, error) in &gathered.failures {
-        eprintln!("tete: calendar {name}: {error}");
-    }
+/// Reads the calendars (for `list`, which needs only the events); a calendar that cannot be
+/// read is reported on stderr and the others are still used. Fails only when none could be
+/// read.
+pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
+    let gathered =
+        runtime()?.block_on(cycle::gather(&resolved.calendars, &resolved.feed_cache_dir));
+    print_failures(&gathered.failures);
     if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
         anyhow::bail!("no calendar could be read");
     }
-    Ok(gathered)
+    Ok(gathered.collector)
 }
 
-/// [`gather_all`] when only the events are needed.
-pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
-    Ok(gather_all(&runtime()?, resolved)?.collector)
+/// Prints the calendars that could not be read.
+fn print_failures(failures: &[(String, String)]) {
+    for (name, error) in failures {
+        eprintln!("tete: calendar {name}: {error}");
+    }
+}
+
+/// Prints what a cycle could not do: unreadable calendars, reading warnings, agendas left
+/// alone and why, failed writes.
+pub fn print_problems(report: &CycleReport) {
+    print_failures(&report.failures);
+    print_warnings(&report.outcome.warnings, 20);
+    for (_, plan) in &report.plans.plans {
+        for why in &plan.skipped {
+            eprintln!("tete: agenda not written for {why}");
+        }
+    }
+    for (href, error) in &report.write_failures {
+        eprintln!("tete: agenda not written to {href}: {error}");
+    }
 }
 
 /// Runs a cycle that reads and plans but writes no calendar and sends nothing (for the
-/// commands that only show: `items`, `nudges`). Prints unreadable calendars and warnings.
+/// commands that only show: `report`, `items`, `nudges`). Prints what went wrong.
 pub fn plan_only(job: &Resolved) -> anyhow::Result<(Store, CycleReport)> {
     let mut store = open_store(job)?;
     let report = runtime()?.block_on(run_cycle(job, &mut store, true))?;
-    for (name, error) in &report.failures {
-        eprintln!("tete: calendar {name}: {error}");
-    }
-    print_warnings(&report.outcome.warnings, 20);
+    print_problems(&report);
     Ok((store, report))
 }
 

@@ -49,18 +49,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut store = crate::history::Store::open(&state_file)?;
     let report = inputs::runtime()?.block_on(run_cycle(&job, &mut store, args.dry_run))?;
-    for (name, error) in &report.failures {
-        eprintln!("tete: calendar {name}: {error}");
-    }
-    inputs::print_warnings(&report.outcome.warnings, 20);
-    for (_, plan) in &report.plans.plans {
-        for why in &plan.skipped {
-            eprintln!("tete: agenda not written for {why}");
-        }
-    }
-    for (href, error) in &report.write_failures {
-        eprintln!("tete: agenda not written to {href}: {error}");
-    }
+    inputs::print_problems(&report);
     if args.dry_run {
         print!("{}", dry_run_diff(&report.plans, &report.gathered));
         return Ok(ExitCode::SUCCESS);

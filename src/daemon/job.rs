@@ -134,7 +134,7 @@ pub async fn run_cycle(
     if gathered.calendars.is_empty() && !job.calendars.is_empty() {
         return Err(JobError::NothingRead);
     }
-    let outcome = cycle::run(
+    let mut outcome = cycle::run(
         &mut gathered.collector,
         &job.me,
         &job.overrides,
@@ -146,7 +146,6 @@ pub async fn run_cycle(
     for w in outcome.warnings.iter().take(50) {
         tracing::warn!("{w}");
     }
-    let mut outcome = outcome;
     let plans = cycle::plan_agendas(&gathered, &outcome, store, job.now, &job.agenda)?;
     for (entry, (_, plan)) in outcome.entries.iter_mut().zip(&plans.plans) {
         cadence::suggest_for_open_items(entry, &plan.open, &job.settings);
@@ -156,6 +155,7 @@ pub async fn run_cycle(
             tracing::info!("agenda not written for {why}");
         }
     }
+    let nudges = nudge::current(&outcome, &plans, job.now, &job.nudges);
     let mut report = CycleReport {
         failures: std::mem::take(&mut gathered.failures),
         outcome,
@@ -163,10 +163,9 @@ pub async fn run_cycle(
         gathered,
         written: 0,
         write_failures: Vec::new(),
-        nudges: Vec::new(),
+        nudges,
         delivery: nudge::DeliveryReport::default(),
     };
-    report.nudges = nudge::current(store, &report.outcome, &report.plans, job.now, &job.nudges)?;
     if !dry_run {
         write_agendas(job, store, &mut report).await?;
         report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;

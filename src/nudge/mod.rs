@@ -19,7 +19,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::cadence::{Mark, Outcome};
 use crate::cycle;
-use crate::history::{HistoryError, Store};
 
 pub mod channel;
 mod deliver;
@@ -142,18 +141,16 @@ pub fn marks(occurrences: &[crate::history::StoredOccurrence], now: NaiveDateTim
 /// open items of its agenda plan (`plans` from [`cycle::plan_agendas`]; relationships
 /// without a plan have no item nudges).
 pub fn current(
-    store: &Store,
     outcome: &cycle::Outcome,
     plans: &cycle::AgendaPlans,
     now: NaiveDateTime,
     settings: &Settings,
-) -> Result<Vec<Nudge>, HistoryError> {
+) -> Vec<Nudge> {
     let mut out = Vec::new();
     for entry in &outcome.entries {
         let rel = &entry.relationship;
         let key = rel.counterpart.key();
-        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
-        let timeline = marks(&store.occurrences(&uids)?, now);
+        let timeline = marks(&entry.occurrences, now);
         let open = plans
             .plans
             .iter()
@@ -170,7 +167,7 @@ pub fn current(
         };
         out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
