@@ -403,33 +403,20 @@ impl CaldavSource {
                 .await;
         }
         let stored = store.etags(&self.key)?;
-        let changed: Vec<(String, String)> = listing
-            .iter()
-            .filter(|(href, (_, etag))| etag.is_none() || stored.get(*href) != Some(etag))
-            .map(|(href, (raw, _))| (href.clone(), raw.clone()))
-            .collect();
         let deleted: Vec<String> = deleted
             .into_iter()
             .filter(|h| stored.contains_key(h))
             .collect();
-        let fetched = self.multiget(url, &changed).await?;
-        let report = SyncReport {
-            collection: display_url(url),
-            method: "sync-collection",
-            full_resync: false,
-            fetched: fetched.len(),
-            deleted: deleted.len(),
-        };
-        store.apply(
-            &self.key,
-            &Update {
-                state,
-                replace_all: false,
-                upserts: fetched,
-                deletes: deleted,
-            },
-        )?;
-        Ok(report)
+        self.store_changes(
+            store,
+            url,
+            state,
+            &listing,
+            &stored,
+            deleted,
+            "sync-collection",
+        )
+        .await
     }
 
     /// Stores a full listing: fetches members whose etag changed, deletes those gone.
@@ -442,15 +429,32 @@ impl CaldavSource {
         method: &'static str,
     ) -> Result<SyncReport, CaldavError> {
         let stored = store.etags(&self.key)?;
-        let changed: Vec<(String, String)> = listing
-            .iter()
-            .filter(|(href, (_, etag))| etag.is_none() || stored.get(*href) != Some(etag))
-            .map(|(href, (raw, _))| (href.clone(), raw.clone()))
-            .collect();
         let deleted: Vec<String> = stored
             .keys()
             .filter(|h| !listing.contains_key(*h))
             .cloned()
+            .collect();
+        self.store_changes(store, url, state, &listing, &stored, deleted, method)
+            .await
+    }
+
+    /// Fetches (multiget) the listed members whose etag differs from the stored one, and
+    /// stores them, the deletions and the new state in one update.
+    #[allow(clippy::too_many_arguments)] // one call per sync method; a struct would only rename them
+    async fn store_changes(
+        &self,
+        store: &SyncStore,
+        url: &Url,
+        state: CalendarState,
+        listing: &Listing,
+        stored: &HashMap<String, Option<String>>,
+        deleted: Vec<String>,
+        method: &'static str,
+    ) -> Result<SyncReport, CaldavError> {
+        let changed: Vec<(String, String)> = listing
+            .iter()
+            .filter(|(href, (_, etag))| etag.is_none() || stored.get(*href) != Some(etag))
+            .map(|(href, (raw, _))| (href.clone(), raw.clone()))
             .collect();
         let fetched = self.multiget(url, &changed).await?;
         let report = SyncReport {
