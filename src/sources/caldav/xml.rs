@@ -133,15 +133,7 @@ enum Ctx {
 pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
     let mut reader = NsReader::from_reader(body);
     let mut buf = Vec::new();
-    let mut out = Multistatus::default();
-    // Element stack: context and qualified name (for truncation messages).
-    let mut stack: Vec<(Ctx, QName)> = Vec::new();
-    let mut response = Response::default();
-    let mut propstat_props: Vec<Prop> = Vec::new();
-    let mut propstat_status: Option<u16> = None;
-    let mut prop = Prop::default();
-    // Text collected for the element being read, when it is one whose text matters.
-    let mut text = String::new();
+    let mut p = Parse::default();
     let mut saw_root = false;
     loop {
         let position = reader.buffer_position();
@@ -159,7 +151,7 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
                     ns,
                     local: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
                 };
-                let parent = stack.last().map(|(c, _)| *c);
+                let parent = p.stack.last().map(|(c, _)| *c);
                 let ctx = match parent {
                     None => {
                         saw_root = true;
@@ -169,79 +161,57 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
                         Ctx::Multistatus
                     }
                     Some(Ctx::Multistatus) if name.is(DAV, "response") => {
-                        response = Response::default();
+                        p.response = Response::default();
                         Ctx::Response
                     }
                     Some(Ctx::Response) if name.is(DAV, "propstat") => {
-                        propstat_props.clear();
-                        propstat_status = None;
+                        p.propstat_props.clear();
+                        p.propstat_status = None;
                         Ctx::Propstat
                     }
                     Some(Ctx::Propstat) if name.is(DAV, "prop") => Ctx::PropList,
                     Some(Ctx::PropList) => {
-                        prop = Prop {
+                        p.prop = Prop {
                             name: Some(name.clone()),
                             ..Prop::default()
                         };
                         Ctx::Prop
                     }
-                    Some(Ctx::Prop) | Some(Ctx::Other)
-                        if stack.iter().any(|(c, _)| *c == Ctx::Prop) =>
-                    {
+                    Some(Ctx::Prop) | Some(Ctx::Other) if p.inside_prop() => {
                         if name.is(CALDAV, "comp") {
                             for attr in start.attributes().flatten() {
                                 if attr.key.local_name().as_ref() == b"name" {
                                     let value =
                                         attr.unescape_value().map_err(|e| malformed(&reader, e))?;
-                                    prop.comps.push(value.into_owned());
+                                    p.prop.comps.push(value.into_owned());
                                 }
                             }
                         }
-                        prop.children.push(name.clone());
+                        p.prop.children.push(name.clone());
                         Ctx::Other
                     }
                     _ => Ctx::Other,
                 };
-                text.clear();
+                p.text.clear();
                 if empty {
-                    close(
-                        ctx,
-                        &name,
-                        &stack,
-                        &mut text,
-                        &mut out,
-                        &mut response,
-                        &mut propstat_props,
-                        &mut propstat_status,
-                        &mut prop,
-                    );
+                    p.close(ctx, &name);
                 } else {
-                    stack.push((ctx, name));
+                    p.stack.push((ctx, name));
                 }
             }
             Event::End(_) => {
-                let Some((ctx, name)) = stack.pop() else {
+                let Some((ctx, name)) = p.stack.pop() else {
                     return Err(XmlError::Malformed("unexpected end tag".into()));
                 };
-                close(
-                    ctx,
-                    &name,
-                    &stack,
-                    &mut text,
-                    &mut out,
-                    &mut response,
-                    &mut propstat_props,
-                    &mut propstat_status,
-                    &mut prop,
-                );
+                p.close(ctx, &name);
             }
             Event::Text(t) => {
                 let decoded = t.decode().map_err(|e| malformed(&reader, e))?;
-                push_text(&stack, &mut text, &mut prop, &decoded);
+                p.push_text(&decoded);
             }
             Event::CData(t) => {
                 let decoded = t.decode().map_err(|e| malformed(&reader, e))?;
-                push_text(&stack, &mut text, &mut prop, &decoded);
+                p.push_text(&decoded);
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref().map_err(|e| malformed(&reader, e))? {
@@ -262,16 +232,16 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
                         }
                     }
                 };
-                push_text(&stack, &mut text, &mut prop, &resolved);
+                p.push_text(&resolved);
             }
             Event::Eof => {
-                if let Some((_, name)) = stack.last() {
+                if let Some((_, name)) = p.stack.last() {
                     return Err(XmlError::Truncated(name.local.clone()));
                 }
                 if !saw_root {
                     return Err(XmlError::Truncated("the document".into()));
                 }
-                return Ok(out);
+                return Ok(p.out);
             }
             _ => {}
         }
@@ -279,59 +249,68 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
     }
 }
 
-fn push_text(stack: &[(Ctx, QName)], text: &mut String, prop: &mut Prop, piece: &str) {
-    text.push_str(piece);
-    if stack.iter().any(|(c, _)| *c == Ctx::Prop) {
-        prop.text.push_str(piece);
-    }
+/// What the multistatus parser holds while it reads.
+#[derive(Default)]
+struct Parse {
+    out: Multistatus,
+    /// Element stack: context and qualified name (for truncation messages).
+    stack: Vec<(Ctx, QName)>,
+    response: Response,
+    propstat_props: Vec<Prop>,
+    propstat_status: Option<u16>,
+    prop: Prop,
+    /// Text collected for the element being read, when it is one whose text matters.
+    text: String,
 }
 
-/// Handles the end of an element: stores what it held where it belongs.
-#[allow(clippy::too_many_arguments)]
-fn close(
-    ctx: Ctx,
-    name: &QName,
-    stack: &[(Ctx, QName)],
-    text: &mut String,
-    out: &mut Multistatus,
-    response: &mut Response,
-    propstat_props: &mut Vec<Prop>,
-    propstat_status: &mut Option<u16>,
-    prop: &mut Prop,
-) {
-    let parent = stack.last().map(|(c, _)| *c);
-    match ctx {
-        Ctx::Response => out.responses.push(std::mem::take(response)),
-        Ctx::Propstat => {
-            // A propstat without a status is taken as found.
-            if propstat_status.is_none_or(|s| (200..300).contains(&s)) {
-                response.props.append(propstat_props);
-            }
-            propstat_props.clear();
-        }
-        Ctx::Prop => propstat_props.push(std::mem::take(prop)),
-        Ctx::Other if stack.iter().any(|(c, _)| *c == Ctx::Prop) && name.is(DAV, "href") => {
-            prop.hrefs.push(text.trim().to_string());
-        }
-        Ctx::Other if stack.iter().any(|(c, _)| *c == Ctx::Prop) => {}
-        Ctx::Other => match parent {
-            Some(Ctx::Response) if name.is(DAV, "href") => {
-                response.hrefs.push(text.trim().to_string());
-            }
-            Some(Ctx::Response) if name.is(DAV, "status") => {
-                response.status = parse_status(text);
-            }
-            Some(Ctx::Propstat) if name.is(DAV, "status") => {
-                *propstat_status = parse_status(text);
-            }
-            Some(Ctx::Multistatus) if name.is(DAV, "sync-token") => {
-                out.sync_token = Some(text.trim().to_string());
-            }
-            _ => {}
-        },
-        _ => {}
+impl Parse {
+    fn inside_prop(&self) -> bool {
+        self.stack.iter().any(|(c, _)| *c == Ctx::Prop)
     }
-    text.clear();
+
+    fn push_text(&mut self, piece: &str) {
+        self.text.push_str(piece);
+        if self.inside_prop() {
+            self.prop.text.push_str(piece);
+        }
+    }
+
+    /// Handles the end of an element: stores what it held where it belongs.
+    fn close(&mut self, ctx: Ctx, name: &QName) {
+        let parent = self.stack.last().map(|(c, _)| *c);
+        let text = std::mem::take(&mut self.text);
+        match ctx {
+            Ctx::Response => self.out.responses.push(std::mem::take(&mut self.response)),
+            Ctx::Propstat => {
+                // A propstat without a status is taken as found.
+                if self.propstat_status.is_none_or(|s| (200..300).contains(&s)) {
+                    self.response.props.append(&mut self.propstat_props);
+                }
+                self.propstat_props.clear();
+            }
+            Ctx::Prop => self.propstat_props.push(std::mem::take(&mut self.prop)),
+            Ctx::Other if self.inside_prop() && name.is(DAV, "href") => {
+                self.prop.hrefs.push(text.trim().to_string());
+            }
+            Ctx::Other if self.inside_prop() => {}
+            Ctx::Other => match parent {
+                Some(Ctx::Response) if name.is(DAV, "href") => {
+                    self.response.hrefs.push(text.trim().to_string());
+                }
+                Some(Ctx::Response) if name.is(DAV, "status") => {
+                    self.response.status = parse_status(&text);
+                }
+                Some(Ctx::Propstat) if name.is(DAV, "status") => {
+                    self.propstat_status = parse_status(&text);
+                }
+                Some(Ctx::Multistatus) if name.is(DAV, "sync-token") => {
+                    self.out.sync_token = Some(text.trim().to_string());
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
 }
 
 /// `HTTP/1.1 404 Not Found` -> 404.
