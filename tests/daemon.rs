@@ -8,10 +8,12 @@ mod support;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use chrono::{Duration as Days, Timelike, Utc};
-use support::{last_occurrence_before, notify_socket, series, signal, stderr_of, wait_for};
+use chrono::{Duration as Days, Utc};
+use support::{
+    assert_no_duplicate_text, kill_daemon_at_random_points, last_occurrence_before, notify_socket,
+    run_once_ok, series, signal, stderr_of, wait_for,
+};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -146,42 +148,11 @@ fn a_second_instance_on_the_same_state_refuses_to_start() {
 #[test]
 fn kill_9_at_random_points_never_corrupts_state_or_duplicates_text() {
     let s = setup();
-    let mut seed = u64::from(Utc::now().nanosecond()) | 1;
-    for _ in 0..20 {
-        let mut child = start(&s);
-        // xorshift: a different point of the cycle each round, reproducible from the seed
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % 400));
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    let seed = kill_daemon_at_random_points(&s.config, 20, 400);
     // the state opens, and a clean run leaves exactly one block in the description
-    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
-        .arg("--config")
-        .arg(&s.config)
-        .args(["run", "--once"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "seed {seed}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_once_ok(&s.config, seed);
     let text = std::fs::read_to_string(s.vdir.join("ann.ics")).unwrap();
-    let (doc, _) = tete::calendar::Document::parse(&text, "ann.ics").unwrap();
-    for event in doc.events() {
-        let d = tete::calendar::value::unescape_text(event.value("DESCRIPTION").unwrap_or(""));
-        assert!(
-            d.matches("--- tete agenda").count() <= 1,
-            "seed {seed}: duplicated block:\n{d}"
-        );
-        assert!(
-            d.matches("send the plan").count() <= 1,
-            "seed {seed}: duplicated item:\n{d}"
-        );
-    }
+    assert_no_duplicate_text(&text, seed);
     assert!(stored(s.dir.path()).len() >= 8);
 }
 

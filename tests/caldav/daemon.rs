@@ -8,23 +8,17 @@ use chrono::Duration as Days;
 
 use crate::agenda::get;
 use crate::harness::{DavServer, Kind};
-use crate::support::{first_start, ical, notify_socket, series, signal, stderr_of, wait_for};
+use crate::support::{
+    assert_no_duplicate_text, first_start, ical, kill_daemon_at_random_points, notify_socket,
+    run_once_ok, series, signal, stderr_of, wait_for,
+};
 use crate::{Raw, caldav_config};
 
 #[tokio::test]
 async fn daemon_on_radicale() {
-    let server = DavServer::start(Kind::Radicale);
-    let raw = Raw::new(&server);
-    let cal = raw.mkcalendar(&server, "work", "Work").await;
-    let url = format!("{cal}ann.ics");
-    raw.put(&url, &series()).await;
+    let (server, raw, url) = radicale_with_series().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = caldav_config(
-        dir.path(),
-        &server,
-        "Work",
-        "[daemon]\ninterval = \"1s\"\njitter = 0.0\n",
-    );
+    let config = caldav_config(dir.path(), &server, "Work", EVERY_SECOND);
     let socket_path = dir.path().join("notify.sock");
     let socket = notify_socket(&socket_path);
     let child = Command::new(env!("CARGO_BIN_EXE_tete"))
@@ -91,76 +85,40 @@ ATTENDEE;CN=Ann:mailto:ann@example.com\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\nEND:
 /// answers, and the description holds one block with one copy of each item.
 #[tokio::test]
 async fn kill_9_against_radicale_never_corrupts_or_duplicates() {
+    let (server, raw, url) = radicale_with_series().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = caldav_config(dir.path(), &server, "Work", EVERY_SECOND);
+    let seed = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || {
+            let seed = kill_daemon_at_random_points(&config, 20, 600);
+            run_once_ok(&config, seed);
+            seed
+        }
+    })
+    .await
+    .unwrap();
+    let store = tete::history::Store::open(&dir.path().join("state.sqlite")).unwrap();
+    assert!(store.occurrences(&["ann@x"]).unwrap().len() >= 8);
+    let text = get(&raw, &url).await.0;
+    assert_no_duplicate_text(&text, seed);
+    assert_eq!(
+        text.matches("--- tete agenda").count(),
+        1,
+        "seed {seed}: {text}"
+    );
+}
+
+/// Radicale with the weekly 1:1 of [`series`] in a calendar named "Work": the server, a
+/// client for it, and the series' URL.
+async fn radicale_with_series() -> (DavServer, Raw, String) {
     let server = DavServer::start(Kind::Radicale);
     let raw = Raw::new(&server);
     let cal = raw.mkcalendar(&server, "work", "Work").await;
     let url = format!("{cal}ann.ics");
     raw.put(&url, &series()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = caldav_config(
-        dir.path(),
-        &server,
-        "Work",
-        "[daemon]\ninterval = \"1s\"\njitter = 0.0\n",
-    );
-    let mut seed = u64::from(chrono::Utc::now().timestamp_subsec_nanos()) | 1;
-    let config_for_kills = config.clone();
-    let seed_used = tokio::task::spawn_blocking(move || {
-        for _ in 0..20 {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_tete"))
-                .arg("--config")
-                .arg(&config_for_kills)
-                .arg("daemon")
-                .env_remove("TETE_CONFIG")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            std::thread::sleep(std::time::Duration::from_millis(seed % 600));
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-        seed
-    })
-    .await
-    .unwrap();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tete"))
-            .arg("--config")
-            .arg(&config)
-            .args(["run", "--once"])
-            .env_remove("TETE_CONFIG")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "seed {seed_used}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let store = tete::history::Store::open(&dir.path().join("state.sqlite")).unwrap();
-    assert!(store.occurrences(&["ann@x"]).unwrap().len() >= 8);
-    let text = get(&raw, &url).await.0;
-    let (doc, _) = tete::calendar::Document::parse(&text, "ann.ics").unwrap();
-    for event in doc.events() {
-        let d = tete::calendar::value::unescape_text(event.value("DESCRIPTION").unwrap_or(""));
-        assert!(
-            d.matches("--- tete agenda").count() <= 1,
-            "seed {seed_used}: {d}"
-        );
-        assert!(
-            d.matches("send the plan").count() <= 1,
-            "seed {seed_used}: {d}"
-        );
-    }
-    assert_eq!(
-        text.matches("--- tete agenda").count(),
-        1,
-        "seed {seed_used}: {text}"
-    );
+    (server, raw, url)
 }
+
+/// A daemon cycle every second, on time.
+const EVERY_SECOND: &str = "[daemon]\ninterval = \"1s\"\njitter = 0.0\n";

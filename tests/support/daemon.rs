@@ -94,3 +94,63 @@ pub fn stderr_of(mut child: Child) -> (std::process::ExitStatus, String) {
         .unwrap();
     (status, err)
 }
+
+/// Starts `tete --config CONFIG daemon` `rounds` times and kills it (`kill -9`) at a random
+/// point of its cycle each time, up to `max_ms` after the start. Returns the seed of the
+/// points (xorshift), for failure messages.
+pub fn kill_daemon_at_random_points(config: &std::path::Path, rounds: usize, max_ms: u64) -> u64 {
+    let mut seed = u64::from(Utc::now().timestamp_subsec_nanos()) | 1;
+    let first = seed;
+    for _ in 0..rounds {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tete"))
+            .arg("--config")
+            .arg(config)
+            .arg("daemon")
+            .env_remove("TETE_CONFIG")
+            .env_remove("NOTIFY_SOCKET")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % max_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    first
+}
+
+/// Runs `tete --config CONFIG run --once` and asserts it succeeds.
+pub fn run_once_ok(config: &std::path::Path, seed: u64) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tete"))
+        .arg("--config")
+        .arg(config)
+        .args(["run", "--once"])
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "seed {seed}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts that no description in the calendar text holds tete's block, or the series'
+/// action item, twice.
+pub fn assert_no_duplicate_text(text: &str, seed: u64) {
+    let (doc, _) = tete::calendar::Document::parse(text, "ann.ics").unwrap();
+    for event in doc.events() {
+        let d = tete::calendar::value::unescape_text(event.value("DESCRIPTION").unwrap_or(""));
+        assert!(
+            d.matches("--- tete agenda").count() <= 1,
+            "seed {seed}: duplicated block:\n{d}"
+        );
+        assert!(
+            d.matches("send the plan").count() <= 1,
+            "seed {seed}: duplicated item:\n{d}"
+        );
+    }
+}
