@@ -33,6 +33,21 @@ fn event(uid: &str) -> String {
     )
 }
 
+/// The source for the "Work" calendar of the mock server's `/dav/` account, retrying fast.
+fn work_source(server: &MockServer, state: &std::path::Path) -> CaldavSource {
+    source_for(
+        &format!("{}/dav/", server.uri()),
+        Some("Work"),
+        state,
+        crate::quick_retry(),
+    )
+}
+
+/// A 200 response for `href` with just its etag.
+fn etag_response(href: &str, etag: &str) -> String {
+    ok_response(href, &format!("<d:getetag>\"{etag}\"</d:getetag>"))
+}
+
 fn source_for(
     base: &str,
     calendar: Option<&str>,
@@ -245,25 +260,14 @@ async fn sync_report_507_falls_back_to_calendar_query() {
         .and(body_string_contains("calendar-query"))
         .respond_with(multistatus(&format!(
             "{}{}",
-            ok_response(
-                "/dav/calendars/me/work/a.ics",
-                "<d:getetag>\"a1\"</d:getetag>"
-            ),
-            ok_response(
-                "/dav/calendars/me/work/b%40x.ics",
-                "<d:getetag>\"b1\"</d:getetag>"
-            ),
+            etag_response("/dav/calendars/me/work/a.ics", "a1"),
+            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
         )))
         .mount(&server)
         .await;
     mount_multiget(&server).await;
     let state = tempfile::tempdir().unwrap();
-    let source = source_for(
-        &format!("{}/dav/", server.uri()),
-        Some("Work"),
-        state.path(),
-        crate::quick_retry(),
-    );
+    let source = work_source(&server, state.path());
     let (snapshot, report) = source.sync().await.unwrap();
     assert_eq!(snapshot.resources.len(), 2);
     assert_eq!(report.method, "calendar-query");
@@ -291,12 +295,7 @@ async fn server_errors_are_retried_then_succeed() {
     mount_account(&server, false).await;
     mount_calendar_ctag(&server).await;
     let state = tempfile::tempdir().unwrap();
-    let source = source_for(
-        &format!("{}/dav/", server.uri()),
-        Some("Work"),
-        state.path(),
-        crate::quick_retry(),
-    );
+    let source = work_source(&server, state.path());
     let (snapshot, _) = source.sync().await.unwrap();
     assert_eq!(snapshot.resources.len(), 2);
 }
@@ -437,10 +436,7 @@ async fn truncated_and_non_xml_answers_are_clear_errors() {
     mount_account(&server, false).await;
     let full = format!(
         r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">{}"#,
-        ok_response(
-            "/dav/calendars/me/work/a.ics",
-            "<d:getetag>\"a1\"</d:getetag>"
-        )
+        etag_response("/dav/calendars/me/work/a.ics", "a1")
     );
     Mock::given(method("PROPFIND"))
         .and(path("/dav/calendars/me/work/"))
@@ -449,12 +445,7 @@ async fn truncated_and_non_xml_answers_are_clear_errors() {
         .mount(&server)
         .await;
     let state = tempfile::tempdir().unwrap();
-    let source = source_for(
-        &format!("{}/dav/", server.uri()),
-        Some("Work"),
-        state.path(),
-        crate::quick_retry(),
-    );
+    let source = work_source(&server, state.path());
     let err = source.sync().await.unwrap_err();
     let shown = err.to_string();
     assert!(
@@ -498,10 +489,7 @@ async fn truncated_sync_answers_are_followed_page_by_page() {
         .and(body_string_contains("<d:sync-token></d:sync-token>"))
         .respond_with(multistatus(&format!(
             "{}{truncated}<d:sync-token>page-2</d:sync-token>",
-            ok_response(
-                "/dav/calendars/me/work/a.ics",
-                "<d:getetag>\"a1\"</d:getetag>"
-            )
+            etag_response("/dav/calendars/me/work/a.ics", "a1")
         )))
         .mount(&server)
         .await;
@@ -509,21 +497,13 @@ async fn truncated_sync_answers_are_followed_page_by_page() {
         .and(body_string_contains("<d:sync-token>page-2</d:sync-token>"))
         .respond_with(multistatus(&format!(
             "{}<d:sync-token>done</d:sync-token>",
-            ok_response(
-                "/dav/calendars/me/work/b%40x.ics",
-                "<d:getetag>\"b1\"</d:getetag>"
-            )
+            etag_response("/dav/calendars/me/work/b%40x.ics", "b1")
         )))
         .mount(&server)
         .await;
     mount_multiget(&server).await;
     let state = tempfile::tempdir().unwrap();
-    let source = source_for(
-        &format!("{}/dav/", server.uri()),
-        Some("Work"),
-        state.path(),
-        crate::quick_retry(),
-    );
+    let source = work_source(&server, state.path());
     let (snapshot, report) = source.sync().await.unwrap();
     assert_eq!(
         (report.method, snapshot.resources.len()),
