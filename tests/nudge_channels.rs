@@ -258,6 +258,13 @@ impl Drop for SmtpServer {
     }
 }
 
+/// Delivers the one nudge most tests send ("moved", for Chloé) at noon.
+async fn deliver_moved(store: &mut Store, settings: &nudge::Settings) -> nudge::DeliveryReport {
+    nudge::deliver(store, &[nudge("moved|a|1", "Chloé")], settings, noon())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn email_through_a_real_smtp_server_once_per_streak_and_no_password_anywhere() {
     let (logs, _guard) = Logs::capture();
@@ -390,14 +397,7 @@ async fn through_tls(mode: &str, security: Security, trust: bool) -> (DeliveryRe
         email: Some(email),
         ..Channels::default()
     });
-    let report = nudge::deliver(
-        &mut store,
-        &[nudge("moved|a|1", "Chloé")],
-        &settings,
-        noon(),
-    )
-    .await
-    .unwrap();
+    let report = deliver_moved(&mut store, &settings).await;
     let received = if trust {
         server.wait_for(1).len()
     } else {
@@ -436,14 +436,7 @@ async fn email_with_starttls_and_with_implicit_tls() {
         }),
         ..Channels::default()
     });
-    let report = nudge::deliver(
-        &mut store,
-        &[nudge("moved|a|1", "Chloé")],
-        &settings,
-        noon(),
-    )
-    .await
-    .unwrap();
+    let report = deliver_moved(&mut store, &settings).await;
     assert_eq!(report.failed.len(), 1, "{report:?}");
     assert!(server.received().is_empty());
     assert!(!logs.text().contains(PASSWORD));
