@@ -165,7 +165,9 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
         .chain(seen.iter().filter(|(i, _)| i.done).map(|(i, _)| i.key()))
         .collect();
     let first_raised = first_dates(input.stored_items, &seen);
-    plan.open = open_items(input, now, &closed, &first_raised);
+    plan.open = LastHeld::before(input, now)
+        .map(|last| last.open(input, now, &closed, &first_raised))
+        .unwrap_or_default();
     if !settings.enabled {
         return plan;
     }
@@ -174,8 +176,14 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
         if target.start.as_utc() > horizon {
             continue;
         }
-        let open = open_items(input, target.start.as_utc(), &closed, &first_raised);
-        let done_since = done_since_last(input, target.start.as_utc(), &seen);
+        let start = target.start.as_utc();
+        let (open, done_since) = match LastHeld::before(input, start) {
+            Some(last) => (
+                last.open(input, start, &closed, &first_raised),
+                last.done_since(&seen),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         let ctx = context(input, target, &open, &done_since, settings);
         let source = template_for(input.relationship, settings);
         let agenda = match template::render(source, &ctx) {
@@ -245,70 +253,73 @@ fn last_held<'a>(input: &'a Input, before: NaiveDateTime) -> Option<&'a Meeting>
         .max_by_key(|m| m.start)
 }
 
-/// The unchecked items of the last meeting held before `before`, minus closed ones.
-fn open_items(
-    input: &Input,
-    before: NaiveDateTime,
-    closed: &BTreeSet<String>,
-    first_raised: &BTreeMap<String, NaiveDate>,
-) -> Vec<OpenItem> {
-    let Some(last) = last_held(input, before) else {
-        return Vec::new();
-    };
-    let Some(description) = &last.description else {
-        return Vec::new();
-    };
-    let mut keys = BTreeSet::new();
-    let mut open: Vec<OpenItem> = items::extract(&description.text, date(last.scheduled))
-        .into_iter()
-        .filter(|i| !i.done && !closed.contains(&i.key()) && keys.insert(i.key()))
-        .map(|item| {
-            let first = first_raised
-                .get(&item.key())
-                .copied()
-                .unwrap_or(date(last.scheduled));
-            let carried = input
-                .meetings
-                .iter()
-                .filter(|m| happened(m.outcome) && date(m.scheduled) >= first && m.start < before)
-                .count();
-            OpenItem {
-                item,
-                first_raised: first,
-                carried: u32::try_from(carried.max(1)).unwrap_or(u32::MAX),
-            }
-        })
-        .collect();
-    open.sort_by_key(|o| o.first_raised);
-    open
+/// The last meeting held before `before`, when its description is known, with the items
+/// it holds (read once for the open and the done ones).
+struct LastHeld<'a> {
+    meeting: &'a Meeting,
+    items: Vec<ActionItem>,
 }
 
-/// Items of the last held meeting that were checked since (shown as done, once).
-fn done_since_last(
-    input: &Input,
-    before: NaiveDateTime,
-    seen: &[(ActionItem, NaiveDate)],
-) -> Vec<ActionItem> {
-    let Some(last) = last_held(input, before) else {
-        return Vec::new();
-    };
-    let Some(description) = &last.description else {
-        return Vec::new();
-    };
-    let done: BTreeSet<String> = seen
-        .iter()
-        .filter(|(i, day)| i.done && *day >= date(last.scheduled))
-        .map(|(i, _)| i.key())
-        .collect();
-    let mut keys = BTreeSet::new();
-    items::extract(&description.text, date(last.scheduled))
-        .into_iter()
-        .filter(|i| !i.done && done.contains(&i.key()) && keys.insert(i.key()))
-        .map(|mut i| {
-            i.done = true;
-            i
-        })
-        .collect()
+impl<'a> LastHeld<'a> {
+    fn before(input: &'a Input, before: NaiveDateTime) -> Option<LastHeld<'a>> {
+        let meeting = last_held(input, before)?;
+        let description = meeting.description.as_ref()?;
+        let items = items::extract(&description.text, date(meeting.scheduled));
+        Some(LastHeld { meeting, items })
+    }
+
+    /// Its unchecked items minus closed ones, each once, oldest first.
+    fn open(
+        &self,
+        input: &Input,
+        before: NaiveDateTime,
+        closed: &BTreeSet<String>,
+        first_raised: &BTreeMap<String, NaiveDate>,
+    ) -> Vec<OpenItem> {
+        let held_on = date(self.meeting.scheduled);
+        let mut keys = BTreeSet::new();
+        let mut open: Vec<OpenItem> = self
+            .items
+            .iter()
+            .filter(|i| !i.done && !closed.contains(&i.key()) && keys.insert(i.key()))
+            .map(|item| {
+                let first = first_raised.get(&item.key()).copied().unwrap_or(held_on);
+                let carried = input
+                    .meetings
+                    .iter()
+                    .filter(|m| {
+                        happened(m.outcome) && date(m.scheduled) >= first && m.start < before
+                    })
+                    .count();
+                OpenItem {
+                    item: item.clone(),
+                    first_raised: first,
+                    carried: u32::try_from(carried.max(1)).unwrap_or(u32::MAX),
+                }
+            })
+            .collect();
+        open.sort_by_key(|o| o.first_raised);
+        open
+    }
+
+    /// Its unchecked items that were checked since (shown as done, once).
+    fn done_since(&self, seen: &[(ActionItem, NaiveDate)]) -> Vec<ActionItem> {
+        let held_on = date(self.meeting.scheduled);
+        let done: BTreeSet<String> = seen
+            .iter()
+            .filter(|(i, day)| i.done && *day >= held_on)
+            .map(|(i, _)| i.key())
+            .collect();
+        let mut keys = BTreeSet::new();
+        self.items
+            .iter()
+            .filter(|i| !i.done && done.contains(&i.key()) && keys.insert(i.key()))
+            .map(|i| ActionItem {
+                done: true,
+                ..i.clone()
+            })
+            .collect()
+    }
 }
 
 fn template_for<'a>(rel: &Relationship, settings: &'a Settings) -> Option<&'a str> {
