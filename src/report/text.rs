@@ -7,14 +7,11 @@ use crate::cadence::short_date as day;
 use crate::cadence::{Analysis, Cadence};
 
 fn cadence_cell(a: &Analysis) -> String {
-    let changed = a.series.len() > 1
-        && a.series
-            .iter()
-            .rev()
-            .nth(1)
-            .is_some_and(|prev| prev.cadence != a.configured);
-    let configured = match (changed, a.series.iter().rev().nth(1)) {
-        (true, Some(prev)) => format!("{} → {}", prev.cadence, a.configured),
+    // The series before the current one, when the cadence changed from it.
+    let configured = match a.series.iter().rev().nth(1) {
+        Some(prev) if prev.cadence != a.configured => {
+            format!("{} → {}", prev.cadence, a.configured)
+        }
         _ => a.configured.to_string(),
     };
     match a.actual {
