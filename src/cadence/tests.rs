@@ -25,7 +25,6 @@ fn rule(freq: &str, interval: u16) -> Option<RuleShape> {
         freq: freq.into(),
         interval,
         weekdays: usize::from(freq == "WEEKLY"),
-        bounded: false,
     })
 }
 

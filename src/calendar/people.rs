@@ -36,8 +36,6 @@ pub struct Person {
     pub name: Option<String>,
     /// `CUTYPE`.
     pub kind: PersonKind,
-    /// `PARTSTAT`, upper-cased, when given.
-    pub partstat: Option<String>,
 }
 
 impl Person {
@@ -63,12 +61,7 @@ impl Person {
             .map(|cn| cn.trim().to_string())
             .filter(|cn| !cn.is_empty())
             .or_else(|| (email.is_none() && !address.is_empty()).then(|| address.to_string()));
-        Person {
-            email,
-            name,
-            kind,
-            partstat: p.param("PARTSTAT").map(|s| s.to_ascii_uppercase()),
-        }
+        Person { email, name, kind }
     }
 
     /// The name to show: `CN`, else the part of the address before `@`.
@@ -92,8 +85,6 @@ pub struct RuleShape {
     pub interval: u16,
     /// How many week days `BYDAY` names (0 when absent).
     pub weekdays: usize,
-    /// True when the rule has `COUNT` or `UNTIL`.
-    pub bounded: bool,
 }
 
 impl From<&RuleSpec> for RuleShape {
@@ -102,7 +93,6 @@ impl From<&RuleSpec> for RuleShape {
             freq: rule.freq_name(),
             interval: rule.interval(),
             weekdays: rule.weekday_count(),
-            bounded: !rule.is_unbounded(),
         }
     }
 }
@@ -124,10 +114,6 @@ pub struct EventMeta {
     pub recurring: bool,
     /// The first usable `RRULE`.
     pub rule: Option<RuleShape>,
-    /// `STATUS`, upper-cased.
-    pub status: Option<String>,
-    /// `SEQUENCE` (0 when absent).
-    pub sequence: i64,
 }
 
 impl EventMeta {
@@ -166,11 +152,6 @@ impl EventMeta {
                 .collect(),
             recurring: ev.property("RRULE").is_some() || ev.property("RDATE").is_some(),
             rule,
-            status: ev.value("STATUS").map(|s| s.trim().to_ascii_uppercase()),
-            sequence: ev
-                .value("SEQUENCE")
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0),
         }
     }
 }

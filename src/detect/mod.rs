@@ -411,8 +411,6 @@ mod tests {
             attendees,
             recurring: true,
             rule: None,
-            status: None,
-            sequence: 0,
         }
     }
 

@@ -115,8 +115,6 @@ mod tests {
             attendees: Vec::new(),
             recurring,
             rule: None,
-            status: None,
-            sequence: 0,
         }
     }
 
