@@ -975,24 +975,27 @@ impl Exclusions {
         self.starts.contains(&t) || self.days.contains(&t.date())
     }
 
-    fn remove_from<V>(&self, starts: &mut BTreeMap<NaiveDateTime, V>) {
-        for t in &self.starts {
+    /// Removes the excluded starts, returning them.
+    fn remove_from<V>(&self, starts: &mut BTreeMap<NaiveDateTime, V>) -> Vec<NaiveDateTime> {
+        let removed: Vec<NaiveDateTime> = starts
+            .keys()
+            .copied()
+            .filter(|t| self.contains(*t))
+            .collect();
+        for t in &removed {
             starts.remove(t);
         }
-        if !self.days.is_empty() {
-            starts.retain(|t, _| !self.days.contains(&t.date()));
-        }
+        removed
     }
 }
 
-/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs removed) up to
+/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs not removed) up to
 /// `bound`, with, for RDATE periods, the period's own start and end. `series` is where the
 /// series recurs (see [`Context::series_start`]).
 fn master_starts(
     ctx: &Context,
     master: &EventRecord,
     series: Stamp,
-    exclusions: Option<&Exclusions>,
     bound: NaiveDateTime,
     warnings: &mut Vec<Warning>,
 ) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
@@ -1018,9 +1021,6 @@ fn master_starts(
     for rdate in master.rdates() {
         let period = rdate.end.map(|end| (rdate.start, end));
         starts.insert(ctx.in_frame_of(rdate.start, form), period);
-    }
-    if let Some(exclusions) = exclusions {
-        exclusions.remove_from(&mut starts);
     }
     starts
 }
@@ -1081,9 +1081,10 @@ fn expand_master(
             *fate = Fate::Excluded;
         }
     }
-    let starts = master_starts(ctx, master, series, Some(&exclusions), bound, warnings);
+    let mut starts = master_starts(ctx, master, series, bound, warnings);
+    let removed = exclusions.remove_from(&mut starts);
     if ctx.with_excluded {
-        excluded_occurrences(ctx, master, series, bound, &starts, out);
+        excluded_occurrences(ctx, master, series, &removed, out);
     }
     let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
     for (t, period) in starts {
@@ -1124,14 +1125,11 @@ fn excluded_occurrences(
     ctx: &Context,
     master: &EventRecord,
     series: Stamp,
-    bound: NaiveDateTime,
-    kept: &BTreeMap<NaiveDateTime, Option<(Stamp, End)>>,
+    removed: &[NaiveDateTime],
     out: &mut Vec<Occurrence>,
 ) {
     let form = series.form;
-    // Warnings were already given by the first pass over the same rules.
-    let all = master_starts(ctx, master, series, None, bound, &mut Vec::new());
-    for (t, _) in all.iter().filter(|(t, _)| !kept.contains_key(*t)) {
+    for t in removed {
         let start = ctx.moment(*t, form);
         let end = ctx.end_of(*t, form, master.start, master.end);
         if ctx.overlaps(start, end) {
