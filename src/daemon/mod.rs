@@ -105,8 +105,7 @@ struct Backoff {
 /// on one server) do not all wake at the same second.
 fn jittered(interval: Duration, jitter: f64) -> Duration {
     let spread = interval.as_secs_f64() * jitter.clamp(0.0, 0.5);
-    // Sub-second clock noise is random enough for spreading load and needs no RNG crate.
-    let noise = f64::from(Utc::now().timestamp_subsec_nanos() % 1_000_000) / 1_000_000.0;
+    let noise = fastrand::f64();
     Duration::from_secs_f64((interval.as_secs_f64() + spread * (2.0 * noise - 1.0)).max(1.0))
 }
 

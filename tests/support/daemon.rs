@@ -97,10 +97,10 @@ pub fn stderr_of(mut child: Child) -> (std::process::ExitStatus, String) {
 
 /// Starts `tete --config CONFIG daemon` `rounds` times and kills it (`kill -9`) at a random
 /// point of its cycle each time, up to `max_ms` after the start. Returns the seed of the
-/// points (xorshift), for failure messages.
+/// points, for failure messages.
 pub fn kill_daemon_at_random_points(config: &std::path::Path, rounds: usize, max_ms: u64) -> u64 {
-    let mut seed = u64::from(Utc::now().timestamp_subsec_nanos()) | 1;
-    let first = seed;
+    let seed = u64::from(Utc::now().timestamp_subsec_nanos());
+    let mut rng = fastrand::Rng::with_seed(seed);
     for _ in 0..rounds {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tete"))
             .arg("--config")
@@ -112,14 +112,11 @@ pub fn kill_daemon_at_random_points(config: &std::path::Path, rounds: usize, max
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % max_ms));
+        std::thread::sleep(Duration::from_millis(rng.u64(0..max_ms)));
         child.kill().unwrap();
         child.wait().unwrap();
     }
-    first
+    seed
 }
 
 /// Runs `tete --config CONFIG run --once` and asserts it succeeds.
