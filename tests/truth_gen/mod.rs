@@ -49,24 +49,17 @@ fn first(weekday: Weekday, y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDat
     day.and_hms_opt(h, min, 0).unwrap()
 }
 
-/// splitmix64: small, seeded, good enough for test data.
-pub struct Rng(u64);
+/// The generator's seeded randomness (fastrand, as the crate uses), with the two questions
+/// it asks.
+pub struct Rng(fastrand::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
+        self.0.u64(0..n)
     }
 
     fn percent(&mut self, p: u64) -> bool {
