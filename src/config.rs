@@ -261,6 +261,9 @@ struct RawAgenda {
     template: Option<Spanned<String>>,
     #[serde(default)]
     templates: std::collections::BTreeMap<String, Spanned<String>>,
+    delivery: Option<Spanned<String>>,
+    private_calendar: Option<Spanned<String>>,
+    /// Replaced by `delivery`: read only to say so.
     scheduling: Option<Spanned<String>>,
 }
 
@@ -432,7 +435,7 @@ impl Resolver<'_> {
     }
 
     fn agenda(&self, raw: RawAgenda) -> Result<crate::agenda::plan::Settings, ConfigError> {
-        use crate::agenda::{plan::Scheduling, template};
+        use crate::agenda::{plan::Delivery, template};
         let mut s = crate::agenda::plan::Settings::default();
         s.enabled = raw.enabled.unwrap_or(s.enabled);
         s.career_every = raw.career_every.unwrap_or(s.career_every);
@@ -447,15 +450,33 @@ impl Resolver<'_> {
             s.write_ahead_days = *days.get_ref();
         }
         if let Some(mode) = raw.scheduling {
-            s.scheduling = match mode.get_ref().as_str() {
-                "silent" => Scheduling::Silent,
-                "server" => Scheduling::Server,
+            return Err(self.error(
+                mode.span(),
+                Some("scheduling"),
+                replaced_scheduling_mode(mode.get_ref()),
+            ));
+        }
+        if let Some(mode) = raw.delivery {
+            s.delivery = match mode.get_ref().as_str() {
+                "private" => Delivery::Private,
+                "shared" => Delivery::Shared,
                 other => {
-                    let message =
-                        format!("{other:?} is not a scheduling mode: use \"silent\" or \"server\"");
-                    return Err(self.error(mode.span(), Some("scheduling"), message));
+                    let message = format!(
+                        "{other:?} is not a delivery mode: use \"private\" (the agenda reaches only you) or \"shared\" (the other person's copy gets it too)"
+                    );
+                    return Err(self.error(mode.span(), Some("delivery"), message));
                 }
             };
+        }
+        if let Some(name) = raw.private_calendar {
+            if name.get_ref().trim().is_empty() {
+                return Err(self.error(
+                    name.span(),
+                    Some("private_calendar"),
+                    "must name a calendar (display name or path)",
+                ));
+            }
+            s.private_calendar = name.get_ref().trim().to_string();
         }
         let check = |t: &Spanned<String>, key: &str| {
             template::validate(t.get_ref())
@@ -678,6 +699,20 @@ fn key_before_value(before: &str) -> Option<String> {
         .last()
         .map(|(i, _)| i)?;
     Some(before[start..].to_string())
+}
+
+/// What to say to a config that still names the old `[agenda] scheduling` modes.
+fn replaced_scheduling_mode(old: &str) -> String {
+    let instead = match old {
+        "server" => "delivery = \"shared\"",
+        _ => "delivery = \"private\"",
+    };
+    format!(
+        "`scheduling` is gone; write `{instead}` instead. \"silent\" marked the other person \
+         SCHEDULE-AGENT=CLIENT, which some servers (Cyrus, Fastmail) answer by removing the 1:1 \
+         from their calendar. `delivery = \"private\"` (the default) keeps the agenda where \
+         only you see it; `delivery = \"shared\"` lets the server deliver it to them"
+    )
 }
 
 #[cfg(test)]

@@ -31,6 +31,64 @@ pub struct Fetched {
     pub source: Source,
     /// Its resources as fetched.
     pub snapshot: Snapshot,
+    /// Where the agendas of its 1:1s go this cycle (see [`route_agendas`]).
+    pub route: Route,
+}
+
+/// Where the agendas of one calendar's 1:1s go this cycle.
+#[derive(Debug, Default)]
+pub enum Route {
+    /// Into the 1:1 events themselves: the server tells no one (a vdir, a server that does
+    /// not schedule), or the manager chose `delivery = "shared"`.
+    #[default]
+    Event,
+    /// The server schedules and the manager chose `delivery = "private"`: agendas of events
+    /// with participants go into private companion events in another calendar; events with
+    /// nobody to tell stay in place.
+    Private(Box<Companion>),
+    /// Nowhere this cycle; the reason says why and what to do.
+    Stopped(String),
+}
+
+/// The calendar holding private agendas, as fetched.
+#[derive(Debug)]
+pub struct Companion {
+    /// Its name as configured (`[agenda] private_calendar`).
+    pub name: String,
+    /// Where it is.
+    pub source: Source,
+    /// Its resources (empty when a dry run found it missing: it would be created).
+    pub snapshot: Snapshot,
+    /// Each companion event found: its occurrence, resource index and description.
+    pub found: HashMap<agenda::companion::Link, (usize, Description)>,
+}
+
+impl Companion {
+    fn new(name: &str, source: Source, snapshot: Snapshot) -> Companion {
+        let found = snapshot
+            .resources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match &r.content {
+                Content::Memory(bytes) => {
+                    agenda::companion::read(bytes).map(|f| (f.link, (i, f.description)))
+                }
+                Content::File(_) => None,
+            })
+            .collect();
+        Companion {
+            name: name.to_string(),
+            source,
+            snapshot,
+            found,
+        }
+    }
+
+    /// The companion of an occurrence, when there is one.
+    pub fn of(&self, link: &agenda::companion::Link) -> Option<(&Resource, &Description)> {
+        let (i, description) = self.found.get(link)?;
+        Some((self.snapshot.resources.get(*i)?, description))
+    }
 }
 
 /// Every calendar read into one collector, with what went wrong on the way.
@@ -87,6 +145,7 @@ pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered 
                     name: calendar.name.clone(),
                     source,
                     snapshot,
+                    route: Route::Event,
                 });
             }
             Err(e) => gathered
@@ -95,6 +154,102 @@ pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered 
         }
     }
     gathered
+}
+
+/// Decides where each writable calendar's agendas go ([`Route`]), fetching (and, unless
+/// `dry_run`, creating) the private calendar where one is needed. Costs nothing for a vdir;
+/// for CalDAV, the server's scheduling answer is remembered for a week, and the private
+/// calendar is one sync per cycle.
+pub async fn route_agendas(
+    gathered: &mut Gathered,
+    settings: &agenda::plan::Settings,
+    dry_run: bool,
+) {
+    if !settings.enabled {
+        return;
+    }
+    for calendar in &mut gathered.calendars {
+        calendar.route = route(calendar, settings, dry_run).await;
+        if let Route::Stopped(why) = &calendar.route {
+            tracing::warn!(calendar = %calendar.name, "agendas not written: {why}");
+        }
+    }
+}
+
+async fn route(calendar: &Fetched, settings: &agenda::plan::Settings, dry_run: bool) -> Route {
+    use agenda::plan::Delivery;
+    let Source::Caldav(caldav) = &calendar.source else {
+        return Route::Event;
+    };
+    let halted = match caldav.halted() {
+        Ok(halted) => halted,
+        Err(e) => return Route::Stopped(error_chain(&e)),
+    };
+    let announced = match settings.delivery {
+        Delivery::Shared => false,
+        Delivery::Private => match caldav.announces_scheduling().await {
+            Ok(announced) => announced,
+            Err(e) => {
+                return Route::Stopped(format!(
+                    "cannot tell whether the server schedules on its own, so nothing is written \
+                     where it could reach someone: {}",
+                    error_chain(&e)
+                ));
+            }
+        },
+    };
+    match (settings.delivery, halted) {
+        (Delivery::Shared, Some((why, since))) => {
+            Route::Stopped(halt_message(&calendar.name, &why, &since))
+        }
+        (Delivery::Shared, None) => Route::Event,
+        (Delivery::Private, halted) if announced || halted.is_some() => {
+            match private_calendar(caldav, &settings.private_calendar, dry_run).await {
+                Ok(companion) => Route::Private(Box::new(companion)),
+                Err(e) => Route::Stopped(format!(
+                    "this server schedules, so agendas go to your private calendar {:?}, which \
+                     cannot be used: {}; name one you own in [agenda] private_calendar",
+                    settings.private_calendar,
+                    error_chain(&e)
+                )),
+            }
+        }
+        (Delivery::Private, _) => Route::Event,
+    }
+}
+
+/// What to say about a calendar whose event writes tete stopped.
+pub fn halt_message(calendar: &str, why: &str, since: &str) -> String {
+    format!(
+        "tete stopped writing into {calendar:?} on {since}: {why}. Check the 1:1s there, then \
+         `tete resume {calendar}` to write again"
+    )
+}
+
+async fn private_calendar(
+    caldav: &crate::sources::CaldavSource,
+    name: &str,
+    dry_run: bool,
+) -> Result<Companion, SourceError> {
+    let sibling = caldav.sibling(name)?;
+    let snapshot = if dry_run {
+        match sibling.sync().await {
+            Ok((snapshot, _)) => snapshot,
+            // A dry run creates nothing: the calendar would be created, empty.
+            Err(crate::sources::CaldavError::CalendarNotFound { .. }) => Snapshot {
+                resources: Vec::new(),
+                not_modified: false,
+            },
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        sibling.fetch_or_create().await?
+    };
+    Ok(Companion::new(
+        name,
+        Source::Caldav(Box::new(sibling)),
+        snapshot,
+    ))
 }
 
 fn read_snapshot(
@@ -161,8 +316,11 @@ pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> De
     let mut verdicts: Vec<(EventMeta, Verdict)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for meta in collector.meta() {
-        // The same event in two calendars (or twice in one export) is judged once.
-        if !meta.uid.is_empty() && !seen.insert((meta.uid.clone(), meta.recurring)) {
+        // The same event in two calendars (or twice in one export) is judged once; tete's
+        // own private agendas (in a calendar also read) are notes, not meetings.
+        if (!meta.uid.is_empty() && !seen.insert((meta.uid.clone(), meta.recurring)))
+            || meta.uid.starts_with(agenda::companion::UID_PREFIX)
+        {
             continue;
         }
         let verdict = detect::classify(meta, &me, overrides);
@@ -330,24 +488,84 @@ pub fn run(
 pub struct AgendaPlans {
     /// Per relationship (counterpart key): its plan.
     pub plans: Vec<(String, agenda::plan::Plan)>,
-    /// Each planned write's resource: `(calendar index, resource index)`, in the order of
-    /// the plans' writes.
-    pub locations: Vec<Vec<(usize, usize)>>,
+    /// Each planned write's resource, in the order of the plans' writes.
+    pub locations: Vec<Vec<Location>>,
+}
+
+/// Where one planned write goes: the 1:1 calendar (index in [`Gathered::calendars`]) and
+/// the resource written (the 1:1's own, or its companion in the calendar's
+/// [`Route::Private`] calendar, `None` for a companion still to create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// The 1:1's calendar.
+    pub calendar: usize,
+    /// The resource written.
+    pub resource: Option<usize>,
+}
+
+/// One planned write with where it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    /// The 1:1's calendar.
+    pub calendar: &'a Fetched,
+    /// The resource written: the 1:1's own, or its companion's (`None` when new).
+    pub resource: Option<&'a Resource>,
+    /// The write.
+    pub write: &'a agenda::plan::PlannedWrite,
+}
+
+impl Destination<'_> {
+    /// `calendar/href (uid at rid)`, or where a private agenda goes, for people.
+    pub fn describe(&self) -> String {
+        let what = format!(
+            "{} at {}",
+            self.write.target.series_uid, self.write.target.recurrence_id
+        );
+        match &self.write.target.place {
+            agenda::plan::Place::Event => format!(
+                "{}/{} ({what})",
+                self.calendar.name,
+                self.resource.map_or("?", |r| r.href.as_str())
+            ),
+            agenda::plan::Place::Private { calendar } => {
+                let link = agenda::companion::Link {
+                    series_uid: self.write.target.series_uid.clone(),
+                    recurrence_id: self.write.target.recurrence_id.to_string(),
+                };
+                let href = self
+                    .resource
+                    .map_or_else(|| link.href(), |r| r.href.clone());
+                format!("{calendar} (private)/{href} (agenda of {what})")
+            }
+        }
+    }
 }
 
 impl AgendaPlans {
-    /// Every planned write with its calendar and resource.
-    pub fn writes<'a>(
-        &'a self,
-        gathered: &'a Gathered,
-    ) -> impl Iterator<Item = (&'a Fetched, &'a Resource, &'a agenda::plan::PlannedWrite)> {
+    /// Every planned write with where it goes.
+    pub fn writes<'a>(&'a self, gathered: &'a Gathered) -> impl Iterator<Item = Destination<'a>> {
         self.plans
             .iter()
             .zip(&self.locations)
             .flat_map(|((_, plan), locations)| plan.writes.iter().zip(locations))
-            .filter_map(|(w, (c, r))| {
-                let calendar = gathered.calendars.get(*c)?;
-                Some((calendar, calendar.snapshot.resources.get(*r)?, w))
+            .filter_map(|(write, location)| {
+                let calendar = gathered.calendars.get(location.calendar)?;
+                let resources = match (&write.target.place, &calendar.route) {
+                    (agenda::plan::Place::Event, _) => &calendar.snapshot.resources,
+                    (agenda::plan::Place::Private { .. }, Route::Private(companion)) => {
+                        &companion.snapshot.resources
+                    }
+                    (agenda::plan::Place::Private { .. }, _) => return None,
+                };
+                let resource = match location.resource {
+                    Some(r) => Some(resources.get(r)?),
+                    None => None,
+                };
+                Some(Destination {
+                    calendar,
+                    resource,
+                    write,
+                })
             })
     }
 }
@@ -384,11 +602,11 @@ pub fn plan_agendas(
     now: NaiveDateTime,
     settings: &agenda::plan::Settings,
 ) -> Result<AgendaPlans, HistoryError> {
-    let origin_of: HashMap<&str, &str> = outcome
+    let meta_of: HashMap<&str, &EventMeta> = outcome
         .detection
         .verdicts
         .iter()
-        .map(|(m, _)| (&*m.uid, &*m.origin))
+        .map(|(m, _)| (&*m.uid, m))
         .collect();
     let mut documents = Documents::default();
     let mut plans = AgendaPlans::default();
@@ -397,57 +615,103 @@ pub fn plan_agendas(
         let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
         let mut meetings = Vec::new();
         for occ in &entry.occurrences {
-            let description = origin_of
-                .get(occ.series_uid.as_str())
+            let origin = meta_of.get(occ.series_uid.as_str()).map(|m| &*m.origin);
+            let own = origin
                 .and_then(|origin| documents.get(gathered, origin))
                 .and_then(|doc| past_description(doc, occ));
+            let private = origin
+                .and_then(|origin| companion_of(gathered, origin))
+                .and_then(|companion| {
+                    companion.of(&agenda::companion::Link {
+                        series_uid: occ.series_uid.clone(),
+                        recurrence_id: occ.recurrence_id.clone(),
+                    })
+                })
+                .map(|(_, description)| description);
             meetings.push(agenda::plan::Meeting {
                 scheduled: occ.scheduled,
                 start: occ.start,
                 outcome: cadence::Outcome::of(occ, now),
-                description,
+                description: joined(own, private),
             });
         }
         meetings.sort_by_key(|m| m.start);
         let mut targets = Vec::new();
         let mut locations = Vec::new();
+        let mut stopped = Vec::new();
         for occ in outcome.occurrences.iter().filter(|o| {
             uids.contains(&&*o.uid)
                 && o.status.as_deref() != Some("CANCELLED")
                 && o.start.as_utc() >= now
                 && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
         }) {
-            let Some(origin) = origin_of.get(&*occ.uid) else {
+            let Some(meta) = meta_of.get(&*occ.uid) else {
                 continue;
             };
-            let Some(location) = gathered.origins.get(*origin).copied() else {
+            let Some(&(c, r)) = gathered.origins.get(&*meta.origin) else {
                 continue;
             };
-            let writable = gathered
-                .calendars
-                .get(location.0)
-                .is_some_and(|c| c.source.is_writable());
-            let Some(doc) = documents.get(gathered, origin).filter(|_| writable) else {
+            let Some(calendar) = gathered.calendars.get(c).filter(|c| c.source.is_writable())
+            else {
                 continue;
             };
-            let r = OccurrenceRef {
-                uid: &occ.uid,
-                recurrence_id: occ.recurrence_id,
-                start: occ.start,
-                end: occ.end,
-            };
-            let Ok(description) = occurrence_description(doc, &r) else {
+            let Some(doc) = documents.get(gathered, &meta.origin) else {
                 continue;
             };
-            targets.push(agenda::plan::Target {
-                series_uid: occ.uid.to_string(),
-                recurrence_id: occ.recurrence_id,
-                start: occ.start,
-                end: occ.end,
-                description,
-                written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
-            });
-            locations.push(location);
+            let has_participants = meta.organizer.is_some() || !meta.attendees.is_empty();
+            let target = match (&calendar.route, has_participants) {
+                (Route::Stopped(why), _) => {
+                    stopped.push(format!("{}: {why}", occ.recurrence_id));
+                    continue;
+                }
+                (Route::Private(companion), true) => {
+                    let link = agenda::companion::Link {
+                        series_uid: occ.uid.to_string(),
+                        recurrence_id: occ.recurrence_id.to_string(),
+                    };
+                    let found = companion.of(&link);
+                    locations.push(Location {
+                        calendar: c,
+                        resource: companion.found.get(&link).map(|(i, _)| *i),
+                    });
+                    agenda::plan::Target {
+                        series_uid: occ.uid.to_string(),
+                        recurrence_id: occ.recurrence_id,
+                        start: occ.start,
+                        end: occ.end,
+                        description: found.map(|(_, d)| d.clone()).unwrap_or_default(),
+                        written: store.written(&link.uid(), &link.recurrence_id)?,
+                        place: agenda::plan::Place::Private {
+                            calendar: companion.name.clone(),
+                        },
+                    }
+                }
+                _ => {
+                    let r_ref = OccurrenceRef {
+                        uid: &occ.uid,
+                        recurrence_id: occ.recurrence_id,
+                        start: occ.start,
+                        end: occ.end,
+                    };
+                    let Ok(description) = occurrence_description(doc, &r_ref) else {
+                        continue;
+                    };
+                    locations.push(Location {
+                        calendar: c,
+                        resource: Some(r),
+                    });
+                    agenda::plan::Target {
+                        series_uid: occ.uid.to_string(),
+                        recurrence_id: occ.recurrence_id,
+                        start: occ.start,
+                        end: occ.end,
+                        description,
+                        written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
+                        place: agenda::plan::Place::Event,
+                    }
+                }
+            };
+            targets.push(target);
         }
         let key = rel.counterpart.key();
         let stored_items = store.items(&key)?;
@@ -458,8 +722,11 @@ pub fn plan_agendas(
             targets,
             stored_items: &stored_items,
         };
-        let plan = agenda::plan::plan(&input, now, settings);
-        let planned: Vec<(usize, usize)> = plan
+        let mut plan = agenda::plan::plan(&input, now, settings);
+        if settings.enabled {
+            plan.skipped.extend(stopped);
+        }
+        let planned: Vec<Location> = plan
             .writes
             .iter()
             .filter_map(|w| {
@@ -474,6 +741,26 @@ pub fn plan_agendas(
         plans.plans.push((key, plan));
     }
     Ok(plans)
+}
+
+/// The private calendar of the calendar an event was read from, when its agendas go there.
+fn companion_of<'a>(gathered: &'a Gathered, origin: &str) -> Option<&'a Companion> {
+    let (calendar, _) = gathered.resource(origin)?;
+    match &calendar.route {
+        Route::Private(companion) => Some(companion),
+        _ => None,
+    }
+}
+
+/// A meeting's text for reading action items: its own description and its private agenda's.
+fn joined(own: Option<Description>, private: Option<&Description>) -> Option<Description> {
+    match (own, private) {
+        (Some(own), Some(private)) => Some(Description {
+            text: format!("{}\n\n{}", own.text, private.text),
+            html: own.html,
+        }),
+        (own, private) => own.or_else(|| private.cloned()),
+    }
 }
 
 fn past_description(doc: &Document, occ: &StoredOccurrence) -> Option<Description> {

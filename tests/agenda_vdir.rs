@@ -98,10 +98,14 @@ fn next_weeks_override_gets_the_open_items_and_keeps_everything_else() {
         ("CN", "Berger, Ann"),
         ("PARTSTAT", "ACCEPTED"),
         ("X-NUM-GUESTS", "0"),
-        ("SCHEDULE-AGENT", "CLIENT"),
     ] {
         assert_eq!(attendee.param(param).as_deref(), Some(value), "{param}");
     }
+    assert_eq!(
+        attendee.param("SCHEDULE-AGENT"),
+        None,
+        "no marking, on a vdir or anywhere"
+    );
     assert_eq!(
         created.value("X-GOOGLE-CONFERENCE"),
         Some("https://meet.example/abc-defg")
@@ -220,8 +224,10 @@ fn an_edit_made_between_read_and_write_survives() {
         1,
     );
     std::fs::write(&file, &edited).unwrap();
-    let groups = tete::agenda::write::group_by_resource(plans.writes(&gathered));
-    let outcomes = runtime.block_on(tete::agenda::write::apply(groups, settings.scheduling));
+    let outcomes = runtime.block_on(tete::agenda::write::apply(
+        plans.writes(&gathered).collect(),
+        now,
+    ));
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].result.as_ref().unwrap().len(), 1);
     let after = std::fs::read_to_string(&file).unwrap();

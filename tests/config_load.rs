@@ -175,8 +175,28 @@ fn a_broken_agenda_template_is_named_with_its_line() {
         matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "template"),
         "{err}"
     );
-    let (_, err) = load_error(
-        "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[agenda]\nscheduling = \"loud\"\n",
+    let (_, err) =
+        load_error("[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[agenda]\ndelivery = \"loud\"\n");
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "delivery"),
+        "{err}"
     );
-    assert!(err.to_string().contains("silent"), "{err}");
+    assert!(err.to_string().contains("\"private\""), "{err}");
+}
+
+#[test]
+fn the_old_scheduling_modes_name_the_delivery_that_replaces_them() {
+    for (old, new) in [
+        ("silent", "delivery = \"private\""),
+        ("server", "delivery = \"shared\""),
+    ] {
+        let (_, err) = load_error(&format!(
+            "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n[agenda]\nscheduling = \"{old}\"\n"
+        ));
+        assert!(
+            matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "scheduling"),
+            "{err}"
+        );
+        assert!(err.to_string().contains(new), "{old}: {err}");
+    }
 }

@@ -5,6 +5,7 @@
 //! out); [`write`] is the only part that touches a calendar.
 
 pub mod block;
+pub mod companion;
 pub mod items;
 pub mod plan;
 pub mod template;

@@ -33,9 +33,15 @@ pub struct Settings {
     pub template: Option<String>,
     /// Templates per person, by address (lower case) or name.
     pub templates: BTreeMap<String, String>,
-    /// Whether the other person's copy is updated by the server (may email them).
-    pub scheduling: Scheduling,
+    /// Who the agenda reaches.
+    pub delivery: Delivery,
+    /// The calendar that holds private agendas where the 1:1 event itself cannot (display
+    /// name or path on the same account; created when missing).
+    pub private_calendar: String,
 }
+
+/// The display name of the calendar tete creates for private agendas.
+pub const DEFAULT_PRIVATE_CALENDAR: &str = "tete agendas";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -45,20 +51,32 @@ impl Default for Settings {
             career_every: 4,
             template: None,
             templates: BTreeMap::new(),
-            scheduling: Scheduling::Silent,
+            delivery: Delivery::Private,
+            private_calendar: DEFAULT_PRIVATE_CALENDAR.to_string(),
         }
     }
 }
 
-/// What the server may do with a description change (RFC 6638 implicit scheduling).
+/// Who an agenda reaches (`[agenda] delivery`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheduling {
-    /// The default: `SCHEDULE-AGENT=CLIENT` on the override's organizer and attendees, so
-    /// the server sends no email and the other person's copy keeps its old description.
-    Silent,
-    /// Leave scheduling to the server: the other person's copy gets the agenda too, and
-    /// some servers email them about each change.
-    Server,
+pub enum Delivery {
+    /// The default: only the manager. The agenda goes into the 1:1 event where the server
+    /// does not schedule (nothing can reach anyone), and into a private companion event in a
+    /// calendar of the manager's own where it does (writing into the shared event would
+    /// tell or change the other person's copy).
+    Private,
+    /// The agenda goes into the 1:1 event and the server delivers it to the other person:
+    /// one update per occurrence, and another only when the agenda changed.
+    Shared,
+}
+
+impl std::fmt::Display for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Delivery::Private => "private",
+            Delivery::Shared => "shared",
+        })
+    }
 }
 
 /// One meeting of the relationship and, when its resource is readable, its description.
@@ -89,6 +107,32 @@ pub struct Target {
     pub description: Description,
     /// The hash of the block tete last wrote here, if it wrote one.
     pub written: Option<String>,
+    /// Where its agenda goes.
+    pub place: Place,
+}
+
+/// Where an occurrence's agenda goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// Into the 1:1 event's own description.
+    Event,
+    /// Into a private companion event (see [`super::companion`]) in the manager's calendar
+    /// of this display name.
+    Private {
+        /// The calendar's name, as configured (`[agenda] private_calendar`).
+        calendar: String,
+    },
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Event => f.write_str("in the 1:1 event"),
+            Place::Private { calendar } => {
+                write!(f, "in a private event in your calendar {calendar:?}")
+            }
+        }
+    }
 }
 
 /// One description to change.

@@ -6,17 +6,18 @@
 //! a vdir file changed), it is read again and the blocks re-applied to the new text, a
 //! bounded number of times: their edit is kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDateTime;
 
 use super::block::{self, Found};
-use super::plan::{PlannedWrite, Scheduling};
-use crate::calendar::Document;
-use crate::calendar::edit::{
-    self, Description, EditError, OccurrenceRef, ScheduleAgent, occurrence_description,
-};
-use crate::cycle::Fetched;
+use super::companion::{self, Link};
+use super::plan::{Place, PlannedWrite};
+use crate::calendar::edit::{self, Description, EditError, OccurrenceRef, occurrence_description};
+use crate::calendar::{Component, Document};
+use crate::cycle::{Destination, Fetched, Route};
 use crate::sources::write::{self, UpdateOutcome};
-use crate::sources::{Resource, SourceError};
+use crate::sources::{Precondition, Resource, Source, SourceError};
 
 /// Attempts per resource before giving up (the first read plus retries after a 412).
 const MAX_ATTEMPTS: u32 = 4;
@@ -53,7 +54,7 @@ pub enum WriteError {
 /// One occurrence whose description was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
-    /// The series' UID.
+    /// The UID of the event that holds the block: the series', or its private companion's.
     pub series_uid: String,
     /// The occurrence's original start, as reported.
     pub recurrence_id: String,
@@ -70,21 +71,35 @@ pub struct ResourceOutcome {
     pub result: Result<Vec<Written>, WriteError>,
     /// How many times a concurrent change made tete read again.
     pub retries: usize,
+    /// What the server changed that tete did not write, seen when the write was read back
+    /// (empty when nothing). tete then stops writing into that calendar.
+    pub unexpected: Vec<String>,
 }
 
-/// Writes each resource's planned occurrences. `writes` are grouped by resource already:
-/// `(calendar, resource, writes)`.
-pub async fn apply(
-    groups: Vec<(&Fetched, &Resource, Vec<&PlannedWrite>)>,
-    scheduling: Scheduling,
-) -> Vec<ResourceOutcome> {
-    let agent = match scheduling {
-        Scheduling::Silent => ScheduleAgent::Client,
-        Scheduling::Server => ScheduleAgent::Server,
-    };
+/// Writes every planned agenda: the 1:1 events' own descriptions (one conditional write
+/// per resource, read back on CalDAV to verify the server changed nothing else) and the
+/// private companions. A calendar whose server changed something tete did not write is
+/// halted at once: none of its other events is written this cycle or later.
+pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Vec<ResourceOutcome> {
+    let (events, private): (Vec<_>, Vec<_>) = destinations
+        .into_iter()
+        .partition(|d| d.write.target.place == Place::Event);
     let mut out = Vec::new();
-    for (calendar, resource, writes) in groups {
-        out.push(write_resource(calendar, resource, &writes, agent).await);
+    let mut halted: BTreeSet<String> = BTreeSet::new();
+    for (calendar, resource, writes) in group_by_resource(events) {
+        if halted.contains(&calendar.name) {
+            continue;
+        }
+        let outcome = write_resource(calendar, resource, &writes).await;
+        if !outcome.unexpected.is_empty() {
+            halted.insert(calendar.name.clone());
+        }
+        out.push(outcome);
+    }
+    for d in private {
+        if let Route::Private(companion) = &d.calendar.route {
+            out.push(write_private(&companion.source, d.resource, d.write, now).await);
+        }
     }
     out
 }
@@ -93,19 +108,20 @@ async fn write_resource(
     calendar: &Fetched,
     resource: &Resource,
     writes: &[&PlannedWrite],
-    agent: ScheduleAgent,
 ) -> ResourceOutcome {
     let href = resource.href.clone();
     let origin = calendar.source.resource_origin(resource);
     let mut written = Vec::new();
+    let mut sent = Vec::new();
     let mut edit_error = None;
     // `update` reads the resource fresh, and again after a lost race: the blocks are
     // re-applied to whatever is there then.
     let result = write::update(&calendar.source, &href, MAX_ATTEMPTS, |bytes| match merged(
-        &origin, bytes, writes, agent,
+        &origin, bytes, writes,
     ) {
         Ok((body, now_written)) => {
             written = now_written;
+            sent.clone_from(&body);
             (!written.is_empty()).then_some(body)
         }
         Err(reason) => {
@@ -114,6 +130,7 @@ async fn write_resource(
         }
     })
     .await;
+    let mut unexpected = Vec::new();
     let (result, retries) = match (result, edit_error) {
         (_, Some(reason)) => (
             Err(WriteError::Edit {
@@ -123,6 +140,7 @@ async fn write_resource(
             0,
         ),
         (Ok(UpdateOutcome::Written { attempts, .. }), None) => {
+            unexpected = verify(&calendar.source, &href, &sent, writes).await;
             (Ok(written), attempts.saturating_sub(1) as usize)
         }
         (Ok(UpdateOutcome::Unchanged { .. }), None) => (Ok(Vec::new()), 0),
@@ -134,10 +152,232 @@ async fn write_resource(
             0,
         ),
     };
+    if !unexpected.is_empty()
+        && let Source::Caldav(caldav) = &calendar.source
+    {
+        let why = format!(
+            "writing the agenda into {href} made the server change what tete did not write ({})",
+            unexpected.join("; ")
+        );
+        tracing::error!(calendar = %calendar.name, "{why}; no more writes into this calendar");
+        if let Err(e) = caldav.set_halted(Some(&why)) {
+            tracing::error!(calendar = %calendar.name, error = %e, "cannot record the halt");
+        }
+    }
     ResourceOutcome {
         href,
         result,
         retries,
+        unexpected,
+    }
+}
+
+/// Reads a CalDAV resource back after a write and lists what the server changed in the
+/// written series beyond the descriptions (an `EXDATE`, an occurrence gone, a `SEQUENCE`
+/// bump, someone's answer). Servers that schedule do such things on their own; a vdir
+/// has no server, so it is not read back.
+async fn verify(source: &Source, href: &str, sent: &[u8], writes: &[&PlannedWrite]) -> Vec<String> {
+    if !matches!(source, Source::Caldav(_)) {
+        return Vec::new();
+    }
+    let now = match source.get(href).await {
+        Ok(resource) => match resource.content {
+            crate::sources::Content::Memory(bytes) => bytes,
+            crate::sources::Content::File(_) => return Vec::new(),
+        },
+        Err(e) => return vec![format!("it could not be read back: {e}")],
+    };
+    let uids: BTreeSet<&str> = writes
+        .iter()
+        .map(|w| w.target.series_uid.as_str())
+        .collect();
+    uids.into_iter()
+        .flat_map(|uid| unexpected_changes(sent, &now, uid))
+        .collect()
+}
+
+/// What differs between the series `uid` as sent and as the server now has it, beyond
+/// descriptions and what servers stamp on every write (`DTSTAMP`, `LAST-MODIFIED`,
+/// `SCHEDULE-STATUS`).
+pub fn unexpected_changes(sent: &[u8], now: &[u8], uid: &str) -> Vec<String> {
+    let (Some(sent), Some(now)) = (series_facts(sent, uid), series_facts(now, uid)) else {
+        return vec![format!("the series {uid} is no longer readable")];
+    };
+    let mut changes = Vec::new();
+    for (rid, before) in &sent {
+        match now.get(rid) {
+            None => changes.push(format!("{} is gone", name_of(rid))),
+            Some(after) => {
+                for (what, old) in before {
+                    let new = after.get(what).cloned().unwrap_or_default();
+                    if &new != old {
+                        changes.push(format!("{what} of {} changed", name_of(rid)));
+                    }
+                }
+                for what in after.keys().filter(|k| !before.contains_key(*k)) {
+                    changes.push(format!("{what} was added to {}", name_of(rid)));
+                }
+            }
+        }
+    }
+    for rid in now.keys().filter(|rid| !sent.contains_key(*rid)) {
+        changes.push(format!("{} appeared", name_of(rid)));
+    }
+    changes
+}
+
+fn name_of(rid: &str) -> String {
+    if rid.is_empty() {
+        "the series".to_string()
+    } else {
+        format!("the occurrence {rid}")
+    }
+}
+
+/// Per component of the series (by RECURRENCE-ID, "" for the master): the properties a
+/// description change must leave alone, as sorted values.
+type SeriesFacts = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+
+/// Properties whose change means a reschedule, a cancellation or an answer.
+const WATCHED: &[&str] = &[
+    "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "EXRULE", "STATUS", "SEQUENCE",
+];
+
+fn series_facts(bytes: &[u8], uid: &str) -> Option<SeriesFacts> {
+    let (doc, _) = Document::read(bytes, "read back").ok()?;
+    let mut out = SeriesFacts::new();
+    for event in doc
+        .events()
+        .into_iter()
+        .filter(|e| e.value("UID").map(str::trim) == Some(uid))
+    {
+        let rid = event
+            .value("RECURRENCE-ID")
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default();
+        out.insert(rid, watched(event));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn watched(event: &Component) -> BTreeMap<String, Vec<String>> {
+    let mut facts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in &event.properties {
+        let name = p.name.to_ascii_uppercase();
+        if WATCHED.contains(&name.as_str()) {
+            // Values only: servers rewrite parameters (quoting, order, TZID spelling).
+            facts.entry(name).or_default().extend(
+                p.value
+                    .split(',')
+                    .map(|v| v.trim().to_ascii_uppercase())
+                    .filter(|v| !v.is_empty()),
+            );
+        } else if name == "ATTENDEE" {
+            let answer = p.param("PARTSTAT").unwrap_or_else(|| "NEEDS-ACTION".into());
+            facts
+                .entry(format!(
+                    "PARTSTAT of {}",
+                    p.value.trim().to_ascii_lowercase()
+                ))
+                .or_default()
+                .push(answer.to_ascii_uppercase());
+        }
+    }
+    for values in facts.values_mut() {
+        values.sort();
+    }
+    facts
+}
+
+/// Writes one private agenda: its companion event is created (`If-None-Match: *`) or
+/// updated (`If-Match`, re-read on a lost race), carrying the block and keeping whatever a
+/// person added around it.
+async fn write_private(
+    source: &Source,
+    existing: Option<&Resource>,
+    w: &PlannedWrite,
+    now: NaiveDateTime,
+) -> ResourceOutcome {
+    let link = Link {
+        series_uid: w.target.series_uid.clone(),
+        recurrence_id: w.target.recurrence_id.to_string(),
+    };
+    let href = existing.map_or_else(|| link.href(), |r| r.href.clone());
+    let summary = private_summary(w);
+    let body = |existing: Option<&[u8]>, description: &str| {
+        let content = companion::Content {
+            link: &link,
+            summary: &summary,
+            start: w.target.start,
+            end: w.target.end,
+            description,
+        };
+        companion::write(existing, &content, now)
+    };
+    let written = || Written {
+        series_uid: link.uid(),
+        recurrence_id: link.recurrence_id.clone(),
+        agenda: w.agenda.clone(),
+    };
+    let created = if existing.is_none() {
+        match source
+            .put(&href, Precondition::IfNoneMatch, body(None, &w.new.text))
+            .await
+        {
+            Ok(_) => Some(Ok(vec![written()])),
+            // Someone (another tete, a sync) made it meanwhile: update it instead.
+            Err(e) if e.is_precondition_failed() => None,
+            Err(source) => Some(Err(WriteError::Source {
+                href: href.clone(),
+                source,
+            })),
+        }
+    } else {
+        None
+    };
+    let result = match created {
+        Some(result) => result,
+        None => {
+            let mut removed = false;
+            let outcome = write::update(source, &href, MAX_ATTEMPTS, |bytes| {
+                let now_text = companion::read(bytes)
+                    .map(|f| f.description)
+                    .unwrap_or_default();
+                match remerge(w, &now_text) {
+                    Ok(Some(new)) => Some(body(Some(bytes), &new.text)),
+                    Ok(None) => {
+                        removed = true;
+                        None
+                    }
+                    Err(_) => None,
+                }
+            })
+            .await;
+            match outcome {
+                Ok(UpdateOutcome::Written { .. }) => Ok(vec![written()]),
+                Ok(UpdateOutcome::Unchanged { .. }) => Ok(Vec::new()),
+                Err(source) => Err(WriteError::Source {
+                    href: href.clone(),
+                    source,
+                }),
+            }
+        }
+    };
+    ResourceOutcome {
+        href,
+        result,
+        retries: 0,
+        unexpected: Vec::new(),
+    }
+}
+
+/// The title of a private agenda: which 1:1 it belongs to.
+fn private_summary(w: &PlannedWrite) -> String {
+    let first_line = w.agenda.lines().next().unwrap_or_default().trim();
+    if first_line.is_empty() {
+        "Agenda of your 1:1".to_string()
+    } else {
+        format!("{first_line} (private)")
     }
 }
 
@@ -156,7 +396,6 @@ fn merged(
     origin: &str,
     bytes: &[u8],
     writes: &[&PlannedWrite],
-    agent: ScheduleAgent,
 ) -> Result<(Vec<u8>, Vec<Written>), String> {
     let (mut doc, _) = Document::read(bytes, origin).map_err(|e| e.to_string())?;
     let mut written = Vec::new();
@@ -166,8 +405,8 @@ fn merged(
         let Some(new) = remerge(w, &now)? else {
             continue;
         };
-        if edit::set_occurrence_description_with(&mut doc, &occ, &new, agent)
-            .map_err(|e| e.to_string())?
+        if edit::set_occurrence_description(&mut doc, &occ, &new)
+            .map_err(|e: EditError| e.to_string())?
         {
             written.push(Written {
                 series_uid: w.target.series_uid.clone(),
@@ -195,19 +434,80 @@ fn remerge(w: &PlannedWrite, now: &Description) -> Result<Option<Description>, S
     Ok((new != *now).then_some(new))
 }
 
-/// Groups planned writes by the resource their series lives in; writes whose resource is
-/// unknown are returned apart.
-pub fn group_by_resource<'a>(
-    writes: impl IntoIterator<Item = (&'a Fetched, &'a Resource, &'a PlannedWrite)>,
+/// Groups planned event writes by the resource their series lives in.
+fn group_by_resource<'a>(
+    writes: impl IntoIterator<Item = Destination<'a>>,
 ) -> Vec<(&'a Fetched, &'a Resource, Vec<&'a PlannedWrite>)> {
     let mut groups: BTreeMap<(String, String), (&Fetched, &Resource, Vec<&PlannedWrite>)> =
         BTreeMap::new();
-    for (calendar, resource, write) in writes {
+    for d in writes {
+        let Some(resource) = d.resource else {
+            continue;
+        };
         groups
-            .entry((calendar.name.clone(), resource.href.clone()))
-            .or_insert_with(|| (calendar, resource, Vec::new()))
+            .entry((d.calendar.name.clone(), resource.href.clone()))
+            .or_insert_with(|| (d.calendar, resource, Vec::new()))
             .2
-            .push(write);
+            .push(d.write);
     }
     groups.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SENT: &str = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:s\r\nDTSTART:20261201T090000Z\r\nRRULE:FREQ=WEEKLY\r\nSEQUENCE:2\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:mia@example.com\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@example.com\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:s\r\nRECURRENCE-ID:20261208T090000Z\r\nDTSTART:20261208T090000Z\r\nDESCRIPTION:agenda\r\nSEQUENCE:2\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:mia@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn a_server_restamping_and_reordering_changes_nothing_that_matters() {
+        let now = SENT
+            .replace(
+                "SEQUENCE:2\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:mia",
+                "ATTENDEE;PARTSTAT=ACCEPTED;SCHEDULE-STATUS=1.2:mailto:mia",
+            )
+            .replace(
+                "UID:s\r\nDTSTART",
+                "UID:s\r\nSEQUENCE:2\r\nDTSTAMP:20261201T000000Z\r\nDTSTART",
+            );
+        let now = now.replacen(
+            "RECURRENCE-ID:20261208T090000Z\r\nDTSTART:20261208T090000Z\r\nDESCRIPTION:agenda\r\n",
+            "RECURRENCE-ID:20261208T090000Z\r\nDTSTART:20261208T090000Z\r\nDESCRIPTION:agenda\r\nSEQUENCE:2\r\n",
+            1,
+        );
+        let changes = unexpected_changes(SENT.as_bytes(), now.as_bytes(), "s");
+        assert_eq!(changes, Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_exdate_a_decline_a_sequence_bump_and_a_lost_occurrence_are_seen() {
+        let exdate = SENT.replace(
+            "RRULE:FREQ=WEEKLY\r\n",
+            "RRULE:FREQ=WEEKLY\r\nEXDATE:20261208T090000Z\r\n",
+        );
+        assert_eq!(
+            unexpected_changes(SENT.as_bytes(), exdate.as_bytes(), "s"),
+            ["EXDATE was added to the series"]
+        );
+        let declined = SENT.replacen(
+            "PARTSTAT=ACCEPTED:mailto:mia",
+            "PARTSTAT=DECLINED:mailto:mia",
+            1,
+        );
+        assert_eq!(
+            unexpected_changes(SENT.as_bytes(), declined.as_bytes(), "s"),
+            ["PARTSTAT of mailto:mia@example.com of the series changed"]
+        );
+        let bumped = SENT.replacen("SEQUENCE:2", "SEQUENCE:3", 1);
+        assert_eq!(
+            unexpected_changes(SENT.as_bytes(), bumped.as_bytes(), "s"),
+            ["SEQUENCE of the series changed"]
+        );
+        let cut = &SENT[..SENT.find("BEGIN:VEVENT\r\nUID:s\r\nRECURRENCE-ID").unwrap()];
+        let lost = format!("{cut}END:VCALENDAR\r\n");
+        assert_eq!(
+            unexpected_changes(SENT.as_bytes(), lost.as_bytes(), "s"),
+            ["the occurrence 20261208T090000Z is gone"]
+        );
+    }
 }

@@ -11,7 +11,7 @@ use chrono::{NaiveDateTime, NaiveTime};
 
 use super::document::Document;
 use super::expand::Moment;
-use super::model::{Component, Param, Property};
+use super::model::{Component, Property};
 use super::tz::{Zone, ZoneTable};
 use super::value::{self, TimeValue};
 
@@ -200,32 +200,15 @@ pub fn occurrence_description(
         })
 }
 
-/// How a description change is to be scheduled (RFC 6638).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScheduleAgent {
-    /// Leave the participants' parameters as they are: the server may deliver the change.
-    Server,
-    /// Mark the override's organizer and attendees `SCHEDULE-AGENT=CLIENT`: the server
-    /// sends nothing to anyone.
-    Client,
-}
-
 /// Sets the occurrence's description (and Outlook's HTML copy, when the event has one).
-/// Returns false, changing nothing, when it already reads so.
+/// Returns false, changing nothing, when it already reads so. The participants' parameters
+/// are left as they are: whether the server tells anyone is decided by where tete writes
+/// (see `agenda::companion`), never by marking people `SCHEDULE-AGENT=CLIENT`, which Cyrus
+/// answers by removing the occurrence from their calendar.
 pub fn set_occurrence_description(
     doc: &mut Document,
     occ: &OccurrenceRef,
     new: &Description,
-) -> Result<bool, EditError> {
-    set_occurrence_description_with(doc, occ, new, ScheduleAgent::Server)
-}
-
-/// [`set_occurrence_description`], choosing how the server schedules the change.
-pub fn set_occurrence_description_with(
-    doc: &mut Document,
-    occ: &OccurrenceRef,
-    new: &Description,
-    agent: ScheduleAgent,
 ) -> Result<bool, EditError> {
     if occurrence_description(doc, occ)? == *new {
         return Ok(false);
@@ -236,28 +219,16 @@ pub fn set_occurrence_description_with(
         .into_iter()
         .find(|e| is_override_of(e, &clock, occ))
     {
-        apply_description(ov, new, agent);
+        apply_description(ov, new);
         return Ok(true);
     }
     let mut created = new_override(doc, &clock, occ)?;
-    apply_description(&mut created, new, agent);
+    apply_description(&mut created, new);
     insert_after_master(doc, occ.uid, created);
     Ok(true)
 }
 
-fn apply_description(ev: &mut Component, new: &Description, agent: ScheduleAgent) {
-    if agent == ScheduleAgent::Client {
-        for p in ev.properties.iter_mut().filter(|p| {
-            p.name.eq_ignore_ascii_case("ORGANIZER") || p.name.eq_ignore_ascii_case("ATTENDEE")
-        }) {
-            p.params
-                .retain(|param| !param.name.eq_ignore_ascii_case("SCHEDULE-AGENT"));
-            p.params.push(Param {
-                name: "SCHEDULE-AGENT".into(),
-                values: vec!["CLIENT".into()],
-            });
-        }
-    }
+fn apply_description(ev: &mut Component, new: &Description) {
     ev.set_text("DESCRIPTION", &new.text);
     if let Some(html) = &new.html
         && let Some(p) = ev.properties.iter_mut().find(|p| {

@@ -72,10 +72,11 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
                 }
                 if account.auto_schedule {
                     println!(
-                        "  scheduling: this server emails attendees on its own when an event \
-                         changes (calendar-auto-schedule); some such servers ignore \
-                         SCHEDULE-AGENT=CLIENT, so agendas tete writes may reach them whatever \
-                         [agenda] scheduling says (see README, \"Who is told\")"
+                        "  scheduling: this server tells attendees on its own when an event \
+                         changes (calendar-auto-schedule), so with delivery = \"private\" \
+                         agendas go to your private calendar ([agenda] private_calendar), and \
+                         with \"shared\" the other person gets each one (see README, \"Who is \
+                         told\")"
                     );
                 }
                 if account.calendars.is_empty() {

@@ -92,7 +92,10 @@ fn report_calendar(calendar: &CalendarConfig, checked: Checked) -> bool {
         Checked::Fetched(source, snapshot) => {
             print_header(name, &source);
             print_fetch(&source, &snapshot);
-            tally_snapshot(&source, &snapshot)
+            match halted_writes(name, &source) {
+                Some(why) => Err(anyhow::anyhow!(why)),
+                None => tally_snapshot(&source, &snapshot),
+            }
         }
     };
     match outcome {
@@ -105,6 +108,18 @@ fn report_calendar(calendar: &CalendarConfig, checked: Checked) -> bool {
             println!("  error: {err:#}");
             false
         }
+    }
+}
+
+/// Why tete stopped writing into this calendar's events, when it did.
+fn halted_writes(name: &str, source: &Source) -> Option<String> {
+    let Source::Caldav(caldav) = source else {
+        return None;
+    };
+    match caldav.halted() {
+        Ok(Some((why, since))) => Some(crate::cycle::halt_message(name, &why, &since)),
+        Ok(None) => None,
+        Err(e) => Some(format!("cannot read whether writes were stopped: {e}")),
     }
 }
 

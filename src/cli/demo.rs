@@ -189,11 +189,13 @@ fn agendas_written(plans: &AgendaPlans, gathered: &Gathered, written: usize) -> 
         "Agendas written into the next 7 days' 1:1s ({written}), between tete's markers; \
          everything else in each event is untouched:\n"
     );
-    for (_, resource, w) in plans.writes(gathered) {
+    for d in plans.writes(gathered) {
+        let w = d.write;
         out.push_str(&format!(
-            "\n── {} UTC, {} ──\n{}\n",
+            "\n── {} UTC, {}, {} ──\n{}\n",
             w.target.start.as_utc().format("%a %-d %b %H:%M"),
-            resource.href,
+            d.resource.map_or("", |r| r.href.as_str()),
+            w.target.place,
             w.agenda
         ));
     }

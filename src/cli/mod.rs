@@ -16,6 +16,7 @@ pub mod items;
 pub mod list;
 pub mod nudges;
 pub mod report;
+pub mod resume;
 pub mod run;
 
 /// tete keeps your 1:1 meetings healthy, straight from your calendar.
@@ -55,6 +56,9 @@ pub enum Command {
     Calendars(calendars::Args),
     /// Authorize tete with a calendar provider (Google).
     Auth(auth::Args),
+    /// Write into a calendar again after tete stopped because its server changed more than
+    /// tete wrote.
+    Resume(resume::Args),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Nudges(args) => nudges::run(cli.config.as_deref(), args),
         Command::Calendars(args) => calendars::run(cli.config.as_deref(), args),
         Command::Auth(args) => auth::run(cli.config.as_deref(), args),
+        Command::Resume(args) => resume::run(cli.config.as_deref(), args),
     };
     match outcome {
         Ok(code) => code,

@@ -26,6 +26,9 @@ pub struct Args {
     pub inputs: inputs::InputArgs,
 }
 
+/// Exit status of a run whose cycle could not write an agenda it planned.
+pub const WRITE_FAILED: u8 = 3;
+
 /// Runs `tete run`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     if !args.once {
@@ -63,17 +66,25 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         recorded.deleted,
         report.written,
     );
-    Ok(ExitCode::SUCCESS)
+    // A write that failed is a failed run (cron and systemd should see it); the problems
+    // were printed above.
+    if report.write_failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(WRITE_FAILED))
+    }
 }
 
 /// A unified diff of every description that would change.
 pub fn dry_run_diff(plans: &AgendaPlans, gathered: &Gathered) -> String {
     let mut out = String::new();
-    for (calendar, resource, w) in plans.writes(gathered) {
-        let name = format!(
-            "{}/{} ({} at {})",
-            calendar.name, resource.href, w.target.series_uid, w.target.recurrence_id
-        );
+    for d in plans.writes(gathered) {
+        let w = d.write;
+        let name = d.describe();
+        out.push_str(&format!(
+            "# agenda of {} at {}: {}\n",
+            w.target.series_uid, w.target.recurrence_id, w.target.place
+        ));
         let diff = TextDiff::from_lines(&w.target.description.text, &w.new.text);
         out.push_str(
             &diff

@@ -134,6 +134,7 @@ pub async fn run_cycle(
     if gathered.calendars.is_empty() && !job.calendars.is_empty() {
         return Err(JobError::NothingRead);
     }
+    cycle::route_agendas(&mut gathered, &job.agenda, dry_run).await;
     let mut outcome = cycle::run(
         &mut gathered.collector,
         &job.me,
@@ -178,9 +179,18 @@ async fn write_agendas(
     store: &mut Store,
     report: &mut CycleReport,
 ) -> Result<(), JobError> {
-    let groups = agenda::write::group_by_resource(report.plans.writes(&report.gathered));
-    let outcomes = agenda::write::apply(groups, job.agenda.scheduling).await;
+    let destinations = report.plans.writes(&report.gathered).collect();
+    let outcomes = agenda::write::apply(destinations, job.now).await;
     for outcome in outcomes {
+        if !outcome.unexpected.is_empty() {
+            report.write_failures.push((
+                outcome.href.clone(),
+                format!(
+                    "the server changed what tete did not write ({}); writes into this calendar stopped",
+                    outcome.unexpected.join("; ")
+                ),
+            ));
+        }
         match outcome.result {
             Ok(written) => {
                 for w in written {

@@ -6,6 +6,7 @@ mod agenda;
 mod bench;
 mod daemon;
 mod demo;
+mod engines;
 mod faults;
 mod harness;
 mod oauth;
@@ -65,12 +66,40 @@ pub struct Raw {
 
 impl Raw {
     pub fn new(server: &DavServer) -> Raw {
+        Raw::as_user(&server.user, &server.password)
+    }
+
+    /// Requests as this account.
+    pub fn as_user(user: &str, password: &str) -> Raw {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Raw {
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
-            user: server.user.clone(),
-            password: server.password.clone(),
+            user: user.to_string(),
+            password: password.to_string(),
         }
+    }
+
+    /// The `.ics` members of a collection (PROPFIND, Depth 1), as absolute paths.
+    pub async fn members(&self, collection: &str) -> Vec<String> {
+        let body =
+            r#"<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>"#;
+        let (status, _, text) = self
+            .request(
+                "PROPFIND",
+                collection,
+                &[("depth", "1"), ("content-type", "application/xml")],
+                Some(body.to_string()),
+            )
+            .await;
+        if status != 207 {
+            return Vec::new();
+        }
+        text.split("href>")
+            .filter_map(|part| part.split('<').next())
+            .map(str::trim)
+            .filter(|href| href.ends_with(".ics"))
+            .map(str::to_string)
+            .collect()
     }
 
     pub async fn request(

@@ -64,6 +64,7 @@ fn target(day: u32, text: &str, written: Option<&str>) -> Target {
             html: None,
         },
         written: written.map(block_hash),
+        place: Place::Event,
     }
 }
 

@@ -137,6 +137,18 @@ impl DavResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Every comma-separated token of a header that may be sent on several lines (`DAV:`):
+    /// Cyrus and DAViCal announce `calendar-auto-schedule` on a second `DAV:` line.
+    pub fn header_tokens<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|line| line.split(','))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+    }
 }
 
 /// An HTTP client for one CalDAV account.
@@ -329,8 +341,15 @@ impl DavClient {
                     let status = response.status;
                     // 507 on a sync REPORT is Google's way to say "use calendar-query":
                     // not transient; the caller handles it.
-                    let retryable = (status.is_server_error()
-                        && status != StatusCode::INSUFFICIENT_STORAGE)
+                    // A write that failed inside the server (500: DAViCal's answer to
+                    // some overrides) fails the same way again: only a gateway or an
+                    // overloaded server (502-504) is worth asking again at once.
+                    let server_error = if *method == reqwest::Method::PUT {
+                        matches!(status.as_u16(), 502..=504)
+                    } else {
+                        status.is_server_error()
+                    };
+                    let retryable = (server_error && status != StatusCode::INSUFFICIENT_STORAGE)
                         || status == StatusCode::TOO_MANY_REQUESTS;
                     if !retryable || last {
                         return Ok(response);

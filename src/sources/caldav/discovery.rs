@@ -117,6 +117,9 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
     let mut principal = None;
     let mut home = None;
     let mut last_error = None;
+    // The principal's scheduling inbox and outbox (RFC 6638): DAViCal types them plain
+    // calendars, so they are known by these URLs.
+    let mut boxes: Vec<Url> = Vec::new();
     for candidate in &candidates {
         let answer = match propfind(client, candidate, "0", xml::propfind_principal()).await {
             Ok(answer) => answer,
@@ -154,22 +157,31 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
             {
                 home = answered_url.join(href).ok();
             }
+            boxes.extend(scheduling_boxes(&answered_url, response));
         }
         if principal.is_some() || home.is_some() || given_calendar.is_some() {
             break;
         }
     }
 
-    if home.is_none()
+    if (home.is_none() || boxes.is_empty())
         && let Some(principal) = &principal
     {
-        let (answered_url, ms) =
-            propfind(client, principal, "0", xml::propfind_principal()).await?;
-        home = ms
-            .responses
-            .iter()
-            .find_map(|r| r.href_in(CALDAV, "calendar-home-set"))
-            .and_then(|href| answered_url.join(href).ok());
+        match propfind(client, principal, "0", xml::propfind_principal()).await {
+            Ok((answered_url, ms)) => {
+                for response in &ms.responses {
+                    boxes.extend(scheduling_boxes(&answered_url, response));
+                    if home.is_none()
+                        && let Some(href) = response.href_in(CALDAV, "calendar-home-set")
+                    {
+                        home = answered_url.join(href).ok();
+                    }
+                }
+            }
+            Err(err) if home.is_none() => return Err(err),
+            // The home is known; only the inbox and outbox are missing: not fatal.
+            Err(_) => {}
+        }
     }
 
     let mut calendars = Vec::new();
@@ -193,6 +205,7 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
             Err(_) => {}
         }
     }
+    calendars.retain(|c| !boxes.iter().any(|b| same_collection(b, &c.url)));
     if given_calendar.is_none() && home.is_none() {
         let reason = match last_error {
             Some(err) => format!(
@@ -219,15 +232,14 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
 
 /// Asks the server (`OPTIONS`) whether it does implicit scheduling. A server that does not
 /// answer OPTIONS is taken not to: this only decides a warning.
-async fn schedules_on_its_own(client: &DavClient, url: &Url) -> bool {
+pub(crate) async fn schedules_on_its_own(client: &DavClient, url: &Url) -> bool {
     match client
         .send(reqwest::Method::OPTIONS, url, Default::default())
         .await
     {
-        Ok(answer) => answer.header("dav").is_some_and(|dav| {
-            dav.split(',')
-                .any(|f| f.trim().eq_ignore_ascii_case("calendar-auto-schedule"))
-        }),
+        Ok(answer) => answer
+            .header_tokens("dav")
+            .any(|f| f.eq_ignore_ascii_case("calendar-auto-schedule")),
         Err(_) => false,
     }
 }
@@ -242,9 +254,26 @@ pub async fn list(
     Ok(ms
         .responses
         .iter()
-        .filter(|r| r.prop_has(DAV, "resourcetype", CALDAV, "calendar"))
+        .filter(|r| is_calendar(r))
         .filter_map(|r| calendar_info(&answered_url, r))
         .collect())
+}
+
+/// The scheduling inbox and outbox a principal's answer names.
+fn scheduling_boxes(base: &Url, response: &Response) -> Vec<Url> {
+    ["schedule-inbox-URL", "schedule-outbox-URL"]
+        .iter()
+        .filter_map(|name| response.href_in(CALDAV, name))
+        .filter_map(|href| base.join(href).ok())
+        .collect()
+}
+
+/// A calendar collection people keep events in. A scheduling inbox or outbox (RFC 6638)
+/// is not one, even where a server (DAViCal) also types it `calendar`.
+fn is_calendar(response: &Response) -> bool {
+    response.prop_has(DAV, "resourcetype", CALDAV, "calendar")
+        && !response.prop_has(DAV, "resourcetype", CALDAV, "schedule-inbox")
+        && !response.prop_has(DAV, "resourcetype", CALDAV, "schedule-outbox")
 }
 
 fn calendar_info(base: &Url, response: &Response) -> Option<CalendarInfo> {
@@ -335,6 +364,52 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scheduling_inbox_and_outbox_are_not_calendars() {
+        let body = br#"<?xml version="1.0"?>
+<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+ <response><href>/caldav.php/mia/calendar/</href><propstat><prop>
+  <resourcetype><collection/><C:calendar/></resourcetype></prop>
+  <status>HTTP/1.1 200 OK</status></propstat></response>
+ <response><href>/caldav.php/mia/.in/</href><propstat><prop>
+  <resourcetype><collection/><C:calendar/><C:schedule-inbox/></resourcetype></prop>
+  <status>HTTP/1.1 200 OK</status></propstat></response>
+ <response><href>/caldav.php/mia/.out/</href><propstat><prop>
+  <resourcetype><collection/><C:schedule-outbox/></resourcetype></prop>
+  <status>HTTP/1.1 200 OK</status></propstat></response>
+</multistatus>"#;
+        let ms = xml::parse_multistatus(body).unwrap();
+        let kept: Vec<_> = ms
+            .responses
+            .iter()
+            .filter(|r| is_calendar(r))
+            .filter_map(|r| r.href())
+            .collect();
+        assert_eq!(kept, ["/caldav.php/mia/calendar/"]);
+    }
+
+    #[test]
+    fn every_dav_header_line_is_read() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.append("dav", "1, 2, 3, access-control".parse().unwrap());
+        headers.append(
+            "dav",
+            "calendar-access, calendar-auto-schedule".parse().unwrap(),
+        );
+        let answer = DavResponse {
+            status: reqwest::StatusCode::OK,
+            headers,
+            body: Vec::new(),
+            url: Url::parse("http://127.0.0.1/").unwrap(),
+        };
+        assert!(
+            answer
+                .header_tokens("dav")
+                .any(|t| t == "calendar-auto-schedule")
+        );
+        assert_eq!(answer.header_tokens("dav").count(), 6);
+    }
 
     #[test]
     fn percent_decoding() {

@@ -184,6 +184,106 @@ impl CaldavSource {
             })
     }
 
+    /// Whether the server schedules on its own (RFC 6638 `calendar-auto-schedule`): asked
+    /// with one `OPTIONS` on the collection, then remembered in the state file for a week,
+    /// so a cycle with nothing to write costs no request for it.
+    pub async fn announces_scheduling(&self) -> Result<bool, CaldavError> {
+        let store = SyncStore::open(&self.settings.state_file)?;
+        if let Some(known) = store.facts(&self.key)?.auto_schedule {
+            return Ok(known);
+        }
+        let url = self.collection_url().await?;
+        let announced = discovery::schedules_on_its_own(&self.client, &url).await;
+        store.set_auto_schedule(&self.key, announced)?;
+        Ok(announced)
+    }
+
+    /// Why tete stopped writing into this calendar's events, and since when (UTC), if it did.
+    pub fn halted(&self) -> Result<Option<(String, String)>, CaldavError> {
+        Ok(SyncStore::open(&self.settings.state_file)?
+            .facts(&self.key)?
+            .halted)
+    }
+
+    /// Stops tete's writes into this calendar's events (`Some(why)`), or resumes them.
+    pub fn set_halted(&self, why: Option<&str>) -> Result<(), CaldavError> {
+        Ok(SyncStore::open(&self.settings.state_file)?.set_halted(&self.key, why)?)
+    }
+
+    /// Another calendar of the same account (same server, credentials and state file),
+    /// picked by display name or path: where private agendas go.
+    pub fn sibling(&self, calendar: &str) -> Result<CaldavSource, CaldavError> {
+        CaldavSource::new(
+            CaldavSettings {
+                calendar: Some(calendar.to_string()),
+                first_sync_days: None,
+                ..self.settings.clone()
+            },
+            self.client.auth().clone(),
+        )
+    }
+
+    /// Syncs the calendar, creating it first (MKCALENDAR in the calendar home, named by its
+    /// configured display name) when the account has none by that name.
+    pub async fn fetch_or_create(&self) -> Result<Snapshot, SourceError> {
+        match self.sync().await {
+            Err(CaldavError::CalendarNotFound { .. }) => {
+                self.make_calendar().await?;
+                self.fetch().await
+            }
+            other => Ok(other?.0),
+        }
+    }
+
+    /// Creates the configured calendar in the account's calendar home.
+    async fn make_calendar(&self) -> Result<(), CaldavError> {
+        let server = origin(&self.settings.url);
+        let name = self.settings.calendar.clone().unwrap_or_default();
+        if name.contains('/') {
+            return Err(CaldavError::Discovery {
+                server,
+                reason: format!(
+                    "no calendar at {name:?}; give an existing one, or a display name for tete to create"
+                ),
+            });
+        }
+        let account = self.discover().await?;
+        let Some(home) = account.home else {
+            return Err(CaldavError::Discovery {
+                server,
+                reason: format!("no calendar home to create {name:?} in"),
+            });
+        };
+        let url = home
+            .join(&format!("{}/", collection_slug(&name)))
+            .map_err(|err| CaldavError::Url {
+                reason: err.to_string(),
+            })?;
+        let method = Method::from_bytes(b"MKCALENDAR").unwrap_or(Method::PUT);
+        let response = self
+            .client
+            .send(
+                method.clone(),
+                &url,
+                RequestParts {
+                    headers: vec![(
+                        reqwest::header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/xml; charset=utf-8"),
+                    )],
+                    body: Some(xml::mkcalendar(&name).into_bytes()),
+                },
+            )
+            .await?;
+        if !response.status.is_success() {
+            return Err(CaldavError::Status {
+                request: describe(&method, &url),
+                status: response.status,
+            });
+        }
+        tracing::info!(calendar = %name, url = %display_url(&url), "created a calendar for private agendas");
+        Ok(())
+    }
+
     /// Syncs the calendar and returns every resource.
     pub async fn fetch(&self) -> Result<Snapshot, SourceError> {
         let (snapshot, _) = self.sync().await?;
@@ -672,6 +772,25 @@ impl CaldavSource {
             )
             .map_err(CaldavError::from)?;
         Ok(etag)
+    }
+}
+
+/// A path segment for a new calendar: letters and digits kept (lower case), the rest
+/// folded into dashes ("tete agendas" becomes `tete-agendas`).
+fn collection_slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    if slug.is_empty() {
+        "tete-agendas".to_string()
+    } else {
+        slug.to_string()
     }
 }
 

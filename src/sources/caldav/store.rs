@@ -29,7 +29,32 @@ const MIGRATIONS: &[&str] = &[
         body BLOB NOT NULL,
         PRIMARY KEY (calendar, href)
     );",
+    // 2: what tete knows of each calendar's scheduling, and writes it stopped.
+    "CREATE TABLE caldav_sync_facts (
+        calendar TEXT PRIMARY KEY,
+        auto_schedule INTEGER,
+        checked_at TEXT,
+        halted TEXT,
+        halted_at TEXT
+    );",
 ];
+
+/// How long the server's `calendar-auto-schedule` answer is trusted before asking again.
+const FACTS_FRESH_FOR: chrono::Duration = chrono::Duration::days(7);
+
+/// `caldav_sync_facts` as read: auto_schedule, checked_at, halted, halted_at.
+type FactsRow = (Option<bool>, Option<String>, Option<String>, Option<String>);
+
+/// What tete knows of how a calendar's server treats writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Whether the server announced implicit scheduling (`DAV: calendar-auto-schedule`),
+    /// `None` when not asked recently.
+    pub auto_schedule: Option<bool>,
+    /// Why tete stopped writing into this calendar's events (a write changed something tete
+    /// did not write), and since when.
+    pub halted: Option<(String, String)>,
+}
 
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +303,56 @@ impl SyncStore {
             params![calendar, resource.href, resource.etag, resource.body],
         )
         .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// What is known of a calendar's scheduling ([`Facts`]); a stale answer reads as `None`.
+    pub fn facts(&self, calendar: &str) -> Result<Facts, StoreError> {
+        let conn = self.connect()?;
+        let row: Option<FactsRow> = conn
+            .query_row(
+                "SELECT auto_schedule, checked_at, halted, halted_at FROM caldav_sync_facts
+                 WHERE calendar = ?1",
+                [calendar],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((auto_schedule, checked_at, halted, halted_at)) = row else {
+            return Ok(Facts::default());
+        };
+        let fresh = checked_at
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .is_some_and(|at| chrono::Utc::now() - at.to_utc() < FACTS_FRESH_FOR);
+        Ok(Facts {
+            auto_schedule: auto_schedule.filter(|_| fresh),
+            halted: halted.map(|why| (why, halted_at.unwrap_or_default())),
+        })
+    }
+
+    /// Records the server's answer about implicit scheduling.
+    pub fn set_auto_schedule(&self, calendar: &str, announced: bool) -> Result<(), StoreError> {
+        self.connect()?
+            .execute(
+                "INSERT INTO caldav_sync_facts (calendar, auto_schedule, checked_at)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT(calendar) DO UPDATE SET auto_schedule = ?2, checked_at = ?3",
+                params![calendar, announced, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Stops tete's writes into this calendar's events, saying why; `None` resumes them.
+    pub fn set_halted(&self, calendar: &str, why: Option<&str>) -> Result<(), StoreError> {
+        self.connect()?
+            .execute(
+                "INSERT INTO caldav_sync_facts (calendar, halted, halted_at)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT(calendar) DO UPDATE SET halted = ?2, halted_at = ?3",
+                params![calendar, why, why.map(|_| now())],
+            )
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 

@@ -339,7 +339,7 @@ const HEADER: &str = r#"<?xml version="1.0" encoding="utf-8"?>"#;
 /// PROPFIND body for the principal and calendar home (discovery).
 pub fn propfind_principal() -> String {
     format!(
-        r#"{HEADER}<d:propfind xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:prop><d:current-user-principal/><c:calendar-home-set/><d:resourcetype/></d:prop></d:propfind>"#
+        r#"{HEADER}<d:propfind xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:prop><d:current-user-principal/><c:calendar-home-set/><c:schedule-inbox-URL/><c:schedule-outbox-URL/><d:resourcetype/></d:prop></d:propfind>"#
     )
 }
 
@@ -347,6 +347,14 @@ pub fn propfind_principal() -> String {
 pub fn propfind_calendars() -> String {
     format!(
         r#"{HEADER}<d:propfind xmlns:d="DAV:" xmlns:c="{CALDAV}" xmlns:cs="{CS}"><d:prop><d:resourcetype/><d:displayname/><c:supported-calendar-component-set/><cs:getctag/><d:sync-token/><d:supported-report-set/></d:prop></d:propfind>"#
+    )
+}
+
+/// MKCALENDAR body (RFC 4791, 5.3.1) for an event calendar with this display name.
+pub fn mkcalendar(display_name: &str) -> String {
+    format!(
+        r#"{HEADER}<c:mkcalendar xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:set><d:prop><d:displayname>{}</d:displayname><c:supported-calendar-component-set><c:comp name="VEVENT"/></c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>"#,
+        escape(display_name)
     )
 }
 
