@@ -143,7 +143,13 @@ async fn find(raw: &Raw, origin: &str, collection: &str, uid: &str) -> Option<(S
 }
 
 /// Runs tete for Mia with this delivery mode and template version; returns its output.
-fn run_tete(dir: &std::path::Path, lab: &Running, case: Case, version: u32) -> String {
+fn run_tete(
+    dir: &std::path::Path,
+    lab: &Running,
+    case: Case,
+    version: u32,
+    extra: &[&str],
+) -> String {
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
@@ -166,6 +172,7 @@ fn run_tete(dir: &std::path::Path, lab: &Running, case: Case, version: u32) -> S
         .arg("--config")
         .arg(&config)
         .args(["run", "--once"])
+        .args(extra)
         .env_remove("TETE_CONFIG")
         .output()
         .unwrap();
@@ -223,11 +230,23 @@ async fn one_case(lab: &Running, case: Case, n: usize) -> Row {
         false => None,
     };
     let dir = tempfile::tempdir().unwrap();
+    if n == 0 {
+        // A dry run says where the agenda would go and creates nothing, not even the
+        // private calendar.
+        let out = run_tete(dir.path(), lab, case, 1, &["--dry-run"]);
+        assert!(out.contains("in a private event in your calendar"), "{out}");
+        let private_home = format!("{origin}{}tete-agendas/", lab.var("DAV_HOME_mia"));
+        let (status, _, _) = mia
+            .request("PROPFIND", &private_home, &[("depth", "0")], None)
+            .await;
+        assert_eq!(status, 404, "a dry run creates no calendar");
+        std::fs::remove_file(dir.path().join("config.toml")).unwrap();
+    }
     let mut told = [0; 3];
     let mut logs = String::new();
     for (step, version) in [(0, 1), (1, 1), (2, 2)] {
         let before = settled_mails(lab).await;
-        logs.push_str(&run_tete(dir.path(), lab, case, version));
+        logs.push_str(&run_tete(dir.path(), lab, case, version, &[]));
         told[step] = settled_mails(lab).await - before;
         logs.push_str(&format!(
             "mails: {:?}\n",
