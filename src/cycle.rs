@@ -515,6 +515,19 @@ pub struct Destination<'a> {
 }
 
 impl Destination<'_> {
+    /// The resource written, as [`agenda::write::resource_key`] names it.
+    pub fn resource_key(&self) -> String {
+        let href = match (&self.write.target.place, self.resource) {
+            (_, Some(resource)) => resource.href.clone(),
+            (_, None) => agenda::companion::Link {
+                series_uid: self.write.target.series_uid.clone(),
+                recurrence_id: self.write.target.recurrence_id.to_string(),
+            }
+            .href(),
+        };
+        agenda::write::resource_key(&self.calendar.name, &href)
+    }
+
     /// `calendar/href (uid at rid)`, or where a private agenda goes, for people.
     pub fn describe(&self) -> String {
         let what = format!(

@@ -51,6 +51,28 @@ pub enum WriteError {
     },
 }
 
+impl WriteError {
+    /// True when trying again next cycle would fail the same way: the server refused the
+    /// write (a 4xx other than 409 and 412, which mean someone else wrote) or failed inside
+    /// (a 5xx, after the client's own retries), or the event cannot be edited. Lost races and
+    /// connection problems are not.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            WriteError::Edit { .. } => true,
+            WriteError::Contended { .. } => false,
+            WriteError::Source { source, .. } => match source {
+                SourceError::Caldav(crate::sources::CaldavError::Status { status, .. })
+                | SourceError::HttpStatus { status, .. } => {
+                    status.is_server_error()
+                        || (status.is_client_error() && !matches!(status.as_u16(), 409 | 412))
+                }
+                SourceError::Write { .. } | SourceError::InvalidHref { .. } => true,
+                _ => false,
+            },
+        }
+    }
+}
+
 /// One occurrence whose description was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -65,6 +87,8 @@ pub struct Written {
 /// What happened to one resource's writes.
 #[derive(Debug)]
 pub struct ResourceOutcome {
+    /// The resource: `calendar/href` (the 1:1's calendar, for a private agenda too).
+    pub key: String,
     /// The resource.
     pub href: String,
     /// The occurrences written, or why none were.
@@ -98,7 +122,9 @@ pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Ve
     }
     for d in private {
         if let Route::Private(companion) = &d.calendar.route {
-            out.push(write_private(&companion.source, d.resource, d.write, now).await);
+            let mut outcome = write_private(&companion.source, d.resource, d.write, now).await;
+            outcome.key = resource_key(&d.calendar.name, &outcome.href);
+            out.push(outcome);
         }
     }
     out
@@ -165,6 +191,7 @@ async fn write_resource(
         }
     }
     ResourceOutcome {
+        key: resource_key(&calendar.name, &href),
         href,
         result,
         retries,
@@ -364,11 +391,17 @@ async fn write_private(
         }
     };
     ResourceOutcome {
+        key: String::new(),
         href,
         result,
         retries: 0,
         unexpected: Vec::new(),
     }
+}
+
+/// How a resource is named in the state file's write failures.
+pub fn resource_key(calendar: &str, href: &str) -> String {
+    format!("{calendar}/{href}")
 }
 
 /// The title of a private agenda: which 1:1 it belongs to.

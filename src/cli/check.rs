@@ -49,6 +49,9 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     print_total(config.calendars.len(), failures);
+    if print_held_writes(&config.state_file)? {
+        failures += 1;
+    }
     Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
@@ -109,6 +112,22 @@ fn report_calendar(calendar: &CalendarConfig, checked: Checked) -> bool {
             false
         }
     }
+}
+
+/// Lists the agenda writes held back after failing for good; true when there are some. A
+/// state file that does not exist yet holds none (and is not created by a check).
+fn print_held_writes(state_file: &Path) -> anyhow::Result<bool> {
+    if !state_file.exists() {
+        return Ok(false);
+    }
+    let held = crate::history::Store::open(state_file)?.held_writes()?;
+    for h in &held {
+        println!(
+            "agenda write to {} held back: failed {} time(s), last: {}; next try after {} UTC",
+            h.resource, h.failures, h.last_error, h.retry_at
+        );
+    }
+    Ok(!held.is_empty())
 }
 
 /// Why tete stopped writing into this calendar's events, when it did.

@@ -188,6 +188,12 @@ pub fn print_problems(report: &CycleReport) {
     for (href, error) in &report.write_failures {
         eprintln!("tete: agenda not written to {href}: {error}");
     }
+    for held in &report.held_writes {
+        eprintln!(
+            "tete: agenda not written to {}: held back after {} failure(s) (last: {}); next try after {} UTC",
+            held.resource, held.failures, held.last_error, held.retry_at
+        );
+    }
 }
 
 /// Runs a cycle that reads and plans but writes no calendar and sends nothing (for the

@@ -68,7 +68,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     );
     // A write that failed is a failed run (cron and systemd should see it); the problems
     // were printed above.
-    if report.write_failures.is_empty() {
+    if report.write_failures.is_empty() && report.held_writes.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(WRITE_FAILED))

@@ -95,6 +95,8 @@ pub struct CycleReport {
     pub written: usize,
     /// Resources whose write failed: `(href, error)`.
     pub write_failures: Vec<(String, String)>,
+    /// Resources not written this cycle because their writes keep failing (backoff).
+    pub held_writes: Vec<crate::history::HeldWrite>,
     /// The nudges due this cycle (sent or not).
     pub nudges: Vec<nudge::Nudge>,
     /// What was sent, held or failed (empty in a dry run: nothing is sent).
@@ -110,10 +112,11 @@ impl CycleReport {
             deleted,
         } = self.outcome.recorded;
         format!(
-            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed; {} nudge(s): {}",
+            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed; {} write(s) held back; {} nudge(s): {}",
             self.outcome.entries.len(),
             self.written,
             self.failures.len() + self.write_failures.len(),
+            self.held_writes.len(),
             self.nudges.len(),
             self.delivery
         )
@@ -164,6 +167,7 @@ pub async fn run_cycle(
         gathered,
         written: 0,
         write_failures: Vec::new(),
+        held_writes: Vec::new(),
         nudges,
         delivery: nudge::DeliveryReport::default(),
     };
@@ -179,9 +183,32 @@ async fn write_agendas(
     store: &mut Store,
     report: &mut CycleReport,
 ) -> Result<(), JobError> {
-    let destinations = report.plans.writes(&report.gathered).collect();
+    let mut destinations = Vec::new();
+    for d in report.plans.writes(&report.gathered) {
+        match store.held_write(&d.resource_key(), job.now)? {
+            Some(held) => report.held_writes.push(held),
+            None => destinations.push(d),
+        }
+    }
+    for held in &report.held_writes {
+        tracing::info!(
+            resource = %held.resource,
+            failures = held.failures,
+            retry_at = %held.retry_at,
+            "agenda write held back after failures: {}",
+            held.last_error
+        );
+    }
     let outcomes = agenda::write::apply(destinations, job.now).await;
     for outcome in outcomes {
+        match &outcome.result {
+            Ok(_) => store.clear_write_failure(&outcome.key)?,
+            Err(e) if e.is_permanent() => {
+                let retry_at = store.record_write_failure(&outcome.key, &e.to_string(), job.now)?;
+                tracing::warn!(resource = %outcome.key, %retry_at, "write failed for good; not tried again before then");
+            }
+            Err(_) => {}
+        }
         if !outcome.unexpected.is_empty() {
             report.write_failures.push((
                 outcome.href.clone(),

@@ -64,6 +64,14 @@ const MIGRATIONS: &[&str] = &[
         sent_at      TEXT NOT NULL,
         PRIMARY KEY (streak, channel)
      );",
+    // 4: writes that failed for good (a 4xx, a 5xx after retries, an uneditable event),
+    // retried only after a growing wait instead of every cycle.
+    "CREATE TABLE write_failure (
+        resource   TEXT PRIMARY KEY,
+        failures   INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        retry_at   TEXT NOT NULL
+     );",
 ];
 
 /// Applies the migrations the file does not have yet, all in one transaction.

@@ -16,10 +16,12 @@ use chrono::{Duration, NaiveDateTime};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
+mod backoff;
 mod migrations;
 mod nudge;
 
 pub use agenda::{StoredItem, block_hash};
+pub use backoff::HeldWrite;
 pub use nudge::SentNudge;
 
 /// Why an occurrence did not (or will not) take place.

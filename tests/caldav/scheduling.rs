@@ -60,6 +60,8 @@ struct Row {
     told: [usize; 3],
     /// The other person's own copy after the rewrite (local accounts only).
     their_copy: String,
+    /// Whether the second run held a failed write back instead of retrying it.
+    held_back: bool,
 }
 
 impl Row {
@@ -244,9 +246,12 @@ async fn one_case(lab: &Running, case: Case, n: usize) -> Row {
     }
     let mut told = [0; 3];
     let mut logs = String::new();
+    let mut held_back = false;
     for (step, version) in [(0, 1), (1, 1), (2, 2)] {
         let before = settled_mails(lab).await;
-        logs.push_str(&run_tete(dir.path(), lab, case, version, &[]));
+        let out = run_tete(dir.path(), lab, case, version, &[]);
+        held_back |= step == 1 && out.contains("held back after 1 failure");
+        logs.push_str(&out);
         told[step] = settled_mails(lab).await - before;
         logs.push_str(&format!(
             "mails: {:?}\n",
@@ -328,6 +333,7 @@ async fn one_case(lab: &Running, case: Case, n: usize) -> Row {
         landed,
         told,
         their_copy,
+        held_back,
     };
     eprintln!("{}\n{logs}", row.line(lab.engine.name()));
     row
@@ -340,6 +346,12 @@ fn check(engine: &str, row: &Row) {
         row.told[1], 0,
         "a run that writes nothing tells no one: {line}"
     );
+    if row.landed.starts_with("not written") {
+        assert!(
+            row.held_back,
+            "a write that failed for good is held back, not retried every cycle: {line}"
+        );
+    }
     if !row.case.shared {
         assert_eq!(row.told, [0, 0, 0], "private tells no one: {line}");
         assert!(
