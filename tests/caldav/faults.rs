@@ -541,3 +541,122 @@ async fn connection_refused_is_retried_then_named() {
         "{err}"
     );
 }
+
+/// A server that, answering an agenda write, changes what tete did not write (Cyrus adds an
+/// `EXDATE` when a participant is marked `SCHEDULE-AGENT=CLIENT`): tete sees it when it reads
+/// the event back, stops writing into that calendar (remembered in the state file), and
+/// writes nothing else there in the same cycle.
+#[tokio::test]
+async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
+    use tete::agenda::plan::{Place, PlannedWrite, Target};
+    use tete::calendar::Moment;
+    use tete::calendar::edit::Description;
+    use tete::cycle::{Destination, Fetched, Route};
+    use tete::sources::{Content, Resource, Snapshot, Source};
+
+    let server = MockServer::start().await;
+    mount_account(&server, false).await;
+    let series = |extra: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:s@x\r\nDTSTART:20261201T090000Z\r\n\
+             RRULE:FREQ=WEEKLY\r\n{extra}ORGANIZER:mailto:mia@x\r\nATTENDEE:mailto:ann@x\r\n\
+             END:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    };
+    let at = |d: u32| {
+        Moment::Utc(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, d)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .unwrap(),
+        )
+    };
+    for (href, uid) in [("a.ics", "s@x"), ("b.ics", "t@x")] {
+        let body = series("").replace("s@x", uid);
+        // Read before the write: the series as it was.
+        Mock::given(method("GET"))
+            .and(path(format!("/dav/calendars/me/work/{href}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", "\"e1\"")
+                    .set_body_string(body.clone()),
+            )
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        // Read back after the write: the server added an EXDATE for the occurrence.
+        Mock::given(method("GET"))
+            .and(path(format!("/dav/calendars/me/work/{href}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", "\"e2\"")
+                    .set_body_string(series("EXDATE:20261208T090000Z\r\n").replace("s@x", uid)),
+            )
+            .with_priority(2)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(204).insert_header("etag", "\"e2\""))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = work_source(&server, dir.path());
+    let fetched = Fetched {
+        name: "work".into(),
+        source: Source::Caldav(Box::new(source.clone())),
+        snapshot: Snapshot {
+            resources: Vec::new(),
+            not_modified: false,
+        },
+        route: Route::Event,
+    };
+    let resources: Vec<Resource> = ["a.ics", "b.ics"]
+        .iter()
+        .map(|href| Resource {
+            href: format!("/dav/calendars/me/work/{href}"),
+            etag: Some("\"e1\"".into()),
+            content: Content::Memory(Vec::new()),
+        })
+        .collect();
+    let writes: Vec<PlannedWrite> = ["s@x", "t@x"]
+        .iter()
+        .map(|uid| PlannedWrite {
+            target: Target {
+                series_uid: uid.to_string(),
+                recurrence_id: at(8),
+                start: at(8),
+                end: at(8),
+                description: Description::default(),
+                written: None,
+                place: Place::Event,
+            },
+            new: Description::default(),
+            agenda: "Agenda for Tue 8 Dec".into(),
+        })
+        .collect();
+    let destinations = resources
+        .iter()
+        .zip(&writes)
+        .map(|(resource, write)| Destination {
+            calendar: &fetched,
+            resource: Some(resource),
+            write,
+        })
+        .collect();
+    let now = at(1).as_utc();
+    let outcomes = tete::agenda::write::apply(destinations, now).await;
+    assert_eq!(outcomes.len(), 1, "the second resource is not written");
+    // The mock also dropped the override tete wrote: both are seen.
+    assert_eq!(
+        outcomes[0].unexpected,
+        [
+            "EXDATE was added to the series",
+            "the occurrence 20261208T090000Z is gone"
+        ]
+    );
+    let (why, _) = source.halted().unwrap().expect("the calendar is halted");
+    assert!(why.contains("EXDATE"), "{why}");
+    server.verify().await;
+}
