@@ -53,20 +53,23 @@ pub enum WriteError {
 
 impl WriteError {
     /// True when trying again next cycle would fail the same way: the server refused the
-    /// write (a 4xx other than 409 and 412, which mean someone else wrote) or failed inside
-    /// (a 5xx, after the client's own retries), or the event cannot be edited. Lost races and
-    /// connection problems are not.
+    /// write (a 4xx other than 409 and 412, which mean someone else wrote; or a 412 after
+    /// every fresh read) or failed inside (a 5xx, after the client's own retries), or the
+    /// event cannot be edited. Connection problems are not.
     pub fn is_permanent(&self) -> bool {
         match self {
-            WriteError::Edit { .. } => true,
-            WriteError::Contended { .. } => false,
+            // Four fresh reads and four refusals in one cycle: the server refuses this write
+            // (Xandikos answers an attendee's change with 412 every time), not a race.
+            WriteError::Edit { .. } | WriteError::Contended { .. } => true,
             WriteError::Source { source, .. } => match source {
                 SourceError::Caldav(crate::sources::CaldavError::Status { status, .. })
                 | SourceError::HttpStatus { status, .. } => {
                     status.is_server_error()
                         || (status.is_client_error() && !matches!(status.as_u16(), 409 | 412))
                 }
-                SourceError::Write { .. } | SourceError::InvalidHref { .. } => true,
+                SourceError::Write { .. }
+                | SourceError::InvalidHref { .. }
+                | SourceError::Caldav(crate::sources::CaldavError::Contended { .. }) => true,
                 _ => false,
             },
         }

@@ -16,6 +16,10 @@ use std::sync::Mutex;
 pub enum Engine {
     Cyrus,
     Davical,
+    /// From PyPI, through [`crate::harness`]: one account, so no "other person" with an
+    /// account there.
+    Radicale,
+    Xandikos,
 }
 
 impl Engine {
@@ -23,7 +27,14 @@ impl Engine {
         match self {
             Engine::Cyrus => "cyrus",
             Engine::Davical => "davical",
+            Engine::Radicale => "radicale",
+            Engine::Xandikos => "xandikos",
         }
+    }
+
+    /// Whether the other person can have an account on the same server.
+    pub fn has_accounts(self) -> bool {
+        matches!(self, Engine::Cyrus | Engine::Davical)
     }
 
     fn script(self) -> PathBuf {
@@ -39,13 +50,100 @@ pub struct Running {
     /// What the script printed: `DAV_URL`, `DAV_CALENDAR_mia`, `DAV_ADDRESS_ann`...
     vars: HashMap<String, String>,
     dir: tempfile::TempDir,
+    /// Radicale or Xandikos, killed on drop.
+    python: Option<crate::harness::DavServer>,
 }
 
 static INSTALL: Mutex<()> = Mutex::new(());
 
 impl Running {
     /// Installs (once) and starts the engine; `None` (with a message) where it cannot run.
-    pub fn start(engine: Engine) -> Option<Running> {
+    pub async fn start(engine: Engine) -> Option<Running> {
+        match engine {
+            Engine::Radicale | Engine::Xandikos => Some(Running::start_python(engine).await),
+            Engine::Cyrus | Engine::Davical => Running::start_scripted(engine),
+        }
+    }
+
+    /// Radicale or Xandikos with Mia's calendar "Work"; Xandikos knows Mia as the owner
+    /// (`EMAIL`) and hands iMIP to a `sendmail` writing files like the Debian engines'.
+    async fn start_python(engine: Engine) -> Running {
+        use crate::harness::{DavServer, Kind};
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("mail");
+        std::fs::create_dir_all(&maildir).unwrap();
+        let sendmail = dir.path().join("sendmail");
+        std::fs::write(
+            &sendmail,
+            format!(
+                "#!/bin/sh
+f='{}'/$(date +%s%N)-$$.eml
+{{ echo \"X-Tete-Envelope-To: $*\"; cat; }} > \"$f.tmp\" && mv \"$f.tmp\" \"$f\"
+",
+                maildir.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&sendmail, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let server = match engine {
+            Engine::Xandikos => DavServer::start_with_env(
+                Kind::Xandikos,
+                None,
+                &[
+                    ("EMAIL", "Mia <mia@example.com>"),
+                    ("XANDIKOS_IMIP_SEND", "sendmail"),
+                    ("XANDIKOS_SENDMAIL_BINARY", sendmail.to_str().unwrap()),
+                    ("XANDIKOS_SMTP_FROM", "calendar@example.com"),
+                ],
+            ),
+            _ => DavServer::start(Kind::Radicale),
+        };
+        let raw = crate::Raw::new(&server);
+        let calendar = raw.mkcalendar(&server, "work", "Work").await;
+        let origin = server.url.trim_end_matches('/').to_string();
+        let vars = [
+            ("DAV_URL", server.url.clone()),
+            ("DAV_MAILDIR", maildir.display().to_string()),
+            ("DAV_LOGIN_mia", server.user.clone()),
+            ("DAV_PASSWORD", server.password.clone()),
+            ("DAV_HOME_mia", server.home.clone()),
+            (
+                "DAV_CALENDAR_mia",
+                calendar.trim_start_matches(&origin).to_string(),
+            ),
+            ("DAV_ADDRESS_mia", "mailto:mia@example.com".to_string()),
+            (
+                "DAV_EXTERNAL_ADDRESS",
+                "mailto:zoe@elsewhere.test".to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Running {
+            engine,
+            vars,
+            dir,
+            python: Some(server),
+        }
+    }
+
+    /// The user name and password of an account.
+    pub fn login(&self, who: &str) -> (String, String) {
+        (
+            self.vars
+                .get(&format!("DAV_LOGIN_{who}"))
+                .cloned()
+                .unwrap_or_else(|| who.to_string()),
+            self.vars
+                .get("DAV_PASSWORD")
+                .cloned()
+                .unwrap_or_else(|| "pw".into()),
+        )
+    }
+
+    fn start_scripted(engine: Engine) -> Option<Running> {
         let script = engine.script();
         {
             let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
@@ -84,7 +182,12 @@ impl Running {
                     .filter_map(|l| l.split_once('='))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
-                return Some(Running { engine, vars, dir });
+                return Some(Running {
+                    engine,
+                    vars,
+                    dir,
+                    python: None,
+                });
             }
             eprintln!(
                 "{} did not start on port {port}: {}",
@@ -146,6 +249,9 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if self.python.is_some() {
+            return;
+        }
         let _ = Command::new(self.engine.script())
             .arg("stop")
             .arg("--dir")
