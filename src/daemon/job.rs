@@ -173,6 +173,11 @@ pub async fn run_cycle(
     };
     if !dry_run {
         write_agendas(job, store, &mut report).await?;
+    }
+    report
+        .nudges
+        .extend(nudge::writes_stopped(&report.gathered));
+    if !dry_run {
         report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
     }
     Ok(report)

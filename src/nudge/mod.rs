@@ -43,6 +43,10 @@ pub enum Kind {
     ItemOpen,
     /// An action item is too far past its due date.
     ItemOverdue,
+    /// tete stopped writing agendas into a calendar: a write made its server change
+    /// something tete did not write (not a relationship's nudge: `relationship` is
+    /// `calendar:NAME`).
+    WritesStopped,
 }
 
 impl Kind {
@@ -54,6 +58,7 @@ impl Kind {
             Kind::Overdue => "overdue",
             Kind::ItemOpen => "item-open",
             Kind::ItemOverdue => "item-overdue",
+            Kind::WritesStopped => "writes-stopped",
         }
     }
 }
@@ -92,6 +97,7 @@ impl Nudge {
             Kind::Overdue => format!("No 1:1 with {} for a while", self.name),
             Kind::ItemOpen => format!("An action item with {} stays open", self.name),
             Kind::ItemOverdue => format!("An action item with {} is overdue", self.name),
+            Kind::WritesStopped => format!("tete stopped writing agendas into {}", self.name),
         }
     }
 }
@@ -168,6 +174,29 @@ pub fn current(
         out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
     }
     out
+}
+
+/// One nudge per CalDAV calendar whose agenda writes tete stopped, sent once per halt
+/// (the streak is the calendar and when it stopped).
+pub fn writes_stopped(gathered: &cycle::Gathered) -> Vec<Nudge> {
+    gathered
+        .calendars
+        .iter()
+        .filter_map(|calendar| {
+            let crate::sources::Source::Caldav(caldav) = &calendar.source else {
+                return None;
+            };
+            let (why, since) = caldav.halted().ok()??;
+            Some(Nudge {
+                relationship: format!("calendar:{}", calendar.name),
+                name: calendar.name.clone(),
+                kind: Kind::WritesStopped,
+                message: cycle::halt_message(&calendar.name, &why, &since),
+                streak: format!("writes-stopped:{}:{since}", calendar.name),
+                dates: Vec::new(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

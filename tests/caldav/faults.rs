@@ -659,4 +659,24 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
     let (why, _) = source.halted().unwrap().expect("the calendar is halted");
     assert!(why.contains("EXDATE"), "{why}");
     server.verify().await;
+    // The manager is told once, as a nudge, with what to do.
+    let gathered = tete::cycle::Gathered {
+        calendars: vec![fetched],
+        ..Default::default()
+    };
+    let nudges = tete::nudge::writes_stopped(&gathered);
+    assert_eq!(nudges.len(), 1);
+    assert_eq!(nudges[0].kind, tete::nudge::Kind::WritesStopped);
+    assert!(
+        nudges[0].message.contains("`tete resume work`"),
+        "{}",
+        nudges[0].message
+    );
+    assert_eq!(
+        tete::nudge::writes_stopped(&gathered)[0].streak,
+        nudges[0].streak
+    );
+    // Resumed: no nudge, and routing writes into the events again.
+    source.set_halted(None).unwrap();
+    assert!(tete::nudge::writes_stopped(&gathered).is_empty());
 }
