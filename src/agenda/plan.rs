@@ -157,6 +157,9 @@ pub struct Plan {
     pub open: Vec<OpenItem>,
     /// Occurrences left alone, and why.
     pub skipped: Vec<String>,
+    /// Every upcoming occurrence in the write-ahead window and where its agenda goes (written
+    /// this cycle or already up to date).
+    pub placed: Vec<(Moment, Place)>,
 }
 
 /// An open action item and its age.
@@ -220,6 +223,7 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
         if target.start.as_utc() > horizon {
             continue;
         }
+        plan.placed.push((target.start, target.place.clone()));
         let start = target.start.as_utc();
         let (open, done_since) = match LastHeld::before(input, start) {
             Some(last) => (

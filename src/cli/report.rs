@@ -49,8 +49,38 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         now: job.now,
         entries: &cycle.outcome.entries,
     };
-    write_output(&render(&report, args.format), args.output.as_deref())?;
+    let mut text = render(&report, args.format);
+    if args.format == Format::Text {
+        text.push_str(&agendas_placed(&cycle));
+    }
+    write_output(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the agenda of each 1:1 in the write-ahead window goes, for the text report.
+fn agendas_placed(cycle: &crate::daemon::CycleReport) -> String {
+    let mut lines = Vec::new();
+    for (entry, (_, plan)) in cycle.outcome.entries.iter().zip(&cycle.plans.plans) {
+        for (start, place) in &plan.placed {
+            lines.push((
+                start.as_utc(),
+                format!(
+                    "  {} UTC, {}: {place}\n",
+                    start.as_utc().format("%a %-d %b %H:%M"),
+                    entry.relationship.counterpart.display()
+                ),
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    lines.sort();
+    let mut out = String::from("\nAgendas of the coming 1:1s:\n");
+    for (_, line) in lines {
+        out.push_str(&line);
+    }
+    out
 }
 
 /// The report in a format.

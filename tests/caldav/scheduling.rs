@@ -286,6 +286,23 @@ async fn one_case(lab: &Running, case: Case, n: usize) -> Row {
             schedules,
             "every DAV: line is read: {listed}"
         );
+        let report = Command::new(env!("CARGO_BIN_EXE_tete"))
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .arg("report")
+            .env_remove("TETE_CONFIG")
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&report.stdout);
+        let place = if schedules {
+            "in a private event in your calendar \"tete agendas\""
+        } else {
+            "in the 1:1 event"
+        };
+        assert!(
+            report.contains("Agendas of the coming 1:1s:") && report.contains(place),
+            "the report says where the agenda goes: {report}"
+        );
         for inbox in ["/.in/", "/.out/", "/Inbox/", "/Outbox/"] {
             assert!(
                 !listed.contains(inbox),
