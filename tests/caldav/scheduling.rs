@@ -172,20 +172,28 @@ fn run_tete(
         ),
     )
     .unwrap();
+    let mut args = vec!["run", "--once"];
+    args.extend_from_slice(extra);
+    let (status, out) = tete(&config, &args);
+    format!("exit {status:?}\n{out}")
+}
+
+/// Runs the built `tete` with this config: its exit code and what it printed (stdout, then
+/// stderr).
+fn tete(config: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tete"))
         .arg("--config")
-        .arg(&config)
-        .args(["run", "--once"])
-        .args(extra)
+        .arg(config)
+        .args(args)
         .env_remove("TETE_CONFIG")
         .output()
         .unwrap();
-    format!(
-        "exit {:?}\n{}{}",
-        out.status.code(),
+    let text = format!(
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    )
+    );
+    (out.status.code(), text)
 }
 
 /// Waits until the engine's mail count is stable (delivery is synchronous on these
@@ -273,27 +281,14 @@ async fn one_case(lab: &Running, case: Case, n: usize) -> Row {
         ));
     }
     if n == 0 {
-        let calendars = Command::new(env!("CARGO_BIN_EXE_tete"))
-            .arg("--config")
-            .arg(dir.path().join("config.toml"))
-            .arg("calendars")
-            .env_remove("TETE_CONFIG")
-            .output()
-            .unwrap();
-        let listed = String::from_utf8_lossy(&calendars.stdout);
+        let config = dir.path().join("config.toml");
+        let (_, listed) = tete(&config, &["calendars"]);
         assert_eq!(
             listed.contains("scheduling: this server tells attendees"),
             schedules,
             "every DAV: line is read: {listed}"
         );
-        let report = Command::new(env!("CARGO_BIN_EXE_tete"))
-            .arg("--config")
-            .arg(dir.path().join("config.toml"))
-            .arg("report")
-            .env_remove("TETE_CONFIG")
-            .output()
-            .unwrap();
-        let report = String::from_utf8_lossy(&report.stdout);
+        let (_, report) = tete(&config, &["report"]);
         let place = if schedules {
             "in a private event in your calendar \"tete agendas\""
         } else {
@@ -526,19 +521,8 @@ async fn realistic_private_by_default(engine: Engine) {
     )
     .unwrap();
     let run = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_tete"))
-            .arg("--config")
-            .arg(&config)
-            .args(["run", "--once", "--now", "2026-11-25T12:00:00Z"])
-            .env_remove("TETE_CONFIG")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{text}");
+        let (status, text) = tete(&config, &["run", "--once", "--now", "2026-11-25T12:00:00Z"]);
+        assert_eq!(status, Some(0), "{text}");
         text
     };
     let before = settled_mails(&lab).await;
