@@ -59,8 +59,8 @@ pub struct Companion {
     pub source: Source,
     /// Its resources (empty when a dry run found it missing: it would be created).
     pub snapshot: Snapshot,
-    /// Each companion event found: its occurrence, resource index and description.
-    pub found: HashMap<agenda::companion::Link, (usize, Description)>,
+    /// Each companion event found, by occurrence, with its resource index.
+    pub found: HashMap<agenda::companion::Link, (usize, agenda::companion::Found)>,
 }
 
 impl Companion {
@@ -71,7 +71,7 @@ impl Companion {
             .enumerate()
             .filter_map(|(i, r)| match &r.content {
                 Content::Memory(bytes) => {
-                    agenda::companion::read(bytes).map(|f| (f.link, (i, f.description)))
+                    agenda::companion::read(bytes).map(|f| (f.link.clone(), (i, f)))
                 }
                 Content::File(_) => None,
             })
@@ -85,9 +85,12 @@ impl Companion {
     }
 
     /// The companion of an occurrence, when there is one.
-    pub fn of(&self, link: &agenda::companion::Link) -> Option<(&Resource, &Description)> {
-        let (i, description) = self.found.get(link)?;
-        Some((self.snapshot.resources.get(*i)?, description))
+    pub fn of(
+        &self,
+        link: &agenda::companion::Link,
+    ) -> Option<(&Resource, &agenda::companion::Found)> {
+        let (i, found) = self.found.get(link)?;
+        Some((self.snapshot.resources.get(*i)?, found))
     }
 }
 
@@ -640,7 +643,7 @@ pub fn plan_agendas(
                         recurrence_id: occ.recurrence_id.clone(),
                     })
                 })
-                .map(|(_, description)| description);
+                .map(|(_, found)| &found.description);
             meetings.push(agenda::plan::Meeting {
                 scheduled: occ.scheduled,
                 start: occ.start,
@@ -692,11 +695,15 @@ pub fn plan_agendas(
                         recurrence_id: occ.recurrence_id,
                         start: occ.start,
                         end: occ.end,
-                        description: found.map(|(_, d)| d.clone()).unwrap_or_default(),
+                        description: found
+                            .map(|(_, f)| f.description.clone())
+                            .unwrap_or_default(),
                         written: store.written(&link.uid(), &link.recurrence_id)?,
                         place: agenda::plan::Place::Private {
                             calendar: companion.name.clone(),
                         },
+                        // A moved 1:1 moves its private agenda along.
+                        refresh: found.is_some_and(|(_, f)| !f.is_at(occ.start, occ.end)),
                     }
                 }
                 _ => {
@@ -721,6 +728,7 @@ pub fn plan_agendas(
                         description,
                         written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
                         place: agenda::plan::Place::Event,
+                        refresh: false,
                     }
                 }
             };

@@ -58,6 +58,15 @@ pub struct Found {
     pub link: Link,
     /// Its description.
     pub description: Description,
+    /// Whether its time is still `start`-`end` (a moved 1:1 moves its agenda along).
+    pub times: (Option<String>, Option<String>),
+}
+
+impl Found {
+    /// True when the companion is not at this time any more.
+    pub fn is_at(&self, start: Moment, end: Moment) -> bool {
+        self.times == (Some(time_value(start)), Some(time_value(end)))
+    }
 }
 
 /// Reads a resource as a companion, `None` when it is not one of tete's.
@@ -74,6 +83,10 @@ pub fn read(bytes: &[u8]) -> Option<Found> {
             text: text(event, "DESCRIPTION").unwrap_or_default(),
             html: None,
         },
+        times: (
+            event.value("DTSTART").map(|v| v.trim().to_string()),
+            event.value("DTEND").map(|v| v.trim().to_string()),
+        ),
     })
 }
 
@@ -140,21 +153,25 @@ fn new_document(link: &Link, now: NaiveDateTime) -> Document {
     }
 }
 
+/// A time as a companion writes it: UTC, a floating time or a date.
+fn time_value(at: Moment) -> String {
+    match at {
+        Moment::Utc(t) => t.format("%Y%m%dT%H%M%SZ").to_string(),
+        Moment::Floating(t) => t.format("%Y%m%dT%H%M%S").to_string(),
+        Moment::Date(d) => d.format("%Y%m%d").to_string(),
+    }
+}
+
 /// Writes a time as UTC, a floating time or a date, replacing the property whole (its old
 /// `TZID` or `VALUE` would no longer fit).
 fn set_time(event: &mut Component, name: &str, at: Moment) {
-    let mut property = match at {
-        Moment::Utc(t) => Property::new(name, t.format("%Y%m%dT%H%M%SZ").to_string()),
-        Moment::Floating(t) => Property::new(name, t.format("%Y%m%dT%H%M%S").to_string()),
-        Moment::Date(d) => {
-            let mut p = Property::new(name, d.format("%Y%m%d").to_string());
-            p.params.push(crate::calendar::Param {
-                name: "VALUE".into(),
-                values: vec!["DATE".into()],
-            });
-            p
-        }
-    };
+    let mut property = Property::new(name, time_value(at));
+    if matches!(at, Moment::Date(_)) {
+        property.params.push(crate::calendar::Param {
+            name: "VALUE".into(),
+            values: vec!["DATE".into()],
+        });
+    }
     match event
         .properties
         .iter_mut()
@@ -212,6 +229,8 @@ mod tests {
         let found = read(&bytes).unwrap();
         assert_eq!(found.link, link);
         assert_eq!(found.description.text, "line one\nline, two");
+        assert!(found.is_at(at(9), at(10)));
+        assert!(!found.is_at(at(14), at(15)));
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub struct Target {
     pub written: Option<String>,
     /// Where its agenda goes.
     pub place: Place,
+    /// The place is out of date apart from the description (a private agenda at the time the
+    /// 1:1 had before it moved): write it even when the description stays the same.
+    pub refresh: bool,
 }
 
 /// Where an occurrence's agenda goes.
@@ -245,6 +248,11 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
             Ok(Some(new)) => plan.writes.push(PlannedWrite {
                 target: target.clone(),
                 new,
+                agenda,
+            }),
+            Ok(None) if target.refresh => plan.writes.push(PlannedWrite {
+                target: target.clone(),
+                new: target.description.clone(),
                 agenda,
             }),
             Ok(None) => {}

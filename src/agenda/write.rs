@@ -368,21 +368,35 @@ async fn write_private(
     let result = match created {
         Some(result) => result,
         None => {
-            let mut removed = false;
+            let mut refused = None;
             let outcome = write::update(source, &href, MAX_ATTEMPTS, |bytes| {
-                let now_text = companion::read(bytes)
+                let now = companion::read(bytes)
                     .map(|f| f.description)
                     .unwrap_or_default();
-                match remerge(w, &now_text) {
-                    Ok(Some(new)) => Some(body(Some(bytes), &new.text)),
-                    Ok(None) => {
-                        removed = true;
+                if removed_since_planned(w, &now) {
+                    return None;
+                }
+                // Written even when the description reads the same: the time may have to
+                // follow a moved 1:1 (`update` writes nothing when no byte means anything
+                // new).
+                match block::write(&now.text, &w.agenda) {
+                    Ok(text) => Some(body(Some(bytes), &text)),
+                    Err(e) => {
+                        refused = Some(e.to_string());
                         None
                     }
-                    Err(_) => None,
                 }
             })
             .await;
+            if let Some(reason) = refused {
+                return ResourceOutcome {
+                    key: String::new(),
+                    href: href.clone(),
+                    result: Err(WriteError::Edit { href, reason }),
+                    retries: 0,
+                    unexpected: Vec::new(),
+                };
+            }
             match outcome {
                 Ok(UpdateOutcome::Written { .. }) => Ok(vec![written()]),
                 Ok(UpdateOutcome::Unchanged { .. }) => Ok(Vec::new()),
@@ -457,8 +471,7 @@ fn merged(
 /// The planned block applied to the description as it is now. `None` when a person
 /// removed the block since tete planned (it is not added back).
 fn remerge(w: &PlannedWrite, now: &Description) -> Result<Option<Description>, String> {
-    let had_block = !matches!(block::find(&w.target.description.text), Found::Absent);
-    if had_block && matches!(block::find(&now.text), Found::Absent) {
+    if removed_since_planned(w, now) {
         return Ok(None);
     }
     let text = block::write(&now.text, &w.agenda).map_err(|e| e.to_string())?;
@@ -468,6 +481,13 @@ fn remerge(w: &PlannedWrite, now: &Description) -> Result<Option<Description>, S
     };
     let new = Description { text, html };
     Ok((new != *now).then_some(new))
+}
+
+/// True when a person removed the block after tete planned to rewrite it: it is not added
+/// back.
+fn removed_since_planned(w: &PlannedWrite, now: &Description) -> bool {
+    let had_block = !matches!(block::find(&w.target.description.text), Found::Absent);
+    had_block && matches!(block::find(&now.text), Found::Absent)
 }
 
 /// Groups planned event writes by the resource their series lives in.

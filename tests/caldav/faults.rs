@@ -631,6 +631,7 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
                 description: Description::default(),
                 written: None,
                 place: Place::Event,
+                refresh: false,
             },
             new: Description::default(),
             agenda: "Agenda for Tue 8 Dec".into(),

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Duration, Utc};
 
 use crate::Raw;
 use crate::engines::{Engine, Running};
@@ -88,7 +88,6 @@ fn series(uid: &str, organizer: &str, other: &str, mia: &str) -> String {
     let start = (today - Duration::weeks(3)).and_hms_opt(10, 0, 0).unwrap();
     let end = start + Duration::minutes(30);
     let fmt = |t: chrono::NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
-    let _ = today.weekday();
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tete tests//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
          DTSTAMP:{stamp}\r\nDTSTART:{start}\r\nDTEND:{end}\r\nRRULE:FREQ=WEEKLY\r\n\
@@ -574,4 +573,66 @@ async fn realistic_calendar_private_by_default_cyrus() {
 #[tokio::test]
 async fn realistic_calendar_private_by_default_davical() {
     realistic_private_by_default(Engine::Davical).await;
+}
+
+/// A private agenda follows its 1:1 when the occurrence is moved, and a second run after
+/// that writes nothing.
+#[tokio::test]
+async fn a_moved_occurrence_moves_its_private_agenda() {
+    let Some(lab) = Running::start(Engine::Xandikos).await else {
+        return;
+    };
+    let origin = lab.origin();
+    let (user, password) = lab.login("mia");
+    let mia = Raw::as_user(&user, &password);
+    let mia_address = lab.var("DAV_ADDRESS_mia");
+    let uid = "moved@tete.test";
+    let body = series(
+        uid,
+        &mia_address,
+        &lab.var("DAV_EXTERNAL_ADDRESS"),
+        &mia_address,
+    );
+    let url = format!("{origin}{}moved.ics", lab.var("DAV_CALENDAR_mia"));
+    mia.put(&url, &body).await;
+    let dir = tempfile::tempdir().unwrap();
+    let case = Case {
+        shared: false,
+        organizer: true,
+        local: false,
+    };
+    let first = run_tete(dir.path(), &lab, case, 1, &[]);
+    assert!(first.contains("agendas written: 1"), "{first}");
+    let private_cal = format!("{}tete-agendas/", lab.var("DAV_HOME_mia"));
+    let companion = || async {
+        let all = snapshot(&mia, &origin, &private_cal).await;
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.into_values().next().unwrap().replace("\r\n ", "")
+    };
+    let before = companion().await;
+    // Tomorrow's occurrence moves two hours later.
+    let start_line = body.lines().find(|l| l.starts_with("DTSTART:")).unwrap();
+    let start = chrono::NaiveDateTime::parse_from_str(&start_line[8..], "%Y%m%dT%H%M%SZ").unwrap();
+    let tomorrow = start + Duration::weeks(3);
+    let fmt = |t: chrono::NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let moved = body.replace(
+        "END:VCALENDAR",
+        &format!(
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nRECURRENCE-ID:{rid}\r\nDTSTART:{s}\r\nDTEND:{e}\r\n\
+             SUMMARY:Mia / Other 1:1\r\nORGANIZER:{mia_address}\r\nEND:VEVENT\r\nEND:VCALENDAR",
+            rid = fmt(tomorrow),
+            s = fmt(tomorrow + Duration::hours(2)),
+            e = fmt(tomorrow + Duration::hours(2) + Duration::minutes(30)),
+        ),
+    );
+    mia.put(&url, &moved).await;
+    let second = run_tete(dir.path(), &lab, case, 1, &[]);
+    assert!(second.contains("agendas written: 1"), "{second}");
+    let after = companion().await;
+    assert!(
+        after.contains(&format!("DTSTART:{}", fmt(tomorrow + Duration::hours(2)))),
+        "{before}\n---\n{after}"
+    );
+    let third = run_tete(dir.path(), &lab, case, 1, &[]);
+    assert!(third.contains("agendas written: 0"), "{third}");
 }

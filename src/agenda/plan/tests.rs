@@ -65,6 +65,7 @@ fn target(day: u32, text: &str, written: Option<&str>) -> Target {
         },
         written: written.map(block_hash),
         place: Place::Event,
+        refresh: false,
     }
 }
 
