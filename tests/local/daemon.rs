@@ -2,18 +2,15 @@
 //! change on disk picked up by the next cycle, SIGHUP with a good and a bad config, SIGTERM,
 //! a second instance refused, and kill -9 at random points of a cycle.
 
-#[path = "support/daemon.rs"]
-mod support;
-
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use chrono::{Duration as Days, Utc};
-use support::{
+use crate::support::{
     assert_no_duplicate_text, kill_daemon_at_random_points, last_occurrence_before, notify_socket,
     run_once_ok, series, signal, stderr_of, wait_for,
 };
+use chrono::{Duration as Days, Utc};
 
 struct Setup {
     dir: tempfile::TempDir,

@@ -14,9 +14,7 @@ use std::process::Command;
 use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
 
-mod truth_gen;
-
-use truth_gen::{ALIAS, Change, Generated, ME, SINCE, Series};
+use crate::truth_gen::{self, ALIAS, Change, Generated, ME, SINCE, Series};
 
 fn seed() -> u64 {
     std::env::var("TETE_TRUTH_SEED")

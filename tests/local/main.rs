@@ -1,0 +1,19 @@
+//! End to end without a CalDAV server: the built `tete` and the library on files, vdirs,
+//! feeds, a local SMTP server and systemd units. One test binary (linking one per file cost
+//! ~200 MB and seconds each); `tests/caldav` and `tests/calendar` are the other two.
+
+mod agenda_vdir;
+mod check_cli;
+mod config_load;
+mod daemon;
+mod detect_truth;
+mod nudge_channels;
+mod nudges_cli;
+mod report_cli;
+mod sources_feed;
+mod sources_local;
+#[path = "../support/daemon.rs"]
+mod support;
+mod systemd_units;
+#[path = "../truth_gen/mod.rs"]
+mod truth_gen;
