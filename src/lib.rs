@@ -13,5 +13,6 @@ pub mod daemon;
 pub mod detect;
 pub mod history;
 pub mod nudge;
+pub mod private_file;
 pub mod report;
 pub mod sources;

@@ -128,10 +128,10 @@ impl StoredOccurrence {
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    /// The folder for the state file could not be created.
-    #[error("cannot create the state folder {}", path.display())]
+    /// The state file or its folder could not be created.
+    #[error("cannot create the state file {} (or its folder)", path.display())]
     CreateDir {
-        /// The folder.
+        /// The state file.
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
@@ -195,12 +195,10 @@ impl Store {
     /// Opens the state file, creating it (and its folder) on first use and bringing its
     /// schema up to date.
     pub fn open(path: &Path) -> Result<Store, HistoryError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| HistoryError::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
+        crate::private_file::ensure(path).map_err(|source| HistoryError::CreateDir {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let sqlite = sqlite_error(path);
         let mut conn = Connection::open(path).map_err(&sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))

@@ -227,3 +227,39 @@ fn quick_tries_on_two_exports_keep_separate_histories() {
         2
     );
 }
+
+/// The state file holds people's action items: 0600 in a 0700 folder, whatever the sources
+/// (here a plain `.ics` file) and with the usual umask 022.
+#[test]
+fn the_state_file_is_private_whatever_the_sources() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("new-folder/state.sqlite");
+    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_tete"))
+        .args(["report", "--me", "mia@example.com", "--now", "2026-11-25"])
+        .arg("--calendar")
+        .arg(&calendar)
+        .arg("--state")
+        .arg(&state)
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&state), 0o600);
+    assert_eq!(mode(&dir.path().join("new-folder")), 0o700);
+    for sidecar in ["state.sqlite-wal", "state.sqlite-shm"] {
+        let path = dir.path().join("new-folder").join(sidecar);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{sidecar}");
+        }
+    }
+}

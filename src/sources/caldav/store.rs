@@ -59,10 +59,10 @@ pub struct Facts {
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Its folder could not be created.
-    #[error("cannot create the state folder {}", path.display())]
+    /// The state file or its folder could not be created.
+    #[error("cannot create the state file {} (or its folder)", path.display())]
     Folder {
-        /// The folder.
+        /// The state file.
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
@@ -121,12 +121,10 @@ pub struct SyncStore {
 impl SyncStore {
     /// Opens (creating if needed, private to the user) and migrates the state file.
     pub fn open(path: &Path) -> Result<SyncStore, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(|source| StoreError::Folder {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
+        crate::private_file::ensure(path).map_err(|source| StoreError::Folder {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let store = SyncStore {
             path: path.to_path_buf(),
         };
@@ -159,7 +157,6 @@ impl SyncStore {
             .map_err(|e| store.err(e))?;
         }
         tx.commit().map_err(|e| store.err(e))?;
-        restrict_file(path);
         Ok(store)
     }
 
@@ -373,32 +370,6 @@ impl SyncStore {
 
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
-/// The state file holds calendar data: readable by its owner only.
-fn restrict_file(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 #[cfg(test)]
