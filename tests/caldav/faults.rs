@@ -300,6 +300,26 @@ async fn server_errors_are_retried_then_succeed() {
     assert_eq!(snapshot.resources.len(), 2);
 }
 
+/// What every test of this binary logs, at every level, from its first use on. A global
+/// subscriber rather than a thread-local one: tracing caches whether a log line is wanted
+/// per call site, and a test running at the same time without a subscriber could make it
+/// "never" before the thread-local one is set (the old form of the test failed 1 run in 4).
+fn global_logs() -> &'static LogBuffer {
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in the caldav tests");
+        tracing::callsite::rebuild_interest_cache();
+        logs
+    })
+}
+
 /// Collects what tracing writes, to check that no secret is logged.
 #[derive(Clone, Default)]
 struct LogBuffer(Arc<Mutex<Vec<u8>>>);
@@ -328,16 +348,8 @@ async fn persistent_500_names_server_and_request_and_logs_no_secret() {
         state.path(),
         crate::quick_retry(),
     );
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let err = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        source.sync().await.unwrap_err()
-    };
+    let logs = global_logs();
+    let err = source.sync().await.unwrap_err();
     let shown = err.to_string();
     assert!(
         shown.contains(&format!("PROPFIND {}/", server.uri())),
@@ -346,11 +358,18 @@ async fn persistent_500_names_server_and_request_and_logs_no_secret() {
     assert!(shown.contains("500"), "{shown}");
     // Three tries per request, two discovery candidates (the URL, then the well-known one).
     assert_eq!(server.received_requests().await.unwrap().len(), 6);
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying"), "{logs}");
+    let all = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    // Other tests log into the same buffer: this server's lines are those naming its port.
+    let logs: String = all
+        .lines()
+        .filter(|l| l.contains(&server.uri()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(logs.contains("retrying"), "{all}");
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("me:{PASSWORD}"));
-    for text in [&shown, &format!("{err:?}"), &logs] {
+    // Nothing any test of this binary logged so far carries the secret.
+    for text in [&shown, &format!("{err:?}"), &all] {
         assert!(!text.contains(PASSWORD) && !text.contains(&basic), "{text}");
     }
 }
