@@ -123,6 +123,14 @@ pub enum SourceError {
     /// The feed URL is a secret that could not be resolved.
     #[error("cannot get the feed URL")]
     Secret(#[from] SecretError),
+    /// A CalDAV password or OAuth client secret could not be resolved.
+    #[error("cannot get the CalDAV {what}")]
+    CaldavSecret {
+        /// "password" or "Google client secret".
+        what: &'static str,
+        /// Why.
+        source: SecretError,
+    },
     /// The HTTP client could not be set up (TLS configuration).
     #[error("cannot set up the HTTP client")]
     HttpClient {
@@ -283,11 +291,25 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
         CaldavAuth::None => caldav::Auth::None,
         CaldavAuth::Basic { user, password } => caldav::Auth::Basic {
             user: user.clone(),
-            password: password.resolve()?,
+            password: password
+                .resolve()
+                .map_err(|source| SourceError::CaldavSecret {
+                    what: "password",
+                    source,
+                })?,
         },
         CaldavAuth::Google(google) => {
             let client_secret = match &google.client_secret {
-                Some(secret) => Some(secret.resolve()?),
+                Some(secret) => {
+                    Some(
+                        secret
+                            .resolve()
+                            .map_err(|source| SourceError::CaldavSecret {
+                                what: "Google client secret",
+                                source,
+                            })?,
+                    )
+                }
                 None => None,
             };
             let token_url =
@@ -374,6 +396,25 @@ fn file_identity(metadata: &std::fs::Metadata) -> u64 {
 mod tests {
     use super::*;
     use crate::config::{CaldavAuth, GoogleConfig};
+
+    #[test]
+    fn a_failing_password_command_names_the_password_not_a_feed() {
+        let location = Location::Caldav(Box::new(CaldavLocation {
+            url: "https://dav.example/".into(),
+            auth: CaldavAuth::Basic {
+                user: "me".into(),
+                password: crate::config::Secret::Command("exit 3".into()),
+            },
+            calendar: None,
+            state_file: "/nonexistent/state.sqlite".into(),
+            first_sync_days: None,
+        }));
+        let dir = tempfile::tempdir().unwrap();
+        let err = Source::from_location(&location, dir.path(), &HttpClient::new()).unwrap_err();
+        assert_eq!(err.to_string(), "cannot get the CalDAV password");
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(cause.is_some_and(|c| c.contains("exit 3")), "{err:?}");
+    }
 
     #[test]
     fn google_calendars_share_one_token_source() {
