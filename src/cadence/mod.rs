@@ -246,6 +246,9 @@ pub struct Analysis {
     pub suggestion: Option<Suggestion>,
     /// Why there is no suggestion, when there is none.
     pub no_suggestion: Option<String>,
+    /// True when rules 1 to 5 found nothing to say, so rule 6 (open action items, known only
+    /// after the agenda plan) may still suggest; false when one of them decided.
+    pub open_items_may_decide: bool,
 }
 
 /// Analyses one relationship. `occurrences` are the stored occurrences of its series,
@@ -324,10 +327,15 @@ pub fn analyse(
         window_start,
         suggestion: None,
         no_suggestion: None,
+        open_items_may_decide: false,
     };
     match suggest::suggest(rel, &analysis, now, settings) {
         Ok(s) => analysis.suggestion = Some(s),
-        Err(why) => analysis.no_suggestion = Some(why),
+        Err(suggest::Keep::Decided(why)) => analysis.no_suggestion = Some(why),
+        Err(suggest::Keep::AsPlanned(why)) => {
+            analysis.no_suggestion = Some(why);
+            analysis.open_items_may_decide = true;
+        }
     }
     analysis
 }

@@ -53,12 +53,22 @@ fn cadence_words(c: Cadence) -> String {
     }
 }
 
+/// Why rules 1 to 5 suggest nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Keep {
+    /// An earlier rule decided: a new weekly 1:1 (rule 1), too few meetings to judge
+    /// (rule 3). Rule 6 does not overrule it.
+    Decided(String),
+    /// No rule applied: rule 6 (open items, known later) may still suggest.
+    AsPlanned(String),
+}
+
 pub(super) fn suggest(
     rel: &Relationship,
     a: &Analysis,
     now: NaiveDateTime,
     settings: &Settings,
-) -> Result<Suggestion, String> {
+) -> Result<Suggestion, Keep> {
     let first = rel.counterpart.first_name();
     if let Some(s) = new_relationship(&first, a, now, settings) {
         return s;
@@ -72,12 +82,12 @@ pub(super) fn suggest(
         .filter(|m| m.counts(a.window_start, now))
         .collect();
     if past.len() < settings.min_occurrences {
-        return Err(format!(
+        return Err(Keep::Decided(format!(
             "only {} 1:1{} with {first} since {}: too few to judge the cadence",
             past.len(),
             if past.len() == 1 { "" } else { "s" },
             day(a.window_start)
-        ));
+        )));
     }
     let slipped: Vec<_> = past
         .iter()
@@ -118,13 +128,13 @@ pub(super) fn suggest(
             evidence: a.adhoc.iter().map(|t| iso(*t)).collect(),
         });
     }
-    Err(format!(
+    Err(Keep::AsPlanned(format!(
         "runs as planned: of {} past 1:1s, {} held in their slot, {} moved, {} cancelled",
         past.len(),
         a.held,
         a.moved,
         a.cancelled
-    ))
+    )))
 }
 
 fn new_relationship(
@@ -132,17 +142,17 @@ fn new_relationship(
     a: &Analysis,
     now: NaiveDateTime,
     settings: &Settings,
-) -> Option<Result<Suggestion, String>> {
+) -> Option<Result<Suggestion, Keep>> {
     let since = a.since?;
     let age = (now - since).num_days();
     if age >= settings.young_days {
         return None;
     }
     if a.configured == Cadence::Weekly {
-        return Some(Err(format!(
+        return Some(Err(Keep::Decided(format!(
             "a new 1:1 (since {}, {age} days) already weekly: keep it so for the first months",
             day(since)
-        )));
+        ))));
     }
     Some(Ok(Suggestion {
         cadence: Cadence::Weekly,
@@ -195,7 +205,7 @@ fn overdue(
 
 /// Rule 6, applied after the agenda planner found the open action items: a 1:1 rarer than
 /// weekly with at least `items_pile` items still open should become weekly. Only when no
-/// earlier rule made a suggestion.
+/// earlier rule made a suggestion or decided to keep the cadence (rules 1 and 3).
 pub fn suggest_for_open_items(
     entry: &mut crate::cycle::Entry,
     open: &[crate::agenda::plan::OpenItem],
@@ -203,6 +213,7 @@ pub fn suggest_for_open_items(
 ) {
     let a = &mut entry.analysis;
     if a.suggestion.is_some()
+        || !a.open_items_may_decide
         || settings.items_pile == 0
         || !a.configured.is_rarer_than_weekly()
         || open.len() < settings.items_pile

@@ -331,3 +331,61 @@ fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
     );
     assert!(entry.analysis.no_suggestion.is_none());
 }
+
+#[test]
+fn open_items_do_not_overrule_too_few_meetings() {
+    use crate::agenda::items::ActionItem;
+    use crate::agenda::plan::OpenItem;
+    // Two biweekly meetings: fewer than min_occurrences (rule 3 decides), however many
+    // items are open (rule 6 comes later in the README's order).
+    let r = rel(&[("b", rule("WEEKLY", 2))]);
+    // An old relationship (not "new", rule 1), met every two weeks, with two meetings in
+    // the window.
+    let occurrences: Vec<_> = (0..22)
+        .map(|i| at(3, 19) - Duration::weeks(2 * i))
+        .filter(|t| *t < at(1, 1) - Duration::weeks(8) || *t >= at(3, 5))
+        .map(|t| occ("b", t, t, false))
+        .collect();
+    let analysis = analyse(
+        &r,
+        &occurrences,
+        &[],
+        at(3, 25),
+        Some(at(1, 1)),
+        &settings(),
+    );
+    assert!(analysis.suggestion.is_none(), "{:?}", analysis.suggestion);
+    assert!(
+        !analysis.open_items_may_decide,
+        "{:?}",
+        analysis.no_suggestion
+    );
+    let mut entry = crate::cycle::Entry {
+        relationship: r,
+        analysis,
+        occurrences,
+    };
+    let five: Vec<_> = (1..6)
+        .map(|n| OpenItem {
+            item: ActionItem {
+                text: format!("item {n}"),
+                owner: None,
+                due: None,
+                done: false,
+            },
+            first_raised: at(3, n).date(),
+            carried: 1,
+        })
+        .collect();
+    crate::cadence::suggest_for_open_items(&mut entry, &five, &settings());
+    assert!(entry.analysis.suggestion.is_none());
+    assert!(
+        entry
+            .analysis
+            .no_suggestion
+            .as_deref()
+            .is_some_and(|why| why.contains("too few to judge")),
+        "{:?}",
+        entry.analysis.no_suggestion
+    );
+}
