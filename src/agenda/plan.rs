@@ -18,7 +18,7 @@ use crate::cadence::{Analysis, Outcome};
 use crate::calendar::Moment;
 use crate::calendar::edit::Description;
 use crate::detect::Relationship;
-use crate::history::{StoredItem, block_hash};
+use crate::history::StoredItem;
 
 /// Config `[agenda]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,8 +462,9 @@ fn planned_description(target: &Target, agenda: &str) -> Result<Option<Descripti
         Found::Absent if target.written.is_some() => {
             return Err("someone removed the agenda block; tete does not add it again".into());
         }
-        Found::Intact { inside } if target.written.as_deref() == Some(&block_hash(&inside)) => {}
-        _ => {}
+        // An intact block is rewritten whoever last touched it: edits inside the block other
+        // than check marks (read before, as items) are tete's to replace.
+        Found::Absent | Found::Intact { .. } => {}
     }
     let text = block::write(&target.description.text, agenda).map_err(|e| e.to_string())?;
     let html = match &target.description.html {

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use super::*;
 use crate::cadence::{Cadence, Settings as CadenceSettings, analyse};
 use crate::detect::{Counterpart, SeriesRef};
+use crate::history::block_hash;
 
 fn at(month: u32, day: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, month, day)
