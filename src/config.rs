@@ -481,7 +481,7 @@ impl Resolver<'_> {
         let check = |t: &Spanned<String>, key: &str| {
             template::validate(t.get_ref())
                 .map(|()| t.get_ref().clone())
-                .map_err(|e| self.error(t.span(), Some(key), e.to_string()))
+                .map_err(|e| self.error(t.span(), Some(key), crate::errors::chain(&e)))
         };
         if let Some(t) = &raw.template {
             s.template = Some(check(t, "template")?);

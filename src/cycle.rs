@@ -153,7 +153,7 @@ pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered 
             }
             Err(e) => gathered
                 .failures
-                .push((calendar.name.clone(), error_chain(&e))),
+                .push((calendar.name.clone(), crate::errors::chain(&e))),
         }
     }
     gathered
@@ -186,7 +186,7 @@ async fn route(calendar: &Fetched, settings: &agenda::plan::Settings, dry_run: b
     };
     let halted = match caldav.halted() {
         Ok(halted) => halted,
-        Err(e) => return Route::Stopped(error_chain(&e)),
+        Err(e) => return Route::Stopped(crate::errors::chain(&e)),
     };
     let announced = match settings.delivery {
         Delivery::Shared => false,
@@ -196,7 +196,7 @@ async fn route(calendar: &Fetched, settings: &agenda::plan::Settings, dry_run: b
                 return Route::Stopped(format!(
                     "cannot tell whether the server schedules on its own, so nothing is written \
                      where it could reach someone: {}",
-                    error_chain(&e)
+                    crate::errors::chain(&e)
                 ));
             }
         },
@@ -213,7 +213,7 @@ async fn route(calendar: &Fetched, settings: &agenda::plan::Settings, dry_run: b
                     "this server schedules, so agendas go to your private calendar {:?}, which \
                      cannot be used: {}; name one you own in [agenda] private_calendar",
                     settings.private_calendar,
-                    error_chain(&e)
+                    crate::errors::chain(&e)
                 )),
             }
         }
@@ -266,12 +266,12 @@ fn read_snapshot(
         let origin = source.resource_origin(resource);
         let read = resource
             .open()
-            .map_err(|e| error_chain(&e))
+            .map_err(|e| crate::errors::chain(&e))
             .and_then(|input| {
                 gathered
                     .collector
                     .read(input, &origin)
-                    .map_err(|e| error_chain(&e))
+                    .map_err(|e| crate::errors::chain(&e))
             });
         match read {
             Ok(_) => {
@@ -281,18 +281,6 @@ fn read_snapshot(
             Err(e) => gathered.failures.push((name.to_string(), e)),
         }
     }
-}
-
-/// An error and its causes on one line: "cannot fetch https://host/…: connection refused".
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// What detection found among the collected events.

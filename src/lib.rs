@@ -11,6 +11,7 @@ pub mod config;
 pub mod cycle;
 pub mod daemon;
 pub mod detect;
+pub mod errors;
 pub mod history;
 pub mod nudge;
 pub mod private_file;

@@ -240,7 +240,11 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
         let agenda = match template::render(source, &ctx) {
             Ok(text) => text,
             Err(e) => {
-                plan.skipped.push(format!("{}: {e}", target.recurrence_id));
+                plan.skipped.push(format!(
+                    "{}: {}",
+                    target.recurrence_id,
+                    crate::errors::chain(&e)
+                ));
                 continue;
             }
         };

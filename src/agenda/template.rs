@@ -125,7 +125,7 @@ pub struct AgendaContext {
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     /// The template is not valid, uses an unknown variable, or ran out of fuel.
-    #[error("agenda template {name}: {source}")]
+    #[error("agenda template {name}")]
     Render {
         /// Which template (`default` or the relationship's).
         name: String,
@@ -243,15 +243,14 @@ mod tests {
 
     #[test]
     fn unknown_variables_and_runaway_loops_are_errors() {
-        let err = validate("Hello {{ counterpart.nmae }}")
-            .unwrap_err()
-            .to_string();
+        let err = crate::errors::chain(&validate("Hello {{ counterpart.nmae }}").unwrap_err());
         assert!(err.contains("undefined"), "{err}");
-        let err = validate(
-            "{% for i in range(100000) %}{% for j in range(100) %}x{% endfor %}{% endfor %}",
-        )
-        .unwrap_err()
-        .to_string();
+        let err = crate::errors::chain(
+            &validate(
+                "{% for i in range(100000) %}{% for j in range(100) %}x{% endfor %}{% endfor %}",
+            )
+            .unwrap_err(),
+        );
         assert!(err.contains("fuel"), "{err}");
         assert!(validate("{% if %}").is_err());
     }

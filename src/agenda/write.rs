@@ -26,7 +26,7 @@ const MAX_ATTEMPTS: u32 = 4;
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// The source refused or failed.
-    #[error("{href}: {source}")]
+    #[error("{href}")]
     Source {
         /// The resource.
         href: String,
@@ -190,6 +190,7 @@ async fn write_resource(
         );
         tracing::error!(calendar = %calendar.name, "{why}; no more writes into this calendar");
         if let Err(e) = caldav.set_halted(Some(&why)) {
+            let e = crate::errors::chain(&e);
             tracing::error!(calendar = %calendar.name, error = %e, "cannot record the halt");
         }
     }
@@ -215,7 +216,12 @@ async fn verify(source: &Source, href: &str, sent: &[u8], writes: &[&PlannedWrit
             crate::sources::Content::Memory(bytes) => bytes,
             crate::sources::Content::File(_) => return Vec::new(),
         },
-        Err(e) => return vec![format!("it could not be read back: {e}")],
+        Err(e) => {
+            return vec![format!(
+                "it could not be read back: {}",
+                crate::errors::chain(&e)
+            )];
+        }
     };
     let uids: BTreeSet<&str> = writes
         .iter()
@@ -447,7 +453,7 @@ fn merged(
     bytes: &[u8],
     writes: &[&PlannedWrite],
 ) -> Result<(Vec<u8>, Vec<Written>), String> {
-    let (mut doc, _) = Document::read(bytes, origin).map_err(|e| e.to_string())?;
+    let (mut doc, _) = Document::read(bytes, origin).map_err(|e| crate::errors::chain(&e))?;
     let mut written = Vec::new();
     for w in writes {
         let occ = occurrence_of(w);

@@ -21,7 +21,7 @@ pub struct Document {
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
     /// The bytes could not be read.
-    #[error("cannot read {origin}: {source}")]
+    #[error("cannot read {origin}")]
     Io {
         /// Where the text came from.
         origin: String,

@@ -138,7 +138,10 @@ fn halted_writes(name: &str, source: &Source) -> Option<String> {
     match caldav.halted() {
         Ok(Some((why, since))) => Some(crate::cycle::halt_message(name, &why, &since)),
         Ok(None) => None,
-        Err(e) => Some(format!("cannot read whether writes were stopped: {e}")),
+        Err(e) => Some(format!(
+            "cannot read whether writes were stopped: {}",
+            crate::errors::chain(&e)
+        )),
     }
 }
 

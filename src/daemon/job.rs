@@ -209,7 +209,8 @@ async fn write_agendas(
         match &outcome.result {
             Ok(_) => store.clear_write_failure(&outcome.key)?,
             Err(e) if e.is_permanent() => {
-                let retry_at = store.record_write_failure(&outcome.key, &e.to_string(), job.now)?;
+                let retry_at =
+                    store.record_write_failure(&outcome.key, &crate::errors::chain(e), job.now)?;
                 tracing::warn!(resource = %outcome.key, %retry_at, "write failed for good; not tried again before then");
             }
             Err(_) => {}
@@ -231,8 +232,9 @@ async fn write_agendas(
                 }
             }
             Err(e) => {
+                let e = crate::errors::chain(&e);
                 tracing::warn!(resource = %outcome.href, error = %e, "agenda not written");
-                report.write_failures.push((outcome.href, e.to_string()));
+                report.write_failures.push((outcome.href, e));
             }
         }
     }

@@ -180,7 +180,10 @@ fn reload(path: &Path, config: &mut Config) {
             *config = new;
             tracing::info!("config reloaded");
         }
-        Err(e) => tracing::error!("config not reloaded, keeping the old one: {e}"),
+        Err(e) => tracing::error!(
+            "config not reloaded, keeping the old one: {}",
+            crate::errors::chain(&e)
+        ),
     }
     notify(&[NotifyState::Ready]);
 }
@@ -204,10 +207,11 @@ async fn cycle(
             status
         }
         Err(e) => {
+            let e = crate::errors::chain(&e);
             let failures: Vec<(String, String)> = job
                 .calendars
                 .iter()
-                .map(|c| (c.name.clone(), e.to_string()))
+                .map(|c| (c.name.clone(), e.clone()))
                 .collect();
             update_backoff(backoff, &config.daemon, &job, &failures, now);
             tracing::error!("cycle failed: {e}");

@@ -137,7 +137,7 @@ pub enum HistoryError {
         source: std::io::Error,
     },
     /// SQLite failed (a corrupt file, a full disk, a file from a newer tete).
-    #[error("state file {}: {source}", path.display())]
+    #[error("state file {}", path.display())]
     Sqlite {
         /// The file.
         path: PathBuf,

@@ -44,7 +44,7 @@ pub enum ChannelError {
     #[error("desktop notification failed: {0}")]
     Desktop(String),
     /// A secret (the SMTP password, the webhook URL) could not be read.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Secret {
         /// Which secret.
         what: &'static str,
@@ -294,7 +294,7 @@ impl Mailer {
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| fail(error_chain(&e)))
+            .map_err(|e| fail(crate::errors::chain(&e)))
     }
 
     /// A server may echo what it was sent; the password never leaves through an error.
@@ -340,26 +340,11 @@ impl WebhookChannel {
             .body(body)
             .send()
             .await
-            .map_err(|e| fail(error_chain(&e.without_url())))?;
+            .map_err(|e| fail(crate::errors::chain(&e.without_url())))?;
         let status = response.status();
         if !status.is_success() {
             return Err(fail(format!("answered {status}")));
         }
         Ok(())
     }
-}
-
-/// An error and its causes on one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -205,14 +205,13 @@ fn outcome(
     match sent {
         Ok(()) => record(store, report, nudge, channel, now),
         Err(e) => {
+            let e = crate::errors::chain(&e);
             tracing::warn!(
                 relationship = %nudge.relationship,
                 kind = %nudge.kind,
                 "nudge not sent by {channel}, will retry next cycle: {e}"
             );
-            report
-                .failed
-                .push((nudge.streak.clone(), channel, e.to_string()));
+            report.failed.push((nudge.streak.clone(), channel, e));
             Ok(())
         }
     }
@@ -227,9 +226,14 @@ fn skip_or_fail(
     todo: &[&Nudge],
     error: ChannelError,
 ) {
-    if let ChannelError::NoSessionBus(_) | ChannelError::NoNotificationServer(_) = error {
+    let skipped = matches!(
+        error,
+        ChannelError::NoSessionBus(_) | ChannelError::NoNotificationServer(_)
+    );
+    let error = crate::errors::chain(&error);
+    if skipped {
         tracing::info!("desktop notifications skipped: {error}");
-        report.skipped.push((channel, error.to_string()));
+        report.skipped.push((channel, error));
         return;
     }
     tracing::warn!(
@@ -239,6 +243,6 @@ fn skip_or_fail(
     for nudge in todo {
         report
             .failed
-            .push((nudge.streak.clone(), channel, error.to_string()));
+            .push((nudge.streak.clone(), channel, error.clone()));
     }
 }

@@ -466,7 +466,8 @@ async fn truncated_and_non_xml_answers_are_clear_errors() {
     let state = tempfile::tempdir().unwrap();
     let source = work_source(&server, state.path());
     let err = source.sync().await.unwrap_err();
-    let shown = err.to_string();
+    // The message names the request; the cause (the XML problem) follows in the chain.
+    let shown = tete::errors::chain(&err);
     assert!(
         shown.contains("PROPFIND") && shown.contains("/dav/calendars/me/work/"),
         "{shown}"

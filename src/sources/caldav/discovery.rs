@@ -209,7 +209,8 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
     if given_calendar.is_none() && home.is_none() {
         let reason = match last_error {
             Some(err) => format!(
-                "no CalDAV principal or calendar home found ({err}); give the account's CalDAV URL"
+                "no CalDAV principal or calendar home found ({}); give the account's CalDAV URL",
+                crate::errors::chain(&err)
             ),
             None => "no CalDAV principal or calendar home found; give the account's CalDAV URL"
                 .to_string(),

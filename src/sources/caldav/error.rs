@@ -85,7 +85,7 @@ pub enum CaldavError {
         reason: String,
     },
     /// The answer is not the XML expected.
-    #[error("{request}: the server's answer cannot be read: {source}")]
+    #[error("{request}: the server's answer cannot be read")]
     Xml {
         /// `METHOD url`.
         request: String,

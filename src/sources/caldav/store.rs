@@ -68,7 +68,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// SQLite failed (open, migrate, read or write).
-    #[error("state file {}: {source}", path.display())]
+    #[error("state file {}", path.display())]
     Sqlite {
         /// The state file.
         path: PathBuf,
