@@ -136,10 +136,9 @@ pub async fn notify(connection: &zbus::Connection, nudge: &Nudge) -> Result<u32,
         .map_err(|e| ChannelError::Desktop(e.to_string()))
 }
 
+/// Notification bodies are a small HTML subset: text is escaped as in HTML.
 fn escape_markup(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    html_escape::encode_text(text).into_owned()
 }
 
 /// How the SMTP connection is protected.

@@ -16,20 +16,9 @@ const HEIGHT: f64 = 64.0;
 const LEFT: f64 = 10.0;
 const AXIS_Y: f64 = 34.0;
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and (quoted) attribute values.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(s).into_owned()
 }
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:900px;color:#1d2430;padding:0 1rem}\
@@ -256,7 +245,7 @@ mod tests {
     fn calendar_text_is_escaped() {
         assert_eq!(
             esc("<script>\"x\" & 'y'"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;"
+            "&lt;script&gt;&quot;x&quot; &amp; &#x27;y&#x27;"
         );
     }
 }
