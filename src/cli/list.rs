@@ -14,6 +14,7 @@ pub struct Args {
     /// Say why each series is or is not a 1:1.
     #[arg(long)]
     pub explain: bool,
+    /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
 }

@@ -27,6 +27,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "TETE_CONFIG")]
     pub config: Option<std::path::PathBuf>,
 
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -29,6 +29,7 @@ pub struct Args {
     /// Only the relationship with this person (part of a name or address, any case).
     #[arg(long, value_name = "NAME")]
     pub with: Option<String>,
+    /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
 }

@@ -35,6 +35,7 @@ pub struct Args {
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
 }

@@ -22,6 +22,7 @@ pub struct Args {
     /// (neither the calendars nor the state file).
     #[arg(long)]
     pub dry_run: bool,
+    /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
 }

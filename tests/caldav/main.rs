@@ -2,6 +2,9 @@
 //! wiremock for what a real server will not do (errors, timeouts, truncated XML, 429,
 //! OAuth2's token endpoint).
 
+// Test code: a panic (unwrap, expect) is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod agenda;
 mod bench;
 mod daemon;

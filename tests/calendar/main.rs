@@ -1,6 +1,9 @@
 //! End-to-end tests of the calendar core: real-world fixtures, round trips, expansion cases,
 //! and arbitrary input. One test binary (modules below) keeps link time down.
 
+// Test code: a panic (unwrap, expect) is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod expand_cases;
 mod fixtures;
 mod never_panics;

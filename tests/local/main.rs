@@ -2,6 +2,9 @@
 //! feeds, a local SMTP server and systemd units. One test binary (linking one per file cost
 //! ~200 MB and seconds each); `tests/caldav` and `tests/calendar` are the other two.
 
+// Test code: a panic (unwrap, expect) is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod agenda_vdir;
 mod check_cli;
 mod config_load;
