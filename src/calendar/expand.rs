@@ -689,7 +689,7 @@ impl Collector {
     /// Resolves every TZID used, once, by its index. `None` is a TZID whose times are read as
     /// floating: nothing defines it and its calendar has no usable `X-WR-TIMEZONE`.
     fn resolve_zones(&self, window: Window, warnings: &mut Vec<Warning>) -> Vec<Option<Zone>> {
-        let horizon = window.end + Span::days(800);
+        let horizon = value::add_saturating(window.end, Span::days(800));
         self.tzids
             .iter()
             .map(|used| match self.zones.resolve(&used.name, horizon) {
@@ -820,10 +820,13 @@ impl Context<'_> {
             End::At(dtend) => shift(start_moment, self.exact_length(reference, dtend)),
             End::For(d) => {
                 // Days are nominal (the same wall-clock time days later), the rest is exact.
-                let nominal = self.moment(start + Span::days(d.days), form);
-                shift(nominal, Span::seconds(d.seconds))
+                let days = Span::try_days(d.days).unwrap_or(Span::MAX);
+                let nominal = self.moment(value::add_saturating(start, days), form);
+                shift(nominal, Span::try_seconds(d.seconds).unwrap_or(Span::MAX))
             }
-            End::Default if form == Form::Date => Moment::Date(start.date() + Span::days(1)),
+            End::Default if form == Form::Date => {
+                Moment::Date(start.date().succ_opt().unwrap_or(start.date()))
+            }
             End::Default => start_moment,
         };
         if end_moment.as_utc() < start_moment.as_utc() {
@@ -846,15 +849,15 @@ impl Context<'_> {
 fn shift(m: Moment, by: Span) -> Moment {
     match m {
         Moment::Date(d) => {
-            let t = d.and_time(NaiveTime::MIN) + by;
+            let t = value::add_saturating(d.and_time(NaiveTime::MIN), by);
             if t.time() == NaiveTime::MIN {
                 Moment::Date(t.date())
             } else {
                 Moment::Floating(t)
             }
         }
-        Moment::Floating(t) => Moment::Floating(t + by),
-        Moment::Utc(t) => Moment::Utc(t + by),
+        Moment::Floating(t) => Moment::Floating(value::add_saturating(t, by)),
+        Moment::Utc(t) => Moment::Utc(value::add_saturating(t, by)),
     }
 }
 
@@ -1029,7 +1032,10 @@ fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTi
     let stamp = match until {
         TimeValue::Date(d) if start.form != Form::Date => {
             // UNTIL as a DATE includes that whole day.
-            return d.and_time(NaiveTime::MIN) + Span::days(1) - Span::seconds(1);
+            return value::add_saturating(
+                d.and_time(NaiveTime::MIN),
+                Span::days(1) - Span::seconds(1),
+            );
         }
         TimeValue::Date(d) => Stamp {
             t: d.and_time(NaiveTime::MIN),
@@ -1070,7 +1076,10 @@ fn expand_master(
         .max()
         .unwrap_or_default();
     // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
-    let bound = ctx.window.end + Span::days(2) + max_shift;
+    let bound = value::add_saturating(
+        value::add_saturating(ctx.window.end, Span::days(2)),
+        max_shift,
+    );
     let exclusions = Exclusions::new(ctx, master, form);
     for (ov, fate) in overrides.iter().zip(fates.iter_mut()) {
         // EXDATE wins over an override of the same occurrence (recurring-ical-events agrees).

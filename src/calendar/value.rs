@@ -298,6 +298,17 @@ pub fn escape_text(text: &str) -> String {
     out
 }
 
+/// `t + by`, held at the ends of time instead of overflowing: dates, durations and offsets
+/// come from files, and a file can say a meeting lasts a million years or starts in 262142.
+pub fn add_saturating(t: NaiveDateTime, by: chrono::Duration) -> NaiveDateTime {
+    t.checked_add_signed(by)
+        .unwrap_or(if by < chrono::Duration::zero() {
+            NaiveDateTime::MIN
+        } else {
+            NaiveDateTime::MAX
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

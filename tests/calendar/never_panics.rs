@@ -118,3 +118,35 @@ proptest! {
         read_everything(&bytes);
     }
 }
+
+/// Values at the ends of time (found by mutating real files): a duration of a million years,
+/// a start in year 1 or 9999 with a zone, an UNTIL in 9999. Each is expanded without a panic
+/// and the calendar's other event still comes out.
+#[test]
+fn dates_and_durations_at_the_ends_of_time_do_not_panic() {
+    const BERLIN: &str = "BEGIN:VTIMEZONE\r\nTZID:Berlin\r\nBEGIN:STANDARD\r\nDTSTART:00010101T000000\r\n\
+        TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n\
+        END:VTIMEZONE\r\n";
+    let hostile = [
+        "DTSTART:20260101T100000Z\r\nDURATION:P99999999W\r\nRRULE:FREQ=WEEKLY",
+        "DTSTART:20260101T100000Z\r\nDURATION:-P99999999W",
+        "DTSTART:20260101T100000Z\r\nDURATION:PT99999999999S",
+        "DTSTART:99991231T235959Z\r\nDTEND:00010101T000000Z",
+        "DTSTART;TZID=Berlin:99991231T235959\r\nDURATION:P1D",
+        "DTSTART;TZID=Berlin:00010101T000000\r\nRRULE:FREQ=YEARLY;UNTIL=99991231",
+        "DTSTART;VALUE=DATE:99991231\r\nRRULE:FREQ=DAILY",
+    ];
+    for event in hostile {
+        let text = format!(
+            "BEGIN:VCALENDAR\r\n{BERLIN}BEGIN:VEVENT\r\nUID:hostile\r\n{event}\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:normal\r\nDTSTART:20260105T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let mut collector = Collector::new();
+        collector.read(text.as_bytes(), "hostile.ics").unwrap();
+        let expansion = collector.expand(window());
+        assert!(
+            expansion.occurrences.iter().any(|o| &*o.uid == "normal"),
+            "{event}"
+        );
+    }
+}

@@ -28,6 +28,7 @@ use chrono::{Duration, NaiveDateTime, Offset, TimeZone};
 pub use vtimezone::{CustomZone, ZoneDefinitionError};
 
 use super::model::Component;
+use super::value::add_saturating;
 
 /// A zone that maps wall-clock times to instants.
 #[derive(Debug, Clone)]
@@ -52,7 +53,7 @@ impl Zone {
 
     /// The wall-clock time in this zone at a UTC instant.
     pub fn from_utc(&self, utc: NaiveDateTime) -> NaiveDateTime {
-        utc + Duration::seconds(i64::from(self.offset_at_utc(utc)))
+        add_saturating(utc, Duration::seconds(i64::from(self.offset_at_utc(utc))))
     }
 
     /// The UTC instant of a wall-clock time in this zone, resolving gaps and overlaps as
@@ -61,13 +62,13 @@ impl Zone {
         // Offsets in effect around this local time: a transition closer than a day and a half
         // to it is seen by one of the probes (zones never change twice in three days).
         let probes = [
-            self.offset_at_utc(local - Duration::hours(36)),
+            self.offset_at_utc(add_saturating(local, -Duration::hours(36))),
             self.offset_at_utc(local),
-            self.offset_at_utc(local + Duration::hours(36)),
+            self.offset_at_utc(add_saturating(local, Duration::hours(36))),
         ];
         let valid = probes
             .iter()
-            .map(|&off| local - Duration::seconds(i64::from(off)))
+            .map(|&off| add_saturating(local, -Duration::seconds(i64::from(off))))
             .filter(|&utc| self.from_utc(utc) == local)
             .min();
         match valid {
@@ -77,8 +78,11 @@ impl Zone {
                 // A gap: read it with the offset in effect before the transition, which is
                 // the offset at the earliest candidate instant (before the transition).
                 let largest = probes.iter().copied().max().unwrap_or(0);
-                let before = self.offset_at_utc(local - Duration::seconds(i64::from(largest)));
-                local - Duration::seconds(i64::from(before))
+                let before = self.offset_at_utc(add_saturating(
+                    local,
+                    -Duration::seconds(i64::from(largest)),
+                ));
+                add_saturating(local, -Duration::seconds(i64::from(before)))
             }
         }
     }

@@ -4,7 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::calendar::model::Component;
 use crate::calendar::recur::RuleSpec;
-use crate::calendar::value::{TimeValue, date_list, parse_time_value};
+use crate::calendar::value::{TimeValue, add_saturating, date_list, parse_time_value};
 
 /// A zone built from the `STANDARD` and `DAYLIGHT` observances of a `VTIMEZONE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,11 @@ impl CustomZone {
             let from = offset_property(observance, "TZOFFSETFROM").map_err(&bad)?;
             let to = offset_property(observance, "TZOFFSETTO").map_err(&bad)?;
             for onset in onsets(observance, from, until).map_err(&bad)? {
-                transitions.push((onset - Duration::seconds(i64::from(from)), from, to));
+                transitions.push((
+                    add_saturating(onset, -Duration::seconds(i64::from(from))),
+                    from,
+                    to,
+                ));
             }
         }
         transitions.sort_by_key(|(utc, _, _)| *utc);
@@ -106,7 +110,7 @@ fn onsets(
         let spec = RuleSpec::parse(rule).map_err(|e| e.to_string())?;
         // UNTIL in a VTIMEZONE is UTC; onsets are wall-clock times before the change.
         let rule_until = spec.until.as_ref().map(|u| match u {
-            TimeValue::Utc(t) => *t + Duration::seconds(i64::from(from)),
+            TimeValue::Utc(t) => add_saturating(*t, Duration::seconds(i64::from(from))),
             other => other.naive(),
         });
         let iter = spec.iter(start, rule_until).map_err(|e| e.to_string())?;
