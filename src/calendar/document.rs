@@ -28,6 +28,16 @@ pub enum DocumentError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// Components are nested deeper than any calendar needs (a hostile file): tete does not
+    /// hold (or write back) such a resource.
+    #[error(
+        "{origin} nests components deeper than {} levels; tete does not edit it",
+        super::reader::MAX_DEPTH
+    )]
+    TooDeep {
+        /// Where the text came from.
+        origin: String,
+    },
     /// Nothing in the input looked like iCalendar.
     #[error("{origin} is not iCalendar: no BEGIN:VCALENDAR or BEGIN:VEVENT line found")]
     NotICalendar {
@@ -72,6 +82,12 @@ impl Document {
         doc.components.extend(open_calendar);
         if !reader.saw_structure() {
             return Err(DocumentError::NotICalendar {
+                origin: origin.to_string(),
+            });
+        }
+        // A document is read to be written back whole: one missing a part is not one.
+        if reader.truncated() {
+            return Err(DocumentError::TooDeep {
                 origin: origin.to_string(),
             });
         }

@@ -39,6 +39,12 @@ pub enum ReadEvent {
 /// open means the client forgot an `END`.
 const ITEM_KINDS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"];
 
+/// Components nested deeper than this are dropped, with a warning: real calendars nest four
+/// levels at most (`VCALENDAR`, `VEVENT`, `VALARM`, an `X-` part), and tens of thousands of
+/// nested `BEGIN` lines (a hostile file) would exhaust the stack of anything that walks the
+/// tree (writing it back, dropping it).
+pub const MAX_DEPTH: usize = 32;
+
 fn is_item_kind(name: &str) -> bool {
     ITEM_KINDS.contains(&name)
 }
@@ -50,6 +56,10 @@ pub struct Reader<R> {
     line: Vec<u8>,
     origin: Arc<str>,
     stack: Vec<Component>,
+    /// Components being dropped for nesting deeper than [`MAX_DEPTH`] (their depth below it).
+    too_deep: usize,
+    /// True once anything was dropped for depth: the text is not whole.
+    truncated: bool,
     pending: VecDeque<ReadEvent>,
     warnings: Vec<Warning>,
     /// Index in `warnings` where the currently open item's warnings start (to fill in its UID).
@@ -69,6 +79,8 @@ impl<R: BufRead> Reader<R> {
             line: Vec::with_capacity(256),
             origin: origin.into(),
             stack: Vec::new(),
+            too_deep: 0,
+            truncated: false,
             pending: VecDeque::new(),
             warnings: Vec::new(),
             item_warnings_from: 0,
@@ -92,6 +104,11 @@ impl<R: BufRead> Reader<R> {
     pub fn take_warnings(&mut self) -> Vec<Warning> {
         self.item_warnings_from = 0;
         std::mem::take(&mut self.warnings)
+    }
+
+    /// True when components nested deeper than [`MAX_DEPTH`] were dropped.
+    pub fn truncated(&self) -> bool {
+        self.truncated
     }
 
     /// True once any `BEGIN` line was seen: false at the end means the input was not iCalendar.
@@ -189,6 +206,17 @@ impl<R: BufRead> Reader<R> {
     fn begin(&mut self, name: &str, line: usize) {
         let name = name.to_ascii_uppercase();
         self.saw_structure = true;
+        if self.too_deep > 0 || self.stack.len() >= MAX_DEPTH {
+            if !self.truncated {
+                self.warn(
+                    line,
+                    format!("components nested deeper than {MAX_DEPTH} levels; the deeper ones are dropped"),
+                );
+            }
+            self.truncated = true;
+            self.too_deep += 1;
+            return;
+        }
         if name == "VCALENDAR" && !self.stack.is_empty() {
             self.warn(
                 line,
@@ -216,6 +244,10 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn end(&mut self, name: &str, line: usize) {
+        if self.too_deep > 0 {
+            self.too_deep -= 1;
+            return;
+        }
         let name = name.to_ascii_uppercase();
         match self.stack.iter().rposition(|c| c.name == name) {
             Some(pos) => {
@@ -281,6 +313,9 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn property(&mut self, prop: Property) {
+        if self.too_deep > 0 {
+            return;
+        }
         match self.stack.len() {
             0 => {
                 let line = prop.line;

@@ -150,3 +150,28 @@ fn dates_and_durations_at_the_ends_of_time_do_not_panic() {
         );
     }
 }
+
+/// 100,000 nested components (a hostile file) neither overflow the stack nor stop the
+/// reading: the deep part is dropped with a warning, the event is still expanded, and the
+/// resource is not taken as a whole document (tete would not write it back incomplete).
+#[test]
+fn deeply_nested_components_are_bounded() {
+    let n = 100_000;
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:deep\r\nDTSTART:20260105T100000Z\r\n{}{}END:VEVENT\r\nEND:VCALENDAR\r\n",
+        "BEGIN:VALARM\r\n".repeat(n),
+        "END:VALARM\r\n".repeat(n)
+    );
+    let mut collector = Collector::new();
+    collector.read(text.as_bytes(), "deep.ics").unwrap();
+    let warnings = collector.take_warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message.contains("nested deeper than")),
+        "{warnings:?}"
+    );
+    assert_eq!(collector.expand(window()).occurrences.len(), 1);
+    let err = Document::read(text.as_bytes(), "deep.ics").unwrap_err();
+    assert!(err.to_string().contains("deeper than 32 levels"), "{err}");
+}
