@@ -215,9 +215,7 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
         .chain(seen.iter().filter(|(i, _)| i.done).map(|(i, _)| i.key()))
         .collect();
     let first_raised = first_dates(input.stored_items, &seen);
-    plan.open = LastHeld::before(input, now)
-        .map(|last| last.open(input, now, &closed, &first_raised))
-        .unwrap_or_default();
+    plan.open = open_before(input, now, &closed, &first_raised);
     if !settings.enabled {
         return plan;
     }
@@ -228,13 +226,10 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
         }
         plan.placed.push((target.start, target.place.clone()));
         let start = target.start.as_utc();
-        let (open, done_since) = match LastHeld::before(input, start) {
-            Some(last) => (
-                last.open(input, start, &closed, &first_raised),
-                last.done_since(&seen),
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
+        let open = open_before(input, start, &closed, &first_raised);
+        let done_since = LastHeld::before(input, start)
+            .map(|last| last.done_since(&seen))
+            .unwrap_or_default();
         let ctx = context(input, target, &open, &done_since, settings);
         let source = template_for(input.relationship, settings);
         let agenda = match template::render(source, &ctx) {
@@ -304,6 +299,58 @@ fn first_dates(
     first
 }
 
+/// The items open before `before`: every unchecked item of every meeting that took place
+/// before it (not only the last: a meeting without notes, because tete was not running and
+/// nobody carried the items, closes nothing), minus those closed anywhere (checked in any
+/// meeting, or closed in the history), each once (as last written), oldest first. Items of
+/// cancelled or declined meetings are not open: those meetings did not take place.
+fn open_before(
+    input: &Input,
+    before: NaiveDateTime,
+    closed: &BTreeSet<String>,
+    first_raised: &BTreeMap<String, NaiveDate>,
+) -> Vec<OpenItem> {
+    let mut latest: BTreeMap<String, ActionItem> = BTreeMap::new();
+    let mut held: Vec<&Meeting> = input
+        .meetings
+        .iter()
+        .filter(|m| happened(m.outcome) && m.start < before)
+        .collect();
+    held.sort_by_key(|m| m.start);
+    for meeting in held {
+        let Some(description) = &meeting.description else {
+            continue;
+        };
+        for item in items::extract(&description.text, date(meeting.scheduled)) {
+            if !item.done {
+                latest.insert(item.key(), item);
+            }
+        }
+    }
+    let mut open: Vec<OpenItem> = latest
+        .into_iter()
+        .filter(|(key, _)| !closed.contains(key))
+        .map(|(key, item)| {
+            let first = first_raised
+                .get(&key)
+                .copied()
+                .unwrap_or_else(|| before.date());
+            let carried = input
+                .meetings
+                .iter()
+                .filter(|m| happened(m.outcome) && date(m.scheduled) >= first && m.start < before)
+                .count();
+            OpenItem {
+                item,
+                first_raised: first,
+                carried: u32::try_from(carried.max(1)).unwrap_or(u32::MAX),
+            }
+        })
+        .collect();
+    open.sort_by_key(|o| (o.first_raised, o.item.key()));
+    open
+}
+
 /// The last meeting that took place before `before`.
 fn last_held<'a>(input: &'a Input, before: NaiveDateTime) -> Option<&'a Meeting> {
     input
@@ -326,40 +373,6 @@ impl<'a> LastHeld<'a> {
         let description = meeting.description.as_ref()?;
         let items = items::extract(&description.text, date(meeting.scheduled));
         Some(LastHeld { meeting, items })
-    }
-
-    /// Its unchecked items minus closed ones, each once, oldest first.
-    fn open(
-        &self,
-        input: &Input,
-        before: NaiveDateTime,
-        closed: &BTreeSet<String>,
-        first_raised: &BTreeMap<String, NaiveDate>,
-    ) -> Vec<OpenItem> {
-        let held_on = date(self.meeting.scheduled);
-        let mut keys = BTreeSet::new();
-        let mut open: Vec<OpenItem> = self
-            .items
-            .iter()
-            .filter(|i| !i.done && !closed.contains(&i.key()) && keys.insert(i.key()))
-            .map(|item| {
-                let first = first_raised.get(&item.key()).copied().unwrap_or(held_on);
-                let carried = input
-                    .meetings
-                    .iter()
-                    .filter(|m| {
-                        happened(m.outcome) && date(m.scheduled) >= first && m.start < before
-                    })
-                    .count();
-                OpenItem {
-                    item: item.clone(),
-                    first_raised: first,
-                    carried: u32::try_from(carried.max(1)).unwrap_or(u32::MAX),
-                }
-            })
-            .collect();
-        open.sort_by_key(|o| o.first_raised);
-        open
     }
 
     /// Its unchecked items that were checked since (shown as done, once).

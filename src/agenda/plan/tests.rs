@@ -107,11 +107,32 @@ fn last_weeks_open_items_go_into_the_next_block() {
         "a checked item is not carried"
     );
     assert!(
-        !new.contains("old item"),
-        "only the last held meeting counts"
+        new.contains("- [ ] old item"),
+        "an item nobody checked stays open, even if the last meeting's notes lost it: {new}"
     );
     assert!(new.ends_with("Person's own notes"), "{new}");
-    assert_eq!(plan.open.len(), 2);
+    assert_eq!(plan.open.len(), 3);
+}
+
+#[test]
+fn meetings_without_notes_in_between_close_nothing() {
+    // tete did not run for two weeks: the two meetings held meanwhile have no block and no
+    // notes. The items of 2 March are still open on 23 March.
+    let plan = run(
+        vec![
+            meeting(2, Outcome::Held, LAST_WEEK),
+            meeting(9, Outcome::Held, ""),
+            meeting(16, Outcome::Held, ""),
+        ],
+        vec![target(23, "", None)],
+        &[],
+    );
+    assert_eq!(plan.open.len(), 2, "{:?}", plan.open);
+    let new = &plan.writes[0].new.text;
+    assert!(new.contains("- [ ] Ann: send the hiring plan"), "{new}");
+    assert!(!new.contains("(nothing open)"), "{new}");
+    // Carried through the three meetings held since it was raised.
+    assert!(plan.open.iter().all(|o| o.carried == 3), "{:?}", plan.open);
 }
 
 #[test]
