@@ -2,9 +2,9 @@
 //! which action items are still open, and the new description of each. Pure: meetings and
 //! their descriptions in, planned writes out.
 //!
-//! Open items are the unchecked items of the last meeting that took place (cancelled ones
-//! are skipped), whether tete carried them or a person typed them, minus every item seen
-//! checked since, in any meeting, or closed in the history. An item is known by
+//! Open items are the unchecked items of every meeting that took place (cancelled ones are
+//! skipped), whether tete carried them or a person typed them, minus every item seen checked,
+//! in any meeting, or closed in the history: a meeting without notes closes nothing. An item is known by
 //! [`ActionItem::key`], so carrying it again never duplicates it.
 
 use std::collections::{BTreeMap, BTreeSet};
