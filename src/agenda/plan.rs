@@ -376,17 +376,32 @@ impl<'a> LastHeld<'a> {
     }
 
     /// Its unchecked items that were checked since (shown as done, once).
+    ///
+    /// An item counts from the first meeting it was seen checked in: ticked inside the block
+    /// during the last meeting, or on a line of its own, it is shown once, and not again a
+    /// week later from the "done" lines of the block that showed it.
     fn done_since(&self, seen: &[(ActionItem, NaiveDate)]) -> Vec<ActionItem> {
         let held_on = date(self.meeting.scheduled);
-        let done: BTreeSet<String> = seen
+        let mut first_done: BTreeMap<String, NaiveDate> = BTreeMap::new();
+        for (item, day) in seen.iter().filter(|(i, _)| i.done) {
+            let first = first_done.entry(item.key()).or_insert(*day);
+            *first = (*first).min(*day);
+        }
+        // Only items that were open at some point: one typed already checked was never
+        // waiting for anyone.
+        let was_open: BTreeSet<String> = seen
             .iter()
-            .filter(|(i, day)| i.done && *day >= held_on)
+            .filter(|(i, _)| !i.done)
             .map(|(i, _)| i.key())
             .collect();
         let mut keys = BTreeSet::new();
         self.items
             .iter()
-            .filter(|i| !i.done && done.contains(&i.key()) && keys.insert(i.key()))
+            .filter(|i| {
+                first_done.get(&i.key()).is_some_and(|d| *d >= held_on)
+                    && was_open.contains(&i.key())
+                    && keys.insert(i.key())
+            })
             .map(|i| ActionItem {
                 done: true,
                 ..i.clone()

@@ -244,3 +244,36 @@ fn template_syntax_in_descriptions_comes_out_verbatim() {
     );
     assert!(!new.contains("49"));
 }
+
+#[test]
+fn an_item_ticked_inside_the_block_is_shown_done_once() {
+    // Ann ticked the item inside tete's block during the 16 March meeting.
+    let ticked = "--- tete agenda ---\n- [x] Ann: send the hiring plan\n--- end of tete agenda ---";
+    let plan = run(
+        vec![
+            meeting(9, Outcome::Held, "- [ ] Ann: send the hiring plan"),
+            meeting(16, Outcome::Held, ticked),
+        ],
+        vec![target(23, "", None)],
+        &[],
+    );
+    let new = &plan.writes[0].new.text;
+    assert!(
+        new.contains("[x] Ann: send the hiring plan"),
+        "shown done: {new}"
+    );
+    assert!(plan.open.is_empty(), "{:?}", plan.open);
+    // The same a week on: the meeting whose block showed it done is the last one held (the
+    // dates moved a week back to keep "now"): it is not shown again.
+    let plan = run(
+        vec![
+            meeting(2, Outcome::Held, "- [ ] Ann: send the hiring plan"),
+            meeting(9, Outcome::Held, ticked),
+            meeting(16, Outcome::Held, new),
+        ],
+        vec![target(23, "", None)],
+        &[],
+    );
+    let next = &plan.writes[0].new.text;
+    assert!(!next.contains("send the hiring plan"), "once: {next}");
+}
