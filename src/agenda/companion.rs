@@ -129,7 +129,11 @@ pub fn write(existing: Option<&[u8]>, content: &Content, now: NaiveDateTime) -> 
         event.set_text("SUMMARY", content.summary);
         event.set_text("DESCRIPTION", content.description);
     }
-    doc.to_ical().into_bytes()
+    match existing {
+        // What a person added to the companion keeps its bytes too.
+        Some(bytes) => doc.to_ical_preserving(bytes),
+        None => doc.to_ical().into_bytes(),
+    }
 }
 
 fn new_document(link: &Link, now: NaiveDateTime) -> Document {

@@ -471,7 +471,7 @@ fn merged(
             });
         }
     }
-    Ok((doc.to_ical().into_bytes(), written))
+    Ok((doc.to_ical_preserving(bytes), written))
 }
 
 /// The planned block applied to the description as it is now. `None` when a person

@@ -176,6 +176,39 @@ impl Document {
         out
     }
 
+    /// The document as text, keeping every line it shares with `original` (the bytes it was
+    /// read from) byte for byte: quoting, folding, line endings and letter case as the person's
+    /// app wrote them. Only lines that changed, or are new, are written as [`Document::to_ical`]
+    /// writes them. Falls back to [`Document::to_ical`] when the original's lines cannot be
+    /// paired with what the reader understood of them (lines it dropped or reordered).
+    pub fn to_ical_preserving(&self, original: &[u8]) -> Vec<u8> {
+        let new = self.to_ical();
+        let Ok((before, _)) = Document::read(original, "original") else {
+            return new.into_bytes();
+        };
+        let before = before.to_ical();
+        let raw = logical_lines(original);
+        let old_lines = logical_lines(before.as_bytes());
+        let paired = raw.len() == old_lines.len()
+            && raw
+                .iter()
+                .zip(&old_lines)
+                .all(|(r, c)| line_name(r) == line_name(c));
+        if !paired {
+            return new.into_bytes();
+        }
+        let new_lines = logical_lines(new.as_bytes());
+        let sources = aligned(&old_lines, &new_lines);
+        let mut out: Vec<u8> = Vec::with_capacity(original.len() + 256);
+        for (line, source) in new_lines.iter().zip(sources) {
+            if out.last().is_some_and(|b| *b != b'\n' && *b != b'\r') {
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(source.map_or(line, |k| raw[k]));
+        }
+        out
+    }
+
     /// The document as iCalendar text (CRLF, folded at 75 octets).
     pub fn to_ical(&self) -> String {
         let mut out = String::new();
@@ -184,6 +217,125 @@ impl Document {
         }
         out
     }
+}
+
+/// For each new line, the old line it is (`None`: new). A run of new lines that could sit at
+/// several places among equal lines (a new override after its series: `BEGIN:VEVENT`,
+/// `UID:...` repeat) is placed to start at a `BEGIN:` line, so whole components are new and
+/// the old ones keep every byte.
+fn aligned(old: &[&[u8]], new: &[&[u8]]) -> Vec<Option<usize>> {
+    let mut sources: Vec<Option<usize>> = vec![None; new.len()];
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, old, new) {
+        if let similar::DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            for i in 0..len {
+                sources[new_index + i] = Some(old_index + i);
+            }
+        }
+    }
+    let mut start = 0;
+    while start < new.len() {
+        if sources[start].is_some() {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < new.len() && sources[end].is_none() {
+            end += 1;
+        }
+        // Slide the run [start, end) up as far as equal lines allow, then down again to the
+        // first place where it starts a component right after another one ended (else back
+        // where the diff put it).
+        let (mut a, mut b) = (start, end);
+        while a > 0 && sources[a - 1].is_some() && new[a - 1] == new[b - 1] {
+            sources[b - 1] = sources[a - 1];
+            sources[a - 1] = None;
+            a -= 1;
+            b -= 1;
+        }
+        let n = b - a;
+        let boundary =
+            |p: usize| p > 0 && new[p].starts_with(b"BEGIN:") && new[p - 1].starts_with(b"END:");
+        let mut target = None;
+        let mut p = a;
+        loop {
+            if boundary(p) {
+                target = Some(p);
+                break;
+            }
+            let q = p + n;
+            if q < new.len() && sources[q].is_some() && new[p] == new[q] {
+                p += 1;
+            } else {
+                break;
+            }
+        }
+        let target = target.unwrap_or(start);
+        while a < target {
+            sources[a] = sources[b];
+            sources[b] = None;
+            a += 1;
+            b += 1;
+        }
+        start = b.max(end);
+    }
+    sources
+}
+
+/// The logical lines of iCalendar text, each with its folded continuation lines, the blank
+/// lines after it and its line ending, exactly as in the bytes (a leading BOM or blank lines
+/// go with the first line).
+fn logical_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let mut end = pos;
+        while end < bytes.len() && bytes[end] != b'\n' && bytes[end] != b'\r' {
+            end += 1;
+        }
+        let content_empty = end == pos;
+        if end < bytes.len() {
+            end += if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        }
+        let continues = matches!(bytes.get(pos), Some(b' ' | b'\t')) || content_empty;
+        if !continues && pos > start && !lines_is_blank(&bytes[start..pos]) {
+            lines.push(&bytes[start..pos]);
+            start = pos;
+        }
+        pos = end;
+    }
+    if start < bytes.len() {
+        lines.push(&bytes[start..]);
+    }
+    lines
+}
+
+/// True for bytes that hold no content line yet (a BOM, blank lines).
+fn lines_is_blank(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .iter()
+        .all(|b| matches!(b, b'\r' | b'\n'))
+}
+
+/// A logical line's name (before `:` or `;`), upper-cased, to pair lines.
+fn line_name(line: &[u8]) -> Vec<u8> {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let line = line.trim_ascii_start();
+    line.iter()
+        .take_while(|b| !matches!(b, b':' | b';' | b'\r' | b'\n'))
+        .map(u8::to_ascii_uppercase)
+        .collect()
 }
 
 /// Writes one component (recursively) as iCalendar text.

@@ -83,3 +83,65 @@ fn unknown_components_x_properties_and_param_order_survive() {
         text.replace("DESCRIPTION:old", "DESCRIPTION:new")
     );
 }
+
+/// The bytes a DESCRIPTION edit leaves: every logical line of `bytes` (with its folds and
+/// line ending) that is not a DESCRIPTION line, in order.
+fn lines_but_descriptions(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for physical in bytes.split_inclusive(|b| *b == b'\n') {
+        if matches!(physical.first(), Some(b' ' | b'\t')) {
+            if let Some(last) = out.last_mut() {
+                last.extend_from_slice(physical);
+            }
+            continue;
+        }
+        out.push(physical.to_vec());
+    }
+    out.retain(|l| !l.to_ascii_uppercase().starts_with(b"DESCRIPTION"));
+    out
+}
+
+/// What tete writes back keeps every byte it did not mean to change: unchanged, a document is
+/// written back identical; with one event's DESCRIPTION changed, every other line (quoting,
+/// folding, line endings, letter case as the app wrote them) is identical.
+#[test]
+fn every_fixture_keeps_its_bytes_outside_the_edited_description() {
+    let mut identical = 0;
+    let mut checked = 0;
+    let mut fallback = Vec::new();
+    for path in crate::ics_files(&crate::data_dir()) {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.display().to_string();
+        let Ok((doc, _)) = Document::read(&bytes[..], &name) else {
+            continue;
+        };
+        let unchanged = doc.to_ical_preserving(&bytes);
+        if unchanged != bytes {
+            // The reader dropped or reordered something in this file (a broken export): tete
+            // writes it whole, as before.
+            fallback.push(name);
+            continue;
+        }
+        identical += 1;
+        let mut edited = doc.clone();
+        let Some(first) = edited.events_mut().into_iter().next() else {
+            continue;
+        };
+        first.set_text("DESCRIPTION", NEW_TEXT);
+        let written = edited.to_ical_preserving(&bytes);
+        assert_eq!(
+            lines_but_descriptions(&written),
+            lines_but_descriptions(&bytes),
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 40,
+        "{checked} fixtures checked, fell back on {fallback:?}"
+    );
+    eprintln!(
+        "{identical} identical, {checked} edited, fell back on {}: {fallback:?}",
+        fallback.len()
+    );
+}

@@ -275,3 +275,26 @@ fn items_lists_open_items_with_owner_due_and_age() {
         "no calendar write"
     );
 }
+
+/// Writing an agenda into a vdir item changes no byte it does not own: the series and its
+/// other override come back exactly as the app wrote them (quoted `CN`, a folded line, LF
+/// line endings), and only the new override is added.
+#[test]
+fn every_byte_outside_the_new_override_survives() {
+    let (dir, vdir) = setup();
+    let as_written = SERIES.replace("\r\n", "\n").replace(
+        "SUMMARY:Ann / Mia\nORGANIZER",
+        "SUMMARY:Ann / Mia with a title long enough that its app folded it\n  here\nORGANIZER",
+    );
+    std::fs::write(vdir.join("ann.ics"), &as_written).unwrap();
+    run(dir.path(), &vdir, &[]);
+    let after = std::fs::read_to_string(vdir.join("ann.ics")).unwrap();
+    let master_end = as_written.find("END:VEVENT\n").unwrap() + "END:VEVENT\n".len();
+    assert!(after.starts_with(&as_written[..master_end]), "{after}");
+    assert!(after.ends_with(&as_written[master_end..]), "{after}");
+    let added = &after[master_end..after.len() - (as_written.len() - master_end)];
+    assert!(
+        added.starts_with("BEGIN:VEVENT\r\n") && added.contains("RECURRENCE-ID:20260323T090000Z"),
+        "{added}"
+    );
+}
