@@ -371,6 +371,7 @@ pub fn observe(
         let cancelled = match (occ.excluded, occ.status.as_deref()) {
             (true, _) => Some(Cancellation::Exdate),
             (false, Some("CANCELLED")) => Some(Cancellation::Status),
+            _ if declined_by_a_person(occ) => Some(Cancellation::Declined),
             _ => None,
         };
         if series_owner.contains_key(&*occ.uid) {
@@ -390,6 +391,16 @@ pub fn observe(
         }
     }
     (observations, adhoc)
+}
+
+/// True when a person (not a room or resource) declined the occurrence: in a 1:1 that is me
+/// or the other person, and the meeting did not take place. A tentative answer or none is
+/// not a decline.
+fn declined_by_a_person(occ: &Occurrence) -> bool {
+    occ.declined
+        .iter()
+        .flat_map(|people| people.iter())
+        .any(|p| !detect::is_room_or_resource(p))
 }
 
 /// One relationship and its analysis.
@@ -833,5 +844,79 @@ END:VCALENDAR\r
         let (observations, adhoc) = observe(&expansion, &detection, window);
         assert_eq!(observations.occurrences.len(), 4);
         assert_eq!(adhoc["ann@example.com"], [day(12) + Duration::hours(10)]);
+    }
+
+    const DECLINES: &str = "BEGIN:VCALENDAR\r
+BEGIN:VEVENT\r
+UID:weekly\r
+DTSTART:20260302T100000Z\r
+RRULE:FREQ=WEEKLY;COUNT=4\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@example.com\r
+ATTENDEE;CUTYPE=ROOM;PARTSTAT=ACCEPTED:mailto:room-4@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:weekly\r
+RECURRENCE-ID:20260309T100000Z\r
+DTSTART:20260309T100000Z\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=DECLINED:mailto:ann@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:weekly\r
+RECURRENCE-ID:20260316T100000Z\r
+DTSTART:20260316T100000Z\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=TENTATIVE:mailto:ann@example.com\r
+ATTENDEE;CUTYPE=ROOM;PARTSTAT=DECLINED:mailto:room-4@example.com\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:weekly\r
+RECURRENCE-ID:20260323T100000Z\r
+DTSTART:20260323T100000Z\r
+ORGANIZER:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=DECLINED:mailto:mia@example.com\r
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@example.com\r
+END:VEVENT\r
+END:VCALENDAR\r
+";
+
+    #[test]
+    fn a_1on1_declined_by_either_person_did_not_take_place() {
+        let mut collector = Collector::with_meta();
+        collector.read(DECLINES.as_bytes(), "mia.ics").unwrap();
+        let me = Identity::new(["mia@example.com"], []);
+        let detection = detect(&collector, &me, &Overrides::default());
+        let day = |d| {
+            NaiveDate::from_ymd_opt(2026, 3, d)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap()
+        };
+        let window = Window {
+            start: day(1),
+            end: day(31),
+        };
+        let expansion = collector.expand_with_excluded(window);
+        let (observations, _) = observe(&expansion, &detection, window);
+        let outcome: Vec<_> = observations
+            .occurrences
+            .iter()
+            .map(|o| (o.scheduled.date().format("%d").to_string(), o.cancelled))
+            .collect();
+        assert_eq!(
+            outcome,
+            [
+                ("02".to_string(), None),
+                // Ann declined.
+                ("09".to_string(), Some(Cancellation::Declined)),
+                // Tentative, and only the room declined: it took place.
+                ("16".to_string(), None),
+                // Mia declined.
+                ("23".to_string(), Some(Cancellation::Declined)),
+            ]
+        );
     }
 }

@@ -150,7 +150,7 @@ pub enum Outcome {
     Held,
     /// It took place (or will) at another time.
     Moved,
-    /// It was cancelled (STATUS, EXDATE, or deleted outright).
+    /// It was cancelled (STATUS, EXDATE, deleted outright) or declined by one of the two.
     Cancelled,
     /// It is still to come.
     Upcoming,
@@ -225,8 +225,11 @@ pub struct Analysis {
     pub held: usize,
     /// Meetings moved to another time, in the window (by original start, before now).
     pub moved: usize,
-    /// Meetings cancelled, in the window (by original start, before now).
+    /// Meetings cancelled, in the window (by original start, before now), declined ones
+    /// included.
     pub cancelled: usize,
+    /// Of those, meetings one of the two people declined (`PARTSTAT=DECLINED`).
+    pub declined: usize,
     /// The longest gap between two meetings held in the window, in days, and when it
     /// started and ended.
     pub longest_gap: Option<(f64, NaiveDateTime, NaiveDateTime)>,
@@ -310,6 +313,14 @@ pub fn analyse(
         held: count(Outcome::Held),
         moved: count(Outcome::Moved),
         cancelled: count(Outcome::Cancelled),
+        declined: occurrences
+            .iter()
+            .filter(|o| {
+                o.cancelled == Some(crate::history::Cancellation::Declined)
+                    && o.scheduled >= window_start
+                    && o.scheduled < now
+            })
+            .count(),
         longest_gap: gaps.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)),
         last_held: happened.last().copied(),
         next: timeline

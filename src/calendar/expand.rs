@@ -31,7 +31,7 @@ use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::document::DocumentError;
 use super::model::Component;
-use super::people::EventMeta;
+use super::people::{EventMeta, Person};
 use super::reader::{ReadEvent, Reader};
 use super::recur::RuleSpec;
 use super::tz::{Zone, ZoneTable};
@@ -107,6 +107,10 @@ pub struct Occurrence {
     /// True for an occurrence the series removes with `EXDATE` (only reported by
     /// [`Collector::expand_with_excluded`]).
     pub excluded: bool,
+    /// The attendees who declined it (`PARTSTAT=DECLINED` on the override, or on the series
+    /// when it has none), read only by a collector made [`Collector::with_meta`]; `None` when
+    /// nobody declined. Not part of the JSON form: a decline is an answer, not a status.
+    pub declined: Option<Arc<[Person]>>,
 }
 
 /// The documented JSON form (see README.md): keys in this order, times as strings.
@@ -186,6 +190,8 @@ struct EventRecord {
     recurrence_id: Option<Stamp>,
     this_and_future: bool,
     sequence: i64,
+    /// Attendees with `PARTSTAT=DECLINED` (`None`: nobody, or not read).
+    declined: Option<Arc<[Person]>>,
 }
 
 /// The RRULEs, RDATEs and EXDATEs of an event. Boxed apart from [`EventRecord`] because most
@@ -573,6 +579,7 @@ impl Collector {
                 .value("SEQUENCE")
                 .and_then(|s| s.trim().parse().ok())
                 .unwrap_or(0),
+            declined: declined_attendees(ev),
         })
     }
 
@@ -929,6 +936,16 @@ fn latest_overrides<'a>(ctx: &Context, group: &[&'a EventRecord]) -> Vec<&'a Eve
     by_rid.into_values().collect()
 }
 
+/// The attendees of an event who declined it.
+fn declined_attendees(ev: &Component) -> Option<Arc<[Person]>> {
+    let declined: Vec<Person> = ev
+        .properties_named("ATTENDEE")
+        .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
+        .map(Person::from_property)
+        .collect();
+    (!declined.is_empty()).then(|| Arc::from(declined))
+}
+
 fn occurrence(
     ev: &EventRecord,
     rid: Moment,
@@ -944,6 +961,7 @@ fn occurrence(
         summary: props.summary.clone(),
         status: props.status.clone(),
         excluded: false,
+        declined: props.declined.clone(),
     }
 }
 

@@ -33,6 +33,8 @@ pub enum Cancellation {
     Exdate,
     /// It was in the calendar before and is gone now while its series is still there.
     Deleted,
+    /// One of the two people declined it (`PARTSTAT=DECLINED`): it did not take place.
+    Declined,
 }
 
 impl Cancellation {
@@ -41,6 +43,7 @@ impl Cancellation {
             Cancellation::Status => "status",
             Cancellation::Exdate => "exdate",
             Cancellation::Deleted => "deleted",
+            Cancellation::Declined => "declined",
         }
     }
 
@@ -49,6 +52,7 @@ impl Cancellation {
             "status" => Some(Cancellation::Status),
             "exdate" => Some(Cancellation::Exdate),
             "deleted" => Some(Cancellation::Deleted),
+            "declined" => Some(Cancellation::Declined),
             _ => None,
         }
     }

@@ -263,3 +263,71 @@ fn the_state_file_is_private_whatever_the_sources() {
         }
     }
 }
+
+/// Declines, in the organizer's copy (everyone's answers) and in an attendee's own copy
+/// (their own answer): a 1:1 either person declined did not take place.
+#[test]
+fn declined_1on1s_are_not_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let attendee = |who: &str, partstat: &str| {
+        format!("ATTENDEE;PARTSTAT={partstat}:mailto:{who}@example.com\r\n")
+    };
+    let event = |rid: Option<&str>, start: &str, answers: &str| {
+        let rule = match rid {
+            None => "RRULE:FREQ=WEEKLY;COUNT=6\r\n".to_string(),
+            Some(rid) => format!("RECURRENCE-ID:{rid}\r\n"),
+        };
+        format!(
+            "BEGIN:VEVENT\r\nUID:ann-weekly\r\n{rule}DTSTART:{start}\r\nDURATION:PT30M\r\n\
+             SUMMARY:Ann / Mia\r\nORGANIZER:mailto:mia@example.com\r\n{answers}END:VEVENT\r\n"
+        )
+    };
+    let accepted = format!(
+        "{}{}",
+        attendee("mia", "ACCEPTED"),
+        attendee("ann", "ACCEPTED")
+    );
+    let ann_declined = format!(
+        "{}{}",
+        attendee("mia", "ACCEPTED"),
+        attendee("ann", "DECLINED")
+    );
+    let mia_declined = format!(
+        "{}{}",
+        attendee("mia", "DECLINED"),
+        attendee("ann", "ACCEPTED")
+    );
+    let calendar = format!(
+        "BEGIN:VCALENDAR\r\n{}{}{}END:VCALENDAR\r\n",
+        event(None, "20260302T100000Z", &accepted),
+        event(Some("20260309T100000Z"), "20260309T100000Z", &ann_declined),
+        event(Some("20260316T100000Z"), "20260316T100000Z", &mia_declined),
+    );
+    let file = dir.path().join("mia.ics");
+    std::fs::write(&file, calendar).unwrap();
+    let state = dir.path().join("state.sqlite");
+    let out = stdout(&tete(&[
+        "report",
+        "--format",
+        "json",
+        "--me",
+        "mia@example.com",
+        "--calendar",
+        file.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        "2026-04-10",
+        "--since",
+        "2026-03-01",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ann = &report[0];
+    assert_eq!(ann["counterpart"], "ann@example.com", "{report:#}");
+    assert_eq!(
+        (&ann["held"], &ann["cancelled"], &ann["declined"]),
+        (&4.into(), &2.into(), &2.into()),
+        "{ann:#}"
+    );
+    assert_eq!(ann["last_held"], "2026-04-06T10:00:00Z");
+}
