@@ -657,6 +657,7 @@ pub fn plan_agendas(
         for occ in outcome.occurrences.iter().filter(|o| {
             uids.contains(&&*o.uid)
                 && o.status.as_deref() != Some("CANCELLED")
+                && !declined_by_a_person(o)
                 && o.start.as_utc() >= now
                 && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
         }) {
