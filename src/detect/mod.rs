@@ -166,10 +166,14 @@ impl Counterpart {
         first_name(&self.display())
     }
 
-    /// The name to show.
+    /// The name to show, as people read it: "Dana Whitfield" also when Exchange's directory
+    /// writes `CN="Whitfield, Dana"`.
     pub fn display(&self) -> String {
         match (&self.name, &self.email) {
-            (Some(n), _) => n.clone(),
+            (Some(n), _) => match given_and_family(n) {
+                (given, "") => given.to_string(),
+                (given, family) => format!("{given} {family}"),
+            },
             (None, Some(e)) => e.split('@').next().unwrap_or(e).to_string(),
             (None, None) => "someone".to_string(),
         }
@@ -545,6 +549,18 @@ mod tests {
         assert!(me.is_my_name("Mia") && me.is_my_name("Mia Manager"));
         let v = classify(&meta("Ann / Mia 1:1", &[]), &me, &Overrides::default());
         assert_eq!(v.counterpart.unwrap().key(), "name:ann");
+    }
+
+    #[test]
+    fn exchange_names_are_shown_as_people_read_them() {
+        let c = |name: &str| Counterpart {
+            email: Some("d@x".into()),
+            name: Some(name.into()),
+        };
+        assert_eq!(c("Whitfield, Dana").display(), "Dana Whitfield");
+        assert_eq!(c("Whitfield, Dana").first_name(), "Dana");
+        assert_eq!(c("Dana Whitfield").display(), "Dana Whitfield");
+        assert_eq!(c("Dana Whitfield, PhD").display(), "Dana Whitfield, PhD");
     }
 
     #[test]

@@ -267,7 +267,7 @@ fn items_lists_open_items_with_owner_due_and_age() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    assert!(text.starts_with("Berger, Ann: 1 open\n"), "{text}");
+    assert!(text.starts_with("Ann Berger: 1 open\n"), "{text}");
     assert!(text.contains("[ ] Ann: send the hiring plan, due 2026-03-27   (raised 2026-03-16, open for 1 meeting)"), "{text}");
     assert_eq!(
         std::fs::read_to_string(vdir.join("ann.ics")).unwrap(),
