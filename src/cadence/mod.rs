@@ -184,9 +184,21 @@ pub struct Mark {
     pub start: NaiveDateTime,
     /// What happened.
     pub outcome: Outcome,
+    /// It was cancelled because one of the two declined it.
+    pub declined: bool,
 }
 
 impl Mark {
+    /// The mark of a stored occurrence at `now`.
+    pub fn of(o: &StoredOccurrence, now: NaiveDateTime) -> Mark {
+        Mark {
+            scheduled: o.scheduled,
+            start: o.start,
+            outcome: Outcome::of(o, now),
+            declined: o.cancelled == Some(crate::history::Cancellation::Declined),
+        }
+    }
+
     /// True when its original slot is in `[from, now)`: the occurrences the counts and the
     /// suggestion rules are about. Next week's meeting cancelled already, one pulled
     /// forward from next week, or one moved into the window from before it are on the
@@ -271,11 +283,7 @@ pub fn analyse(
     let timeline: Vec<Mark> = occurrences
         .iter()
         .filter(|o| o.scheduled >= window_start || o.start >= window_start)
-        .map(|o| Mark {
-            scheduled: o.scheduled,
-            start: o.start,
-            outcome: Outcome::of(o, now),
-        })
+        .map(|o| Mark::of(o, now))
         .collect();
     let count = |outcome| {
         timeline

@@ -17,7 +17,7 @@ use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::cadence::{Mark, Outcome};
+use crate::cadence::Mark;
 use crate::cycle;
 
 pub mod channel;
@@ -132,14 +132,7 @@ impl Default for Settings {
 
 /// The timeline of every stored occurrence, as of `now`.
 pub fn marks(occurrences: &[crate::history::StoredOccurrence], now: NaiveDateTime) -> Vec<Mark> {
-    occurrences
-        .iter()
-        .map(|o| Mark {
-            scheduled: o.scheduled,
-            start: o.start,
-            outcome: Outcome::of(o, now),
-        })
-        .collect()
+    occurrences.iter().map(|o| Mark::of(o, now)).collect()
 }
 
 /// The nudges of every relationship of a cycle: the rules run over each relationship's whole

@@ -106,8 +106,15 @@ pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: NaiveDateTime) -
 
     if let Some(run) = cancelled_streak(&past, rules) {
         let shown = dates(run, |m| m.scheduled);
+        let what = if run.iter().all(|m| m.declined) {
+            "declined"
+        } else if run.iter().any(|m| m.declined) {
+            "cancelled or declined"
+        } else {
+            "cancelled"
+        };
         let message = format!(
-            "Your 1:1 with {} was cancelled {} times in a row: {}.",
+            "Your 1:1 with {} was {what} {} times in a row: {}.",
             input.name,
             run.len(),
             list(&shown, today)

@@ -19,7 +19,7 @@ fn date(month: u32, day: u32) -> NaiveDate {
 }
 
 /// A weekly timeline from `first`, one letter per occurrence: H held, M moved (a day
-/// later), C cancelled, U upcoming.
+/// later), C cancelled, D declined (cancelled by a decline), U upcoming.
 fn weekly(first: NaiveDateTime, pattern: &str) -> Vec<Mark> {
     pattern
         .chars()
@@ -29,7 +29,7 @@ fn weekly(first: NaiveDateTime, pattern: &str) -> Vec<Mark> {
             let (start, outcome) = match c {
                 'H' => (scheduled, Outcome::Held),
                 'M' => (scheduled + Duration::days(1), Outcome::Moved),
-                'C' => (scheduled, Outcome::Cancelled),
+                'C' | 'D' => (scheduled, Outcome::Cancelled),
                 'U' => (scheduled, Outcome::Upcoming),
                 other => panic!("unknown mark {other}"),
             };
@@ -37,6 +37,7 @@ fn weekly(first: NaiveDateTime, pattern: &str) -> Vec<Mark> {
                 scheduled,
                 start,
                 outcome,
+                declined: c == 'D',
             }
         })
         .collect()
@@ -154,6 +155,21 @@ fn cancelled_twice_in_a_row() {
     assert_eq!(
         cancelled[0].streak,
         "cancelled|chloe@example.com|2026-11-12T09:00:00Z"
+    );
+}
+
+#[test]
+fn declines_say_declined() {
+    let nudges = run(&weekly(at(10, 29), "HHDDU"), &[], at(11, 25));
+    let declined = of(&nudges, Kind::Cancelled);
+    assert_eq!(
+        declined[0].message,
+        "Your 1:1 with Chloé was declined 2 times in a row: 12 Nov, 19 Nov."
+    );
+    let nudges = run(&weekly(at(10, 29), "HHCDU"), &[], at(11, 25));
+    assert_eq!(
+        of(&nudges, Kind::Cancelled)[0].message,
+        "Your 1:1 with Chloé was cancelled or declined 2 times in a row: 12 Nov, 19 Nov."
     );
 }
 
@@ -336,6 +352,7 @@ fn dates_are_shown_in_the_configured_zone() {
                 scheduled: s,
                 start: s + Duration::hours(2),
                 outcome: Outcome::Moved,
+                declined: false,
             }
         })
         .collect();
