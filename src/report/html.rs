@@ -56,10 +56,11 @@ fn legend() -> String {
         )
     };
     format!(
-        "<p class=\"legend\">{}{}{}{}{}</p>\n",
+        "<p class=\"legend\">{}{}{}{}{}{}</p>\n",
         item(&held(0.0, 0.0), "held"),
         item(&moved(0.0, 0.0), "moved"),
         item(&cancelled(0.0, 0.0), "cancelled"),
+        item(&declined(0.0, 0.0), "declined"),
         item(&upcoming(0.0, 0.0), "upcoming"),
         item(&adhoc(0.0, 0.0), "one-off 1:1"),
     )
@@ -80,6 +81,14 @@ fn cancelled(x: f64, y: f64) -> String {
         b = y - 5.0,
         c = x + 5.0,
         d = y + 5.0
+    )
+}
+
+/// A decline: the cancelled cross in a ring (someone said no, rather than the slot going).
+fn declined(x: f64, y: f64) -> String {
+    format!(
+        "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6.5\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"1.5\"/>{}",
+        cancelled(x, y)
     )
 }
 
@@ -207,14 +216,19 @@ fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
                 x(m.start),
                 moved(x(m.start), AXIS_Y)
             ),
+            Outcome::Cancelled if m.declined => declined(x(m.scheduled), AXIS_Y),
             Outcome::Cancelled => cancelled(x(m.scheduled), AXIS_Y),
             Outcome::Upcoming => upcoming(x(m.start), AXIS_Y),
         };
+        let word = if m.declined {
+            "declined"
+        } else {
+            outcome_word(m.outcome)
+        };
         let _ = write!(
             out,
-            "<g><title>{} {}</title>{shape}</g>",
+            "<g><title>{} {word}</title>{shape}</g>",
             esc(&short_date(m.scheduled)),
-            outcome_word(m.outcome)
         );
     }
     for t in &a.adhoc {

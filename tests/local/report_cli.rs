@@ -330,4 +330,22 @@ fn declined_1on1s_are_not_held() {
         "{ann:#}"
     );
     assert_eq!(ann["last_held"], "2026-04-06T10:00:00Z");
+    // The timeline marks them as declined, with a legend.
+    let html = stdout(&tete(&[
+        "report",
+        "--format",
+        "html",
+        "--me",
+        "mia@example.com",
+        "--calendar",
+        file.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        "2026-04-10",
+        "--since",
+        "2026-03-01",
+    ]));
+    assert_eq!(html.matches(" declined</title>").count(), 2, "{html}");
+    assert!(html.contains("</svg> declined</span>"), "{html}");
 }
