@@ -540,7 +540,9 @@ impl Destination<'_> {
             agenda::plan::Place::Event => format!(
                 "{}/{} ({what})",
                 self.calendar.name,
-                self.resource.map_or("?", |r| r.href.as_str())
+                self.resource
+                    .map_or("?", |r| r.href.as_str())
+                    .trim_start_matches('/')
             ),
             agenda::plan::Place::Private { calendar } => {
                 let link = agenda::companion::Link {
@@ -550,7 +552,10 @@ impl Destination<'_> {
                 let href = self
                     .resource
                     .map_or_else(|| link.href(), |r| r.href.clone());
-                format!("{calendar} (private)/{href} (agenda of {what})")
+                format!(
+                    "{calendar} (private)/{} (agenda of {what})",
+                    href.trim_start_matches('/')
+                )
             }
         }
     }
@@ -677,7 +682,10 @@ pub fn plan_agendas(
             let has_participants = meta.organizer.is_some() || !meta.attendees.is_empty();
             let target = match (&calendar.route, has_participants) {
                 (Route::Stopped(why), _) => {
-                    stopped.push(format!("{}: {why}", occ.recurrence_id));
+                    stopped.push(format!(
+                        "{}: {why}",
+                        agenda::plan::which_meeting(rel, occ.start)
+                    ));
                     continue;
                 }
                 (Route::Private(companion), true) => {

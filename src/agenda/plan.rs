@@ -237,7 +237,7 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
             Err(e) => {
                 plan.skipped.push(format!(
                     "{}: {}",
-                    target.recurrence_id,
+                    which_meeting(input.relationship, target.start),
                     crate::errors::chain(&e)
                 ));
                 continue;
@@ -255,12 +255,25 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
                 agenda,
             }),
             Ok(None) => {}
-            Err(why) => plan
-                .skipped
-                .push(format!("{}: {why}", target.recurrence_id)),
+            Err(why) => plan.skipped.push(format!(
+                "{}: {why}",
+                which_meeting(input.relationship, target.start)
+            )),
         }
     }
     plan
+}
+
+/// A meeting as a person names it: "your 1:1 with Ann on Tue 8 Dec 09:00 UTC".
+pub fn which_meeting(relationship: &Relationship, start: Moment) -> String {
+    let when = match start {
+        Moment::Date(d) => d.format("%a %-d %b %Y").to_string(),
+        other => other.as_utc().format("%a %-d %b %Y %H:%M UTC").to_string(),
+    };
+    format!(
+        "your 1:1 with {} on {when}",
+        relationship.counterpart.display()
+    )
 }
 
 /// Every item in every known description, with the date of its meeting, oldest first.

@@ -209,6 +209,12 @@ fn a_removed_block_is_not_added_back_and_broken_markers_are_left_alone() {
     );
     assert!(plan.writes.is_empty());
     assert!(plan.skipped[0].contains("removed"), "{:?}", plan.skipped);
+    // Whose 1:1 and when, in words, not an instant.
+    assert!(
+        plan.skipped[0].starts_with("your 1:1 with Ann Berger on Mon 23 Mar 2026 09:00 UTC: "),
+        "{:?}",
+        plan.skipped
+    );
     let broken = format!("{}\nhalf a block", crate::agenda::block::BEGIN_MARKER);
     let plan = run(
         vec![meeting(16, Outcome::Held, LAST_WEEK)],
