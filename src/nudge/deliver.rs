@@ -232,7 +232,15 @@ fn skip_or_fail(
     );
     let error = crate::errors::chain(&error);
     if skipped {
-        tracing::info!("desktop notifications skipped: {error}");
+        // A headless machine has no session bus every cycle: said once per process, not
+        // every fifteen minutes; `report.skipped` still counts it each time.
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            tracing::info!(
+                "desktop notifications skipped: {error} (said once; set [nudges.desktop] \
+                 enabled = false to stop trying)"
+            );
+        });
         report.skipped.push((channel, error));
         return;
     }
