@@ -66,11 +66,66 @@ pub fn group_relationships<'a>(
             entry.adhoc.push(series);
         }
     }
+    merge_one_person_under_two_addresses(&mut by_key);
     merge_named_into_addressed(&mut by_key);
     by_key
         .into_values()
         .filter(|r| !r.series.is_empty())
         .collect()
+}
+
+/// One person under two addresses (`ann@corp.example` from a Google-organized series,
+/// `ann.okafor@corp.example` from an Outlook-organized one, both `CN=Ann Okafor`) is one
+/// relationship: addresses on the same domain whose names are the same full name (two words
+/// at least, "Okafor, Ann" read as "Ann Okafor", any case) are merged into the address with
+/// the most series. A shared first name alone never merges two people. `tete list
+/// --explain` says which series were joined and why.
+fn merge_one_person_under_two_addresses(by_key: &mut BTreeMap<String, Relationship>) {
+    let mut people: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (key, rel) in by_key.iter() {
+        let (Some(email), Some(_)) = (&rel.counterpart.email, &rel.counterpart.name) else {
+            continue;
+        };
+        let Some((_, domain)) = email.rsplit_once('@') else {
+            continue;
+        };
+        let full = rel.counterpart.display().to_lowercase();
+        if full.split_whitespace().count() < 2 {
+            continue;
+        }
+        people
+            .entry((domain.to_string(), full))
+            .or_default()
+            .push(key.clone());
+    }
+    for keys in people.into_values().filter(|keys| keys.len() > 1) {
+        let Some(target) = keys
+            .iter()
+            .max_by_key(|k| {
+                (
+                    by_key.get(*k).map_or(0, |r| r.series.len()),
+                    std::cmp::Reverse(*k),
+                )
+            })
+            .cloned()
+        else {
+            continue;
+        };
+        for key in keys.iter().filter(|k| **k != target) {
+            let Some(mut from) = by_key.remove(key) else {
+                continue;
+            };
+            for s in from.series.iter_mut().chain(from.adhoc.iter_mut()) {
+                s.reason.push_str(&format!(
+                    " (joined with {target}: {key} has the same name on the same domain)"
+                ));
+            }
+            if let Some(into) = by_key.get_mut(&target) {
+                into.series.extend(from.series);
+                into.adhoc.extend(from.adhoc);
+            }
+        }
+    }
 }
 
 fn merge_named_into_addressed(by_key: &mut BTreeMap<String, Relationship>) {
@@ -159,6 +214,41 @@ mod tests {
         let rels = group_relationships(events.iter().zip(&verdicts));
         assert_eq!(rels.len(), 1);
         assert_eq!(rels[0].series.len(), 2);
+    }
+
+    #[test]
+    fn one_person_under_two_addresses_is_one_relationship() {
+        let events = [
+            ev("google", true),
+            ev("outlook", true),
+            ev("outlook-2", true),
+            ev("other-ann", true),
+            ev("elsewhere", true),
+        ];
+        let verdicts = [
+            yes(Some("ann@corp.example"), "Ann Okafor"),
+            yes(Some("ann.okafor@corp.example"), "Okafor, Ann"),
+            yes(Some("ann.okafor@corp.example"), "Okafor, Ann"),
+            // Another Ann: a first name alone merges nothing.
+            yes(Some("ann.lee@corp.example"), "Ann Lee"),
+            // The same name at another company is another person.
+            yes(Some("ann@partner.example"), "Ann Okafor"),
+        ];
+        let rels = group_relationships(events.iter().zip(&verdicts));
+        assert_eq!(rels.len(), 3, "{rels:#?}");
+        let okafor = rels
+            .iter()
+            .find(|r| r.counterpart.email.as_deref() == Some("ann.okafor@corp.example"))
+            .unwrap();
+        let uids: Vec<&str> = okafor.series.iter().map(|s| &*s.uid).collect();
+        assert_eq!(uids, ["outlook", "outlook-2", "google"]);
+        assert!(
+            okafor.series[2]
+                .reason
+                .contains("joined with ann.okafor@corp.example"),
+            "{}",
+            okafor.series[2].reason
+        );
     }
 
     #[test]
