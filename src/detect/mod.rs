@@ -234,6 +234,13 @@ pub fn classify(ev: &EventMeta, me: &Identity, overrides: &Overrides) -> Verdict
             .map(|re| format!("included by the config's title pattern /{re}/"))
     };
     match (forced, by_people) {
+        (None, verdict) if verdict.is_one_on_one() => match title::slot_word(title) {
+            Some(word) => Verdict::no(format!(
+                "a recurring slot, not a 1:1: the title says {word:?} (a default exclusion; \
+                 [detect] include_titles makes it a 1:1)"
+            )),
+            None => verdict,
+        },
         (None, verdict) => verdict,
         (Some(why), verdict) if verdict.is_one_on_one() => Verdict {
             reason: why,
@@ -447,6 +454,26 @@ mod tests {
         );
         let v = check(&meta("Ann / Mia", &[MIA, ANN, ROOM]));
         assert!(v.reason.contains("room"), "{}", v.reason);
+    }
+
+    #[test]
+    fn interview_slots_and_office_hours_are_not_1on1s_unless_the_config_says_so() {
+        for title in [
+            "Interview: backend candidate",
+            "Office hours",
+            "Phone screening",
+        ] {
+            let v = check(&meta(title, &[MIA, ANN]));
+            assert!(!v.is_one_on_one(), "{title}: {}", v.reason);
+            assert!(v.reason.contains("recurring slot"), "{title}: {}", v.reason);
+        }
+        // A 1:1 marker wins, and the config can include such a slot.
+        assert!(check(&meta("1:1 Ann / Mia (interview prep)", &[MIA, ANN])).is_one_on_one());
+        let overrides = Overrides {
+            include_titles: vec![Regex::new("(?i)office hours").unwrap()],
+            ..Overrides::default()
+        };
+        assert!(classify(&meta("Office hours", &[MIA, ANN]), &mia(), &overrides).is_one_on_one());
     }
 
     #[test]

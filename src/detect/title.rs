@@ -49,6 +49,21 @@ static FILLER: LazyLock<Regex> = LazyLock::new(|| {
 static PAIR: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)^\s*(.+?)\s*(?:/|<>|<=>|:|\|| x |&|\+| - | vs\.? )\s*(.+?)\s*$"));
 
+/// Recurring two-person slots that are not 1:1s: a recruiter's interviews, office hours,
+/// screenings, drop-in sessions. A 1:1 marker in the title wins.
+static SLOT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\b(interviews?|office[\s-]hours?|screening|candidate|drop[\s-]?in)\b")
+});
+
+/// The slot word of a title that names a recurring slot rather than a 1:1 (default
+/// exclusions, overridden by the config's `include_titles`).
+pub fn slot_word(title: &str) -> Option<String> {
+    if MARKER.is_match(title) {
+        return None;
+    }
+    SLOT.find(title).map(|m| m.as_str().to_string())
+}
+
 /// Reads a title.
 pub fn read(title: &str) -> TitleSays {
     let has_marker = MARKER.is_match(title);
