@@ -833,24 +833,34 @@ END:VEVENT\r
 END:VCALENDAR\r
 ";
 
-    #[test]
-    fn the_same_calendar_read_twice_is_observed_once() {
+    fn day(d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 3, d)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap()
+    }
+
+    /// What a cycle observes in March 2026 of these calendars, for Mia.
+    fn observed(
+        calendars: &[(&str, &str)],
+    ) -> (Observations, BTreeMap<String, Vec<NaiveDateTime>>) {
         let mut collector = Collector::with_meta();
-        collector.read(CALENDAR.as_bytes(), "google.ics").unwrap();
-        collector.read(CALENDAR.as_bytes(), "exchange.ics").unwrap();
+        for (text, origin) in calendars {
+            collector.read(text.as_bytes(), origin).unwrap();
+        }
         let me = Identity::new(["mia@example.com"], []);
         let detection = detect(&collector, &me, &Overrides::default());
-        let day = |d| {
-            NaiveDate::from_ymd_opt(2026, 3, d)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .unwrap()
-        };
         let window = Window {
             start: day(1),
             end: day(31),
         };
         let expansion = collector.expand_with_excluded(window);
-        let (observations, adhoc) = observe(&expansion, &detection, window);
+        observe(&expansion, &detection, window)
+    }
+
+    #[test]
+    fn the_same_calendar_read_twice_is_observed_once() {
+        let (observations, adhoc) =
+            observed(&[(CALENDAR, "google.ics"), (CALENDAR, "exchange.ics")]);
         assert_eq!(observations.occurrences.len(), 4);
         assert_eq!(adhoc["ann@example.com"], [day(12) + Duration::hours(10)]);
     }
@@ -895,21 +905,7 @@ END:VCALENDAR\r
 
     #[test]
     fn a_1on1_declined_by_either_person_did_not_take_place() {
-        let mut collector = Collector::with_meta();
-        collector.read(DECLINES.as_bytes(), "mia.ics").unwrap();
-        let me = Identity::new(["mia@example.com"], []);
-        let detection = detect(&collector, &me, &Overrides::default());
-        let day = |d| {
-            NaiveDate::from_ymd_opt(2026, 3, d)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .unwrap()
-        };
-        let window = Window {
-            start: day(1),
-            end: day(31),
-        };
-        let expansion = collector.expand_with_excluded(window);
-        let (observations, _) = observe(&expansion, &detection, window);
+        let (observations, _) = observed(&[(DECLINES, "mia.ics")]);
         let outcome: Vec<_> = observations
             .occurrences
             .iter()

@@ -306,21 +306,24 @@ fn declined_1on1s_are_not_held() {
     let file = dir.path().join("mia.ics");
     std::fs::write(&file, calendar).unwrap();
     let state = dir.path().join("state.sqlite");
-    let out = stdout(&tete(&[
-        "report",
-        "--format",
-        "json",
-        "--me",
-        "mia@example.com",
-        "--calendar",
-        file.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--now",
-        "2026-04-10",
-        "--since",
-        "2026-03-01",
-    ]));
+    let report_as = |format: &str| {
+        stdout(&tete(&[
+            "report",
+            "--format",
+            format,
+            "--me",
+            "mia@example.com",
+            "--calendar",
+            file.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--now",
+            "2026-04-10",
+            "--since",
+            "2026-03-01",
+        ]))
+    };
+    let out = report_as("json");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let ann = &report[0];
     assert_eq!(ann["counterpart"], "ann@example.com", "{report:#}");
@@ -331,21 +334,7 @@ fn declined_1on1s_are_not_held() {
     );
     assert_eq!(ann["last_held"], "2026-04-06T10:00:00Z");
     // The timeline marks them as declined, with a legend.
-    let html = stdout(&tete(&[
-        "report",
-        "--format",
-        "html",
-        "--me",
-        "mia@example.com",
-        "--calendar",
-        file.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--now",
-        "2026-04-10",
-        "--since",
-        "2026-03-01",
-    ]));
+    let html = report_as("html");
     assert_eq!(html.matches(" declined</title>").count(), 2, "{html}");
     assert!(html.contains("</svg> declined</span>"), "{html}");
 }
