@@ -711,7 +711,9 @@ pub fn plan_agendas(
                             calendar: companion.name.clone(),
                         },
                         // A moved 1:1 moves its private agenda along.
-                        refresh: found.is_some_and(|(_, f)| !f.is_at(occ.start, occ.end)),
+                        refresh: found
+                            .is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
+                        retire: false,
                     }
                 }
                 _ => {
@@ -737,6 +739,7 @@ pub fn plan_agendas(
                         written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
                         place: agenda::plan::Place::Event,
                         refresh: false,
+                        retire: false,
                     }
                 }
             };
@@ -752,10 +755,7 @@ pub fn plan_agendas(
             stored_items: &stored_items,
         };
         let mut plan = agenda::plan::plan(&input, now, settings);
-        if settings.enabled {
-            plan.skipped.extend(stopped);
-        }
-        let planned: Vec<Location> = plan
+        let mut planned: Vec<Location> = plan
             .writes
             .iter()
             .filter_map(|w| {
@@ -766,10 +766,82 @@ pub fn plan_agendas(
                     .and_then(|i| locations.get(i).copied())
             })
             .collect();
+        if settings.enabled {
+            plan.skipped.extend(stopped);
+            for (write, location) in stale_private_agendas(gathered, &meta_of, &input, now) {
+                plan.writes.push(write);
+                planned.push(location);
+            }
+        }
         plans.locations.push(planned);
         plans.plans.push((key, plan));
     }
     Ok(plans)
+}
+
+/// Private agendas of this relationship's coming 1:1s that no longer take place (cancelled,
+/// declined, removed): each is planned to be marked cancelled, its text kept, so the manager
+/// does not prepare for a meeting that will not happen.
+fn stale_private_agendas(
+    gathered: &Gathered,
+    meta_of: &HashMap<&str, &EventMeta>,
+    input: &agenda::plan::Input,
+    now: NaiveDateTime,
+) -> Vec<(agenda::plan::PlannedWrite, Location)> {
+    let current: std::collections::HashSet<(&str, String)> = input
+        .targets
+        .iter()
+        .map(|t| (t.series_uid.as_str(), t.recurrence_id.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for series in &input.relationship.series {
+        let Some(meta) = meta_of.get(&*series.uid) else {
+            continue;
+        };
+        let Some(&(c, _)) = gathered.origins.get(&*meta.origin) else {
+            continue;
+        };
+        let Some(Route::Private(companion)) = gathered.calendars.get(c).map(|f| &f.route) else {
+            continue;
+        };
+        for (link, (i, found)) in &companion.found {
+            let Some(rid) = parse_moment(&link.recurrence_id) else {
+                continue;
+            };
+            if link.series_uid != *series.uid
+                || found.cancelled
+                || rid.as_utc() < now
+                || current.contains(&(link.series_uid.as_str(), link.recurrence_id.clone()))
+            {
+                continue;
+            }
+            let target = agenda::plan::Target {
+                series_uid: link.series_uid.clone(),
+                recurrence_id: rid,
+                start: rid,
+                end: rid,
+                description: found.description.clone(),
+                written: None,
+                place: agenda::plan::Place::Private {
+                    calendar: companion.name.clone(),
+                },
+                refresh: true,
+                retire: true,
+            };
+            out.push((
+                agenda::plan::PlannedWrite {
+                    new: found.description.clone(),
+                    target,
+                    agenda: String::new(),
+                },
+                Location {
+                    calendar: c,
+                    resource: Some(*i),
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// The private calendar of the calendar an event was read from, when its agendas go there.

@@ -60,6 +60,8 @@ pub struct Found {
     pub description: Description,
     /// Whether its time is still `start`-`end` (a moved 1:1 moves its agenda along).
     pub times: (Option<String>, Option<String>),
+    /// True once tete marked it cancelled (its 1:1 no longer takes place).
+    pub cancelled: bool,
 }
 
 impl Found {
@@ -87,6 +89,9 @@ pub fn read(bytes: &[u8]) -> Option<Found> {
             event.value("DTSTART").map(|v| v.trim().to_string()),
             event.value("DTEND").map(|v| v.trim().to_string()),
         ),
+        cancelled: event
+            .value("STATUS")
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED")),
     })
 }
 
@@ -113,6 +118,8 @@ pub struct Content<'a> {
     pub end: Moment,
     /// The whole description (block and whatever a person added around it).
     pub description: &'a str,
+    /// The 1:1 no longer takes place: the companion says `STATUS:CANCELLED`.
+    pub cancelled: bool,
 }
 
 /// The companion's text: `existing` (its current bytes) with the time, title and
@@ -124,10 +131,19 @@ pub fn write(existing: Option<&[u8]>, content: &Content, now: NaiveDateTime) -> 
         .filter(|doc| doc.events().into_iter().any(is_companion));
     let mut doc = parsed.unwrap_or_else(|| new_document(content.link, now));
     if let Some(event) = doc.events_mut().into_iter().find(|e| is_companion(e)) {
-        set_time(event, "DTSTART", content.start);
-        set_time(event, "DTEND", content.end);
-        event.set_text("SUMMARY", content.summary);
+        // A cancelled 1:1's agenda keeps its time and title: only its status says so.
+        if !content.cancelled {
+            set_time(event, "DTSTART", content.start);
+            set_time(event, "DTEND", content.end);
+            event.set_text("SUMMARY", content.summary);
+        }
         event.set_text("DESCRIPTION", content.description);
+        event
+            .properties
+            .retain(|p| !p.name.eq_ignore_ascii_case("STATUS"));
+        if content.cancelled {
+            event.set_value("STATUS", "CANCELLED");
+        }
     }
     match existing {
         // What a person added to the companion keeps its bytes too.
@@ -219,6 +235,7 @@ mod tests {
             start: at(9),
             end: at(10),
             description: "line one\nline, two",
+            cancelled: false,
         };
         let bytes = write(None, &content, NaiveDateTime::default());
         let text = String::from_utf8(bytes.clone()).unwrap();
@@ -248,6 +265,7 @@ mod tests {
                 start: at(9),
                 end: at(10),
                 description: "v1",
+                cancelled: false,
             },
             NaiveDateTime::default(),
         );
@@ -262,14 +280,18 @@ mod tests {
                 start: at(14),
                 end: at(15),
                 description: "v2",
+                cancelled: true,
             },
             NaiveDateTime::default(),
         );
         let text = String::from_utf8(second).unwrap();
         assert!(text.contains("X-PERSON:kept"), "{text}");
-        assert!(text.contains("DTSTART:20261201T140000Z"), "{text}");
+        // Cancelled: the time stays where the 1:1 was.
+        assert!(text.contains("DTSTART:20261201T090000Z"), "{text}");
         assert_eq!(text.matches("DTSTART").count(), 1, "{text}");
         assert!(text.contains("DESCRIPTION:v2"), "{text}");
+        assert!(text.contains("STATUS:CANCELLED"), "{text}");
+        assert!(read(text.as_bytes()).unwrap().cancelled);
     }
 
     #[test]

@@ -112,6 +112,9 @@ pub struct Target {
     /// The place is out of date apart from the description (a private agenda at the time the
     /// 1:1 had before it moved): write it even when the description stays the same.
     pub refresh: bool,
+    /// The 1:1 no longer takes place (cancelled, declined, removed): its private agenda is
+    /// marked cancelled, its text kept.
+    pub retire: bool,
 }
 
 /// Where an occurrence's agenda goes.

@@ -347,6 +347,7 @@ async fn write_private(
             start: w.target.start,
             end: w.target.end,
             description,
+            cancelled: w.target.retire,
         };
         companion::write(existing, &content, now)
     };
@@ -379,6 +380,10 @@ async fn write_private(
                 let now = companion::read(bytes)
                     .map(|f| f.description)
                     .unwrap_or_default();
+                if w.target.retire {
+                    // Keep every word; only the status changes.
+                    return Some(body(Some(bytes), &now.text));
+                }
                 if removed_since_planned(w, &now) {
                     return None;
                 }

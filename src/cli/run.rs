@@ -82,8 +82,13 @@ pub fn dry_run_diff(plans: &AgendaPlans, gathered: &Gathered) -> String {
     for d in plans.writes(gathered) {
         let w = d.write;
         let name = d.describe();
+        let what = if w.target.retire {
+            " (the 1:1 no longer takes place: marked cancelled, its text kept)"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "# agenda of {} at {}: {}\n",
+            "# agenda of {} at {}: {}{what}\n",
             w.target.series_uid, w.target.recurrence_id, w.target.place
         ));
         let diff = TextDiff::from_lines(&w.target.description.text, &w.new.text);

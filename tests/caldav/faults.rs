@@ -652,6 +652,7 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
                 written: None,
                 place: Place::Event,
                 refresh: false,
+                retire: false,
             },
             new: Description::default(),
             agenda: "Agenda for Tue 8 Dec".into(),

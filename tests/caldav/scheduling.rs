@@ -636,3 +636,50 @@ async fn a_moved_occurrence_moves_its_private_agenda() {
     let third = run_tete(dir.path(), &lab, case, 1, &[]);
     assert!(third.contains("agendas written: 0"), "{third}");
 }
+
+/// A private agenda whose 1:1 is then cancelled is marked cancelled (its words kept, a
+/// person's notes included), once.
+#[tokio::test]
+async fn a_cancelled_occurrence_cancels_its_private_agenda() {
+    let Some(lab) = Running::start(Engine::Xandikos).await else {
+        return;
+    };
+    let origin = lab.origin();
+    let (user, password) = lab.login("mia");
+    let mia = Raw::as_user(&user, &password);
+    let mia_address = lab.var("DAV_ADDRESS_mia");
+    let body = series(
+        "cancelled@tete.test",
+        &mia_address,
+        &lab.var("DAV_EXTERNAL_ADDRESS"),
+        &mia_address,
+    );
+    let url = format!("{origin}{}cancelled.ics", lab.var("DAV_CALENDAR_mia"));
+    mia.put(&url, &body).await;
+    let dir = tempfile::tempdir().unwrap();
+    let case = Case {
+        shared: false,
+        organizer: true,
+        local: false,
+    };
+    let first = run_tete(dir.path(), &lab, case, 1, &[]);
+    assert!(first.contains("agendas written: 1"), "{first}");
+    // Tomorrow's occurrence is removed from the series.
+    let start_line = body.lines().find(|l| l.starts_with("DTSTART:")).unwrap();
+    let start = chrono::NaiveDateTime::parse_from_str(&start_line[8..], "%Y%m%dT%H%M%SZ").unwrap();
+    let tomorrow = (start + Duration::weeks(3)).format("%Y%m%dT%H%M%SZ");
+    let cancelled = body.replace(
+        "RRULE:FREQ=WEEKLY\r\n",
+        &format!("RRULE:FREQ=WEEKLY\r\nEXDATE:{tomorrow}\r\n"),
+    );
+    mia.put(&url, &cancelled).await;
+    let second = run_tete(dir.path(), &lab, case, 1, &[]);
+    assert!(second.contains("agendas written: 1"), "{second}");
+    let private_cal = format!("{}tete-agendas/", lab.var("DAV_HOME_mia"));
+    let all = snapshot(&mia, &origin, &private_cal).await;
+    let text = all.values().next().unwrap().replace("\r\n ", "");
+    assert!(text.contains("STATUS:CANCELLED"), "{text}");
+    assert!(text.contains("tete agenda"), "the words are kept: {text}");
+    let third = run_tete(dir.path(), &lab, case, 1, &[]);
+    assert!(third.contains("agendas written: 0"), "{third}");
+}

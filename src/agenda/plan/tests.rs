@@ -67,6 +67,7 @@ fn target(day: u32, text: &str, written: Option<&str>) -> Target {
         written: written.map(block_hash),
         place: Place::Event,
         refresh: false,
+        retire: false,
     }
 }
 
