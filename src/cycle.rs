@@ -590,12 +590,14 @@ impl AgendaPlans {
     }
 }
 
-/// Parses resources held in memory (vdir items, CalDAV objects) once each. A single big
-/// `.ics` file or feed is not parsed whole: tete does not write there, and past
-/// descriptions in it are not read.
+/// Parses resources once each: whole when held in memory (vdir items, CalDAV objects), and
+/// only their 1:1 events when on disk (a single big `.ics` file, a feed's body): tete does not
+/// write there, but reads past meetings' notes.
 #[derive(Default)]
 struct Documents {
     parsed: HashMap<String, Option<Document>>,
+    /// The UIDs of every 1:1 series and one-off 1:1: all that is read of a big file or feed.
+    one_on_ones: std::collections::HashSet<String>,
 }
 
 impl Documents {
@@ -604,11 +606,16 @@ impl Documents {
             .entry(origin.to_string())
             .or_insert_with(|| {
                 let (_, resource) = gathered.resource(origin)?;
-                if !matches!(resource.content, Content::Memory(_)) {
-                    return None;
-                }
                 let input = resource.open().ok()?;
-                Document::read(input, origin).ok().map(|(doc, _)| doc)
+                match resource.content {
+                    Content::Memory(_) => Document::read(input, origin).ok().map(|(doc, _)| doc),
+                    // A file or a feed's body: only its 1:1s, so past meetings' notes (and
+                    // their action items) are read from an export too.
+                    Content::File(_) => {
+                        Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid))
+                            .ok()
+                    }
+                }
             })
             .as_ref()
     }
@@ -628,7 +635,15 @@ pub fn plan_agendas(
         .iter()
         .map(|(m, _)| (&*m.uid, m))
         .collect();
-    let mut documents = Documents::default();
+    let mut documents = Documents {
+        one_on_ones: outcome
+            .entries
+            .iter()
+            .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
+            .map(|s| s.uid.to_string())
+            .collect(),
+        ..Documents::default()
+    };
     let mut plans = AgendaPlans::default();
     for entry in &outcome.entries {
         let rel = &entry.relationship;

@@ -287,3 +287,77 @@ async fn cache_folder_is_private() {
     let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700, "{mode:o}");
 }
+
+/// The demo calendar as one `.ics` file, as a feed and as a vdir gives the same open items,
+/// report and nudges: past meetings' notes are read from every kind of source (a file and a
+/// feed's body are read for their 1:1 events only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_source_gives_the_same_items_report_and_nudges() {
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/calendar.ics")).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/demo.ics"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(demo.clone()))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("vdir");
+    std::fs::create_dir(&vdir).unwrap();
+    let (doc, _) = Document::parse(&demo, "demo").unwrap();
+    for (i, (_, part)) in doc.split_by_uid().into_iter().enumerate() {
+        std::fs::write(vdir.join(format!("{i:03}.ics")), part.to_ical()).unwrap();
+    }
+    let sources = [
+        (
+            "file",
+            format!("{}/demo/calendar.ics", env!("CARGO_MANIFEST_DIR")),
+        ),
+        ("feed", format!("{}/demo.ics", server.uri())),
+        ("vdir", vdir.display().to_string()),
+    ];
+    let mut outputs = Vec::new();
+    for (kind, calendar) in &sources {
+        let mut per_command = Vec::new();
+        for command in [
+            &["items"][..],
+            &["report", "--format", "json"],
+            &["nudges", "--format", "json"],
+        ] {
+            let state = dir.path().join(format!("{kind}-{}.sqlite", command[0]));
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tete"));
+            cmd.args(command)
+                .args(["--me", "mia@example.com", "--now", "2026-11-25T12:00:00Z"])
+                .arg("--calendar")
+                .arg(calendar)
+                .arg("--state")
+                .arg(&state)
+                .env_remove("TETE_CONFIG")
+                .env("XDG_CACHE_HOME", dir.path().join("cache"));
+            // The feed's server runs on this runtime: wait for tete on another thread.
+            let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{kind} {command:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            per_command.push(String::from_utf8(out.stdout).unwrap());
+        }
+        outputs.push(per_command);
+    }
+    assert!(
+        outputs[0][0].contains("2 open"),
+        "the file shows open items:\n{}",
+        outputs[0][0]
+    );
+    for (i, (kind, _)) in sources.iter().enumerate().skip(1) {
+        for (c, name) in ["items", "report", "nudges"].iter().enumerate() {
+            assert_eq!(
+                outputs[i][c], outputs[0][c],
+                "{name}: {kind} differs from the file"
+            );
+        }
+    }
+}
