@@ -595,30 +595,50 @@ impl AgendaPlans {
 /// write there, but reads past meetings' notes.
 #[derive(Default)]
 struct Documents {
-    parsed: HashMap<String, Option<Document>>,
+    parsed: HashMap<String, Option<Parsed>>,
     /// The UIDs of every 1:1 series and one-off 1:1: all that is read of a big file or feed.
     one_on_ones: std::collections::HashSet<String>,
 }
 
 impl Documents {
-    fn get(&mut self, gathered: &Gathered, origin: &str) -> Option<&Document> {
-        self.parsed
-            .entry(origin.to_string())
-            .or_insert_with(|| {
-                let (_, resource) = gathered.resource(origin)?;
-                let input = resource.open().ok()?;
-                match resource.content {
-                    Content::Memory(_) => Document::read(input, origin).ok().map(|(doc, _)| doc),
-                    // A file or a feed's body: only its 1:1s, so past meetings' notes (and
-                    // their action items) are read from an export too.
-                    Content::File(_) => {
-                        Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid))
-                            .ok()
-                    }
-                }
-            })
-            .as_ref()
+    /// The document holding series `uid`, read from `origin`.
+    fn get(&mut self, gathered: &Gathered, origin: &str, uid: &str) -> Option<&Document> {
+        if !self.parsed.contains_key(origin) {
+            let read = self.read(gathered, origin);
+            self.parsed.insert(origin.to_string(), read);
+        }
+        match self.parsed.get(origin)?.as_ref()? {
+            Parsed::Whole(doc) => Some(doc),
+            Parsed::ByUid(docs) => docs.get(uid),
+        }
     }
+
+    fn read(&self, gathered: &Gathered, origin: &str) -> Option<Parsed> {
+        let (_, resource) = gathered.resource(origin)?;
+        let input = resource.open().ok()?;
+        match resource.content {
+            Content::Memory(_) => Document::read(input, origin)
+                .ok()
+                .map(|(doc, _)| Parsed::Whole(doc)),
+            // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
+            // action items) are read from an export too; one small document per series, so
+            // finding an occurrence's description does not search the whole export.
+            Content::File(_) => {
+                let doc =
+                    Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid))
+                        .ok()?;
+                Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
+            }
+        }
+    }
+}
+
+/// A resource as parsed for planning.
+enum Parsed {
+    /// Held in memory: the whole resource (it may be written back).
+    Whole(Document),
+    /// A file or feed body: its 1:1 series, each a document of its own.
+    ByUid(HashMap<String, Document>),
 }
 
 /// Plans the agenda of every relationship from this cycle's outcome.
@@ -652,7 +672,7 @@ pub fn plan_agendas(
         for occ in &entry.occurrences {
             let origin = meta_of.get(occ.series_uid.as_str()).map(|m| &*m.origin);
             let own = origin
-                .and_then(|origin| documents.get(gathered, origin))
+                .and_then(|origin| documents.get(gathered, origin, &occ.series_uid))
                 .and_then(|doc| past_description(doc, occ));
             let private = origin
                 .and_then(|origin| companion_of(gathered, origin))
@@ -674,12 +694,13 @@ pub fn plan_agendas(
         let mut targets = Vec::new();
         let mut locations = Vec::new();
         let mut stopped = Vec::new();
+        // Cheapest test first: most occurrences are outside the write-ahead window.
         for occ in outcome.occurrences.iter().filter(|o| {
-            uids.contains(&&*o.uid)
+            o.start.as_utc() >= now
+                && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
+                && uids.contains(&&*o.uid)
                 && o.status.as_deref() != Some("CANCELLED")
                 && !declined_by_a_person(o)
-                && o.start.as_utc() >= now
-                && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
         }) {
             let Some(meta) = meta_of.get(&*occ.uid) else {
                 continue;
@@ -691,7 +712,7 @@ pub fn plan_agendas(
             else {
                 continue;
             };
-            let Some(doc) = documents.get(gathered, &meta.origin) else {
+            let Some(doc) = documents.get(gathered, &meta.origin, &occ.uid) else {
                 continue;
             };
             let has_participants = meta.organizer.is_some() || !meta.attendees.is_empty();

@@ -95,14 +95,15 @@ impl Document {
     }
 
     /// Reads only the events whose UID `keep` wants, and every time zone, as one document:
-    /// the 1:1s of a 100 MB export or feed without holding the rest. For reading only (it is
-    /// not the whole resource, so it is never written back).
+    /// the 1:1s of a 100 MB export or feed without holding the rest, and of those only what
+    /// finding an occurrence's notes needs (`read_for_notes`). For reading only: it is not
+    /// the whole resource, so it is never written back.
     pub fn read_events(
         input: impl BufRead,
         origin: &str,
         keep: impl Fn(&str) -> bool,
     ) -> Result<Document, DocumentError> {
-        let mut reader = Reader::new(input, origin);
+        let mut reader = Reader::new(input, origin).keeping_only(read_for_notes);
         let mut calendar = Component::new("VCALENDAR");
         loop {
             let event = reader.next_event().map_err(|source| DocumentError::Io {
@@ -323,6 +324,24 @@ fn aligned(old: &[&[u8]], new: &[&[u8]]) -> Vec<Option<usize>> {
         start = b.max(end);
     }
     sources
+}
+
+/// The properties [`Document::read_events`] keeps: an event's identity and notes, and what
+/// a time zone definition needs.
+fn read_for_notes(name: &str) -> bool {
+    const KEPT: &[&str] = &[
+        "UID",
+        "RECURRENCE-ID",
+        "DTSTART",
+        "DESCRIPTION",
+        "X-ALT-DESC",
+        "TZID",
+        "TZOFFSETFROM",
+        "TZOFFSETTO",
+        "RRULE",
+        "RDATE",
+    ];
+    KEPT.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// The logical lines of iCalendar text, each with its folded continuation lines, the blank

@@ -153,14 +153,14 @@ fn is_override_of(e: &Component, clock: &Clock, occ: &OccurrenceRef) -> bool {
             .is_some_and(|m| Moment::names_occurrence(m, occ.recurrence_id))
 }
 
-fn find_override<'a>(
-    doc: &'a Document,
-    clock: &Clock,
-    occ: &OccurrenceRef,
-) -> Option<&'a Component> {
-    events(doc, occ.uid)
-        .into_iter()
-        .find(|e| is_override_of(e, clock, occ))
+/// True when a RECURRENCE-ID value's date (its first eight digits, whatever its zone) is
+/// within a day of `m`, or cannot be read cheaply (then the clock decides).
+fn within_a_day(value: &str, m: Moment) -> bool {
+    let digits = value.trim().get(..8).unwrap_or_default();
+    match chrono::NaiveDate::parse_from_str(digits, "%Y%m%d") {
+        Ok(day) => (day - m.as_utc().date()).num_days().abs() <= 1,
+        Err(_) => true,
+    }
 }
 
 fn master<'a>(doc: &'a Document, uid: &str) -> Option<&'a Component> {
@@ -189,9 +189,21 @@ pub fn occurrence_description(
     doc: &Document,
     occ: &OccurrenceRef,
 ) -> Result<Description, EditError> {
-    let clock = Clock::new(doc, occ.recurrence_id);
-    if let Some(ov) = find_override(doc, &clock, occ) {
-        return Ok(description_of(ov));
+    // Resolving zones costs far more than reading a date: only overrides whose
+    // RECURRENCE-ID is within a day of the occurrence are worth a clock (most past
+    // occurrences of a series have none).
+    let near: Vec<&Component> = events(doc, occ.uid)
+        .into_iter()
+        .filter(|e| {
+            e.property("RECURRENCE-ID")
+                .is_some_and(|p| within_a_day(&p.value, occ.recurrence_id))
+        })
+        .collect();
+    if !near.is_empty() {
+        let clock = Clock::new(doc, occ.recurrence_id);
+        if let Some(ov) = near.into_iter().find(|e| is_override_of(e, &clock, occ)) {
+            return Ok(description_of(ov));
+        }
     }
     master(doc, occ.uid)
         .map(description_of)
