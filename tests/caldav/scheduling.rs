@@ -575,111 +575,128 @@ async fn realistic_calendar_private_by_default_davical() {
     realistic_private_by_default(Engine::Davical).await;
 }
 
+/// One weekly 1:1 Mia organizes on Xandikos (which schedules: agendas are private), and the
+/// first run that wrote tomorrow's private agenda.
+struct PrivateAgenda {
+    lab: Running,
+    mia: Raw,
+    origin: String,
+    uid: String,
+    url: String,
+    body: String,
+    /// Tomorrow's occurrence (the one with the agenda).
+    tomorrow: chrono::NaiveDateTime,
+    dir: tempfile::TempDir,
+}
+
+impl PrivateAgenda {
+    async fn start(name: &str) -> Option<PrivateAgenda> {
+        let lab = Running::start(Engine::Xandikos).await?;
+        let origin = lab.origin();
+        let (user, password) = lab.login("mia");
+        let mia = Raw::as_user(&user, &password);
+        let mia_address = lab.var("DAV_ADDRESS_mia");
+        let uid = format!("{name}@tete.test");
+        let body = series(
+            &uid,
+            &mia_address,
+            &lab.var("DAV_EXTERNAL_ADDRESS"),
+            &mia_address,
+        );
+        let url = format!("{origin}{}{name}.ics", lab.var("DAV_CALENDAR_mia"));
+        mia.put(&url, &body).await;
+        let start_line = body.lines().find(|l| l.starts_with("DTSTART:")).unwrap();
+        let start =
+            chrono::NaiveDateTime::parse_from_str(&start_line[8..], "%Y%m%dT%H%M%SZ").unwrap();
+        let setup = PrivateAgenda {
+            lab,
+            mia,
+            origin,
+            uid,
+            url,
+            body,
+            tomorrow: start + Duration::weeks(3),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        setup.run_expecting(1);
+        Some(setup)
+    }
+
+    /// Runs tete (private delivery) and checks how many agendas it wrote.
+    fn run_expecting(&self, written: usize) {
+        let case = Case {
+            shared: false,
+            organizer: true,
+            local: false,
+        };
+        let out = run_tete(self.dir.path(), &self.lab, case, 1, &[]);
+        assert!(
+            out.contains(&format!("agendas written: {written}")),
+            "{out}"
+        );
+    }
+
+    /// The one private agenda, unfolded.
+    async fn companion(&self) -> String {
+        let private_cal = format!("{}tete-agendas/", self.lab.var("DAV_HOME_mia"));
+        let all = snapshot(&self.mia, &self.origin, &private_cal).await;
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.into_values().next().unwrap().replace("\r\n ", "")
+    }
+}
+
+fn ical_time(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
 /// A private agenda follows its 1:1 when the occurrence is moved, and a second run after
 /// that writes nothing.
 #[tokio::test]
 async fn a_moved_occurrence_moves_its_private_agenda() {
-    let Some(lab) = Running::start(Engine::Xandikos).await else {
+    let Some(s) = PrivateAgenda::start("moved").await else {
         return;
     };
-    let origin = lab.origin();
-    let (user, password) = lab.login("mia");
-    let mia = Raw::as_user(&user, &password);
-    let mia_address = lab.var("DAV_ADDRESS_mia");
-    let uid = "moved@tete.test";
-    let body = series(
-        uid,
-        &mia_address,
-        &lab.var("DAV_EXTERNAL_ADDRESS"),
-        &mia_address,
-    );
-    let url = format!("{origin}{}moved.ics", lab.var("DAV_CALENDAR_mia"));
-    mia.put(&url, &body).await;
-    let dir = tempfile::tempdir().unwrap();
-    let case = Case {
-        shared: false,
-        organizer: true,
-        local: false,
-    };
-    let first = run_tete(dir.path(), &lab, case, 1, &[]);
-    assert!(first.contains("agendas written: 1"), "{first}");
-    let private_cal = format!("{}tete-agendas/", lab.var("DAV_HOME_mia"));
-    let companion = || async {
-        let all = snapshot(&mia, &origin, &private_cal).await;
-        assert_eq!(all.len(), 1, "{all:?}");
-        all.into_values().next().unwrap().replace("\r\n ", "")
-    };
-    let before = companion().await;
+    let before = s.companion().await;
     // Tomorrow's occurrence moves two hours later.
-    let start_line = body.lines().find(|l| l.starts_with("DTSTART:")).unwrap();
-    let start = chrono::NaiveDateTime::parse_from_str(&start_line[8..], "%Y%m%dT%H%M%SZ").unwrap();
-    let tomorrow = start + Duration::weeks(3);
-    let fmt = |t: chrono::NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
-    let moved = body.replace(
+    let later = s.tomorrow + Duration::hours(2);
+    let moved = s.body.replace(
         "END:VCALENDAR",
         &format!(
-            "BEGIN:VEVENT\r\nUID:{uid}\r\nRECURRENCE-ID:{rid}\r\nDTSTART:{s}\r\nDTEND:{e}\r\n\
-             SUMMARY:Mia / Other 1:1\r\nORGANIZER:{mia_address}\r\nEND:VEVENT\r\nEND:VCALENDAR",
-            rid = fmt(tomorrow),
-            s = fmt(tomorrow + Duration::hours(2)),
-            e = fmt(tomorrow + Duration::hours(2) + Duration::minutes(30)),
+            "BEGIN:VEVENT\r\nUID:{uid}\r\nRECURRENCE-ID:{rid}\r\nDTSTART:{start}\r\nDTEND:{end}\r\n\
+             SUMMARY:Mia / Other 1:1\r\nORGANIZER:{mia}\r\nEND:VEVENT\r\nEND:VCALENDAR",
+            uid = s.uid,
+            rid = ical_time(s.tomorrow),
+            start = ical_time(later),
+            end = ical_time(later + Duration::minutes(30)),
+            mia = s.lab.var("DAV_ADDRESS_mia"),
         ),
     );
-    mia.put(&url, &moved).await;
-    let second = run_tete(dir.path(), &lab, case, 1, &[]);
-    assert!(second.contains("agendas written: 1"), "{second}");
-    let after = companion().await;
+    s.mia.put(&s.url, &moved).await;
+    s.run_expecting(1);
+    let after = s.companion().await;
     assert!(
-        after.contains(&format!("DTSTART:{}", fmt(tomorrow + Duration::hours(2)))),
+        after.contains(&format!("DTSTART:{}", ical_time(later))),
         "{before}\n---\n{after}"
     );
-    let third = run_tete(dir.path(), &lab, case, 1, &[]);
-    assert!(third.contains("agendas written: 0"), "{third}");
+    s.run_expecting(0);
 }
 
 /// A private agenda whose 1:1 is then cancelled is marked cancelled (its words kept, a
 /// person's notes included), once.
 #[tokio::test]
 async fn a_cancelled_occurrence_cancels_its_private_agenda() {
-    let Some(lab) = Running::start(Engine::Xandikos).await else {
+    let Some(s) = PrivateAgenda::start("cancelled").await else {
         return;
     };
-    let origin = lab.origin();
-    let (user, password) = lab.login("mia");
-    let mia = Raw::as_user(&user, &password);
-    let mia_address = lab.var("DAV_ADDRESS_mia");
-    let body = series(
-        "cancelled@tete.test",
-        &mia_address,
-        &lab.var("DAV_EXTERNAL_ADDRESS"),
-        &mia_address,
-    );
-    let url = format!("{origin}{}cancelled.ics", lab.var("DAV_CALENDAR_mia"));
-    mia.put(&url, &body).await;
-    let dir = tempfile::tempdir().unwrap();
-    let case = Case {
-        shared: false,
-        organizer: true,
-        local: false,
-    };
-    let first = run_tete(dir.path(), &lab, case, 1, &[]);
-    assert!(first.contains("agendas written: 1"), "{first}");
     // Tomorrow's occurrence is removed from the series.
-    let start_line = body.lines().find(|l| l.starts_with("DTSTART:")).unwrap();
-    let start = chrono::NaiveDateTime::parse_from_str(&start_line[8..], "%Y%m%dT%H%M%SZ").unwrap();
-    let tomorrow = (start + Duration::weeks(3)).format("%Y%m%dT%H%M%SZ");
-    let cancelled = body.replace(
+    let cancelled = s.body.replace(
         "RRULE:FREQ=WEEKLY\r\n",
-        &format!("RRULE:FREQ=WEEKLY\r\nEXDATE:{tomorrow}\r\n"),
+        &format!("RRULE:FREQ=WEEKLY\r\nEXDATE:{}\r\n", ical_time(s.tomorrow)),
     );
-    mia.put(&url, &cancelled).await;
-    let second = run_tete(dir.path(), &lab, case, 1, &[]);
-    assert!(second.contains("agendas written: 1"), "{second}");
-    let private_cal = format!("{}tete-agendas/", lab.var("DAV_HOME_mia"));
-    let all = snapshot(&mia, &origin, &private_cal).await;
-    let text = all.values().next().unwrap().replace("\r\n ", "");
+    s.mia.put(&s.url, &cancelled).await;
+    s.run_expecting(1);
+    let text = s.companion().await;
     assert!(text.contains("STATUS:CANCELLED"), "{text}");
     assert!(text.contains("tete agenda"), "the words are kept: {text}");
-    let third = run_tete(dir.path(), &lab, case, 1, &[]);
-    assert!(third.contains("agendas written: 0"), "{third}");
+    s.run_expecting(0);
 }
