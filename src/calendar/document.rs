@@ -56,10 +56,7 @@ impl Document {
         let mut doc = Document::default();
         let mut open_calendar: Option<Component> = None;
         loop {
-            let event = reader.next_event().map_err(|source| DocumentError::Io {
-                origin: origin.to_string(),
-                source,
-            })?;
+            let event = next_event(&mut reader, origin)?;
             match event {
                 None => break,
                 Some(ReadEvent::CalendarStart { line }) => {
@@ -106,10 +103,7 @@ impl Document {
         let mut reader = Reader::new(input, origin).keeping_only(read_for_notes);
         let mut calendar = Component::new("VCALENDAR");
         loop {
-            let event = reader.next_event().map_err(|source| DocumentError::Io {
-                origin: origin.to_string(),
-                source,
-            })?;
+            let event = next_event(&mut reader, origin)?;
             match event {
                 None => break,
                 Some(ReadEvent::Item(c))
@@ -324,6 +318,17 @@ fn aligned(old: &[&[u8]], new: &[&[u8]]) -> Vec<Option<usize>> {
         start = b.max(end);
     }
     sources
+}
+
+/// The reader's next event, an I/O failure named with its origin.
+pub(crate) fn next_event<R: BufRead>(
+    reader: &mut Reader<R>,
+    origin: &str,
+) -> Result<Option<ReadEvent>, DocumentError> {
+    reader.next_event().map_err(|source| DocumentError::Io {
+        origin: origin.to_string(),
+        source,
+    })
 }
 
 /// The properties [`Document::read_events`] keeps: an event's identity and notes, and what

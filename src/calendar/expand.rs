@@ -380,10 +380,7 @@ impl Collector {
         let mut reader = Reader::new(input, origin).keeping_only(keep);
         let mut summary = ReadSummary::default();
         loop {
-            let event = reader.next_event().map_err(|source| DocumentError::Io {
-                origin: origin.to_string(),
-                source,
-            })?;
+            let event = super::document::next_event(&mut reader, origin)?;
             match event {
                 None => break,
                 Some(ReadEvent::CalendarProperty(p)) if p.name == "X-WR-TIMEZONE" => {
