@@ -10,8 +10,11 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::cycle::Job;
 
 mod caldav;
 mod nudges;
@@ -179,6 +182,22 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 }
 
 impl Config {
+    /// The cycle this config describes, at `now`.
+    pub fn job(&self, now: NaiveDateTime) -> Job {
+        Job {
+            calendars: self.calendars.clone(),
+            me: self.me.identity(),
+            overrides: self.detect.clone(),
+            settings: self.cadence.clone(),
+            agenda: self.agenda.clone(),
+            nudges: self.nudges.clone(),
+            state_file: self.state_file.clone(),
+            feed_cache_dir: self.feed_cache_dir(),
+            now,
+            since: None,
+        }
+    }
+
     /// Loads `path`, or the [`default_path`] when `None`.
     pub fn load_or_default(path: Option<&Path>) -> Result<Config, ConfigError> {
         match path {
@@ -364,6 +383,12 @@ impl Resolver<'_> {
             }
             calendars.push(self.calendar(entry, &state_file, google.as_ref())?);
         }
+        // One overdue rule for the report and the nudges, with days counted in the zone
+        // nudges are dated in.
+        let mut cadence = self.cadence(raw.cadence)?;
+        let mut nudges = self.nudges(raw.nudges)?;
+        cadence.zone = nudges.zone;
+        nudges.rules.overdue_intervals = cadence.overdue_intervals;
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
@@ -375,9 +400,9 @@ impl Resolver<'_> {
             },
             state_file,
             detect: self.detect(raw.detect)?,
-            cadence: self.cadence(raw.cadence)?,
+            cadence,
             agenda: self.agenda(raw.agenda)?,
-            nudges: self.nudges(raw.nudges)?,
+            nudges,
             daemon: self.daemon(raw.daemon)?,
             google,
         })
@@ -508,8 +533,12 @@ impl Resolver<'_> {
             s.slip_ratio = *r.get_ref();
         }
         if let Some(o) = raw.overdue_intervals {
-            if *o.get_ref() <= 0.0 {
-                return Err(self.error(o.span(), Some("overdue_intervals"), "must be above 0"));
+            if *o.get_ref() < 0.0 {
+                return Err(self.error(
+                    o.span(),
+                    Some("overdue_intervals"),
+                    "must be 0 (off) or more",
+                ));
             }
             s.overdue_intervals = *o.get_ref();
         }

@@ -481,7 +481,7 @@ fn context(
         done_items,
         cadence: input.analysis.configured.to_string(),
         actual_cadence: input.analysis.actual.map(|c| c.to_string()),
-        suggestion: input.analysis.suggestion.as_ref().map(|s| s.reason.clone()),
+        suggestion: input.analysis.advice.suggestion().map(|s| s.reason.clone()),
         prompt: template::PROMPTS[meeting_number as usize % template::PROMPTS.len()].to_string(),
         career: settings.career_every > 0 && meeting_number % settings.career_every == 0,
     }

@@ -15,7 +15,6 @@ use super::companion::{self, Link};
 use super::plan::{Place, PlannedWrite};
 use crate::calendar::edit::{self, Description, EditError, OccurrenceRef, occurrence_description};
 use crate::calendar::{Component, Document};
-use crate::cycle::{Destination, Fetched, Route};
 use crate::sources::write::{self, UpdateOutcome};
 use crate::sources::{Precondition, Resource, Source, SourceError};
 
@@ -103,6 +102,74 @@ pub struct ResourceOutcome {
     pub unexpected: Vec<String>,
 }
 
+/// The calendar a planned write goes to.
+#[derive(Debug, Clone, Copy)]
+pub struct Calendar<'a> {
+    /// Its name as configured.
+    pub name: &'a str,
+    /// Where it is.
+    pub source: &'a Source,
+    /// The calendar holding its private agendas, when they go there (the server schedules
+    /// and the manager chose `delivery = "private"`).
+    pub private: Option<&'a Source>,
+}
+
+/// One planned write with where it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    /// The 1:1's calendar.
+    pub calendar: Calendar<'a>,
+    /// The resource written: the 1:1's own, or its companion's (`None` when new).
+    pub resource: Option<&'a Resource>,
+    /// The write.
+    pub write: &'a PlannedWrite,
+}
+
+impl Destination<'_> {
+    /// The resource written, as [`resource_key`] names it.
+    pub fn resource_key(&self) -> String {
+        let href = match self.resource {
+            Some(resource) => resource.href.clone(),
+            None => self.link().href(),
+        };
+        resource_key(self.calendar.name, &href)
+    }
+
+    /// `calendar/href (uid at rid)`, or where a private agenda goes, for people.
+    pub fn describe(&self) -> String {
+        let what = format!(
+            "{} at {}",
+            self.write.target.series_uid, self.write.target.recurrence_id
+        );
+        match &self.write.target.place {
+            Place::Event => format!(
+                "{}/{} ({what})",
+                self.calendar.name,
+                self.resource
+                    .map_or("?", |r| r.href.as_str())
+                    .trim_start_matches('/')
+            ),
+            Place::Private { calendar } => {
+                let href = self
+                    .resource
+                    .map_or_else(|| self.link().href(), |r| r.href.clone());
+                format!(
+                    "{calendar} (private)/{} (agenda of {what})",
+                    href.trim_start_matches('/')
+                )
+            }
+        }
+    }
+
+    /// The occurrence written, as its private agenda links to it.
+    fn link(&self) -> Link {
+        Link {
+            series_uid: self.write.target.series_uid.clone(),
+            recurrence_id: self.write.target.recurrence_id.to_string(),
+        }
+    }
+}
+
 /// Writes every planned agenda: the 1:1 events' own descriptions (one conditional write
 /// per resource, read back on CalDAV to verify the server changed nothing else) and the
 /// private companions. A calendar whose server changed something tete did not write is
@@ -114,19 +181,19 @@ pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Ve
     let mut out = Vec::new();
     let mut halted: BTreeSet<String> = BTreeSet::new();
     for (calendar, resource, writes) in group_by_resource(events) {
-        if halted.contains(&calendar.name) {
+        if halted.contains(calendar.name) {
             continue;
         }
         let outcome = write_resource(calendar, resource, &writes).await;
         if !outcome.unexpected.is_empty() {
-            halted.insert(calendar.name.clone());
+            halted.insert(calendar.name.to_string());
         }
         out.push(outcome);
     }
     for d in private {
-        if let Route::Private(companion) = &d.calendar.route {
-            let mut outcome = write_private(&companion.source, d.resource, d.write, now).await;
-            outcome.key = resource_key(&d.calendar.name, &outcome.href);
+        if let Some(private) = d.calendar.private {
+            let mut outcome = write_private(private, d.resource, d.write, now).await;
+            outcome.key = resource_key(d.calendar.name, &outcome.href);
             out.push(outcome);
         }
     }
@@ -134,7 +201,7 @@ pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Ve
 }
 
 async fn write_resource(
-    calendar: &Fetched,
+    calendar: Calendar<'_>,
     resource: &Resource,
     writes: &[&PlannedWrite],
 ) -> ResourceOutcome {
@@ -145,17 +212,17 @@ async fn write_resource(
     let mut edit_error = None;
     // `update` reads the resource fresh, and again after a lost race: the blocks are
     // re-applied to whatever is there then.
-    let result = write::update(&calendar.source, &href, MAX_ATTEMPTS, |bytes| match merged(
-        &origin, bytes, writes,
-    ) {
-        Ok((body, now_written)) => {
-            written = now_written;
-            sent.clone_from(&body);
-            (!written.is_empty()).then_some(body)
-        }
-        Err(reason) => {
-            edit_error = Some(reason);
-            None
+    let result = write::update(calendar.source, &href, MAX_ATTEMPTS, |bytes| {
+        match merged(&origin, bytes, writes) {
+            Ok((body, now_written)) => {
+                written = now_written;
+                sent.clone_from(&body);
+                (!written.is_empty()).then_some(body)
+            }
+            Err(reason) => {
+                edit_error = Some(reason);
+                None
+            }
         }
     })
     .await;
@@ -169,7 +236,7 @@ async fn write_resource(
             0,
         ),
         (Ok(UpdateOutcome::Written { attempts, .. }), None) => {
-            unexpected = verify(&calendar.source, &href, &sent, writes).await;
+            unexpected = verify(calendar.source, &href, &sent, writes).await;
             (Ok(written), attempts.saturating_sub(1) as usize)
         }
         (Ok(UpdateOutcome::Unchanged { .. }), None) => (Ok(Vec::new()), 0),
@@ -182,7 +249,7 @@ async fn write_resource(
         ),
     };
     if !unexpected.is_empty()
-        && let Source::Caldav(caldav) = &calendar.source
+        && let Source::Caldav(caldav) = calendar.source
     {
         let why = format!(
             "writing the agenda into {href} made the server change what tete did not write ({})",
@@ -195,7 +262,7 @@ async fn write_resource(
         }
     }
     ResourceOutcome {
-        key: resource_key(&calendar.name, &href),
+        key: resource_key(calendar.name, &href),
         href,
         result,
         retries,
@@ -504,15 +571,15 @@ fn removed_since_planned(w: &PlannedWrite, now: &Description) -> bool {
 /// Groups planned event writes by the resource their series lives in.
 fn group_by_resource<'a>(
     writes: impl IntoIterator<Item = Destination<'a>>,
-) -> Vec<(&'a Fetched, &'a Resource, Vec<&'a PlannedWrite>)> {
-    let mut groups: BTreeMap<(String, String), (&Fetched, &Resource, Vec<&PlannedWrite>)> =
+) -> Vec<(Calendar<'a>, &'a Resource, Vec<&'a PlannedWrite>)> {
+    let mut groups: BTreeMap<(String, String), (Calendar<'a>, &Resource, Vec<&PlannedWrite>)> =
         BTreeMap::new();
     for d in writes {
         let Some(resource) = d.resource else {
             continue;
         };
         groups
-            .entry((d.calendar.name.clone(), resource.href.clone()))
+            .entry((d.calendar.name.to_string(), resource.href.clone()))
             .or_insert_with(|| (d.calendar, resource, Vec::new()))
             .2
             .push(d.write);

@@ -13,10 +13,11 @@ use serde::Serialize;
 use crate::calendar::RuleShape;
 use crate::detect::Relationship;
 use crate::history::StoredOccurrence;
+use crate::zone::Zone;
 
 mod suggest;
 
-pub use suggest::{Suggestion, day as short_date, suggest_for_open_items};
+pub use suggest::{Advice, Keep, Suggestion, day as short_date, suggest_for_open_items};
 
 /// A cadence, as configured by a rule or as observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,8 +123,11 @@ pub struct Settings {
     pub adhoc_min: usize,
     /// A relationship younger than this many days should meet weekly.
     pub young_days: i64,
-    /// Say so when the last meeting is longer ago than this many planned intervals.
+    /// A 1:1 is overdue when no meeting took place for more than this many planned
+    /// intervals (the report says so and the `overdue` nudge fires: one rule).
     pub overdue_intervals: f64,
+    /// The manager's zone: overdue days are counted as calendar days there.
+    pub zone: Zone,
     /// Open action items from which a rarer-than-weekly 1:1 should become weekly.
     pub items_pile: usize,
 }
@@ -137,6 +141,7 @@ impl Default for Settings {
             adhoc_min: 2,
             young_days: 90,
             overdue_intervals: 2.0,
+            zone: Zone::Local,
             items_pile: 4,
         }
     }
@@ -221,6 +226,61 @@ pub struct SeriesCadence {
     pub last: Option<NaiveDateTime>,
 }
 
+/// A 1:1 that went too long without meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overdue {
+    /// The last meeting held, or the first one planned when none ever took place.
+    pub since: NaiveDateTime,
+    /// Whether a meeting ever took place.
+    pub ever_held: bool,
+    /// Calendar days since then, in the manager's zone.
+    pub days: i64,
+}
+
+/// The one overdue rule, for the report's suggestion (rule 2) and the `overdue` nudge alike:
+/// no meeting for more than `intervals` planned intervals, counted in calendar days in
+/// `zone` as a person counts them ("15 days since Thursday 5th"), from the last meeting held
+/// in `timeline` (the whole known history), or from the first one planned. Never for a series
+/// without a regular interval, nor for a 1:1 nobody schedules any more (nothing to come and
+/// nothing scheduled within that span): that relationship ended, it is not overdue.
+pub fn overdue(
+    timeline: &[Mark],
+    configured: Cadence,
+    intervals: f64,
+    zone: &Zone,
+    now: NaiveDateTime,
+) -> Option<Overdue> {
+    let interval = configured.interval_days()?;
+    if intervals <= 0.0 {
+        return None;
+    }
+    let past = || {
+        timeline
+            .iter()
+            .filter(|m| m.outcome != Outcome::Upcoming && m.scheduled < now)
+    };
+    let last_held = past()
+        .filter(|m| matches!(m.outcome, Outcome::Held | Outcome::Moved) && m.start < now)
+        .map(|m| m.start)
+        .max();
+    let (since, ever_held) = match last_held {
+        Some(t) => (t, true),
+        None => (past().map(|m| m.scheduled).min()?, false),
+    };
+    let days = (zone.date(now) - zone.date(since)).num_days();
+    let limit = intervals * interval;
+    let upcoming = timeline
+        .iter()
+        .any(|m| m.outcome != Outcome::Cancelled && m.start >= now);
+    let last_scheduled = past().map(|m| m.scheduled).max()?;
+    let ended = !upcoming && self::days(now - last_scheduled) > limit;
+    (days as f64 > limit && !ended).then_some(Overdue {
+        since,
+        ever_held,
+        days,
+    })
+}
+
 /// The cadence analysis of one relationship.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
@@ -257,13 +317,10 @@ pub struct Analysis {
     pub timeline: Vec<Mark>,
     /// Start of the window.
     pub window_start: NaiveDateTime,
-    /// What to change, if anything.
-    pub suggestion: Option<Suggestion>,
-    /// Why there is no suggestion, when there is none.
-    pub no_suggestion: Option<String>,
-    /// True when rules 1 to 5 found nothing to say, so rule 6 (open action items, known only
-    /// after the agenda plan) may still suggest; false when one of them decided.
-    pub open_items_may_decide: bool,
+    /// When no meeting took place for too long (see [`overdue`]).
+    pub overdue: Option<Overdue>,
+    /// What to change, if anything, or why not.
+    pub advice: Advice,
 }
 
 /// Analyses one relationship. `occurrences` are the stored occurrences of its series,
@@ -344,18 +401,19 @@ pub fn analyse(
             .collect(),
         timeline,
         window_start,
-        suggestion: None,
-        no_suggestion: None,
-        open_items_may_decide: false,
+        overdue: overdue(
+            &occurrences
+                .iter()
+                .map(|o| Mark::of(o, now))
+                .collect::<Vec<_>>(),
+            configured,
+            settings.overdue_intervals,
+            &settings.zone,
+            now,
+        ),
+        advice: Advice::Keep(Keep::AsPlanned(String::new())),
     };
-    match suggest::suggest(rel, &analysis, now, settings) {
-        Ok(s) => analysis.suggestion = Some(s),
-        Err(suggest::Keep::Decided(why)) => analysis.no_suggestion = Some(why),
-        Err(suggest::Keep::AsPlanned(why)) => {
-            analysis.no_suggestion = Some(why);
-            analysis.open_items_may_decide = true;
-        }
-    }
+    analysis.advice = suggest::suggest(rel, &analysis, now, settings);
     analysis
 }
 

@@ -14,10 +14,10 @@
 //!
 //! Otherwise no suggestion, and the reason says the 1:1 runs as planned.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
-use super::{Analysis, Cadence, Outcome, Settings, days};
+use super::{Analysis, Cadence, Outcome, Settings};
 use crate::detect::Relationship;
 
 /// A suggested change (or a warning that keeps the cadence), with the reason in plain
@@ -53,9 +53,18 @@ fn cadence_words(c: Cadence) -> String {
     }
 }
 
-/// Why rules 1 to 5 suggest nothing.
+/// What tete advises about a relationship's cadence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Keep {
+pub enum Advice {
+    /// A suggested change (or, for rule 2, a warning that keeps the cadence).
+    Change(Suggestion),
+    /// Keep the cadence, for this reason.
+    Keep(Keep),
+}
+
+/// Why the rules suggest nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keep {
     /// An earlier rule decided: a new weekly 1:1 (rule 1), too few meetings to judge
     /// (rule 3). Rule 6 does not overrule it.
     Decided(String),
@@ -63,18 +72,42 @@ pub(super) enum Keep {
     AsPlanned(String),
 }
 
+impl Advice {
+    /// The suggested change, when there is one.
+    pub fn suggestion(&self) -> Option<&Suggestion> {
+        match self {
+            Advice::Change(s) => Some(s),
+            Advice::Keep(_) => None,
+        }
+    }
+
+    /// Why the cadence stays, when nothing is suggested.
+    pub fn keep_reason(&self) -> Option<&str> {
+        match self {
+            Advice::Change(_) => None,
+            Advice::Keep(Keep::Decided(why) | Keep::AsPlanned(why)) => Some(why),
+        }
+    }
+
+    /// True when rules 1 to 5 found nothing to say, so rule 6 (open action items, known only
+    /// after the agenda plan) may still suggest; false when one of them decided.
+    pub fn open_items_may_decide(&self) -> bool {
+        matches!(self, Advice::Keep(Keep::AsPlanned(_)))
+    }
+}
+
 pub(super) fn suggest(
     rel: &Relationship,
     a: &Analysis,
     now: NaiveDateTime,
     settings: &Settings,
-) -> Result<Suggestion, Keep> {
+) -> Advice {
     let first = rel.counterpart.first_name();
-    if let Some(s) = new_relationship(&first, a, now, settings) {
-        return s;
+    if let Some(advice) = new_relationship(&first, a, now, settings) {
+        return advice;
     }
-    if let Some(s) = overdue(&first, a, now, settings) {
-        return Ok(s);
+    if let Some(s) = overdue(&first, a, settings) {
+        return Advice::Change(s);
     }
     let past: Vec<_> = a
         .timeline
@@ -82,7 +115,7 @@ pub(super) fn suggest(
         .filter(|m| m.counts(a.window_start, now))
         .collect();
     if past.len() < settings.min_occurrences {
-        return Err(Keep::Decided(format!(
+        return Advice::Keep(Keep::Decided(format!(
             "only {} 1:1{} with {first} since {}: too few to judge the cadence",
             past.len(),
             if past.len() == 1 { "" } else { "s" },
@@ -95,7 +128,7 @@ pub(super) fn suggest(
         .collect();
     let ratio = slipped.len() as f64 / past.len() as f64;
     if a.configured == Cadence::Weekly && ratio >= settings.slip_ratio {
-        return Ok(Suggestion {
+        return Advice::Change(Suggestion {
             cadence: Cadence::Biweekly,
             reason: format!(
                 "{} of the last {} weekly 1:1s with {first} were cancelled ({}) or moved ({}). \
@@ -111,7 +144,7 @@ pub(super) fn suggest(
         });
     }
     if a.configured.is_rarer_than_weekly() && a.adhoc.len() >= settings.adhoc_min {
-        return Ok(Suggestion {
+        return Advice::Change(Suggestion {
             cadence: Cadence::Weekly,
             reason: format!(
                 "Besides your 1:1 {}, you booked {} extra one-off meetings with {first} \
@@ -128,7 +161,7 @@ pub(super) fn suggest(
             evidence: a.adhoc.iter().map(|t| iso(*t)).collect(),
         });
     }
-    Err(Keep::AsPlanned(format!(
+    Advice::Keep(Keep::AsPlanned(format!(
         "runs as planned: of {} past 1:1s, {} held in their slot, {} moved, {} cancelled",
         past.len(),
         a.held,
@@ -142,19 +175,19 @@ fn new_relationship(
     a: &Analysis,
     now: NaiveDateTime,
     settings: &Settings,
-) -> Option<Result<Suggestion, Keep>> {
+) -> Option<Advice> {
     let since = a.since?;
     let age = (now - since).num_days();
     if age >= settings.young_days {
         return None;
     }
     if a.configured == Cadence::Weekly {
-        return Some(Err(Keep::Decided(format!(
+        return Some(Advice::Keep(Keep::Decided(format!(
             "a new 1:1 (since {}, {age} days) already weekly: keep it so for the first months",
             day(since)
         ))));
     }
-    Some(Ok(Suggestion {
+    Some(Advice::Change(Suggestion {
         cadence: Cadence::Weekly,
         reason: format!(
             "Your 1:1s with {first} started on {} ({age} days ago) and meet {}. In the first \
@@ -167,39 +200,25 @@ fn new_relationship(
     }))
 }
 
-fn overdue(
-    first: &str,
-    a: &Analysis,
-    now: NaiveDateTime,
-    settings: &Settings,
-) -> Option<Suggestion> {
-    let interval = a.configured.interval_days()?;
-    let limit = interval * settings.overdue_intervals;
-    let (since_what, reference) = match a.last_held {
-        Some(last) => (format!("was on {}", day(last)), last),
-        None => {
-            let first_slot = a.timeline.first()?.scheduled;
-            (
-                format!("has not happened since {}", day(first_slot)),
-                first_slot,
-            )
-        }
+fn overdue(first: &str, a: &Analysis, settings: &Settings) -> Option<Suggestion> {
+    let overdue = a.overdue?;
+    let since = settings.zone.local(overdue.since);
+    let since_what = if overdue.ever_held {
+        format!("was on {}", day(since))
+    } else {
+        format!("has not happened since {}", day(since))
     };
-    let waited = days(now - reference);
-    if waited <= limit {
-        return None;
-    }
     Some(Suggestion {
         cadence: a.configured,
         reason: format!(
             "Your last 1:1 with {first} {since_what}, {} days ago: more than {} times the \
              {} interval. Book one soon, even a short one.",
-            waited.floor(),
+            overdue.days,
             settings.overdue_intervals,
             cadence_words(a.configured)
         ),
         rule: "overdue",
-        evidence: vec![iso(reference)],
+        evidence: vec![iso(overdue.since)],
     })
 }
 
@@ -207,34 +226,32 @@ fn overdue(
 /// weekly with at least `items_pile` items still open should become weekly. Only when no
 /// earlier rule made a suggestion or decided to keep the cadence (rules 1 and 3).
 pub fn suggest_for_open_items(
-    entry: &mut crate::cycle::Entry,
-    open: &[crate::agenda::plan::OpenItem],
+    analysis: &mut Analysis,
+    first_name: &str,
+    open_raised: &[NaiveDate],
     settings: &Settings,
 ) {
-    let a = &mut entry.analysis;
-    if a.suggestion.is_some()
-        || !a.open_items_may_decide
+    let a = analysis;
+    if !a.advice.open_items_may_decide()
         || settings.items_pile == 0
         || !a.configured.is_rarer_than_weekly()
-        || open.len() < settings.items_pile
+        || open_raised.len() < settings.items_pile
     {
         return;
     }
-    let first = entry.relationship.counterpart.first_name();
-    let oldest = open.iter().map(|o| o.first_raised).min();
-    a.suggestion = Some(Suggestion {
+    let oldest = open_raised.iter().min();
+    a.advice = Advice::Change(Suggestion {
         cadence: Cadence::Weekly,
         reason: format!(
-            "{} action items from your 1:1s with {first} are still open{}. Meeting {} leaves \
-             them waiting; a weekly 1:1 would keep them moving.",
-            open.len(),
+            "{} action items from your 1:1s with {first_name} are still open{}. Meeting {} \
+             leaves them waiting; a weekly 1:1 would keep them moving.",
+            open_raised.len(),
             oldest
                 .map(|d| format!(" (the oldest since {})", d.format("%a %-d %b")))
                 .unwrap_or_default(),
             cadence_words(a.configured)
         ),
         rule: "items",
-        evidence: open.iter().map(|o| o.first_raised.to_string()).collect(),
+        evidence: open_raised.iter().map(NaiveDate::to_string).collect(),
     });
-    a.no_suggestion = None;
 }

@@ -97,8 +97,8 @@ fn counts_gaps_and_cadence_by_hand() {
     assert_eq!(a.last_held, Some(at(3, 23)));
     assert_eq!(a.next, Some(at(3, 30)));
     // 4 of 12 past slipped: 33% < 45%, so no suggestion
-    assert!(a.suggestion.is_none());
-    assert!(a.no_suggestion.unwrap().contains("runs as planned"));
+    assert!(a.advice.suggestion().is_none());
+    assert!(a.advice.keep_reason().unwrap().contains("runs as planned"));
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn a_weekly_that_keeps_slipping_should_be_biweekly() {
         Some(at(1, 1)),
         &settings(),
     );
-    let s = a.suggestion.unwrap();
+    let s = a.advice.suggestion().unwrap();
     assert_eq!((s.cadence, s.rule), (Cadence::Biweekly, "slipping"));
     assert!(
         s.reason
@@ -146,7 +146,7 @@ fn one_off_meetings_between_biweekly_1on1s_suggest_weekly() {
     );
     assert_eq!(a.configured, Cadence::Biweekly);
     assert_eq!(a.median_gap_days, Some(14.0));
-    let s = a.suggestion.unwrap();
+    let s = a.advice.suggestion().unwrap();
     assert_eq!((s.cadence, s.rule), (Cadence::Weekly, "adhoc"));
     assert_eq!(s.evidence, ["2026-01-22", "2026-02-12", "2026-03-20"]);
 }
@@ -177,7 +177,7 @@ fn a_new_relationship_should_meet_weekly_and_a_cadence_change_is_kept_in_order()
         ]
     );
     assert_eq!(a.configured, Cadence::Biweekly);
-    let s = a.suggestion.unwrap();
+    let s = a.advice.suggestion().unwrap();
     assert_eq!((s.cadence, s.rule), (Cadence::Weekly, "new"));
 }
 
@@ -191,7 +191,7 @@ fn long_silence_is_said_and_thin_evidence_gives_no_suggestion() {
         })
         .collect();
     let a = analyse(&r, &old, &[], at(3, 25), Some(at(1, 1)), &settings());
-    let s = a.suggestion.unwrap();
+    let s = a.advice.suggestion().unwrap();
     assert_eq!(s.rule, "overdue");
     assert!(s.reason.contains("was on Mon 9 Feb"), "{}", s.reason);
 
@@ -208,8 +208,59 @@ fn long_silence_is_said_and_thin_evidence_gives_no_suggestion() {
         ..settings()
     };
     let a = analyse(&r, &few, &[], at(3, 25), Some(at(1, 1)), &young_settings);
-    assert!(a.suggestion.is_none());
-    assert!(a.no_suggestion.unwrap().contains("too few"));
+    assert!(a.advice.suggestion().is_none());
+    assert!(a.advice.keep_reason().unwrap().contains("too few"));
+}
+
+#[test]
+fn the_report_and_the_nudges_share_one_overdue_rule() {
+    let r = rel(&[("w", rule("WEEKLY", 1))]);
+    let nudge_says = |occurrences: &[StoredOccurrence], now: NaiveDateTime| {
+        let timeline: Vec<_> = occurrences.iter().map(|o| Mark::of(o, now)).collect();
+        let input = crate::nudge::Input {
+            key: "ann@example.com",
+            name: "Ann",
+            timeline: &timeline,
+            configured: Cadence::Weekly,
+            open_items: &[],
+        };
+        let rules = crate::nudge::Rules::default();
+        crate::nudge::evaluate(&input, &rules, &settings().zone, now)
+            .iter()
+            .any(|n| n.kind == crate::nudge::Kind::Overdue)
+    };
+    // Held weekly in January, then nothing scheduled at all: the 1:1 ended (someone left).
+    // The nudge never called that overdue; the report now agrees.
+    let ended: Vec<_> = (0..5)
+        .map(|w| {
+            let t = at(1, 5) + Duration::weeks(w);
+            occ("w", t, t, false)
+        })
+        .collect();
+    let a = analyse(&r, &ended, &[], at(3, 25), Some(at(1, 1)), &settings());
+    assert_eq!(a.overdue, None);
+    assert!(!nudge_says(&ended, at(3, 25)));
+    assert_ne!(a.advice.suggestion().map(|s| s.rule), Some("overdue"));
+    // Last held long before the window, still scheduled and cancelled since: both count
+    // from the last one held (the report used to count from the window's first slot).
+    let mut cancelled_since: Vec<_> = (0..30)
+        .map(|w| {
+            let t = at(1, 5) + Duration::weeks(w);
+            occ("w", t, t, w >= 2)
+        })
+        .collect();
+    cancelled_since.retain(|o| o.scheduled < at(7, 1));
+    let now = at(6, 29);
+    let short_window = Settings {
+        window_weeks: 8,
+        ..settings()
+    };
+    let a = analyse(&r, &cancelled_since, &[], now, None, &short_window);
+    let overdue = a.overdue.unwrap();
+    assert_eq!((overdue.since, overdue.ever_held), (at(1, 12), true));
+    assert!(nudge_says(&cancelled_since, now));
+    let s = a.advice.suggestion().unwrap();
+    assert!(s.reason.contains("was on Mon 12 Jan"), "{}", s.reason);
 }
 
 #[test]
@@ -265,12 +316,9 @@ fn only_occurrences_whose_slot_is_in_the_window_and_past_are_counted() {
     // As in counts_gaps_and_cadence_by_hand: the three additions do not count.
     assert_eq!((a.held, a.moved, a.cancelled), (8, 1, 3));
     assert!(
-        a.no_suggestion
-            .as_deref()
-            .unwrap()
-            .contains("of 12 past 1:1s"),
+        a.advice.keep_reason().unwrap().contains("of 12 past 1:1s"),
         "{:?}",
-        a.no_suggestion
+        a.advice
     );
     // They are still on the timeline, and the pulled-forward one did take place.
     assert_eq!(a.timeline.len(), 15);
@@ -296,12 +344,8 @@ fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
         Some(at(1, 1)),
         &settings(),
     );
-    assert!(analysis.suggestion.is_none());
-    let mut entry = crate::cycle::Entry {
-        relationship: r,
-        analysis,
-        occurrences,
-    };
+    assert!(analysis.advice.suggestion().is_none());
+    let mut analysis = analysis;
     let item = |n: u32| OpenItem {
         item: ActionItem {
             text: format!("item {n}"),
@@ -313,14 +357,16 @@ fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
         carried: 2,
     };
     let three: Vec<_> = (1..4).map(item).collect();
-    crate::cadence::suggest_for_open_items(&mut entry, &three, &settings());
+    let raised: Vec<_> = three.iter().map(|o| o.first_raised).collect();
+    crate::cadence::suggest_for_open_items(&mut analysis, "Ann", &raised, &settings());
     assert!(
-        entry.analysis.suggestion.is_none(),
+        analysis.advice.suggestion().is_none(),
         "3 open items are not a pile"
     );
     let four: Vec<_> = (1..5).map(item).collect();
-    crate::cadence::suggest_for_open_items(&mut entry, &four, &settings());
-    let s = entry.analysis.suggestion.unwrap();
+    let raised: Vec<_> = four.iter().map(|o| o.first_raised).collect();
+    crate::cadence::suggest_for_open_items(&mut analysis, "Ann", &raised, &settings());
+    let s = analysis.advice.suggestion().unwrap();
     assert_eq!((s.cadence, s.rule), (Cadence::Weekly, "items"));
     assert!(
         s.reason.starts_with(
@@ -329,7 +375,7 @@ fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
         "{}",
         s.reason
     );
-    assert!(entry.analysis.no_suggestion.is_none());
+    assert!(analysis.advice.keep_reason().is_none());
 }
 
 #[test]
@@ -354,17 +400,17 @@ fn open_items_do_not_overrule_too_few_meetings() {
         Some(at(1, 1)),
         &settings(),
     );
-    assert!(analysis.suggestion.is_none(), "{:?}", analysis.suggestion);
     assert!(
-        !analysis.open_items_may_decide,
+        analysis.advice.suggestion().is_none(),
         "{:?}",
-        analysis.no_suggestion
+        analysis.advice.suggestion()
     );
-    let mut entry = crate::cycle::Entry {
-        relationship: r,
-        analysis,
-        occurrences,
-    };
+    assert!(
+        !analysis.advice.open_items_may_decide(),
+        "{:?}",
+        analysis.advice.keep_reason()
+    );
+    let mut analysis = analysis;
     let five: Vec<_> = (1..6)
         .map(|n| OpenItem {
             item: ActionItem {
@@ -377,15 +423,15 @@ fn open_items_do_not_overrule_too_few_meetings() {
             carried: 1,
         })
         .collect();
-    crate::cadence::suggest_for_open_items(&mut entry, &five, &settings());
-    assert!(entry.analysis.suggestion.is_none());
+    let raised: Vec<_> = five.iter().map(|o| o.first_raised).collect();
+    crate::cadence::suggest_for_open_items(&mut analysis, "Ann", &raised, &settings());
+    assert!(analysis.advice.suggestion().is_none());
     assert!(
-        entry
-            .analysis
-            .no_suggestion
-            .as_deref()
+        analysis
+            .advice
+            .keep_reason()
             .is_some_and(|why| why.contains("too few to judge")),
         "{:?}",
-        entry.analysis.no_suggestion
+        analysis.advice.keep_reason()
     );
 }

@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use crate::calendar::Document;
 use crate::config::{CalendarConfig, Location};
 use crate::cycle::{AgendaPlans, Gathered};
-use crate::daemon::{Job, run_cycle};
+use crate::cycle::{Job, run_cycle};
 use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 use crate::report::Report;
@@ -175,7 +175,7 @@ fn nudges_triggered(
     if replayed.is_empty() {
         out.push_str("  none\n");
     }
-    let current = nudge::current(outcome, plans, now, &settings);
+    let current = crate::cycle::current_nudges(outcome, plans, now, &settings);
     out.push_str(&format!(
         "\nNudges now (`tete nudges` lists them):\n{}",
         super::nudges::text(&current, store)?

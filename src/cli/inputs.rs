@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use crate::calendar::Collector;
 use crate::config::{self, CalendarConfig, Config, Location, Secret};
 use crate::cycle;
-use crate::daemon::{CycleReport, run_cycle};
+use crate::cycle::{CycleReport, run_cycle};
 use crate::history::Store;
 
 use super::expand::parse_utc;
@@ -36,7 +36,7 @@ pub struct InputArgs {
 }
 
 /// Everything a cycle needs, resolved.
-pub use crate::daemon::Job as Resolved;
+pub use crate::cycle::Job as Resolved;
 
 /// A `--calendar` value as a calendar entry: a URL is a feed, a folder a vdir, else a file.
 fn calendar_from_arg(arg: &str) -> CalendarConfig {

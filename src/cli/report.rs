@@ -59,7 +59,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Where the agenda of each 1:1 in the write-ahead window goes, for the text report.
-fn agendas_placed(cycle: &crate::daemon::CycleReport) -> String {
+fn agendas_placed(cycle: &crate::cycle::CycleReport) -> String {
     let mut lines = Vec::new();
     for (entry, (_, plan)) in cycle.outcome.entries.iter().zip(&cycle.plans.plans) {
         for (start, place) in &plan.placed {

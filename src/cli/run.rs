@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use similar::TextDiff;
 
+use crate::cycle::run_cycle;
 use crate::cycle::{AgendaPlans, Gathered};
-use crate::daemon::run_cycle;
 
 use super::inputs;
 

@@ -72,10 +72,12 @@ impl Resolver<'_> {
         }
         r.cancelled_in_a_row = raw.cancelled_in_a_row.unwrap_or(r.cancelled_in_a_row);
         if let Some(f) = raw.overdue_factor {
-            if *f.get_ref() < 0.0 {
-                return Err(self.error(f.span(), Some("overdue_factor"), "must be 0 or more"));
-            }
-            r.overdue_factor = *f.get_ref();
+            return Err(self.error(
+                f.span(),
+                Some("overdue_factor"),
+                "moved: the report and the nudges share one overdue rule; set \
+                 `overdue_intervals` in [cadence] instead",
+            ));
         }
         r.item_open_meetings = raw.item_open_meetings.unwrap_or(r.item_open_meetings);
         if let Some(d) = raw.item_overdue_days {
@@ -226,10 +228,26 @@ mod tests {
     }
 
     #[test]
+    fn one_overdue_rule_for_report_and_nudges() {
+        let c = parse("[cadence]\noverdue_intervals = 3.5\n[nudges]\ntime_zone = \"Asia/Tokyo\"\n")
+            .unwrap();
+        assert_eq!(c.cadence.overdue_intervals, 3.5);
+        assert_eq!(c.nudges.rules.overdue_intervals, 3.5);
+        assert_eq!(c.cadence.zone, Zone::Named(chrono_tz::Asia::Tokyo));
+        let err = parse("[nudges]\noverdue_factor = 2.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("overdue_factor") && err.contains("[cadence]"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn every_key() {
         let c = parse(
             "[nudges]\nenabled = true\nmoved_at_least = 2\nmoved_of_last = 4\n\
-             cancelled_in_a_row = 3\noverdue_factor = 2.5\nitem_open_meetings = 5\n\
+             cancelled_in_a_row = 3\nitem_open_meetings = 5\n\
              item_overdue_days = 3\nquiet_hours = \"21:30-08:00\"\ntime_zone = \"Europe/Paris\"\n\
              [nudges.desktop]\nenabled = false\n\
              [nudges.email]\nserver = \"smtp.example.com\"\nsecurity = \"tls\"\n\
@@ -241,7 +259,6 @@ mod tests {
         let n = &c.nudges;
         assert_eq!((n.rules.moved_at_least, n.rules.moved_of_last), (2, 4));
         assert_eq!(n.rules.cancelled_in_a_row, 3);
-        assert_eq!(n.rules.overdue_factor, 2.5);
         assert_eq!(n.rules.item_open_meetings, 5);
         assert_eq!(n.rules.item_overdue_days, 3);
         assert_eq!(n.quiet_hours.unwrap().to_string(), "21:30-08:00");

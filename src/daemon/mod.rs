@@ -20,9 +20,7 @@ use tokio::time::Instant;
 use crate::config::{Config, ConfigError, DaemonConfig};
 use crate::history::{HistoryError, Store};
 
-mod job;
-
-pub use job::{CycleReport, Job, JobError, run_cycle};
+use crate::cycle::{Job, run_cycle};
 
 /// Why the daemon stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -195,7 +193,7 @@ async fn cycle(
     backoff: &mut HashMap<String, Backoff>,
 ) -> String {
     let now = Instant::now();
-    let mut job = Job::from_config(config, Utc::now().naive_utc());
+    let mut job = config.job(Utc::now().naive_utc());
     job.calendars
         .retain(|c| backoff.get(&c.name).is_none_or(|b| b.retry_at <= now));
     let skipped = config.calendars.len() - job.calendars.len();

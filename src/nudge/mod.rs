@@ -4,8 +4,8 @@
 //!
 //! - [`rules`] is pure: a relationship's timeline and open items in, [`Nudge`]s out, each
 //!   with a plain-words message and a *streak key*;
-//! - [`current`] runs the rules over one cycle's outcome (the whole stored history of each
-//!   relationship, and the open items the agenda planner found);
+//! - `crate::cycle::current_nudges` runs the rules over one cycle's outcome (the whole
+//!   stored history of each relationship, and the open items the agenda planner found);
 //! - [`deliver`] sends each streak not sent yet through every configured channel, once per
 //!   channel, outside quiet hours, and records what was sent in the state file. A channel
 //!   that fails is logged and tried again at the next cycle; it never stops the others.
@@ -18,7 +18,6 @@ use std::fmt;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::cadence::Mark;
-use crate::cycle;
 
 pub mod channel;
 mod deliver;
@@ -133,63 +132,6 @@ impl Default for Settings {
 /// The timeline of every stored occurrence, as of `now`.
 pub fn marks(occurrences: &[crate::history::StoredOccurrence], now: NaiveDateTime) -> Vec<Mark> {
     occurrences.iter().map(|o| Mark::of(o, now)).collect()
-}
-
-/// The nudges of every relationship of a cycle: the rules run over each relationship's whole
-/// stored history (not only the report's window, so a long streak keeps its key) and the
-/// open items of its agenda plan (`plans` from [`cycle::plan_agendas`]; relationships
-/// without a plan have no item nudges).
-pub fn current(
-    outcome: &cycle::Outcome,
-    plans: &cycle::AgendaPlans,
-    now: NaiveDateTime,
-    settings: &Settings,
-) -> Vec<Nudge> {
-    let mut out = Vec::new();
-    for entry in &outcome.entries {
-        let rel = &entry.relationship;
-        let key = rel.counterpart.key();
-        let timeline = marks(&entry.occurrences, now);
-        let open = plans
-            .plans
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, plan)| plan.open.as_slice())
-            .unwrap_or_default();
-        let name = rel.counterpart.first_name();
-        let input = Input {
-            key: &key,
-            name: &name,
-            timeline: &timeline,
-            configured: entry.analysis.configured,
-            open_items: open,
-        };
-        out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
-    }
-    out
-}
-
-/// One nudge per CalDAV calendar whose agenda writes tete stopped, sent once per halt
-/// (the streak is the calendar and when it stopped).
-pub fn writes_stopped(gathered: &cycle::Gathered) -> Vec<Nudge> {
-    gathered
-        .calendars
-        .iter()
-        .filter_map(|calendar| {
-            let crate::sources::Source::Caldav(caldav) = &calendar.source else {
-                return None;
-            };
-            let (why, since) = caldav.halted().ok()??;
-            Some(Nudge {
-                relationship: format!("calendar:{}", calendar.name),
-                name: calendar.name.clone(),
-                kind: Kind::WritesStopped,
-                message: cycle::halt_message(&calendar.name, &why, &since),
-                streak: format!("writes-stopped:{}:{since}", calendar.name),
-                dates: Vec::new(),
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

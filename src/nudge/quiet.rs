@@ -3,28 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{NaiveDateTime, NaiveTime, TimeZone as _};
+use chrono::NaiveTime;
 
-/// The time zone nudges are timed and dated in: the machine's local zone by default, or an
-/// IANA zone from the config (`[nudges] time_zone`), which a server in UTC needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Zone {
-    /// The machine's local zone.
-    #[default]
-    Local,
-    /// An IANA zone.
-    Named(chrono_tz::Tz),
-}
-
-impl Zone {
-    /// The wall-clock time in this zone of a UTC time.
-    pub fn local(&self, utc: NaiveDateTime) -> NaiveDateTime {
-        match self {
-            Zone::Local => chrono::Local.from_utc_datetime(&utc).naive_local(),
-            Zone::Named(tz) => tz.from_utc_datetime(&utc).naive_local(),
-        }
-    }
-}
+pub use crate::zone::Zone;
 
 /// A daily span of wall-clock time when no nudge is sent, such as 22:00-07:00 (it may wrap
 /// past midnight). Nudges due then are held and sent at the first cycle after it.

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use super::quiet::Zone;
 use super::{Kind, Nudge};
 use crate::agenda::plan::OpenItem;
-use crate::cadence::{Cadence, Mark, Outcome};
+use crate::cadence::{Cadence, Mark, Outcome, Overdue, overdue};
 
 /// The thresholds of the nudge rules (config `[nudges]`). A count or factor of 0 turns its
 /// rule off.
@@ -24,8 +24,9 @@ pub struct Rules {
     pub moved_of_last: usize,
     /// Nudge when this many past occurrences in a row were cancelled (default 2).
     pub cancelled_in_a_row: usize,
-    /// Nudge when no 1:1 took place for more than this many planned intervals (default 2.0).
-    pub overdue_factor: f64,
+    /// Nudge when no 1:1 took place for more than this many planned intervals (default 2.0;
+    /// the config's `[cadence] overdue_intervals`, shared with the report's rule 2).
+    pub overdue_intervals: f64,
     /// Nudge when an action item has been open for more than this many meetings (default 3).
     pub item_open_meetings: u32,
     /// Nudge when an action item is past its due date by more than this many days
@@ -39,7 +40,7 @@ impl Default for Rules {
             moved_at_least: 3,
             moved_of_last: 5,
             cancelled_in_a_row: 2,
-            overdue_factor: 2.0,
+            overdue_intervals: 2.0,
             item_open_meetings: 3,
             item_overdue_days: 7,
         }
@@ -128,9 +129,17 @@ pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: NaiveDateTime) -
         .filter(|m| m.outcome != Outcome::Cancelled && m.start >= now)
         .map(|m| m.start)
         .min();
-    if let Some((since, held, days)) =
-        overdue(&past, input.configured, rules, next.is_some(), zone, now)
-    {
+    if let Some(Overdue {
+        since,
+        ever_held: held,
+        days,
+    }) = overdue(
+        input.timeline,
+        input.configured,
+        rules.overdue_intervals,
+        zone,
+        now,
+    ) {
         let day = zone.local(since).date();
         let planned = input
             .configured
@@ -249,39 +258,6 @@ fn cancelled_streak<'m, 'a>(past: &'m [&'a Mark], rules: &Rules) -> Option<&'m [
         .take_while(|x| x.outcome == Outcome::Cancelled)
         .count();
     (run >= m).then(|| &past[past.len() - run..])
-}
-
-/// When no 1:1 took place for too long: since when (the last one held, else the first one
-/// planned), whether one was ever held, and how many days ago. Days are counted as calendar
-/// days in the zone, as a person counts them ("15 days since Thursday 5th").
-fn overdue(
-    past: &[&Mark],
-    configured: Cadence,
-    rules: &Rules,
-    upcoming: bool,
-    zone: &Zone,
-    now: NaiveDateTime,
-) -> Option<(NaiveDateTime, bool, i64)> {
-    let interval = configured.interval_days()?;
-    if rules.overdue_factor <= 0.0 {
-        return None;
-    }
-    let last_held = past
-        .iter()
-        .filter(|m| matches!(m.outcome, Outcome::Held | Outcome::Moved) && m.start < now)
-        .map(|m| m.start)
-        .max();
-    let (since, held) = match last_held {
-        Some(t) => (t, true),
-        None => (past.first()?.scheduled, false),
-    };
-    let days = (zone.local(now).date() - zone.local(since).date()).num_days();
-    let limit = rules.overdue_factor * interval;
-    // A 1:1 nobody schedules any more (nothing to come, nothing even cancelled lately) is a
-    // relationship that ended, not an overdue one: a report who left is no nudge.
-    let last_scheduled = past.iter().map(|m| m.scheduled).max()?;
-    let ended = !upcoming && crate::cadence::days(now - last_scheduled) > limit;
-    (days as f64 > limit && !ended).then_some((since, held, days))
 }
 
 fn stamp(t: NaiveDateTime) -> String {

@@ -228,10 +228,10 @@ fn no_meeting_for_more_than_twice_the_interval() {
 }
 
 #[test]
-fn overdue_factor_is_configurable_and_needs_a_planned_interval() {
+fn overdue_intervals_is_configurable_and_needs_a_planned_interval() {
     let timeline = weekly(at(11, 5), "HCC");
     let three = Rules {
-        overdue_factor: 3.0,
+        overdue_intervals: 3.0,
         ..Rules::default()
     };
     assert!(of(&run_with(&timeline, &[], at(11, 25), &three), Kind::Overdue).is_empty());

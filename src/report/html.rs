@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::Entry;
 use super::Report;
 use crate::cadence::{Analysis, Outcome, days, short_date};
-use crate::cycle::Entry;
 
 const WIDTH: f64 = 860.0;
 const HEIGHT: f64 = 64.0;
@@ -129,7 +129,7 @@ fn section(out: &mut String, entry: &Entry, now: NaiveDateTime) {
             .unwrap_or_default()
     );
     timeline(out, a, now);
-    match (&a.suggestion, &a.no_suggestion) {
+    match (a.advice.suggestion(), a.advice.keep_reason()) {
         (Some(s), _) => {
             let _ = writeln!(
                 out,

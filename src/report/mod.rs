@@ -7,13 +7,26 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::cadence::{Analysis, Cadence, Suggestion};
-use crate::cycle::Entry;
+use crate::detect::Relationship;
+use crate::history::StoredOccurrence;
 
 mod html;
 mod text;
 
 pub use html::html;
 pub use text::text;
+
+/// One relationship and its analysis: what the report shows of it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The relationship.
+    pub relationship: Relationship,
+    /// Its cadence analysis.
+    pub analysis: Analysis,
+    /// Every stored occurrence of its series, read once per cycle for the analysis, the
+    /// agenda plan and the nudges.
+    pub occurrences: Vec<StoredOccurrence>,
+}
 
 /// The report of one run.
 #[derive(Debug, Clone, Copy)]
@@ -95,8 +108,8 @@ fn json_entry(e: &Entry) -> JsonEntry<'_> {
             })
             .collect(),
         adhoc: a.adhoc.iter().copied().map(utc).collect(),
-        suggestion: a.suggestion.as_ref(),
-        no_suggestion_reason: a.no_suggestion.as_deref(),
+        suggestion: a.advice.suggestion(),
+        no_suggestion_reason: a.advice.keep_reason(),
     }
 }
 

@@ -94,7 +94,10 @@ pub fn text(report: &Report) -> String {
     out.push('\n');
     for e in report.entries {
         let who = e.relationship.counterpart.display();
-        match (&e.analysis.suggestion, &e.analysis.no_suggestion) {
+        match (
+            e.analysis.advice.suggestion(),
+            e.analysis.advice.keep_reason(),
+        ) {
             (Some(s), _) if s.cadence != e.analysis.configured => {
                 let _ = writeln!(out, "• {who}: make it {}. {}", words(s.cadence), s.reason);
             }

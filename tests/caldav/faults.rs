@@ -569,9 +569,10 @@ async fn connection_refused_is_retried_then_named() {
 #[tokio::test]
 async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
     use tete::agenda::plan::{Place, PlannedWrite, Target};
+    use tete::agenda::write::Destination;
     use tete::calendar::Moment;
     use tete::calendar::edit::Description;
-    use tete::cycle::{Destination, Fetched, Route};
+    use tete::cycle::{Fetched, Route};
     use tete::sources::{Content, Resource, Snapshot, Source};
 
     let server = MockServer::start().await;
@@ -662,7 +663,7 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
         .iter()
         .zip(&writes)
         .map(|(resource, write)| Destination {
-            calendar: &fetched,
+            calendar: fetched.write_calendar(),
             resource: Some(resource),
             write,
         })
@@ -686,7 +687,7 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
         calendars: vec![fetched],
         ..Default::default()
     };
-    let nudges = tete::nudge::writes_stopped(&gathered);
+    let nudges = tete::cycle::writes_stopped(&gathered);
     assert_eq!(nudges.len(), 1);
     assert_eq!(nudges[0].kind, tete::nudge::Kind::WritesStopped);
     assert!(
@@ -695,10 +696,10 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
         nudges[0].message
     );
     assert_eq!(
-        tete::nudge::writes_stopped(&gathered)[0].streak,
+        tete::cycle::writes_stopped(&gathered)[0].streak,
         nudges[0].streak
     );
     // Resumed: no nudge, and routing writes into the events again.
     source.set_halted(None).unwrap();
-    assert!(tete::nudge::writes_stopped(&gathered).is_empty());
+    assert!(tete::cycle::writes_stopped(&gathered).is_empty());
 }

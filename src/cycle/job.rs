@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use crate::agenda;
 use crate::cadence;
 use crate::cadence::Settings;
-use crate::config::{CalendarConfig, Config, Location};
+use crate::config::{CalendarConfig, Location};
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
 use crate::detect::{Identity, Overrides};
 use crate::history::{HistoryError, RecordSummary, Store};
@@ -50,22 +50,6 @@ impl Job {
             }
         }
         self.state_file = path;
-    }
-
-    /// The job a config file describes, at `now`.
-    pub fn from_config(config: &Config, now: NaiveDateTime) -> Job {
-        Job {
-            calendars: config.calendars.clone(),
-            me: config.me.identity(),
-            overrides: config.detect.clone(),
-            settings: config.cadence.clone(),
-            agenda: config.agenda.clone(),
-            nudges: config.nudges.clone(),
-            state_file: config.state_file.clone(),
-            feed_cache_dir: config.feed_cache_dir(),
-            now,
-            since: None,
-        }
     }
 }
 
@@ -152,14 +136,16 @@ pub async fn run_cycle(
     }
     let plans = cycle::plan_agendas(&gathered, &outcome, store, job.now, &job.agenda)?;
     for (entry, (_, plan)) in outcome.entries.iter_mut().zip(&plans.plans) {
-        cadence::suggest_for_open_items(entry, &plan.open, &job.settings);
+        let raised: Vec<_> = plan.open.iter().map(|o| o.first_raised).collect();
+        let first_name = entry.relationship.counterpart.first_name();
+        cadence::suggest_for_open_items(&mut entry.analysis, &first_name, &raised, &job.settings);
     }
     for (_, plan) in &plans.plans {
         for why in &plan.skipped {
             tracing::info!("agenda not written for {why}");
         }
     }
-    let nudges = nudge::current(&outcome, &plans, job.now, &job.nudges);
+    let nudges = cycle::current_nudges(&outcome, &plans, job.now, &job.nudges);
     let mut report = CycleReport {
         failures: std::mem::take(&mut gathered.failures),
         outcome,
@@ -176,7 +162,7 @@ pub async fn run_cycle(
     }
     report
         .nudges
-        .extend(nudge::writes_stopped(&report.gathered));
+        .extend(cycle::writes_stopped(&report.gathered));
     if !dry_run {
         report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
     }

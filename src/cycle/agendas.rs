@@ -1,0 +1,385 @@
+//! Planning the agendas: each relationship's past meetings (their notes, for the open
+//! action items) and coming occurrences in the write-ahead window, each with where its
+//! agenda goes.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
+use crate::agenda::{self, write::Destination};
+use crate::cadence;
+use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
+use crate::calendar::{Document, EventMeta};
+use crate::history::{HistoryError, Store, StoredOccurrence};
+use crate::sources::Content;
+
+/// The agenda plan of every relationship, and where each planned write goes.
+#[derive(Debug, Default)]
+pub struct AgendaPlans {
+    /// Per relationship (counterpart key): its plan.
+    pub plans: Vec<(String, agenda::plan::Plan)>,
+    /// Each planned write's resource, in the order of the plans' writes.
+    pub locations: Vec<Vec<Location>>,
+}
+
+/// Where one planned write goes: the 1:1 calendar (index in [`Gathered::calendars`]) and
+/// the resource written (the 1:1's own, or its companion in the calendar's
+/// [`Route::Private`] calendar, `None` for a companion still to create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// The 1:1's calendar.
+    pub calendar: usize,
+    /// The resource written.
+    pub resource: Option<usize>,
+}
+
+impl AgendaPlans {
+    /// Every planned write with where it goes.
+    pub fn writes<'a>(&'a self, gathered: &'a Gathered) -> impl Iterator<Item = Destination<'a>> {
+        self.plans
+            .iter()
+            .zip(&self.locations)
+            .flat_map(|((_, plan), locations)| plan.writes.iter().zip(locations))
+            .filter_map(|(write, location)| {
+                let calendar = gathered.calendars.get(location.calendar)?;
+                let resources = match (&write.target.place, &calendar.route) {
+                    (agenda::plan::Place::Event, _) => &calendar.snapshot.resources,
+                    (agenda::plan::Place::Private { .. }, Route::Private(companion)) => {
+                        &companion.snapshot.resources
+                    }
+                    (agenda::plan::Place::Private { .. }, _) => return None,
+                };
+                let resource = match location.resource {
+                    Some(r) => Some(resources.get(r)?),
+                    None => None,
+                };
+                Some(Destination {
+                    calendar: calendar.write_calendar(),
+                    resource,
+                    write,
+                })
+            })
+    }
+}
+
+/// Parses resources once each: whole when held in memory (vdir items, CalDAV objects), and
+/// only their 1:1 events when on disk (a single big `.ics` file, a feed's body): tete does not
+/// write there, but reads past meetings' notes.
+#[derive(Default)]
+struct Documents {
+    parsed: HashMap<String, Option<Parsed>>,
+    /// The UIDs of every 1:1 series and one-off 1:1: all that is read of a big file or feed.
+    one_on_ones: HashSet<String>,
+}
+
+impl Documents {
+    /// The document holding series `uid`, read from `origin`.
+    fn get(&mut self, gathered: &Gathered, origin: &str, uid: &str) -> Option<&Document> {
+        if !self.parsed.contains_key(origin) {
+            let read = self.read(gathered, origin);
+            self.parsed.insert(origin.to_string(), read);
+        }
+        match self.parsed.get(origin)?.as_ref()? {
+            Parsed::Whole(doc) => Some(doc),
+            Parsed::ByUid(docs) => docs.get(uid),
+        }
+    }
+
+    fn read(&self, gathered: &Gathered, origin: &str) -> Option<Parsed> {
+        let (_, resource) = gathered.resource(origin)?;
+        let input = resource.open().ok()?;
+        match resource.content {
+            Content::Memory(_) => Document::read(input, origin)
+                .ok()
+                .map(|(doc, _)| Parsed::Whole(doc)),
+            // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
+            // action items) are read from an export too; one small document per series, so
+            // finding an occurrence's description does not search the whole export.
+            Content::File(_) => {
+                let doc =
+                    Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid))
+                        .ok()?;
+                Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
+            }
+        }
+    }
+}
+
+/// A resource as parsed for planning.
+enum Parsed {
+    /// Held in memory: the whole resource (it may be written back).
+    Whole(Document),
+    /// A file or feed body: its 1:1 series, each a document of its own.
+    ByUid(HashMap<String, Document>),
+}
+
+/// Plans the agenda of every relationship from this cycle's outcome.
+pub fn plan_agendas(
+    gathered: &Gathered,
+    outcome: &Outcome,
+    store: &Store,
+    now: NaiveDateTime,
+    settings: &agenda::plan::Settings,
+) -> Result<AgendaPlans, HistoryError> {
+    let meta_of: HashMap<&str, &EventMeta> = outcome
+        .detection
+        .verdicts
+        .iter()
+        .map(|(m, _)| (&*m.uid, m))
+        .collect();
+    let mut documents = Documents {
+        one_on_ones: outcome
+            .entries
+            .iter()
+            .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
+            .map(|s| s.uid.to_string())
+            .collect(),
+        ..Documents::default()
+    };
+    let mut plans = AgendaPlans::default();
+    for entry in &outcome.entries {
+        let rel = &entry.relationship;
+        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
+        let mut meetings = Vec::new();
+        for occ in &entry.occurrences {
+            let origin = meta_of.get(occ.series_uid.as_str()).map(|m| &*m.origin);
+            let own = origin
+                .and_then(|origin| documents.get(gathered, origin, &occ.series_uid))
+                .and_then(|doc| past_description(doc, occ));
+            let private = origin
+                .and_then(|origin| companion_of(gathered, origin))
+                .and_then(|companion| {
+                    companion.of(&agenda::companion::Link {
+                        series_uid: occ.series_uid.clone(),
+                        recurrence_id: occ.recurrence_id.clone(),
+                    })
+                })
+                .map(|(_, found)| &found.description);
+            meetings.push(agenda::plan::Meeting {
+                scheduled: occ.scheduled,
+                start: occ.start,
+                outcome: cadence::Outcome::of(occ, now),
+                description: joined(own, private),
+            });
+        }
+        meetings.sort_by_key(|m| m.start);
+        let mut targets = Vec::new();
+        let mut locations = Vec::new();
+        let mut stopped = Vec::new();
+        // Cheapest test first: most occurrences are outside the write-ahead window.
+        for occ in outcome.occurrences.iter().filter(|o| {
+            o.start.as_utc() >= now
+                && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
+                && uids.contains(&&*o.uid)
+                && o.status.as_deref() != Some("CANCELLED")
+                && !declined_by_a_person(o)
+        }) {
+            let Some(meta) = meta_of.get(&*occ.uid) else {
+                continue;
+            };
+            let Some(&(c, r)) = gathered.origins.get(&*meta.origin) else {
+                continue;
+            };
+            let Some(calendar) = gathered.calendars.get(c).filter(|c| c.source.is_writable())
+            else {
+                continue;
+            };
+            let Some(doc) = documents.get(gathered, &meta.origin, &occ.uid) else {
+                continue;
+            };
+            let has_participants = meta.organizer.is_some() || !meta.attendees.is_empty();
+            let target = match (&calendar.route, has_participants) {
+                (Route::Stopped(why), _) => {
+                    stopped.push(format!(
+                        "{}: {why}",
+                        agenda::plan::which_meeting(rel, occ.start)
+                    ));
+                    continue;
+                }
+                (Route::Private(companion), true) => {
+                    let link = agenda::companion::Link {
+                        series_uid: occ.uid.to_string(),
+                        recurrence_id: occ.recurrence_id.to_string(),
+                    };
+                    let found = companion.of(&link);
+                    locations.push(Location {
+                        calendar: c,
+                        resource: companion.found.get(&link).map(|(i, _)| *i),
+                    });
+                    agenda::plan::Target {
+                        series_uid: occ.uid.to_string(),
+                        recurrence_id: occ.recurrence_id,
+                        start: occ.start,
+                        end: occ.end,
+                        description: found
+                            .map(|(_, f)| f.description.clone())
+                            .unwrap_or_default(),
+                        written: store.written(&link.uid(), &link.recurrence_id)?,
+                        place: agenda::plan::Place::Private {
+                            calendar: companion.name.clone(),
+                        },
+                        // A moved 1:1 moves its private agenda along.
+                        refresh: found
+                            .is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
+                        retire: false,
+                    }
+                }
+                _ => {
+                    let r_ref = OccurrenceRef {
+                        uid: &occ.uid,
+                        recurrence_id: occ.recurrence_id,
+                        start: occ.start,
+                        end: occ.end,
+                    };
+                    let Ok(description) = occurrence_description(doc, &r_ref) else {
+                        continue;
+                    };
+                    locations.push(Location {
+                        calendar: c,
+                        resource: Some(r),
+                    });
+                    agenda::plan::Target {
+                        series_uid: occ.uid.to_string(),
+                        recurrence_id: occ.recurrence_id,
+                        start: occ.start,
+                        end: occ.end,
+                        description,
+                        written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
+                        place: agenda::plan::Place::Event,
+                        refresh: false,
+                        retire: false,
+                    }
+                }
+            };
+            targets.push(target);
+        }
+        let key = rel.counterpart.key();
+        let stored_items = store.items(&key)?;
+        let input = agenda::plan::Input {
+            relationship: rel,
+            analysis: &entry.analysis,
+            meetings,
+            targets,
+            stored_items: &stored_items,
+        };
+        let mut plan = agenda::plan::plan(&input, now, settings);
+        let mut planned: Vec<Location> = plan
+            .writes
+            .iter()
+            .filter_map(|w| {
+                input
+                    .targets
+                    .iter()
+                    .position(|t| t == &w.target)
+                    .and_then(|i| locations.get(i).copied())
+            })
+            .collect();
+        if settings.enabled {
+            plan.skipped.extend(stopped);
+            for (write, location) in stale_private_agendas(gathered, &meta_of, &input, now) {
+                plan.writes.push(write);
+                planned.push(location);
+            }
+        }
+        plans.locations.push(planned);
+        plans.plans.push((key, plan));
+    }
+    Ok(plans)
+}
+
+/// Private agendas of this relationship's coming 1:1s that no longer take place (cancelled,
+/// declined, removed): each is planned to be marked cancelled, its text kept, so the manager
+/// does not prepare for a meeting that will not happen.
+fn stale_private_agendas(
+    gathered: &Gathered,
+    meta_of: &HashMap<&str, &EventMeta>,
+    input: &agenda::plan::Input,
+    now: NaiveDateTime,
+) -> Vec<(agenda::plan::PlannedWrite, Location)> {
+    let current: HashSet<(&str, String)> = input
+        .targets
+        .iter()
+        .map(|t| (t.series_uid.as_str(), t.recurrence_id.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for series in &input.relationship.series {
+        let Some(meta) = meta_of.get(&*series.uid) else {
+            continue;
+        };
+        let Some(&(c, _)) = gathered.origins.get(&*meta.origin) else {
+            continue;
+        };
+        let Some(Route::Private(companion)) = gathered.calendars.get(c).map(|f| &f.route) else {
+            continue;
+        };
+        for (link, (i, found)) in &companion.found {
+            let Some(rid) = parse_moment(&link.recurrence_id) else {
+                continue;
+            };
+            if link.series_uid != *series.uid
+                || found.cancelled
+                || rid.as_utc() < now
+                || current.contains(&(link.series_uid.as_str(), link.recurrence_id.clone()))
+            {
+                continue;
+            }
+            let target = agenda::plan::Target {
+                series_uid: link.series_uid.clone(),
+                recurrence_id: rid,
+                start: rid,
+                end: rid,
+                description: found.description.clone(),
+                written: None,
+                place: agenda::plan::Place::Private {
+                    calendar: companion.name.clone(),
+                },
+                refresh: true,
+                retire: true,
+            };
+            out.push((
+                agenda::plan::PlannedWrite {
+                    new: found.description.clone(),
+                    target,
+                    agenda: String::new(),
+                },
+                Location {
+                    calendar: c,
+                    resource: Some(*i),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// The private calendar of the calendar an event was read from, when its agendas go there.
+fn companion_of<'a>(gathered: &'a Gathered, origin: &str) -> Option<&'a Companion> {
+    let (calendar, _) = gathered.resource(origin)?;
+    match &calendar.route {
+        Route::Private(companion) => Some(companion),
+        _ => None,
+    }
+}
+
+/// A meeting's text for reading action items: its own description and its private agenda's.
+fn joined(own: Option<Description>, private: Option<&Description>) -> Option<Description> {
+    match (own, private) {
+        (Some(own), Some(private)) => Some(Description {
+            text: format!("{}\n\n{}", own.text, private.text),
+            html: own.html,
+        }),
+        (own, private) => own.or_else(|| private.cloned()),
+    }
+}
+
+fn past_description(doc: &Document, occ: &StoredOccurrence) -> Option<Description> {
+    let rid = parse_moment(&occ.recurrence_id)?;
+    let r = OccurrenceRef {
+        uid: &occ.series_uid,
+        recurrence_id: rid,
+        start: rid,
+        end: rid,
+    };
+    occurrence_description(doc, &r).ok()
+}

@@ -1,0 +1,64 @@
+//! The nudges of one cycle: the nudge rules over each relationship's history and open
+//! items, and one nudge per calendar whose agenda writes tete stopped.
+
+use chrono::NaiveDateTime;
+
+use super::{AgendaPlans, Gathered, Outcome, halt_message};
+use crate::nudge::{Input, Kind, Nudge, Settings, evaluate, marks};
+
+/// The nudges of every relationship of a cycle: the rules run over each relationship's whole
+/// stored history (not only the report's window, so a long streak keeps its key) and the
+/// open items of its agenda plan (`plans` from [`super::plan_agendas`]; relationships
+/// without a plan have no item nudges).
+pub fn current_nudges(
+    outcome: &Outcome,
+    plans: &AgendaPlans,
+    now: NaiveDateTime,
+    settings: &Settings,
+) -> Vec<Nudge> {
+    let mut out = Vec::new();
+    for entry in &outcome.entries {
+        let rel = &entry.relationship;
+        let key = rel.counterpart.key();
+        let timeline = marks(&entry.occurrences, now);
+        let open = plans
+            .plans
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, plan)| plan.open.as_slice())
+            .unwrap_or_default();
+        let name = rel.counterpart.first_name();
+        let input = Input {
+            key: &key,
+            name: &name,
+            timeline: &timeline,
+            configured: entry.analysis.configured,
+            open_items: open,
+        };
+        out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
+    }
+    out
+}
+
+/// One nudge per CalDAV calendar whose agenda writes tete stopped, sent once per halt
+/// (the streak is the calendar and when it stopped).
+pub fn writes_stopped(gathered: &Gathered) -> Vec<Nudge> {
+    gathered
+        .calendars
+        .iter()
+        .filter_map(|calendar| {
+            let crate::sources::Source::Caldav(caldav) = &calendar.source else {
+                return None;
+            };
+            let (why, since) = caldav.halted().ok()??;
+            Some(Nudge {
+                relationship: format!("calendar:{}", calendar.name),
+                name: calendar.name.clone(),
+                kind: Kind::WritesStopped,
+                message: halt_message(&calendar.name, &why, &since),
+                streak: format!("writes-stopped:{}:{since}", calendar.name),
+                dates: Vec::new(),
+            })
+        })
+        .collect()
+}
