@@ -226,12 +226,7 @@ impl Config {
     /// Validates `text`, the content of the file at `path` (used in errors and to resolve
     /// relative paths).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
-            let span = err.span().unwrap_or(0..0);
-            let key = key_of_error(text, &span, err.message());
-            invalid(path, text, span, key, err.message().to_string())
-        })?;
-        Resolver { path, text }.config(raw)
+        Resolver { path, text }.config(raw_config(text, path)?)
     }
 
     /// The directory where feed bodies and their validators are cached.
@@ -700,20 +695,31 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The key a TOML error is about. serde names it in its messages for unknown and missing
-/// keys; for a wrong type the error's span covers the value, so the key is what precedes the
-/// `=` before it (toml keeps its key path private).
-fn key_of_error(text: &str, span: &Range<usize>, message: &str) -> Option<String> {
-    const NAMING: &[&str] = &[
-        "unknown field `",
-        "unknown variant `",
-        "missing field `",
-        "duplicate field `",
-    ];
-    if let Some(rest) = NAMING.iter().find_map(|p| message.strip_prefix(p)) {
-        return rest.split('`').next().map(str::to_string);
-    }
-    key_before_value(text.get(..span.start)?)
+/// The file as written. A TOML syntax error has no key path; its key is the one whose value
+/// it is in, if any (`key = <error>`). A key, type or value error is named by its path
+/// (`serde_path_to_error`), shown as its last key as people write it: `[[calendar]]`'s
+/// `nmae`, not `calendar[0].nmae`. serde reports a missing key only once its table is read,
+/// so there the path (and the key shown) is the table's; the message names the missing key.
+fn raw_config(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
+    let at = |err: toml::de::Error, key: Option<String>| {
+        let span = err.span().unwrap_or(0..0);
+        let key = key.or_else(|| key_before_value(text.get(..span.start)?));
+        invalid(path, text, span, key, err.message().to_string())
+    };
+    let document = toml::Deserializer::parse(text).map_err(|err| at(err, None))?;
+    serde_path_to_error::deserialize(document).map_err(|err| {
+        let key = last_key(err.path());
+        at(err.into_inner(), key)
+    })
+}
+
+/// The innermost key of a path, skipping array indices and the keys `toml::Spanned` uses
+/// inside (`$__serde_spanned_private_value`).
+fn last_key(path: &serde_path_to_error::Path) -> Option<String> {
+    path.iter().rev().find_map(|segment| match segment {
+        serde_path_to_error::Segment::Map { key } if !key.starts_with("$__") => Some(key.clone()),
+        _ => None,
+    })
 }
 
 /// The key of `key = ` at the end of `before`, if it ends like that.
@@ -862,6 +868,40 @@ mod tests {
         let (line, column, key, message) = invalid_parts(err);
         assert_eq!((line, column, key.as_deref()), (2, 8, Some("name")));
         assert!(message.contains("expected a string"), "{message}");
+    }
+
+    /// The key comes from the path serde walked, not from the text before the value: a
+    /// wrong value inside a list or an inline table is named too, and a missing key is
+    /// named by its table (serde says which key only in the message).
+    #[test]
+    fn keys_come_from_the_path() {
+        let cal = "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n";
+        for (text, want) in [
+            (
+                format!("{cal}[detect]\nexclude_titles = [1]\n"),
+                (5, 19, "exclude_titles"),
+            ),
+            (
+                format!("{cal}[agenda]\ntemplates = {{ \"a@b\" = 3 }}\n"),
+                (5, 23, "a@b"),
+            ),
+            (format!("{cal}cache_dir = nope\n"), (4, 13, "cache_dir")),
+            (
+                "[[calendar]]\nurl = { evn = \"X\" }\n".to_string(),
+                (2, 9, "evn"),
+            ),
+            (
+                "[[calendar]]\nfile = \"a.ics\"\n".to_string(),
+                (1, 1, "calendar"),
+            ),
+        ] {
+            let (line, column, key, message) = invalid_parts(parse(&text).unwrap_err());
+            assert_eq!(
+                (line, column, key.as_deref()),
+                (want.0, want.1, Some(want.2)),
+                "{message}"
+            );
+        }
     }
 
     #[test]

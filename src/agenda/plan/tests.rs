@@ -201,6 +201,36 @@ fn running_again_on_what_was_written_changes_nothing() {
     assert!(second.writes.is_empty(), "{:?}", second.writes);
 }
 
+/// The state file's hash of the block tete wrote only says that tete wrote there (so a
+/// removed block stays removed): a block whose inside a person edited, or one tete has no
+/// record of, is rewritten whole (README: edits inside the block other than check marks are
+/// replaced), the text around it kept.
+#[test]
+fn an_intact_block_is_rewritten_whoever_edited_inside_it() {
+    let first = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, "Own notes", None)],
+        &[],
+    );
+    let w = &first.writes[0];
+    let begin = crate::agenda::block::BEGIN_MARKER;
+    let edited = w
+        .new
+        .text
+        .replacen(begin, &format!("{begin}\nmy words inside"), 1);
+    assert_ne!(edited, w.new.text);
+    for written in [Some(w.agenda.as_str()), None] {
+        let again = run(
+            vec![meeting(16, Outcome::Held, LAST_WEEK)],
+            vec![target(23, &edited, written)],
+            &[],
+        );
+        assert!(again.skipped.is_empty(), "{:?}", again.skipped);
+        assert_eq!(again.writes.len(), 1, "{written:?}");
+        assert_eq!(again.writes[0].new.text, w.new.text, "{written:?}");
+    }
+}
+
 #[test]
 fn a_removed_block_is_not_added_back_and_broken_markers_are_left_alone() {
     let plan = run(
