@@ -68,6 +68,15 @@ pub enum CaldavError {
         /// The status, e.g. `500 Internal Server Error`.
         status: reqwest::StatusCode,
     },
+    /// The sync token tete kept is no longer valid (RFC 6578 3.2: a 4xx with the
+    /// `DAV:valid-sync-token` precondition): the calendar is synced again from scratch.
+    #[error("{request}: the server no longer knows the sync token ({status})")]
+    SyncTokenExpired {
+        /// `METHOD url`.
+        request: String,
+        /// The status, e.g. `403 Forbidden`.
+        status: reqwest::StatusCode,
+    },
     /// The server keeps asking to wait longer than tete is willing to.
     #[error("{request}: the server asks to retry after {seconds}s (more than tete waits)")]
     RetryAfterTooLong {

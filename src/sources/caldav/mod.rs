@@ -458,10 +458,12 @@ impl CaldavSource {
                 .xml("REPORT", url, Some("0"), xml::sync_collection(&page_token))
                 .await?;
             if response.status.is_client_error()
-                && String::from_utf8_lossy(&response.body).contains("valid-sync-token")
+                && xml::error_conditions(&response.body)
+                    .iter()
+                    .any(|c| c.is(xml::DAV, "valid-sync-token"))
             {
-                return Err(CaldavError::Status {
-                    request: format!("{} (valid-sync-token)", describe(&method, url)),
+                return Err(CaldavError::SyncTokenExpired {
+                    request: describe(&method, url),
                     status: response.status,
                 });
             }
@@ -798,9 +800,9 @@ fn report_method() -> Method {
     Method::from_bytes(b"REPORT").unwrap_or(Method::GET)
 }
 
-/// A 4xx carrying `DAV:valid-sync-token`: the token expired.
+/// The token expired.
 fn is_invalid_token(err: &CaldavError) -> bool {
-    matches!(err, CaldavError::Status { request, status } if status.is_client_error() && request.ends_with("(valid-sync-token)"))
+    matches!(err, CaldavError::SyncTokenExpired { .. })
 }
 
 /// A sync REPORT failure that calendar-query may get around (Google's 507, a 403/501 from
@@ -808,8 +810,7 @@ fn is_invalid_token(err: &CaldavError) -> bool {
 fn is_sync_refusal(err: &CaldavError) -> bool {
     match err {
         CaldavError::Status { status, .. } => {
-            !is_invalid_token(err)
-                && *status != StatusCode::NOT_FOUND
+            *status != StatusCode::NOT_FOUND
                 && *status != StatusCode::GONE
                 && (status.is_client_error() || status.is_server_error())
         }
@@ -908,18 +909,13 @@ mod tests {
             request: request.into(),
             status: StatusCode::from_u16(code).unwrap(),
         };
-        assert!(is_invalid_token(&status(
-            403,
-            "REPORT x (valid-sync-token)"
-        )));
-        assert!(is_invalid_token(&status(
-            412,
-            "REPORT x (valid-sync-token)"
-        )));
-        assert!(!is_sync_refusal(&status(
-            403,
-            "REPORT x (valid-sync-token)"
-        )));
+        let expired = CaldavError::SyncTokenExpired {
+            request: "REPORT x".into(),
+            status: StatusCode::FORBIDDEN,
+        };
+        assert!(is_invalid_token(&expired));
+        assert!(!is_invalid_token(&status(403, "REPORT x")));
+        assert!(!is_sync_refusal(&expired));
         assert!(is_sync_refusal(&status(507, "REPORT x")));
         assert!(is_sync_refusal(&status(501, "REPORT x")));
         assert!(!is_sync_refusal(&status(404, "REPORT x")));

@@ -28,7 +28,7 @@ pub struct QName {
 }
 
 impl QName {
-    fn is(&self, ns: &str, local: &str) -> bool {
+    pub fn is(&self, ns: &str, local: &str) -> bool {
         self.ns == ns && self.local == local
     }
 }
@@ -314,6 +314,42 @@ impl Parse {
 }
 
 /// `HTTP/1.1 404 Not Found` -> 404.
+/// The preconditions a `DAV:error` body names (RFC 4918 16): the qualified names of the
+/// root `error` element's children, e.g. `DAV: valid-sync-token` (RFC 6578 3.2). Empty when
+/// the body is not such an element (servers also answer HTML or nothing).
+pub fn error_conditions(body: &[u8]) -> Vec<QName> {
+    let mut reader = NsReader::from_reader(body);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut out = Vec::new();
+    loop {
+        let Ok((ns, event)) = reader.read_resolved_event_into(&mut buf) else {
+            return out;
+        };
+        let ns = ns_string(&ns);
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let name = QName {
+                    ns,
+                    local: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                };
+                match depth {
+                    0 if !name.is(DAV, "error") => return out,
+                    1 => out.push(name),
+                    _ => {}
+                }
+                if matches!(event, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Eof => return out,
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
 fn parse_status(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
@@ -413,6 +449,21 @@ pub fn calendar_query_etags(since: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_bodies_name_their_preconditions() {
+        let body =
+            br#"<?xml version="1.0"?><d:error xmlns:d="DAV:"><d:valid-sync-token/></d:error>"#;
+        assert!(
+            error_conditions(body)
+                .iter()
+                .any(|q| q.is(DAV, "valid-sync-token"))
+        );
+        let nested = b"<error xmlns='DAV:'><valid-sync-token><x/></valid-sync-token></error>";
+        assert_eq!(error_conditions(nested).len(), 1);
+        assert!(error_conditions(b"<html>valid-sync-token</html>").is_empty());
+        assert!(error_conditions(b"valid-sync-token").is_empty());
+    }
 
     const CALENDARS: &str = r#"<?xml version="1.0"?>
 <multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/">
