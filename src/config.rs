@@ -21,7 +21,7 @@ pub use caldav::{
     CaldavAuth, CaldavLocation, GoogleConfig, default_google_token_file, default_state_file,
 };
 
-pub use secret::{Secret, SecretError, SecretValue};
+use crate::secret::Secret;
 
 /// A loaded, validated configuration.
 #[derive(Debug, Clone)]

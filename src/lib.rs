@@ -16,4 +16,5 @@ pub mod history;
 pub mod nudge;
 pub mod private_file;
 pub mod report;
+pub mod secret;
 pub mod sources;

@@ -8,10 +8,11 @@ use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
 use crate::calendar::Collector;
-use crate::config::{self, CalendarConfig, Config, Location, Secret};
+use crate::config::{self, CalendarConfig, Config, Location};
 use crate::cycle;
 use crate::daemon::{CycleReport, run_cycle};
 use crate::history::Store;
+use crate::secret::Secret;
 
 use super::expand::parse_utc;
 

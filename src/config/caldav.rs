@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ConfigError, Secret};
+use super::ConfigError;
+use crate::secret::Secret;
 
 /// A CalDAV calendar (`caldav = URL` in a `[[calendar]]`).
 #[derive(Debug, Clone, PartialEq, Eq)]

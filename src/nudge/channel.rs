@@ -14,7 +14,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Nudge;
-use crate::config::{Secret, SecretError};
+use crate::secret::{Secret, SecretError, SecretValue};
 use crate::sources::HttpClient;
 
 /// How long one channel may take to send one nudge: a hung server must not hold the cycle.
@@ -191,7 +191,7 @@ pub struct Mailer {
     from: Mailbox,
     to: Vec<Mailbox>,
     server: String,
-    password: Option<crate::config::SecretValue>,
+    password: Option<SecretValue>,
 }
 
 impl std::fmt::Debug for Mailer {

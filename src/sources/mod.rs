@@ -16,7 +16,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{CaldavAuth, CaldavLocation, Location, SecretError};
+use crate::config::{CaldavAuth, CaldavLocation, Location};
+use crate::secret::SecretError;
 
 pub mod caldav;
 pub mod feed;
@@ -403,7 +404,7 @@ mod tests {
             url: "https://dav.example/".into(),
             auth: CaldavAuth::Basic {
                 user: "me".into(),
-                password: crate::config::Secret::Command("exit 3".into()),
+                password: crate::secret::Secret::Command("exit 3".into()),
             },
             calendar: None,
             state_file: "/nonexistent/state.sqlite".into(),

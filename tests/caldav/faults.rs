@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
-use tete::config::SecretValue;
+use tete::secret::SecretValue;
 use tete::sources::caldav::{Auth, CaldavError, CaldavSettings, CaldavSource, RetryPolicy};
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

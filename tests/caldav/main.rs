@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use harness::DavServer;
 use reqwest::{Method, Url};
-use tete::config::SecretValue;
+use tete::secret::SecretValue;
 use tete::sources::caldav::{Auth, CaldavSettings, CaldavSource, RetryPolicy};
 
 /// Fast retries and short timeouts, so fault tests take milliseconds.

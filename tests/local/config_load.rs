@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use tete::config::{Config, ConfigError, Location, Secret};
+use tete::config::{Config, ConfigError, Location};
+use tete::secret::Secret;
 
 fn write_config(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("config.toml");

@@ -20,7 +20,7 @@ use reqwest::{Method, StatusCode, Url};
 
 use super::error::CaldavError;
 use super::oauth::GoogleAuth;
-use crate::config::SecretValue;
+use crate::secret::SecretValue;
 
 /// How requests are retried and how long they may take.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ pub enum CaldavError {
     },
     /// The password (or other secret) could not be resolved.
     #[error("cannot get the CalDAV password")]
-    Secret(#[from] crate::config::SecretError),
+    Secret(#[from] crate::secret::SecretError),
     /// No answer: DNS, connection refused, TLS, or the connection was cut. Retried first.
     #[error("{request}: no answer from the server (tried {attempts} times)")]
     Connection {

@@ -838,7 +838,7 @@ fn is_icalendar(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SecretValue;
+    use crate::secret::SecretValue;
 
     #[test]
     fn debug_never_shows_the_password() {
