@@ -20,7 +20,8 @@ use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
 use crate::history::{
     Cancellation, HistoryError, Observation, Observations, Store, StoredOccurrence,
 };
-use crate::sources::{Content, HttpClient, Resource, Snapshot, Source, SourceError};
+use crate::http::HttpClient;
+use crate::sources::{Content, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
 #[derive(Debug)]

@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod detect;
 pub mod errors;
 pub mod history;
+pub mod http;
 pub mod nudge;
 pub mod private_file;
 pub mod report;

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::{CalendarConfig, Config, Location};
+use crate::http::HttpClient;
+use crate::sources::Source;
 use crate::sources::caldav::CalendarInfo;
-use crate::sources::{HttpClient, Source};
 
 /// Arguments of `tete calendars`.
 #[derive(Debug, clap::Args)]

@@ -16,7 +16,8 @@ use crate::calendar::Component;
 use crate::calendar::Warning;
 use crate::calendar::reader::{ReadEvent, Reader};
 use crate::config::{CalendarConfig, Config, Location};
-use crate::sources::{HttpClient, Resource, Snapshot, Source, SourceError, SourceKind};
+use crate::http::HttpClient;
+use crate::sources::{Resource, Snapshot, Source, SourceError, SourceKind};
 
 /// Arguments of `tete check`.
 #[derive(Debug, clap::Args)]

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::{Config, Location};
-use crate::sources::{HttpClient, Source};
+use crate::http::HttpClient;
+use crate::sources::Source;
 
 /// Arguments of `tete resume`.
 #[derive(Debug, clap::Args)]

@@ -14,8 +14,8 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Nudge;
+use crate::http::HttpClient;
 use crate::secret::{Secret, SecretError, SecretValue};
-use crate::sources::HttpClient;
 
 /// How long one channel may take to send one nudge: a hung server must not hold the cycle.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);

@@ -17,12 +17,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::config::{CaldavAuth, CaldavLocation, Location};
+use crate::http::{ClientError, HttpClient};
 use crate::secret::SecretError;
 
 pub mod caldav;
 pub mod feed;
 pub mod file;
-mod http;
 mod resource;
 pub mod vdir;
 pub mod write;
@@ -30,7 +30,6 @@ pub mod write;
 pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
-pub use http::HttpClient;
 pub use resource::{Content, Resource, ResourceReader};
 pub use vdir::VdirSource;
 
@@ -133,11 +132,8 @@ pub enum SourceError {
         source: SecretError,
     },
     /// The HTTP client could not be set up (TLS configuration).
-    #[error("cannot set up the HTTP client")]
-    HttpClient {
-        /// The underlying error.
-        source: reqwest::Error,
-    },
+    #[error(transparent)]
+    HttpClient(#[from] ClientError),
     /// The request failed: DNS, connection, TLS, or the body was cut short.
     #[error("cannot fetch {feed}")]
     Request {
@@ -149,8 +145,8 @@ pub enum SourceError {
     /// The server did not answer (or finish answering) in time.
     #[error(
         "cannot fetch {feed}: no complete answer in time (limits: connect {}s, total {}s)",
-        http::CONNECT_TIMEOUT.as_secs(),
-        http::TOTAL_TIMEOUT.as_secs()
+        crate::http::CONNECT_TIMEOUT.as_secs(),
+        crate::http::TOTAL_TIMEOUT.as_secs()
     )]
     Timeout {
         /// The feed's redacted label.
@@ -331,7 +327,7 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
         url,
         calendar: location.calendar.clone(),
         state_file: location.state_file.clone(),
-        retry: caldav::RetryPolicy::default(),
+        retry: crate::http::RetryPolicy::default(),
         first_sync_days: location.first_sync_days,
     };
     Ok(CaldavSource::new(settings, auth)?)
