@@ -15,13 +15,12 @@ use crate::cadence::{self, Analysis, Settings};
 use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, Document, EventMeta, Occurrence, Warning, Window};
-use crate::config::CalendarConfig;
 use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
 use crate::history::{
     Cancellation, HistoryError, Observation, Observations, Store, StoredOccurrence,
 };
 use crate::http::HttpClient;
-use crate::sources::{Content, Resource, Snapshot, Source, SourceError};
+use crate::sources::{CalendarSpec, Content, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
 #[derive(Debug)]
@@ -121,7 +120,7 @@ impl Gathered {
 pub const MAX_CONCURRENT_FETCHES: usize = 4;
 
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
-pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered {
+pub async fn gather(calendars: &[CalendarSpec], cache_dir: &Path) -> Gathered {
     let http = HttpClient::new();
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.

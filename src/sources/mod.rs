@@ -16,13 +16,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{CaldavAuth, CaldavLocation, Location};
 use crate::http::{ClientError, HttpClient};
 use crate::secret::SecretError;
 
 pub mod caldav;
 pub mod feed;
 pub mod file;
+mod location;
 mod resource;
 pub mod vdir;
 pub mod write;
@@ -30,6 +30,7 @@ pub mod write;
 pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
+pub use location::{CaldavAuth, CaldavLocation, CalendarSpec, GoogleClient, Location};
 pub use resource::{Content, Resource, ResourceReader};
 pub use vdir::VdirSource;
 
@@ -392,7 +393,6 @@ fn file_identity(metadata: &std::fs::Metadata) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{CaldavAuth, GoogleConfig};
 
     #[test]
     fn a_failing_password_command_names_the_password_not_a_feed() {
@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn google_calendars_share_one_token_source() {
         let dir = tempfile::tempdir().unwrap();
-        let google = GoogleConfig {
+        let google = GoogleClient {
             client_id: "id".into(),
             client_secret: None,
             token_file: dir.path().join("token"),
