@@ -20,11 +20,10 @@ mod caldav;
 mod nudges;
 mod secret;
 
-pub use caldav::{
-    CaldavAuth, CaldavLocation, GoogleConfig, default_google_token_file, default_state_file,
-};
+pub use caldav::{default_google_token_file, default_state_file};
 
-pub use secret::{Secret, SecretError, SecretValue};
+use crate::secret::Secret;
+use crate::sources::{CalendarSpec, GoogleClient, Location};
 
 /// A loaded, validated configuration.
 #[derive(Debug, Clone)]
@@ -34,7 +33,7 @@ pub struct Config {
     /// Where tete keeps cached data (`cache_dir`, default `$XDG_CACHE_HOME/tete`).
     pub cache_dir: PathBuf,
     /// The calendars, in the order of the file.
-    pub calendars: Vec<CalendarConfig>,
+    pub calendars: Vec<CalendarSpec>,
     /// Who the manager is (`[me]`).
     pub me: MeConfig,
     /// The SQLite state file (`state_file`, default `$XDG_STATE_HOME/tete/state.sqlite`).
@@ -50,7 +49,7 @@ pub struct Config {
     /// The service (`[daemon]`).
     pub daemon: DaemonConfig,
     /// The Google OAuth2 client (`[google]`), when configured.
-    pub google: Option<GoogleConfig>,
+    pub google: Option<GoogleClient>,
 }
 
 /// `[daemon]`: how often the service runs a cycle.
@@ -94,30 +93,6 @@ impl MeConfig {
             self.name.as_deref(),
         )
     }
-}
-
-/// One `[[calendar]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalendarConfig {
-    /// The name the person gave it; unique in the file.
-    pub name: String,
-    /// Where its events are.
-    pub location: Location,
-}
-
-/// Where a calendar's events are: exactly one of the `file`, `vdir`, `url` keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// One `.ics` file (`file = PATH`).
-    File(PathBuf),
-    /// A folder with one `.ics` file per event, as vdirsyncer keeps them (`vdir = PATH`).
-    Vdir(PathBuf),
-    /// An iCalendar feed over HTTP(S) (`url = ...`). The URL is a secret: feed URLs usually
-    /// carry an access token.
-    Feed(Secret),
-    /// A calendar on a CalDAV server (`caldav = URL`, with `user`, `password`, `auth`,
-    /// `calendar`).
-    Caldav(Box<CaldavLocation>),
 }
 
 /// Why the configuration could not be loaded.
@@ -544,12 +519,15 @@ impl Resolver<'_> {
         Ok(s)
     }
 
+    /// One `[[calendar]]` entry: a `name` and exactly one of `file = PATH`, `vdir = PATH`,
+    /// `url = SECRET` (a feed) or `caldav = URL` (with `user`, `password`, `auth`,
+    /// `calendar`, `first_sync_days`).
     fn calendar(
         &self,
         entry: Spanned<RawCalendar>,
         state_file: &Path,
-        google: Option<&GoogleConfig>,
-    ) -> Result<CalendarConfig, ConfigError> {
+        google: Option<&GoogleClient>,
+    ) -> Result<CalendarSpec, ConfigError> {
         let span = entry.span();
         let raw = entry.into_inner();
         let name_span = raw.name.span();
@@ -595,7 +573,7 @@ impl Resolver<'_> {
                 return Err(self.error(span, Some("calendar"), message));
             }
         };
-        Ok(CalendarConfig { name, location })
+        Ok(CalendarSpec { name, location })
     }
 
     fn resolve_path(&self, raw: &Spanned<String>, key: &str) -> Result<PathBuf, ConfigError> {

@@ -81,10 +81,11 @@ mod each_cause_once {
     use crate::agenda::template::TemplateError;
     use crate::agenda::write::WriteError;
     use crate::calendar::document::DocumentError;
-    use crate::config::{ConfigError, SecretError};
+    use crate::config::ConfigError;
     use crate::daemon::DaemonError;
     use crate::history::HistoryError;
     use crate::nudge::ChannelError;
+    use crate::secret::SecretError;
     use crate::sources::SourceError;
     use crate::sources::caldav::CaldavError;
     use crate::sources::caldav::oauth::OAuthError;
@@ -226,17 +227,17 @@ mod each_cause_once {
             what: "password",
             source: secret(),
         });
-        says_each_cause_once(SourceError::HttpClient {
+        says_each_cause_once(SourceError::HttpClient(crate::http::ClientError {
             source: reqwest_error(),
-        });
+        }));
         says_each_cause_once(SourceError::Request {
             feed: "https://feeds.example/…".into(),
             source: reqwest_error(),
         });
         says_each_cause_once(SourceError::Caldav(CaldavError::Secret(secret())));
-        says_each_cause_once(CaldavError::Client {
+        says_each_cause_once(CaldavError::Client(crate::http::ClientError {
             source: reqwest_error(),
-        });
+        }));
         says_each_cause_once(CaldavError::Connection {
             request: "PROPFIND https://dav.example:443/".into(),
             attempts: 3,

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{CalendarConfig, Config, Location};
+use crate::config::Config;
+use crate::http::HttpClient;
 use crate::sources::caldav::CalendarInfo;
-use crate::sources::{HttpClient, Source};
+use crate::sources::{CalendarSpec, Location, Source};
 
 /// Arguments of `tete calendars`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +27,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     // One discovery per account: entries with the same URL and auth share it.
-    let mut accounts: Vec<(&CalendarConfig, Vec<&CalendarConfig>)> = Vec::new();
+    let mut accounts: Vec<(&CalendarSpec, Vec<&CalendarSpec>)> = Vec::new();
     for calendar in &config.calendars {
         let Location::Caldav(location) = &calendar.location else {
             continue;
@@ -112,7 +113,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_calendar(calendar: &CalendarInfo, users: &[&CalendarConfig]) {
+fn print_calendar(calendar: &CalendarInfo, users: &[&CalendarSpec]) {
     let picked_by: Vec<&str> = users
         .iter()
         .filter(|user| match &user.location {

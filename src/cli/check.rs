@@ -15,8 +15,9 @@ use futures_util::future::join_all;
 use crate::calendar::Component;
 use crate::calendar::Warning;
 use crate::calendar::reader::{ReadEvent, Reader};
-use crate::config::{CalendarConfig, Config, Location};
-use crate::sources::{HttpClient, Resource, Snapshot, Source, SourceError, SourceKind};
+use crate::config::Config;
+use crate::http::HttpClient;
+use crate::sources::{CalendarSpec, Location, Resource, Snapshot, Source, SourceError, SourceKind};
 
 /// Arguments of `tete check`.
 #[derive(Debug, clap::Args)]
@@ -69,7 +70,7 @@ enum Checked {
     Fetched(Source, Snapshot),
 }
 
-async fn open_and_fetch(calendar: &CalendarConfig, cache_dir: &Path, http: &HttpClient) -> Checked {
+async fn open_and_fetch(calendar: &CalendarSpec, cache_dir: &Path, http: &HttpClient) -> Checked {
     let source = match Source::from_location(&calendar.location, cache_dir, http) {
         Ok(source) => source,
         Err(err) => return Checked::NotOpened(err),
@@ -81,7 +82,7 @@ async fn open_and_fetch(calendar: &CalendarConfig, cache_dir: &Path, http: &Http
 }
 
 /// Prints one calendar's report; false when it could not be read.
-fn report_calendar(calendar: &CalendarConfig, checked: Checked) -> bool {
+fn report_calendar(calendar: &CalendarSpec, checked: Checked) -> bool {
     let name = &calendar.name;
     let outcome = match checked {
         Checked::NotOpened(err) => {

@@ -10,12 +10,12 @@ use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
 use crate::calendar::Document;
-use crate::config::{CalendarConfig, Location};
 use crate::cycle::{AgendaPlans, Gathered};
 use crate::cycle::{Job, run_cycle};
 use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 use crate::report::Report;
+use crate::sources::{CalendarSpec, Location};
 
 use super::expand::parse_utc;
 use super::inputs;
@@ -85,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let vdir = scratch.path().join("calendar");
     unpack(&vdir)?;
     let job = Job {
-        calendars: vec![CalendarConfig {
+        calendars: vec![CalendarSpec {
             name: "demo".into(),
             location: Location::Vdir(vdir),
         }],

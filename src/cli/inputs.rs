@@ -8,10 +8,12 @@ use anyhow::Context as _;
 use chrono::NaiveDateTime;
 
 use crate::calendar::Collector;
-use crate::config::{self, CalendarConfig, Config, Location, Secret};
+use crate::config::{self, Config};
 use crate::cycle;
 use crate::cycle::{CycleReport, run_cycle};
 use crate::history::Store;
+use crate::secret::Secret;
+use crate::sources::{CalendarSpec, Location};
 
 use super::expand::parse_utc;
 
@@ -39,7 +41,7 @@ pub struct InputArgs {
 pub use crate::cycle::Job as Resolved;
 
 /// A `--calendar` value as a calendar entry: a URL is a feed, a folder a vdir, else a file.
-fn calendar_from_arg(arg: &str) -> CalendarConfig {
+fn calendar_from_arg(arg: &str) -> CalendarSpec {
     let lower = arg.to_ascii_lowercase();
     let location = if ["http://", "https://", "webcal://"]
         .iter()
@@ -55,7 +57,7 @@ fn calendar_from_arg(arg: &str) -> CalendarConfig {
         Location::Feed(_) => "feed given with --calendar".to_string(),
         _ => arg.to_string(),
     };
-    CalendarConfig { name, location }
+    CalendarSpec { name, location }
 }
 
 /// The state file of a quick try (`--calendar` without a config): one per set of calendars

@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config::{Config, Location};
-use crate::sources::{HttpClient, Source};
+use crate::config::Config;
+use crate::http::HttpClient;
+use crate::sources::{Location, Source};
 
 /// Arguments of `tete resume`.
 #[derive(Debug, clap::Args)]

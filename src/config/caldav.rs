@@ -7,49 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ConfigError, Secret};
-
-/// A CalDAV calendar (`caldav = URL` in a `[[calendar]]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaldavLocation {
-    /// The account's CalDAV URL (or the calendar's own URL).
-    pub url: String,
-    /// How tete logs in.
-    pub auth: CaldavAuth,
-    /// Which of the account's calendars: display name, URL or path (`calendar = ...`).
-    pub calendar: Option<String>,
-    /// Where sync state is kept (the config's `state_file`).
-    pub state_file: PathBuf,
-    /// Limits the first sync to events from this many days ago on (`first_sync_days`).
-    pub first_sync_days: Option<u32>,
-}
-
-/// How tete logs in to a CalDAV server (`auth = "basic" | "google" | "none"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaldavAuth {
-    /// No authentication.
-    None,
-    /// HTTP Basic: `user` and `password` (an app password, usually).
-    Basic {
-        /// The user name.
-        user: String,
-        /// The password.
-        password: Secret,
-    },
-    /// OAuth2 with the `[google]` client and its stored refresh token.
-    Google(GoogleConfig),
-}
-
-/// The `[google]` table: the OAuth2 client for Google Calendar's CalDAV endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GoogleConfig {
-    /// The OAuth client ID of a "Desktop app" client in the user's Google Cloud project.
-    pub client_id: String,
-    /// Its client secret.
-    pub client_secret: Option<Secret>,
-    /// Where `tete auth google` stores the refresh token (created 0600).
-    pub token_file: PathBuf,
-}
+use super::ConfigError;
+use crate::secret::Secret;
+use crate::sources::{CaldavAuth, CaldavLocation, GoogleClient};
 
 /// `[google]` as written.
 #[derive(Deserialize)]
@@ -93,7 +53,7 @@ impl super::Resolver<'_> {
         raw: RawCaldav,
         entry_span: Range<usize>,
         state_file: &Path,
-        google: Option<&GoogleConfig>,
+        google: Option<&GoogleClient>,
     ) -> Result<CaldavLocation, ConfigError> {
         let url_span = raw.url.span();
         let url = raw.url.into_inner();
@@ -180,7 +140,7 @@ impl super::Resolver<'_> {
         })
     }
 
-    pub(super) fn google(&self, raw: Spanned<RawGoogle>) -> Result<GoogleConfig, ConfigError> {
+    pub(super) fn google(&self, raw: Spanned<RawGoogle>) -> Result<GoogleClient, ConfigError> {
         let span = raw.span();
         let raw = raw.into_inner();
         let token_file = match &raw.token_file {
@@ -197,7 +157,7 @@ impl super::Resolver<'_> {
             Some(secret) => Some(self.resolve_secret(secret, span, "client_secret")?),
             None => None,
         };
-        Ok(GoogleConfig {
+        Ok(GoogleClient {
             client_id: raw.client_id.into_inner(),
             client_secret,
             token_file,

@@ -5,10 +5,11 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ConfigError, Resolver, Secret};
+use super::{ConfigError, Resolver};
 use crate::nudge::{
     Channels, DesktopChannel, EmailChannel, QuietHours, Security, Settings, WebhookChannel, Zone,
 };
+use crate::secret::Secret;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -272,7 +273,7 @@ mod tests {
         );
         assert_eq!(
             n.channels.webhook.as_ref().unwrap().url,
-            crate::config::Secret::File("/etc/tete/webhook-url".into())
+            crate::secret::Secret::File("/etc/tete/webhook-url".into())
         );
     }
 

@@ -8,8 +8,8 @@ use futures_util::StreamExt as _;
 
 use crate::agenda;
 use crate::calendar::Collector;
-use crate::config::CalendarConfig;
-use crate::sources::{Content, HttpClient, Resource, Snapshot, Source, SourceError};
+use crate::http::HttpClient;
+use crate::sources::{CalendarSpec, Content, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
 #[derive(Debug)]
@@ -123,7 +123,7 @@ impl Gathered {
 pub const MAX_CONCURRENT_FETCHES: usize = 4;
 
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
-pub async fn gather(calendars: &[CalendarConfig], cache_dir: &Path) -> Gathered {
+pub async fn gather(calendars: &[CalendarSpec], cache_dir: &Path) -> Gathered {
     let http = HttpClient::new();
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.

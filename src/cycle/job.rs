@@ -8,17 +8,17 @@ use chrono::NaiveDateTime;
 use crate::agenda;
 use crate::cadence;
 use crate::cadence::Settings;
-use crate::config::{CalendarConfig, Location};
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
 use crate::detect::{Identity, Overrides};
 use crate::history::{HistoryError, RecordSummary, Store};
 use crate::nudge;
+use crate::sources::{CalendarSpec, Location};
 
 /// Everything a cycle needs, resolved from the config (or the command line).
 #[derive(Debug, Clone)]
 pub struct Job {
     /// The calendars to read.
-    pub calendars: Vec<CalendarConfig>,
+    pub calendars: Vec<CalendarSpec>,
     /// Who I am.
     pub me: Identity,
     /// Detection overrides.
@@ -233,7 +233,7 @@ async fn write_agendas(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{CaldavAuth, CaldavLocation};
+    use crate::sources::{CaldavAuth, CaldavLocation};
 
     #[test]
     fn another_state_file_takes_the_caldav_sync_state_along() {
@@ -246,11 +246,11 @@ mod tests {
         };
         let mut job = Job {
             calendars: vec![
-                CalendarConfig {
+                CalendarSpec {
                     name: "dav".into(),
                     location: Location::Caldav(Box::new(caldav)),
                 },
-                CalendarConfig {
+                CalendarSpec {
                     name: "folder".into(),
                     location: Location::Vdir("/cal".into()),
                 },

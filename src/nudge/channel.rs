@@ -14,8 +14,8 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Nudge;
-use crate::config::{Secret, SecretError};
-use crate::sources::HttpClient;
+use crate::http::HttpClient;
+use crate::secret::{Secret, SecretError, SecretValue};
 
 /// How long one channel may take to send one nudge: a hung server must not hold the cycle.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -191,7 +191,7 @@ pub struct Mailer {
     from: Mailbox,
     to: Vec<Mailbox>,
     server: String,
-    password: Option<crate::config::SecretValue>,
+    password: Option<SecretValue>,
 }
 
 impl std::fmt::Debug for Mailer {

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use super::channel::{self, ChannelError};
 use super::{Nudge, Settings};
 use crate::history::{HistoryError, SentNudge, Store};
-use crate::sources::HttpClient;
+use crate::http::HttpClient;
 
 /// The channel names, as stored in the state file.
 const JOURNAL: &str = "journal";

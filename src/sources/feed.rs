@@ -18,8 +18,8 @@ use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
-use super::http::{HttpClient, parse_feed_url, redacted};
 use super::{Content, Resource, Snapshot, SourceError};
+use crate::http::{HttpClient, redacted};
 
 /// An HTTP(S) feed and its cache files.
 #[derive(Clone)]
@@ -49,7 +49,7 @@ struct FeedCache {
 
 impl FeedSource {
     /// A feed at `url` (`http`, `https`, `webcal`), cached under `cache_dir` (typically
-    /// [`crate::config::Config::feed_cache_dir`]). No request is made yet.
+    /// the configuration's feed cache folder). No request is made yet.
     pub fn new(url: &str, cache_dir: &Path, http: &HttpClient) -> Result<Self, SourceError> {
         let url = parse_feed_url(url)?;
         Ok(FeedSource {
@@ -308,6 +308,35 @@ fn fnv1a_64(bytes: &[u8]) -> u64 {
         .fold(OFFSET, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
+/// Parses a feed URL: `http`, `https`, or `webcal`/`webcals` (fetched as `https`, as every
+/// calendar client does). Errors never quote the URL: it usually carries a secret token.
+fn parse_feed_url(text: &str) -> Result<Url, SourceError> {
+    let text = text.trim();
+    let normalized = match text.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("webcal") || scheme.eq_ignore_ascii_case("webcals") =>
+        {
+            format!("https://{rest}")
+        }
+        _ => text.to_string(),
+    };
+    let url = Url::parse(&normalized).map_err(|err| SourceError::FeedUrl {
+        reason: err.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SourceError::FeedUrl {
+            // The scheme is not quoted either: "s3cret:x" parses with scheme "s3cret".
+            reason: "only https, http and webcal URLs are supported".to_string(),
+        });
+    }
+    if url.host_str().is_none() {
+        return Err(SourceError::FeedUrl {
+            reason: "it has no host".to_string(),
+        });
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +377,29 @@ mod tests {
         let validators = Validators::from_headers(&headers);
         assert_eq!(validators.etag.as_deref(), Some("\"v1\""));
         assert_eq!(validators.last_modified, None);
+    }
+
+    #[test]
+    fn webcal_is_https() {
+        let url = parse_feed_url("webcal://cal.example.com/s3cret/basic.ics").unwrap();
+        assert_eq!(url.as_str(), "https://cal.example.com/s3cret/basic.ics");
+        let url = parse_feed_url("WEBCALS://cal.example.com/x").unwrap();
+        assert_eq!(url.scheme(), "https");
+    }
+
+    #[test]
+    fn redacted_keeps_only_scheme_host_and_port() {
+        let url = parse_feed_url("https://user:pw@cal.example.com:8443/s3cret?token=t0k").unwrap();
+        assert_eq!(redacted(&url), "https://cal.example.com:8443/…");
+        let url = parse_feed_url("http://cal.example.com/s3cret").unwrap();
+        assert_eq!(redacted(&url), "http://cal.example.com/…");
+    }
+
+    #[test]
+    fn bad_urls_are_rejected_without_quoting_them() {
+        for text in ["ftp://cal.example.com/s3cret", "s3cret", "file:///s3cret"] {
+            let err = parse_feed_url(text).unwrap_err();
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+        }
     }
 }

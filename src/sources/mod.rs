@@ -16,12 +16,13 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::config::{CaldavAuth, CaldavLocation, Location, SecretError};
+use crate::http::{ClientError, HttpClient};
+use crate::secret::SecretError;
 
 pub mod caldav;
 pub mod feed;
 pub mod file;
-mod http;
+mod location;
 mod resource;
 pub mod vdir;
 pub mod write;
@@ -29,7 +30,7 @@ pub mod write;
 pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
-pub use http::HttpClient;
+pub use location::{CaldavAuth, CaldavLocation, CalendarSpec, GoogleClient, Location};
 pub use resource::{Content, Resource, ResourceReader};
 pub use vdir::VdirSource;
 
@@ -132,11 +133,8 @@ pub enum SourceError {
         source: SecretError,
     },
     /// The HTTP client could not be set up (TLS configuration).
-    #[error("cannot set up the HTTP client")]
-    HttpClient {
-        /// The underlying error.
-        source: reqwest::Error,
-    },
+    #[error(transparent)]
+    HttpClient(#[from] ClientError),
     /// The request failed: DNS, connection, TLS, or the body was cut short.
     #[error("cannot fetch {feed}")]
     Request {
@@ -148,8 +146,8 @@ pub enum SourceError {
     /// The server did not answer (or finish answering) in time.
     #[error(
         "cannot fetch {feed}: no complete answer in time (limits: connect {}s, total {}s)",
-        http::CONNECT_TIMEOUT.as_secs(),
-        http::TOTAL_TIMEOUT.as_secs()
+        crate::http::CONNECT_TIMEOUT.as_secs(),
+        crate::http::TOTAL_TIMEOUT.as_secs()
     )]
     Timeout {
         /// The feed's redacted label.
@@ -330,7 +328,7 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
         url,
         calendar: location.calendar.clone(),
         state_file: location.state_file.clone(),
-        retry: caldav::RetryPolicy::default(),
+        retry: crate::http::RetryPolicy::default(),
         first_sync_days: location.first_sync_days,
     };
     Ok(CaldavSource::new(settings, auth)?)
@@ -395,7 +393,6 @@ fn file_identity(metadata: &std::fs::Metadata) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{CaldavAuth, GoogleConfig};
 
     #[test]
     fn a_failing_password_command_names_the_password_not_a_feed() {
@@ -403,7 +400,7 @@ mod tests {
             url: "https://dav.example/".into(),
             auth: CaldavAuth::Basic {
                 user: "me".into(),
-                password: crate::config::Secret::Command("exit 3".into()),
+                password: crate::secret::Secret::Command("exit 3".into()),
             },
             calendar: None,
             state_file: "/nonexistent/state.sqlite".into(),
@@ -419,7 +416,7 @@ mod tests {
     #[test]
     fn google_calendars_share_one_token_source() {
         let dir = tempfile::tempdir().unwrap();
-        let google = GoogleConfig {
+        let google = GoogleClient {
             client_id: "id".into(),
             client_secret: None,
             token_file: dir.path().join("token"),

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
-use tete::config::SecretValue;
-use tete::sources::caldav::{Auth, CaldavError, CaldavSettings, CaldavSource, RetryPolicy};
+use tete::http::RetryPolicy;
+use tete::secret::SecretValue;
+use tete::sources::caldav::{Auth, CaldavError, CaldavSettings, CaldavSource};
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

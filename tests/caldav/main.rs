@@ -24,8 +24,9 @@ use std::time::Duration;
 
 use harness::DavServer;
 use reqwest::{Method, Url};
-use tete::config::SecretValue;
-use tete::sources::caldav::{Auth, CaldavSettings, CaldavSource, RetryPolicy};
+use tete::http::RetryPolicy;
+use tete::secret::SecretValue;
+use tete::sources::caldav::{Auth, CaldavSettings, CaldavSource};
 
 /// Fast retries and short timeouts, so fault tests take milliseconds.
 pub fn quick_retry() -> RetryPolicy {

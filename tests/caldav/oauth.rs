@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use reqwest::Url;
-use tete::config::SecretValue;
+use tete::secret::SecretValue;
 use tete::sources::caldav::oauth::{GoogleAuth, write_refresh_token};
 use tete::sources::caldav::{Auth, CaldavSettings, CaldavSource};
 use wiremock::matchers::{body_string_contains, header, method, path};

@@ -65,7 +65,7 @@ async fn discovery_on(kind: Kind) {
         },
         tete::sources::caldav::Auth::Basic {
             user: server.user.clone(),
-            password: tete::config::SecretValue::new(server.password.clone()),
+            password: tete::secret::SecretValue::new(server.password.clone()),
         },
     )
     .unwrap();
@@ -347,7 +347,7 @@ async fn basic_auth_on_radicale() {
         },
         tete::sources::caldav::Auth::Basic {
             user: "tete".into(),
-            password: tete::config::SecretValue::new("wrong-S3CRET".into()),
+            password: tete::secret::SecretValue::new("wrong-S3CRET".into()),
         },
     )
     .unwrap();

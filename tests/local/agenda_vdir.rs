@@ -185,8 +185,8 @@ fn dry_run_shows_a_diff_and_changes_nothing() {
 /// servers in tests/caldav).
 #[test]
 fn an_edit_made_between_read_and_write_survives() {
-    use tete::config::{CalendarConfig, Location};
     use tete::cycle;
+    use tete::sources::{CalendarSpec, Location};
     let (dir, vdir) = setup();
     let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 20)
         .unwrap()
@@ -196,7 +196,7 @@ fn an_edit_made_between_read_and_write_survives() {
         .enable_all()
         .build()
         .unwrap();
-    let calendars = [CalendarConfig {
+    let calendars = [CalendarSpec {
         name: "cal".into(),
         location: Location::Vdir(vdir.clone()),
     }];

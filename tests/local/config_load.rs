@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use tete::config::{Config, ConfigError, Location, Secret};
+use tete::config::{Config, ConfigError};
+use tete::secret::Secret;
+use tete::sources::Location;
 
 fn write_config(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("config.toml");

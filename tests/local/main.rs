@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod agenda_vdir;
+mod architecture;
 mod check_cli;
 mod config_load;
 mod daemon;

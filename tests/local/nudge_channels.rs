@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use tete::config::Secret;
 use tete::history::Store;
 use tete::nudge::{
     self, Channels, DeliveryReport, DesktopChannel, EmailChannel, Kind, Nudge, Security, Settings,
     WebhookChannel, Zone,
 };
+use tete::secret::Secret;
 
 const PASSWORD: &str = "s3cr3t-P4ss-42";
 const WRONG_PASSWORD: &str = "wr0ng-P4ss-99";

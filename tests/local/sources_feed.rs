@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use tete::calendar::document::{Document, DocumentError};
-use tete::sources::{FeedSource, HttpClient, Resource, Snapshot, SourceError};
+use tete::http::HttpClient;
+use tete::sources::{FeedSource, Resource, Snapshot, SourceError};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

@@ -9,48 +9,19 @@
 //! never from HTTPS down to HTTP.
 //!
 //! Connection errors, timeouts, `5xx` and `429` are retried with exponential backoff and
-//! jitter; `Retry-After` (seconds or an HTTP date) is honoured up to a limit.
+//! jitter; `Retry-After` (seconds or an HTTP date) is honoured up to a limit. The timing is
+//! [`crate::http`]'s; which answers are worth another try is decided here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
 use super::error::CaldavError;
 use super::oauth::GoogleAuth;
-use crate::config::SecretValue;
-
-/// How requests are retried and how long they may take.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Tries per request, the first included.
-    pub attempts: u32,
-    /// Delay before the first retry; doubled each time, with jitter (50-100 % of it).
-    pub base_delay: Duration,
-    /// Longest delay between tries.
-    pub max_delay: Duration,
-    /// Longest `Retry-After` honoured; a server asking for more fails the request.
-    pub max_retry_after: Duration,
-    /// Time allowed to open a connection.
-    pub connect_timeout: Duration,
-    /// Time allowed for one whole request, body included.
-    pub request_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(300),
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
-        }
-    }
-}
+use crate::http::{RetryPolicy, describe, display_url, parse_retry_after};
+use crate::secret::SecretValue;
 
 /// How tete proves who it is.
 #[derive(Clone)]
@@ -176,19 +147,11 @@ const MAX_REDIRECTS: usize = 8;
 impl DavClient {
     /// A client for the account at `base`.
     pub fn new(base: Url, auth: Auth, retry: RetryPolicy) -> Result<DavClient, CaldavError> {
-        // reqwest is built without a default crypto provider; installing ring fails only
-        // when a provider is already installed, which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("tete/", env!("CARGO_PKG_VERSION")))
-            .gzip(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(retry.connect_timeout)
-            .timeout(retry.request_timeout)
-            .build()
-            .map_err(|source| CaldavError::Client {
-                source: source.without_url(),
-            })?;
+        // Redirects are followed by `send`, which keeps the method and the credentials' scope.
+        let http = crate::http::build(
+            crate::http::builder(retry.connect_timeout, retry.request_timeout)
+                .redirect(reqwest::redirect::Policy::none()),
+        )?;
         Ok(DavClient {
             http,
             auth,
@@ -369,7 +332,7 @@ impl DavClient {
                         attempt,
                         "server error; retrying"
                     );
-                    retry_after.unwrap_or_else(|| self.backoff(attempt))
+                    retry_after.unwrap_or_else(|| self.retry.backoff(attempt))
                 }
                 Err(err) => {
                     if last {
@@ -392,21 +355,11 @@ impl DavClient {
                         attempt,
                         "request failed; retrying"
                     );
-                    self.backoff(attempt)
+                    self.retry.backoff(attempt)
                 }
             };
             tokio::time::sleep(wait).await;
         }
-    }
-
-    /// Exponential backoff with jitter: 50-100 % of base * 2^(attempt-1), capped.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .retry
-            .base_delay
-            .saturating_mul(1 << (attempt - 1).min(16))
-            .min(self.retry.max_delay);
-        exp.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
     async fn send_once(
@@ -478,43 +431,6 @@ impl DavClient {
     }
 }
 
-/// `Retry-After`: seconds, or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-/// `METHOD scheme://host[:port]/path`: names the request in messages, without user info,
-/// query or fragment.
-pub fn describe(method: &Method, url: &Url) -> String {
-    format!("{method} {}", display_url(url))
-}
-
-/// A URL as shown in messages: without user info, query or fragment.
-pub fn display_url(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("?");
-    match url.port() {
-        Some(port) => format!("{}://{host}:{port}{}", url.scheme(), url.path()),
-        None => format!("{}://{host}{}", url.scheme(), url.path()),
-    }
-}
-
-/// `scheme://host[:port]`: the server, in messages.
-pub fn origin(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("?");
-    match url.port() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,37 +457,5 @@ mod tests {
         let local = client("http://127.0.0.1:5232/");
         assert!(local.in_credential_scope(&Url::parse("http://127.0.0.1:5232/x/").unwrap()));
         assert!(!local.in_credential_scope(&Url::parse("http://127.0.0.2:5232/").unwrap()));
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
-
-    #[test]
-    fn backoff_grows_with_jitter_and_is_capped() {
-        let c = client("http://127.0.0.1/");
-        for attempt in 1..20 {
-            let d = c.backoff(attempt);
-            let full = Duration::from_millis(500)
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(Duration::from_secs(30));
-            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
-        }
-    }
-
-    #[test]
-    fn shown_urls_have_no_user_info_or_query() {
-        let url = Url::parse("https://me:pw@host.example:8443/dav/x/?token=t#f").unwrap();
-        assert_eq!(
-            describe(&Method::GET, &url),
-            "GET https://host.example:8443/dav/x/"
-        );
-        assert_eq!(origin(&url), "https://host.example:8443");
     }
 }

@@ -13,9 +13,10 @@
 
 use reqwest::Url;
 
-use super::client::{DavClient, DavResponse, describe, origin};
+use super::client::{DavClient, DavResponse};
 use super::error::CaldavError;
 use super::xml::{self, CALDAV, CS, DAV, Multistatus, Response};
+use crate::http::{describe, origin};
 
 /// One calendar collection of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,14 +15,11 @@ pub enum CaldavError {
         reason: String,
     },
     /// The HTTP client could not be set up.
-    #[error("cannot set up the HTTP client")]
-    Client {
-        /// The underlying error.
-        source: reqwest::Error,
-    },
+    #[error(transparent)]
+    Client(#[from] crate::http::ClientError),
     /// The password (or other secret) could not be resolved.
     #[error("cannot get the CalDAV password")]
-    Secret(#[from] crate::config::SecretError),
+    Secret(#[from] crate::secret::SecretError),
     /// No answer: DNS, connection refused, TLS, or the connection was cut. Retried first.
     #[error("{request}: no answer from the server (tried {attempts} times)")]
     Connection {

@@ -32,13 +32,14 @@ pub mod oauth;
 pub mod store;
 pub mod xml;
 
-pub use client::{Auth, DavClient, RetryPolicy, Stats, StatsSnapshot};
+pub use client::{Auth, DavClient, Stats, StatsSnapshot};
 pub use discovery::{Account, CalendarInfo};
 pub use error::CaldavError;
 pub use store::SyncStore;
 
 use super::{Content, Precondition, Resource, Snapshot, SourceError};
-use client::{RequestParts, describe, display_url, origin};
+use crate::http::{RetryPolicy, describe, display_url, origin};
+use client::RequestParts;
 use discovery::{expect_multistatus, percent_decode};
 use store::{CalendarState, StoredResource, Update};
 use xml::{CALDAV, CS, DAV};
@@ -839,7 +840,7 @@ fn is_icalendar(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SecretValue;
+    use crate::secret::SecretValue;
 
     #[test]
     fn debug_never_shows_the_password() {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::config::SecretValue;
+use crate::secret::SecretValue;
 
 /// Google's authorization endpoint.
 pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";

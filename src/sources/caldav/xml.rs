@@ -28,6 +28,7 @@ pub struct QName {
 }
 
 impl QName {
+    /// True when this is `local` in namespace `ns`.
     pub fn is(&self, ns: &str, local: &str) -> bool {
         self.ns == ns && self.local == local
     }
