@@ -64,7 +64,7 @@ mod library_errors {
     fn a_library_error_says_its_cause_once() {
         let err = crate::calendar::Document::read(Failing, "cal.ics").unwrap_err();
         assert_eq!(super::chain(&err), "cannot read cal.ics: disk on fire");
-        let err = crate::history::Store::open(std::path::Path::new("/proc/tete-none/s.sqlite"))
+        let err = crate::state::StateFile::open(std::path::Path::new("/proc/tete-none/s.sqlite"))
             .unwrap_err();
         let shown = super::chain(&err);
         assert_eq!(shown.matches("No such file").count(), 1, "{shown}");

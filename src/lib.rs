@@ -17,3 +17,4 @@ pub mod nudge;
 pub mod private_file;
 pub mod report;
 pub mod sources;
+pub mod state;

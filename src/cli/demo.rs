@@ -16,6 +16,7 @@ use crate::daemon::{Job, run_cycle};
 use crate::detect::{Identity, Overrides};
 use crate::history::Store;
 use crate::report::Report;
+use crate::state::StateFile;
 
 use super::expand::parse_utc;
 use super::inputs;
@@ -100,8 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         now,
         since: None,
     };
-    let mut store = Store::open(&job.state_file)?;
-    let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut store, false))?;
+    let mut state = StateFile::open(&job.state_file)?;
+    let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut state, false))?;
     let (outcome, plans, gathered, written) =
         (&cycle.outcome, &cycle.plans, &cycle.gathered, cycle.written);
     let report = Report {
@@ -120,7 +121,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!();
         print!("{}", agendas_written(plans, gathered, written));
         println!();
-        print!("{}", nudges_triggered(&store, outcome, plans, now)?);
+        print!(
+            "{}",
+            nudges_triggered(state.history(), outcome, plans, now)?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     write_output(&render(&report, args.format), args.output.as_deref())?;

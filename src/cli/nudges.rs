@@ -37,14 +37,15 @@ pub struct Args {
 /// Runs `tete nudges`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let job = inputs::resolve(config, &args.inputs)?;
-    let (store, report) = inputs::plan_only(&job)?;
+    let (state, report) = inputs::plan_only(&job)?;
+    let store = state.history();
     let mut nudges = report.nudges;
     if let Some(w) = args.with.as_deref().map(str::to_lowercase) {
         nudges.retain(|n| n.name.to_lowercase().contains(&w) || n.relationship.contains(&w));
     }
     let text = match args.format {
-        Format::Text => text(&nudges, &store)?,
-        Format::Json => json(&nudges, &store)?,
+        Format::Text => text(&nudges, store)?,
+        Format::Json => json(&nudges, store)?,
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::config::{Config, Location};
 use crate::sources::{HttpClient, Source};
+use crate::state::StateFile;
 
 /// Arguments of `tete resume`.
 #[derive(Debug, clap::Args)]
@@ -32,10 +33,12 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let sync_state = StateFile::open(&config.state_file)?.caldav_sync();
     let source = Source::from_location(
         &calendar.location,
         &config.feed_cache_dir(),
         &HttpClient::new(),
+        Some(&sync_state),
     )?;
     let Source::Caldav(caldav) = source else {
         return Ok(ExitCode::SUCCESS);

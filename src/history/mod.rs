@@ -20,6 +20,8 @@ mod backoff;
 mod migrations;
 mod nudge;
 
+pub use migrations::MIGRATIONS;
+
 pub use agenda::{StoredItem, block_hash};
 pub use backoff::HeldWrite;
 pub use nudge::SentNudge;
@@ -129,37 +131,16 @@ impl StoredOccurrence {
     }
 }
 
-/// Why the state file could not be used.
+/// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    /// The state file or its folder could not be created.
-    #[error("cannot create the state file {} (or its folder)", path.display())]
-    CreateDir {
-        /// The state file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// SQLite failed (a corrupt file, a full disk, a file from a newer tete).
+    /// SQLite failed (a corrupt file, a full disk).
     #[error("state file {}", path.display())]
     Sqlite {
         /// The file.
         path: PathBuf,
         /// The underlying error.
         source: rusqlite::Error,
-    },
-    /// The file was written by a newer tete whose schema this one does not know.
-    #[error(
-        "state file {} has schema version {found}, newer than this tete knows ({known}); upgrade tete",
-        path.display()
-    )]
-    TooNew {
-        /// The file.
-        path: PathBuf,
-        /// Its version.
-        found: i64,
-        /// The newest this build knows.
-        known: i64,
     },
 }
 
@@ -172,7 +153,7 @@ fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + use<>
     }
 }
 
-/// The SQLite state file.
+/// The history in the SQLite state file.
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
@@ -196,24 +177,10 @@ fn time(s: &str) -> NaiveDateTime {
 const RETIMED_WITHIN: Duration = Duration::hours(12);
 
 impl Store {
-    /// Opens the state file, creating it (and its folder) on first use and bringing its
-    /// schema up to date.
-    pub fn open(path: &Path) -> Result<Store, HistoryError> {
-        crate::private_file::ensure(path).map_err(|source| HistoryError::CreateDir {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let sqlite = sqlite_error(path);
-        let mut conn = Connection::open(path).map_err(&sqlite)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(&sqlite)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(&sqlite)?;
-        migrations::apply(&mut conn, path)?;
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
+    /// The history over `conn`, a connection to the state file at `path` whose schema is
+    /// already up to date ([`MIGRATIONS`] applied by the file's owner, `state::StateFile`).
+    pub fn new(conn: Connection, path: PathBuf) -> Store {
+        Store { conn, path }
     }
 
     /// The file.
