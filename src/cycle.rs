@@ -18,7 +18,7 @@ use crate::calendar::{Collector, Document, EventMeta, Occurrence, Warning, Windo
 use crate::config::CalendarConfig;
 use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
 use crate::history::{
-    Cancellation, HistoryError, Observation, Observations, Store, StoredOccurrence,
+    Cancellation, History, HistoryError, Observation, Observations, StoredOccurrence,
 };
 use crate::sources::caldav::SharedSyncState;
 use crate::sources::{Content, HttpClient, Resource, Snapshot, Source, SourceError};
@@ -423,7 +423,7 @@ pub struct Entry {
 
 /// Analyses every relationship from the history.
 pub fn analyse(
-    store: &Store,
+    store: &dyn History,
     detection: &Detection,
     adhoc: &BTreeMap<String, Vec<NaiveDateTime>>,
     now: NaiveDateTime,
@@ -469,7 +469,7 @@ pub fn run(
     collector: &mut Collector,
     me: &Identity,
     overrides: &Overrides,
-    store: &mut Store,
+    store: &mut dyn History,
     now: NaiveDateTime,
     since: Option<NaiveDateTime>,
     settings: &Settings,
@@ -651,7 +651,7 @@ enum Parsed {
 pub fn plan_agendas(
     gathered: &Gathered,
     outcome: &Outcome,
-    store: &Store,
+    store: &dyn History,
     now: NaiveDateTime,
     settings: &agenda::plan::Settings,
 ) -> Result<AgendaPlans, HistoryError> {

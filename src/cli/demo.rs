@@ -14,7 +14,7 @@ use crate::config::{CalendarConfig, Location};
 use crate::cycle::{AgendaPlans, Gathered};
 use crate::daemon::{Job, run_cycle};
 use crate::detect::{Identity, Overrides};
-use crate::history::Store;
+use crate::history::History;
 use crate::report::Report;
 use crate::state::StateFile;
 
@@ -136,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// those current now, as `tete nudges` lists them. Dates are in UTC so the story reads the
 /// same on every machine.
 fn nudges_triggered(
-    store: &Store,
+    store: &dyn History,
     outcome: &crate::cycle::Outcome,
     plans: &AgendaPlans,
     now: NaiveDateTime,

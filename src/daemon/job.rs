@@ -11,7 +11,7 @@ use crate::cadence::Settings;
 use crate::config::{CalendarConfig, Config, Location};
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
 use crate::detect::{Identity, Overrides};
-use crate::history::{HistoryError, RecordSummary, Store};
+use crate::history::{History, HistoryError, RecordSummary};
 use crate::nudge;
 use crate::state::StateFile;
 
@@ -188,7 +188,7 @@ pub async fn run_cycle(
 
 async fn write_agendas(
     job: &Job,
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut CycleReport,
 ) -> Result<(), JobError> {
     let mut destinations = Vec::new();

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
@@ -151,6 +151,67 @@ fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + use<>
         path: path.clone(),
         source,
     }
+}
+
+/// What a cycle reads from and records into the history. [`Store`] is the SQLite
+/// implementation; another backend would implement this.
+pub trait History: Send {
+    /// Records one cycle's observations at `now`, all at once.
+    fn record(
+        &mut self,
+        seen: &Observations,
+        now: NaiveDateTime,
+    ) -> Result<RecordSummary, HistoryError>;
+    /// Every stored occurrence of these series, by original start.
+    fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError>;
+    /// How many changes have been logged in all.
+    fn change_count(&self) -> Result<u64, HistoryError>;
+    /// A relationship's action items.
+    fn items(&self, relationship: &str) -> Result<Vec<StoredItem>, HistoryError>;
+    /// Records the items seen this cycle: `(key, line, date, done)`; returns how many changed.
+    fn record_items(
+        &mut self,
+        relationship: &str,
+        seen: &[(String, String, NaiveDate, bool)],
+        now: NaiveDateTime,
+    ) -> Result<usize, HistoryError>;
+    /// The hash of the block tete last wrote into an occurrence.
+    fn written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+    ) -> Result<Option<String>, HistoryError>;
+    /// Remembers the block written into an occurrence.
+    fn record_written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+        block: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), HistoryError>;
+    /// The write to `resource` held back at `now`, if it is.
+    fn held_write(
+        &self,
+        resource: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<HeldWrite>, HistoryError>;
+    /// Every write held back.
+    fn held_writes(&self) -> Result<Vec<HeldWrite>, HistoryError>;
+    /// Records a write that failed for good; returns when it is tried again.
+    fn record_write_failure(
+        &self,
+        resource: &str,
+        error: &str,
+        now: NaiveDateTime,
+    ) -> Result<NaiveDateTime, HistoryError>;
+    /// Forgets a resource's failures after a write succeeded.
+    fn clear_write_failure(&self, resource: &str) -> Result<(), HistoryError>;
+    /// Whether a streak's nudge was sent through a channel.
+    fn nudge_sent(&self, streak: &str, channel: &str) -> Result<bool, HistoryError>;
+    /// Records a nudge sent.
+    fn record_nudge_sent(&mut self, sent: &SentNudge) -> Result<(), HistoryError>;
+    /// Every nudge sent.
+    fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError>;
 }
 
 /// The history in the SQLite state file.
@@ -456,6 +517,79 @@ fn mark_deleted(
         }
     }
     Ok((deleted, retimed))
+}
+
+impl History for Store {
+    fn record(
+        &mut self,
+        seen: &Observations,
+        now: NaiveDateTime,
+    ) -> Result<RecordSummary, HistoryError> {
+        Store::record(self, seen, now)
+    }
+    fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError> {
+        Store::occurrences(self, series)
+    }
+    fn change_count(&self) -> Result<u64, HistoryError> {
+        Store::change_count(self)
+    }
+    fn items(&self, relationship: &str) -> Result<Vec<StoredItem>, HistoryError> {
+        Store::items(self, relationship)
+    }
+    fn record_items(
+        &mut self,
+        relationship: &str,
+        seen: &[(String, String, NaiveDate, bool)],
+        now: NaiveDateTime,
+    ) -> Result<usize, HistoryError> {
+        Store::record_items(self, relationship, seen, now)
+    }
+    fn written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+    ) -> Result<Option<String>, HistoryError> {
+        Store::written(self, series_uid, recurrence_id)
+    }
+    fn record_written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+        block: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), HistoryError> {
+        Store::record_written(self, series_uid, recurrence_id, block, now)
+    }
+    fn held_write(
+        &self,
+        resource: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<HeldWrite>, HistoryError> {
+        Store::held_write(self, resource, now)
+    }
+    fn held_writes(&self) -> Result<Vec<HeldWrite>, HistoryError> {
+        Store::held_writes(self)
+    }
+    fn record_write_failure(
+        &self,
+        resource: &str,
+        error: &str,
+        now: NaiveDateTime,
+    ) -> Result<NaiveDateTime, HistoryError> {
+        Store::record_write_failure(self, resource, error, now)
+    }
+    fn clear_write_failure(&self, resource: &str) -> Result<(), HistoryError> {
+        Store::clear_write_failure(self, resource)
+    }
+    fn nudge_sent(&self, streak: &str, channel: &str) -> Result<bool, HistoryError> {
+        Store::nudge_sent(self, streak, channel)
+    }
+    fn record_nudge_sent(&mut self, sent: &SentNudge) -> Result<(), HistoryError> {
+        Store::record_nudge_sent(self, sent)
+    }
+    fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError> {
+        Store::sent_nudges(self)
+    }
 }
 
 #[cfg(test)]

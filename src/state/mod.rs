@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::history;
+use crate::history::{self, History};
 use crate::sources::caldav::store::{Connect, SharedSyncState, SyncStore};
 
 mod migrate;
@@ -101,12 +101,12 @@ impl StateFile {
     }
 
     /// The history.
-    pub fn history(&self) -> &history::Store {
+    pub fn history(&self) -> &dyn History {
         &self.history
     }
 
     /// The history, to record into.
-    pub fn history_mut(&mut self) -> &mut history::Store {
+    pub fn history_mut(&mut self) -> &mut dyn History {
         &mut self.history
     }
 
