@@ -64,7 +64,7 @@ mod library_errors {
     fn a_library_error_says_its_cause_once() {
         let err = crate::calendar::Document::read(Failing, "cal.ics").unwrap_err();
         assert_eq!(super::chain(&err), "cannot read cal.ics: disk on fire");
-        let err = crate::history::Store::open(std::path::Path::new("/proc/tete-none/s.sqlite"))
+        let err = crate::state::StateFile::open(std::path::Path::new("/proc/tete-none/s.sqlite"))
             .unwrap_err();
         let shown = super::chain(&err);
         assert_eq!(shown.matches("No such file").count(), 1, "{shown}");
@@ -91,6 +91,7 @@ mod each_cause_once {
     use crate::sources::caldav::oauth::OAuthError;
     use crate::sources::caldav::store::StoreError;
     use crate::sources::caldav::xml::XmlError;
+    use crate::state::StateError;
 
     const CAUSE: &str = "disk on fire";
 
@@ -191,11 +192,7 @@ mod each_cause_once {
 
     #[test]
     fn every_other_error_with_a_cause() {
-        says_each_cause_once(HistoryError::CreateDir {
-            path: path(),
-            source: io(),
-        });
-        says_each_cause_once(StoreError::Folder {
+        says_each_cause_once(StateError::Create {
             path: path(),
             source: io(),
         });
@@ -213,7 +210,7 @@ mod each_cause_once {
             source: io(),
         });
         says_each_cause_once(DaemonError::Signals(io()));
-        says_each_cause_once(DaemonError::History(HistoryError::Sqlite {
+        says_each_cause_once(DaemonError::State(StateError::Sqlite {
             path: path(),
             source: sqlite(),
         }));
@@ -243,9 +240,9 @@ mod each_cause_once {
             attempts: 3,
             source: reqwest_error(),
         });
-        says_each_cause_once(CaldavError::Store(StoreError::Folder {
+        says_each_cause_once(CaldavError::Store(StoreError::Sqlite {
             path: path(),
-            source: io(),
+            source: sqlite(),
         }));
         says_each_cause_once(CaldavError::OAuth(OAuthError::TokenFile {
             path: path(),

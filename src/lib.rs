@@ -19,4 +19,5 @@ pub mod private_file;
 pub mod report;
 pub mod secret;
 pub mod sources;
+pub mod state;
 pub mod zone;

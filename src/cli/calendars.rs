@@ -54,15 +54,16 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
             continue;
         };
         println!("{}", location.url);
-        let source = match Source::from_location(&first.location, &config.feed_cache_dir(), &http) {
-            Ok(Source::Caldav(source)) => source,
-            Ok(_) => continue,
-            Err(err) => {
-                println!("  error: {:#}", anyhow::Error::from(err));
-                failures += 1;
-                continue;
-            }
-        };
+        let source =
+            match Source::from_location(&first.location, &config.feed_cache_dir(), &http, None) {
+                Ok(Source::Caldav(source)) => source,
+                Ok(_) => continue,
+                Err(err) => {
+                    println!("  error: {:#}", anyhow::Error::from(err));
+                    failures += 1;
+                    continue;
+                }
+            };
         match runtime.block_on(source.discover()) {
             Ok(account) => {
                 if let Some(principal) = &account.principal {

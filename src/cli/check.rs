@@ -17,6 +17,7 @@ use crate::calendar::Warning;
 use crate::calendar::reader::{ReadEvent, Reader};
 use crate::config::Config;
 use crate::http::HttpClient;
+use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Location, Resource, Snapshot, Source, SourceError, SourceKind};
 
 /// Arguments of `tete check`.
@@ -36,13 +37,12 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let http = HttpClient::new();
     let cache_dir = config.feed_cache_dir();
+    let sync_state = super::inputs::caldav_sync_state(&config.calendars, &config.state_file)?;
     // Fetched together (feeds are network-bound), then read and reported one by one.
-    let checked = runtime.block_on(join_all(
-        config
-            .calendars
-            .iter()
-            .map(|calendar| open_and_fetch(calendar, &cache_dir, &http)),
-    ));
+    let checked =
+        runtime.block_on(join_all(config.calendars.iter().map(|calendar| {
+            open_and_fetch(calendar, &cache_dir, &http, sync_state.as_ref())
+        })));
     let mut failures = 0;
     for (calendar, checked) in config.calendars.iter().zip(checked) {
         if !report_calendar(calendar, checked) {
@@ -70,8 +70,13 @@ enum Checked {
     Fetched(Source, Snapshot),
 }
 
-async fn open_and_fetch(calendar: &CalendarSpec, cache_dir: &Path, http: &HttpClient) -> Checked {
-    let source = match Source::from_location(&calendar.location, cache_dir, http) {
+async fn open_and_fetch(
+    calendar: &CalendarSpec,
+    cache_dir: &Path,
+    http: &HttpClient,
+    sync_state: Option<&SharedSyncState>,
+) -> Checked {
+    let source = match Source::from_location(&calendar.location, cache_dir, http, sync_state) {
         Ok(source) => source,
         Err(err) => return Checked::NotOpened(err),
     };
@@ -95,7 +100,7 @@ fn report_calendar(calendar: &CalendarSpec, checked: Checked) -> bool {
         }
         Checked::Fetched(source, snapshot) => {
             print_header(name, &source);
-            print_fetch(&source, &snapshot);
+            print_fetch(&source, &snapshot, &calendar.location);
             match halted_writes(name, &source) {
                 Some(why) => Err(anyhow::anyhow!(why)),
                 None => tally_snapshot(&source, &snapshot),
@@ -121,7 +126,9 @@ fn print_held_writes(state_file: &Path) -> anyhow::Result<bool> {
     if !state_file.exists() {
         return Ok(false);
     }
-    let held = crate::history::Store::open(state_file)?.held_writes()?;
+    let held = crate::state::StateFile::open(state_file)?
+        .history()
+        .held_writes()?;
     for h in &held {
         println!(
             "agenda write to {} held back: failed {} time(s), last: {}; next try after {} UTC",
@@ -169,7 +176,7 @@ fn print_header(name: &str, source: &Source) {
     }
 }
 
-fn print_fetch(source: &Source, snapshot: &Snapshot) {
+fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location) {
     if let Source::Feed(feed) = source {
         if snapshot.not_modified {
             println!("  not modified since the last fetch (HTTP 304): cached copy used");
@@ -204,7 +211,9 @@ fn print_fetch(source: &Source, snapshot: &Snapshot) {
             "  requests: {} ({} bytes sent, {} received)",
             stats.requests, stats.bytes_sent, stats.bytes_received
         );
-        println!("  sync state: {}", caldav.state_file().display());
+        if let Location::Caldav(caldav) = location {
+            println!("  sync state: {}", caldav.state_file.display());
+        }
     }
 }
 

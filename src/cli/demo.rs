@@ -13,9 +13,10 @@ use crate::calendar::Document;
 use crate::cycle::{AgendaPlans, Gathered};
 use crate::cycle::{Job, run_cycle};
 use crate::detect::{Identity, Overrides};
-use crate::history::Store;
+use crate::history::History;
 use crate::report::Report;
 use crate::sources::{CalendarSpec, Location};
+use crate::state::StateFile;
 
 use super::expand::parse_utc;
 use super::inputs;
@@ -100,8 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         now,
         since: None,
     };
-    let mut store = Store::open(&job.state_file)?;
-    let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut store, false))?;
+    let mut state = StateFile::open(&job.state_file)?;
+    let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut state, false))?;
     let (outcome, plans, gathered, written) =
         (&cycle.outcome, &cycle.plans, &cycle.gathered, cycle.written);
     let report = Report {
@@ -120,7 +121,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!();
         print!("{}", agendas_written(plans, gathered, written));
         println!();
-        print!("{}", nudges_triggered(&store, outcome, plans, now)?);
+        print!(
+            "{}",
+            nudges_triggered(state.history(), outcome, plans, now)?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     write_output(&render(&report, args.format), args.output.as_deref())?;
@@ -132,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// those current now, as `tete nudges` lists them. Dates are in UTC so the story reads the
 /// same on every machine.
 fn nudges_triggered(
-    store: &Store,
+    store: &dyn History,
     outcome: &crate::cycle::Outcome,
     plans: &AgendaPlans,
     now: NaiveDateTime,

@@ -11,9 +11,10 @@ use crate::calendar::Collector;
 use crate::config::{self, Config};
 use crate::cycle;
 use crate::cycle::{CycleReport, run_cycle};
-use crate::history::Store;
 use crate::secret::Secret;
+use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Location};
+use crate::state::StateFile;
 
 use super::expand::parse_utc;
 
@@ -161,13 +162,32 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// read is reported on stderr and the others are still used. Fails only when none could be
 /// read.
 pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
-    let gathered =
-        runtime()?.block_on(cycle::gather(&resolved.calendars, &resolved.feed_cache_dir));
+    let sync_state = caldav_sync_state(&resolved.calendars, &resolved.state_file)?;
+    let gathered = runtime()?.block_on(cycle::gather(
+        &resolved.calendars,
+        &resolved.feed_cache_dir,
+        sync_state.as_ref(),
+    ));
     print_failures(&gathered.failures);
     if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
         anyhow::bail!("no calendar could be read");
     }
     Ok(gathered.collector)
+}
+
+/// The CalDAV sync state in `state_file`, when one of `calendars` is on CalDAV: files,
+/// folders and feeds alone do not create the state file.
+pub fn caldav_sync_state(
+    calendars: &[CalendarSpec],
+    state_file: &Path,
+) -> anyhow::Result<Option<SharedSyncState>> {
+    if !calendars
+        .iter()
+        .any(|c| matches!(c.location, Location::Caldav(_)))
+    {
+        return Ok(None);
+    }
+    Ok(Some(StateFile::open(state_file)?.caldav_sync()))
 }
 
 /// Prints the calendars that could not be read.
@@ -200,16 +220,16 @@ pub fn print_problems(report: &CycleReport) {
 
 /// Runs a cycle that reads and plans but writes no calendar and sends nothing (for the
 /// commands that only show: `report`, `items`, `nudges`). Prints what went wrong.
-pub fn plan_only(job: &Resolved) -> anyhow::Result<(Store, CycleReport)> {
-    let mut store = open_store(job)?;
-    let report = runtime()?.block_on(run_cycle(job, &mut store, true))?;
+pub fn plan_only(job: &Resolved) -> anyhow::Result<(StateFile, CycleReport)> {
+    let mut state = open_store(job)?;
+    let report = runtime()?.block_on(run_cycle(job, &mut state, true))?;
     print_problems(&report);
-    Ok((store, report))
+    Ok((state, report))
 }
 
 /// Opens the state file.
-pub fn open_store(resolved: &Resolved) -> anyhow::Result<Store> {
-    Ok(Store::open(&resolved.state_file)?)
+pub fn open_store(resolved: &Resolved) -> anyhow::Result<StateFile> {
+    Ok(StateFile::open(&resolved.state_file)?)
 }
 
 /// Prints reading and expansion warnings to stderr, at most `limit` of them.

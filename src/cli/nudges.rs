@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::history::Store;
+use crate::history::History;
 use crate::nudge::Nudge;
 
 use super::inputs;
@@ -37,21 +37,22 @@ pub struct Args {
 /// Runs `tete nudges`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let job = inputs::resolve(config, &args.inputs)?;
-    let (store, report) = inputs::plan_only(&job)?;
+    let (state, report) = inputs::plan_only(&job)?;
+    let store = state.history();
     let mut nudges = report.nudges;
     if let Some(w) = args.with.as_deref().map(str::to_lowercase) {
         nudges.retain(|n| n.name.to_lowercase().contains(&w) || n.relationship.contains(&w));
     }
     let text = match args.format {
-        Format::Text => text(&nudges, &store)?,
-        Format::Json => json(&nudges, &store)?,
+        Format::Text => text(&nudges, store)?,
+        Format::Json => json(&nudges, store)?,
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// The channels that already sent a nudge's streak.
-fn sent_by(store: &Store, nudge: &Nudge) -> anyhow::Result<Vec<&'static str>> {
+fn sent_by(store: &dyn History, nudge: &Nudge) -> anyhow::Result<Vec<&'static str>> {
     let mut out = Vec::new();
     for channel in ["journal", "desktop", "email", "webhook"] {
         if store.nudge_sent(&nudge.streak, channel)? {
@@ -62,7 +63,7 @@ fn sent_by(store: &Store, nudge: &Nudge) -> anyhow::Result<Vec<&'static str>> {
 }
 
 /// One block per relationship: each nudge's rule and message, and whether it was sent.
-pub fn text(nudges: &[Nudge], store: &Store) -> anyhow::Result<String> {
+pub fn text(nudges: &[Nudge], store: &dyn History) -> anyhow::Result<String> {
     if nudges.is_empty() {
         return Ok("No nudges: every 1:1 is on track.\n".to_string());
     }
@@ -85,7 +86,7 @@ pub fn text(nudges: &[Nudge], store: &Store) -> anyhow::Result<String> {
 }
 
 /// A list of `{relationship, name, kind, message, streak, dates, sent}`.
-pub fn json(nudges: &[Nudge], store: &Store) -> anyhow::Result<String> {
+pub fn json(nudges: &[Nudge], store: &dyn History) -> anyhow::Result<String> {
     let mut list = Vec::new();
     for n in nudges {
         list.push(serde_json::json!({

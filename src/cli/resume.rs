@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use crate::config::Config;
 use crate::http::HttpClient;
 use crate::sources::{Location, Source};
+use crate::state::StateFile;
 
 /// Arguments of `tete resume`.
 #[derive(Debug, clap::Args)]
@@ -33,10 +34,12 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let sync_state = StateFile::open(&config.state_file)?.caldav_sync();
     let source = Source::from_location(
         &calendar.location,
         &config.feed_cache_dir(),
         &HttpClient::new(),
+        Some(&sync_state),
     )?;
     let Source::Caldav(caldav) = source else {
         return Ok(ExitCode::SUCCESS);

@@ -51,8 +51,8 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         job.state_file.clone()
     };
-    let mut store = crate::history::Store::open(&state_file)?;
-    let report = inputs::runtime()?.block_on(run_cycle(&job, &mut store, args.dry_run))?;
+    let mut state = crate::state::StateFile::open(&state_file)?;
+    let report = inputs::runtime()?.block_on(run_cycle(&job, &mut state, args.dry_run))?;
     inputs::print_problems(&report);
     if args.dry_run {
         print!("{}", dry_run_diff(&report.plans, &report.gathered));

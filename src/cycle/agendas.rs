@@ -11,7 +11,7 @@ use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
 use crate::calendar::{Document, EventMeta};
-use crate::history::{HistoryError, Store, StoredOccurrence};
+use crate::history::{History, HistoryError, StoredOccurrence};
 use crate::sources::Content;
 
 /// The agenda plan of every relationship, and where each planned write goes.
@@ -118,7 +118,7 @@ enum Parsed {
 pub fn plan_agendas(
     gathered: &Gathered,
     outcome: &Outcome,
-    store: &Store,
+    store: &dyn History,
     now: NaiveDateTime,
     settings: &agenda::plan::Settings,
 ) -> Result<AgendaPlans, HistoryError> {

@@ -9,6 +9,7 @@ use futures_util::StreamExt as _;
 use crate::agenda;
 use crate::calendar::Collector;
 use crate::http::HttpClient;
+use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Content, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
@@ -123,14 +124,19 @@ impl Gathered {
 pub const MAX_CONCURRENT_FETCHES: usize = 4;
 
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
-pub async fn gather(calendars: &[CalendarSpec], cache_dir: &Path) -> Gathered {
+/// CalDAV calendars keep their sync state in `sync_state`.
+pub async fn gather(
+    calendars: &[CalendarSpec],
+    cache_dir: &Path,
+    sync_state: Option<&SharedSyncState>,
+) -> Gathered {
     let http = HttpClient::new();
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.
     let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| {
         let http = &http;
         async move {
-            let source = Source::from_location(&c.location, cache_dir, http)?;
+            let source = Source::from_location(&c.location, cache_dir, http, sync_state)?;
             let snapshot = source.fetch().await?;
             Ok::<_, SourceError>((source, snapshot))
         }

@@ -10,9 +10,10 @@ use crate::cadence;
 use crate::cadence::Settings;
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
 use crate::detect::{Identity, Overrides};
-use crate::history::{HistoryError, RecordSummary, Store};
+use crate::history::{History, HistoryError, RecordSummary};
 use crate::nudge;
 use crate::sources::{CalendarSpec, Location};
+use crate::state::StateFile;
 
 /// Everything a cycle needs, resolved from the config (or the command line).
 #[derive(Debug, Clone)]
@@ -107,14 +108,16 @@ impl CycleReport {
     }
 }
 
-/// Runs one cycle of `job` over `store`. With `dry_run`, plans but writes no calendar (the
+/// Runs one cycle of `job` over `state`. With `dry_run`, plans but writes no calendar (the
 /// caller gives a scratch copy of the state).
 pub async fn run_cycle(
     job: &Job,
-    store: &mut Store,
+    state: &mut StateFile,
     dry_run: bool,
 ) -> Result<CycleReport, JobError> {
-    let mut gathered = cycle::gather(&job.calendars, &job.feed_cache_dir).await;
+    let sync_state = state.caldav_sync();
+    let store = state.history_mut();
+    let mut gathered = cycle::gather(&job.calendars, &job.feed_cache_dir, Some(&sync_state)).await;
     for (name, error) in &gathered.failures {
         tracing::warn!(calendar = %name, %error, "calendar not read");
     }
@@ -171,7 +174,7 @@ pub async fn run_cycle(
 
 async fn write_agendas(
     job: &Job,
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut CycleReport,
 ) -> Result<(), JobError> {
     let mut destinations = Vec::new();

@@ -29,7 +29,7 @@ use crate::cadence::{self, Settings};
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning, Window};
 use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
-use crate::history::{Cancellation, HistoryError, Observation, Observations, Store};
+use crate::history::{Cancellation, History, HistoryError, Observation, Observations};
 use crate::report::Entry;
 
 /// What detection found among the collected events.
@@ -154,7 +154,7 @@ pub(crate) fn declined_by_a_person(occ: &Occurrence) -> bool {
 
 /// Analyses every relationship from the history.
 pub fn analyse(
-    store: &Store,
+    store: &dyn History,
     detection: &Detection,
     adhoc: &BTreeMap<String, Vec<NaiveDateTime>>,
     now: NaiveDateTime,
@@ -200,7 +200,7 @@ pub fn run(
     collector: &mut Collector,
     me: &Identity,
     overrides: &Overrides,
-    store: &mut Store,
+    store: &mut dyn History,
     now: NaiveDateTime,
     since: Option<NaiveDateTime>,
     settings: &Settings,

@@ -18,7 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, DaemonConfig};
-use crate::history::{HistoryError, Store};
+use crate::state::{StateError, StateFile};
 
 use crate::cycle::{Job, run_cycle};
 
@@ -50,7 +50,7 @@ pub enum DaemonError {
     },
     /// The state file could not be opened.
     #[error(transparent)]
-    History(#[from] HistoryError),
+    State(#[from] StateError),
     /// Signal handlers could not be installed.
     #[error("cannot listen for signals")]
     Signals(#[source] std::io::Error),
@@ -118,7 +118,7 @@ fn notify(states: &[NotifyState]) {
 pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
     let mut config = Config::load(&config_path)?;
     let _lock = lock(&config.state_file)?;
-    let mut store = Store::open(&config.state_file)?;
+    let mut state = StateFile::open(&config.state_file)?;
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
@@ -130,7 +130,7 @@ pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
         NotifyState::Status("starting the first cycle"),
     ]);
     loop {
-        let status = cycle(&config, &mut store, &mut backoff).await;
+        let status = cycle(&config, &mut state, &mut backoff).await;
         notify(&[NotifyState::Status(&status)]);
         let next = Instant::now() + jittered(config.daemon.interval, config.daemon.jitter);
         loop {
@@ -189,7 +189,7 @@ fn reload(path: &Path, config: &mut Config) {
 /// One cycle with the calendars that are not backing off. Returns the status line.
 async fn cycle(
     config: &Config,
-    store: &mut Store,
+    state: &mut StateFile,
     backoff: &mut HashMap<String, Backoff>,
 ) -> String {
     let now = Instant::now();
@@ -197,7 +197,7 @@ async fn cycle(
     job.calendars
         .retain(|c| backoff.get(&c.name).is_none_or(|b| b.retry_at <= now));
     let skipped = config.calendars.len() - job.calendars.len();
-    let status = match run_cycle(&job, store, false).await {
+    let status = match run_cycle(&job, state, false).await {
         Ok(report) => {
             update_backoff(backoff, &config.daemon, &job, &report.failures, now);
             let status = report.summary();

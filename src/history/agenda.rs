@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn items_keep_their_first_date_and_close_once() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut store = crate::history::tests::open(&dir.path().join("s.db")).unwrap();
         let d2 = at(2).date();
         let d9 = at(9).date();
         let open = (
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn written_blocks_are_remembered_by_hash() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let store = crate::history::tests::open(&dir.path().join("s.db")).unwrap();
         assert_eq!(store.written("s", "r").unwrap(), None);
         store.record_written("s", "r", "agenda", at(1)).unwrap();
         assert_eq!(store.written("s", "r").unwrap(), Some(block_hash("agenda")));

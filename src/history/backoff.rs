@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn the_wait_doubles_up_to_a_week_and_a_success_forgets() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let store = crate::history::tests::open(&dir.path().join("s.db")).unwrap();
         let now = NaiveDate::from_ymd_opt(2026, 12, 1)
             .and_then(|d| d.and_hms_opt(9, 0, 0))
             .unwrap();

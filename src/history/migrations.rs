@@ -1,15 +1,10 @@
-//! The state file's schema, as a list of migrations that are only ever added to: a
-//! released migration is never edited, so any older file can be brought up to date.
-//! `PRAGMA user_version` records how many have been applied.
-
-use std::path::Path;
-
-use rusqlite::Connection;
-
-use super::HistoryError;
+//! The history's schema, as a list of migrations that are only ever added to: a released
+//! migration is never edited, so any older file can be brought up to date. The state
+//! file's owner applies them (as the component `history`) and records how many were;
+//! files from before it counted them in `PRAGMA user_version`.
 
 /// Every migration, in order. Append; never edit or remove one.
-const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     // 1: 1:1 series and their occurrences, and a log of every change seen.
     "CREATE TABLE series (
         uid         TEXT PRIMARY KEY,
@@ -73,26 +68,3 @@ const MIGRATIONS: &[&str] = &[
         retry_at   TEXT NOT NULL
      );",
 ];
-
-/// Applies the migrations the file does not have yet, all in one transaction.
-pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), HistoryError> {
-    let sqlite = super::sqlite_error(path);
-    let known = MIGRATIONS.len() as i64;
-    let tx = conn.transaction().map_err(&sqlite)?;
-    let found: i64 = tx
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(&sqlite)?;
-    if found > known {
-        return Err(HistoryError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            known,
-        });
-    }
-    for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
-        tx.execute_batch(sql).map_err(&sqlite)?;
-    }
-    tx.pragma_update(None, "user_version", known)
-        .map_err(&sqlite)?;
-    tx.commit().map_err(&sqlite)
-}

@@ -12,13 +12,15 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
 mod backoff;
 mod migrations;
 mod nudge;
+
+pub use migrations::MIGRATIONS;
 
 pub use agenda::{StoredItem, block_hash};
 pub use backoff::HeldWrite;
@@ -129,37 +131,16 @@ impl StoredOccurrence {
     }
 }
 
-/// Why the state file could not be used.
+/// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    /// The state file or its folder could not be created.
-    #[error("cannot create the state file {} (or its folder)", path.display())]
-    CreateDir {
-        /// The state file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// SQLite failed (a corrupt file, a full disk, a file from a newer tete).
+    /// SQLite failed (a corrupt file, a full disk).
     #[error("state file {}", path.display())]
     Sqlite {
         /// The file.
         path: PathBuf,
         /// The underlying error.
         source: rusqlite::Error,
-    },
-    /// The file was written by a newer tete whose schema this one does not know.
-    #[error(
-        "state file {} has schema version {found}, newer than this tete knows ({known}); upgrade tete",
-        path.display()
-    )]
-    TooNew {
-        /// The file.
-        path: PathBuf,
-        /// Its version.
-        found: i64,
-        /// The newest this build knows.
-        known: i64,
     },
 }
 
@@ -172,7 +153,68 @@ fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> HistoryError + use<>
     }
 }
 
-/// The SQLite state file.
+/// What a cycle reads from and records into the history. [`Store`] is the SQLite
+/// implementation; another backend would implement this.
+pub trait History: Send {
+    /// Records one cycle's observations at `now`, all at once.
+    fn record(
+        &mut self,
+        seen: &Observations,
+        now: NaiveDateTime,
+    ) -> Result<RecordSummary, HistoryError>;
+    /// Every stored occurrence of these series, by original start.
+    fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError>;
+    /// How many changes have been logged in all.
+    fn change_count(&self) -> Result<u64, HistoryError>;
+    /// A relationship's action items.
+    fn items(&self, relationship: &str) -> Result<Vec<StoredItem>, HistoryError>;
+    /// Records the items seen this cycle: `(key, line, date, done)`; returns how many changed.
+    fn record_items(
+        &mut self,
+        relationship: &str,
+        seen: &[(String, String, NaiveDate, bool)],
+        now: NaiveDateTime,
+    ) -> Result<usize, HistoryError>;
+    /// The hash of the block tete last wrote into an occurrence.
+    fn written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+    ) -> Result<Option<String>, HistoryError>;
+    /// Remembers the block written into an occurrence.
+    fn record_written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+        block: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), HistoryError>;
+    /// The write to `resource` held back at `now`, if it is.
+    fn held_write(
+        &self,
+        resource: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<HeldWrite>, HistoryError>;
+    /// Every write held back.
+    fn held_writes(&self) -> Result<Vec<HeldWrite>, HistoryError>;
+    /// Records a write that failed for good; returns when it is tried again.
+    fn record_write_failure(
+        &self,
+        resource: &str,
+        error: &str,
+        now: NaiveDateTime,
+    ) -> Result<NaiveDateTime, HistoryError>;
+    /// Forgets a resource's failures after a write succeeded.
+    fn clear_write_failure(&self, resource: &str) -> Result<(), HistoryError>;
+    /// Whether a streak's nudge was sent through a channel.
+    fn nudge_sent(&self, streak: &str, channel: &str) -> Result<bool, HistoryError>;
+    /// Records a nudge sent.
+    fn record_nudge_sent(&mut self, sent: &SentNudge) -> Result<(), HistoryError>;
+    /// Every nudge sent.
+    fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError>;
+}
+
+/// The history in the SQLite state file.
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
@@ -196,24 +238,10 @@ fn time(s: &str) -> NaiveDateTime {
 const RETIMED_WITHIN: Duration = Duration::hours(12);
 
 impl Store {
-    /// Opens the state file, creating it (and its folder) on first use and bringing its
-    /// schema up to date.
-    pub fn open(path: &Path) -> Result<Store, HistoryError> {
-        crate::private_file::ensure(path).map_err(|source| HistoryError::CreateDir {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let sqlite = sqlite_error(path);
-        let mut conn = Connection::open(path).map_err(&sqlite)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(&sqlite)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(&sqlite)?;
-        migrations::apply(&mut conn, path)?;
-        Ok(Store {
-            conn,
-            path: path.to_path_buf(),
-        })
+    /// The history over `conn`, a connection to the state file at `path` whose schema is
+    /// already up to date ([`MIGRATIONS`] applied by the file's owner, `state::StateFile`).
+    pub fn new(conn: Connection, path: PathBuf) -> Store {
+        Store { conn, path }
     }
 
     /// The file.
@@ -489,6 +517,79 @@ fn mark_deleted(
         }
     }
     Ok((deleted, retimed))
+}
+
+impl History for Store {
+    fn record(
+        &mut self,
+        seen: &Observations,
+        now: NaiveDateTime,
+    ) -> Result<RecordSummary, HistoryError> {
+        Store::record(self, seen, now)
+    }
+    fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError> {
+        Store::occurrences(self, series)
+    }
+    fn change_count(&self) -> Result<u64, HistoryError> {
+        Store::change_count(self)
+    }
+    fn items(&self, relationship: &str) -> Result<Vec<StoredItem>, HistoryError> {
+        Store::items(self, relationship)
+    }
+    fn record_items(
+        &mut self,
+        relationship: &str,
+        seen: &[(String, String, NaiveDate, bool)],
+        now: NaiveDateTime,
+    ) -> Result<usize, HistoryError> {
+        Store::record_items(self, relationship, seen, now)
+    }
+    fn written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+    ) -> Result<Option<String>, HistoryError> {
+        Store::written(self, series_uid, recurrence_id)
+    }
+    fn record_written(
+        &self,
+        series_uid: &str,
+        recurrence_id: &str,
+        block: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), HistoryError> {
+        Store::record_written(self, series_uid, recurrence_id, block, now)
+    }
+    fn held_write(
+        &self,
+        resource: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<HeldWrite>, HistoryError> {
+        Store::held_write(self, resource, now)
+    }
+    fn held_writes(&self) -> Result<Vec<HeldWrite>, HistoryError> {
+        Store::held_writes(self)
+    }
+    fn record_write_failure(
+        &self,
+        resource: &str,
+        error: &str,
+        now: NaiveDateTime,
+    ) -> Result<NaiveDateTime, HistoryError> {
+        Store::record_write_failure(self, resource, error, now)
+    }
+    fn clear_write_failure(&self, resource: &str) -> Result<(), HistoryError> {
+        Store::clear_write_failure(self, resource)
+    }
+    fn nudge_sent(&self, streak: &str, channel: &str) -> Result<bool, HistoryError> {
+        Store::nudge_sent(self, streak, channel)
+    }
+    fn record_nudge_sent(&mut self, sent: &SentNudge) -> Result<(), HistoryError> {
+        Store::record_nudge_sent(self, sent)
+    }
+    fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError> {
+        Store::sent_nudges(self)
+    }
 }
 
 #[cfg(test)]

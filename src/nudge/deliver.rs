@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 
 use super::channel::{self, ChannelError};
 use super::{Nudge, Settings};
-use crate::history::{HistoryError, SentNudge, Store};
+use crate::history::{History, HistoryError, SentNudge};
 use crate::http::HttpClient;
 
 /// The channel names, as stored in the state file.
@@ -56,7 +56,7 @@ impl fmt::Display for DeliveryReport {
 /// counted as held. Only the state file failing is an error; channel failures are in the
 /// report (and the journal).
 pub async fn deliver(
-    store: &mut Store,
+    store: &mut dyn History,
     nudges: &[Nudge],
     settings: &Settings,
     now: NaiveDateTime,
@@ -177,7 +177,7 @@ pub async fn deliver(
 }
 
 fn record(
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut DeliveryReport,
     nudge: &Nudge,
     channel: &'static str,
@@ -195,7 +195,7 @@ fn record(
 }
 
 fn outcome(
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut DeliveryReport,
     nudge: &Nudge,
     channel: &'static str,

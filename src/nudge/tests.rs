@@ -388,7 +388,9 @@ fn nudge(streak: &str) -> Nudge {
 
 fn new_store() -> (tempfile::TempDir, crate::history::Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = crate::history::Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let store = crate::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     (dir, store)
 }
 
@@ -434,7 +436,7 @@ fn a_nudge_is_sent_once_not_every_cycle() {
     // The state file remembers across restarts.
     let path = store.path().to_path_buf();
     drop(store);
-    let mut reopened = crate::history::Store::open(&path).unwrap();
+    let mut reopened = crate::state::StateFile::open(&path).unwrap().into_history();
     let after = block_on(deliver(&mut reopened, &nudges, &settings, at(11, 27))).unwrap();
     assert!(after.sent.is_empty(), "{after:?}");
     assert_eq!(after.already_sent, 2);

@@ -185,11 +185,13 @@ impl SourceError {
 
 impl Source {
     /// The source of a configured calendar. Resolves a feed's URL secret now (running its
-    /// command, if any) but does no I/O on the calendar itself.
+    /// command, if any) but does no I/O on the calendar itself. A CalDAV calendar keeps its
+    /// sync state in `sync_state` (from the state file's owner).
     pub fn from_location(
         location: &Location,
         feed_cache_dir: &Path,
         http: &HttpClient,
+        sync_state: Option<&caldav::SharedSyncState>,
     ) -> Result<Source, SourceError> {
         Ok(match location {
             Location::File(path) => Source::File(FileSource::new(path.clone())),
@@ -198,7 +200,9 @@ impl Source {
                 let url = secret.resolve()?;
                 Source::Feed(FeedSource::new(url.expose(), feed_cache_dir, http)?)
             }
-            Location::Caldav(caldav) => Source::Caldav(Box::new(caldav_source(caldav)?)),
+            Location::Caldav(caldav) => {
+                Source::Caldav(Box::new(caldav_source(caldav, sync_state.cloned())?))
+            }
         })
     }
 
@@ -281,7 +285,10 @@ impl fmt::Display for SourceKind {
 
 /// Builds a CalDAV source: resolves the password (running its command, if any) or sets up
 /// Google OAuth2; no network I/O.
-fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError> {
+fn caldav_source(
+    location: &CaldavLocation,
+    sync_state: Option<caldav::SharedSyncState>,
+) -> Result<CaldavSource, SourceError> {
     let url = reqwest::Url::parse(&location.url).map_err(|err| CaldavError::Url {
         reason: err.to_string(),
     })?;
@@ -327,7 +334,7 @@ fn caldav_source(location: &CaldavLocation) -> Result<CaldavSource, SourceError>
     let settings = caldav::CaldavSettings {
         url,
         calendar: location.calendar.clone(),
-        state_file: location.state_file.clone(),
+        sync_state,
         retry: crate::http::RetryPolicy::default(),
         first_sync_days: location.first_sync_days,
     };
@@ -407,7 +414,8 @@ mod tests {
             first_sync_days: None,
         }));
         let dir = tempfile::tempdir().unwrap();
-        let err = Source::from_location(&location, dir.path(), &HttpClient::new()).unwrap_err();
+        let err =
+            Source::from_location(&location, dir.path(), &HttpClient::new(), None).unwrap_err();
         assert_eq!(err.to_string(), "cannot get the CalDAV password");
         let cause = std::error::Error::source(&err).map(ToString::to_string);
         assert!(cause.is_some_and(|c| c.contains("exit 3")), "{err:?}");
@@ -431,7 +439,7 @@ mod tests {
             }))
         };
         let http = HttpClient::new();
-        let open = |name| match Source::from_location(&location(name), dir.path(), &http) {
+        let open = |name| match Source::from_location(&location(name), dir.path(), &http, None) {
             Ok(Source::Caldav(source)) => match source.client().auth() {
                 caldav::Auth::Google(auth) => auth.clone(),
                 other => panic!("{other:?}"),

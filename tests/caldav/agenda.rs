@@ -341,9 +341,16 @@ async fn edit_between_read_and_write_on(kind: Kind) {
     let config =
         tete::config::Config::load(&caldav_config(dir.path(), &server, "1:1s", "")).unwrap();
     let now = chrono::NaiveDateTime::parse_from_str(NOW, "%Y-%m-%dT%H:%M:%SZ").unwrap();
-    let mut gathered = cycle::gather(&config.calendars, &config.feed_cache_dir()).await;
+    let mut gathered = cycle::gather(
+        &config.calendars,
+        &config.feed_cache_dir(),
+        crate::sync_state(&config.state_file).as_ref(),
+    )
+    .await;
     assert!(gathered.failures.is_empty(), "{:?}", gathered.failures);
-    let mut store = tete::history::Store::open(&config.state_file).unwrap();
+    let mut store = tete::state::StateFile::open(&config.state_file)
+        .unwrap()
+        .into_history();
     let outcome = cycle::run(
         &mut gathered.collector,
         &config.me.identity(),

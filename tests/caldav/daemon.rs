@@ -41,7 +41,9 @@ async fn daemon_on_radicale() {
     let (text, etag) = get(&raw, &url).await;
     assert!(text.contains("tete agenda"), "{text}");
     let cancelled = |dir: &std::path::Path| {
-        let store = tete::history::Store::open(&dir.join("state.sqlite")).unwrap();
+        let store = tete::state::StateFile::open(&dir.join("state.sqlite"))
+            .unwrap()
+            .into_history();
         let stored = store.occurrences(&["ann@x"]).unwrap();
         assert!(stored.len() >= 8, "{stored:?}");
         stored.iter().filter(|o| o.cancelled.is_some()).count()
@@ -98,7 +100,9 @@ async fn kill_9_against_radicale_never_corrupts_or_duplicates() {
     })
     .await
     .unwrap();
-    let store = tete::history::Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     assert!(store.occurrences(&["ann@x"]).unwrap().len() >= 8);
     let text = get(&raw, &url).await.0;
     assert_no_duplicate_text(&text, seed);

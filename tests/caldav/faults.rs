@@ -60,7 +60,7 @@ fn source_for(
             first_sync_days: None,
             url: Url::parse(base).unwrap(),
             calendar: calendar.map(str::to_string),
-            state_file: state.join("state.sqlite"),
+            sync_state: crate::sync_state(&state.join("state.sqlite")),
             retry,
         },
         Auth::Basic {

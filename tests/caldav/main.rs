@@ -40,6 +40,11 @@ pub fn quick_retry() -> RetryPolicy {
     }
 }
 
+/// The CalDAV sync state in the state file at `path`.
+pub fn sync_state(path: &Path) -> Option<tete::sources::caldav::SharedSyncState> {
+    Some(tete::state::StateFile::open(path).unwrap().caldav_sync())
+}
+
 /// A source for a calendar on `server`, starting discovery at its root.
 pub fn source(server: &DavServer, calendar: Option<&str>, state_file: &Path) -> CaldavSource {
     CaldavSource::new(
@@ -47,7 +52,7 @@ pub fn source(server: &DavServer, calendar: Option<&str>, state_file: &Path) -> 
             first_sync_days: None,
             url: Url::parse(&server.url).unwrap(),
             calendar: calendar.map(str::to_string),
-            state_file: state_file.to_path_buf(),
+            sync_state: crate::sync_state(state_file),
             retry: RetryPolicy {
                 request_timeout: Duration::from_secs(30),
                 ..quick_retry()

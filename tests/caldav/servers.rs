@@ -1,7 +1,6 @@
 //! Against real servers: discovery, sync (initial, steady, delta, deletion, invalid token),
 //! multiget, conditional writes that lose a race, Basic auth, a 1,000-event calendar.
 
-use tete::sources::caldav::store::SyncStore;
 use tete::sources::write::{UpdateOutcome, same_calendar_data, update};
 use tete::sources::{Content, Precondition, Source, SourceError};
 
@@ -60,7 +59,7 @@ async fn discovery_on(kind: Kind) {
             first_sync_days: None,
             url: reqwest::Url::parse(&work).unwrap(),
             calendar: None,
-            state_file: state.path().join("d.sqlite"),
+            sync_state: crate::sync_state(&state.path().join("d.sqlite")),
             retry: crate::quick_retry(),
         },
         tete::sources::caldav::Auth::Basic {
@@ -166,14 +165,13 @@ async fn sync_cycle_on(kind: Kind) {
     assert!(!report.full_resync && report.fetched == 0);
 
     // The state file holds what was synced.
-    let store = SyncStore::open(&state_file).unwrap();
-    assert_eq!(store.etags(&store_key(&source)).unwrap().len(), 4);
+    let store = crate::sync_state(&state_file).unwrap();
+    assert_eq!(store.etags(&store_key(&state_file)).unwrap().len(), 4);
 }
 
-fn store_key(source: &tete::sources::caldav::CaldavSource) -> String {
+fn store_key(state_file: &std::path::Path) -> String {
     // The only calendar in the file.
-    let _ = source;
-    let conn = rusqlite::Connection::open(source.state_file()).unwrap();
+    let conn = rusqlite::Connection::open(state_file).unwrap();
     conn.query_row("SELECT calendar FROM caldav_sync", [], |r| r.get(0))
         .unwrap()
 }
@@ -342,7 +340,7 @@ async fn basic_auth_on_radicale() {
             first_sync_days: None,
             url: reqwest::Url::parse(&server.url).unwrap(),
             calendar: Some("Work".into()),
-            state_file: state.path().join("b.sqlite"),
+            sync_state: crate::sync_state(&state.path().join("b.sqlite")),
             retry: crate::quick_retry(),
         },
         tete::sources::caldav::Auth::Basic {
@@ -447,7 +445,7 @@ async fn first_sync_window_on(kind: Kind) {
             first_sync_days: Some(30),
             url: reqwest::Url::parse(&server.url).unwrap(),
             calendar: Some("Work".into()),
-            state_file: source.state_file().to_path_buf(),
+            sync_state: crate::sync_state(&state.path().join("s.sqlite")),
             retry: crate::quick_retry(),
         },
         source.client().auth().clone(),

@@ -200,8 +200,10 @@ fn an_edit_made_between_read_and_write_survives() {
         name: "cal".into(),
         location: Location::Vdir(vdir.clone()),
     }];
-    let mut gathered = runtime.block_on(cycle::gather(&calendars, dir.path()));
-    let mut store = tete::history::Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut gathered = runtime.block_on(cycle::gather(&calendars, dir.path(), None));
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let me = tete::detect::Identity::new(["mia@example.com"], []);
     let outcome = cycle::run(
         &mut gathered.collector,

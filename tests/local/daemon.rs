@@ -65,7 +65,9 @@ fn start(s: &Setup) -> Child {
 
 /// The occurrences the state file knows, read through tete's own store.
 fn stored(dir: &Path) -> Vec<tete::history::StoredOccurrence> {
-    let store = tete::history::Store::open(&dir.join("state.sqlite")).unwrap();
+    let store = tete::state::StateFile::open(&dir.join("state.sqlite"))
+        .unwrap()
+        .into_history();
     store.occurrences(&["ann@x"]).unwrap()
 }
 

@@ -272,7 +272,9 @@ async fn email_through_a_real_smtp_server_once_per_streak_and_no_password_anywhe
     let dir = tempfile::tempdir().unwrap();
     let password = dir.path().join("smtp-password");
     std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
-    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let settings = settings(Channels {
         email: Some(server.channel(&password)),
         ..Channels::default()
@@ -335,7 +337,9 @@ async fn a_refused_login_is_retried_next_cycle_and_never_shows_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let password = dir.path().join("smtp-password");
     std::fs::write(&password, WRONG_PASSWORD).unwrap();
-    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let settings = settings(Channels {
         email: Some(server.channel(&password)),
         ..Channels::default()
@@ -387,7 +391,9 @@ async fn through_tls(mode: &str, security: Security, trust: bool) -> (DeliveryRe
     );
     let password = dir.path().join("smtp-password");
     std::fs::write(&password, PASSWORD).unwrap();
-    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let email = EmailChannel {
         security,
         ca_file: trust.then_some(ca),
@@ -428,7 +434,9 @@ async fn email_with_starttls_and_with_implicit_tls() {
     let server = SmtpServer::start("mia", PASSWORD);
     let password = dir.path().join("smtp-password");
     std::fs::write(&password, PASSWORD).unwrap();
-    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let settings = settings(Channels {
         email: Some(EmailChannel {
             security: Security::StartTls,
@@ -460,7 +468,9 @@ async fn webhook_posts_slack_compatible_json_once_per_streak() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let settings = settings(Channels {
         webhook: Some(WebhookChannel {
             url: Secret::Plain(format!("{}/hooks/{WEBHOOK_TOKEN}", server.uri())),
@@ -493,7 +503,9 @@ async fn a_failing_channel_never_stops_the_others_and_is_retried() {
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
+        .unwrap()
+        .into_history();
     let settings = settings(Channels {
         // No bus at this address: skipped with a log line.
         desktop: Some(DesktopChannel {

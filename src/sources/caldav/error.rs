@@ -135,6 +135,9 @@ pub enum CaldavError {
     /// The sync state could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The source was built without a place for its sync state (only discovery works).
+    #[error("no state file to keep the CalDAV sync state in")]
+    NoSyncState,
     /// OAuth2 (Google) failed.
     #[error(transparent)]
     OAuth(#[from] OAuthError),

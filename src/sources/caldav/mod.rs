@@ -23,7 +23,6 @@
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode, Url};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 pub mod client;
 pub mod discovery;
@@ -35,7 +34,7 @@ pub mod xml;
 pub use client::{Auth, DavClient, Stats, StatsSnapshot};
 pub use discovery::{Account, CalendarInfo};
 pub use error::CaldavError;
-pub use store::SyncStore;
+pub use store::{SharedSyncState, SyncState, SyncStore};
 
 use super::{Content, Precondition, Resource, Snapshot, SourceError};
 use crate::http::{RetryPolicy, describe, display_url, origin};
@@ -58,8 +57,9 @@ pub struct CaldavSettings {
     /// Which calendar: display name, URL or path; `None` when `url` is the calendar or the
     /// account has only one calendar with events.
     pub calendar: Option<String>,
-    /// The SQLite state file.
-    pub state_file: PathBuf,
+    /// Where the sync state is kept, handed over by the state file's owner; `None` allows
+    /// only discovery (`tete calendars`), a sync then fails.
+    pub sync_state: Option<SharedSyncState>,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
     /// Limits the first sync to events with occurrences in the last this many days and
@@ -148,9 +148,12 @@ impl CaldavSource {
         self.last_report.lock().ok().and_then(|r| r.clone())
     }
 
-    /// The state file.
-    pub fn state_file(&self) -> &std::path::Path {
-        &self.settings.state_file
+    /// Where the sync state is kept.
+    fn sync_state(&self) -> Result<&dyn SyncState, CaldavError> {
+        self.settings
+            .sync_state
+            .as_deref()
+            .ok_or(CaldavError::NoSyncState)
     }
 
     /// Runs discovery and lists the account's calendars.
@@ -189,7 +192,7 @@ impl CaldavSource {
     /// with one `OPTIONS` on the collection, then remembered in the state file for a week,
     /// so a cycle with nothing to write costs no request for it.
     pub async fn announces_scheduling(&self) -> Result<bool, CaldavError> {
-        let store = SyncStore::open(&self.settings.state_file)?;
+        let store = self.sync_state()?;
         if let Some(known) = store.facts(&self.key)?.auto_schedule {
             return Ok(known);
         }
@@ -201,14 +204,12 @@ impl CaldavSource {
 
     /// Why tete stopped writing into this calendar's events, and since when (UTC), if it did.
     pub fn halted(&self) -> Result<Option<(String, String)>, CaldavError> {
-        Ok(SyncStore::open(&self.settings.state_file)?
-            .facts(&self.key)?
-            .halted)
+        Ok(self.sync_state()?.facts(&self.key)?.halted)
     }
 
     /// Stops tete's writes into this calendar's events (`Some(why)`), or resumes them.
     pub fn set_halted(&self, why: Option<&str>) -> Result<(), CaldavError> {
-        Ok(SyncStore::open(&self.settings.state_file)?.set_halted(&self.key, why)?)
+        Ok(self.sync_state()?.set_halted(&self.key, why)?)
     }
 
     /// Another calendar of the same account (same server, credentials and state file),
@@ -294,25 +295,25 @@ impl CaldavSource {
     /// One sync cycle: finds what changed, fetches it, stores it, returns the whole calendar
     /// and what the cycle did.
     pub async fn sync(&self) -> Result<(Snapshot, SyncReport), CaldavError> {
-        let store = SyncStore::open(&self.settings.state_file)?;
+        let store = self.sync_state()?;
         let report = match store.state(&self.key)? {
             Some(state) => match Url::parse(&state.collection_url) {
-                Ok(url) => match self.sync_known(&store, &url, &state).await {
+                Ok(url) => match self.sync_known(store, &url, &state).await {
                     // The calendar moved or was deleted: discover again, once.
                     Err(CaldavError::Status { status, .. })
                         if status == StatusCode::NOT_FOUND || status == StatusCode::GONE =>
                     {
                         store.forget(&self.key)?;
-                        self.sync_new(&store).await?
+                        self.sync_new(store).await?
                     }
                     other => other?,
                 },
                 Err(_) => {
                     store.forget(&self.key)?;
-                    self.sync_new(&store).await?
+                    self.sync_new(store).await?
                 }
             },
-            None => self.sync_new(&store).await?,
+            None => self.sync_new(store).await?,
         };
         let resources = store
             .resources(&self.key)?
@@ -337,7 +338,7 @@ impl CaldavSource {
     }
 
     /// First sync of this calendar: discovery, then a full listing.
-    async fn sync_new(&self, store: &SyncStore) -> Result<SyncReport, CaldavError> {
+    async fn sync_new(&self, store: &dyn SyncState) -> Result<SyncReport, CaldavError> {
         let calendar = self.find_calendar().await?;
         let state = CalendarState {
             collection_url: calendar.url.to_string(),
@@ -389,7 +390,7 @@ impl CaldavSource {
     /// A calendar synced before.
     async fn sync_known(
         &self,
-        store: &SyncStore,
+        store: &dyn SyncState,
         url: &Url,
         state: &CalendarState,
     ) -> Result<SyncReport, CaldavError> {
@@ -442,7 +443,7 @@ impl CaldavSource {
     /// A sync-collection REPORT from `token` (`""`: initial), then multiget of the changes.
     async fn sync_collection(
         &self,
-        store: &SyncStore,
+        store: &dyn SyncState,
         url: &Url,
         state: &CalendarState,
         token: &str,
@@ -525,7 +526,7 @@ impl CaldavSource {
     /// Stores a full listing: fetches members whose etag changed, deletes those gone.
     async fn apply_listing(
         &self,
-        store: &SyncStore,
+        store: &dyn SyncState,
         url: &Url,
         state: CalendarState,
         listing: Listing,
@@ -546,7 +547,7 @@ impl CaldavSource {
     #[allow(clippy::too_many_arguments)] // one call per sync method; a struct would only rename them
     async fn store_changes(
         &self,
-        store: &SyncStore,
+        store: &dyn SyncState,
         url: &Url,
         state: CalendarState,
         listing: &Listing,
@@ -673,7 +674,7 @@ impl CaldavSource {
     }
 
     async fn collection_url(&self) -> Result<Url, CaldavError> {
-        let store = SyncStore::open(&self.settings.state_file)?;
+        let store = self.sync_state()?;
         if let Some(state) = store.state(&self.key)?
             && let Ok(url) = Url::parse(&state.collection_url)
         {
@@ -763,7 +764,7 @@ impl CaldavSource {
             // No ETag on the PUT answer: ask for it.
             None => self.get(&href).await?.etag.unwrap_or_default(),
         };
-        let store = SyncStore::open(&self.settings.state_file).map_err(CaldavError::from)?;
+        let store = self.sync_state()?;
         store
             .put_resource(
                 &self.key,
@@ -848,7 +849,7 @@ mod tests {
             CaldavSettings {
                 url: Url::parse("https://caldav.example.com/dav/").unwrap(),
                 calendar: Some("Work".into()),
-                state_file: "/tmp/x.sqlite".into(),
+                sync_state: None,
                 retry: RetryPolicy::default(),
                 first_sync_days: None,
             },
@@ -870,7 +871,7 @@ mod tests {
                 CaldavSettings {
                     url: Url::parse(url).unwrap(),
                     calendar: None,
-                    state_file: "/tmp/x.sqlite".into(),
+                    sync_state: None,
                     retry: RetryPolicy::default(),
                     first_sync_days: None,
                 },

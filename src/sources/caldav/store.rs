@@ -1,19 +1,22 @@
-//! Per-calendar CalDAV sync state in the SQLite state file: the collection URL found by
-//! discovery, the RFC 6578 sync token, the ctag, and every resource's href, etag and body.
+//! Per-calendar CalDAV sync state: the collection URL found by discovery, the RFC 6578
+//! sync token, the ctag, every resource's href, etag and body, and what is known of the
+//! server's scheduling.
 //!
-//! Self-contained: its tables all start with `caldav_sync`, and its migrations are recorded
-//! in its own `caldav_sync_migrations` table (not `PRAGMA user_version`), so other stores
-//! can share the state file and migrate on their own. Migrations are only ever added.
+//! [`SyncState`] is what sync needs; [`SyncStore`] keeps it in the SQLite state file, in
+//! tables that all start with `caldav_sync`. The file's owner (`state::StateFile`) opens
+//! it, applies [`MIGRATIONS`] (only ever added to) and hands out the [`Connect`] this store
+//! draws its connections from: concurrent fetches of several calendars each take their own.
 //! Each sync is applied in one transaction: a crash leaves the previous good state.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema changes, in order. Only ever append.
-const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     // 1: sync state and resources.
     "CREATE TABLE caldav_sync (
         calendar TEXT PRIMARY KEY,
@@ -56,18 +59,10 @@ pub struct Facts {
     pub halted: Option<(String, String)>,
 }
 
-/// Why the state file could not be used.
+/// Why the sync state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The state file or its folder could not be created.
-    #[error("cannot create the state file {} (or its folder)", path.display())]
-    Folder {
-        /// The state file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// SQLite failed (open, migrate, read or write).
+    /// SQLite failed (connect, read or write).
     #[error("state file {}", path.display())]
     Sqlite {
         /// The state file.
@@ -112,75 +107,74 @@ pub struct Update {
     pub deletes: Vec<String>,
 }
 
-/// The CalDAV part of the state file.
+/// What a CalDAV sync keeps between cycles, per calendar (keyed by the source's key).
+/// [`SyncStore`] is the SQLite implementation; another backend would implement this.
+pub trait SyncState: Debug + Send + Sync {
+    /// The state of a calendar, if it was synced before.
+    fn state(&self, calendar: &str) -> Result<Option<CalendarState>, StoreError>;
+    /// The etag of every stored resource of a calendar.
+    fn etags(&self, calendar: &str) -> Result<HashMap<String, Option<String>>, StoreError>;
+    /// Every stored resource of a calendar, by href.
+    fn resources(&self, calendar: &str) -> Result<Vec<StoredResource>, StoreError>;
+    /// Applies one sync's changes at once.
+    fn apply(&self, calendar: &str, update: &Update) -> Result<(), StoreError>;
+    /// Stores one resource after tete wrote it, leaving the sync token alone.
+    fn put_resource(&self, calendar: &str, resource: &StoredResource) -> Result<(), StoreError>;
+    /// What is known of a calendar's scheduling; a stale answer reads as `None`.
+    fn facts(&self, calendar: &str) -> Result<Facts, StoreError>;
+    /// Records the server's answer about implicit scheduling.
+    fn set_auto_schedule(&self, calendar: &str, announced: bool) -> Result<(), StoreError>;
+    /// Stops tete's writes into this calendar's events, saying why; `None` resumes them.
+    fn set_halted(&self, calendar: &str, why: Option<&str>) -> Result<(), StoreError>;
+    /// Forgets a calendar (the next sync starts from scratch).
+    fn forget(&self, calendar: &str) -> Result<(), StoreError>;
+}
+
+/// The sync state as sources hold it: shared by a calendar's source, its clones and its
+/// siblings.
+pub type SharedSyncState = Arc<dyn SyncState>;
+
+/// Gives connections to a migrated state file, each set up alike (busy timeout).
+pub trait Connect: Debug + Send + Sync {
+    /// A new connection.
+    fn connect(&self) -> rusqlite::Result<Connection>;
+    /// The file (for messages).
+    fn path(&self) -> &Path;
+}
+
+/// The CalDAV part of the SQLite state file: one connection per operation, drawn from the
+/// file's owner, so that concurrent fetches do not share one.
 #[derive(Debug, Clone)]
 pub struct SyncStore {
-    path: PathBuf,
+    connector: Arc<dyn Connect>,
 }
 
 impl SyncStore {
-    /// Opens (creating if needed, private to the user) and migrates the state file.
-    pub fn open(path: &Path) -> Result<SyncStore, StoreError> {
-        crate::private_file::ensure(path).map_err(|source| StoreError::Folder {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let store = SyncStore {
-            path: path.to_path_buf(),
-        };
-        let mut conn = store.connect()?;
-        let tx = conn.transaction().map_err(|e| store.err(e))?;
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS caldav_sync_migrations (
-                version INTEGER PRIMARY KEY,
-                applied_at TEXT NOT NULL
-            );",
-        )
-        .map_err(|e| store.err(e))?;
-        let applied: i64 = tx
-            .query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM caldav_sync_migrations",
-                [],
-                |row| row.get(0),
-            )
-            .map_err(|e| store.err(e))?;
-        for (index, sql) in MIGRATIONS.iter().enumerate() {
-            let version = index as i64 + 1;
-            if version <= applied {
-                continue;
-            }
-            tx.execute_batch(sql).map_err(|e| store.err(e))?;
-            tx.execute(
-                "INSERT INTO caldav_sync_migrations (version, applied_at) VALUES (?1, ?2)",
-                params![version, now()],
-            )
-            .map_err(|e| store.err(e))?;
-        }
-        tx.commit().map_err(|e| store.err(e))?;
-        Ok(store)
+    /// The store over connections from `connector`, to a file already migrated.
+    pub fn new(connector: Arc<dyn Connect>) -> SyncStore {
+        SyncStore { connector }
     }
 
     /// The state file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.connector.path()
     }
 
     fn connect(&self) -> Result<Connection, StoreError> {
-        let conn = Connection::open(&self.path).map_err(|e| self.err(e))?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(|e| self.err(e))?;
-        Ok(conn)
+        self.connector.connect().map_err(|e| self.err(e))
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
-            path: self.path.clone(),
+            path: self.path().to_path_buf(),
             source,
         }
     }
+}
 
+impl SyncState for SyncStore {
     /// The state of a calendar, if it was synced before.
-    pub fn state(&self, calendar: &str) -> Result<Option<CalendarState>, StoreError> {
+    fn state(&self, calendar: &str) -> Result<Option<CalendarState>, StoreError> {
         let conn = self.connect()?;
         conn.query_row(
             "SELECT collection_url, sync_token, ctag FROM caldav_sync WHERE calendar = ?1",
@@ -198,7 +192,7 @@ impl SyncStore {
     }
 
     /// The etag of every stored resource of a calendar.
-    pub fn etags(&self, calendar: &str) -> Result<HashMap<String, Option<String>>, StoreError> {
+    fn etags(&self, calendar: &str) -> Result<HashMap<String, Option<String>>, StoreError> {
         let conn = self.connect()?;
         let mut stmt = conn
             .prepare("SELECT href, etag FROM caldav_sync_resource WHERE calendar = ?1")
@@ -210,7 +204,7 @@ impl SyncStore {
     }
 
     /// Every stored resource of a calendar, by href.
-    pub fn resources(&self, calendar: &str) -> Result<Vec<StoredResource>, StoreError> {
+    fn resources(&self, calendar: &str) -> Result<Vec<StoredResource>, StoreError> {
         let conn = self.connect()?;
         let mut stmt = conn
             .prepare(
@@ -230,7 +224,7 @@ impl SyncStore {
     }
 
     /// Applies one sync's changes in one transaction.
-    pub fn apply(&self, calendar: &str, update: &Update) -> Result<(), StoreError> {
+    fn apply(&self, calendar: &str, update: &Update) -> Result<(), StoreError> {
         let mut conn = self.connect()?;
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute(
@@ -287,11 +281,7 @@ impl SyncStore {
     /// Stores one resource after tete wrote it (the server's new etag and what was sent),
     /// leaving the sync token alone: the next sync reports it with that same etag and does
     /// not fetch it again.
-    pub fn put_resource(
-        &self,
-        calendar: &str,
-        resource: &StoredResource,
-    ) -> Result<(), StoreError> {
+    fn put_resource(&self, calendar: &str, resource: &StoredResource) -> Result<(), StoreError> {
         let conn = self.connect()?;
         conn.execute(
             "INSERT INTO caldav_sync_resource (calendar, href, etag, body)
@@ -304,7 +294,7 @@ impl SyncStore {
     }
 
     /// What is known of a calendar's scheduling ([`Facts`]); a stale answer reads as `None`.
-    pub fn facts(&self, calendar: &str) -> Result<Facts, StoreError> {
+    fn facts(&self, calendar: &str) -> Result<Facts, StoreError> {
         let conn = self.connect()?;
         let row: Option<FactsRow> = conn
             .query_row(
@@ -328,7 +318,7 @@ impl SyncStore {
     }
 
     /// Records the server's answer about implicit scheduling.
-    pub fn set_auto_schedule(&self, calendar: &str, announced: bool) -> Result<(), StoreError> {
+    fn set_auto_schedule(&self, calendar: &str, announced: bool) -> Result<(), StoreError> {
         self.connect()?
             .execute(
                 "INSERT INTO caldav_sync_facts (calendar, auto_schedule, checked_at)
@@ -341,7 +331,7 @@ impl SyncStore {
     }
 
     /// Stops tete's writes into this calendar's events, saying why; `None` resumes them.
-    pub fn set_halted(&self, calendar: &str, why: Option<&str>) -> Result<(), StoreError> {
+    fn set_halted(&self, calendar: &str, why: Option<&str>) -> Result<(), StoreError> {
         self.connect()?
             .execute(
                 "INSERT INTO caldav_sync_facts (calendar, halted, halted_at)
@@ -354,7 +344,7 @@ impl SyncStore {
     }
 
     /// Forgets a calendar (the next sync starts from scratch).
-    pub fn forget(&self, calendar: &str) -> Result<(), StoreError> {
+    fn forget(&self, calendar: &str) -> Result<(), StoreError> {
         let mut conn = self.connect()?;
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute("DELETE FROM caldav_sync WHERE calendar = ?1", [calendar])
@@ -370,82 +360,4 @@ impl SyncStore {
 
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resource(href: &str, etag: &str) -> StoredResource {
-        StoredResource {
-            href: href.into(),
-            etag: Some(etag.into()),
-            body: format!("BEGIN:VCALENDAR {href}").into_bytes(),
-        }
-    }
-
-    #[test]
-    fn migrates_once_and_keeps_state_across_opens() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/state.sqlite");
-        let store = SyncStore::open(&path).unwrap();
-        assert_eq!(store.state("c").unwrap(), None);
-        let state = CalendarState {
-            collection_url: "http://h/c/".into(),
-            sync_token: Some("t1".into()),
-            ctag: None,
-        };
-        store
-            .apply(
-                "c",
-                &Update {
-                    state: state.clone(),
-                    replace_all: true,
-                    upserts: vec![resource("/c/a.ics", "1"), resource("/c/b.ics", "1")],
-                    deletes: vec![],
-                },
-            )
-            .unwrap();
-        let store = SyncStore::open(&path).unwrap();
-        assert_eq!(store.state("c").unwrap(), Some(state.clone()));
-        store
-            .apply(
-                "c",
-                &Update {
-                    state,
-                    replace_all: false,
-                    upserts: vec![resource("/c/a.ics", "2")],
-                    deletes: vec!["/c/b.ics".into()],
-                },
-            )
-            .unwrap();
-        let all = store.resources("c").unwrap();
-        assert_eq!(all, [resource("/c/a.ics", "2")]);
-        assert_eq!(store.etags("c").unwrap()["/c/a.ics"].as_deref(), Some("2"));
-        store.forget("c").unwrap();
-        assert!(store.resources("c").unwrap().is_empty());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-    }
-
-    #[test]
-    fn coexists_with_other_tables_and_user_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.sqlite");
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch("CREATE TABLE history (x); PRAGMA user_version = 7;")
-                .unwrap();
-        }
-        SyncStore::open(&path).unwrap();
-        let conn = Connection::open(&path).unwrap();
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, 7);
-    }
 }

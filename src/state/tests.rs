@@ -1,0 +1,255 @@
+use rusqlite::{Connection, params};
+
+use super::*;
+use crate::sources::caldav::store::{CalendarState, StoredResource, Update};
+
+fn resource(href: &str, etag: &str) -> StoredResource {
+    StoredResource {
+        href: href.into(),
+        etag: Some(etag.into()),
+        body: format!("BEGIN:VCALENDAR {href}").into_bytes(),
+    }
+}
+
+/// The CalDAV sync store of the state file at `path`, opened anew.
+fn sync_store(path: &Path) -> SharedSyncState {
+    StateFile::open(path).unwrap().caldav_sync()
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(StateFile::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = StateFile::open(&path).unwrap_err().to_string();
+    assert!(err.contains("newer than this tete knows"), "{err}");
+}
+
+#[test]
+fn garbage_file_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    std::fs::write(
+        &path,
+        b"this is not a database, just text that is long enough to look like a header..........",
+    )
+    .unwrap();
+    let err = StateFile::open(&path).unwrap_err().to_string();
+    assert!(err.contains("s.db"), "{err}");
+}
+
+#[test]
+fn migrates_once_and_keeps_state_across_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/state.sqlite");
+    let store = sync_store(&path);
+    assert_eq!(store.state("c").unwrap(), None);
+    let state = CalendarState {
+        collection_url: "http://h/c/".into(),
+        sync_token: Some("t1".into()),
+        ctag: None,
+    };
+    store
+        .apply(
+            "c",
+            &Update {
+                state: state.clone(),
+                replace_all: true,
+                upserts: vec![resource("/c/a.ics", "1"), resource("/c/b.ics", "1")],
+                deletes: vec![],
+            },
+        )
+        .unwrap();
+    let store = sync_store(&path);
+    assert_eq!(store.state("c").unwrap(), Some(state.clone()));
+    store
+        .apply(
+            "c",
+            &Update {
+                state,
+                replace_all: false,
+                upserts: vec![resource("/c/a.ics", "2")],
+                deletes: vec!["/c/b.ics".into()],
+            },
+        )
+        .unwrap();
+    let all = store.resources("c").unwrap();
+    assert_eq!(all, [resource("/c/a.ics", "2")]);
+    assert_eq!(store.etags("c").unwrap()["/c/a.ics"].as_deref(), Some("2"));
+    store.forget("c").unwrap();
+    assert!(store.resources("c").unwrap().is_empty());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+/// A state file as tete wrote it before [`StateFile`]: the history's migrations counted in
+/// `user_version` (history's old `migrations::apply`), the CalDAV sync's recorded in
+/// `caldav_sync_migrations` (the old `SyncStore::open`), some data in each.
+fn legacy_file(path: &Path) {
+    let mut conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    let tx = conn.transaction().unwrap();
+    for sql in history::MIGRATIONS {
+        tx.execute_batch(sql).unwrap();
+    }
+    tx.pragma_update(None, "user_version", history::MIGRATIONS.len())
+        .unwrap();
+    tx.commit().unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS caldav_sync_migrations (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL
+        );",
+    )
+    .unwrap();
+    for (index, sql) in crate::sources::caldav::store::MIGRATIONS.iter().enumerate() {
+        tx.execute_batch(sql).unwrap();
+        tx.execute(
+            "INSERT INTO caldav_sync_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![index as i64 + 1, "2026-01-01T00:00:00Z"],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    conn.execute_batch(
+        "INSERT INTO series VALUES ('s', 'ann@example.com', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+         INSERT INTO nudge_sent VALUES ('moved|s|1', 'journal', 'ann', 'moved', '2026-01-02T00:00:00Z');
+         INSERT INTO caldav_sync VALUES ('c', 'http://h/c/', 't1', NULL, '2026-01-01T00:00:00Z');
+         INSERT INTO caldav_sync_resource VALUES ('c', '/c/a.ics', '1', x'41');",
+    )
+    .unwrap();
+}
+
+fn migrations_recorded(path: &Path) -> Vec<(String, i64)> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT component, MAX(version) FROM state_migration GROUP BY component ORDER BY component")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_file_from_before_is_carried_over_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    legacy_file(&path);
+    let state = StateFile::open(&path).unwrap();
+    assert!(state.history().nudge_sent("moved|s|1", "journal").unwrap());
+    let sync = state.caldav_sync();
+    assert_eq!(
+        sync.state("c").unwrap().unwrap().sync_token.as_deref(),
+        Some("t1")
+    );
+    assert_eq!(sync.resources("c").unwrap().len(), 1);
+    drop((state, sync));
+    let history_known = history::MIGRATIONS.len() as i64;
+    let caldav_known = crate::sources::caldav::store::MIGRATIONS.len() as i64;
+    let expected = vec![
+        ("caldav_sync".to_string(), caldav_known),
+        ("history".to_string(), history_known),
+    ];
+    assert_eq!(migrations_recorded(&path), expected);
+    // The old records are gone; `user_version` now tells an older tete to keep off.
+    let conn = Connection::open(&path).unwrap();
+    let old_table: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'caldav_sync_migrations'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(old_table, 0);
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, migrate::OWNED);
+    drop(conn);
+    // Opening again changes nothing and keeps the data.
+    let state = StateFile::open(&path).unwrap();
+    assert!(state.history().nudge_sent("moved|s|1", "journal").unwrap());
+    drop(state);
+    assert_eq!(migrations_recorded(&path), expected);
+}
+
+#[test]
+fn a_file_half_migrated_the_old_way_gets_the_rest() {
+    // An old file from before the CalDAV tables and the last history migration.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let conn = Connection::open(&path).unwrap();
+    for sql in &history::MIGRATIONS[..3] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    drop(conn);
+    let state = StateFile::open(&path).unwrap();
+    assert!(state.history().held_writes().unwrap().is_empty());
+    assert_eq!(state.caldav_sync().state("c").unwrap(), None);
+}
+
+#[test]
+fn a_newer_caldav_schema_is_refused_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(StateFile::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO state_migration VALUES ('caldav_sync', 99, 'later')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = crate::errors::chain(&StateFile::open(&path).unwrap_err());
+    assert!(
+        err.contains("caldav_sync schema version 99, newer than this tete knows"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_and_its_wal_and_shm_are_private_whatever_they_were() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // A file left readable by others (as a umask of 022 makes them), with a WAL open: its
+    // `-wal` and `-shm` readable by others too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    legacy_file(&path);
+    let holder = Connection::open(&path).unwrap();
+    holder
+        .execute_batch("INSERT INTO change VALUES (1, 's', 'r', 'now', 'a', 'b')")
+        .unwrap();
+    let wal = dir.path().join("state.sqlite-wal");
+    let shm = dir.path().join("state.sqlite-shm");
+    for file in [&path, &wal, &shm] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let state = StateFile::open(&path).unwrap();
+    for file in [&path, &wal, &shm] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    drop((state, holder));
+    // A new file in a new folder.
+    let fresh = dir.path().join("new/state.sqlite");
+    let state = StateFile::open(&fresh).unwrap();
+    assert_eq!(mode(&fresh), 0o600);
+    assert_eq!(mode(&dir.path().join("new")), 0o700);
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.path().join(format!("new/state.sqlite{suffix}"));
+        assert!(side.exists(), "{}", side.display());
+        assert_eq!(mode(&side), 0o600, "{}", side.display());
+    }
+    drop(state);
+}
