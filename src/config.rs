@@ -351,7 +351,7 @@ impl Resolver<'_> {
                 let message = format!("two calendars are named {:?}", name.get_ref());
                 return Err(self.error(name.span(), Some("name"), message));
             }
-            calendars.push(self.calendar(entry, &state_file, google.as_ref())?);
+            calendars.push(self.calendar(entry, google.as_ref())?);
         }
         // One overdue rule for the report and the nudges, with days counted in the zone
         // nudges are dated in.
@@ -525,7 +525,6 @@ impl Resolver<'_> {
     fn calendar(
         &self,
         entry: Spanned<RawCalendar>,
-        state_file: &Path,
         google: Option<&GoogleClient>,
     ) -> Result<CalendarSpec, ConfigError> {
         let span = entry.span();
@@ -564,7 +563,7 @@ impl Resolver<'_> {
                     pick: raw.pick,
                     first_sync_days: raw.first_sync_days,
                 };
-                Location::Caldav(Box::new(self.caldav(caldav, span, state_file, google)?))
+                Location::Caldav(Box::new(self.caldav(caldav, span, google)?))
             }
             _ => {
                 let message = format!(

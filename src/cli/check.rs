@@ -45,7 +45,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         })));
     let mut failures = 0;
     for (calendar, checked) in config.calendars.iter().zip(checked) {
-        if !report_calendar(calendar, checked) {
+        if !report_calendar(calendar, checked, &config.state_file) {
             failures += 1;
         }
     }
@@ -87,7 +87,7 @@ async fn open_and_fetch(
 }
 
 /// Prints one calendar's report; false when it could not be read.
-fn report_calendar(calendar: &CalendarSpec, checked: Checked) -> bool {
+fn report_calendar(calendar: &CalendarSpec, checked: Checked, state_file: &Path) -> bool {
     let name = &calendar.name;
     let outcome = match checked {
         Checked::NotOpened(err) => {
@@ -100,7 +100,7 @@ fn report_calendar(calendar: &CalendarSpec, checked: Checked) -> bool {
         }
         Checked::Fetched(source, snapshot) => {
             print_header(name, &source);
-            print_fetch(&source, &snapshot, &calendar.location);
+            print_fetch(&source, &snapshot, &calendar.location, state_file);
             match halted_writes(name, &source) {
                 Some(why) => Err(anyhow::anyhow!(why)),
                 None => tally_snapshot(&source, &snapshot),
@@ -176,7 +176,7 @@ fn print_header(name: &str, source: &Source) {
     }
 }
 
-fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location) {
+fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location, state_file: &Path) {
     if let Source::Feed(feed) = source {
         if snapshot.not_modified {
             println!("  not modified since the last fetch (HTTP 304): cached copy used");
@@ -211,8 +211,8 @@ fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location) {
             "  requests: {} ({} bytes sent, {} received)",
             stats.requests, stats.bytes_sent, stats.bytes_received
         );
-        if let Location::Caldav(caldav) = location {
-            println!("  sync state: {}", caldav.state_file.display());
+        if let Location::Caldav(_) = location {
+            println!("  sync state: {}", state_file.display());
         }
     }
 }

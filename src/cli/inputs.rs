@@ -146,7 +146,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         since: None,
     };
     // `--state` holds all state, the CalDAV sync state included.
-    job.use_state_file(state_file);
+    job.state_file = state_file;
     Ok(job)
 }
 

@@ -46,7 +46,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
             })?;
         }
         // The CalDAV sync state too: it lives in the state file.
-        job.use_state_file(copy.clone());
+        job.state_file.clone_from(&copy);
         copy
     } else {
         job.state_file.clone()

@@ -2,7 +2,7 @@
 //! top-level `state_file`, and the `[google]` OAuth2 client.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -52,7 +52,6 @@ impl super::Resolver<'_> {
         &self,
         raw: RawCaldav,
         entry_span: Range<usize>,
-        state_file: &Path,
         google: Option<&GoogleClient>,
     ) -> Result<CaldavLocation, ConfigError> {
         let url_span = raw.url.span();
@@ -135,7 +134,6 @@ impl super::Resolver<'_> {
             url: url.trim().to_string(),
             auth,
             calendar: raw.pick.map(Spanned::into_inner),
-            state_file: state_file.to_path_buf(),
             first_sync_days: raw.first_sync_days.map(Spanned::into_inner),
         })
     }
@@ -167,6 +165,8 @@ impl super::Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::super::{Config, Location};
     use super::*;
 
@@ -190,7 +190,6 @@ mod tests {
         assert_eq!(caldav.url, "https://caldav.fastmail.com/dav/");
         assert_eq!(caldav.calendar.as_deref(), Some("Work"));
         assert_eq!(caldav.first_sync_days, Some(400));
-        assert_eq!(caldav.state_file, config.state_file);
         assert_eq!(
             caldav.auth,
             CaldavAuth::Basic {

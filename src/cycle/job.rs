@@ -12,7 +12,7 @@ use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
 use crate::detect::{Identity, Overrides};
 use crate::history::{History, HistoryError, RecordSummary};
 use crate::nudge;
-use crate::sources::{CalendarSpec, Location};
+use crate::sources::CalendarSpec;
 use crate::state::StateFile;
 
 /// Everything a cycle needs, resolved from the config (or the command line).
@@ -38,20 +38,6 @@ pub struct Job {
     pub now: NaiveDateTime,
     /// Count from this time instead of the trailing window (`report --since`).
     pub since: Option<NaiveDateTime>,
-}
-
-impl Job {
-    /// Keeps all state in `path`: the history and the sync state of every CalDAV calendar
-    /// (which the config points at its own `state_file`). For `--state` and a dry run's copy,
-    /// so that neither touches the configured file.
-    pub fn use_state_file(&mut self, path: PathBuf) {
-        for calendar in &mut self.calendars {
-            if let Location::Caldav(caldav) = &mut calendar.location {
-                caldav.state_file.clone_from(&path);
-            }
-        }
-        self.state_file = path;
-    }
 }
 
 /// Why a cycle could not run at all (one calendar failing is not such a reason).
@@ -231,49 +217,4 @@ async fn write_agendas(
         store.record_items(key, &plan.items_seen, job.now)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sources::{CaldavAuth, CaldavLocation};
-
-    #[test]
-    fn another_state_file_takes_the_caldav_sync_state_along() {
-        let caldav = CaldavLocation {
-            url: "https://dav.example/".into(),
-            auth: CaldavAuth::None,
-            calendar: None,
-            state_file: "/configured/state.sqlite".into(),
-            first_sync_days: None,
-        };
-        let mut job = Job {
-            calendars: vec![
-                CalendarSpec {
-                    name: "dav".into(),
-                    location: Location::Caldav(Box::new(caldav)),
-                },
-                CalendarSpec {
-                    name: "folder".into(),
-                    location: Location::Vdir("/cal".into()),
-                },
-            ],
-            me: Identity::new(["mia@example.com"], []),
-            overrides: Overrides::default(),
-            settings: Settings::default(),
-            agenda: Default::default(),
-            nudges: Default::default(),
-            state_file: "/configured/state.sqlite".into(),
-            feed_cache_dir: "/cache".into(),
-            now: NaiveDateTime::default(),
-            since: None,
-        };
-        job.use_state_file("/tmp/copy.sqlite".into());
-        assert_eq!(job.state_file, PathBuf::from("/tmp/copy.sqlite"));
-        let Location::Caldav(caldav) = &job.calendars[0].location else {
-            panic!()
-        };
-        assert_eq!(caldav.state_file, PathBuf::from("/tmp/copy.sqlite"));
-        assert_eq!(job.calendars[1].location, Location::Vdir("/cal".into()));
-    }
 }

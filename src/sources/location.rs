@@ -38,8 +38,6 @@ pub struct CaldavLocation {
     pub auth: CaldavAuth,
     /// Which of the account's calendars: display name, URL or path.
     pub calendar: Option<String>,
-    /// Where sync state is kept (the state file).
-    pub state_file: PathBuf,
     /// Limits the first sync to events from this many days ago on.
     pub first_sync_days: Option<u32>,
 }

@@ -410,7 +410,6 @@ mod tests {
                 password: crate::secret::Secret::Command("exit 3".into()),
             },
             calendar: None,
-            state_file: "/nonexistent/state.sqlite".into(),
             first_sync_days: None,
         }));
         let dir = tempfile::tempdir().unwrap();
@@ -434,7 +433,6 @@ mod tests {
                 url: "https://apidata.googleusercontent.com/caldav/v2/".into(),
                 auth: CaldavAuth::Google(google.clone()),
                 calendar: Some(calendar.into()),
-                state_file: dir.path().join("state.sqlite"),
                 first_sync_days: None,
             }))
         };
