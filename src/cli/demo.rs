@@ -155,7 +155,7 @@ fn nudges_triggered(
         while day < now {
             let timeline = nudge::marks(&entry.occurrences, day);
             let input = Input {
-                key: &key,
+                key: key.as_str(),
                 name: &name,
                 timeline: &timeline,
                 configured: entry.analysis.configured,

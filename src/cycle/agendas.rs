@@ -11,6 +11,7 @@ use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
 use crate::calendar::{Document, EventMeta};
+use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
 use crate::sources::Content;
 
@@ -18,7 +19,7 @@ use crate::sources::Content;
 #[derive(Debug, Default)]
 pub struct AgendaPlans {
     /// Per relationship (counterpart key): its plan.
-    pub plans: Vec<(String, agenda::plan::Plan)>,
+    pub plans: Vec<(CounterpartKey, agenda::plan::Plan)>,
     /// Each planned write's resource, in the order of the plans' writes.
     pub locations: Vec<Vec<Location>>,
 }
@@ -255,7 +256,7 @@ pub fn plan_agendas(
             targets.push(target);
         }
         let key = rel.counterpart.key();
-        let stored_items = store.items(&key)?;
+        let stored_items = store.items(key.as_str())?;
         let input = agenda::plan::Input {
             relationship: rel,
             analysis: &entry.analysis,

@@ -214,7 +214,7 @@ async fn write_agendas(
         }
     }
     for (key, plan) in &report.plans.plans {
-        store.record_items(key, &plan.items_seen, job.now)?;
+        store.record_items(key.as_str(), &plan.items_seen, job.now)?;
     }
     Ok(())
 }

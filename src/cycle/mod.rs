@@ -28,7 +28,7 @@ use crate::agenda;
 use crate::cadence::{self, Settings};
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning, Window};
-use crate::detect::{self, Identity, Overrides, Relationship, Verdict};
+use crate::detect::{self, CounterpartKey, Identity, Overrides, Relationship, Verdict};
 use crate::history::{Cancellation, History, HistoryError, Observation, Observations};
 use crate::report::Entry;
 
@@ -90,9 +90,9 @@ pub fn observe(
     expansion: &Expansion,
     detection: &Detection,
     window: Window,
-) -> (Observations, BTreeMap<String, Vec<NaiveDateTime>>) {
-    let mut series_owner: BTreeMap<&str, String> = BTreeMap::new();
-    let mut adhoc_owner: BTreeMap<&str, String> = BTreeMap::new();
+) -> (Observations, BTreeMap<CounterpartKey, Vec<NaiveDateTime>>) {
+    let mut series_owner: BTreeMap<&str, CounterpartKey> = BTreeMap::new();
+    let mut adhoc_owner: BTreeMap<&str, CounterpartKey> = BTreeMap::new();
     for rel in &detection.relationships {
         for s in &rel.series {
             series_owner.insert(&s.uid, rel.counterpart.key());
@@ -104,12 +104,12 @@ pub fn observe(
     let mut observations = Observations {
         series: series_owner
             .iter()
-            .map(|(uid, key)| (uid.to_string(), key.clone()))
+            .map(|(uid, key)| (uid.to_string(), key.to_string()))
             .collect(),
         occurrences: Vec::new(),
         window: (window.start, window.end),
     };
-    let mut adhoc: BTreeMap<String, Vec<NaiveDateTime>> = BTreeMap::new();
+    let mut adhoc: BTreeMap<CounterpartKey, Vec<NaiveDateTime>> = BTreeMap::new();
     // The same event in two calendars (or twice in one export) is one meeting: the first
     // copy read counts, as in `detect`.
     let mut seen = std::collections::HashSet::new();
@@ -156,7 +156,7 @@ pub(crate) fn declined_by_a_person(occ: &Occurrence) -> bool {
 pub fn analyse(
     store: &dyn History,
     detection: &Detection,
-    adhoc: &BTreeMap<String, Vec<NaiveDateTime>>,
+    adhoc: &BTreeMap<CounterpartKey, Vec<NaiveDateTime>>,
     now: NaiveDateTime,
     since: Option<NaiveDateTime>,
     settings: &Settings,
@@ -261,7 +261,7 @@ END:VCALENDAR\r
     /// What a cycle observes in March 2026 of these calendars, for Mia.
     fn observed(
         calendars: &[(&str, &str)],
-    ) -> (Observations, BTreeMap<String, Vec<NaiveDateTime>>) {
+    ) -> (Observations, BTreeMap<CounterpartKey, Vec<NaiveDateTime>>) {
         let mut collector = Collector::with_meta();
         for (text, origin) in calendars {
             collector.read(text.as_bytes(), origin).unwrap();

@@ -29,7 +29,7 @@ pub fn current_nudges(
             .unwrap_or_default();
         let name = rel.counterpart.first_name();
         let input = Input {
-            key: &key,
+            key: key.as_str(),
             name: &name,
             timeline: &timeline,
             configured: entry.analysis.configured,

@@ -133,6 +133,49 @@ pub struct Overrides {
     pub exclude_uids: BTreeSet<String>,
 }
 
+/// Who a relationship is with, as tete keys it (and the state file stores it): the address,
+/// else `name:` and the lower-cased name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CounterpartKey(String);
+
+impl CounterpartKey {
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True for a person known only by a name (from a title), with no address.
+    pub fn is_name_only(&self) -> bool {
+        self.0.starts_with(NAME_ONLY)
+    }
+
+    /// The lower-cased name of a person known only by a name.
+    pub fn name_only(&self) -> Option<&str> {
+        self.0.strip_prefix(NAME_ONLY)
+    }
+}
+
+/// How a key marks a person known only by a name.
+const NAME_ONLY: &str = "name:";
+
+impl PartialEq<&str> for CounterpartKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::borrow::Borrow<str> for CounterpartKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CounterpartKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The other person of a 1:1.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Counterpart {
@@ -152,12 +195,12 @@ impl Counterpart {
 
     /// The key relationships are grouped by: the address, else `name:` and the lower-cased
     /// name.
-    pub fn key(&self) -> String {
-        match (&self.email, &self.name) {
+    pub fn key(&self) -> CounterpartKey {
+        CounterpartKey(match (&self.email, &self.name) {
             (Some(e), _) => e.clone(),
-            (None, Some(n)) => format!("name:{}", n.to_lowercase()),
+            (None, Some(n)) => format!("{NAME_ONLY}{}", n.to_lowercase()),
             (None, None) => "unknown".to_string(),
-        }
+        })
     }
 
     /// The first name, for sentences: "Ann" from "Ann Berger" and from "Berger, Ann"

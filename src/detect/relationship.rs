@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Counterpart, Verdict, first_name};
+use super::{Counterpart, CounterpartKey, Verdict, first_name};
 use crate::calendar::{EventMeta, RuleShape};
 
 /// One 1:1 series (or single 1:1 event) of a relationship.
@@ -39,7 +39,7 @@ pub struct Relationship {
 pub fn group_relationships<'a>(
     detected: impl IntoIterator<Item = (&'a EventMeta, &'a Verdict)>,
 ) -> Vec<Relationship> {
-    let mut by_key: BTreeMap<String, Relationship> = BTreeMap::new();
+    let mut by_key: BTreeMap<CounterpartKey, Relationship> = BTreeMap::new();
     for (ev, verdict) in detected {
         let Some(counterpart) = &verdict.counterpart else {
             continue;
@@ -80,8 +80,8 @@ pub fn group_relationships<'a>(
 /// at least, "Okafor, Ann" read as "Ann Okafor", any case) are merged into the address with
 /// the most series. A shared first name alone never merges two people. `tete list
 /// --explain` says which series were joined and why.
-fn merge_one_person_under_two_addresses(by_key: &mut BTreeMap<String, Relationship>) {
-    let mut people: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+fn merge_one_person_under_two_addresses(by_key: &mut BTreeMap<CounterpartKey, Relationship>) {
+    let mut people: BTreeMap<(String, String), Vec<CounterpartKey>> = BTreeMap::new();
     for (key, rel) in by_key.iter() {
         let (Some(email), Some(_)) = (&rel.counterpart.email, &rel.counterpart.name) else {
             continue;
@@ -128,18 +128,18 @@ fn merge_one_person_under_two_addresses(by_key: &mut BTreeMap<String, Relationsh
     }
 }
 
-fn merge_named_into_addressed(by_key: &mut BTreeMap<String, Relationship>) {
-    let named: Vec<String> = by_key
+fn merge_named_into_addressed(by_key: &mut BTreeMap<CounterpartKey, Relationship>) {
+    let named: Vec<CounterpartKey> = by_key
         .keys()
-        .filter(|k| k.starts_with("name:"))
+        .filter(|k| k.is_name_only())
         .cloned()
         .collect();
     for key in named {
-        let wanted = first_name(key.trim_start_matches("name:")).to_lowercase();
-        let matches: Vec<String> = by_key
+        let wanted = first_name(key.name_only().unwrap_or_default()).to_lowercase();
+        let matches: Vec<CounterpartKey> = by_key
             .iter()
             .filter(|(k, r)| {
-                !k.starts_with("name:")
+                !k.is_name_only()
                     && r.counterpart
                         .name
                         .as_deref()
