@@ -10,7 +10,7 @@ use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
 use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
-use crate::calendar::{Document, EventMeta};
+use crate::calendar::{Document, EventMeta, Occurrence};
 use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
 use crate::sources::Content;
@@ -115,6 +115,17 @@ enum Parsed {
     ByUid(HashMap<String, Document>),
 }
 
+/// What planning reads from, shared by every relationship of one cycle.
+struct Planning<'a> {
+    gathered: &'a Gathered,
+    store: &'a dyn History,
+    now: NaiveDateTime,
+    settings: &'a agenda::plan::Settings,
+    /// Each series master and single event, by UID.
+    meta_of: HashMap<&'a str, &'a EventMeta>,
+    documents: Documents,
+}
+
 /// Plans the agenda of every relationship from this cycle's outcome.
 pub fn plan_agendas(
     gathered: &Gathered,
@@ -123,140 +134,68 @@ pub fn plan_agendas(
     now: NaiveDateTime,
     settings: &agenda::plan::Settings,
 ) -> Result<AgendaPlans, HistoryError> {
-    let meta_of: HashMap<&str, &EventMeta> = outcome
-        .detection
-        .verdicts
-        .iter()
-        .map(|(m, _)| (&*m.uid, m))
-        .collect();
-    let mut documents = Documents {
-        one_on_ones: outcome
-            .entries
+    let mut planning = Planning {
+        gathered,
+        store,
+        now,
+        settings,
+        meta_of: outcome
+            .detection
+            .verdicts
             .iter()
-            .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
-            .map(|s| s.uid.to_string())
+            .map(|(m, _)| (&*m.uid, m))
             .collect(),
-        ..Documents::default()
+        documents: Documents {
+            one_on_ones: outcome
+                .entries
+                .iter()
+                .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
+                .map(|s| s.uid.to_string())
+                .collect(),
+            ..Documents::default()
+        },
     };
     let mut plans = AgendaPlans::default();
     for entry in &outcome.entries {
+        let (key, plan, locations) = planning.plan(entry, &outcome.occurrences)?;
+        plans.locations.push(locations);
+        plans.plans.push((key, plan));
+    }
+    Ok(plans)
+}
+
+/// One coming occurrence's agenda target and where its write would go.
+enum Targeted {
+    /// It gets an agenda, written there.
+    At(agenda::plan::Target, Location),
+    /// Its calendar's writes are stopped: why, for people.
+    Stopped(String),
+}
+
+impl Planning<'_> {
+    /// One relationship's plan and where each of its writes goes.
+    fn plan(
+        &mut self,
+        entry: &crate::report::Entry,
+        window: &[Occurrence],
+    ) -> Result<(CounterpartKey, agenda::plan::Plan, Vec<Location>), HistoryError> {
         let rel = &entry.relationship;
-        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
-        let mut meetings = Vec::new();
-        for occ in &entry.occurrences {
-            let origin = meta_of.get(occ.series_uid.as_str()).map(|m| &*m.origin);
-            let own = origin
-                .and_then(|origin| documents.get(gathered, origin, &occ.series_uid))
-                .and_then(|doc| past_description(doc, occ));
-            let private = origin
-                .and_then(|origin| companion_of(gathered, origin))
-                .and_then(|companion| {
-                    companion.of(&agenda::companion::Link {
-                        series_uid: occ.series_uid.clone(),
-                        recurrence_id: occ.recurrence_id.clone(),
-                    })
-                })
-                .map(|(_, found)| &found.description);
-            meetings.push(agenda::plan::Meeting {
-                scheduled: occ.scheduled,
-                start: occ.start,
-                outcome: cadence::Outcome::of(occ, now),
-                description: joined(own, private),
-            });
-        }
-        meetings.sort_by_key(|m| m.start);
+        let meetings = self.meetings(entry);
         let mut targets = Vec::new();
         let mut locations = Vec::new();
         let mut stopped = Vec::new();
-        // Cheapest test first: most occurrences are outside the write-ahead window.
-        for occ in outcome.occurrences.iter().filter(|o| {
-            o.start.as_utc() >= now
-                && o.start.as_utc() <= now + Duration::days(settings.write_ahead_days)
-                && uids.contains(&&*o.uid)
-                && o.status.as_deref() != Some("CANCELLED")
-                && !declined_by_a_person(o)
-        }) {
-            let Some(meta) = meta_of.get(&*occ.uid) else {
-                continue;
-            };
-            let Some(&(c, r)) = gathered.origins.get(&*meta.origin) else {
-                continue;
-            };
-            let Some(calendar) = gathered.calendars.get(c).filter(|c| c.source.is_writable())
-            else {
-                continue;
-            };
-            let Some(doc) = documents.get(gathered, &meta.origin, &occ.uid) else {
-                continue;
-            };
-            let has_participants = meta.organizer.is_some() || !meta.attendees.is_empty();
-            let target = match (&calendar.route, has_participants) {
-                (Route::Stopped(why), _) => {
-                    stopped.push(format!(
-                        "{}: {why}",
-                        agenda::plan::which_meeting(rel, occ.start)
-                    ));
-                    continue;
+        for occ in self.coming(rel, window) {
+            match self.target(rel, occ)? {
+                Some(Targeted::At(target, location)) => {
+                    targets.push(target);
+                    locations.push(location);
                 }
-                (Route::Private(companion), true) => {
-                    let link = agenda::companion::Link {
-                        series_uid: occ.uid.to_string(),
-                        recurrence_id: occ.recurrence_id.to_string(),
-                    };
-                    let found = companion.of(&link);
-                    locations.push(Location {
-                        calendar: c,
-                        resource: companion.found.get(&link).map(|(i, _)| *i),
-                    });
-                    agenda::plan::Target {
-                        series_uid: occ.uid.to_string(),
-                        recurrence_id: occ.recurrence_id,
-                        start: occ.start,
-                        end: occ.end,
-                        description: found
-                            .map(|(_, f)| f.description.clone())
-                            .unwrap_or_default(),
-                        written: store.written(&link.uid(), &link.recurrence_id)?,
-                        place: agenda::plan::Place::Private {
-                            calendar: companion.name.clone(),
-                        },
-                        // A moved 1:1 moves its private agenda along.
-                        refresh: found
-                            .is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
-                        retire: false,
-                    }
-                }
-                _ => {
-                    let r_ref = OccurrenceRef {
-                        uid: &occ.uid,
-                        recurrence_id: occ.recurrence_id,
-                        start: occ.start,
-                        end: occ.end,
-                    };
-                    let Ok(description) = occurrence_description(doc, &r_ref) else {
-                        continue;
-                    };
-                    locations.push(Location {
-                        calendar: c,
-                        resource: Some(r),
-                    });
-                    agenda::plan::Target {
-                        series_uid: occ.uid.to_string(),
-                        recurrence_id: occ.recurrence_id,
-                        start: occ.start,
-                        end: occ.end,
-                        description,
-                        written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
-                        place: agenda::plan::Place::Event,
-                        refresh: false,
-                        retire: false,
-                    }
-                }
-            };
-            targets.push(target);
+                Some(Targeted::Stopped(why)) => stopped.push(why),
+                None => {}
+            }
         }
         let key = rel.counterpart.key();
-        let stored_items = store.items(key.as_str())?;
+        let stored_items = self.store.items(key.as_str())?;
         let input = agenda::plan::Input {
             relationship: rel,
             analysis: &entry.analysis,
@@ -264,7 +203,7 @@ pub fn plan_agendas(
             targets,
             stored_items: &stored_items,
         };
-        let mut plan = agenda::plan::plan(&input, now, settings);
+        let mut plan = agenda::plan::plan(&input, self.now, self.settings);
         let mut planned: Vec<Location> = plan
             .writes
             .iter()
@@ -276,17 +215,161 @@ pub fn plan_agendas(
                     .and_then(|i| locations.get(i).copied())
             })
             .collect();
-        if settings.enabled {
+        if self.settings.enabled {
             plan.skipped.extend(stopped);
-            for (write, location) in stale_private_agendas(gathered, &meta_of, &input, now) {
+            for (write, location) in
+                stale_private_agendas(self.gathered, &self.meta_of, &input, self.now)
+            {
                 plan.writes.push(write);
                 planned.push(location);
             }
         }
-        plans.locations.push(planned);
-        plans.plans.push((key, plan));
+        Ok((key, plan, planned))
     }
-    Ok(plans)
+
+    /// Every stored meeting of the relationship with its notes (the event's and its private
+    /// agenda's), oldest first.
+    fn meetings(&mut self, entry: &crate::report::Entry) -> Vec<agenda::plan::Meeting> {
+        let mut meetings = Vec::new();
+        for occ in &entry.occurrences {
+            let origin = self
+                .meta_of
+                .get(occ.series_uid.as_str())
+                .map(|m| &*m.origin);
+            let own = origin
+                .and_then(|origin| self.documents.get(self.gathered, origin, &occ.series_uid))
+                .and_then(|doc| past_description(doc, occ));
+            let private = origin
+                .and_then(|origin| companion_of(self.gathered, origin))
+                .and_then(|companion| {
+                    companion.of(&agenda::companion::Link {
+                        series_uid: occ.series_uid.clone(),
+                        recurrence_id: occ.recurrence_id.clone(),
+                    })
+                })
+                .map(|(_, found)| &found.description);
+            meetings.push(agenda::plan::Meeting {
+                scheduled: occ.scheduled,
+                start: occ.start,
+                outcome: cadence::Outcome::of(occ, self.now),
+                description: joined(own, private),
+            });
+        }
+        meetings.sort_by_key(|m| m.start);
+        meetings
+    }
+
+    /// The relationship's occurrences in the write-ahead window that take place.
+    fn coming<'o>(
+        &self,
+        rel: &'o crate::detect::Relationship,
+        window: &'o [Occurrence],
+    ) -> impl Iterator<Item = &'o Occurrence> + use<'o> {
+        let (now, ahead) = (self.now, Duration::days(self.settings.write_ahead_days));
+        // Cheapest test first: most occurrences are outside the write-ahead window.
+        window.iter().filter(move |o| {
+            o.start.as_utc() >= now
+                && o.start.as_utc() <= now + ahead
+                && rel.series.iter().any(|s| *s.uid == *o.uid)
+                && o.status.as_deref() != Some("CANCELLED")
+                && !declined_by_a_person(o)
+        })
+    }
+
+    /// Where one coming occurrence's agenda goes: into its event, or its private companion;
+    /// `None` when it cannot be written (a read-only or unknown calendar, an unreadable
+    /// event).
+    fn target(
+        &mut self,
+        rel: &crate::detect::Relationship,
+        occ: &Occurrence,
+    ) -> Result<Option<Targeted>, HistoryError> {
+        let Some(meta) = self.meta_of.get(&*occ.uid).copied() else {
+            return Ok(None);
+        };
+        let Some(&(c, r)) = self.gathered.origins.get(&*meta.origin) else {
+            return Ok(None);
+        };
+        let Some(calendar) = self
+            .gathered
+            .calendars
+            .get(c)
+            .filter(|c| c.source.is_writable())
+        else {
+            return Ok(None);
+        };
+        let Some(doc) = self.documents.get(self.gathered, &meta.origin, &occ.uid) else {
+            return Ok(None);
+        };
+        let has_participants = meta.organizer.is_some() || !meta.attendees.is_empty();
+        let (target, location) = match (&calendar.route, has_participants) {
+            (Route::Stopped(why), _) => {
+                return Ok(Some(Targeted::Stopped(format!(
+                    "{}: {why}",
+                    agenda::plan::which_meeting(rel, occ.start)
+                ))));
+            }
+            (Route::Private(companion), true) => {
+                let link = agenda::companion::Link {
+                    series_uid: occ.uid.to_string(),
+                    recurrence_id: occ.recurrence_id.to_string(),
+                };
+                let found = companion.of(&link);
+                let location = Location {
+                    calendar: c,
+                    resource: companion.found.get(&link).map(|(i, _)| *i),
+                };
+                let target = agenda::plan::Target {
+                    series_uid: occ.uid.to_string(),
+                    recurrence_id: occ.recurrence_id,
+                    start: occ.start,
+                    end: occ.end,
+                    description: found
+                        .map(|(_, f)| f.description.clone())
+                        .unwrap_or_default(),
+                    written: self.store.written(&link.uid(), &link.recurrence_id)?,
+                    place: agenda::plan::Place::Private {
+                        calendar: companion.name.clone(),
+                    },
+                    // A moved 1:1 moves its private agenda along.
+                    refresh: found
+                        .is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
+                    retire: false,
+                };
+                (target, location)
+            }
+            _ => {
+                let r_ref = OccurrenceRef {
+                    uid: &occ.uid,
+                    recurrence_id: occ.recurrence_id,
+                    start: occ.start,
+                    end: occ.end,
+                };
+                let Ok(description) = occurrence_description(doc, &r_ref) else {
+                    return Ok(None);
+                };
+                let target = agenda::plan::Target {
+                    series_uid: occ.uid.to_string(),
+                    recurrence_id: occ.recurrence_id,
+                    start: occ.start,
+                    end: occ.end,
+                    description,
+                    written: self
+                        .store
+                        .written(&occ.uid, &occ.recurrence_id.to_string())?,
+                    place: agenda::plan::Place::Event,
+                    refresh: false,
+                    retire: false,
+                };
+                let location = Location {
+                    calendar: c,
+                    resource: Some(r),
+                };
+                (target, location)
+            }
+        };
+        Ok(Some(Targeted::At(target, location)))
+    }
 }
 
 /// Private agendas of this relationship's coming 1:1s that no longer take place (cancelled,
