@@ -6,7 +6,7 @@ use std::fmt;
 
 use chrono::NaiveDateTime;
 
-use super::channel::{self, ChannelError};
+use super::channel::{self, ChannelError, DesktopChannel, EmailChannel};
 use super::{Nudge, Settings};
 use crate::history::{History, HistoryError, SentNudge};
 use crate::http::HttpClient;
@@ -71,8 +71,52 @@ pub async fn deliver(
     names.extend(channels.email.as_ref().map(|_| EMAIL));
     names.extend(channels.webhook.as_ref().map(|_| WEBHOOK));
 
+    let pending = pending(store, nudges, &names, &mut report)?;
+    if held_in_quiet_hours(settings, now, &pending, &mut report) {
+        return Ok(report);
+    }
+
+    let http = HttpClient::new();
+    for (name, todo) in pending {
+        if todo.is_empty() {
+            continue;
+        }
+        match name {
+            JOURNAL => to_journal(store, &mut report, &todo, now)?,
+            DESKTOP => {
+                if let Some(desktop) = &channels.desktop {
+                    to_desktop(desktop, store, &mut report, &todo, now).await?;
+                }
+            }
+            EMAIL => {
+                if let Some(email) = &channels.email {
+                    to_email(email, store, &mut report, &todo, now).await?;
+                }
+            }
+            WEBHOOK => {
+                if let Some(webhook) = &channels.webhook {
+                    for nudge in todo {
+                        let sent = webhook.send(&http, nudge).await;
+                        outcome(store, &mut report, nudge, name, now, sent)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(report)
+}
+
+/// Per channel (in `names`' order), the nudges not sent through it yet, one per streak;
+/// those already sent are counted in `report`.
+fn pending<'n>(
+    store: &Store,
+    nudges: &'n [Nudge],
+    names: &[&'static str],
+    report: &mut DeliveryReport,
+) -> Result<Vec<(&'static str, Vec<&'n Nudge>)>, HistoryError> {
     let mut pending: Vec<(&'static str, Vec<&Nudge>)> = Vec::new();
-    for name in names {
+    for &name in names {
         let mut todo = Vec::new();
         for nudge in nudges {
             if todo.iter().any(|n: &&Nudge| n.streak == nudge.streak) {
@@ -86,94 +130,106 @@ pub async fn deliver(
         }
         pending.push((name, todo));
     }
+    Ok(pending)
+}
 
+/// True when `now` is in quiet hours: the pending streaks are then counted as held in
+/// `report` (and logged), and nothing is sent.
+fn held_in_quiet_hours(
+    settings: &Settings,
+    now: NaiveDateTime,
+    pending: &[(&'static str, Vec<&Nudge>)],
+    report: &mut DeliveryReport,
+) -> bool {
     let local = settings.zone.local(now);
-    if let Some(quiet) = settings.quiet_hours.filter(|q| q.contains(local.time())) {
-        let mut held: Vec<&str> = pending
-            .iter()
-            .flat_map(|(_, todo)| todo.iter().map(|n| n.streak.as_str()))
-            .collect();
-        held.sort_unstable();
-        held.dedup();
-        report.held = held.len();
-        if report.held > 0 {
-            tracing::info!(
-                "{} nudge(s) held: quiet hours ({quiet}) until {}",
-                report.held,
-                quiet.end.format("%H:%M")
-            );
-        }
-        return Ok(report);
+    let Some(quiet) = settings.quiet_hours.filter(|q| q.contains(local.time())) else {
+        return false;
+    };
+    let mut held: Vec<&str> = pending
+        .iter()
+        .flat_map(|(_, todo)| todo.iter().map(|n| n.streak.as_str()))
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    report.held = held.len();
+    if report.held > 0 {
+        tracing::info!(
+            "{} nudge(s) held: quiet hours ({quiet}) until {}",
+            report.held,
+            quiet.end.format("%H:%M")
+        );
     }
+    true
+}
 
-    let http = HttpClient::new();
-    for (name, todo) in pending {
-        if todo.is_empty() {
-            continue;
+/// The journal: a log line per nudge, always sent.
+fn to_journal(
+    store: &mut Store,
+    report: &mut DeliveryReport,
+    todo: &[&Nudge],
+    now: NaiveDateTime,
+) -> Result<(), HistoryError> {
+    for nudge in todo {
+        tracing::info!(
+            relationship = %nudge.relationship,
+            kind = %nudge.kind,
+            "nudge: {}",
+            nudge.message
+        );
+        record(store, report, nudge, JOURNAL, now)?;
+    }
+    Ok(())
+}
+
+/// Desktop notifications over the session bus; without one (or without a notification
+/// server on it) the channel is skipped.
+async fn to_desktop(
+    desktop: &DesktopChannel,
+    store: &mut Store,
+    report: &mut DeliveryReport,
+    todo: &[&Nudge],
+    now: NaiveDateTime,
+) -> Result<(), HistoryError> {
+    let connection = match desktop.connect().await {
+        Ok(c) => c,
+        Err(e) => {
+            skip_or_fail(report, DESKTOP, todo, e);
+            return Ok(());
         }
-        match name {
-            JOURNAL => {
-                for nudge in todo {
-                    tracing::info!(
-                        relationship = %nudge.relationship,
-                        kind = %nudge.kind,
-                        "nudge: {}",
-                        nudge.message
-                    );
-                    record(store, &mut report, nudge, name, now)?;
-                }
+    };
+    for (i, nudge) in todo.iter().enumerate() {
+        match channel::notify(&connection, nudge).await {
+            // A bus without a notification server: like no bus at all.
+            Err(e @ ChannelError::NoNotificationServer(_)) => {
+                skip_or_fail(report, DESKTOP, &todo[i..], e);
+                break;
             }
-            DESKTOP => {
-                let Some(desktop) = &channels.desktop else {
-                    continue;
-                };
-                let connection = match desktop.connect().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        skip_or_fail(&mut report, name, &todo, e);
-                        continue;
-                    }
-                };
-                for (i, nudge) in todo.iter().enumerate() {
-                    match channel::notify(&connection, nudge).await {
-                        // A bus without a notification server: like no bus at all.
-                        Err(e @ ChannelError::NoNotificationServer(_)) => {
-                            skip_or_fail(&mut report, name, &todo[i..], e);
-                            break;
-                        }
-                        sent => outcome(store, &mut report, nudge, name, now, sent.map(|_| ()))?,
-                    }
-                }
-            }
-            EMAIL => {
-                let Some(email) = &channels.email else {
-                    continue;
-                };
-                let mailer = match email.mailer() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        skip_or_fail(&mut report, name, &todo, e);
-                        continue;
-                    }
-                };
-                for nudge in todo {
-                    let sent = mailer.send(nudge).await;
-                    outcome(store, &mut report, nudge, name, now, sent)?;
-                }
-            }
-            WEBHOOK => {
-                let Some(webhook) = &channels.webhook else {
-                    continue;
-                };
-                for nudge in todo {
-                    let sent = webhook.send(&http, nudge).await;
-                    outcome(store, &mut report, nudge, name, now, sent)?;
-                }
-            }
-            _ => {}
+            sent => outcome(store, report, nudge, DESKTOP, now, sent.map(|_| ()))?,
         }
     }
-    Ok(report)
+    Ok(())
+}
+
+/// Email over SMTP, one message per nudge.
+async fn to_email(
+    email: &EmailChannel,
+    store: &mut Store,
+    report: &mut DeliveryReport,
+    todo: &[&Nudge],
+    now: NaiveDateTime,
+) -> Result<(), HistoryError> {
+    let mailer = match email.mailer() {
+        Ok(m) => m,
+        Err(e) => {
+            skip_or_fail(report, EMAIL, todo, e);
+            return Ok(());
+        }
+    };
+    for nudge in todo {
+        let sent = mailer.send(nudge).await;
+        outcome(store, report, nudge, EMAIL, now, sent)?;
+    }
+    Ok(())
 }
 
 fn record(

@@ -72,137 +72,188 @@ pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: NaiveDateTime) -
         .filter(|m| m.outcome != Outcome::Upcoming && m.scheduled < now)
         .collect();
     past.sort_by_key(|m| m.scheduled);
-    let dates = |marks: &[&Mark], when: fn(&Mark) -> NaiveDateTime| -> Vec<NaiveDate> {
-        marks.iter().map(|m| zone.local(when(m)).date()).collect()
+    let at = At {
+        input,
+        rules,
+        zone,
+        now,
+        today: zone.local(now).date(),
+        past,
     };
-    let today = zone.local(now).date();
     let mut out = Vec::new();
-    let mut push = |kind: Kind, anchor: String, message: String, dates: Vec<NaiveDate>| {
-        out.push(Nudge {
-            relationship: input.key.to_string(),
-            name: input.name.to_string(),
+    out.extend(moved_rule(&at));
+    out.extend(cancelled_rule(&at));
+    out.extend(overdue_rule(&at));
+    for open in input.open_items {
+        out.extend(item_open_rule(&at, open));
+        out.extend(item_overdue_rule(&at, open));
+    }
+    out
+}
+
+/// What every rule looks at: one relationship at one moment, its past occurrences in order.
+struct At<'a> {
+    input: &'a Input<'a>,
+    rules: &'a Rules,
+    zone: &'a Zone,
+    /// Now, UTC.
+    now: NaiveDateTime,
+    /// Today in `zone`.
+    today: NaiveDate,
+    /// The occurrences before now that are not upcoming, by scheduled time.
+    past: Vec<&'a Mark>,
+}
+
+impl At<'_> {
+    /// A nudge of this relationship; its streak key is the kind, the relationship and
+    /// `anchor`.
+    fn nudge(&self, kind: Kind, anchor: String, message: String, dates: Vec<NaiveDate>) -> Nudge {
+        Nudge {
+            relationship: self.input.key.to_string(),
+            name: self.input.name.to_string(),
             kind,
-            streak: format!("{}|{}|{anchor}", kind.as_str(), input.key),
+            streak: format!("{}|{}|{anchor}", kind.as_str(), self.input.key),
             message,
             dates,
-        });
-    };
+        }
+    }
 
-    if let Some((window, first)) = moved_streak(&past, rules) {
-        let moved: Vec<&Mark> = window
+    /// The local dates of `marks`, at the time `when` picks.
+    fn dates(&self, marks: &[&Mark], when: fn(&Mark) -> NaiveDateTime) -> Vec<NaiveDate> {
+        marks
             .iter()
-            .copied()
-            .filter(|m| m.outcome == Outcome::Moved)
-            .collect();
-        let shown = dates(&moved, |m| m.scheduled);
-        let message = format!(
-            "Your 1:1 with {} was moved {} of the last {} times: {}.",
-            input.name,
-            moved.len(),
-            window.len(),
-            list(&shown, today)
-        );
-        push(Kind::Moved, stamp(first), message, shown);
+            .map(|m| self.zone.local(when(m)).date())
+            .collect()
     }
+}
 
-    if let Some(run) = cancelled_streak(&past, rules) {
-        let shown = dates(run, |m| m.scheduled);
-        let what = if run.iter().all(|m| m.declined) {
-            "declined"
-        } else if run.iter().any(|m| m.declined) {
-            "cancelled or declined"
-        } else {
-            "cancelled"
-        };
-        let message = format!(
-            "Your 1:1 with {} was {what} {} times in a row: {}.",
-            input.name,
-            run.len(),
-            list(&shown, today)
-        );
-        push(Kind::Cancelled, stamp(run[0].scheduled), message, shown);
-    }
+/// Too many of the last past occurrences were moved.
+fn moved_rule(at: &At) -> Option<Nudge> {
+    let (window, first) = moved_streak(&at.past, at.rules)?;
+    let moved: Vec<&Mark> = window
+        .iter()
+        .copied()
+        .filter(|m| m.outcome == Outcome::Moved)
+        .collect();
+    let shown = at.dates(&moved, |m| m.scheduled);
+    let message = format!(
+        "Your 1:1 with {} was moved {} of the last {} times: {}.",
+        at.input.name,
+        moved.len(),
+        window.len(),
+        list(&shown, at.today)
+    );
+    Some(at.nudge(Kind::Moved, stamp(first), message, shown))
+}
 
+/// The last past occurrences were cancelled (or declined), enough of them in a row.
+fn cancelled_rule(at: &At) -> Option<Nudge> {
+    let run = cancelled_streak(&at.past, at.rules)?;
+    let shown = at.dates(run, |m| m.scheduled);
+    let what = if run.iter().all(|m| m.declined) {
+        "declined"
+    } else if run.iter().any(|m| m.declined) {
+        "cancelled or declined"
+    } else {
+        "cancelled"
+    };
+    let message = format!(
+        "Your 1:1 with {} was {what} {} times in a row: {}.",
+        at.input.name,
+        run.len(),
+        list(&shown, at.today)
+    );
+    Some(at.nudge(Kind::Cancelled, stamp(run[0].scheduled), message, shown))
+}
+
+/// No 1:1 took place for too many planned intervals ([`overdue`], the report's rule too).
+fn overdue_rule(at: &At) -> Option<Nudge> {
+    let (input, today) = (at.input, at.today);
     let next = input
         .timeline
         .iter()
-        .filter(|m| m.outcome != Outcome::Cancelled && m.start >= now)
+        .filter(|m| m.outcome != Outcome::Cancelled && m.start >= at.now)
         .map(|m| m.start)
         .min();
-    if let Some(Overdue {
+    let Overdue {
         since,
         ever_held: held,
         days,
-    }) = overdue(
+    } = overdue(
         input.timeline,
         input.configured,
-        rules.overdue_intervals,
-        zone,
-        now,
-    ) {
-        let day = zone.local(since).date();
-        let planned = input
-            .configured
-            .interval_days()
-            .map(|d| format!("every {} days", d.round()))
-            .unwrap_or_default();
-        let next = match next {
-            Some(t) => format!(
-                " The next one is on {}.",
-                short(zone.local(t).date(), today)
-            ),
-            None => " None is planned.".to_string(),
-        };
-        let message = if held {
-            format!(
-                "No 1:1 with {} has taken place for {days} days, since {}; it is planned {planned}.{next}",
-                input.name,
-                short(day, today)
-            )
-        } else {
-            format!(
-                "No 1:1 with {} has taken place since the first one was planned on {} ({days} days ago); it is planned {planned}.{next}",
-                input.name,
-                short(day, today)
-            )
-        };
-        push(Kind::Overdue, stamp(since), message, vec![day]);
-    }
+        at.rules.overdue_intervals,
+        at.zone,
+        at.now,
+    )?;
+    let day = at.zone.local(since).date();
+    let planned = input
+        .configured
+        .interval_days()
+        .map(|d| format!("every {} days", d.round()))
+        .unwrap_or_default();
+    let next = match next {
+        Some(t) => format!(
+            " The next one is on {}.",
+            short(at.zone.local(t).date(), today)
+        ),
+        None => " None is planned.".to_string(),
+    };
+    let message = if held {
+        format!(
+            "No 1:1 with {} has taken place for {days} days, since {}; it is planned {planned}.{next}",
+            input.name,
+            short(day, today)
+        )
+    } else {
+        format!(
+            "No 1:1 with {} has taken place since the first one was planned on {} ({days} days ago); it is planned {planned}.{next}",
+            input.name,
+            short(day, today)
+        )
+    };
+    Some(at.nudge(Kind::Overdue, stamp(since), message, vec![day]))
+}
 
-    for open in input.open_items {
-        let line = item_words(open);
-        if rules.item_open_meetings > 0 && open.carried > rules.item_open_meetings {
-            let message = format!(
-                "The action item \"{line}\" from your 1:1s with {} has been open for {} meetings, since {}.",
-                input.name,
-                open.carried,
-                short(open.first_raised, today)
-            );
-            push(
-                Kind::ItemOpen,
-                format!("{}|{}", open.item.key(), open.first_raised),
-                message,
-                vec![open.first_raised],
-            );
-        }
-        if let Some(due) = open.item.due {
-            let late = (today - due).num_days();
-            if late > rules.item_overdue_days {
-                let message = format!(
-                    "The action item \"{line}\" from your 1:1s with {} was due {}, {late} days ago.",
-                    input.name,
-                    short(due, today)
-                );
-                push(
-                    Kind::ItemOverdue,
-                    format!("{}|{due}", open.item.key()),
-                    message,
-                    vec![due],
-                );
-            }
-        }
+/// An action item has been carried open through too many meetings.
+fn item_open_rule(at: &At, open: &OpenItem) -> Option<Nudge> {
+    if at.rules.item_open_meetings == 0 || open.carried <= at.rules.item_open_meetings {
+        return None;
     }
-    out
+    let message = format!(
+        "The action item \"{}\" from your 1:1s with {} has been open for {} meetings, since {}.",
+        item_words(open),
+        at.input.name,
+        open.carried,
+        short(open.first_raised, at.today)
+    );
+    Some(at.nudge(
+        Kind::ItemOpen,
+        format!("{}|{}", open.item.key(), open.first_raised),
+        message,
+        vec![open.first_raised],
+    ))
+}
+
+/// An action item is past its due date by too many days.
+fn item_overdue_rule(at: &At, open: &OpenItem) -> Option<Nudge> {
+    let due = open.item.due?;
+    let late = (at.today - due).num_days();
+    if late <= at.rules.item_overdue_days {
+        return None;
+    }
+    let message = format!(
+        "The action item \"{}\" from your 1:1s with {} was due {}, {late} days ago.",
+        item_words(open),
+        at.input.name,
+        short(due, at.today)
+    );
+    Some(at.nudge(
+        Kind::ItemOverdue,
+        format!("{}|{due}", open.item.key()),
+        message,
+        vec![due],
+    ))
 }
 
 /// The last `n` past occurrences (fewer when fewer are known) ending at index `end`.

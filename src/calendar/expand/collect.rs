@@ -1,0 +1,392 @@
+//! The streaming [`Collector`]: reads inputs event by event and keeps only an
+//! [`EventRecord`] of each (plus, when asked, its [`EventMeta`]), interning TZIDs and
+//! STATUS values and turning broken parts into warnings.
+
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+use std::sync::Arc;
+
+use chrono::NaiveTime;
+
+use super::ReadSummary;
+use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Stamp, TzidUse};
+use crate::calendar::document::{self, DocumentError};
+use crate::calendar::model::Component;
+use crate::calendar::people::{EventMeta, Person};
+use crate::calendar::reader::{ReadEvent, Reader};
+use crate::calendar::recur::RuleSpec;
+use crate::calendar::tz::ZoneTable;
+use crate::calendar::value::{self, PeriodEnd, TimeValue, ValueError};
+use crate::calendar::warning::Warning;
+
+/// The properties of events and time zones that expansion reads: the reader builds no others.
+fn used_in_expansion(name: &str) -> bool {
+    const USED: &[&str] = &[
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "SUMMARY",
+        "STATUS",
+        "TZID",
+        "TZOFFSETFROM",
+        "TZOFFSETTO",
+    ];
+    USED.iter().any(|used| used.eq_ignore_ascii_case(name))
+}
+
+/// What a collector made [`Collector::with_meta`] reads: expansion's properties and the
+/// participants.
+fn used_with_meta(name: &str) -> bool {
+    used_in_expansion(name)
+        || name.eq_ignore_ascii_case("ORGANIZER")
+        || name.eq_ignore_ascii_case("ATTENDEE")
+}
+
+/// Collects events from one or more inputs, then expands them over windows.
+#[derive(Debug, Default)]
+pub struct Collector {
+    pub(super) events: Vec<EventRecord>,
+    pub(super) zones: ZoneTable,
+    pub(super) tzids: Vec<TzidUse>,
+    pub(super) tzid_index: HashMap<String, u32>,
+    /// STATUS values, shared: a calendar has a handful of them and many events.
+    pub(super) statuses: HashSet<Arc<str>>,
+    pub(super) resources: Vec<ResourceInfo>,
+    pub(super) warnings: Vec<Warning>,
+    /// People and rule shapes of masters and single events, when asked for (`with_meta`).
+    pub(super) meta: Option<Vec<EventMeta>>,
+}
+
+impl Collector {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A collector that also keeps each master's and single event's [`EventMeta`]
+    /// (organizer, attendees, rule shape), for 1:1 detection.
+    pub fn with_meta() -> Self {
+        Collector {
+            meta: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The [`EventMeta`] of every series master, and of every single event with at most
+    /// three participants (a larger one-off meeting cannot be a 1:1), in reading order
+    /// (empty unless made [`Collector::with_meta`]).
+    pub fn meta(&self) -> &[EventMeta] {
+        self.meta.as_deref().unwrap_or_default()
+    }
+
+    /// Warnings found while reading, emptied.
+    pub fn take_warnings(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Number of `VEVENT`s collected so far.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Reads one input as a stream. Errors only when the input cannot be read at all or is
+    /// not iCalendar; a broken event becomes a warning and the others are still read.
+    pub fn read(
+        &mut self,
+        input: impl BufRead,
+        origin: &str,
+    ) -> Result<ReadSummary, DocumentError> {
+        let resource = u32::try_from(self.resources.len()).unwrap_or(u32::MAX);
+        self.resources.push(ResourceInfo {
+            origin: Arc::from(origin),
+            default_zone: None,
+        });
+        let first_event = self.events.len();
+        let keep = if self.meta.is_some() {
+            used_with_meta
+        } else {
+            used_in_expansion
+        };
+        let mut reader = Reader::new(input, origin).keeping_only(keep);
+        let mut summary = ReadSummary::default();
+        loop {
+            let event = document::next_event(&mut reader, origin)?;
+            match event {
+                None => break,
+                Some(ReadEvent::CalendarProperty(p)) if p.name == "X-WR-TIMEZONE" => {
+                    let tzid = p.value.trim().to_string();
+                    if !tzid.is_empty() && self.resources[resource as usize].default_zone.is_none()
+                    {
+                        let index = self.intern_tzid(&tzid, resource, p.line, &Arc::from(""));
+                        self.resources[resource as usize].default_zone = Some(index);
+                    }
+                }
+                Some(ReadEvent::Item(item)) => self.collect_item(item, resource, &mut summary),
+                Some(_) => {}
+            }
+            self.warnings.extend(reader.take_warnings());
+        }
+        self.warnings.extend(reader.take_warnings());
+        if !reader.saw_structure() {
+            return Err(DocumentError::NotICalendar {
+                origin: origin.to_string(),
+            });
+        }
+        self.apply_calendar_zone(resource, first_event);
+        Ok(summary)
+    }
+
+    /// Applies the calendar's `X-WR-TIMEZONE` to the floating times of its events (read from
+    /// `first_event` on), as recurring-ical-events does. Done once the whole calendar is read,
+    /// because the property may come after events.
+    fn apply_calendar_zone(&mut self, resource: u32, first_event: usize) {
+        if let Some(zone) = self.resources[resource as usize].default_zone {
+            for event in &mut self.events[first_event..] {
+                event.assume_zone(zone);
+            }
+        }
+    }
+
+    /// Adds an item read elsewhere (a component of a [`crate::calendar::Document`]).
+    fn collect_item(&mut self, item: Component, resource: u32, summary: &mut ReadSummary) {
+        match item.name.as_str() {
+            "VEVENT" => self.collect_event(&item, resource, summary),
+            "VTIMEZONE" => {
+                if let Err(e) = self.zones.add_definition(item) {
+                    let origin = self.resources[resource as usize].origin.clone();
+                    self.warnings.push(Warning {
+                        origin,
+                        line: 0,
+                        uid: None,
+                        message: e.to_string(),
+                    });
+                }
+            }
+            _ => {
+                for child in item.components {
+                    if child.name == "VEVENT"
+                        || child.name == "VTIMEZONE"
+                        || !child.components.is_empty()
+                    {
+                        self.collect_item(child, resource, summary);
+                    }
+                }
+            }
+        }
+    }
+
+    fn collect_event(&mut self, event: &Component, resource: u32, summary: &mut ReadSummary) {
+        summary.events += 1;
+        let uid: Arc<str> = Arc::from(event.value("UID").map(str::trim).unwrap_or(""));
+        match self.event_record(event, resource, &uid) {
+            Ok(record) => {
+                if record.is_recurring() && record.recurrence_id.is_none() {
+                    summary.series += 1;
+                }
+                if let (Some(meta), None) = (&mut self.meta, record.recurrence_id)
+                    && (record.is_recurring() || EventMeta::may_be_one_on_one(event))
+                {
+                    let origin = &self.resources[resource as usize].origin;
+                    meta.push(EventMeta::from_event(event, origin));
+                }
+                self.events.push(record);
+            }
+            Err(message) => self.warn(
+                resource,
+                event.line,
+                &uid,
+                format!("{message}; event skipped"),
+            ),
+        }
+    }
+
+    fn warn(&mut self, resource: u32, line: usize, uid: &Arc<str>, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            origin: self.resources[resource as usize].origin.clone(),
+            line,
+            uid: (!uid.is_empty()).then(|| uid.to_string()),
+            message: message.into(),
+        });
+    }
+
+    fn intern_tzid(&mut self, tzid: &str, resource: u32, line: usize, uid: &Arc<str>) -> u32 {
+        if let Some(&i) = self.tzid_index.get(tzid) {
+            return i;
+        }
+        let i = u32::try_from(self.tzids.len()).unwrap_or(u32::MAX);
+        self.tzids.push(TzidUse {
+            name: tzid.to_string(),
+            resource,
+            line,
+            uid: uid.clone(),
+        });
+        self.tzid_index.insert(tzid.to_string(), i);
+        i
+    }
+
+    /// The upper-cased STATUS, shared with the events that have the same one.
+    fn intern_status(&mut self, raw: &str) -> Arc<str> {
+        let status = raw.trim().to_ascii_uppercase();
+        if let Some(known) = self.statuses.get(status.as_str()) {
+            return known.clone();
+        }
+        let status: Arc<str> = Arc::from(status);
+        self.statuses.insert(status.clone());
+        status
+    }
+
+    fn stamp(&mut self, value: TimeValue, resource: u32, line: usize, uid: &Arc<str>) -> Stamp {
+        let (t, form) = match value {
+            TimeValue::Date(d) => (d.and_time(NaiveTime::MIN), Form::Date),
+            TimeValue::Floating(t) => (t, Form::Floating),
+            TimeValue::Utc(t) => (t, Form::Utc),
+            TimeValue::Zoned(t, tzid) => {
+                (t, Form::Zone(self.intern_tzid(&tzid, resource, line, uid)))
+            }
+        };
+        Stamp { t, form }
+    }
+
+    /// Reads what expansion needs. `Err` is a reason to skip the whole event; smaller problems
+    /// (one bad EXDATE line, an unusable RRULE) are warnings and the event is still used.
+    fn event_record(
+        &mut self,
+        ev: &Component,
+        resource: u32,
+        uid: &Arc<str>,
+    ) -> Result<EventRecord, String> {
+        let dtstart = ev.property("DTSTART").ok_or("no DTSTART")?;
+        let start_value = value::time_property(dtstart).map_err(|e| e.to_string())?;
+        let start = self.stamp(start_value, resource, dtstart.line, uid);
+        let end = self.event_end(ev, resource, uid);
+        let mut rules = Vec::new();
+        for p in ev.properties_named("RRULE") {
+            match RuleSpec::parse(&p.value) {
+                Ok(spec) => {
+                    if !spec.ignored.is_empty() {
+                        let msg = format!("RRULE parts {} ignored", spec.ignored.join(";"));
+                        self.warn(resource, p.line, uid, msg);
+                    }
+                    rules.push(spec);
+                }
+                Err(e) => self.warn(resource, p.line, uid, format!("{e}; only DTSTART is used")),
+            }
+        }
+        let rdates = self.rdates(ev, resource, uid);
+        let exdates = self.date_lines(ev, "EXDATE", resource, uid);
+        let (recurrence_id, this_and_future) = match ev.property("RECURRENCE-ID") {
+            Some(p) => {
+                let rid = value::time_property(p).map_err(|e| e.to_string())?;
+                (
+                    Some(self.stamp(rid, resource, p.line, uid)),
+                    p.param_is("RANGE", "THISANDFUTURE"),
+                )
+            }
+            None => (None, false),
+        };
+        Ok(EventRecord {
+            uid: uid.clone(),
+            resource,
+            line: ev.line,
+            summary: ev
+                .value("SUMMARY")
+                .map(|s| Arc::from(value::unescape_text(s))),
+            status: ev.value("STATUS").map(|s| self.intern_status(s)),
+            start,
+            end,
+            recurrence: Recurrence {
+                rules,
+                rdates,
+                exdates: exdates.into_iter().map(|(s, _)| s).collect(),
+            }
+            .boxed_unless_empty(),
+            recurrence_id,
+            this_and_future,
+            sequence: ev
+                .value("SEQUENCE")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0),
+            declined: declined_attendees(ev),
+        })
+    }
+
+    fn event_end(&mut self, ev: &Component, resource: u32, uid: &Arc<str>) -> End {
+        if let Some(p) = ev.property("DTEND") {
+            match value::time_property(p) {
+                Ok(v) => return End::At(self.stamp(v, resource, p.line, uid)),
+                Err(e) => self.warn(resource, p.line, uid, format!("{e}; DTEND ignored")),
+            }
+        }
+        if let Some(p) = ev.property("DURATION") {
+            match value::parse_duration(&p.value) {
+                Some(d) => return End::For(d),
+                None => self.warn(
+                    resource,
+                    p.line,
+                    uid,
+                    format!("DURATION {:?} is not a duration; ignored", p.value),
+                ),
+            }
+        }
+        End::Default
+    }
+
+    /// Reads every line of a date-list property; an unreadable line is a warning.
+    fn date_lines(
+        &mut self,
+        ev: &Component,
+        name: &str,
+        resource: u32,
+        uid: &Arc<str>,
+    ) -> Vec<(Stamp, Option<PeriodEnd>)> {
+        let mut out = Vec::new();
+        for p in ev.properties_named(name) {
+            match value::date_list(p) {
+                Ok(entries) => {
+                    for e in entries {
+                        out.push((self.stamp(e.start, resource, p.line, uid), e.end));
+                    }
+                }
+                Err(ValueError { problem, .. }) => {
+                    self.warn(
+                        resource,
+                        p.line,
+                        uid,
+                        format!("{name}: {problem}; line ignored"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn rdates(&mut self, ev: &Component, resource: u32, uid: &Arc<str>) -> Vec<RDate> {
+        let lines = self.date_lines(ev, "RDATE", resource, uid);
+        lines
+            .into_iter()
+            .map(|(start, end)| {
+                let end = end.map(|e| match e {
+                    PeriodEnd::At(v) => End::At(self.stamp(v, resource, 0, uid)),
+                    PeriodEnd::After(d) => End::For(d),
+                });
+                RDate { start, end }
+            })
+            .collect()
+    }
+}
+
+/// The attendees of an event who declined it.
+fn declined_attendees(ev: &Component) -> Option<Arc<[Person]>> {
+    let declined: Vec<Person> = ev
+        .properties_named("ATTENDEE")
+        .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
+        .map(Person::from_property)
+        .collect();
+    (!declined.is_empty()).then(|| Arc::from(declined))
+}

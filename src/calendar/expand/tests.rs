@@ -1,0 +1,185 @@
+use super::*;
+
+fn window(a: &str, b: &str) -> Window {
+    let p = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap();
+    Window {
+        start: p(a),
+        end: p(b),
+    }
+}
+
+fn expand(text: &str, a: &str, b: &str) -> Vec<String> {
+    let mut c = Collector::new();
+    c.read(text.as_bytes(), "t.ics").unwrap();
+    c.expand(window(a, b))
+        .occurrences
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {} {}",
+                o.start,
+                o.end,
+                o.status.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+const WEEKLY: &str = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:w\nDTSTART;TZID=Europe/Berlin:20260316T100000\n\
+    DTEND;TZID=Europe/Berlin:20260316T103000\nRRULE:FREQ=WEEKLY;COUNT=4\nEXDATE:20260323T090000Z\nEND:VEVENT\n\
+    BEGIN:VEVENT\nUID:w\nRECURRENCE-ID;TZID=Europe/Berlin:20260330T100000\nDTSTART;TZID=Europe/Berlin:20260331T120000\n\
+    DTEND;TZID=Europe/Berlin:20260331T130000\nSTATUS:cancelled\nSEQUENCE:2\nEND:VEVENT\nEND:VCALENDAR\n";
+
+#[test]
+fn weekly_across_dst_with_exdate_and_override() {
+    assert_eq!(
+        expand(WEEKLY, "2026-01-01T00:00:00", "2027-01-01T00:00:00"),
+        vec![
+            "2026-03-16T09:00:00Z 2026-03-16T09:30:00Z -",
+            "2026-03-31T10:00:00Z 2026-03-31T11:00:00Z CANCELLED",
+            "2026-04-06T08:00:00Z 2026-04-06T08:30:00Z -",
+        ]
+    );
+}
+
+#[test]
+fn window_edges() {
+    let text = "BEGIN:VEVENT\nUID:a\nDTSTART:20260101T100000Z\nDTEND:20260101T110000Z\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:z\nDTSTART:20260101T110000Z\nEND:VEVENT\n";
+    assert_eq!(
+        expand(text, "2026-01-01T11:00:00", "2026-01-02T00:00:00"),
+        vec!["2026-01-01T11:00:00Z 2026-01-01T11:00:00Z -"]
+    );
+    assert_eq!(
+        expand(text, "2026-01-01T10:59:59", "2026-01-01T11:00:00").len(),
+        1
+    );
+}
+
+#[test]
+fn broken_event_does_not_stop_others() {
+    let text = "BEGIN:VEVENT\nUID:bad\nDTSTART:garbage\nEND:VEVENT\nBEGIN:VEVENT\nUID:ok\nDTSTART;VALUE=DATE:20260101\nEND:VEVENT\n";
+    let mut c = Collector::new();
+    c.read(text.as_bytes(), "t.ics").unwrap();
+    let w = c.take_warnings();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].uid.as_deref(), Some("bad"));
+    let occ = c
+        .expand(window("2026-01-01T00:00:00", "2026-01-02T00:00:00"))
+        .occurrences;
+    assert_eq!(occ.len(), 1);
+    assert_eq!(
+        occ[0].end,
+        Moment::Date(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())
+    );
+}
+
+/// `start summary` of each occurrence, to tell events apart.
+fn summaries(text: &str, a: &str, b: &str) -> Vec<String> {
+    let mut c = Collector::new();
+    c.read(text.as_bytes(), "t.ics").unwrap();
+    c.expand(window(a, b))
+        .occurrences
+        .iter()
+        .map(|o| format!("{} {}", o.start, o.summary.as_deref().unwrap_or("-")))
+        .collect()
+}
+
+#[test]
+fn same_uid_without_recurrence_id_keeps_the_highest_sequence_then_the_first() {
+    let text = "BEGIN:VEVENT\nUID:d\nSEQUENCE:1\nDTSTART:20260101T090000Z\nSUMMARY:first\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:d\nSEQUENCE:1\nDTSTART:20260102T090000Z\nSUMMARY:tie\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:d\nDTSTART:20260103T090000Z\nSUMMARY:older\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+        vec!["2026-01-01T09:00:00Z first"]
+    );
+}
+
+#[test]
+fn events_without_uid_never_replace_each_other() {
+    let text = "BEGIN:VEVENT\nDTSTART:20260101T090000Z\nSUMMARY:a\nEND:VEVENT\n\
+                BEGIN:VEVENT\nSEQUENCE:3\nDTSTART:20260102T090000Z\nSUMMARY:b\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+        vec!["2026-01-01T09:00:00Z a", "2026-01-02T09:00:00Z b"]
+    );
+}
+
+#[test]
+fn override_tie_keeps_the_first_in_the_file() {
+    let text = "BEGIN:VEVENT\nUID:o\nDTSTART:20260105T090000Z\nRRULE:FREQ=DAILY;COUNT=2\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260106T090000Z\nDTSTART:20260106T100000Z\nSUMMARY:first\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:o\nRECURRENCE-ID:20260106T090000Z\nDTSTART:20260106T110000Z\nSUMMARY:second\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+        vec!["2026-01-05T09:00:00Z m", "2026-01-06T10:00:00Z first"]
+    );
+}
+
+#[test]
+fn a_date_exdate_also_removes_the_override_of_that_day() {
+    // 00:30 Berlin on 2 Jan is 1 Jan 23:30Z: the local day is what a DATE EXDATE names.
+    let text = "BEGIN:VEVENT\nUID:x\nDTSTART;TZID=Europe/Berlin:20260101T003000\nRRULE:FREQ=DAILY;COUNT=3\n\
+                EXDATE;VALUE=DATE:20260102\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:x\nRECURRENCE-ID:20260101T233000Z\nDTSTART:20260102T120000Z\nSUMMARY:moved\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2025-12-01T00:00:00", "2026-02-01T00:00:00"),
+        vec!["2025-12-31T23:30:00Z m", "2026-01-02T23:30:00Z m"]
+    );
+}
+
+#[test]
+fn dtend_length_is_exact_across_a_dst_change() {
+    // 22:00-06:00 Berlin: 8 h also on the night the clocks go forward (28/29 March 2026).
+    let text = "BEGIN:VEVENT\nUID:n\nDTSTART;TZID=Europe/Berlin:20260327T220000\n\
+                DTEND;TZID=Europe/Berlin:20260328T060000\nRRULE:FREQ=DAILY;COUNT=2\nEND:VEVENT\n";
+    assert_eq!(
+        expand(text, "2026-03-27T00:00:00", "2026-04-01T00:00:00"),
+        vec![
+            "2026-03-27T21:00:00Z 2026-03-28T05:00:00Z -",
+            "2026-03-28T21:00:00Z 2026-03-29T05:00:00Z -",
+        ]
+    );
+}
+
+#[test]
+fn x_wr_timezone_applies_even_when_written_after_the_events() {
+    let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:f\nDTSTART:20260105T090000\nEND:VEVENT\n\
+                X-WR-TIMEZONE:Europe/Berlin\nEND:VCALENDAR\n";
+    assert_eq!(
+        expand(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+        vec!["2026-01-05T08:00:00Z 2026-01-05T08:00:00Z -"]
+    );
+}
+
+#[test]
+fn a_single_utc_event_keeps_its_instant_under_x_wr_timezone() {
+    // 06:30Z on 1 Nov 2026 is the second 01:30 in New York; read back on the wall clock it
+    // would become the first (05:30Z). Only recurring series move to the wall clock.
+    let text = "BEGIN:VCALENDAR\nX-WR-TIMEZONE:America/New_York\nBEGIN:VEVENT\nUID:s\n\
+                DTSTART:20261101T063000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+    assert_eq!(
+        expand(text, "2026-11-01T00:00:00", "2026-11-02T00:00:00"),
+        vec!["2026-11-01T06:30:00Z 2026-11-01T06:30:00Z -"]
+    );
+}
+
+#[test]
+fn an_undefined_tzid_is_floating_or_the_calendars_x_wr_timezone() {
+    let event = "BEGIN:VEVENT\nUID:u\nDTSTART;TZID=Mars/Olympus_Mons:20260105T090000\nEND:VEVENT\n";
+    let read = |header: &str| {
+        let text = format!("BEGIN:VCALENDAR\n{header}{event}END:VCALENDAR\n");
+        let mut c = Collector::new();
+        c.read(text.as_bytes(), "t.ics").unwrap();
+        let expansion = c.expand(window("2026-01-01T00:00:00", "2026-02-01T00:00:00"));
+        let start = expansion.occurrences[0].start.to_string();
+        (start, expansion.warnings[0].message.clone())
+    };
+    let (start, warning) = read("");
+    assert_eq!(start, "2026-01-05T09:00:00");
+    assert!(warning.ends_with("its times are read as floating times (no zone)"));
+    let (start, warning) = read("X-WR-TIMEZONE:Europe/Berlin\n");
+    assert_eq!(start, "2026-01-05T08:00:00Z");
+    assert!(warning.ends_with("in the calendar's X-WR-TIMEZONE Europe/Berlin"));
+}
