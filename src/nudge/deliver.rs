@@ -110,7 +110,7 @@ pub async fn deliver(
 /// Per channel (in `names`' order), the nudges not sent through it yet, one per streak;
 /// those already sent are counted in `report`.
 fn pending<'n>(
-    store: &Store,
+    store: &dyn History,
     nudges: &'n [Nudge],
     names: &[&'static str],
     report: &mut DeliveryReport,
@@ -164,7 +164,7 @@ fn held_in_quiet_hours(
 
 /// The journal: a log line per nudge, always sent.
 fn to_journal(
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut DeliveryReport,
     todo: &[&Nudge],
     now: NaiveDateTime,
@@ -185,7 +185,7 @@ fn to_journal(
 /// server on it) the channel is skipped.
 async fn to_desktop(
     desktop: &DesktopChannel,
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut DeliveryReport,
     todo: &[&Nudge],
     now: NaiveDateTime,
@@ -213,7 +213,7 @@ async fn to_desktop(
 /// Email over SMTP, one message per nudge.
 async fn to_email(
     email: &EmailChannel,
-    store: &mut Store,
+    store: &mut dyn History,
     report: &mut DeliveryReport,
     todo: &[&Nudge],
     now: NaiveDateTime,
