@@ -16,6 +16,7 @@
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
+use crate::calendar::EventStatus;
 use crate::calendar::edit::Description;
 use crate::calendar::{Component, Document, Moment, Property};
 
@@ -91,7 +92,7 @@ pub fn read(bytes: &[u8]) -> Option<Found> {
         ),
         cancelled: event
             .value("STATUS")
-            .is_some_and(|s| s.trim().eq_ignore_ascii_case("CANCELLED")),
+            .is_some_and(|s| EventStatus::parse(s) == EventStatus::Cancelled),
     })
 }
 
@@ -142,7 +143,7 @@ pub fn write(existing: Option<&[u8]>, content: &Content, now: NaiveDateTime) -> 
             .properties
             .retain(|p| !p.name.eq_ignore_ascii_case("STATUS"));
         if content.cancelled {
-            event.set_value("STATUS", "CANCELLED");
+            event.set_value("STATUS", EventStatus::Cancelled.as_str());
         }
     }
     match existing {

@@ -17,4 +17,5 @@ pub use document::Document;
 pub use expand::{Collector, Moment, Occurrence, Window};
 pub use model::{Component, Param, Property};
 pub use people::{EventMeta, Person, PersonKind, RuleShape};
+pub use value::EventStatus;
 pub use warning::Warning;

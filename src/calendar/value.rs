@@ -309,9 +309,60 @@ pub fn add_saturating(t: NaiveDateTime, by: chrono::Duration) -> NaiveDateTime {
         })
 }
 
+/// An event's `STATUS` (RFC 5545 3.8.1.11), read case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventStatus {
+    /// `TENTATIVE`.
+    Tentative,
+    /// `CONFIRMED`.
+    Confirmed,
+    /// `CANCELLED`: the occurrence does not take place.
+    Cancelled,
+    /// Any other value (an x-name or a producer's own), upper-cased and kept.
+    Other(std::sync::Arc<str>),
+}
+
+impl EventStatus {
+    /// The status a `STATUS` value names.
+    pub fn parse(raw: &str) -> EventStatus {
+        let upper = raw.trim().to_ascii_uppercase();
+        match upper.as_str() {
+            "TENTATIVE" => EventStatus::Tentative,
+            "CONFIRMED" => EventStatus::Confirmed,
+            "CANCELLED" => EventStatus::Cancelled,
+            _ => EventStatus::Other(upper.into()),
+        }
+    }
+
+    /// The value as written in iCalendar (upper case).
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventStatus::Tentative => "TENTATIVE",
+            EventStatus::Confirmed => "CONFIRMED",
+            EventStatus::Cancelled => "CANCELLED",
+            EventStatus::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for EventStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_read_in_any_case_and_unknown_ones_kept() {
+        assert_eq!(EventStatus::parse(" cancelled "), EventStatus::Cancelled);
+        assert_eq!(EventStatus::parse("Confirmed"), EventStatus::Confirmed);
+        let other = EventStatus::parse("x-postponed");
+        assert_eq!(other.as_str(), "X-POSTPONED");
+        assert_eq!(EventStatus::Tentative.to_string(), "TENTATIVE");
+    }
     use crate::calendar::reader::parse_content_line;
 
     fn prop(line: &str) -> Property {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 
+use crate::calendar::EventStatus;
 use crate::calendar::{Collector, Moment, Occurrence, Window};
 
 /// Arguments of `tete expand`.
@@ -96,8 +97,8 @@ fn write_json(occurrences: &[Occurrence], out: &mut impl Write) -> anyhow::Resul
 
 fn write_text(occurrences: &[Occurrence], out: &mut impl Write) -> anyhow::Result<()> {
     for o in occurrences {
-        let status = match o.status.as_deref() {
-            Some(s) if s != "CONFIRMED" => format!("  [{s}]"),
+        let status = match &o.status {
+            Some(s) if *s != EventStatus::Confirmed => format!("  [{s}]"),
             _ => String::new(),
         };
         let summary = o.summary.as_deref().unwrap_or("(no title)");

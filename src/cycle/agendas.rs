@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
 use crate::agenda::{self, write::Destination};
 use crate::cadence;
+use crate::calendar::EventStatus;
 use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
 use crate::calendar::{Document, EventMeta, Occurrence};
 use crate::detect::CounterpartKey;
@@ -271,7 +272,7 @@ impl Planning<'_> {
             o.start.as_utc() >= now
                 && o.start.as_utc() <= now + ahead
                 && rel.series.iter().any(|s| *s.uid == *o.uid)
-                && o.status.as_deref() != Some("CANCELLED")
+                && o.status != Some(EventStatus::Cancelled)
                 && !declined_by_a_person(o)
         })
     }

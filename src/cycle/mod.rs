@@ -26,6 +26,7 @@ pub use nudges::{current_nudges, writes_stopped};
 
 use crate::agenda;
 use crate::cadence::{self, Settings};
+use crate::calendar::EventStatus;
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning, Window};
 use crate::detect::{self, CounterpartKey, Identity, Overrides, Relationship, Verdict};
@@ -117,9 +118,9 @@ pub fn observe(
         if !occ.uid.is_empty() && !seen.insert((&*occ.uid, occ.recurrence_id)) {
             continue;
         }
-        let cancelled = match (occ.excluded, occ.status.as_deref()) {
+        let cancelled = match (occ.excluded, &occ.status) {
             (true, _) => Some(Cancellation::Exdate),
-            (false, Some("CANCELLED")) => Some(Cancellation::Status),
+            (false, Some(EventStatus::Cancelled)) => Some(Cancellation::Status),
             _ if declined_by_a_person(occ) => Some(Cancellation::Declined),
             _ => None,
         };

@@ -10,6 +10,7 @@ use chrono::NaiveTime;
 
 use super::ReadSummary;
 use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Stamp, TzidUse};
+use crate::calendar::EventStatus;
 use crate::calendar::document::{self, DocumentError};
 use crate::calendar::model::Component;
 use crate::calendar::people::{EventMeta, Person};
@@ -230,15 +231,18 @@ impl Collector {
         i
     }
 
-    /// The upper-cased STATUS, shared with the events that have the same one.
-    fn intern_status(&mut self, raw: &str) -> Arc<str> {
-        let status = raw.trim().to_ascii_uppercase();
-        if let Some(known) = self.statuses.get(status.as_str()) {
-            return known.clone();
+    /// The STATUS; an unknown one shared with the events that have the same.
+    fn intern_status(&mut self, raw: &str) -> EventStatus {
+        match EventStatus::parse(raw) {
+            EventStatus::Other(other) => {
+                if let Some(known) = self.statuses.get(&other) {
+                    return EventStatus::Other(known.clone());
+                }
+                self.statuses.insert(other.clone());
+                EventStatus::Other(other)
+            }
+            known => known,
         }
-        let status: Arc<str> = Arc::from(status);
-        self.statuses.insert(status.clone());
-        status
     }
 
     fn stamp(&mut self, value: TimeValue, resource: u32, line: usize, uid: &Arc<str>) -> Stamp {

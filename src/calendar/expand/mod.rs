@@ -40,6 +40,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::people::Person;
+use crate::calendar::EventStatus;
 
 pub use collect::Collector;
 pub use window::Expansion;
@@ -108,8 +109,8 @@ pub struct Occurrence {
     pub end: Moment,
     /// SUMMARY, unescaped.
     pub summary: Option<Arc<str>>,
-    /// STATUS, upper-cased.
-    pub status: Option<Arc<str>>,
+    /// STATUS.
+    pub status: Option<EventStatus>,
     /// True for an occurrence the series removes with `EXDATE` (only reported by
     /// [`Collector::expand_with_excluded`]).
     pub excluded: bool,
@@ -129,7 +130,7 @@ impl serde::Serialize for Occurrence {
         s.serialize_field("start", &self.start.to_string())?;
         s.serialize_field("end", &self.end.to_string())?;
         s.serialize_field("summary", &self.summary.as_deref())?;
-        s.serialize_field("status", &self.status.as_deref())?;
+        s.serialize_field("status", &self.status.as_ref().map(EventStatus::as_str))?;
         s.end()
     }
 }

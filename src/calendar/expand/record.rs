@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
+use crate::calendar::EventStatus;
 use crate::calendar::people::Person;
 use crate::calendar::recur::RuleSpec;
 use crate::calendar::value::Duration;
@@ -55,7 +56,7 @@ pub(super) struct EventRecord {
     pub(super) resource: u32,
     pub(super) line: usize,
     pub(super) summary: Option<Arc<str>>,
-    pub(super) status: Option<Arc<str>>,
+    pub(super) status: Option<EventStatus>,
     pub(super) start: Stamp,
     pub(super) end: End,
     /// `None` for the many events without RRULE, RDATE or EXDATE.

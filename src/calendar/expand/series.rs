@@ -3,7 +3,6 @@
 //! overrides and THISANDFUTURE applied.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -11,6 +10,7 @@ use super::context::Context;
 use super::overrides::{Fate, occurrence, rid_moment, this_and_future_for};
 use super::record::{End, EventRecord, Form, Stamp};
 use super::{Moment, Occurrence};
+use crate::calendar::EventStatus;
 use crate::calendar::value::{self, TimeValue};
 use crate::calendar::warning::Warning;
 
@@ -216,7 +216,7 @@ fn excluded_occurrences(
         let end = ctx.end_of(*t, form, master.start, master.end);
         if ctx.overlaps(start, end) {
             let mut occ = occurrence(master, start, start, end, master);
-            occ.status = Some(Arc::from("CANCELLED"));
+            occ.status = Some(EventStatus::Cancelled);
             occ.excluded = true;
             out.push(occ);
         }

@@ -19,7 +19,7 @@ fn expand(text: &str, a: &str, b: &str) -> Vec<String> {
                 "{} {} {}",
                 o.start,
                 o.end,
-                o.status.as_deref().unwrap_or("-")
+                o.status.as_ref().map_or("-", EventStatus::as_str)
             )
         })
         .collect()
