@@ -11,25 +11,50 @@ use super::{Nudge, Settings};
 use crate::history::{History, HistoryError, SentNudge};
 use crate::http::HttpClient;
 
-/// The channel names, as stored in the state file.
-const JOURNAL: &str = "journal";
-const DESKTOP: &str = "desktop";
-const EMAIL: &str = "email";
-const WEBHOOK: &str = "webhook";
+/// A way a nudge reaches the manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChannelKind {
+    /// The log (journald under systemd): always on.
+    Journal,
+    /// A desktop notification over D-Bus.
+    Desktop,
+    /// An email through SMTP.
+    Email,
+    /// A POST to a webhook.
+    Webhook,
+}
+
+impl ChannelKind {
+    /// The name, as the state file stores it and messages show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Journal => "journal",
+            ChannelKind::Desktop => "desktop",
+            ChannelKind::Email => "email",
+            ChannelKind::Webhook => "webhook",
+        }
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What one [`deliver`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryReport {
     /// Sent now: `(streak, channel)`.
-    pub sent: Vec<(String, &'static str)>,
+    pub sent: Vec<(String, ChannelKind)>,
     /// `(nudge, channel)` pairs sent at an earlier cycle, so not sent again.
     pub already_sent: usize,
     /// Nudges held because it is quiet hours; they go out at the first cycle after.
     pub held: usize,
     /// Channels skipped this cycle, and why (no session bus for desktop notifications).
-    pub skipped: Vec<(&'static str, String)>,
+    pub skipped: Vec<(ChannelKind, String)>,
     /// Failed, to be tried again next cycle: `(streak, channel, error)`.
-    pub failed: Vec<(String, &'static str, String)>,
+    pub failed: Vec<(String, ChannelKind, String)>,
 }
 
 /// One line, for the daemon's status: "2 sent, 1 already sent, 0 held, 1 failed".
@@ -66,10 +91,10 @@ pub async fn deliver(
         return Ok(report);
     }
     let channels = &settings.channels;
-    let mut names = vec![JOURNAL];
-    names.extend(channels.desktop.as_ref().map(|_| DESKTOP));
-    names.extend(channels.email.as_ref().map(|_| EMAIL));
-    names.extend(channels.webhook.as_ref().map(|_| WEBHOOK));
+    let mut names = vec![ChannelKind::Journal];
+    names.extend(channels.desktop.as_ref().map(|_| ChannelKind::Desktop));
+    names.extend(channels.email.as_ref().map(|_| ChannelKind::Email));
+    names.extend(channels.webhook.as_ref().map(|_| ChannelKind::Webhook));
 
     let pending = pending(store, nudges, &names, &mut report)?;
     if held_in_quiet_hours(settings, now, &pending, &mut report) {
@@ -82,18 +107,18 @@ pub async fn deliver(
             continue;
         }
         match name {
-            JOURNAL => to_journal(store, &mut report, &todo, now)?,
-            DESKTOP => {
+            ChannelKind::Journal => to_journal(store, &mut report, &todo, now)?,
+            ChannelKind::Desktop => {
                 if let Some(desktop) = &channels.desktop {
                     to_desktop(desktop, store, &mut report, &todo, now).await?;
                 }
             }
-            EMAIL => {
+            ChannelKind::Email => {
                 if let Some(email) = &channels.email {
                     to_email(email, store, &mut report, &todo, now).await?;
                 }
             }
-            WEBHOOK => {
+            ChannelKind::Webhook => {
                 if let Some(webhook) = &channels.webhook {
                     for nudge in todo {
                         let sent = webhook.send(&http, nudge).await;
@@ -101,7 +126,6 @@ pub async fn deliver(
                     }
                 }
             }
-            _ => {}
         }
     }
     Ok(report)
@@ -112,17 +136,17 @@ pub async fn deliver(
 fn pending<'n>(
     store: &dyn History,
     nudges: &'n [Nudge],
-    names: &[&'static str],
+    names: &[ChannelKind],
     report: &mut DeliveryReport,
-) -> Result<Vec<(&'static str, Vec<&'n Nudge>)>, HistoryError> {
-    let mut pending: Vec<(&'static str, Vec<&Nudge>)> = Vec::new();
+) -> Result<Vec<(ChannelKind, Vec<&'n Nudge>)>, HistoryError> {
+    let mut pending: Vec<(ChannelKind, Vec<&Nudge>)> = Vec::new();
     for &name in names {
         let mut todo = Vec::new();
         for nudge in nudges {
             if todo.iter().any(|n: &&Nudge| n.streak == nudge.streak) {
                 continue;
             }
-            if store.nudge_sent(&nudge.streak, name)? {
+            if store.nudge_sent(&nudge.streak, name.as_str())? {
                 report.already_sent += 1;
             } else {
                 todo.push(nudge);
@@ -138,7 +162,7 @@ fn pending<'n>(
 fn held_in_quiet_hours(
     settings: &Settings,
     now: NaiveDateTime,
-    pending: &[(&'static str, Vec<&Nudge>)],
+    pending: &[(ChannelKind, Vec<&Nudge>)],
     report: &mut DeliveryReport,
 ) -> bool {
     let local = settings.zone.local(now);
@@ -176,7 +200,7 @@ fn to_journal(
             "nudge: {}",
             nudge.message
         );
-        record(store, report, nudge, JOURNAL, now)?;
+        record(store, report, nudge, ChannelKind::Journal, now)?;
     }
     Ok(())
 }
@@ -193,7 +217,7 @@ async fn to_desktop(
     let connection = match desktop.connect().await {
         Ok(c) => c,
         Err(e) => {
-            skip_or_fail(report, DESKTOP, todo, e);
+            skip_or_fail(report, ChannelKind::Desktop, todo, e);
             return Ok(());
         }
     };
@@ -201,10 +225,17 @@ async fn to_desktop(
         match channel::notify(&connection, nudge).await {
             // A bus without a notification server: like no bus at all.
             Err(e @ ChannelError::NoNotificationServer(_)) => {
-                skip_or_fail(report, DESKTOP, &todo[i..], e);
+                skip_or_fail(report, ChannelKind::Desktop, &todo[i..], e);
                 break;
             }
-            sent => outcome(store, report, nudge, DESKTOP, now, sent.map(|_| ()))?,
+            sent => outcome(
+                store,
+                report,
+                nudge,
+                ChannelKind::Desktop,
+                now,
+                sent.map(|_| ()),
+            )?,
         }
     }
     Ok(())
@@ -221,13 +252,13 @@ async fn to_email(
     let mailer = match email.mailer() {
         Ok(m) => m,
         Err(e) => {
-            skip_or_fail(report, EMAIL, todo, e);
+            skip_or_fail(report, ChannelKind::Email, todo, e);
             return Ok(());
         }
     };
     for nudge in todo {
         let sent = mailer.send(nudge).await;
-        outcome(store, report, nudge, EMAIL, now, sent)?;
+        outcome(store, report, nudge, ChannelKind::Email, now, sent)?;
     }
     Ok(())
 }
@@ -236,12 +267,12 @@ fn record(
     store: &mut dyn History,
     report: &mut DeliveryReport,
     nudge: &Nudge,
-    channel: &'static str,
+    channel: ChannelKind,
     now: NaiveDateTime,
 ) -> Result<(), HistoryError> {
     store.record_nudge_sent(&SentNudge {
         streak: nudge.streak.clone(),
-        channel: channel.to_string(),
+        channel: channel.as_str().to_string(),
         relationship: nudge.relationship.clone(),
         kind: nudge.kind.as_str().to_string(),
         sent_at: now,
@@ -254,7 +285,7 @@ fn outcome(
     store: &mut dyn History,
     report: &mut DeliveryReport,
     nudge: &Nudge,
-    channel: &'static str,
+    channel: ChannelKind,
     now: NaiveDateTime,
     sent: Result<(), ChannelError>,
 ) -> Result<(), HistoryError> {
@@ -278,7 +309,7 @@ fn outcome(
 /// cycle); anything else fails its nudges, to retry.
 fn skip_or_fail(
     report: &mut DeliveryReport,
-    channel: &'static str,
+    channel: ChannelKind,
     todo: &[&Nudge],
     error: ChannelError,
 ) {

@@ -415,7 +415,10 @@ fn a_nudge_is_sent_once_not_every_cycle() {
     let settings = journal_only();
     let nudges = [nudge("moved|a|1")];
     let first = block_on(deliver(&mut store, &nudges, &settings, at(11, 25))).unwrap();
-    assert_eq!(first.sent, [("moved|a|1".to_string(), "journal")]);
+    assert_eq!(
+        first.sent,
+        [("moved|a|1".to_string(), ChannelKind::Journal)]
+    );
     let second = block_on(deliver(
         &mut store,
         &nudges,
@@ -428,7 +431,10 @@ fn a_nudge_is_sent_once_not_every_cycle() {
     // A new streak of the same kind is sent.
     let nudges = [nudge("moved|a|1"), nudge("moved|a|2")];
     let third = block_on(deliver(&mut store, &nudges, &settings, at(11, 26))).unwrap();
-    assert_eq!(third.sent, [("moved|a|2".to_string(), "journal")]);
+    assert_eq!(
+        third.sent,
+        [("moved|a|2".to_string(), ChannelKind::Journal)]
+    );
     let sent = store.sent_nudges().unwrap();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].kind, "moved");
@@ -508,9 +514,9 @@ fn desktop_without_a_session_bus_is_skipped_and_the_journal_still_sent() {
         ..journal_only()
     };
     let report = block_on(deliver(&mut store, &[nudge("x")], &settings, at(11, 25))).unwrap();
-    assert_eq!(report.sent, [("x".to_string(), "journal")]);
+    assert_eq!(report.sent, [("x".to_string(), ChannelKind::Journal)]);
     assert_eq!(report.skipped.len(), 1);
-    assert_eq!(report.skipped[0].0, "desktop");
+    assert_eq!(report.skipped[0].0, ChannelKind::Desktop);
     assert!(report.failed.is_empty());
     // Not recorded: tried again next cycle.
     assert!(!store.nudge_sent("x", "desktop").unwrap());

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, NaiveDateTime};
 use tete::history::Store;
 use tete::nudge::{
-    self, Channels, DeliveryReport, DesktopChannel, EmailChannel, Kind, Nudge, Security, Settings,
-    WebhookChannel, Zone,
+    self, ChannelKind, Channels, DeliveryReport, DesktopChannel, EmailChannel, Kind, Nudge,
+    Security, Settings, WebhookChannel, Zone,
 };
 use tete::secret::Secret;
 
@@ -55,7 +55,7 @@ fn sent_by<'a>(report: &'a DeliveryReport, channel: &str) -> Vec<&'a str> {
     report
         .sent
         .iter()
-        .filter(|(_, c)| *c == channel)
+        .filter(|(_, c)| c.as_str() == channel)
         .map(|(s, _)| s.as_str())
         .collect()
 }
@@ -353,7 +353,7 @@ async fn a_refused_login_is_retried_next_cycle_and_never_shows_the_password() {
     assert_eq!(sent_by(&failed, "journal"), ["moved|a|1"]);
     assert_eq!(failed.failed.len(), 1, "{failed:?}");
     let (_, channel, error) = &failed.failed[0];
-    assert_eq!(*channel, "email");
+    assert_eq!(*channel, ChannelKind::Email);
     assert!(error.contains("127.0.0.1"), "{error}");
     assert!(!error.contains(WRONG_PASSWORD), "{error}");
     assert!(!store.nudge_sent("moved|a|1", "email").unwrap());
@@ -522,10 +522,10 @@ async fn a_failing_channel_never_stops_the_others_and_is_retried() {
         .unwrap();
     assert_eq!(sent_by(&first, "journal").len(), 2, "{first:?}");
     assert_eq!(first.skipped.len(), 1);
-    assert_eq!(first.skipped[0].0, "desktop");
+    assert_eq!(first.skipped[0].0, ChannelKind::Desktop);
     assert_eq!(first.failed.len(), 2);
     for (_, channel, error) in &first.failed {
-        assert_eq!(*channel, "webhook");
+        assert_eq!(*channel, ChannelKind::Webhook);
         assert!(error.contains("500"), "{error}");
         assert!(error.contains("127.0.0.1"), "{error}");
         assert!(!error.contains(WEBHOOK_TOKEN), "{error}");
