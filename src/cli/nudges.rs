@@ -55,7 +55,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
 fn sent_by(store: &dyn History, nudge: &Nudge) -> anyhow::Result<Vec<&'static str>> {
     let mut out = Vec::new();
     for channel in ["journal", "desktop", "email", "webhook"] {
-        if store.nudge_sent(&nudge.streak, channel)? {
+        if store.nudge_sent(nudge.streak.as_str(), channel)? {
             out.push(channel);
         }
     }

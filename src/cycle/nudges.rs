@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 
 use super::{AgendaPlans, Gathered, Outcome, halt_message};
-use crate::nudge::{Input, Kind, Nudge, Settings, evaluate, marks};
+use crate::nudge::{Input, Kind, Nudge, Settings, StreakKey, evaluate, marks};
 
 /// The nudges of every relationship of a cycle: the rules run over each relationship's whole
 /// stored history (not only the report's window, so a long streak keeps its key) and the
@@ -56,7 +56,7 @@ pub fn writes_stopped(gathered: &Gathered) -> Vec<Nudge> {
                 name: calendar.name.clone(),
                 kind: Kind::WritesStopped,
                 message: halt_message(&calendar.name, &why, &since),
-                streak: format!("writes-stopped:{}:{since}", calendar.name),
+                streak: StreakKey::writes_stopped(&calendar.name, &since),
                 dates: Vec::new(),
             })
         })

@@ -146,7 +146,7 @@ fn pending<'n>(
             if todo.iter().any(|n: &&Nudge| n.streak == nudge.streak) {
                 continue;
             }
-            if store.nudge_sent(&nudge.streak, name.as_str())? {
+            if store.nudge_sent(nudge.streak.as_str(), name.as_str())? {
                 report.already_sent += 1;
             } else {
                 todo.push(nudge);
@@ -271,13 +271,13 @@ fn record(
     now: NaiveDateTime,
 ) -> Result<(), HistoryError> {
     store.record_nudge_sent(&SentNudge {
-        streak: nudge.streak.clone(),
+        streak: nudge.streak.to_string(),
         channel: channel.as_str().to_string(),
         relationship: nudge.relationship.clone(),
         kind: nudge.kind.as_str().to_string(),
         sent_at: now,
     })?;
-    report.sent.push((nudge.streak.clone(), channel));
+    report.sent.push((nudge.streak.to_string(), channel));
     Ok(())
 }
 
@@ -298,7 +298,7 @@ fn outcome(
                 kind = %nudge.kind,
                 "nudge not sent by {channel}, will retry next cycle: {e}"
             );
-            report.failed.push((nudge.streak.clone(), channel, e));
+            report.failed.push((nudge.streak.to_string(), channel, e));
             Ok(())
         }
     }
@@ -338,6 +338,6 @@ fn skip_or_fail(
     for nudge in todo {
         report
             .failed
-            .push((nudge.streak.clone(), channel, error.clone()));
+            .push((nudge.streak.to_string(), channel, error.clone()));
     }
 }

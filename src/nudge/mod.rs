@@ -68,6 +68,53 @@ impl fmt::Display for Kind {
     }
 }
 
+/// What identifies a streak, so it is sent once per channel however many cycles it lasts:
+/// the rule, whom it is about, and where the streak began (`overdue|ann@x|2026-11-05T09:00:00Z`).
+/// Stored as text in the state file; a key once sent must keep its form, or the streak
+/// would be sent again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct StreakKey(String);
+
+impl StreakKey {
+    /// The key of a relationship's streak of `kind` that began at `anchor`.
+    pub fn new(kind: Kind, relationship: &str, anchor: &str) -> StreakKey {
+        StreakKey(format!("{}|{relationship}|{anchor}", kind.as_str()))
+    }
+
+    /// The key of the halt of a calendar's writes since `since`.
+    pub fn writes_stopped(calendar: &str, since: &str) -> StreakKey {
+        StreakKey(format!(
+            "{}:{calendar}:{since}",
+            Kind::WritesStopped.as_str()
+        ))
+    }
+
+    /// The key as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for StreakKey {
+    /// A key read back from the state file.
+    fn from(stored: &str) -> StreakKey {
+        StreakKey(stored.to_string())
+    }
+}
+
+impl PartialEq<&str> for StreakKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for StreakKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// One nudge: what to tell the manager about one relationship.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nudge {
@@ -82,7 +129,7 @@ pub struct Nudge {
     /// Identifies the streak: the rule, the relationship and where the streak began (the
     /// first occurrence of it, or the item and its date). The same streak keeps its key
     /// from cycle to cycle; a new streak after the pattern broke gets a new one.
-    pub streak: String,
+    pub streak: StreakKey,
     /// The dates the message names (in the configured zone).
     pub dates: Vec<NaiveDate>,
 }

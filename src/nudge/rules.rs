@@ -9,7 +9,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 use super::quiet::Zone;
-use super::{Kind, Nudge};
+use super::{Kind, Nudge, StreakKey};
 use crate::agenda::plan::OpenItem;
 use crate::cadence::{Cadence, Mark, Outcome, Overdue, overdue};
 
@@ -112,7 +112,7 @@ impl At<'_> {
             relationship: self.input.key.to_string(),
             name: self.input.name.to_string(),
             kind,
-            streak: format!("{}|{}|{anchor}", kind.as_str(), self.input.key),
+            streak: StreakKey::new(kind, self.input.key, &anchor),
             message,
             dates,
         }

@@ -115,7 +115,7 @@ fn moved_streak_keeps_its_key_while_it_lasts_and_a_new_one_gets_a_new_key() {
     assert_eq!(c.len(), 1);
     assert_ne!(c[0].streak, a[0].streak);
     assert!(
-        c[0].streak.ends_with("2026-11-26T09:00:00Z"),
+        c[0].streak.as_str().ends_with("2026-11-26T09:00:00Z"),
         "{}",
         c[0].streak
     );
