@@ -5,7 +5,7 @@
 
 pub mod agenda;
 pub mod cadence;
-pub mod calendar;
+pub use tete_calendar as calendar;
 pub mod cli;
 pub mod config;
 pub mod cycle;

@@ -1,6 +1,7 @@
 //! The calendar core: a lossless iCalendar model, a streaming lenient reader, time zones and
-//! exact recurrence expansion. It knows nothing of where calendars come from (see
-//! [`crate::sources`]) nor of 1:1s.
+//! exact recurrence expansion. It knows nothing of where calendars come from
+//! (tete's `sources`) nor of 1:1s, and imports nothing of tete: it is its own crate so that
+//! the compiler keeps it that way.
 
 pub mod document;
 pub mod edit;

@@ -7,9 +7,9 @@ use super::context::Context;
 use super::overrides::expand_group;
 use super::record::EventRecord;
 use super::{Collector, Occurrence, Window};
-use crate::calendar::tz::Zone;
-use crate::calendar::value;
-use crate::calendar::warning::Warning;
+use crate::tz::Zone;
+use crate::value;
+use crate::warning::Warning;
 
 /// The occurrences in a window and the warnings met on the way.
 #[derive(Debug, Default)]

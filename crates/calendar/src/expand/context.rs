@@ -7,8 +7,8 @@ use chrono::{Duration as Span, NaiveDateTime, NaiveTime};
 use super::Moment;
 use super::Window;
 use super::record::{End, EventRecord, Form, ResourceInfo, Stamp};
-use crate::calendar::tz::Zone;
-use crate::calendar::value;
+use crate::tz::Zone;
+use crate::value;
 
 pub(super) struct Context<'a> {
     pub(super) window: Window,

@@ -10,9 +10,9 @@ use super::context::Context;
 use super::overrides::{Fate, occurrence, rid_moment, this_and_future_for};
 use super::record::{End, EventRecord, Form, Stamp};
 use super::{Moment, Occurrence};
-use crate::calendar::EventStatus;
-use crate::calendar::value::{self, TimeValue};
-use crate::calendar::warning::Warning;
+use crate::EventStatus;
+use crate::value::{self, TimeValue};
+use crate::warning::Warning;
 
 /// A master's EXDATEs on the wall clock of its series.
 struct Exclusions {

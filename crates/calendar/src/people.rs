@@ -159,7 +159,7 @@ impl EventMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::reader::parse_content_line;
+    use crate::reader::parse_content_line;
 
     fn person(line: &str) -> Person {
         Person::from_property(&parse_content_line(line, 1).unwrap())
@@ -184,7 +184,7 @@ mod tests {
                 text.push_str(&format!("ATTENDEE:mailto:p{i}@x\n"));
             }
             text.push_str("END:VEVENT\n");
-            let (doc, _) = crate::calendar::Document::parse(&text, "t").unwrap();
+            let (doc, _) = crate::Document::parse(&text, "t").unwrap();
             doc.events()[0].clone()
         };
         assert!(EventMeta::may_be_one_on_one(&event(0)));

@@ -99,7 +99,7 @@ fn a_new_override_copies_the_master_and_changes_only_the_description() {
     let text_of = |cs: &[Component]| {
         let mut out = String::new();
         cs.iter()
-            .for_each(|c| crate::calendar::document::write_component(c, &mut out));
+            .for_each(|c| crate::document::write_component(c, &mut out));
         out
     };
     assert_eq!(

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use crate::calendar::EventStatus;
-use crate::calendar::people::Person;
-use crate::calendar::recur::RuleSpec;
-use crate::calendar::value::Duration;
+use crate::EventStatus;
+use crate::people::Person;
+use crate::recur::RuleSpec;
+use crate::value::Duration;
 
 /// The form a time was written in, with the zone interned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

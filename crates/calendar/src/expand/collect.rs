@@ -10,15 +10,15 @@ use chrono::NaiveTime;
 
 use super::ReadSummary;
 use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Stamp, TzidUse};
-use crate::calendar::EventStatus;
-use crate::calendar::document::{self, DocumentError};
-use crate::calendar::model::Component;
-use crate::calendar::people::{EventMeta, Person};
-use crate::calendar::reader::{ReadEvent, Reader};
-use crate::calendar::recur::RuleSpec;
-use crate::calendar::tz::ZoneTable;
-use crate::calendar::value::{self, PeriodEnd, TimeValue, ValueError};
-use crate::calendar::warning::Warning;
+use crate::EventStatus;
+use crate::document::{self, DocumentError};
+use crate::model::Component;
+use crate::people::{EventMeta, Person};
+use crate::reader::{ReadEvent, Reader};
+use crate::recur::RuleSpec;
+use crate::tz::ZoneTable;
+use crate::value::{self, PeriodEnd, TimeValue, ValueError};
+use crate::warning::Warning;
 
 /// The properties of events and time zones that expansion reads: the reader builds no others.
 fn used_in_expansion(name: &str) -> bool {
@@ -154,7 +154,7 @@ impl Collector {
         }
     }
 
-    /// Adds an item read elsewhere (a component of a [`crate::calendar::Document`]).
+    /// Adds an item read elsewhere (a component of a [`crate::Document`]).
     fn collect_item(&mut self, item: Component, resource: u32, summary: &mut ReadSummary) {
         match item.name.as_str() {
             "VEVENT" => self.collect_event(&item, resource, summary),

@@ -7,7 +7,7 @@
 //! 3. a Windows name written by Outlook/Exchange (`W. Europe Standard Time`), through the
 //!    CLDR mapping;
 //! 4. an IANA name at the end of a longer id (`/mozilla.org/20070129_1/Europe/Berlin`);
-//! 5. otherwise [`ZoneTable::resolve`] fails and the caller ([`crate::calendar::expand`])
+//! 5. otherwise [`ZoneTable::resolve`] fails and the caller ([`crate::expand`])
 //!    applies the documented fallback, with a warning that names the TZID: the calendar's
 //!    `X-WR-TIMEZONE` when it names a zone, else no zone at all: the times are read as
 //!    floating. python icalendar reads such a TZID as floating too, and recurring-ical-events

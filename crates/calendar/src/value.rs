@@ -363,7 +363,7 @@ mod tests {
         assert_eq!(other.as_str(), "X-POSTPONED");
         assert_eq!(EventStatus::Tentative.to_string(), "TENTATIVE");
     }
-    use crate::calendar::reader::parse_content_line;
+    use crate::reader::parse_content_line;
 
     fn prop(line: &str) -> Property {
         parse_content_line(line, 1).unwrap()

@@ -8,7 +8,7 @@ use super::context::Context;
 use super::record::EventRecord;
 use super::series::expand_master;
 use super::{Moment, Occurrence};
-use crate::calendar::warning::Warning;
+use crate::warning::Warning;
 
 /// What became of an override once its master was expanded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use crate::calendar::model::Component;
-use crate::calendar::recur::RuleSpec;
-use crate::calendar::value::{TimeValue, add_saturating, date_list, parse_time_value};
+use crate::model::Component;
+use crate::recur::RuleSpec;
+use crate::value::{TimeValue, add_saturating, date_list, parse_time_value};
 
 /// A zone built from the `STANDARD` and `DAYLIGHT` observances of a `VTIMEZONE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,8 +154,8 @@ fn parse_utc_offset(raw: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::Document;
-    use crate::calendar::tz::Zone;
+    use crate::Document;
+    use crate::tz::Zone;
     use chrono::NaiveDate;
     use std::sync::Arc;
 

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::people::Person;
-use crate::calendar::EventStatus;
+use crate::EventStatus;
 
 pub use collect::Collector;
 pub use window::Expansion;
