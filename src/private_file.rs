@@ -17,6 +17,27 @@ pub fn ensure(path: &Path) -> io::Result<()> {
     create_file(path)
 }
 
+/// Opens (creating it `0600` when missing, in folders created `0700`) a file tete keeps open
+/// for writing, such as the instance lock next to the state file. Not for SQLite files (see
+/// [`ensure`]).
+pub fn open_for_writing(path: &Path) -> io::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 #[cfg(unix)]
 fn create_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;

@@ -67,18 +67,8 @@ pub fn lock(state_file: &Path) -> Result<InstanceLock, DaemonError> {
     let mut name = state_file.as_os_str().to_os_string();
     name.push(".lock");
     let path = PathBuf::from(name);
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| DaemonError::Lock {
-            path: path.clone(),
-            source,
-        })?;
-    }
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| DaemonError::Lock {
+    let file =
+        crate::private_file::open_for_writing(&path).map_err(|source| DaemonError::Lock {
             path: path.clone(),
             source,
         })?;
@@ -299,5 +289,17 @@ mod tests {
         assert!(err.to_string().contains("already running"), "{err}");
         drop(first);
         assert!(lock(&state).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_is_private_like_the_state_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("new/state.sqlite");
+        let _lock = lock(&state).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("new/state.sqlite.lock")), 0o600);
+        assert_eq!(mode(&dir.path().join("new")), 0o700);
     }
 }
