@@ -168,10 +168,12 @@ pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
         &resolved.feed_cache_dir,
         sync_state.as_ref(),
     ));
-    print_failures(&gathered.failures);
     if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
-        anyhow::bail!("no calendar could be read");
+        anyhow::bail!(cycle::JobError::NothingRead(cycle::ReadFailures(
+            gathered.failures
+        )));
     }
+    print_failures(&gathered.failures);
     Ok(gathered.collector)
 }
 

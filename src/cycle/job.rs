@@ -47,8 +47,25 @@ pub enum JobError {
     #[error(transparent)]
     History(#[from] HistoryError),
     /// Not a single calendar could be read.
-    #[error("no calendar could be read")]
-    NothingRead,
+    #[error("no calendar could be read: {0}")]
+    NothingRead(ReadFailures),
+}
+
+/// Calendars that could not be read, each with its cause: `a.ics: cannot read ...; work:
+/// 401 Unauthorized`. The first line a person sees then names every cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadFailures(pub Vec<(String, String)>);
+
+impl std::fmt::Display for ReadFailures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, cause)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{name}: {cause}")?;
+        }
+        Ok(())
+    }
 }
 
 /// What one cycle did.
@@ -108,7 +125,7 @@ pub async fn run_cycle(
         tracing::warn!(calendar = %name, %error, "calendar not read");
     }
     if gathered.calendars.is_empty() && !job.calendars.is_empty() {
-        return Err(JobError::NothingRead);
+        return Err(JobError::NothingRead(ReadFailures(gathered.failures)));
     }
     cycle::route_agendas(&mut gathered, &job.agenda, dry_run).await;
     let mut outcome = cycle::run(

@@ -21,7 +21,7 @@ pub use gather::{
     Companion, Fetched, Gathered, MAX_CONCURRENT_FETCHES, Route, gather, halt_message,
     route_agendas,
 };
-pub use job::{CycleReport, Job, JobError, run_cycle};
+pub use job::{CycleReport, Job, JobError, ReadFailures, run_cycle};
 pub use nudges::{current_nudges, writes_stopped};
 
 use crate::agenda;

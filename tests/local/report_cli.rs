@@ -175,6 +175,37 @@ fn without_me_or_config_the_error_says_what_to_do() {
 }
 
 #[test]
+fn when_no_calendar_can_be_read_the_first_line_names_each_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.ics");
+    let garbage = dir.path().join("gone.ics");
+    let state = dir.path().join("state.sqlite");
+    for command in ["report", "list"] {
+        let out = tete(&[
+            command,
+            "--me",
+            "mia@example.com",
+            "--calendar",
+            missing.to_str().unwrap(),
+            "--calendar",
+            garbage.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("no calendar could be read")
+                && first.contains("missing.ics")
+                && first.contains("No such file")
+                && first.contains("gone.ics"),
+            "{command}: {err}"
+        );
+    }
+}
+
+#[test]
 fn quick_tries_on_two_exports_keep_separate_histories() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.ics"), dir.path().join("b.ics"));
