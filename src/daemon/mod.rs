@@ -83,10 +83,12 @@ pub fn lock(state_file: &Path) -> Result<InstanceLock, DaemonError> {
 }
 
 /// A calendar's failures: how many in a row, and when it may be tried again.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Backoff {
     failures: u32,
     retry_at: Instant,
+    /// Why the last try failed, for the status line.
+    last_error: String,
 }
 
 /// The interval with up to ±`jitter` of it added, so that many daemons (or many calendars
@@ -187,6 +189,12 @@ async fn cycle(
     job.calendars
         .retain(|c| backoff.get(&c.name).is_none_or(|b| b.retry_at <= now));
     let skipped = config.calendars.len() - job.calendars.len();
+    if job.calendars.is_empty() && skipped > 0 {
+        // Nothing to read this time: say why, rather than "0 calendar(s) failed".
+        let status = backing_off(backoff, now);
+        tracing::info!("cycle skipped: {status}");
+        return status;
+    }
     let status = match run_cycle(&job, state, false).await {
         Ok(report) => {
             update_backoff(backoff, &config.daemon, &job, &report.failures, now);
@@ -207,10 +215,34 @@ async fn cycle(
         }
     };
     if skipped > 0 {
-        format!("{status}; {skipped} calendar(s) backing off")
+        format!("{status}; {}", backing_off(backoff, now))
     } else {
         status
     }
+}
+
+/// "2 calendar(s) backing off: work (3 failures, next try in 30m: 401 Unauthorized); ..."
+fn backing_off(backoff: &HashMap<String, Backoff>, now: Instant) -> String {
+    let mut waiting: Vec<_> = backoff.iter().filter(|(_, b)| b.retry_at > now).collect();
+    waiting.sort_by(|a, b| a.0.cmp(b.0));
+    let each: Vec<String> = waiting
+        .iter()
+        .map(|(name, b)| {
+            let wait = Duration::from_secs(b.retry_at.saturating_duration_since(now).as_secs());
+            format!(
+                "{name} ({} failure{}, next try in {}: {})",
+                b.failures,
+                if b.failures == 1 { "" } else { "s" },
+                humantime::format_duration(wait),
+                b.last_error
+            )
+        })
+        .collect();
+    format!(
+        "{} calendar(s) backing off: {}",
+        each.len(),
+        each.join("; ")
+    )
 }
 
 fn update_backoff(
@@ -221,7 +253,8 @@ fn update_backoff(
     now: Instant,
 ) {
     for calendar in &job.calendars {
-        if failures.iter().any(|(name, _)| *name == calendar.name) {
+        if let Some((_, error)) = failures.iter().find(|(name, _)| *name == calendar.name) {
+            let last_error = error.clone();
             let failures = backoff.get(&calendar.name).map_or(1, |b| b.failures + 1);
             let wait = settings
                 .interval
@@ -233,6 +266,7 @@ fn update_backoff(
                 Backoff {
                     failures,
                     retry_at: now + wait,
+                    last_error,
                 },
             );
         } else {
@@ -289,6 +323,33 @@ mod tests {
         assert!(err.to_string().contains("already running"), "{err}");
         drop(first);
         assert!(lock(&state).is_ok());
+    }
+
+    #[test]
+    fn the_status_says_which_calendars_back_off_and_why() {
+        let now = Instant::now();
+        let mut backoff = HashMap::new();
+        backoff.insert(
+            "work".to_string(),
+            Backoff {
+                failures: 3,
+                retry_at: now + Duration::from_secs(1800),
+                last_error: "PROPFIND https://dav.example/: the server answered 401".into(),
+            },
+        );
+        backoff.insert(
+            "done".to_string(),
+            Backoff {
+                failures: 1,
+                retry_at: now,
+                last_error: "gone".into(),
+            },
+        );
+        assert_eq!(
+            backing_off(&backoff, now),
+            "1 calendar(s) backing off: work (3 failures, next try in 30m: PROPFIND \
+             https://dav.example/: the server answered 401)"
+        );
     }
 
     #[cfg(unix)]
