@@ -62,6 +62,10 @@ pub struct DaemonConfig {
     /// The longest a failing calendar waits before it is tried again (`max_backoff`,
     /// default 6 hours).
     pub max_backoff: std::time::Duration,
+    /// The longest one cycle may take (`max_cycle`, default 5 minutes): then it stops at its
+    /// next safe point (between calendars read, between resources written), so a slow
+    /// server cannot hold the service past its watchdog or its stop timeout.
+    pub max_cycle: std::time::Duration,
 }
 
 impl Default for DaemonConfig {
@@ -70,6 +74,7 @@ impl Default for DaemonConfig {
             interval: std::time::Duration::from_secs(15 * 60),
             jitter: 0.1,
             max_backoff: std::time::Duration::from_secs(6 * 3600),
+            max_cycle: std::time::Duration::from_secs(5 * 60),
         }
     }
 }
@@ -239,6 +244,7 @@ struct RawDaemon {
     interval: Option<Spanned<String>>,
     jitter: Option<Spanned<f64>>,
     max_backoff: Option<Spanned<String>>,
+    max_cycle: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -419,6 +425,12 @@ impl Resolver<'_> {
         }
         if let Some(v) = &raw.max_backoff {
             d.max_backoff = duration(v, "max_backoff")?;
+        }
+        if let Some(v) = &raw.max_cycle {
+            d.max_cycle = duration(v, "max_cycle")?;
+            if d.max_cycle < std::time::Duration::from_secs(10) {
+                return Err(self.error(v.span(), Some("max_cycle"), "must be at least 10s"));
+            }
         }
         if let Some(j) = raw.jitter {
             if !(0.0..=0.5).contains(j.get_ref()) {

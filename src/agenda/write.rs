@@ -175,12 +175,26 @@ impl Destination<'_> {
 /// private companions. A calendar whose server changed something tete did not write is
 /// halted at once: none of its other events is written this cycle or later.
 pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Vec<ResourceOutcome> {
+    apply_while(destinations, now, &|| true).await
+}
+
+/// [`apply`], asking `keep_going` before each resource: when it says no (the daemon is
+/// stopping, the cycle ran out of time), the rest is left for the next cycle. A write
+/// already started is always finished and its outcome returned.
+pub async fn apply_while(
+    destinations: Vec<Destination<'_>>,
+    now: NaiveDateTime,
+    keep_going: &(dyn Fn() -> bool + Sync),
+) -> Vec<ResourceOutcome> {
     let (events, private): (Vec<_>, Vec<_>) = destinations
         .into_iter()
         .partition(|d| d.write.target.place == Place::Event);
     let mut out = Vec::new();
     let mut halted: BTreeSet<String> = BTreeSet::new();
     for (calendar, resource, writes) in group_by_resource(events) {
+        if !keep_going() {
+            return out;
+        }
         if halted.contains(calendar.name) {
             continue;
         }
@@ -191,6 +205,9 @@ pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Ve
         out.push(outcome);
     }
     for d in private {
+        if !keep_going() {
+            return out;
+        }
         if let Some(private) = d.calendar.private {
             let mut outcome = write_private(private, d.resource, d.write, now).await;
             outcome.key = resource_key(d.calendar.name, &outcome.href);

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use crate::agenda;
 use crate::cadence;
 use crate::cadence::Settings;
-use crate::cycle::{self, AgendaPlans, Gathered, Outcome};
+use crate::cycle::{self, AgendaPlans, Gathered, Outcome, Stop};
 use crate::detect::{Identity, Overrides};
 use crate::history::{History, HistoryError, RecordSummary};
 use crate::nudge;
@@ -46,6 +46,9 @@ pub enum JobError {
     /// The state file could not be used.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// Asked to stop (SIGTERM, the cycle's time bound) before anything was written.
+    #[error("stopped before the calendars were read")]
+    Stopped,
     /// Not a single calendar could be read.
     #[error("no calendar could be read: {0}")]
     NothingRead(ReadFailures),
@@ -118,9 +121,25 @@ pub async fn run_cycle(
     state: &mut StateFile,
     dry_run: bool,
 ) -> Result<CycleReport, JobError> {
+    run_cycle_until(job, state, dry_run, &Stop::default()).await
+}
+
+/// [`run_cycle`], stopping at the first safe point after `stop` is requested: reading is
+/// abandoned (nothing was written; the next cycle reads again), writes stop between
+/// resources (a write started is finished and recorded), and no nudge is sent.
+pub async fn run_cycle_until(
+    job: &Job,
+    state: &mut StateFile,
+    dry_run: bool,
+    stop: &Stop,
+) -> Result<CycleReport, JobError> {
     let sync_state = state.caldav_sync();
     let store = state.history_mut();
-    let mut gathered = cycle::gather(&job.calendars, &job.feed_cache_dir, Some(&sync_state)).await;
+    let gather = cycle::gather(&job.calendars, &job.feed_cache_dir, Some(&sync_state));
+    let mut gathered = tokio::select! {
+        gathered = gather => gathered,
+        () = stop.wait() => return Err(JobError::Stopped),
+    };
     for (name, error) in &gathered.failures {
         tracing::warn!(calendar = %name, %error, "calendar not read");
     }
@@ -164,12 +183,12 @@ pub async fn run_cycle(
         delivery: nudge::DeliveryReport::default(),
     };
     if !dry_run {
-        write_agendas(job, store, &mut report).await?;
+        write_agendas(job, store, &mut report, stop).await?;
     }
     report
         .nudges
         .extend(cycle::writes_stopped(&report.gathered));
-    if !dry_run {
+    if !dry_run && !stop.requested() {
         report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
     }
     Ok(report)
@@ -179,6 +198,7 @@ async fn write_agendas(
     job: &Job,
     store: &mut dyn History,
     report: &mut CycleReport,
+    stop: &Stop,
 ) -> Result<(), JobError> {
     let mut destinations = Vec::new();
     for d in report.plans.writes(&report.gathered) {
@@ -196,7 +216,7 @@ async fn write_agendas(
             held.last_error
         );
     }
-    let outcomes = agenda::write::apply(destinations, job.now).await;
+    let outcomes = agenda::write::apply_while(destinations, job.now, &|| !stop.requested()).await;
     for outcome in outcomes {
         match &outcome.result {
             Ok(_) => store.clear_write_failure(&outcome.key)?,

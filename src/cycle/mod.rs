@@ -11,6 +11,7 @@ mod agendas;
 mod gather;
 mod job;
 mod nudges;
+mod stop;
 
 use std::collections::BTreeMap;
 
@@ -21,8 +22,9 @@ pub use gather::{
     Companion, Fetched, Gathered, MAX_CONCURRENT_FETCHES, Route, gather, halt_message,
     route_agendas,
 };
-pub use job::{CycleReport, Job, JobError, ReadFailures, run_cycle};
+pub use job::{CycleReport, Job, JobError, ReadFailures, run_cycle, run_cycle_until};
 pub use nudges::{current_nudges, writes_stopped};
+pub use stop::Stop;
 
 use crate::agenda;
 use crate::cadence::{self, Settings};

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use crate::config::{Config, ConfigError, DaemonConfig};
 use crate::state::{StateError, StateFile};
 
-use crate::cycle::{Job, run_cycle};
+use crate::cycle::{Job, JobError, Stop, run_cycle_until};
 
 /// Why the daemon stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -122,8 +122,19 @@ pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
         NotifyState::Status("starting the first cycle"),
     ]);
     loop {
-        let status = cycle(&config, &mut state, &mut backoff).await;
+        let (status, stopping) = cycle_watched(
+            &config,
+            &mut state,
+            &mut backoff,
+            watchdog,
+            &mut term,
+            &mut int,
+        )
+        .await;
         notify(&[NotifyState::Status(&status)]);
+        if let Some(signal) = stopping {
+            return stop(signal);
+        }
         let next = Instant::now() + jittered(config.daemon.interval, config.daemon.jitter);
         loop {
             let ping = watchdog.map(|w| Instant::now() + w / 2);
@@ -133,6 +144,46 @@ pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
                 _ = term.recv() => return stop("SIGTERM"),
                 _ = int.recv() => return stop("SIGINT"),
                 _ = hup.recv() => reload(&config_path, &mut config),
+            }
+        }
+    }
+}
+
+/// One cycle, with the watchdog pinged while it runs, SIGTERM and SIGINT asking it to stop
+/// at its next safe point, and `[daemon] max_cycle` bounding it. Returns the status line and
+/// the signal that asked the service to stop, if one did.
+async fn cycle_watched(
+    config: &Config,
+    state: &mut StateFile,
+    backoff: &mut HashMap<String, Backoff>,
+    watchdog: Option<Duration>,
+    term: &mut tokio::signal::unix::Signal,
+    int: &mut tokio::signal::unix::Signal,
+) -> (String, Option<&'static str>) {
+    let stop_cycle = Stop::default();
+    let work = cycle(config, state, backoff, &stop_cycle);
+    let bound = tokio::time::sleep(config.daemon.max_cycle);
+    tokio::pin!(work, bound);
+    let mut stopping = None;
+    loop {
+        let ping = watchdog.map(|w| Instant::now() + w / 2);
+        tokio::select! {
+            status = &mut work => return (status, stopping),
+            () = sleep_until_opt(ping) => notify(&[NotifyState::Watchdog]),
+            _ = term.recv(), if stopping.is_none() => {
+                stopping = Some("SIGTERM");
+                stop_cycle.request();
+            }
+            _ = int.recv(), if stopping.is_none() => {
+                stopping = Some("SIGINT");
+                stop_cycle.request();
+            }
+            () = &mut bound, if !stop_cycle.requested() => {
+                tracing::warn!(
+                    max_cycle = %humantime::format_duration(config.daemon.max_cycle),
+                    "cycle took too long: stopping it at the next safe point"
+                );
+                stop_cycle.request();
             }
         }
     }
@@ -183,6 +234,7 @@ async fn cycle(
     config: &Config,
     state: &mut StateFile,
     backoff: &mut HashMap<String, Backoff>,
+    stop: &Stop,
 ) -> String {
     let now = Instant::now();
     let mut job = config.job(Utc::now().naive_utc());
@@ -195,13 +247,15 @@ async fn cycle(
         tracing::info!("cycle skipped: {status}");
         return status;
     }
-    let status = match run_cycle(&job, state, false).await {
+    let status = match run_cycle_until(&job, state, false, stop).await {
         Ok(report) => {
             update_backoff(backoff, &config.daemon, &job, &report.failures, now);
             let status = report.summary();
             tracing::info!("cycle done: {status}");
             status
         }
+        // Stopped by a signal or `max_cycle` while reading: nobody failed.
+        Err(JobError::Stopped) => "cycle stopped while reading the calendars".to_string(),
         Err(e) => {
             let e = crate::errors::chain(&e);
             let failures: Vec<(String, String)> = job

@@ -247,3 +247,72 @@ fn a_nudge_is_sent_once_not_every_cycle() {
         "a streak sent twice: {posts:?}"
     );
 }
+
+/// A feed server that accepts connections and never answers: a server slow enough to
+/// outlast the watchdog and the unit's stop timeout.
+fn silent_feed() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cal.ics", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_that_never_answers_starves_neither_the_watchdog_nor_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_file = \"{state}\"\ncache_dir = \"{cache}\"\n[me]\nemail = \"mia@example.com\"\n\
+             [daemon]\ninterval = \"1s\"\njitter = 0.0\nmax_cycle = \"10s\"\n\
+             [[calendar]]\nname = \"slow\"\nurl = \"{url}\"\n",
+            state = dir.path().join("state.sqlite").display(),
+            cache = dir.path().join("cache").display(),
+            url = silent_feed(),
+        ),
+    )
+    .unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = notify_socket(&socket_path);
+    let child = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .arg("--config")
+        .arg(&config)
+        .arg("daemon")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "1000000")
+        .env_remove("WATCHDOG_PID")
+        .env("TETE_LOG", "info")
+        .env_remove("JOURNAL_STREAM")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&socket, "READY=1");
+    // The first cycle hangs on the feed: the watchdog is still pinged...
+    let seen = wait_for(&socket, "WATCHDOG=1");
+    assert!(!seen.iter().any(|m| m.contains("STATUS=1")), "{seen:?}");
+    // ...and max_cycle ends it (the feed's own timeout is a minute).
+    let started = std::time::Instant::now();
+    wait_for(&socket, "STATUS=cycle stopped while reading");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    // The next cycle (a second later) hangs too; SIGTERM stops it at once, not after the
+    // request times out.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let asked = std::time::Instant::now();
+    signal(&child, "TERM");
+    wait_for(&socket, "STOPPING=1");
+    let (status, err) = stderr_of(child);
+    assert!(status.success(), "{status}: {err}");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "stopping took {:?}: {err}",
+        asked.elapsed()
+    );
+    assert!(err.contains("cycle took too long"), "{err}");
+}
