@@ -50,13 +50,20 @@ fn setup() -> Setup {
 }
 
 fn start(s: &Setup) -> Child {
+    daemon(&s.config, &s.socket_path, &[])
+}
+
+/// `tete --config CONFIG daemon`, telling systemd things on `socket`, with `env` set too.
+fn daemon(config: &Path, socket: &Path, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tete"))
         .arg("--config")
-        .arg(&s.config)
+        .arg(config)
         .arg("daemon")
-        .env("NOTIFY_SOCKET", &s.socket_path)
+        .env("NOTIFY_SOCKET", socket)
         .env("TETE_LOG", "info")
         .env_remove("JOURNAL_STREAM")
+        .env_remove("WATCHDOG_PID")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -280,19 +287,7 @@ fn a_server_that_never_answers_starves_neither_the_watchdog_nor_stop() {
     .unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = notify_socket(&socket_path);
-    let child = Command::new(env!("CARGO_BIN_EXE_tete"))
-        .arg("--config")
-        .arg(&config)
-        .arg("daemon")
-        .env("NOTIFY_SOCKET", &socket_path)
-        .env("WATCHDOG_USEC", "1000000")
-        .env_remove("WATCHDOG_PID")
-        .env("TETE_LOG", "info")
-        .env_remove("JOURNAL_STREAM")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = daemon(&config, &socket_path, &[("WATCHDOG_USEC", "1000000")]);
     wait_for(&socket, "READY=1");
     // The first cycle hangs on the feed: the watchdog is still pinged...
     let seen = wait_for(&socket, "WATCHDOG=1");
