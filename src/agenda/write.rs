@@ -225,16 +225,18 @@ async fn write_resource(
     let href = resource.href.clone();
     let origin = calendar.source.resource_origin(resource);
     let mut written = Vec::new();
+    let mut already = Vec::new();
     let mut sent = Vec::new();
     let mut edit_error = None;
     // `update` reads the resource fresh, and again after a lost race: the blocks are
     // re-applied to whatever is there then.
     let result = write::update(calendar.source, &href, MAX_ATTEMPTS, |bytes| {
         match merged(&origin, bytes, writes) {
-            Ok((body, now_written)) => {
-                written = now_written;
-                sent.clone_from(&body);
-                (!written.is_empty()).then_some(body)
+            Ok(merge) => {
+                written = merge.changed;
+                already = merge.already;
+                sent.clone_from(&merge.body);
+                (!written.is_empty()).then_some(merge.body)
             }
             Err(reason) => {
                 edit_error = Some(reason);
@@ -254,9 +256,13 @@ async fn write_resource(
         ),
         (Ok(UpdateOutcome::Written { attempts, .. }), None) => {
             unexpected = verify(calendar.source, &href, &sent, writes).await;
+            written.extend(already);
             (Ok(written), attempts.saturating_sub(1) as usize)
         }
-        (Ok(UpdateOutcome::Unchanged { .. }), None) => (Ok(Vec::new()), 0),
+        // Nothing left to write, but blocks already there as planned are tete's own (a
+        // write whose answer was lost, then a 412): remembered, so that a person removing
+        // them later is respected and they are not added back.
+        (Ok(UpdateOutcome::Unchanged { .. }), None) => (Ok(already), 0),
         (Err(source), None) => (
             Err(WriteError::Source {
                 href: href.clone(),
@@ -537,37 +543,59 @@ fn occurrence_of(w: &PlannedWrite) -> OccurrenceRef<'_> {
 
 /// Re-applies every planned block to the resource's bytes as they are now. Returns the new
 /// body and the occurrences that change (empty: nothing to write).
-fn merged(
-    origin: &str,
-    bytes: &[u8],
-    writes: &[&PlannedWrite],
-) -> Result<(Vec<u8>, Vec<Written>), String> {
+/// A resource with the planned blocks re-applied to it as it is now.
+struct Merge {
+    /// The resource's new text.
+    body: Vec<u8>,
+    /// The writes that changed it.
+    changed: Vec<Written>,
+    /// The writes whose block was already there exactly as planned.
+    already: Vec<Written>,
+}
+
+fn merged(origin: &str, bytes: &[u8], writes: &[&PlannedWrite]) -> Result<Merge, String> {
     let (mut doc, _) = Document::read(bytes, origin).map_err(|e| crate::errors::chain(&e))?;
-    let mut written = Vec::new();
+    let (mut changed, mut already) = (Vec::new(), Vec::new());
     for w in writes {
         let occ = occurrence_of(w);
         let now = occurrence_description(&doc, &occ).map_err(|e: EditError| e.to_string())?;
-        let Some(new) = remerge(w, &now)? else {
-            continue;
+        let done = Written {
+            series_uid: w.target.series_uid.clone(),
+            recurrence_id: w.target.recurrence_id.to_string(),
+            agenda: w.agenda.clone(),
         };
-        if edit::set_occurrence_description(&mut doc, &occ, &new)
-            .map_err(|e: EditError| e.to_string())?
-        {
-            written.push(Written {
-                series_uid: w.target.series_uid.clone(),
-                recurrence_id: w.target.recurrence_id.to_string(),
-                agenda: w.agenda.clone(),
-            });
+        match remerge(w, &now)? {
+            Remerged::Removed => {}
+            Remerged::Already => already.push(done),
+            Remerged::New(new) => {
+                if edit::set_occurrence_description(&mut doc, &occ, &new)
+                    .map_err(|e: EditError| e.to_string())?
+                {
+                    changed.push(done);
+                }
+            }
         }
     }
-    Ok((doc.to_ical_preserving(bytes), written))
+    Ok(Merge {
+        body: doc.to_ical_preserving(bytes),
+        changed,
+        already,
+    })
 }
 
-/// The planned block applied to the description as it is now. `None` when a person
-/// removed the block since tete planned (it is not added back).
-fn remerge(w: &PlannedWrite, now: &Description) -> Result<Option<Description>, String> {
+/// A planned block applied to a description as it is now.
+enum Remerged {
+    /// A person removed the block since tete planned: it is not added back.
+    Removed,
+    /// The block is already there as planned.
+    Already,
+    /// The new description.
+    New(Description),
+}
+
+fn remerge(w: &PlannedWrite, now: &Description) -> Result<Remerged, String> {
     if removed_since_planned(w, now) {
-        return Ok(None);
+        return Ok(Remerged::Removed);
     }
     let text = block::write(&now.text, &w.agenda).map_err(|e| e.to_string())?;
     let html = match &now.html {
@@ -575,7 +603,11 @@ fn remerge(w: &PlannedWrite, now: &Description) -> Result<Option<Description>, S
         None => None,
     };
     let new = Description { text, html };
-    Ok((new != *now).then_some(new))
+    Ok(if new == *now {
+        Remerged::Already
+    } else {
+        Remerged::New(new)
+    })
 }
 
 /// True when a person removed the block after tete planned to rewrite it: it is not added

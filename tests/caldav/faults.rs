@@ -704,3 +704,111 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
     source.set_halted(None).unwrap();
     assert!(tete::cycle::writes_stopped(&gathered).is_empty());
 }
+
+/// The server applied an agenda write but its answer was lost (here a 502, which tete
+/// retries); the retry meets 412, the re-read finds tete's own block: that block is recorded
+/// as written, so when the person later removes it, it is not added back.
+#[tokio::test]
+async fn a_lost_acknowledgement_records_the_block_as_tetes_own() {
+    use tete::agenda::plan::{Place, PlannedWrite, Target};
+    use tete::agenda::write::Destination;
+    use tete::calendar::Moment;
+    use tete::calendar::edit::Description;
+    use tete::cycle::{Fetched, Route};
+    use tete::sources::{Content, Resource, Snapshot, Source};
+    use wiremock::{Request, Respond};
+
+    /// The event as the server holds it: what the last PUT sent, once one was applied.
+    #[derive(Clone)]
+    struct Event {
+        body: Arc<Mutex<String>>,
+        puts: Arc<Mutex<u32>>,
+    }
+    impl Respond for Event {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            if request.method.as_str() == "PUT" {
+                let mut puts = self.puts.lock().unwrap();
+                *puts += 1;
+                if *puts == 1 {
+                    // Applied, but the answer never reached tete.
+                    *self.body.lock().unwrap() = String::from_utf8_lossy(&request.body).into();
+                    return ResponseTemplate::new(502);
+                }
+                return ResponseTemplate::new(412);
+            }
+            let etag = if *self.puts.lock().unwrap() == 0 {
+                "\"e1\""
+            } else {
+                "\"e2\""
+            };
+            ResponseTemplate::new(200)
+                .insert_header("etag", etag)
+                .set_body_string(self.body.lock().unwrap().clone())
+        }
+    }
+
+    let server = MockServer::start().await;
+    mount_account(&server, false).await;
+    let event = Event {
+        body: Arc::new(Mutex::new(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:s@x\r\n\
+             DTSTART:20261201T090000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Ann / Mia\r\n\
+             END:VEVENT\r\nEND:VCALENDAR\r\n"
+                .into(),
+        )),
+        puts: Arc::new(Mutex::new(0)),
+    };
+    Mock::given(path("/dav/calendars/me/work/a.ics"))
+        .respond_with(event.clone())
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = work_source(&server, dir.path());
+    let fetched = Fetched {
+        name: "work".into(),
+        source: Source::Caldav(Box::new(source)),
+        snapshot: Snapshot {
+            resources: Vec::new(),
+            not_modified: false,
+        },
+        route: Route::Event,
+    };
+    let resource = Resource {
+        href: "/dav/calendars/me/work/a.ics".into(),
+        etag: Some("\"e1\"".into()),
+        content: Content::Memory(Vec::new()),
+    };
+    let at = Moment::Utc(
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 8)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap(),
+    );
+    let write = PlannedWrite {
+        target: Target {
+            series_uid: "s@x".into(),
+            recurrence_id: at,
+            start: at,
+            end: at,
+            description: Description::default(),
+            written: None,
+            place: Place::Event,
+            refresh: false,
+            retire: false,
+        },
+        new: Description::default(),
+        agenda: "Agenda for Tue 8 Dec".into(),
+    };
+    let destinations = vec![Destination {
+        calendar: fetched.write_calendar(),
+        resource: Some(&resource),
+        write: &write,
+    }];
+    let outcomes = tete::agenda::write::apply(destinations, at.as_utc()).await;
+    assert_eq!(outcomes.len(), 1);
+    let written = outcomes[0].result.as_ref().expect("no error");
+    assert_eq!(written.len(), 1, "the block found is recorded as tete's");
+    assert_eq!(written[0].recurrence_id, "2026-12-08T09:00:00Z");
+    let stored = event.body.lock().unwrap().replace("\r\n ", "");
+    assert!(stored.contains("Agenda for Tue 8 Dec"), "{stored}");
+    assert_eq!(*event.puts.lock().unwrap(), 2);
+}
