@@ -165,14 +165,10 @@ impl super::Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use super::super::{Config, Location};
     use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("/etc/tete/config.toml"))
-    }
+    use crate::config::tests::parse;
+    use crate::sources::Location;
+    use std::path::Path;
 
     #[test]
     fn caldav_with_basic_auth_and_state_file() {
