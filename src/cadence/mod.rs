@@ -348,28 +348,8 @@ pub fn analyse(
             .filter(|m| m.counts(window_start, now) && m.outcome == outcome)
             .count()
     };
-    // After a cadence change, the actual cadence is that of the current series.
-    let current_from = series
-        .last()
-        .and_then(|s| s.first)
-        .filter(|first| series.len() > 1 && *first > window_start)
-        .unwrap_or(window_start);
-    let mut happened: Vec<NaiveDateTime> = timeline
-        .iter()
-        .filter(|m| m.outcome.happened() && m.start < now)
-        .map(|m| m.start)
-        .collect();
-    happened.sort();
-    let recent: Vec<NaiveDateTime> = happened
-        .iter()
-        .copied()
-        .filter(|t| *t >= current_from)
-        .collect();
-    let median_gap_days = median(recent.windows(2).map(|w| days(w[1] - w[0])).collect());
-    let gaps: Vec<(f64, NaiveDateTime, NaiveDateTime)> = happened
-        .windows(2)
-        .map(|w| (days(w[1] - w[0]), w[0], w[1]))
-        .collect();
+    let happened = happened_starts(&timeline, now);
+    let median_gap_days = median_gap(&happened, current_from(&series, window_start));
     let mut analysis = Analysis {
         configured,
         series,
@@ -378,15 +358,8 @@ pub fn analyse(
         held: count(Outcome::Held),
         moved: count(Outcome::Moved),
         cancelled: count(Outcome::Cancelled),
-        declined: occurrences
-            .iter()
-            .filter(|o| {
-                o.cancelled == Some(crate::history::Cancellation::Declined)
-                    && o.scheduled >= window_start
-                    && o.scheduled < now
-            })
-            .count(),
-        longest_gap: gaps.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0)),
+        declined: declined_between(occurrences, window_start, now),
+        longest_gap: longest_gap(&happened),
         last_held: happened.last().copied(),
         next: timeline
             .iter()
@@ -415,6 +388,57 @@ pub fn analyse(
     };
     analysis.advice = suggest::suggest(rel, &analysis, now, settings);
     analysis
+}
+
+/// Where the actual cadence is measured from: after a cadence change, the start of the
+/// current series; otherwise the window's start.
+fn current_from(series: &[SeriesCadence], window_start: NaiveDateTime) -> NaiveDateTime {
+    series
+        .last()
+        .and_then(|s| s.first)
+        .filter(|first| series.len() > 1 && *first > window_start)
+        .unwrap_or(window_start)
+}
+
+/// The starts of the meetings that took place before `now`, in order.
+fn happened_starts(timeline: &[Mark], now: NaiveDateTime) -> Vec<NaiveDateTime> {
+    let mut happened: Vec<NaiveDateTime> = timeline
+        .iter()
+        .filter(|m| m.outcome.happened() && m.start < now)
+        .map(|m| m.start)
+        .collect();
+    happened.sort();
+    happened
+}
+
+/// The median gap in days between the meetings held since `from`.
+fn median_gap(happened: &[NaiveDateTime], from: NaiveDateTime) -> Option<f64> {
+    let recent: Vec<NaiveDateTime> = happened.iter().copied().filter(|t| *t >= from).collect();
+    median(recent.windows(2).map(|w| days(w[1] - w[0])).collect())
+}
+
+/// The longest gap between meetings held: its days, and the meetings before and after.
+fn longest_gap(happened: &[NaiveDateTime]) -> Option<(f64, NaiveDateTime, NaiveDateTime)> {
+    happened
+        .windows(2)
+        .map(|w| (days(w[1] - w[0]), w[0], w[1]))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Occurrences cancelled by a decline, scheduled in the window before `now`.
+fn declined_between(
+    occurrences: &[StoredOccurrence],
+    window_start: NaiveDateTime,
+    now: NaiveDateTime,
+) -> usize {
+    occurrences
+        .iter()
+        .filter(|o| {
+            o.cancelled == Some(crate::history::Cancellation::Declined)
+                && o.scheduled >= window_start
+                && o.scheduled < now
+        })
+        .count()
 }
 
 fn series_cadences(rel: &Relationship, occurrences: &[StoredOccurrence]) -> Vec<SeriesCadence> {

@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::http::HttpClient;
-use crate::sources::caldav::CalendarInfo;
+use crate::sources::caldav::{Account, CalendarInfo};
 use crate::sources::{CalendarSpec, Location, Source};
 
 /// Arguments of `tete calendars`.
@@ -26,23 +26,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // One discovery per account: entries with the same URL and auth share it.
-    let mut accounts: Vec<(&CalendarSpec, Vec<&CalendarSpec>)> = Vec::new();
-    for calendar in &config.calendars {
-        let Location::Caldav(location) = &calendar.location else {
-            continue;
-        };
-        let same = accounts
-            .iter_mut()
-            .find(|(first, _)| match &first.location {
-                Location::Caldav(other) => other.url == location.url && other.auth == location.auth,
-                _ => false,
-            });
-        match same {
-            Some((_, users)) => users.push(calendar),
-            None => accounts.push((calendar, vec![calendar])),
-        }
-    }
+    let accounts = accounts(&config.calendars);
     if accounts.is_empty() {
         println!("no CalDAV calendar in {}", config.path.display());
         return Ok(ExitCode::SUCCESS);
@@ -65,42 +49,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
                 }
             };
         match runtime.block_on(source.discover()) {
-            Ok(account) => {
-                if let Some(principal) = &account.principal {
-                    println!("  principal: {}", principal.path());
-                }
-                if let Some(home) = &account.home {
-                    println!("  calendar home: {}", home.path());
-                }
-                if account.auto_schedule {
-                    println!(
-                        "  scheduling: this server tells attendees on its own when an event \
-                         changes (calendar-auto-schedule), so with delivery = \"private\" \
-                         agendas go to your private calendar ([agenda] private_calendar), and \
-                         with \"shared\" the other person gets each one (see README, \"Who is \
-                         told\")"
-                    );
-                }
-                if account.calendars.is_empty() {
-                    println!("  no calendars");
-                }
-                for calendar in &account.calendars {
-                    print_calendar(calendar, &users);
-                }
-                for user in &users {
-                    let Location::Caldav(wanted) = &user.location else {
-                        continue;
-                    };
-                    if let Some(pick) = &wanted.calendar
-                        && !account.calendars.iter().any(|c| c.matches(pick))
-                    {
-                        println!(
-                            "  warning: [[calendar]] {:?} picks {pick:?}, which is not here",
-                            user.name
-                        );
-                    }
-                }
-            }
+            Ok(account) => print_account(&account, &users),
             Err(err) => {
                 println!("  error: {:#}", anyhow::Error::from(err));
                 failures += 1;
@@ -112,6 +61,67 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The CalDAV entries grouped by account, in the order of the file: one discovery per
+/// account, as entries with the same URL and auth share it. Each group is its first entry
+/// and every entry using the account.
+fn accounts(calendars: &[CalendarSpec]) -> Vec<(&CalendarSpec, Vec<&CalendarSpec>)> {
+    let mut accounts: Vec<(&CalendarSpec, Vec<&CalendarSpec>)> = Vec::new();
+    for calendar in calendars {
+        let Location::Caldav(location) = &calendar.location else {
+            continue;
+        };
+        let same = accounts
+            .iter_mut()
+            .find(|(first, _)| match &first.location {
+                Location::Caldav(other) => other.url == location.url && other.auth == location.auth,
+                _ => false,
+            });
+        match same {
+            Some((_, users)) => users.push(calendar),
+            None => accounts.push((calendar, vec![calendar])),
+        }
+    }
+    accounts
+}
+
+/// What discovery found for one account, and the entries whose pick is not there.
+fn print_account(account: &Account, users: &[&CalendarSpec]) {
+    if let Some(principal) = &account.principal {
+        println!("  principal: {}", principal.path());
+    }
+    if let Some(home) = &account.home {
+        println!("  calendar home: {}", home.path());
+    }
+    if account.auto_schedule {
+        println!(
+            "  scheduling: this server tells attendees on its own when an event \
+             changes (calendar-auto-schedule), so with delivery = \"private\" \
+             agendas go to your private calendar ([agenda] private_calendar), and \
+             with \"shared\" the other person gets each one (see README, \"Who is \
+             told\")"
+        );
+    }
+    if account.calendars.is_empty() {
+        println!("  no calendars");
+    }
+    for calendar in &account.calendars {
+        print_calendar(calendar, users);
+    }
+    for user in users {
+        let Location::Caldav(wanted) = &user.location else {
+            continue;
+        };
+        if let Some(pick) = &wanted.calendar
+            && !account.calendars.iter().any(|c| c.matches(pick))
+        {
+            println!(
+                "  warning: [[calendar]] {:?} picks {pick:?}, which is not here",
+                user.name
+            );
+        }
+    }
 }
 
 fn print_calendar(calendar: &CalendarInfo, users: &[&CalendarSpec]) {

@@ -48,57 +48,59 @@ pub(super) struct RawCaldav {
 }
 
 impl super::Resolver<'_> {
+    /// The CalDAV keys of a `[[calendar]]` entry (at `entry_span` in the file).
     pub(super) fn caldav(
         &self,
         raw: RawCaldav,
         entry_span: Range<usize>,
         google: Option<&GoogleClient>,
     ) -> Result<CaldavLocation, ConfigError> {
-        let url_span = raw.url.span();
-        let url = raw.url.into_inner();
-        match reqwest::Url::parse(url.trim()) {
+        self.check_caldav_url(&raw.url)?;
+        let auth = self.caldav_auth(raw.auth, raw.user, raw.password, entry_span, google)?;
+        Ok(CaldavLocation {
+            url: raw.url.get_ref().trim().to_string(),
+            auth,
+            calendar: raw.pick.map(Spanned::into_inner),
+            first_sync_days: raw.first_sync_days.map(Spanned::into_inner),
+        })
+    }
+
+    /// `caldav = URL`: http or https, without credentials in it.
+    fn check_caldav_url(&self, url: &Spanned<String>) -> Result<(), ConfigError> {
+        match reqwest::Url::parse(url.get_ref().trim()) {
             Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
                 if !parsed.username().is_empty() || parsed.password().is_some() {
                     return Err(self.error(
-                        url_span,
+                        url.span(),
                         Some("caldav"),
                         "put the user name in `user` and the password in `password`, not in the URL",
                     ));
                 }
+                Ok(())
             }
-            _ => {
-                return Err(self.error(
-                    url_span,
-                    Some("caldav"),
-                    "expected an http:// or https:// URL",
-                ));
-            }
+            _ => Err(self.error(
+                url.span(),
+                Some("caldav"),
+                "expected an http:// or https:// URL",
+            )),
         }
-        let auth_kind = raw.auth.as_ref().map(|a| a.get_ref().as_str());
-        let auth = match (auth_kind, raw.user, raw.password) {
+    }
+
+    /// `auth` with `user` and `password`: Basic (the default when both are given), Google
+    /// or none.
+    fn caldav_auth(
+        &self,
+        auth: Option<Spanned<String>>,
+        user: Option<Spanned<String>>,
+        password: Option<Secret>,
+        entry_span: Range<usize>,
+        google: Option<&GoogleClient>,
+    ) -> Result<CaldavAuth, ConfigError> {
+        let auth_span = auth.as_ref().map(Spanned::span);
+        let auth_kind = auth.as_ref().map(|a| a.get_ref().as_str());
+        Ok(match (auth_kind, user, password) {
             (Some("google"), user, password) => {
-                if let Some(user) = user {
-                    return Err(self.error(
-                        user.span(),
-                        Some("user"),
-                        "not used with auth = \"google\"",
-                    ));
-                }
-                if password.is_some() {
-                    return Err(self.error(
-                        entry_span,
-                        Some("password"),
-                        "not used with auth = \"google\"",
-                    ));
-                }
-                let Some(google) = google else {
-                    return Err(self.error(
-                        raw.auth.map_or(entry_span, |a| a.span()),
-                        Some("auth"),
-                        "auth = \"google\" needs a [google] table with your OAuth client_id",
-                    ));
-                };
-                CaldavAuth::Google(google.clone())
+                self.google_auth(user, password.is_some(), auth_span, entry_span, google)?
             }
             (Some("none"), None, None) => CaldavAuth::None,
             (Some("basic") | None, Some(user), Some(password)) => CaldavAuth::Basic {
@@ -123,19 +125,38 @@ impl super::Resolver<'_> {
             (Some(other), _, _) => {
                 let message =
                     format!("unknown auth {other:?}; expected \"basic\", \"google\" or \"none\"");
-                return Err(self.error(
-                    raw.auth.map_or(entry_span, |a| a.span()),
-                    Some("auth"),
-                    message,
-                ));
+                return Err(self.error(auth_span.unwrap_or(entry_span), Some("auth"), message));
             }
-        };
-        Ok(CaldavLocation {
-            url: url.trim().to_string(),
-            auth,
-            calendar: raw.pick.map(Spanned::into_inner),
-            first_sync_days: raw.first_sync_days.map(Spanned::into_inner),
         })
+    }
+
+    /// `auth = "google"`: no `user` or `password`, and a `[google]` client to use.
+    fn google_auth(
+        &self,
+        user: Option<Spanned<String>>,
+        has_password: bool,
+        auth_span: Option<Range<usize>>,
+        entry_span: Range<usize>,
+        google: Option<&GoogleClient>,
+    ) -> Result<CaldavAuth, ConfigError> {
+        if let Some(user) = user {
+            return Err(self.error(user.span(), Some("user"), "not used with auth = \"google\""));
+        }
+        if has_password {
+            return Err(self.error(
+                entry_span,
+                Some("password"),
+                "not used with auth = \"google\"",
+            ));
+        }
+        let Some(google) = google else {
+            return Err(self.error(
+                auth_span.unwrap_or(entry_span),
+                Some("auth"),
+                "auth = \"google\" needs a [google] table with your OAuth client_id",
+            ));
+        };
+        Ok(CaldavAuth::Google(google.clone()))
     }
 
     pub(super) fn google(&self, raw: Spanned<RawGoogle>) -> Result<GoogleClient, ConfigError> {
@@ -165,14 +186,10 @@ impl super::Resolver<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use super::super::{Config, Location};
     use super::*;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("/etc/tete/config.toml"))
-    }
+    use crate::config::tests::parse;
+    use crate::sources::Location;
+    use std::path::Path;
 
     #[test]
     fn caldav_with_basic_auth_and_state_file() {

@@ -171,21 +171,49 @@ fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
         .unwrap_or(now)
         .max(now)
         + Duration::days(7);
-    let span = days(end - start).max(1.0);
-    let x =
-        |t: NaiveDateTime| LEFT + (WIDTH - 2.0 * LEFT) * (days(t - start) / span).clamp(0.0, 1.0);
+    let scale = Scale {
+        start,
+        span: days(end - start).max(1.0),
+    };
     let _ = write!(
         out,
         "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"timeline\">\
          <line x1=\"{LEFT}\" y1=\"{AXIS_Y}\" x2=\"{:.1}\" y2=\"{AXIS_Y}\" stroke=\"#c9ced6\"/>",
         WIDTH - LEFT
     );
-    let mut week = start;
+    weeks(out, &scale, end);
+    let _ = write!(
+        out,
+        "<line x1=\"{0:.1}\" y1=\"6\" x2=\"{0:.1}\" y2=\"{1}\" stroke=\"#1d2430\" stroke-dasharray=\"3 3\"/>\
+         <text x=\"{2:.1}\" y=\"12\" font-size=\"10\">now</text>",
+        scale.x(now),
+        HEIGHT - 14.0,
+        scale.x(now) + 3.0
+    );
+    marks(out, a, &scale);
+    out.push_str("</svg>\n");
+}
+
+/// Where a time goes on a timeline's x axis: from `start`, `span` days wide.
+struct Scale {
+    start: NaiveDateTime,
+    span: f64,
+}
+
+impl Scale {
+    fn x(&self, t: NaiveDateTime) -> f64 {
+        LEFT + (WIDTH - 2.0 * LEFT) * (days(t - self.start) / self.span).clamp(0.0, 1.0)
+    }
+}
+
+/// A tick per week up to `end`, the month's name under the first week of each month.
+fn weeks(out: &mut String, scale: &Scale, end: NaiveDateTime) {
+    let mut week = scale.start;
     while week <= end {
         let _ = write!(
             out,
             "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#e3e6eb\"/>",
-            x(week),
+            scale.x(week),
             AXIS_Y - 12.0,
             AXIS_Y + 12.0
         );
@@ -193,20 +221,18 @@ fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
             let _ = write!(
                 out,
                 "<text x=\"{:.1}\" y=\"{HEIGHT}\" font-size=\"10\" fill=\"#5b6475\">{}</text>",
-                x(week),
+                scale.x(week),
                 week.format("%b")
             );
         }
         week += Duration::weeks(1);
     }
-    let _ = write!(
-        out,
-        "<line x1=\"{0:.1}\" y1=\"6\" x2=\"{0:.1}\" y2=\"{1}\" stroke=\"#1d2430\" stroke-dasharray=\"3 3\"/>\
-         <text x=\"{2:.1}\" y=\"12\" font-size=\"10\">now</text>",
-        x(now),
-        HEIGHT - 14.0,
-        x(now) + 3.0
-    );
+}
+
+/// One mark per occurrence (a moved one with a line from where it was) and per one-off
+/// 1:1, each titled with its date and what happened.
+fn marks(out: &mut String, a: &Analysis, scale: &Scale) {
+    let x = |t: NaiveDateTime| scale.x(t);
     for m in &a.timeline {
         let shape = match m.outcome {
             Outcome::Held => held(x(m.start), AXIS_Y),
@@ -239,7 +265,6 @@ fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
             adhoc(x(*t), AXIS_Y - 16.0)
         );
     }
-    out.push_str("</svg>\n");
 }
 
 fn outcome_word(o: Outcome) -> &'static str {

@@ -102,6 +102,74 @@ pub struct Account {
 /// Discovers the account at `start`.
 pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, CaldavError> {
     let server = origin(start);
+    let mut found = probe_candidates(client, start).await?;
+    if (found.home.is_none() || found.boxes.is_empty())
+        && let Some(principal) = found.principal.clone()
+    {
+        ask_principal(client, &principal, &mut found).await?;
+    }
+    let calendars = list_calendars(client, &found).await?;
+    if found.given_calendar.is_none() && found.home.is_none() {
+        let reason = match found.last_error {
+            Some(err) => format!(
+                "no CalDAV principal or calendar home found ({}); give the account's CalDAV URL",
+                crate::errors::chain(&err)
+            ),
+            None => "no CalDAV principal or calendar home found; give the account's CalDAV URL"
+                .to_string(),
+        };
+        return Err(CaldavError::Discovery { server, reason });
+    }
+    let probe = found.given_calendar.as_ref().or(found.home.as_ref());
+    let auto_schedule = match probe {
+        Some(url) => schedules_on_its_own(client, url).await,
+        None => false,
+    };
+    Ok(Account {
+        principal: found.principal,
+        home: found.home,
+        calendars,
+        given_is_calendar: found.given_calendar.is_some(),
+        auto_schedule,
+    })
+}
+
+/// What the PROPFINDs of discovery's first two steps found.
+#[derive(Default)]
+struct Found {
+    /// The URL given, when it is itself a calendar.
+    given_calendar: Option<Url>,
+    /// The principal.
+    principal: Option<Url>,
+    /// The calendar home.
+    home: Option<Url>,
+    /// The principal's scheduling inbox and outbox (RFC 6638): DAViCal types them plain
+    /// calendars, so they are known by these URLs.
+    boxes: Vec<Url>,
+    /// Why the last URL tried answered nothing usable.
+    last_error: Option<CaldavError>,
+}
+
+impl Found {
+    /// Takes what one response of a `PROPFIND` on `answered` says, keeping what is known.
+    fn add(&mut self, answered: &Url, response: &Response) {
+        if self.principal.is_none()
+            && let Some(href) = response.href_in(DAV, "current-user-principal")
+        {
+            self.principal = answered.join(href).ok();
+        }
+        if self.home.is_none()
+            && let Some(href) = response.href_in(CALDAV, "calendar-home-set")
+        {
+            self.home = answered.join(href).ok();
+        }
+        self.boxes.extend(scheduling_boxes(answered, response));
+    }
+}
+
+/// Step 1: the URL given and `/.well-known/caldav` (the well-known one first for a bare
+/// host), until one gives a principal, a home or is a calendar.
+async fn probe_candidates(client: &DavClient, start: &Url) -> Result<Found, CaldavError> {
     let bare_host = start.path().trim_matches('/').is_empty();
     let well_known = start
         .join("/.well-known/caldav")
@@ -113,86 +181,83 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
     } else {
         vec![start.clone(), well_known]
     };
-
-    let mut given_calendar = None;
-    let mut principal = None;
-    let mut home = None;
-    let mut last_error = None;
-    // The principal's scheduling inbox and outbox (RFC 6638): DAViCal types them plain
-    // calendars, so they are known by these URLs.
-    let mut boxes: Vec<Url> = Vec::new();
+    let mut found = Found::default();
     for candidate in &candidates {
-        let answer = match propfind(client, candidate, "0", xml::propfind_principal()).await {
-            Ok(answer) => answer,
-            // The server is unreachable or refuses us: another path on it will not help.
-            Err(
-                err @ (CaldavError::Unauthorized { .. }
-                | CaldavError::GoogleUnauthorized { .. }
-                | CaldavError::OAuth(_)
-                | CaldavError::Connection { .. }
-                | CaldavError::Timeout { .. }
-                | CaldavError::RetryAfterTooLong { .. }),
-            ) => {
-                return Err(err);
-            }
-            Err(err) => {
-                last_error = Some(err);
-                continue;
-            }
-        };
-        let (answered_url, ms) = answer;
+        let (answered_url, ms) =
+            match propfind(client, candidate, "0", xml::propfind_principal()).await {
+                Ok(answer) => answer,
+                // The server is unreachable or refuses us: another path on it will not help.
+                Err(
+                    err @ (CaldavError::Unauthorized { .. }
+                    | CaldavError::GoogleUnauthorized { .. }
+                    | CaldavError::OAuth(_)
+                    | CaldavError::Connection { .. }
+                    | CaldavError::Timeout { .. }
+                    | CaldavError::RetryAfterTooLong { .. }),
+                ) => {
+                    return Err(err);
+                }
+                Err(err) => {
+                    found.last_error = Some(err);
+                    continue;
+                }
+            };
         for response in &ms.responses {
             if candidate == start
-                && given_calendar.is_none()
+                && found.given_calendar.is_none()
                 && response.prop_has(DAV, "resourcetype", CALDAV, "calendar")
             {
-                given_calendar = Some(answered_url.clone());
+                found.given_calendar = Some(answered_url.clone());
             }
-            if principal.is_none()
-                && let Some(href) = response.href_in(DAV, "current-user-principal")
-            {
-                principal = answered_url.join(href).ok();
-            }
-            if home.is_none()
-                && let Some(href) = response.href_in(CALDAV, "calendar-home-set")
-            {
-                home = answered_url.join(href).ok();
-            }
-            boxes.extend(scheduling_boxes(&answered_url, response));
+            found.add(&answered_url, response);
         }
-        if principal.is_some() || home.is_some() || given_calendar.is_some() {
+        if found.principal.is_some() || found.home.is_some() || found.given_calendar.is_some() {
             break;
         }
     }
+    Ok(found)
+}
 
-    if (home.is_none() || boxes.is_empty())
-        && let Some(principal) = &principal
-    {
-        match propfind(client, principal, "0", xml::propfind_principal()).await {
-            Ok((answered_url, ms)) => {
-                for response in &ms.responses {
-                    boxes.extend(scheduling_boxes(&answered_url, response));
-                    if home.is_none()
-                        && let Some(href) = response.href_in(CALDAV, "calendar-home-set")
-                    {
-                        home = answered_url.join(href).ok();
-                    }
+/// Step 2: the principal, for the home and the scheduling boxes step 1 did not give.
+async fn ask_principal(
+    client: &DavClient,
+    principal: &Url,
+    found: &mut Found,
+) -> Result<(), CaldavError> {
+    match propfind(client, principal, "0", xml::propfind_principal()).await {
+        Ok((answered_url, ms)) => {
+            for response in &ms.responses {
+                found
+                    .boxes
+                    .extend(scheduling_boxes(&answered_url, response));
+                if found.home.is_none()
+                    && let Some(href) = response.href_in(CALDAV, "calendar-home-set")
+                {
+                    found.home = answered_url.join(href).ok();
                 }
             }
-            Err(err) if home.is_none() => return Err(err),
-            // The home is known; only the inbox and outbox are missing: not fatal.
-            Err(_) => {}
+            Ok(())
         }
+        Err(err) if found.home.is_none() => Err(err),
+        // The home is known; only the inbox and outbox are missing: not fatal.
+        Err(_) => Ok(()),
     }
+}
 
+/// Step 3: the calendar given and those in the home, once each, without the scheduling
+/// inbox and outbox.
+async fn list_calendars(
+    client: &DavClient,
+    found: &Found,
+) -> Result<Vec<CalendarInfo>, CaldavError> {
     let mut calendars = Vec::new();
-    if let Some(url) = &given_calendar {
+    if let Some(url) = &found.given_calendar {
         calendars.extend(list(client, url, "0").await?);
     }
-    if let Some(home_url) = &home {
+    if let Some(home_url) = &found.home {
         match list(client, home_url, "1").await {
-            Ok(found) => {
-                for calendar in found {
+            Ok(listed) => {
+                for calendar in listed {
                     if !calendars
                         .iter()
                         .any(|c| same_collection(&c.url, &calendar.url))
@@ -202,34 +267,12 @@ pub async fn discover(client: &DavClient, start: &Url) -> Result<Account, Caldav
                 }
             }
             // The calendar given works; a home we may not list is no reason to fail.
-            Err(err) if given_calendar.is_none() => return Err(err),
+            Err(err) if found.given_calendar.is_none() => return Err(err),
             Err(_) => {}
         }
     }
-    calendars.retain(|c| !boxes.iter().any(|b| same_collection(b, &c.url)));
-    if given_calendar.is_none() && home.is_none() {
-        let reason = match last_error {
-            Some(err) => format!(
-                "no CalDAV principal or calendar home found ({}); give the account's CalDAV URL",
-                crate::errors::chain(&err)
-            ),
-            None => "no CalDAV principal or calendar home found; give the account's CalDAV URL"
-                .to_string(),
-        };
-        return Err(CaldavError::Discovery { server, reason });
-    }
-    let probe = given_calendar.as_ref().or(home.as_ref());
-    let auto_schedule = match probe {
-        Some(url) => schedules_on_its_own(client, url).await,
-        None => false,
-    };
-    Ok(Account {
-        principal,
-        home,
-        calendars,
-        given_is_calendar: given_calendar.is_some(),
-        auto_schedule,
-    })
+    calendars.retain(|c| !found.boxes.iter().any(|b| same_collection(b, &c.url)));
+    Ok(calendars)
 }
 
 /// Asks the server (`OPTIONS`) whether it does implicit scheduling. A server that does not

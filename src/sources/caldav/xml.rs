@@ -7,7 +7,7 @@
 //! skipped, so servers' extra properties and namespaces never break it. Malformed or
 //! truncated XML is an error, never a panic.
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::reader::NsReader;
 
@@ -135,7 +135,6 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
     let mut reader = NsReader::from_reader(body);
     let mut buf = Vec::new();
     let mut p = Parse::default();
-    let mut saw_root = false;
     loop {
         let position = reader.buffer_position();
         let (ns, event) = match reader.read_resolved_event_into(&mut buf) {
@@ -147,54 +146,13 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
         let ns = ns_string(&ns);
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
-                let empty = matches!(event, Event::Empty(_));
                 let name = QName {
                     ns,
                     local: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
                 };
-                let parent = p.stack.last().map(|(c, _)| *c);
-                let ctx = match parent {
-                    None => {
-                        saw_root = true;
-                        if !name.is(DAV, "multistatus") {
-                            return Err(XmlError::NotMultistatus(name.local));
-                        }
-                        Ctx::Multistatus
-                    }
-                    Some(Ctx::Multistatus) if name.is(DAV, "response") => {
-                        p.response = Response::default();
-                        Ctx::Response
-                    }
-                    Some(Ctx::Response) if name.is(DAV, "propstat") => {
-                        p.propstat_props.clear();
-                        p.propstat_status = None;
-                        Ctx::Propstat
-                    }
-                    Some(Ctx::Propstat) if name.is(DAV, "prop") => Ctx::PropList,
-                    Some(Ctx::PropList) => {
-                        p.prop = Prop {
-                            name: Some(name.clone()),
-                            ..Prop::default()
-                        };
-                        Ctx::Prop
-                    }
-                    Some(Ctx::Prop) | Some(Ctx::Other) if p.inside_prop() => {
-                        if name.is(CALDAV, "comp") {
-                            for attr in start.attributes().flatten() {
-                                if attr.key.local_name().as_ref() == b"name" {
-                                    let value =
-                                        attr.unescape_value().map_err(|e| malformed(&reader, e))?;
-                                    p.prop.comps.push(value.into_owned());
-                                }
-                            }
-                        }
-                        p.prop.children.push(name.clone());
-                        Ctx::Other
-                    }
-                    _ => Ctx::Other,
-                };
+                let ctx = p.open(&name, start, &reader)?;
                 p.text.clear();
-                if empty {
+                if matches!(event, Event::Empty(_)) {
                     p.close(ctx, &name);
                 } else {
                     p.stack.push((ctx, name));
@@ -214,40 +172,30 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Multistatus, XmlError> {
                 let decoded = t.decode().map_err(|e| malformed(&reader, e))?;
                 p.push_text(&decoded);
             }
-            Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref().map_err(|e| malformed(&reader, e))? {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let name = r.decode().map_err(|e| malformed(&reader, e))?;
-                        match name.as_ref() {
-                            "amp" => "&".into(),
-                            "lt" => "<".into(),
-                            "gt" => ">".into(),
-                            "quot" => "\"".into(),
-                            "apos" => "'".into(),
-                            other => {
-                                return Err(XmlError::Malformed(format!(
-                                    "unknown entity &{other};"
-                                )));
-                            }
-                        }
-                    }
-                };
-                p.push_text(&resolved);
-            }
-            Event::Eof => {
-                if let Some((_, name)) = p.stack.last() {
-                    return Err(XmlError::Truncated(name.local.clone()));
-                }
-                if !saw_root {
-                    return Err(XmlError::Truncated("the document".into()));
-                }
-                return Ok(p.out);
-            }
+            Event::GeneralRef(r) => p.push_text(&resolve_reference(&r, &reader)?),
+            Event::Eof => return p.finish(),
             _ => {}
         }
         buf.clear();
     }
+}
+
+/// The text of a character reference (`&#64;`) or one of XML's five predefined entities.
+fn resolve_reference(r: &BytesRef<'_>, reader: &NsReader<&[u8]>) -> Result<String, XmlError> {
+    if let Some(c) = r.resolve_char_ref().map_err(|e| malformed(reader, e))? {
+        return Ok(c.to_string());
+    }
+    let name = r.decode().map_err(|e| malformed(reader, e))?;
+    Ok(match name.as_ref() {
+        "amp" => "&".into(),
+        "lt" => "<".into(),
+        "gt" => ">".into(),
+        "quot" => "\"".into(),
+        "apos" => "'".into(),
+        other => {
+            return Err(XmlError::Malformed(format!("unknown entity &{other};")));
+        }
+    })
 }
 
 /// What the multistatus parser holds while it reads.
@@ -262,9 +210,72 @@ struct Parse {
     prop: Prop,
     /// Text collected for the element being read, when it is one whose text matters.
     text: String,
+    /// Whether the root element was read.
+    saw_root: bool,
 }
 
 impl Parse {
+    /// Handles the start of an element: the context it opens, given its parent's.
+    fn open(
+        &mut self,
+        name: &QName,
+        start: &BytesStart<'_>,
+        reader: &NsReader<&[u8]>,
+    ) -> Result<Ctx, XmlError> {
+        let parent = self.stack.last().map(|(c, _)| *c);
+        Ok(match parent {
+            None => {
+                self.saw_root = true;
+                if !name.is(DAV, "multistatus") {
+                    return Err(XmlError::NotMultistatus(name.local.clone()));
+                }
+                Ctx::Multistatus
+            }
+            Some(Ctx::Multistatus) if name.is(DAV, "response") => {
+                self.response = Response::default();
+                Ctx::Response
+            }
+            Some(Ctx::Response) if name.is(DAV, "propstat") => {
+                self.propstat_props.clear();
+                self.propstat_status = None;
+                Ctx::Propstat
+            }
+            Some(Ctx::Propstat) if name.is(DAV, "prop") => Ctx::PropList,
+            Some(Ctx::PropList) => {
+                self.prop = Prop {
+                    name: Some(name.clone()),
+                    ..Prop::default()
+                };
+                Ctx::Prop
+            }
+            Some(Ctx::Prop) | Some(Ctx::Other) if self.inside_prop() => {
+                if name.is(CALDAV, "comp") {
+                    for attr in start.attributes().flatten() {
+                        if attr.key.local_name().as_ref() == b"name" {
+                            let value = attr.unescape_value().map_err(|e| malformed(reader, e))?;
+                            self.prop.comps.push(value.into_owned());
+                        }
+                    }
+                }
+                self.prop.children.push(name.clone());
+                Ctx::Other
+            }
+            _ => Ctx::Other,
+        })
+    }
+
+    /// The end of the document: what was read, unless an element is still open or there
+    /// was none.
+    fn finish(self) -> Result<Multistatus, XmlError> {
+        if let Some((_, name)) = self.stack.last() {
+            return Err(XmlError::Truncated(name.local.clone()));
+        }
+        if !self.saw_root {
+            return Err(XmlError::Truncated("the document".into()));
+        }
+        Ok(self.out)
+    }
+
     fn inside_prop(&self) -> bool {
         self.stack.iter().any(|(c, _)| *c == Ctx::Prop)
     }
@@ -314,7 +325,6 @@ impl Parse {
     }
 }
 
-/// `HTTP/1.1 404 Not Found` -> 404.
 /// The preconditions a `DAV:error` body names (RFC 4918 16): the qualified names of the
 /// root `error` element's children, e.g. `DAV: valid-sync-token` (RFC 6578 3.2). Empty when
 /// the body is not such an element (servers also answer HTML or nothing).
@@ -351,6 +361,7 @@ pub fn error_conditions(body: &[u8]) -> Vec<QName> {
     }
 }
 
+/// `HTTP/1.1 404 Not Found` -> 404.
 fn parse_status(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
