@@ -206,6 +206,9 @@ fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location, state_
             ),
             None => println!("  synced"),
         }
+        for (href, why) in caldav.last_report().iter().flat_map(|r| &r.not_fetched) {
+            println!("  not fetched, asked again next cycle: {href}: {why}");
+        }
         let stats = caldav.client().stats().snapshot();
         println!(
             "  requests: {} ({} bytes sent, {} received)",

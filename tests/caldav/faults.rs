@@ -812,3 +812,141 @@ async fn a_lost_acknowledgement_records_the_block_as_tetes_own() {
     assert!(stored.contains("Agenda for Tue 8 Dec"), "{stored}");
     assert_eq!(*event.puts.lock().unwrap(), 2);
 }
+
+/// The stored sync token of the only calendar.
+fn stored_token(state: &std::path::Path) -> Option<String> {
+    let conn = rusqlite::Connection::open(state.join("state.sqlite")).unwrap();
+    conn.query_row("SELECT sync_token FROM caldav_sync", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A member a multiget leaves out, then one it answers with something that is not iCalendar:
+/// neither is stored, the token does not move past them, and the next cycles fetch them
+/// (only them) until the server answers.
+#[tokio::test]
+async fn members_missing_or_garbled_in_a_multiget_are_fetched_again() {
+    let server = MockServer::start().await;
+    mount_account(&server, true).await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("sync-collection"))
+        .respond_with(multistatus(&format!(
+            "{}{}<d:sync-token>t1</d:sync-token>",
+            etag_response("/dav/calendars/me/work/a.ics", "a1"),
+            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
+        )))
+        .mount(&server)
+        .await;
+    let answer = |b: &str| {
+        multistatus(&format!(
+            "{}{b}",
+            ok_response(
+                "/dav/calendars/me/work/a.ics",
+                &format!(
+                    "<d:getetag>\"a1\"</d:getetag><c:calendar-data>{}</c:calendar-data>",
+                    event("a")
+                )
+            ),
+        ))
+    };
+    // First multiget: b is missing; second: b is an error page.
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("calendar-multiget"))
+        .respond_with(answer(""))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("calendar-multiget"))
+        .respond_with(answer(&ok_response(
+            "/dav/calendars/me/work/b@x.ics",
+            "<d:getetag>\"b1\"</d:getetag><c:calendar-data>&lt;html&gt;502 Bad Gateway&lt;/html&gt;</c:calendar-data>",
+        )))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    mount_multiget(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = work_source(&server, state.path());
+
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(snapshot.resources.len(), 1);
+    assert_eq!(
+        report.not_fetched,
+        [(
+            "/dav/calendars/me/work/b@x.ics".to_string(),
+            "missing from the server's answer".to_string()
+        )]
+    );
+    assert_eq!(stored_token(state.path()).as_deref(), Some(""));
+
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!(snapshot.resources.len(), 1, "the error page is not stored");
+    assert_eq!(
+        report.not_fetched[0].1,
+        "the server's answer is not iCalendar"
+    );
+    assert_eq!(report.fetched, 0);
+
+    let (snapshot, report) = source.sync().await.unwrap();
+    assert_eq!((snapshot.resources.len(), report.fetched), (2, 1));
+    assert!(report.not_fetched.is_empty());
+    assert_eq!(stored_token(state.path()).as_deref(), Some("t1"));
+    // Only b was asked for again: a's body came once.
+    let multigets: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .filter(|b| b.contains("calendar-multiget"))
+        .collect();
+    assert_eq!(multigets.len(), 3);
+    assert!(
+        multigets[1..].iter().all(|b| !b.contains("a.ics")),
+        "{multigets:?}"
+    );
+}
+
+/// A sync REPORT refused once (a bad burst) falls back to calendar-query for that cycle
+/// only: the next cycle uses sync-collection again.
+#[tokio::test]
+async fn a_refused_sync_report_falls_back_for_one_cycle_only() {
+    let server = MockServer::start().await;
+    mount_account(&server, true).await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("sync-collection"))
+        .respond_with(ResponseTemplate::new(507))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("sync-collection"))
+        .respond_with(multistatus(&format!(
+            "{}{}<d:sync-token>t2</d:sync-token>",
+            etag_response("/dav/calendars/me/work/a.ics", "a1"),
+            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("calendar-query"))
+        .respond_with(multistatus(&format!(
+            "{}{}",
+            etag_response("/dav/calendars/me/work/a.ics", "a1"),
+            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
+        )))
+        .mount(&server)
+        .await;
+    mount_multiget(&server).await;
+    let state = tempfile::tempdir().unwrap();
+    let source = work_source(&server, state.path());
+    let (_, first) = source.sync().await.unwrap();
+    assert_eq!(first.method, "calendar-query");
+    let (snapshot, second) = source.sync().await.unwrap();
+    assert_eq!(second.method, "sync-collection");
+    assert_eq!((snapshot.resources.len(), second.fetched), (2, 0));
+    assert_eq!(stored_token(state.path()).as_deref(), Some("t2"));
+}

@@ -94,6 +94,9 @@ pub struct SyncReport {
     pub fetched: usize,
     /// Resources removed.
     pub deleted: usize,
+    /// Members that changed but could not be fetched (missing from the server's answer, or
+    /// an answer that is not iCalendar), with why: not stored, and asked again next cycle.
+    pub not_fetched: Vec<(String, String)>,
 }
 
 /// The members of a collection and their etags, as listed by the server.

@@ -14,15 +14,17 @@ use super::{CaldavError, CaldavSource};
 pub const MULTIGET_BATCH: usize = 100;
 
 impl CaldavSource {
-    /// Fetches members by calendar-multiget, in batches.
+    /// Fetches members by calendar-multiget, in batches. Members the answer leaves out, or
+    /// gives something other than an iCalendar object for, come back apart with why: they
+    /// are a failed fetch, never stored.
     pub(super) async fn multiget(
         &self,
         url: &Url,
         hrefs: &[(String, String)],
-    ) -> Result<Vec<StoredResource>, CaldavError> {
+    ) -> Result<Fetched, CaldavError> {
         let method = report_method();
-        let mut out = Vec::with_capacity(hrefs.len());
-        let wanted: HashSet<&str> = hrefs.iter().map(|(h, _)| h.as_str()).collect();
+        let mut out = Fetched::default();
+        let mut wanted: HashSet<&str> = hrefs.iter().map(|(h, _)| h.as_str()).collect();
         for batch in hrefs.chunks(MULTIGET_BATCH) {
             let body = xml::calendar_multiget(batch.iter().map(|(_, raw)| raw.as_str()));
             let response = self.client.xml("REPORT", url, Some("1"), body).await?;
@@ -30,22 +32,74 @@ impl CaldavSource {
             for response in &ms.responses {
                 let Some(raw) = response.href() else { continue };
                 let href = normalize_href(&answered, raw);
-                if !wanted.contains(href.as_str()) {
+                if !wanted.remove(href.as_str()) {
                     continue;
                 }
+                // No data: listed but gone by now (Google has been seen to do this), or a
+                // server failing for this one member. Asked again next cycle either way.
                 let Some(data) = response.prop(CALDAV, "calendar-data") else {
-                    // Listed but gone by now (Google has been seen to do this): the next
-                    // sync reports it deleted.
-                    tracing::debug!(href, "multiget gave no calendar-data");
+                    out.failed
+                        .push((href, "the server gave no calendar data".into()));
                     continue;
                 };
-                out.push(StoredResource {
+                if !is_icalendar(data.text.as_bytes()) {
+                    out.failed
+                        .push((href, "the server's answer is not iCalendar".into()));
+                    continue;
+                }
+                out.resources.push(StoredResource {
                     href,
                     etag: response.text(DAV, "getetag").map(str::to_string),
                     body: data.text.clone().into_bytes(),
                 });
             }
         }
+        for href in hrefs
+            .iter()
+            .map(|(h, _)| h)
+            .filter(|h| wanted.contains(h.as_str()))
+        {
+            out.failed
+                .push((href.clone(), "missing from the server's answer".into()));
+        }
         Ok(out)
+    }
+}
+
+/// What one multiget brought.
+#[derive(Debug, Default)]
+pub(super) struct Fetched {
+    /// Members fetched.
+    pub(super) resources: Vec<StoredResource>,
+    /// Members not fetched, with why.
+    pub(super) failed: Vec<(String, String)>,
+}
+
+/// Whether a body is framed as one iCalendar object: `BEGIN:VCALENDAR` first and
+/// `END:VCALENDAR` last (byte order mark, whitespace and case aside). Not a parse: the
+/// reader judges the rest, leniently; this only tells a calendar from an error page, an
+/// empty answer or one cut short, none of which may be stored as the member.
+pub(super) fn is_icalendar(body: &[u8]) -> bool {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let body = body.trim_ascii();
+    let (begin, end) = (b"BEGIN:VCALENDAR", b"END:VCALENDAR");
+    body.len() >= begin.len() + end.len()
+        && body[..begin.len()].eq_ignore_ascii_case(begin)
+        && body[body.len() - end.len()..].eq_ignore_ascii_case(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_calendars_are_taken() {
+        assert!(is_icalendar(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"));
+        assert!(is_icalendar(
+            b"\xEF\xBB\xBF begin:vcalendar\nX\nend:vcalendar"
+        ));
+        assert!(!is_icalendar(b"<html>502 Bad Gateway</html>"));
+        assert!(!is_icalendar(b""));
+        assert!(!is_icalendar(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:cut"));
     }
 }

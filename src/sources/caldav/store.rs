@@ -83,6 +83,20 @@ pub struct CalendarState {
     pub ctag: Option<String>,
 }
 
+impl CalendarState {
+    /// What to keep when some changed members could not be fetched: the next cycle lists the
+    /// whole collection again (a sync-collection from the start, or the ctag seen as moved),
+    /// so those members are fetched then; the ones stored are not fetched again (their etags
+    /// match).
+    pub fn relist_next_time(self) -> CalendarState {
+        CalendarState {
+            sync_token: self.sync_token.map(|_| String::new()),
+            ctag: None,
+            ..self
+        }
+    }
+}
+
 /// One stored resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResource {

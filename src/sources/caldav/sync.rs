@@ -99,8 +99,13 @@ impl CaldavSource {
                 Ok(report) => return Ok(report),
                 Err(err) if is_sync_refusal(&err) => {
                     tracing::info!(calendar = %display_url(&calendar.url), error = %err,
-                        "sync-collection refused; using calendar-query");
+                        "sync-collection refused; using calendar-query this cycle");
                     let listing = self.query_etags(&calendar.url, None).await?;
+                    // The next cycle tries sync-collection again, from the start.
+                    let state = CalendarState {
+                        sync_token: Some(String::new()),
+                        ..state
+                    };
                     return self
                         .apply_listing(store, &calendar.url, state, listing, "calendar-query")
                         .await;
@@ -128,15 +133,13 @@ impl CaldavSource {
                     report.full_resync = true;
                     Ok(report)
                 }
+                // For this cycle only: the token is kept, and sync-collection is tried again
+                // next cycle (a bad burst must not cost a full listing for ever).
                 Err(err) if is_sync_refusal(&err) => {
                     tracing::info!(calendar = %display_url(url), error = %err,
-                        "sync-collection refused; using calendar-query");
+                        "sync-collection refused; using calendar-query this cycle");
                     let listing = self.query_etags(url, None).await?;
-                    let state = CalendarState {
-                        sync_token: None,
-                        ..state.clone()
-                    };
-                    self.apply_listing(store, url, state, listing, "calendar-query")
+                    self.apply_listing(store, url, state.clone(), listing, "calendar-query")
                         .await
                 }
                 other => other,
@@ -197,19 +200,28 @@ impl CaldavSource {
             .map(|(href, (raw, _))| (href.clone(), raw.clone()))
             .collect();
         let fetched = self.multiget(url, &changed).await?;
+        let state = if fetched.failed.is_empty() {
+            state
+        } else {
+            for (href, why) in &fetched.failed {
+                tracing::warn!(calendar = %display_url(url), href, "not fetched, asked again next cycle: {why}");
+            }
+            state.relist_next_time()
+        };
         let report = SyncReport {
             collection: display_url(url),
             method,
             full_resync: false,
-            fetched: fetched.len(),
+            fetched: fetched.resources.len(),
             deleted: deleted.len(),
+            not_fetched: fetched.failed,
         };
         store.apply(
             &self.key,
             &Update {
                 state,
                 replace_all: false,
-                upserts: fetched,
+                upserts: fetched.resources,
                 deletes: deleted,
             },
         )?;
