@@ -285,6 +285,7 @@ impl Planning<'_> {
         rel: &crate::detect::Relationship,
         occ: &Occurrence,
     ) -> Result<Option<Targeted>, HistoryError> {
+        let store = self.store;
         let Some(meta) = self.meta_of.get(&*occ.uid).copied() else {
             return Ok(None);
         };
@@ -310,67 +311,87 @@ impl Planning<'_> {
                     agenda::plan::which_meeting(rel, occ.start)
                 ))));
             }
-            (Route::Private(companion), true) => {
-                let link = agenda::companion::Link {
-                    series_uid: occ.uid.to_string(),
-                    recurrence_id: occ.recurrence_id.to_string(),
-                };
-                let found = companion.of(&link);
-                let location = Location {
-                    calendar: c,
-                    resource: companion.found.get(&link).map(|(i, _)| *i),
-                };
-                let target = agenda::plan::Target {
-                    series_uid: occ.uid.to_string(),
-                    recurrence_id: occ.recurrence_id,
-                    start: occ.start,
-                    end: occ.end,
-                    description: found
-                        .map(|(_, f)| f.description.clone())
-                        .unwrap_or_default(),
-                    written: self.store.written(&link.uid(), &link.recurrence_id)?,
-                    place: agenda::plan::Place::Private {
-                        calendar: companion.name.clone(),
-                    },
-                    // A moved 1:1 moves its private agenda along.
-                    refresh: found
-                        .is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
-                    retire: false,
-                };
-                (target, location)
-            }
+            (Route::Private(companion), true) => self.private_target(companion, occ, c)?,
             _ => {
-                let r_ref = OccurrenceRef {
-                    uid: &occ.uid,
-                    recurrence_id: occ.recurrence_id,
-                    start: occ.start,
-                    end: occ.end,
-                };
-                let Ok(description) = occurrence_description(doc, &r_ref) else {
+                let Some(at) = event_target(store, doc, occ, c, r)? else {
                     return Ok(None);
                 };
-                let target = agenda::plan::Target {
-                    series_uid: occ.uid.to_string(),
-                    recurrence_id: occ.recurrence_id,
-                    start: occ.start,
-                    end: occ.end,
-                    description,
-                    written: self
-                        .store
-                        .written(&occ.uid, &occ.recurrence_id.to_string())?,
-                    place: agenda::plan::Place::Event,
-                    refresh: false,
-                    retire: false,
-                };
-                let location = Location {
-                    calendar: c,
-                    resource: Some(r),
-                };
-                (target, location)
+                at
             }
         };
         Ok(Some(Targeted::At(target, location)))
     }
+
+    /// The target of an occurrence whose agenda goes to its private companion.
+    fn private_target(
+        &self,
+        companion: &Companion,
+        occ: &Occurrence,
+        calendar: usize,
+    ) -> Result<(agenda::plan::Target, Location), HistoryError> {
+        let link = agenda::companion::Link {
+            series_uid: occ.uid.to_string(),
+            recurrence_id: occ.recurrence_id.to_string(),
+        };
+        let found = companion.of(&link);
+        let location = Location {
+            calendar,
+            resource: companion.found.get(&link).map(|(i, _)| *i),
+        };
+        let target = agenda::plan::Target {
+            series_uid: occ.uid.to_string(),
+            recurrence_id: occ.recurrence_id,
+            start: occ.start,
+            end: occ.end,
+            description: found
+                .map(|(_, f)| f.description.clone())
+                .unwrap_or_default(),
+            written: self.store.written(&link.uid(), &link.recurrence_id)?,
+            place: agenda::plan::Place::Private {
+                calendar: companion.name.clone(),
+            },
+            // A moved 1:1 moves its private agenda along.
+            refresh: found.is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
+            retire: false,
+        };
+        Ok((target, location))
+    }
+}
+
+/// The target of an occurrence whose agenda goes into the event itself; `None` when its
+/// description cannot be read.
+fn event_target(
+    store: &dyn History,
+    doc: &Document,
+    occ: &Occurrence,
+    calendar: usize,
+    resource: usize,
+) -> Result<Option<(agenda::plan::Target, Location)>, HistoryError> {
+    let r_ref = OccurrenceRef {
+        uid: &occ.uid,
+        recurrence_id: occ.recurrence_id,
+        start: occ.start,
+        end: occ.end,
+    };
+    let Ok(description) = occurrence_description(doc, &r_ref) else {
+        return Ok(None);
+    };
+    let target = agenda::plan::Target {
+        series_uid: occ.uid.to_string(),
+        recurrence_id: occ.recurrence_id,
+        start: occ.start,
+        end: occ.end,
+        description,
+        written: store.written(&occ.uid, &occ.recurrence_id.to_string())?,
+        place: agenda::plan::Place::Event,
+        refresh: false,
+        retire: false,
+    };
+    let location = Location {
+        calendar,
+        resource: Some(resource),
+    };
+    Ok(Some((target, location)))
 }
 
 /// Private agendas of this relationship's coming 1:1s that no longer take place (cancelled,
