@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::ConfigError;
 use crate::secret::Secret;
+use crate::sources::caldav::Limits;
 use crate::sources::{CaldavAuth, CaldavLocation, GoogleClient};
 
 /// `[google]` as written.
@@ -45,6 +46,8 @@ pub(super) struct RawCaldav {
     pub auth: Option<Spanned<String>>,
     pub pick: Option<Spanned<String>>,
     pub first_sync_days: Option<Spanned<u32>>,
+    pub max_response_mib: Option<Spanned<u64>>,
+    pub max_resource_mib: Option<Spanned<u64>>,
 }
 
 impl super::Resolver<'_> {
@@ -56,13 +59,34 @@ impl super::Resolver<'_> {
         google: Option<&GoogleClient>,
     ) -> Result<CaldavLocation, ConfigError> {
         self.check_caldav_url(&raw.url)?;
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_response: self
+                .mebibytes(raw.max_response_mib, "max_response_mib")?
+                .unwrap_or(defaults.max_response),
+            max_resource: self
+                .mebibytes(raw.max_resource_mib, "max_resource_mib")?
+                .unwrap_or(defaults.max_resource),
+        };
         let auth = self.caldav_auth(raw.auth, raw.user, raw.password, entry_span, google)?;
         Ok(CaldavLocation {
             url: raw.url.get_ref().trim().to_string(),
             auth,
             calendar: raw.pick.map(Spanned::into_inner),
             first_sync_days: raw.first_sync_days.map(Spanned::into_inner),
+            limits,
         })
+    }
+
+    /// A size in MiB, at least 1 and at most 4096, as bytes.
+    fn mebibytes(&self, raw: Option<Spanned<u64>>, key: &str) -> Result<Option<u64>, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        if !(1..=4096).contains(raw.get_ref()) {
+            return Err(self.error(raw.span(), Some(key), "must be between 1 and 4096 (MiB)"));
+        }
+        Ok(Some(*raw.get_ref() << 20))
     }
 
     /// `caldav = URL`: http or https, without credentials in it.
@@ -190,6 +214,32 @@ mod tests {
     use crate::config::tests::parse;
     use crate::sources::Location;
     use std::path::Path;
+
+    #[test]
+    fn answer_limits_are_set_in_mebibytes_and_checked() {
+        let caldav = |extra: &str| {
+            parse(&format!(
+                "[[calendar]]\nname = \"work\"\ncaldav = \"https://dav.example/\"\n{extra}"
+            ))
+        };
+        let config = caldav("max_response_mib = 8\nmax_resource_mib = 2\n").unwrap();
+        let Location::Caldav(location) = &config.calendars[0].location else {
+            panic!("not caldav")
+        };
+        assert_eq!(
+            (location.limits.max_response, location.limits.max_resource),
+            (8 << 20, 2 << 20)
+        );
+        let config = caldav("").unwrap();
+        let Location::Caldav(location) = &config.calendars[0].location else {
+            panic!("not caldav")
+        };
+        assert_eq!(location.limits, Limits::default());
+        let (_, _, key, message) =
+            crate::config::tests::invalid_parts(caldav("max_resource_mib = 0\n").unwrap_err());
+        assert_eq!(key.as_deref(), Some("max_resource_mib"));
+        assert!(message.contains("between 1 and 4096"), "{message}");
+    }
 
     #[test]
     fn caldav_with_basic_auth_and_state_file() {

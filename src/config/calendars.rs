@@ -25,6 +25,8 @@ pub(super) struct RawCalendar {
     #[serde(rename = "calendar")]
     pick: Option<Spanned<String>>,
     first_sync_days: Option<Spanned<u32>>,
+    max_response_mib: Option<Spanned<u64>>,
+    max_resource_mib: Option<Spanned<u64>>,
 }
 
 impl Resolver<'_> {
@@ -77,6 +79,14 @@ impl Resolver<'_> {
                     raw.first_sync_days.as_ref().map(Spanned::span),
                 ),
                 ("password", raw.password.as_ref().map(|_| span.clone())),
+                (
+                    "max_response_mib",
+                    raw.max_response_mib.as_ref().map(Spanned::span),
+                ),
+                (
+                    "max_resource_mib",
+                    raw.max_resource_mib.as_ref().map(Spanned::span),
+                ),
             ];
             if let Some((key, Some(at))) = caldav_only.into_iter().find(|(_, s)| s.is_some()) {
                 let message = format!("`{key}` is only used with `caldav`");
@@ -95,6 +105,8 @@ impl Resolver<'_> {
                     auth: raw.auth,
                     pick: raw.pick,
                     first_sync_days: raw.first_sync_days,
+                    max_response_mib: raw.max_response_mib,
+                    max_resource_mib: raw.max_resource_mib,
                 };
                 Location::Caldav(Box::new(self.caldav(caldav, span, google)?))
             }

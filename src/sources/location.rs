@@ -40,6 +40,8 @@ pub struct CaldavLocation {
     pub calendar: Option<String>,
     /// Limits the first sync to events from this many days ago on.
     pub first_sync_days: Option<u32>,
+    /// How big an answer is accepted.
+    pub limits: super::caldav::Limits,
 }
 
 /// How tete logs in to a CalDAV server.

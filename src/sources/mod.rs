@@ -336,6 +336,7 @@ fn caldav_source(
         calendar: location.calendar.clone(),
         sync_state,
         retry: crate::http::RetryPolicy::default(),
+        limits: location.limits,
         first_sync_days: location.first_sync_days,
     };
     Ok(CaldavSource::new(settings, auth)?)
@@ -411,6 +412,7 @@ mod tests {
             },
             calendar: None,
             first_sync_days: None,
+            limits: caldav::Limits::default(),
         }));
         let dir = tempfile::tempdir().unwrap();
         let err =
@@ -434,6 +436,7 @@ mod tests {
                 auth: CaldavAuth::Google(google.clone()),
                 calendar: Some(calendar.into()),
                 first_sync_days: None,
+                limits: caldav::Limits::default(),
             }))
         };
         let http = HttpClient::new();

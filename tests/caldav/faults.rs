@@ -62,6 +62,7 @@ fn source_for(
             calendar: calendar.map(str::to_string),
             sync_state: crate::sync_state(&state.join("state.sqlite")),
             retry,
+            limits: tete::sources::caldav::Limits::default(),
         },
         Auth::Basic {
             user: "me".into(),
@@ -949,4 +950,107 @@ async fn a_refused_sync_report_falls_back_for_one_cycle_only() {
     assert_eq!(second.method, "sync-collection");
     assert_eq!((snapshot.resources.len(), second.fetched), (2, 0));
     assert_eq!(stored_token(state.path()).as_deref(), Some("t2"));
+}
+
+/// A member far larger than an event should be (here 2 MiB of description): with a small
+/// answer limit, the multiget is asked again in halves until only that member is left; with
+/// a small event limit, it is dropped from the answer. Either way the others are stored, it
+/// is not, the report says why, and it is not asked for again until it changes.
+#[tokio::test]
+async fn members_over_the_limits_are_skipped_until_they_change() {
+    use tete::sources::caldav::Limits;
+    use wiremock::{Request, Respond};
+
+    /// Answers a multiget with exactly the members it asks for.
+    struct Members;
+    impl Respond for Members {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let asked = String::from_utf8_lossy(&request.body);
+            let mut inner = String::new();
+            for (href, uid, etag) in [
+                ("a.ics", "a", "a1"),
+                ("b@x.ics", "b", "b1"),
+                ("big.ics", "big", "g1"),
+            ] {
+                if !asked.contains(&href.replace('@', "%40")) && !asked.contains(href) {
+                    continue;
+                }
+                let mut data = event(uid);
+                if uid == "big" {
+                    let long = "x".repeat(2 << 20);
+                    data = data.replace("SUMMARY:", &format!("DESCRIPTION:{long}&#13;\nSUMMARY:"));
+                }
+                inner.push_str(&ok_response(
+                    &format!("/dav/calendars/me/work/{href}"),
+                    &format!(
+                        "<d:getetag>\"{etag}\"</d:getetag><c:calendar-data>{data}</c:calendar-data>"
+                    ),
+                ));
+            }
+            multistatus(&inner)
+        }
+    }
+
+    let server = MockServer::start().await;
+    mount_account(&server, true).await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("sync-collection"))
+        .respond_with(multistatus(&format!(
+            "{}{}{}<d:sync-token>t1</d:sync-token>",
+            etag_response("/dav/calendars/me/work/a.ics", "a1"),
+            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
+            etag_response("/dav/calendars/me/work/big.ics", "g1"),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("REPORT"))
+        .and(body_string_contains("calendar-multiget"))
+        .respond_with(Members)
+        .mount(&server)
+        .await;
+    for limits in [
+        Limits {
+            max_response: 1 << 20,
+            ..Limits::default()
+        },
+        Limits {
+            max_resource: 1 << 20,
+            ..Limits::default()
+        },
+    ] {
+        let state = tempfile::tempdir().unwrap();
+        let source = CaldavSource::new(
+            CaldavSettings {
+                first_sync_days: None,
+                url: Url::parse(&format!("{}/dav/", server.uri())).unwrap(),
+                calendar: Some("Work".into()),
+                sync_state: crate::sync_state(&state.path().join("state.sqlite")),
+                retry: crate::quick_retry(),
+                limits,
+            },
+            tete::sources::caldav::Auth::None,
+        )
+        .unwrap();
+        let before = server.received_requests().await.unwrap().len();
+        let (snapshot, report) = source.sync().await.unwrap();
+        assert_eq!(snapshot.resources.len(), 2, "{limits:?}");
+        assert_eq!(report.not_fetched.len(), 1, "{limits:?}");
+        assert_eq!(report.not_fetched[0].0, "/dav/calendars/me/work/big.ics");
+        assert!(
+            report.not_fetched[0].1.contains("skipped until it changes"),
+            "{}",
+            report.not_fetched[0].1
+        );
+        // Nothing changed: nothing is fetched again, the big one included.
+        let (snapshot, report) = source.sync().await.unwrap();
+        assert_eq!((snapshot.resources.len(), report.fetched), (2, 0));
+        assert!(report.not_fetched.is_empty());
+        let requests = server.received_requests().await.unwrap();
+        let multigets = requests[before..]
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("calendar-multiget"))
+            .count();
+        // One multiget and, with the small answer limit, the halves down to the big one.
+        assert!(multigets >= 1 && multigets <= 4, "{multigets}");
+    }
 }

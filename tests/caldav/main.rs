@@ -57,6 +57,7 @@ pub fn source(server: &DavServer, calendar: Option<&str>, state_file: &Path) -> 
                 request_timeout: Duration::from_secs(30),
                 ..quick_retry()
             },
+            limits: tete::sources::caldav::Limits::default(),
         },
         Auth::Basic {
             user: server.user.clone(),

@@ -98,6 +98,7 @@ async fn a_refused_access_token_is_refreshed_once() {
             calendar: None,
             sync_state: crate::sync_state(&dir.path().join("state.sqlite")),
             retry: crate::quick_retry(),
+            limits: tete::sources::caldav::Limits::default(),
         },
         Auth::Google(google(&tokens, dir.path())),
     )
@@ -127,6 +128,7 @@ async fn a_revoked_refresh_token_says_to_run_auth_again() {
             calendar: None,
             sync_state: crate::sync_state(&dir.path().join("state.sqlite")),
             retry: crate::quick_retry(),
+            limits: tete::sources::caldav::Limits::default(),
         },
         Auth::Google(google(&tokens, dir.path())),
     )

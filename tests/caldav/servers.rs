@@ -61,6 +61,7 @@ async fn discovery_on(kind: Kind) {
             calendar: None,
             sync_state: crate::sync_state(&state.path().join("d.sqlite")),
             retry: crate::quick_retry(),
+            limits: tete::sources::caldav::Limits::default(),
         },
         tete::sources::caldav::Auth::Basic {
             user: server.user.clone(),
@@ -342,6 +343,7 @@ async fn basic_auth_on_radicale() {
             calendar: Some("Work".into()),
             sync_state: crate::sync_state(&state.path().join("b.sqlite")),
             retry: crate::quick_retry(),
+            limits: tete::sources::caldav::Limits::default(),
         },
         tete::sources::caldav::Auth::Basic {
             user: "tete".into(),
@@ -447,6 +449,7 @@ async fn first_sync_window_on(kind: Kind) {
             calendar: Some("Work".into()),
             sync_state: crate::sync_state(&state.path().join("s.sqlite")),
             retry: crate::quick_retry(),
+            limits: tete::sources::caldav::Limits::default(),
         },
         source.client().auth().clone(),
     )

@@ -131,6 +131,23 @@ pub struct DavClient {
     base: Url,
     retry: RetryPolicy,
     stats: Arc<Stats>,
+    /// The most bytes read of one answer.
+    max_response: u64,
+}
+
+/// Why one try got no usable answer.
+#[derive(Debug)]
+enum SendError {
+    /// No answer (connection, timeout, TLS).
+    Http(reqwest::Error),
+    /// An answer larger than the limit.
+    TooLarge,
+}
+
+impl From<reqwest::Error> for SendError {
+    fn from(err: reqwest::Error) -> Self {
+        SendError::Http(err)
+    }
 }
 
 /// Body and extra headers of a request.
@@ -158,7 +175,16 @@ impl DavClient {
             base,
             retry,
             stats: Arc::new(Stats::default()),
+            max_response: super::Limits::DEFAULT_MAX_RESPONSE,
         })
+    }
+
+    /// The same client, reading at most `bytes` of one answer.
+    pub fn with_max_response(self, bytes: u64) -> DavClient {
+        DavClient {
+            max_response: bytes,
+            ..self
+        }
     }
 
     /// The account's base URL.
@@ -334,7 +360,13 @@ impl DavClient {
                     );
                     retry_after.unwrap_or_else(|| self.retry.backoff(attempt))
                 }
-                Err(err) => {
+                Err(SendError::TooLarge) => {
+                    return Err(CaldavError::ResponseTooLarge {
+                        request: describe(method, url),
+                        limit: self.max_response,
+                    });
+                }
+                Err(SendError::Http(err)) => {
                     if last {
                         return Err(if err.is_timeout() {
                             CaldavError::Timeout {
@@ -368,7 +400,7 @@ impl DavClient {
         url: &Url,
         parts: &RequestParts,
         bearer: Option<&SecretValue>,
-    ) -> Result<DavResponse, reqwest::Error> {
+    ) -> Result<DavResponse, SendError> {
         let mut request = self.http.request(method.clone(), url.clone());
         for (name, value) in &parts.headers {
             request = request.header(name, value);
@@ -389,11 +421,19 @@ impl DavClient {
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes_sent.fetch_add(sent, Ordering::Relaxed);
-        let response = request.send().await?;
+        let mut response = request.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
         let final_url = response.url().clone();
-        let body = response.bytes().await?.to_vec();
+        // Read in chunks up to the limit: a server sending 200 MB is not believed, and never
+        // held in memory.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if (body.len() + chunk.len()) as u64 > self.max_response {
+                return Err(SendError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
         self.stats
             .bytes_received
             .fetch_add(body.len() as u64, Ordering::Relaxed);

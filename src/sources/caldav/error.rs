@@ -30,6 +30,14 @@ pub enum CaldavError {
         /// The last error, its URL removed.
         source: reqwest::Error,
     },
+    /// The answer was larger than tete accepts (`max_response_mib`): reading stopped there.
+    #[error("{request}: the answer is larger than {} MiB (max_response_mib)", limit >> 20)]
+    ResponseTooLarge {
+        /// `METHOD url`.
+        request: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// No complete answer in time. Retried first.
     #[error("{request}: no complete answer in time (tried {attempts} times)")]
     Timeout {

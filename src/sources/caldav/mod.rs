@@ -68,6 +68,36 @@ pub struct CaldavSettings {
     /// later (calendar-query with a time-range), for huge calendars. Later cycles get every
     /// change through sync-collection, whatever its date.
     pub first_sync_days: Option<u32>,
+    /// How big an answer is accepted.
+    pub limits: Limits,
+}
+
+/// How big an answer tete accepts from a CalDAV server (`[[calendar]]`
+/// `max_response_mib`, `max_resource_mib`): a server answering more is not believed, and
+/// nothing of that size reaches memory or the state file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes one answer may have; reading stops there.
+    pub max_response: u64,
+    /// The most bytes one event (a resource's calendar data) may have; a larger one is
+    /// skipped, and not asked for again until it changes.
+    pub max_resource: u64,
+}
+
+impl Limits {
+    /// 64 MiB per answer (a multiget of 100 ordinary events is well under 1 MiB).
+    pub const DEFAULT_MAX_RESPONSE: u64 = 64 << 20;
+    /// 16 MiB per event (room for attachments stored inline).
+    pub const DEFAULT_MAX_RESOURCE: u64 = 16 << 20;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_response: Self::DEFAULT_MAX_RESPONSE,
+            max_resource: Self::DEFAULT_MAX_RESOURCE,
+        }
+    }
 }
 
 /// One CalDAV calendar collection.
@@ -115,7 +145,8 @@ impl CaldavSource {
             settings.url.as_str(),
             settings.calendar.as_deref().unwrap_or("")
         );
-        let client = DavClient::new(settings.url.clone(), auth, settings.retry.clone())?;
+        let client = DavClient::new(settings.url.clone(), auth, settings.retry.clone())?
+            .with_max_response(settings.limits.max_response);
         Ok(CaldavSource {
             settings,
             client,
@@ -254,6 +285,7 @@ mod tests {
                 calendar: Some("Work".into()),
                 sync_state: None,
                 retry: RetryPolicy::default(),
+                limits: Limits::default(),
                 first_sync_days: None,
             },
             Auth::Basic {
@@ -276,6 +308,7 @@ mod tests {
                     calendar: None,
                     sync_state: None,
                     retry: RetryPolicy::default(),
+                    limits: Limits::default(),
                     first_sync_days: None,
                 },
                 auth,

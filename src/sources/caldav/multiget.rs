@@ -16,53 +16,89 @@ pub const MULTIGET_BATCH: usize = 100;
 impl CaldavSource {
     /// Fetches members by calendar-multiget, in batches. Members the answer leaves out, or
     /// gives something other than an iCalendar object for, come back apart with why: they
-    /// are a failed fetch, never stored.
+    /// are a failed fetch, never stored. Members larger than the limits come back apart too.
     pub(super) async fn multiget(
         &self,
         url: &Url,
         hrefs: &[(String, String)],
     ) -> Result<Fetched, CaldavError> {
-        let method = report_method();
         let mut out = Fetched::default();
-        let mut wanted: HashSet<&str> = hrefs.iter().map(|(h, _)| h.as_str()).collect();
         for batch in hrefs.chunks(MULTIGET_BATCH) {
-            let body = xml::calendar_multiget(batch.iter().map(|(_, raw)| raw.as_str()));
-            let response = self.client.xml("REPORT", url, Some("1"), body).await?;
-            let (answered, ms) = expect_multistatus(&method, url, response)?;
-            for response in &ms.responses {
-                let Some(raw) = response.href() else { continue };
-                let href = normalize_href(&answered, raw);
-                if !wanted.remove(href.as_str()) {
-                    continue;
-                }
-                // No data: listed but gone by now (Google has been seen to do this), or a
-                // server failing for this one member. Asked again next cycle either way.
-                let Some(data) = response.prop(CALDAV, "calendar-data") else {
-                    out.failed
-                        .push((href, "the server gave no calendar data".into()));
-                    continue;
-                };
-                if !is_icalendar(data.text.as_bytes()) {
-                    out.failed
-                        .push((href, "the server's answer is not iCalendar".into()));
-                    continue;
-                }
-                out.resources.push(StoredResource {
-                    href,
-                    etag: response.text(DAV, "getetag").map(str::to_string),
-                    body: data.text.clone().into_bytes(),
-                });
-            }
+            self.multiget_batch(url, batch, &mut out).await?;
         }
-        for href in hrefs
-            .iter()
-            .map(|(h, _)| h)
-            .filter(|h| wanted.contains(h.as_str()))
-        {
+        Ok(out)
+    }
+
+    /// One multiget; an answer over `max_response` is asked again in halves, down to the one
+    /// member that is too large.
+    fn multiget_batch<'a>(
+        &'a self,
+        url: &'a Url,
+        batch: &'a [(String, String)],
+        out: &'a mut Fetched,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), CaldavError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            match self.multiget_once(url, batch, out).await {
+                Err(CaldavError::ResponseTooLarge { .. }) if batch.len() > 1 => {
+                    let (first, second) = batch.split_at(batch.len() / 2);
+                    self.multiget_batch(url, first, out).await?;
+                    self.multiget_batch(url, second, out).await
+                }
+                Err(CaldavError::ResponseTooLarge { .. }) => {
+                    out.too_large
+                        .extend(batch.iter().map(|(href, _)| href.clone()));
+                    Ok(())
+                }
+                other => other,
+            }
+        })
+    }
+
+    async fn multiget_once(
+        &self,
+        url: &Url,
+        batch: &[(String, String)],
+        out: &mut Fetched,
+    ) -> Result<(), CaldavError> {
+        let method = report_method();
+        let mut wanted: HashSet<&str> = batch.iter().map(|(h, _)| h.as_str()).collect();
+        let body = xml::calendar_multiget(batch.iter().map(|(_, raw)| raw.as_str()));
+        let response = self.client.xml("REPORT", url, Some("1"), body).await?;
+        let (answered, ms) = expect_multistatus(&method, url, response)?;
+        for response in &ms.responses {
+            let Some(raw) = response.href() else { continue };
+            let href = normalize_href(&answered, raw);
+            if !wanted.remove(href.as_str()) {
+                continue;
+            }
+            // No data: listed but gone by now (Google has been seen to do this), or a
+            // server failing for this one member. Asked again next cycle either way.
+            let Some(data) = response.prop(CALDAV, "calendar-data") else {
+                out.failed
+                    .push((href, "the server gave no calendar data".into()));
+                continue;
+            };
+            if data.text.len() as u64 > self.settings.limits.max_resource {
+                out.too_large.push(href);
+                continue;
+            }
+            if !is_icalendar(data.text.as_bytes()) {
+                out.failed
+                    .push((href, "the server's answer is not iCalendar".into()));
+                continue;
+            }
+            out.resources.push(StoredResource {
+                href,
+                etag: response.text(DAV, "getetag").map(str::to_string),
+                body: data.text.clone().into_bytes(),
+            });
+        }
+        for (href, _) in batch.iter().filter(|(h, _)| wanted.contains(h.as_str())) {
             out.failed
                 .push((href.clone(), "missing from the server's answer".into()));
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -71,8 +107,10 @@ impl CaldavSource {
 pub(super) struct Fetched {
     /// Members fetched.
     pub(super) resources: Vec<StoredResource>,
-    /// Members not fetched, with why.
+    /// Members not fetched, with why: asked again next cycle.
     pub(super) failed: Vec<(String, String)>,
+    /// Members over the limits: skipped until they change.
+    pub(super) too_large: Vec<String>,
 }
 
 /// Whether a body is framed as one iCalendar object: `BEGIN:VCALENDAR` first and

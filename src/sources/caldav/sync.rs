@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use reqwest::{StatusCode, Url};
 
-use super::store::{CalendarState, Update};
+use super::store::{CalendarState, StoredResource, Update};
 use super::{CaldavError, CaldavSource, Listing, SyncReport, SyncState};
 use crate::http::display_url;
 use crate::sources::{Content, Resource, Snapshot, SourceError};
@@ -44,6 +44,8 @@ impl CaldavSource {
         let resources = store
             .resources(&self.key)?
             .into_iter()
+            // An empty body is a member skipped as too large (see `store_changes`).
+            .filter(|r| !r.body.is_empty())
             .map(|r| Resource {
                 href: r.href,
                 etag: r.etag,
@@ -199,22 +201,46 @@ impl CaldavSource {
             .filter(|(href, (_, etag))| etag.is_none() || stored.get(*href) != Some(etag))
             .map(|(href, (raw, _))| (href.clone(), raw.clone()))
             .collect();
-        let fetched = self.multiget(url, &changed).await?;
-        let state = if fetched.failed.is_empty() {
+        let mut fetched = self.multiget(url, &changed).await?;
+        let mut not_fetched = std::mem::take(&mut fetched.failed);
+        let state = if not_fetched.is_empty() {
             state
         } else {
-            for (href, why) in &fetched.failed {
+            for (href, why) in &not_fetched {
                 tracing::warn!(calendar = %display_url(url), href, "not fetched, asked again next cycle: {why}");
             }
             state.relist_next_time()
         };
+        // Too large: kept as an empty body under its listed etag, so it is not asked for
+        // again (nor shown) until it changes.
+        let limits = self.settings.limits;
+        for href in fetched.too_large {
+            let why = format!(
+                "larger than the {} MiB an event may be, or than the {} MiB an answer may be \
+                 (max_resource_mib, max_response_mib): skipped until it changes",
+                limits.max_resource >> 20,
+                limits.max_response >> 20
+            );
+            tracing::warn!(calendar = %display_url(url), href, "{why}");
+            let etag = listing.get(&href).and_then(|(_, etag)| etag.clone());
+            fetched.resources.push(StoredResource {
+                href: href.clone(),
+                etag,
+                body: Vec::new(),
+            });
+            not_fetched.push((href, why));
+        }
         let report = SyncReport {
             collection: display_url(url),
             method,
             full_resync: false,
-            fetched: fetched.resources.len(),
+            fetched: fetched
+                .resources
+                .iter()
+                .filter(|r| !r.body.is_empty())
+                .count(),
             deleted: deleted.len(),
-            not_fetched: fetched.failed,
+            not_fetched,
         };
         store.apply(
             &self.key,
