@@ -159,6 +159,30 @@ mod each_cause_once {
     }
 
     #[test]
+    fn a_failed_write_leaves_naming_the_resource_to_its_request() {
+        let href = "/dav/calendars/mia/work/ann.ics";
+        let err = WriteError::Source {
+            href: href.into(),
+            source: SourceError::Caldav(CaldavError::Status {
+                request: format!("PUT https://dav.example:443{href}"),
+                status: reqwest::StatusCode::INTERNAL_SERVER_ERROR,
+            }),
+        };
+        // What `run --once` prints: the resource, then why.
+        let shown = format!("agenda not written to {href}: {}", super::chain(&err));
+        assert_eq!(shown.matches(href).count(), 2, "{shown}");
+        let edit = WriteError::Edit {
+            href: href.into(),
+            reason: "not iCalendar".into(),
+        };
+        assert!(
+            !super::chain(&edit).contains(href),
+            "{}",
+            super::chain(&edit)
+        );
+    }
+
+    #[test]
     fn the_seven_that_said_it_twice() {
         says_each_cause_once(TemplateError::Render {
             name: "default".into(),

@@ -28,11 +28,12 @@ use verify::verify;
 /// Attempts per resource before giving up (the first read plus retries after a 412).
 const MAX_ATTEMPTS: u32 = 4;
 
-/// Why a resource could not be written.
+/// Why a resource could not be written. The messages leave the resource out: whoever shows
+/// one names it once, and a source's own error already names its request.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// The source refused or failed.
-    #[error("{href}")]
+    #[error("the write failed")]
     Source {
         /// The resource.
         href: String,
@@ -40,7 +41,7 @@ pub enum WriteError {
         source: SourceError,
     },
     /// The resource is no longer iCalendar, or the occurrence cannot be edited.
-    #[error("{href}: {reason}")]
+    #[error("the event cannot be edited: {reason}")]
     Edit {
         /// The resource.
         href: String,
@@ -48,9 +49,7 @@ pub enum WriteError {
         reason: String,
     },
     /// Someone kept writing between every read and write.
-    #[error(
-        "{href}: changed by someone else {MAX_ATTEMPTS} times in a row; tried again next cycle"
-    )]
+    #[error("changed by someone else {MAX_ATTEMPTS} times in a row; tried again next cycle")]
     Contended {
         /// The resource.
         href: String,
