@@ -166,7 +166,7 @@ impl Outcome {
     pub fn of(occ: &StoredOccurrence, now: NaiveDateTime) -> Outcome {
         if occ.cancelled.is_some() {
             Outcome::Cancelled
-        } else if occ.scheduled >= now && occ.start >= now {
+        } else if occ.scheduled.naive_utc() >= now && occ.start.naive_utc() >= now {
             Outcome::Upcoming
         } else if occ.start != occ.scheduled {
             Outcome::Moved
@@ -197,8 +197,8 @@ impl Mark {
     /// The mark of a stored occurrence at `now`.
     pub fn of(o: &StoredOccurrence, now: NaiveDateTime) -> Mark {
         Mark {
-            scheduled: o.scheduled,
-            start: o.start,
+            scheduled: o.scheduled.naive_utc(),
+            start: o.start.naive_utc(),
             outcome: Outcome::of(o, now),
             declined: o.cancelled == Some(crate::history::Cancellation::Declined),
         }
@@ -339,7 +339,7 @@ pub fn analyse(
     let configured = series.last().map_or(Cadence::Other, |s| s.cadence);
     let timeline: Vec<Mark> = occurrences
         .iter()
-        .filter(|o| o.scheduled >= window_start || o.start >= window_start)
+        .filter(|o| o.scheduled.naive_utc() >= window_start || o.start.naive_utc() >= window_start)
         .map(|o| Mark::of(o, now))
         .collect();
     let count = |outcome| {
@@ -366,7 +366,7 @@ pub fn analyse(
             .filter(|m| m.outcome != Outcome::Cancelled && m.start >= now)
             .map(|m| m.start)
             .min(),
-        since: occurrences.iter().map(|o| o.scheduled).min(),
+        since: occurrences.iter().map(|o| o.scheduled.naive_utc()).min(),
         adhoc: adhoc
             .iter()
             .copied()
@@ -435,8 +435,8 @@ fn declined_between(
         .iter()
         .filter(|o| {
             o.cancelled == Some(crate::history::Cancellation::Declined)
-                && o.scheduled >= window_start
-                && o.scheduled < now
+                && o.scheduled.naive_utc() >= window_start
+                && o.scheduled.naive_utc() < now
         })
         .count()
 }
@@ -450,8 +450,8 @@ fn series_cadences(rel: &Relationship, occurrences: &[StoredOccurrence]) -> Vec<
             SeriesCadence {
                 uid: s.uid.to_string(),
                 cadence: Cadence::of_rule(s.rule.as_ref()),
-                first: mine().map(|o| o.scheduled).min(),
-                last: mine().map(|o| o.scheduled).max(),
+                first: mine().map(|o| o.scheduled.naive_utc()).min(),
+                last: mine().map(|o| o.scheduled.naive_utc()).max(),
             }
         })
         .collect();

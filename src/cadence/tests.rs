@@ -56,13 +56,13 @@ fn occ(
     StoredOccurrence {
         series_uid: uid.into(),
         recurrence_id: scheduled.to_string(),
-        scheduled,
-        start,
-        end: start + Duration::minutes(30),
+        scheduled: scheduled.and_utc(),
+        start: start.and_utc(),
+        end: start.and_utc() + Duration::minutes(30),
         cancelled: cancelled.then_some(Cancellation::Status),
         times_moved: 0,
-        first_seen: scheduled,
-        last_seen: scheduled,
+        first_seen: scheduled.and_utc(),
+        last_seen: scheduled.and_utc(),
     }
 }
 
@@ -249,7 +249,7 @@ fn the_report_and_the_nudges_share_one_overdue_rule() {
             occ("w", t, t, w >= 2)
         })
         .collect();
-    cancelled_since.retain(|o| o.scheduled < at(7, 1));
+    cancelled_since.retain(|o| o.scheduled < at(7, 1).and_utc());
     let now = at(6, 29);
     let short_window = Settings {
         window_weeks: 8,

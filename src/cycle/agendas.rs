@@ -250,8 +250,8 @@ impl Planning<'_> {
                 })
                 .map(|(_, found)| &found.description);
             meetings.push(agenda::plan::Meeting {
-                scheduled: occ.scheduled,
-                start: occ.start,
+                scheduled: occ.scheduled.naive_utc(),
+                start: occ.start.naive_utc(),
                 outcome: cadence::Outcome::of(occ, self.now),
                 description: joined(own, private),
             });

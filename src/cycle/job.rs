@@ -202,7 +202,7 @@ async fn write_agendas(
 ) -> Result<(), JobError> {
     let mut destinations = Vec::new();
     for d in report.plans.writes(&report.gathered) {
-        match store.held_write(&d.resource_key(), job.now)? {
+        match store.held_write(&d.resource_key(), job.now.and_utc())? {
             Some(held) => report.held_writes.push(held),
             None => destinations.push(d),
         }
@@ -221,8 +221,11 @@ async fn write_agendas(
         match &outcome.result {
             Ok(_) => store.clear_write_failure(&outcome.key)?,
             Err(e) if e.is_permanent() => {
-                let retry_at =
-                    store.record_write_failure(&outcome.key, &crate::errors::chain(e), job.now)?;
+                let retry_at = store.record_write_failure(
+                    &outcome.key,
+                    &crate::errors::chain(e),
+                    job.now.and_utc(),
+                )?;
                 tracing::warn!(resource = %outcome.key, %retry_at, "write failed for good; not tried again before then");
             }
             Err(_) => {}
@@ -239,7 +242,12 @@ async fn write_agendas(
         match outcome.result {
             Ok(written) => {
                 for w in written {
-                    store.record_written(&w.series_uid, &w.recurrence_id, &w.agenda, job.now)?;
+                    store.record_written(
+                        &w.series_uid,
+                        &w.recurrence_id,
+                        &w.agenda,
+                        job.now.and_utc(),
+                    )?;
                     report.written += 1;
                 }
             }
@@ -251,7 +259,7 @@ async fn write_agendas(
         }
     }
     for (key, plan) in &report.plans.plans {
-        store.record_items(key.as_str(), &plan.items_seen, job.now)?;
+        store.record_items(key.as_str(), &plan.items_seen, job.now.and_utc())?;
     }
     Ok(())
 }

@@ -110,7 +110,7 @@ pub fn observe(
             .map(|(uid, key)| (uid.to_string(), key.to_string()))
             .collect(),
         occurrences: Vec::new(),
-        window: (window.start, window.end),
+        window: (window.start.and_utc(), window.end.and_utc()),
     };
     let mut adhoc: BTreeMap<CounterpartKey, Vec<NaiveDateTime>> = BTreeMap::new();
     // The same event in two calendars (or twice in one export) is one meeting: the first
@@ -130,9 +130,9 @@ pub fn observe(
             observations.occurrences.push(Observation {
                 series_uid: occ.uid.to_string(),
                 recurrence_id: occ.recurrence_id.to_string(),
-                scheduled: occ.recurrence_id.as_utc(),
-                start: occ.start.as_utc(),
-                end: occ.end.as_utc(),
+                scheduled: occ.recurrence_id.as_utc().and_utc(),
+                start: occ.start.as_utc().and_utc(),
+                end: occ.end.as_utc().and_utc(),
                 cancelled,
             });
         } else if let (Some(key), None) = (adhoc_owner.get(&*occ.uid), cancelled) {
@@ -214,7 +214,7 @@ pub fn run(
     let expansion = collector.expand_with_excluded(window);
     let (observations, adhoc) = observe(&expansion, &detection, window);
     warnings.extend(expansion.warnings.iter().cloned());
-    let recorded = store.record(&observations, now)?;
+    let recorded = store.record(&observations, now.and_utc())?;
     let entries = analyse(store, &detection, &adhoc, now, since, settings)?;
     Ok(Outcome {
         detection,
@@ -331,7 +331,12 @@ END:VCALENDAR\r
         let outcome: Vec<_> = observations
             .occurrences
             .iter()
-            .map(|o| (o.scheduled.date().format("%d").to_string(), o.cancelled))
+            .map(|o| {
+                (
+                    o.scheduled.date_naive().format("%d").to_string(),
+                    o.cancelled,
+                )
+            })
             .collect();
         assert_eq!(
             outcome,

@@ -275,7 +275,7 @@ fn record(
         channel: channel.as_str().to_string(),
         relationship: nudge.relationship.clone(),
         kind: nudge.kind.as_str().to_string(),
-        sent_at: now,
+        sent_at: now.and_utc(),
     })?;
     report.sent.push((nudge.streak.to_string(), channel));
     Ok(())

@@ -438,7 +438,7 @@ fn a_nudge_is_sent_once_not_every_cycle() {
     let sent = store.sent_nudges().unwrap();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].kind, "moved");
-    assert_eq!(sent[0].sent_at, at(11, 25));
+    assert_eq!(sent[0].sent_at, at(11, 25).and_utc());
     // The state file remembers across restarts.
     let path = store.path().to_path_buf();
     drop(store);

@@ -170,7 +170,7 @@ fn an_item_checked_later_or_closed_in_the_history_is_dropped() {
         key: "todo".into(),
         line: String::new(),
         first_raised: at(3, 1).date(),
-        closed_at: Some(at(3, 17)),
+        closed_at: Some(at(3, 17).and_utc()),
     }];
     let key = crate::agenda::items::extract("TODO: review the budget", at(3, 1).date())[0].key();
     let stored = [StoredItem {
