@@ -106,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (outcome, plans, gathered, written) =
         (&cycle.outcome, &cycle.plans, &cycle.gathered, cycle.written);
     let report = Report {
-        now,
+        now: now.and_utc(),
         entries: &outcome.entries,
     };
     if args.format == Format::Text && args.output.is_none() {
@@ -146,13 +146,13 @@ fn nudges_triggered(
         zone: Zone::Named(chrono_tz::UTC),
         ..Default::default()
     };
-    let mut replayed: Vec<(NaiveDateTime, nudge::Nudge)> = Vec::new();
+    let mut replayed: Vec<(chrono::DateTime<chrono::Utc>, nudge::Nudge)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for entry in &outcome.entries {
         let rel = &entry.relationship;
         let (key, name) = (rel.counterpart.key(), rel.counterpart.first_name());
         let mut day = entry.analysis.window_start;
-        while day < now {
+        while day < now.and_utc() {
             let timeline = nudge::marks(&entry.occurrences, day);
             let input = Input {
                 key: key.as_str(),

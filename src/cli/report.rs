@@ -47,7 +47,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     // The whole cycle, writing nothing: the open action items feed one suggestion rule.
     let (_, cycle) = inputs::plan_only(&job)?;
     let report = Report {
-        now: job.now,
+        now: job.now.and_utc(),
         entries: &cycle.outcome.entries,
     };
     let mut text = render(&report, args.format);

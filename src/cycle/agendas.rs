@@ -252,7 +252,7 @@ impl Planning<'_> {
             meetings.push(agenda::plan::Meeting {
                 scheduled: occ.scheduled.naive_utc(),
                 start: occ.start.naive_utc(),
-                outcome: cadence::Outcome::of(occ, self.now),
+                outcome: cadence::Outcome::of(occ, self.now.and_utc()),
                 description: joined(own, private),
             });
         }

@@ -189,7 +189,8 @@ pub async fn run_cycle_until(
         .nudges
         .extend(cycle::writes_stopped(&report.gathered));
     if !dry_run && !stop.requested() {
-        report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
+        report.delivery =
+            nudge::deliver(store, &report.nudges, &job.nudges, job.now.and_utc()).await?;
     }
     Ok(report)
 }

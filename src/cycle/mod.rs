@@ -15,7 +15,7 @@ mod stop;
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 pub use agendas::{AgendaPlans, Location, plan_agendas};
 pub use gather::{
@@ -93,7 +93,7 @@ pub fn observe(
     expansion: &Expansion,
     detection: &Detection,
     window: Window,
-) -> (Observations, BTreeMap<CounterpartKey, Vec<NaiveDateTime>>) {
+) -> (Observations, BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>) {
     let mut series_owner: BTreeMap<&str, CounterpartKey> = BTreeMap::new();
     let mut adhoc_owner: BTreeMap<&str, CounterpartKey> = BTreeMap::new();
     for rel in &detection.relationships {
@@ -112,7 +112,7 @@ pub fn observe(
         occurrences: Vec::new(),
         window: (window.start.and_utc(), window.end.and_utc()),
     };
-    let mut adhoc: BTreeMap<CounterpartKey, Vec<NaiveDateTime>> = BTreeMap::new();
+    let mut adhoc: BTreeMap<CounterpartKey, Vec<DateTime<Utc>>> = BTreeMap::new();
     // The same event in two calendars (or twice in one export) is one meeting: the first
     // copy read counts, as in `detect`.
     let mut seen = std::collections::HashSet::new();
@@ -139,7 +139,7 @@ pub fn observe(
             adhoc
                 .entry(key.clone())
                 .or_default()
-                .push(occ.start.as_utc());
+                .push(occ.start.as_utc().and_utc());
         }
     }
     (observations, adhoc)
@@ -159,7 +159,7 @@ pub(crate) fn declined_by_a_person(occ: &Occurrence) -> bool {
 pub fn analyse(
     store: &dyn History,
     detection: &Detection,
-    adhoc: &BTreeMap<CounterpartKey, Vec<NaiveDateTime>>,
+    adhoc: &BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>,
     now: NaiveDateTime,
     since: Option<NaiveDateTime>,
     settings: &Settings,
@@ -172,7 +172,14 @@ pub fn analyse(
             .get(&rel.counterpart.key())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let analysis = cadence::analyse(rel, &occurrences, adhoc, now, since, settings);
+        let analysis = cadence::analyse(
+            rel,
+            &occurrences,
+            adhoc,
+            now.and_utc(),
+            since.map(|t| t.and_utc()),
+            settings,
+        );
         entries.push(Entry {
             relationship: rel.clone(),
             analysis,
@@ -264,7 +271,7 @@ END:VCALENDAR\r
     /// What a cycle observes in March 2026 of these calendars, for Mia.
     fn observed(
         calendars: &[(&str, &str)],
-    ) -> (Observations, BTreeMap<CounterpartKey, Vec<NaiveDateTime>>) {
+    ) -> (Observations, BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>) {
         let mut collector = Collector::with_meta();
         for (text, origin) in calendars {
             collector.read(text.as_bytes(), origin).unwrap();
@@ -284,7 +291,10 @@ END:VCALENDAR\r
         let (observations, adhoc) =
             observed(&[(CALENDAR, "google.ics"), (CALENDAR, "exchange.ics")]);
         assert_eq!(observations.occurrences.len(), 4);
-        assert_eq!(adhoc["ann@example.com"], [day(12) + Duration::hours(10)]);
+        assert_eq!(
+            adhoc["ann@example.com"],
+            [(day(12) + Duration::hours(10)).and_utc()]
+        );
     }
 
     const DECLINES: &str = "BEGIN:VCALENDAR\r

@@ -20,7 +20,7 @@ pub fn current_nudges(
     for entry in &outcome.entries {
         let rel = &entry.relationship;
         let key = rel.counterpart.key();
-        let timeline = marks(&entry.occurrences, now);
+        let timeline = marks(&entry.occurrences, now.and_utc());
         let open = plans
             .plans
             .iter()
@@ -35,7 +35,12 @@ pub fn current_nudges(
             configured: entry.analysis.configured,
             open_items: open,
         };
-        out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
+        out.extend(evaluate(
+            &input,
+            &settings.rules,
+            &settings.zone,
+            now.and_utc(),
+        ));
     }
     out
 }

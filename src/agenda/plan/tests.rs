@@ -34,7 +34,7 @@ fn analysis() -> Analysis {
         &rel(),
         &[],
         &[],
-        at(3, 20),
+        at(3, 20).and_utc(),
         None,
         &CadenceSettings::default(),
     );
