@@ -204,7 +204,7 @@ impl Planning<'_> {
             targets,
             stored_items: &stored_items,
         };
-        let mut plan = agenda::plan::plan(&input, self.now, self.settings);
+        let mut plan = agenda::plan::plan(&input, self.now.and_utc(), self.settings);
         let mut planned: Vec<Location> = plan
             .writes
             .iter()
@@ -250,8 +250,8 @@ impl Planning<'_> {
                 })
                 .map(|(_, found)| &found.description);
             meetings.push(agenda::plan::Meeting {
-                scheduled: occ.scheduled.naive_utc(),
-                start: occ.start.naive_utc(),
+                scheduled: occ.scheduled,
+                start: occ.start,
                 outcome: cadence::Outcome::of(occ, self.now.and_utc()),
                 description: joined(own, private),
             });

@@ -217,7 +217,8 @@ async fn write_agendas(
             held.last_error
         );
     }
-    let outcomes = agenda::write::apply_while(destinations, job.now, &|| !stop.requested()).await;
+    let outcomes =
+        agenda::write::apply_while(destinations, job.now.and_utc(), &|| !stop.requested()).await;
     for outcome in outcomes {
         match &outcome.result {
             Ok(_) => store.clear_write_failure(&outcome.key)?,

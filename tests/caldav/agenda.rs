@@ -374,7 +374,8 @@ async fn edit_between_read_and_write_on(kind: Kind) {
         );
     raw.put(&url, &edited).await;
 
-    let outcomes = tete::agenda::write::apply(plans.writes(&gathered).collect(), now).await;
+    let outcomes =
+        tete::agenda::write::apply(plans.writes(&gathered).collect(), now.and_utc()).await;
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].result.as_ref().unwrap().len(), 1, "{kind:?}");
     let (text, _) = get(&raw, &url).await;

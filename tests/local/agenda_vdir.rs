@@ -228,7 +228,7 @@ fn an_edit_made_between_read_and_write_survives() {
     std::fs::write(&file, &edited).unwrap();
     let outcomes = runtime.block_on(tete::agenda::write::apply(
         plans.writes(&gathered).collect(),
-        now,
+        now.and_utc(),
     ));
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].result.as_ref().unwrap().len(), 1);
