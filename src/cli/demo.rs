@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         nudges: Default::default(),
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
-        now,
+        now: now.and_utc(),
         since: None,
     };
     let mut state = StateFile::open(&job.state_file)?;
@@ -179,7 +179,7 @@ fn nudges_triggered(
     if replayed.is_empty() {
         out.push_str("  none\n");
     }
-    let current = crate::cycle::current_nudges(outcome, plans, now, &settings);
+    let current = crate::cycle::current_nudges(outcome, plans, now.and_utc(), &settings);
     out.push_str(&format!(
         "\nNudges now (`tete nudges` lists them):\n{}",
         super::nudges::text(&current, store)?

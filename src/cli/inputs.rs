@@ -142,7 +142,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file: state_file.clone(),
         feed_cache_dir,
-        now: args.now.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
+        now: args.now.map_or_else(chrono::Utc::now, |t| t.and_utc()),
         since: None,
     };
     // `--state` holds all state, the CalDAV sync state included.

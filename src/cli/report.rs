@@ -43,11 +43,11 @@ pub struct Args {
 /// Runs `tete report`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let mut job = inputs::resolve(config, &args.inputs)?;
-    job.since = args.since;
+    job.since = args.since.map(|t| t.and_utc());
     // The whole cycle, writing nothing: the open action items feed one suggestion rule.
     let (_, cycle) = inputs::plan_only(&job)?;
     let report = Report {
-        now: job.now.and_utc(),
+        now: job.now,
         entries: &cycle.outcome.entries,
     };
     let mut text = render(&report, args.format);

@@ -103,7 +103,7 @@ impl Config {
             nudges: self.nudges.clone(),
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
-            now,
+            now: now.and_utc(),
             since: None,
         }
     }

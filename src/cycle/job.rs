@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::agenda;
 use crate::cadence;
@@ -35,9 +35,9 @@ pub struct Job {
     /// Where feeds are cached.
     pub feed_cache_dir: PathBuf,
     /// "Now".
-    pub now: NaiveDateTime,
+    pub now: DateTime<Utc>,
     /// Count from this time instead of the trailing window (`report --since`).
-    pub since: Option<NaiveDateTime>,
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Why a cycle could not run at all (one calendar failing is not such a reason).
@@ -189,8 +189,7 @@ pub async fn run_cycle_until(
         .nudges
         .extend(cycle::writes_stopped(&report.gathered));
     if !dry_run && !stop.requested() {
-        report.delivery =
-            nudge::deliver(store, &report.nudges, &job.nudges, job.now.and_utc()).await?;
+        report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
     }
     Ok(report)
 }
@@ -203,7 +202,7 @@ async fn write_agendas(
 ) -> Result<(), JobError> {
     let mut destinations = Vec::new();
     for d in report.plans.writes(&report.gathered) {
-        match store.held_write(&d.resource_key(), job.now.and_utc())? {
+        match store.held_write(&d.resource_key(), job.now)? {
             Some(held) => report.held_writes.push(held),
             None => destinations.push(d),
         }
@@ -217,17 +216,13 @@ async fn write_agendas(
             held.last_error
         );
     }
-    let outcomes =
-        agenda::write::apply_while(destinations, job.now.and_utc(), &|| !stop.requested()).await;
+    let outcomes = agenda::write::apply_while(destinations, job.now, &|| !stop.requested()).await;
     for outcome in outcomes {
         match &outcome.result {
             Ok(_) => store.clear_write_failure(&outcome.key)?,
             Err(e) if e.is_permanent() => {
-                let retry_at = store.record_write_failure(
-                    &outcome.key,
-                    &crate::errors::chain(e),
-                    job.now.and_utc(),
-                )?;
+                let retry_at =
+                    store.record_write_failure(&outcome.key, &crate::errors::chain(e), job.now)?;
                 tracing::warn!(resource = %outcome.key, %retry_at, "write failed for good; not tried again before then");
             }
             Err(_) => {}
@@ -244,12 +239,7 @@ async fn write_agendas(
         match outcome.result {
             Ok(written) => {
                 for w in written {
-                    store.record_written(
-                        &w.series_uid,
-                        &w.recurrence_id,
-                        &w.agenda,
-                        job.now.and_utc(),
-                    )?;
+                    store.record_written(&w.series_uid, &w.recurrence_id, &w.agenda, job.now)?;
                     report.written += 1;
                 }
             }
@@ -261,7 +251,7 @@ async fn write_agendas(
         }
     }
     for (key, plan) in &report.plans.plans {
-        store.record_items(key.as_str(), &plan.items_seen, job.now.and_utc())?;
+        store.record_items(key.as_str(), &plan.items_seen, job.now)?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ mod stop;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 pub use agendas::{AgendaPlans, Location, plan_agendas};
 pub use gather::{
@@ -78,12 +78,12 @@ pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> De
 
 /// The window a cycle expands: the analysis window (or `since`, if earlier) with a week's
 /// margin, up to 13 weeks ahead so the next occurrence of a monthly 1:1 is found.
-pub fn window(now: NaiveDateTime, since: Option<NaiveDateTime>, settings: &Settings) -> Window {
+pub fn window(now: DateTime<Utc>, since: Option<DateTime<Utc>>, settings: &Settings) -> Window {
     let trailing = now - Duration::weeks(i64::from(settings.window_weeks));
     let start = since.map_or(trailing, |s| s.min(trailing)) - Duration::weeks(1);
     Window {
-        start,
-        end: now + Duration::weeks(13),
+        start: start.naive_utc(),
+        end: (now + Duration::weeks(13)).naive_utc(),
     }
 }
 
@@ -160,8 +160,8 @@ pub fn analyse(
     store: &dyn History,
     detection: &Detection,
     adhoc: &BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>,
-    now: NaiveDateTime,
-    since: Option<NaiveDateTime>,
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Result<Vec<Entry>, HistoryError> {
     let mut entries = Vec::new();
@@ -172,14 +172,7 @@ pub fn analyse(
             .get(&rel.counterpart.key())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let analysis = cadence::analyse(
-            rel,
-            &occurrences,
-            adhoc,
-            now.and_utc(),
-            since.map(|t| t.and_utc()),
-            settings,
-        );
+        let analysis = cadence::analyse(rel, &occurrences, adhoc, now, since, settings);
         entries.push(Entry {
             relationship: rel.clone(),
             analysis,
@@ -211,8 +204,8 @@ pub fn run(
     me: &Identity,
     overrides: &Overrides,
     store: &mut dyn History,
-    now: NaiveDateTime,
-    since: Option<NaiveDateTime>,
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Result<Outcome, HistoryError> {
     let detection = detect(collector, me, overrides);
@@ -221,7 +214,7 @@ pub fn run(
     let expansion = collector.expand_with_excluded(window);
     let (observations, adhoc) = observe(&expansion, &detection, window);
     warnings.extend(expansion.warnings.iter().cloned());
-    let recorded = store.record(&observations, now.and_utc())?;
+    let recorded = store.record(&observations, now)?;
     let entries = analyse(store, &detection, &adhoc, now, since, settings)?;
     Ok(Outcome {
         detection,
@@ -234,7 +227,7 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
+    use chrono::{NaiveDate, NaiveDateTime};
 
     use super::*;
 

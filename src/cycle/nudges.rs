@@ -1,7 +1,7 @@
 //! The nudges of one cycle: the nudge rules over each relationship's history and open
 //! items, and one nudge per calendar whose agenda writes tete stopped.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::{AgendaPlans, Gathered, Outcome, halt_message};
 use crate::nudge::{Input, Kind, Nudge, Settings, StreakKey, evaluate, marks};
@@ -13,14 +13,14 @@ use crate::nudge::{Input, Kind, Nudge, Settings, StreakKey, evaluate, marks};
 pub fn current_nudges(
     outcome: &Outcome,
     plans: &AgendaPlans,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     settings: &Settings,
 ) -> Vec<Nudge> {
     let mut out = Vec::new();
     for entry in &outcome.entries {
         let rel = &entry.relationship;
         let key = rel.counterpart.key();
-        let timeline = marks(&entry.occurrences, now.and_utc());
+        let timeline = marks(&entry.occurrences, now);
         let open = plans
             .plans
             .iter()
@@ -35,12 +35,7 @@ pub fn current_nudges(
             configured: entry.analysis.configured,
             open_items: open,
         };
-        out.extend(evaluate(
-            &input,
-            &settings.rules,
-            &settings.zone,
-            now.and_utc(),
-        ));
+        out.extend(evaluate(&input, &settings.rules, &settings.zone, now));
     }
     out
 }

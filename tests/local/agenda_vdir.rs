@@ -191,7 +191,8 @@ fn an_edit_made_between_read_and_write_survives() {
     let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 20)
         .unwrap()
         .and_hms_opt(12, 0, 0)
-        .unwrap();
+        .unwrap()
+        .and_utc();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -228,7 +229,7 @@ fn an_edit_made_between_read_and_write_survives() {
     std::fs::write(&file, &edited).unwrap();
     let outcomes = runtime.block_on(tete::agenda::write::apply(
         plans.writes(&gathered).collect(),
-        now.and_utc(),
+        now,
     ));
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0].result.as_ref().unwrap().len(), 1);
