@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::report::{self, Report};
 
-use super::expand::parse_utc;
+use super::expand::parse_instant;
 use super::inputs;
 
 /// Output formats of `tete report`.
@@ -30,8 +30,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Count from this UTC date instead of the trailing window (`[cadence] window_weeks`).
-    #[arg(long, value_name = "DATE", value_parser = parse_utc)]
-    pub since: Option<NaiveDateTime>,
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub since: Option<DateTime<Utc>>,
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -43,7 +43,7 @@ pub struct Args {
 /// Runs `tete report`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let mut job = inputs::resolve(config, &args.inputs)?;
-    job.since = args.since.map(|t| t.and_utc());
+    job.since = args.since;
     // The whole cycle, writing nothing: the open action items feed one suggestion rule.
     let (_, cycle) = inputs::plan_only(&job)?;
     let report = Report {

@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -93,7 +93,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 
 impl Config {
     /// The cycle this config describes, at `now`.
-    pub fn job(&self, now: NaiveDateTime) -> Job {
+    pub fn job(&self, now: DateTime<Utc>) -> Job {
         Job {
             calendars: self.calendars.clone(),
             me: self.me.identity(),
@@ -103,7 +103,7 @@ impl Config {
             nudges: self.nudges.clone(),
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
-            now: now.and_utc(),
+            now,
             since: None,
         }
     }
