@@ -63,11 +63,12 @@ fn agendas_placed(cycle: &crate::cycle::CycleReport) -> String {
     let mut lines = Vec::new();
     for (entry, (_, plan)) in cycle.outcome.entries.iter().zip(&cycle.plans.plans) {
         for (start, place) in &plan.placed {
+            let start = start.as_utc().and_utc();
             lines.push((
-                start.as_utc(),
+                start,
                 format!(
                     "  {} UTC, {}: {place}\n",
-                    start.as_utc().format("%a %-d %b %H:%M"),
+                    start.format("%a %-d %b %H:%M"),
                     entry.relationship.counterpart.display()
                 ),
             ));
