@@ -1,6 +1,6 @@
 //! The manager's time zone: where "a day" and "this morning" are, for people.
 
-use chrono::{NaiveDate, NaiveDateTime, TimeZone as _};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// The manager's time zone, in which days are counted and nudges timed and dated: the
 /// machine's local zone by default, or an IANA zone from the config (`[nudges] time_zone`),
@@ -16,15 +16,15 @@ pub enum Zone {
 
 impl Zone {
     /// The wall-clock time in this zone of a UTC time.
-    pub fn local(&self, utc: NaiveDateTime) -> NaiveDateTime {
+    pub fn local(&self, utc: DateTime<Utc>) -> NaiveDateTime {
         match self {
-            Zone::Local => chrono::Local.from_utc_datetime(&utc).naive_local(),
-            Zone::Named(tz) => tz.from_utc_datetime(&utc).naive_local(),
+            Zone::Local => utc.with_timezone(&chrono::Local).naive_local(),
+            Zone::Named(tz) => utc.with_timezone(tz).naive_local(),
         }
     }
 
     /// The calendar day in this zone of a UTC time.
-    pub fn date(&self, utc: NaiveDateTime) -> NaiveDate {
+    pub fn date(&self, utc: DateTime<Utc>) -> NaiveDate {
         self.local(utc).date()
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! Pure: bytes and plain values in, bytes out.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::calendar::EventStatus;
@@ -125,7 +125,7 @@ pub struct Content<'a> {
 
 /// The companion's text: `existing` (its current bytes) with the time, title and
 /// description set, every other line kept; or a new event when there is none.
-pub fn write(existing: Option<&[u8]>, content: &Content, now: NaiveDateTime) -> Vec<u8> {
+pub fn write(existing: Option<&[u8]>, content: &Content, now: DateTime<Utc>) -> Vec<u8> {
     let parsed = existing
         .and_then(|bytes| Document::read(bytes, "private agenda").ok())
         .map(|(doc, _)| doc)
@@ -153,7 +153,7 @@ pub fn write(existing: Option<&[u8]>, content: &Content, now: NaiveDateTime) -> 
     }
 }
 
-fn new_document(link: &Link, now: NaiveDateTime) -> Document {
+fn new_document(link: &Link, now: DateTime<Utc>) -> Document {
     let mut calendar = Component::new("VCALENDAR");
     calendar.set_value("VERSION", "2.0");
     calendar.set_value("PRODID", "-//tete//private agenda//EN");
@@ -238,7 +238,7 @@ mod tests {
             description: "line one\nline, two",
             cancelled: false,
         };
-        let bytes = write(None, &content, NaiveDateTime::default());
+        let bytes = write(None, &content, DateTime::<Utc>::default());
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.contains("DTSTART:20261201T090000Z\r\n"), "{text}");
         assert!(text.contains("TRANSP:TRANSPARENT\r\n"), "{text}");
@@ -268,7 +268,7 @@ mod tests {
                 description: "v1",
                 cancelled: false,
             },
-            NaiveDateTime::default(),
+            DateTime::<Utc>::default(),
         );
         let touched = String::from_utf8(first)
             .unwrap()
@@ -283,7 +283,7 @@ mod tests {
                 description: "v2",
                 cancelled: true,
             },
-            NaiveDateTime::default(),
+            DateTime::<Utc>::default(),
         );
         let text = String::from_utf8(second).unwrap();
         assert!(text.contains("X-PERSON:kept"), "{text}");

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::block::{self, Found};
 use super::items::{self, ActionItem};
@@ -83,9 +83,9 @@ impl std::fmt::Display for Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meeting {
     /// Original start (UTC).
-    pub scheduled: NaiveDateTime,
+    pub scheduled: DateTime<Utc>,
     /// Actual start (UTC).
-    pub start: NaiveDateTime,
+    pub start: DateTime<Utc>,
     /// What happened, as of now.
     pub outcome: Outcome,
     /// What it says, when known.
@@ -194,8 +194,8 @@ pub struct Input<'a> {
     pub stored_items: &'a [StoredItem],
 }
 
-fn date(t: NaiveDateTime) -> NaiveDate {
-    t.date()
+fn date(t: DateTime<Utc>) -> NaiveDate {
+    t.date_naive()
 }
 
 fn happened(o: Outcome) -> bool {
@@ -203,7 +203,7 @@ fn happened(o: Outcome) -> bool {
 }
 
 /// Plans the relationship's agenda writes at `now`.
-pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
+pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
     let mut plan = Plan::default();
     let seen = items_seen(input);
     plan.items_seen = seen
@@ -224,11 +224,11 @@ pub fn plan(input: &Input, now: NaiveDateTime, settings: &Settings) -> Plan {
     }
     let horizon = now + Duration::days(settings.write_ahead_days);
     for target in &input.targets {
-        if target.start.as_utc() > horizon {
+        if target.start.as_utc().and_utc() > horizon {
             continue;
         }
         plan.placed.push((target.start, target.place.clone()));
-        let start = target.start.as_utc();
+        let start = target.start.as_utc().and_utc();
         let open = open_before(input, start, &closed, &first_raised);
         let done_since = LastHeld::before(input, start)
             .map(|last| last.done_since(&seen))
@@ -290,7 +290,7 @@ fn items_seen(input: &Input) -> Vec<(ActionItem, NaiveDate)> {
             input
                 .targets
                 .iter()
-                .map(|t| (&t.description, date(t.recurrence_id.as_utc()))),
+                .map(|t| (&t.description, date(t.recurrence_id.as_utc().and_utc()))),
         );
     for (description, day) in texts {
         for item in items::extract(&description.text, day) {
@@ -322,7 +322,7 @@ fn first_dates(
 /// cancelled or declined meetings are not open: those meetings did not take place.
 fn open_before(
     input: &Input,
-    before: NaiveDateTime,
+    before: DateTime<Utc>,
     closed: &BTreeSet<String>,
     first_raised: &BTreeMap<String, NaiveDate>,
 ) -> Vec<OpenItem> {
@@ -350,7 +350,7 @@ fn open_before(
             let first = first_raised
                 .get(&key)
                 .copied()
-                .unwrap_or_else(|| before.date());
+                .unwrap_or_else(|| before.date_naive());
             let carried = input
                 .meetings
                 .iter()
@@ -368,7 +368,7 @@ fn open_before(
 }
 
 /// The last meeting that took place before `before`.
-fn last_held<'a>(input: &'a Input, before: NaiveDateTime) -> Option<&'a Meeting> {
+fn last_held<'a>(input: &'a Input, before: DateTime<Utc>) -> Option<&'a Meeting> {
     input
         .meetings
         .iter()
@@ -384,7 +384,7 @@ struct LastHeld<'a> {
 }
 
 impl<'a> LastHeld<'a> {
-    fn before(input: &'a Input, before: NaiveDateTime) -> Option<LastHeld<'a>> {
+    fn before(input: &'a Input, before: DateTime<Utc>) -> Option<LastHeld<'a>> {
         let meeting = last_held(input, before)?;
         let description = meeting.description.as_ref()?;
         let items = items::extract(&description.text, date(meeting.scheduled));
@@ -447,7 +447,7 @@ fn context(
     done: &[ActionItem],
     settings: &Settings,
 ) -> AgendaContext {
-    let start = target.start.as_utc();
+    let start = target.start.as_utc().and_utc();
     let held_before = input
         .meetings
         .iter()

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::calendar::RuleShape;
@@ -163,7 +163,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome of a stored occurrence at `now`.
-    pub fn of(occ: &StoredOccurrence, now: NaiveDateTime) -> Outcome {
+    pub fn of(occ: &StoredOccurrence, now: DateTime<Utc>) -> Outcome {
         if occ.cancelled.is_some() {
             Outcome::Cancelled
         } else if occ.scheduled >= now && occ.start >= now {
@@ -184,9 +184,9 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mark {
     /// Its original slot.
-    pub scheduled: NaiveDateTime,
+    pub scheduled: DateTime<Utc>,
     /// When it starts (or would have).
-    pub start: NaiveDateTime,
+    pub start: DateTime<Utc>,
     /// What happened.
     pub outcome: Outcome,
     /// It was cancelled because one of the two declined it.
@@ -195,7 +195,7 @@ pub struct Mark {
 
 impl Mark {
     /// The mark of a stored occurrence at `now`.
-    pub fn of(o: &StoredOccurrence, now: NaiveDateTime) -> Mark {
+    pub fn of(o: &StoredOccurrence, now: DateTime<Utc>) -> Mark {
         Mark {
             scheduled: o.scheduled,
             start: o.start,
@@ -208,7 +208,7 @@ impl Mark {
     /// suggestion rules are about. Next week's meeting cancelled already, one pulled
     /// forward from next week, or one moved into the window from before it are on the
     /// timeline but not counted.
-    pub fn counts(&self, from: NaiveDateTime, now: NaiveDateTime) -> bool {
+    pub fn counts(&self, from: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         self.scheduled >= from && self.scheduled < now
     }
 }
@@ -221,16 +221,16 @@ pub struct SeriesCadence {
     /// Its rule's cadence.
     pub cadence: Cadence,
     /// Its first known occurrence.
-    pub first: Option<NaiveDateTime>,
+    pub first: Option<DateTime<Utc>>,
     /// Its last known occurrence.
-    pub last: Option<NaiveDateTime>,
+    pub last: Option<DateTime<Utc>>,
 }
 
 /// A 1:1 that went too long without meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overdue {
     /// The last meeting held, or the first one planned when none ever took place.
-    pub since: NaiveDateTime,
+    pub since: DateTime<Utc>,
     /// Whether a meeting ever took place.
     pub ever_held: bool,
     /// Calendar days since then, in the manager's zone.
@@ -248,7 +248,7 @@ pub fn overdue(
     configured: Cadence,
     intervals: f64,
     zone: &Zone,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Option<Overdue> {
     let interval = configured.interval_days()?;
     if intervals <= 0.0 {
@@ -304,19 +304,19 @@ pub struct Analysis {
     pub declined: usize,
     /// The longest gap between two meetings held in the window, in days, and when it
     /// started and ended.
-    pub longest_gap: Option<(f64, NaiveDateTime, NaiveDateTime)>,
+    pub longest_gap: Option<(f64, DateTime<Utc>, DateTime<Utc>)>,
     /// The last meeting that took place.
-    pub last_held: Option<NaiveDateTime>,
+    pub last_held: Option<DateTime<Utc>>,
     /// The next meeting to come.
-    pub next: Option<NaiveDateTime>,
+    pub next: Option<DateTime<Utc>>,
     /// The first occurrence ever known of this relationship.
-    pub since: Option<NaiveDateTime>,
+    pub since: Option<DateTime<Utc>>,
     /// One-off 1:1s in the window.
-    pub adhoc: Vec<NaiveDateTime>,
+    pub adhoc: Vec<DateTime<Utc>>,
     /// Every occurrence in the window and those to come, for timelines.
     pub timeline: Vec<Mark>,
     /// Start of the window.
-    pub window_start: NaiveDateTime,
+    pub window_start: DateTime<Utc>,
     /// When no meeting took place for too long (see [`overdue`]).
     pub overdue: Option<Overdue>,
     /// What to change, if anything, or why not.
@@ -328,9 +328,9 @@ pub struct Analysis {
 pub fn analyse(
     rel: &Relationship,
     occurrences: &[StoredOccurrence],
-    adhoc: &[NaiveDateTime],
-    now: NaiveDateTime,
-    since: Option<NaiveDateTime>,
+    adhoc: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Analysis {
     let window_start =
@@ -392,7 +392,7 @@ pub fn analyse(
 
 /// Where the actual cadence is measured from: after a cadence change, the start of the
 /// current series; otherwise the window's start.
-fn current_from(series: &[SeriesCadence], window_start: NaiveDateTime) -> NaiveDateTime {
+fn current_from(series: &[SeriesCadence], window_start: DateTime<Utc>) -> DateTime<Utc> {
     series
         .last()
         .and_then(|s| s.first)
@@ -401,8 +401,8 @@ fn current_from(series: &[SeriesCadence], window_start: NaiveDateTime) -> NaiveD
 }
 
 /// The starts of the meetings that took place before `now`, in order.
-fn happened_starts(timeline: &[Mark], now: NaiveDateTime) -> Vec<NaiveDateTime> {
-    let mut happened: Vec<NaiveDateTime> = timeline
+fn happened_starts(timeline: &[Mark], now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut happened: Vec<DateTime<Utc>> = timeline
         .iter()
         .filter(|m| m.outcome.happened() && m.start < now)
         .map(|m| m.start)
@@ -412,13 +412,13 @@ fn happened_starts(timeline: &[Mark], now: NaiveDateTime) -> Vec<NaiveDateTime> 
 }
 
 /// The median gap in days between the meetings held since `from`.
-fn median_gap(happened: &[NaiveDateTime], from: NaiveDateTime) -> Option<f64> {
-    let recent: Vec<NaiveDateTime> = happened.iter().copied().filter(|t| *t >= from).collect();
+fn median_gap(happened: &[DateTime<Utc>], from: DateTime<Utc>) -> Option<f64> {
+    let recent: Vec<DateTime<Utc>> = happened.iter().copied().filter(|t| *t >= from).collect();
     median(recent.windows(2).map(|w| days(w[1] - w[0])).collect())
 }
 
 /// The longest gap between meetings held: its days, and the meetings before and after.
-fn longest_gap(happened: &[NaiveDateTime]) -> Option<(f64, NaiveDateTime, NaiveDateTime)> {
+fn longest_gap(happened: &[DateTime<Utc>]) -> Option<(f64, DateTime<Utc>, DateTime<Utc>)> {
     happened
         .windows(2)
         .map(|w| (days(w[1] - w[0]), w[0], w[1]))
@@ -428,8 +428,8 @@ fn longest_gap(happened: &[NaiveDateTime]) -> Option<(f64, NaiveDateTime, NaiveD
 /// Occurrences cancelled by a decline, scheduled in the window before `now`.
 fn declined_between(
     occurrences: &[StoredOccurrence],
-    window_start: NaiveDateTime,
-    now: NaiveDateTime,
+    window_start: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> usize {
     occurrences
         .iter()

@@ -14,7 +14,7 @@
 //!
 //! Otherwise no suggestion, and the reason says the 1:1 runs as planned.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{Analysis, Cadence, Outcome, Settings};
@@ -35,12 +35,12 @@ pub struct Suggestion {
 }
 
 /// A date as people read it: "Mon 3 Nov".
-pub fn day(t: NaiveDateTime) -> String {
-    t.format("%a %-d %b").to_string()
+pub fn day(d: NaiveDate) -> String {
+    d.format("%a %-d %b").to_string()
 }
 
-fn iso(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d").to_string()
+fn iso(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
 }
 
 fn cadence_words(c: Cadence) -> String {
@@ -99,7 +99,7 @@ impl Advice {
 pub(super) fn suggest(
     rel: &Relationship,
     a: &Analysis,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     settings: &Settings,
 ) -> Advice {
     let first = rel.counterpart.first_name();
@@ -119,7 +119,7 @@ pub(super) fn suggest(
             "only {} 1:1{} with {first} since {}: too few to judge the cadence",
             past.len(),
             if past.len() == 1 { "" } else { "s" },
-            day(a.window_start)
+            day(a.window_start.date_naive())
         )));
     }
     let slipped: Vec<_> = past
@@ -140,7 +140,10 @@ pub(super) fn suggest(
                 a.moved
             ),
             rule: "slipping",
-            evidence: slipped.iter().map(|m| iso(m.scheduled)).collect(),
+            evidence: slipped
+                .iter()
+                .map(|m| iso(m.scheduled.date_naive()))
+                .collect(),
         });
     }
     if a.configured.is_rarer_than_weekly() && a.adhoc.len() >= settings.adhoc_min {
@@ -153,12 +156,12 @@ pub(super) fn suggest(
                 a.adhoc.len(),
                 a.adhoc
                     .iter()
-                    .map(|t| day(*t))
+                    .map(|t| day(t.date_naive()))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
             rule: "adhoc",
-            evidence: a.adhoc.iter().map(|t| iso(*t)).collect(),
+            evidence: a.adhoc.iter().map(|t| iso(t.date_naive())).collect(),
         });
     }
     Advice::Keep(Keep::AsPlanned(format!(
@@ -173,7 +176,7 @@ pub(super) fn suggest(
 fn new_relationship(
     first: &str,
     a: &Analysis,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     settings: &Settings,
 ) -> Option<Advice> {
     let since = a.since?;
@@ -184,7 +187,7 @@ fn new_relationship(
     if a.configured == Cadence::Weekly {
         return Some(Advice::Keep(Keep::Decided(format!(
             "a new 1:1 (since {}, {age} days) already weekly: keep it so for the first months",
-            day(since)
+            day(since.date_naive())
         ))));
     }
     Some(Advice::Change(Suggestion {
@@ -192,11 +195,11 @@ fn new_relationship(
         reason: format!(
             "Your 1:1s with {first} started on {} ({age} days ago) and meet {}. In the first \
              three months a weekly 1:1 builds trust and context faster; widen the gap later.",
-            day(since),
+            day(since.date_naive()),
             cadence_words(a.configured)
         ),
         rule: "new",
-        evidence: vec![iso(since)],
+        evidence: vec![iso(since.date_naive())],
     }))
 }
 
@@ -204,9 +207,9 @@ fn overdue(first: &str, a: &Analysis, settings: &Settings) -> Option<Suggestion>
     let overdue = a.overdue?;
     let since = settings.zone.local(overdue.since);
     let since_what = if overdue.ever_held {
-        format!("was on {}", day(since))
+        format!("was on {}", day(since.date()))
     } else {
-        format!("has not happened since {}", day(since))
+        format!("has not happened since {}", day(since.date()))
     };
     Some(Suggestion {
         cadence: a.configured,
@@ -218,7 +221,7 @@ fn overdue(first: &str, a: &Analysis, settings: &Settings) -> Option<Suggestion>
             cadence_words(a.configured)
         ),
         rule: "overdue",
-        evidence: vec![iso(overdue.since)],
+        evidence: vec![iso(overdue.since.date_naive())],
     })
 }
 

@@ -6,10 +6,11 @@ use super::*;
 use crate::detect::{Counterpart, SeriesRef};
 use crate::history::Cancellation;
 
-fn at(month: u32, day: u32) -> NaiveDateTime {
+fn at(month: u32, day: u32) -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2026, month, day)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .unwrap()
+        .and_utc()
 }
 
 /// The defaults, but a relationship is "new" for 60 days: the test data starts in January.
@@ -49,13 +50,13 @@ fn rel(series: &[(&str, Option<RuleShape>)]) -> Relationship {
 
 fn occ(
     uid: &str,
-    scheduled: NaiveDateTime,
-    start: NaiveDateTime,
+    scheduled: DateTime<Utc>,
+    start: DateTime<Utc>,
     cancelled: bool,
 ) -> StoredOccurrence {
     StoredOccurrence {
         series_uid: uid.into(),
-        recurrence_id: scheduled.to_string(),
+        recurrence_id: scheduled.naive_utc().to_string(),
         scheduled,
         start,
         end: start + Duration::minutes(30),
@@ -215,7 +216,7 @@ fn long_silence_is_said_and_thin_evidence_gives_no_suggestion() {
 #[test]
 fn the_report_and_the_nudges_share_one_overdue_rule() {
     let r = rel(&[("w", rule("WEEKLY", 1))]);
-    let nudge_says = |occurrences: &[StoredOccurrence], now: NaiveDateTime| {
+    let nudge_says = |occurrences: &[StoredOccurrence], now: DateTime<Utc>| {
         let timeline: Vec<_> = occurrences.iter().map(|o| Mark::of(o, now)).collect();
         let input = crate::nudge::Input {
             key: "ann@example.com",
@@ -353,7 +354,7 @@ fn open_items_piling_up_in_a_biweekly_1on1_suggest_weekly() {
             due: None,
             done: false,
         },
-        first_raised: at(2, n).date(),
+        first_raised: at(2, n).date_naive(),
         carried: 2,
     };
     let three: Vec<_> = (1..4).map(item).collect();
@@ -419,7 +420,7 @@ fn open_items_do_not_overrule_too_few_meetings() {
                 due: None,
                 done: false,
             },
-            first_raised: at(3, n).date(),
+            first_raised: at(3, n).date_naive(),
             carried: 1,
         })
         .collect();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::calendar::Document;
 use crate::cycle::{AgendaPlans, Gathered};
@@ -18,7 +18,7 @@ use crate::report::Report;
 use crate::sources::{CalendarSpec, Location};
 use crate::state::StateFile;
 
-use super::expand::parse_utc;
+use super::expand::parse_instant;
 use super::inputs;
 use super::report::{Format, render, write_output};
 
@@ -41,8 +41,8 @@ pub struct Args {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Tell the story from another UTC date than the demo's own (2026-11-25).
-    #[arg(long, value_name = "DATE", value_parser = parse_utc)]
-    pub now: Option<NaiveDateTime>,
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// A vdir file name for a UID: the characters a file name can safely hold.
@@ -80,7 +80,7 @@ fn unpack(dir: &Path) -> anyhow::Result<()> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let now = match args.now {
         Some(now) => now,
-        None => parse_utc(DEMO_NOW).map_err(anyhow::Error::msg)?,
+        None => parse_instant(DEMO_NOW).map_err(anyhow::Error::msg)?,
     };
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let vdir = scratch.path().join("calendar");
@@ -139,14 +139,14 @@ fn nudges_triggered(
     store: &dyn History,
     outcome: &crate::cycle::Outcome,
     plans: &AgendaPlans,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
     use crate::nudge::{self, Input, Zone};
     let settings = nudge::Settings {
         zone: Zone::Named(chrono_tz::UTC),
         ..Default::default()
     };
-    let mut replayed: Vec<(NaiveDateTime, nudge::Nudge)> = Vec::new();
+    let mut replayed: Vec<(DateTime<Utc>, nudge::Nudge)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for entry in &outcome.entries {
         let rel = &entry.relationship;

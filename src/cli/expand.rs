@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use crate::calendar::EventStatus;
 use crate::calendar::{Collector, Moment, Occurrence, Window};
@@ -57,6 +57,11 @@ pub fn parse_utc(s: &str) -> Result<NaiveDateTime, String> {
         .ok_or_else(|| {
             format!("{s:?} is not a UTC date (2026-01-31) or date-time (2026-01-31T09:00:00Z)")
         })
+}
+
+/// Reads a UTC instant (`--now`, `--since`) in the spellings of [`parse_utc`].
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_utc(s).map(|t| t.and_utc())
 }
 
 /// Runs `tete expand`.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::calendar::Collector;
 use crate::config::{self, Config};
@@ -16,7 +16,7 @@ use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Location};
 use crate::state::StateFile;
 
-use super::expand::parse_utc;
+use super::expand::parse_instant;
 
 /// Arguments shared by the commands that run the main job.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,8 +34,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
     /// Pretend it is this UTC date or date-time (for reproducible reports).
-    #[arg(long, value_name = "DATE", value_parser = parse_utc)]
-    pub now: Option<NaiveDateTime>,
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// Everything a cycle needs, resolved.
@@ -142,7 +142,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file: state_file.clone(),
         feed_cache_dir,
-        now: args.now.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
+        now: args.now.unwrap_or_else(Utc::now),
         since: None,
     };
     // `--state` holds all state, the CalDAV sync state included.

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::report::{self, Report};
 
-use super::expand::parse_utc;
+use super::expand::parse_instant;
 use super::inputs;
 
 /// Output formats of `tete report`.
@@ -30,8 +30,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Count from this UTC date instead of the trailing window (`[cadence] window_weeks`).
-    #[arg(long, value_name = "DATE", value_parser = parse_utc)]
-    pub since: Option<NaiveDateTime>,
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub since: Option<DateTime<Utc>>,
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -63,11 +63,12 @@ fn agendas_placed(cycle: &crate::cycle::CycleReport) -> String {
     let mut lines = Vec::new();
     for (entry, (_, plan)) in cycle.outcome.entries.iter().zip(&cycle.plans.plans) {
         for (start, place) in &plan.placed {
+            let start = start.as_utc().and_utc();
             lines.push((
-                start.as_utc(),
+                start,
                 format!(
                     "  {} UTC, {}: {place}\n",
-                    start.as_utc().format("%a %-d %b %H:%M"),
+                    start.format("%a %-d %b %H:%M"),
                     entry.relationship.counterpart.display()
                 ),
             ));

@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -93,7 +93,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 
 impl Config {
     /// The cycle this config describes, at `now`.
-    pub fn job(&self, now: NaiveDateTime) -> Job {
+    pub fn job(&self, now: DateTime<Utc>) -> Job {
         Job {
             calendars: self.calendars.clone(),
             me: self.me.identity(),

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
 use crate::agenda::{self, write::Destination};
@@ -120,7 +120,7 @@ enum Parsed {
 struct Planning<'a> {
     gathered: &'a Gathered,
     store: &'a dyn History,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     settings: &'a agenda::plan::Settings,
     /// Each series master and single event, by UID.
     meta_of: HashMap<&'a str, &'a EventMeta>,
@@ -132,7 +132,7 @@ pub fn plan_agendas(
     gathered: &Gathered,
     outcome: &Outcome,
     store: &dyn History,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     settings: &agenda::plan::Settings,
 ) -> Result<AgendaPlans, HistoryError> {
     let mut planning = Planning {
@@ -269,8 +269,8 @@ impl Planning<'_> {
         let (now, ahead) = (self.now, Duration::days(self.settings.write_ahead_days));
         // Cheapest test first: most occurrences are outside the write-ahead window.
         window.iter().filter(move |o| {
-            o.start.as_utc() >= now
-                && o.start.as_utc() <= now + ahead
+            o.start.as_utc().and_utc() >= now
+                && o.start.as_utc().and_utc() <= now + ahead
                 && rel.series.iter().any(|s| *s.uid == *o.uid)
                 && o.status != Some(EventStatus::Cancelled)
                 && !declined_by_a_person(o)
@@ -401,7 +401,7 @@ fn stale_private_agendas(
     gathered: &Gathered,
     meta_of: &HashMap<&str, &EventMeta>,
     input: &agenda::plan::Input,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Vec<(agenda::plan::PlannedWrite, Location)> {
     let current: HashSet<(&str, String)> = input
         .targets
@@ -425,7 +425,7 @@ fn stale_private_agendas(
             };
             if link.series_uid != *series.uid
                 || found.cancelled
-                || rid.as_utc() < now
+                || rid.as_utc().and_utc() < now
                 || current.contains(&(link.series_uid.as_str(), link.recurrence_id.clone()))
             {
                 continue;

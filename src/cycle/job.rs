@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::agenda;
 use crate::cadence;
@@ -35,9 +35,9 @@ pub struct Job {
     /// Where feeds are cached.
     pub feed_cache_dir: PathBuf,
     /// "Now".
-    pub now: NaiveDateTime,
+    pub now: DateTime<Utc>,
     /// Count from this time instead of the trailing window (`report --since`).
-    pub since: Option<NaiveDateTime>,
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Why a cycle could not run at all (one calendar failing is not such a reason).

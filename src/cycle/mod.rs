@@ -15,7 +15,7 @@ mod stop;
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 
 pub use agendas::{AgendaPlans, Location, plan_agendas};
 pub use gather::{
@@ -78,12 +78,12 @@ pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> De
 
 /// The window a cycle expands: the analysis window (or `since`, if earlier) with a week's
 /// margin, up to 13 weeks ahead so the next occurrence of a monthly 1:1 is found.
-pub fn window(now: NaiveDateTime, since: Option<NaiveDateTime>, settings: &Settings) -> Window {
+pub fn window(now: DateTime<Utc>, since: Option<DateTime<Utc>>, settings: &Settings) -> Window {
     let trailing = now - Duration::weeks(i64::from(settings.window_weeks));
     let start = since.map_or(trailing, |s| s.min(trailing)) - Duration::weeks(1);
     Window {
-        start,
-        end: now + Duration::weeks(13),
+        start: start.naive_utc(),
+        end: (now + Duration::weeks(13)).naive_utc(),
     }
 }
 
@@ -93,7 +93,7 @@ pub fn observe(
     expansion: &Expansion,
     detection: &Detection,
     window: Window,
-) -> (Observations, BTreeMap<CounterpartKey, Vec<NaiveDateTime>>) {
+) -> (Observations, BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>) {
     let mut series_owner: BTreeMap<&str, CounterpartKey> = BTreeMap::new();
     let mut adhoc_owner: BTreeMap<&str, CounterpartKey> = BTreeMap::new();
     for rel in &detection.relationships {
@@ -110,9 +110,9 @@ pub fn observe(
             .map(|(uid, key)| (uid.to_string(), key.to_string()))
             .collect(),
         occurrences: Vec::new(),
-        window: (window.start, window.end),
+        window: (window.start.and_utc(), window.end.and_utc()),
     };
-    let mut adhoc: BTreeMap<CounterpartKey, Vec<NaiveDateTime>> = BTreeMap::new();
+    let mut adhoc: BTreeMap<CounterpartKey, Vec<DateTime<Utc>>> = BTreeMap::new();
     // The same event in two calendars (or twice in one export) is one meeting: the first
     // copy read counts, as in `detect`.
     let mut seen = std::collections::HashSet::new();
@@ -130,16 +130,16 @@ pub fn observe(
             observations.occurrences.push(Observation {
                 series_uid: occ.uid.to_string(),
                 recurrence_id: occ.recurrence_id.to_string(),
-                scheduled: occ.recurrence_id.as_utc(),
-                start: occ.start.as_utc(),
-                end: occ.end.as_utc(),
+                scheduled: occ.recurrence_id.as_utc().and_utc(),
+                start: occ.start.as_utc().and_utc(),
+                end: occ.end.as_utc().and_utc(),
                 cancelled,
             });
         } else if let (Some(key), None) = (adhoc_owner.get(&*occ.uid), cancelled) {
             adhoc
                 .entry(key.clone())
                 .or_default()
-                .push(occ.start.as_utc());
+                .push(occ.start.as_utc().and_utc());
         }
     }
     (observations, adhoc)
@@ -159,9 +159,9 @@ pub(crate) fn declined_by_a_person(occ: &Occurrence) -> bool {
 pub fn analyse(
     store: &dyn History,
     detection: &Detection,
-    adhoc: &BTreeMap<CounterpartKey, Vec<NaiveDateTime>>,
-    now: NaiveDateTime,
-    since: Option<NaiveDateTime>,
+    adhoc: &BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>,
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Result<Vec<Entry>, HistoryError> {
     let mut entries = Vec::new();
@@ -204,8 +204,8 @@ pub fn run(
     me: &Identity,
     overrides: &Overrides,
     store: &mut dyn History,
-    now: NaiveDateTime,
-    since: Option<NaiveDateTime>,
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Result<Outcome, HistoryError> {
     let detection = detect(collector, me, overrides);
@@ -227,7 +227,7 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
+    use chrono::{NaiveDate, NaiveDateTime};
 
     use super::*;
 
@@ -264,7 +264,7 @@ END:VCALENDAR\r
     /// What a cycle observes in March 2026 of these calendars, for Mia.
     fn observed(
         calendars: &[(&str, &str)],
-    ) -> (Observations, BTreeMap<CounterpartKey, Vec<NaiveDateTime>>) {
+    ) -> (Observations, BTreeMap<CounterpartKey, Vec<DateTime<Utc>>>) {
         let mut collector = Collector::with_meta();
         for (text, origin) in calendars {
             collector.read(text.as_bytes(), origin).unwrap();
@@ -284,7 +284,10 @@ END:VCALENDAR\r
         let (observations, adhoc) =
             observed(&[(CALENDAR, "google.ics"), (CALENDAR, "exchange.ics")]);
         assert_eq!(observations.occurrences.len(), 4);
-        assert_eq!(adhoc["ann@example.com"], [day(12) + Duration::hours(10)]);
+        assert_eq!(
+            adhoc["ann@example.com"],
+            [(day(12) + Duration::hours(10)).and_utc()]
+        );
     }
 
     const DECLINES: &str = "BEGIN:VCALENDAR\r
@@ -331,7 +334,12 @@ END:VCALENDAR\r
         let outcome: Vec<_> = observations
             .occurrences
             .iter()
-            .map(|o| (o.scheduled.date().format("%d").to_string(), o.cancelled))
+            .map(|o| {
+                (
+                    o.scheduled.date_naive().format("%d").to_string(),
+                    o.cancelled,
+                )
+            })
             .collect();
         assert_eq!(
             outcome,

@@ -1,7 +1,7 @@
 //! The nudges of one cycle: the nudge rules over each relationship's history and open
 //! items, and one nudge per calendar whose agenda writes tete stopped.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::{AgendaPlans, Gathered, Outcome, halt_message};
 use crate::nudge::{Input, Kind, Nudge, Settings, StreakKey, evaluate, marks};
@@ -13,7 +13,7 @@ use crate::nudge::{Input, Kind, Nudge, Settings, StreakKey, evaluate, marks};
 pub fn current_nudges(
     outcome: &Outcome,
     plans: &AgendaPlans,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     settings: &Settings,
 ) -> Vec<Nudge> {
     let mut out = Vec::new();

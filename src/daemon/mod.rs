@@ -237,7 +237,7 @@ async fn cycle(
     stop: &Stop,
 ) -> String {
     let now = Instant::now();
-    let mut job = config.job(Utc::now().naive_utc());
+    let mut job = config.job(Utc::now());
     job.calendars
         .retain(|c| backoff.get(&c.name).is_none_or(|b| b.retry_at <= now));
     let skipped = config.calendars.len() - job.calendars.len();

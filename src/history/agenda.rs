@@ -2,7 +2,7 @@
 //! identity and age as it travels) and a hash of each block tete wrote (so it can tell its
 //! own text from a person's, and never re-add a block someone removed).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -18,7 +18,7 @@ pub struct StoredItem {
     /// The date of the meeting it was first seen in.
     pub first_raised: NaiveDate,
     /// When it was seen checked, if it was.
-    pub closed_at: Option<NaiveDateTime>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// A short, stable fingerprint of a block's text.
@@ -67,7 +67,7 @@ impl Store {
         &mut self,
         relationship: &str,
         seen: &[(String, String, NaiveDate, bool)],
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<usize, HistoryError> {
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
@@ -129,7 +129,7 @@ impl Store {
         series_uid: &str,
         recurrence_id: &str,
         block: &str,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<(), HistoryError> {
         self.conn
             .execute(
@@ -147,19 +147,20 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn at(d: u32) -> NaiveDateTime {
+    fn at(d: u32) -> DateTime<Utc> {
         NaiveDate::from_ymd_opt(2026, 3, d)
             .unwrap()
             .and_hms_opt(8, 0, 0)
             .unwrap()
+            .and_utc()
     }
 
     #[test]
     fn items_keep_their_first_date_and_close_once() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = crate::history::tests::open(&dir.path().join("s.db")).unwrap();
-        let d2 = at(2).date();
-        let d9 = at(9).date();
+        let d2 = at(2).date_naive();
+        let d9 = at(9).date_naive();
         let open = (
             "ann: plan".to_string(),
             "- [ ] Ann: plan".to_string(),

@@ -3,7 +3,7 @@
 //! doubles with each failure, from an hour up to a week, so a broken event costs one request
 //! a week instead of one every cycle. A success forgets it.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{HistoryError, Store, text, time};
@@ -23,7 +23,7 @@ pub struct HeldWrite {
     /// The last error.
     pub last_error: String,
     /// Not tried again before this time (UTC).
-    pub retry_at: NaiveDateTime,
+    pub retry_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -31,7 +31,7 @@ impl Store {
     pub fn held_write(
         &self,
         resource: &str,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<Option<HeldWrite>, HistoryError> {
         Ok(self
             .write_failure(resource)?
@@ -83,8 +83,8 @@ impl Store {
         &self,
         resource: &str,
         error: &str,
-        now: NaiveDateTime,
-    ) -> Result<NaiveDateTime, HistoryError> {
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, HistoryError> {
         let failures = self
             .write_failure(resource)?
             .map_or(1, |held| held.failures.saturating_add(1));
@@ -125,7 +125,8 @@ mod tests {
         let store = crate::history::tests::open(&dir.path().join("s.db")).unwrap();
         let now = NaiveDate::from_ymd_opt(2026, 12, 1)
             .and_then(|d| d.and_hms_opt(9, 0, 0))
-            .unwrap();
+            .unwrap()
+            .and_utc();
         let r = "work//cal/a.ics";
         assert_eq!(store.held_write(r, now).unwrap(), None);
         let waits: Vec<i64> = (0..10)

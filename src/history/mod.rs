@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
@@ -68,11 +68,11 @@ pub struct Observation {
     /// The occurrence's original start, as reported by expansion (its identity).
     pub recurrence_id: String,
     /// The original start as UTC (dates and floating times as if UTC).
-    pub scheduled: NaiveDateTime,
+    pub scheduled: DateTime<Utc>,
     /// When it starts now.
-    pub start: NaiveDateTime,
+    pub start: DateTime<Utc>,
     /// When it ends now.
-    pub end: NaiveDateTime,
+    pub end: DateTime<Utc>,
     /// Why it is cancelled, if it is.
     pub cancelled: Option<Cancellation>,
 }
@@ -86,7 +86,7 @@ pub struct Observations {
     /// Every occurrence of those series whose original start is in `window`.
     pub occurrences: Vec<Observation>,
     /// `[start, end)` of original starts that expansion covered.
-    pub window: (NaiveDateTime, NaiveDateTime),
+    pub window: (DateTime<Utc>, DateTime<Utc>),
 }
 
 /// What one [`Store::record`] changed.
@@ -108,20 +108,20 @@ pub struct StoredOccurrence {
     /// The original start as reported (identity).
     pub recurrence_id: String,
     /// The original start, UTC.
-    pub scheduled: NaiveDateTime,
+    pub scheduled: DateTime<Utc>,
     /// The latest known start.
-    pub start: NaiveDateTime,
+    pub start: DateTime<Utc>,
     /// The latest known end.
-    pub end: NaiveDateTime,
+    pub end: DateTime<Utc>,
     /// Why it is cancelled, if it is.
     pub cancelled: Option<Cancellation>,
     /// How many times tete saw its start change between cycles (a move and a move back
     /// count two).
     pub times_moved: u32,
     /// When tete first saw it.
-    pub first_seen: NaiveDateTime,
+    pub first_seen: DateTime<Utc>,
     /// When tete last saw it in a calendar.
-    pub last_seen: NaiveDateTime,
+    pub last_seen: DateTime<Utc>,
 }
 
 impl StoredOccurrence {
@@ -160,7 +160,7 @@ pub trait History: Send {
     fn record(
         &mut self,
         seen: &Observations,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<RecordSummary, HistoryError>;
     /// Every stored occurrence of these series, by original start.
     fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError>;
@@ -173,7 +173,7 @@ pub trait History: Send {
         &mut self,
         relationship: &str,
         seen: &[(String, String, NaiveDate, bool)],
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<usize, HistoryError>;
     /// The hash of the block tete last wrote into an occurrence.
     fn written(
@@ -187,13 +187,13 @@ pub trait History: Send {
         series_uid: &str,
         recurrence_id: &str,
         block: &str,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<(), HistoryError>;
     /// The write to `resource` held back at `now`, if it is.
     fn held_write(
         &self,
         resource: &str,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<Option<HeldWrite>, HistoryError>;
     /// Every write held back.
     fn held_writes(&self) -> Result<Vec<HeldWrite>, HistoryError>;
@@ -202,8 +202,8 @@ pub trait History: Send {
         &self,
         resource: &str,
         error: &str,
-        now: NaiveDateTime,
-    ) -> Result<NaiveDateTime, HistoryError>;
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, HistoryError>;
     /// Forgets a resource's failures after a write succeeded.
     fn clear_write_failure(&self, resource: &str) -> Result<(), HistoryError>;
     /// Whether a streak's nudge was sent through a channel.
@@ -223,14 +223,16 @@ pub struct Store {
 
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
-fn text(t: NaiveDateTime) -> String {
+fn text(t: DateTime<Utc>) -> String {
     t.format(TIME_FORMAT).to_string()
 }
 
-fn time(s: &str) -> NaiveDateTime {
+fn time(s: &str) -> DateTime<Utc> {
     // Every time in the file was written by `text`; a foreign value reads as the epoch
     // rather than failing the whole report.
-    NaiveDateTime::parse_from_str(s, TIME_FORMAT).unwrap_or_default()
+    NaiveDateTime::parse_from_str(s, TIME_FORMAT)
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
 }
 
 /// Two starts of the same series this close are the same meeting re-timed (the series'
@@ -260,7 +262,7 @@ impl Store {
     pub fn record(
         &mut self,
         seen: &Observations,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<RecordSummary, HistoryError> {
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
@@ -336,7 +338,7 @@ fn upsert_series(
     tx: &Transaction,
     uid: &str,
     counterpart: &str,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
@@ -355,7 +357,7 @@ enum Upsert {
 fn upsert_occurrence(
     tx: &Transaction,
     obs: &Observation,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> rusqlite::Result<Upsert> {
     let before: Option<(String, String, Option<String>)> = tx
         .query_row(
@@ -419,7 +421,7 @@ fn upsert_occurrence(
 fn log_change(
     tx: &Transaction,
     obs: &Observation,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     from: &str,
     to: &str,
 ) -> rusqlite::Result<()> {
@@ -441,7 +443,7 @@ fn mark_deleted(
     tx: &Transaction,
     seen: &Observations,
     new: &HashSet<(&str, &str)>,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> rusqlite::Result<(usize, usize)> {
     let (mut deleted, mut retimed) = (0, 0);
     for (uid, _) in &seen.series {
@@ -523,7 +525,7 @@ impl History for Store {
     fn record(
         &mut self,
         seen: &Observations,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<RecordSummary, HistoryError> {
         Store::record(self, seen, now)
     }
@@ -540,7 +542,7 @@ impl History for Store {
         &mut self,
         relationship: &str,
         seen: &[(String, String, NaiveDate, bool)],
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<usize, HistoryError> {
         Store::record_items(self, relationship, seen, now)
     }
@@ -556,14 +558,14 @@ impl History for Store {
         series_uid: &str,
         recurrence_id: &str,
         block: &str,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<(), HistoryError> {
         Store::record_written(self, series_uid, recurrence_id, block, now)
     }
     fn held_write(
         &self,
         resource: &str,
-        now: NaiveDateTime,
+        now: DateTime<Utc>,
     ) -> Result<Option<HeldWrite>, HistoryError> {
         Store::held_write(self, resource, now)
     }
@@ -574,8 +576,8 @@ impl History for Store {
         &self,
         resource: &str,
         error: &str,
-        now: NaiveDateTime,
-    ) -> Result<NaiveDateTime, HistoryError> {
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, HistoryError> {
         Store::record_write_failure(self, resource, error, now)
     }
     fn clear_write_failure(&self, resource: &str) -> Result<(), HistoryError> {

@@ -2,7 +2,7 @@
 //! streak is sent once per channel however many cycles it lasts, and a channel that failed
 //! is tried again at the next cycle.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{HistoryError, Store, text};
@@ -19,7 +19,7 @@ pub struct SentNudge {
     /// The rule (`moved`, `cancelled`, ...).
     pub kind: String,
     /// When it was sent (UTC).
-    pub sent_at: NaiveDateTime,
+    pub sent_at: DateTime<Utc>,
 }
 
 impl Store {

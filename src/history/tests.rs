@@ -17,10 +17,11 @@ pub(crate) fn open(path: &Path) -> rusqlite::Result<Store> {
     Ok(Store::new(conn, path.to_path_buf()))
 }
 
-fn at(day: u32, hour: u32) -> NaiveDateTime {
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2026, 3, day)
         .and_then(|d| d.and_hms_opt(hour, 0, 0))
         .unwrap()
+        .and_utc()
 }
 
 fn obs(day: u32, start_hour: u32, cancelled: Option<Cancellation>) -> Observation {

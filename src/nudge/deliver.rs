@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::channel::{self, ChannelError, DesktopChannel, EmailChannel};
 use super::{Nudge, Settings};
@@ -84,7 +84,7 @@ pub async fn deliver(
     store: &mut dyn History,
     nudges: &[Nudge],
     settings: &Settings,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<DeliveryReport, HistoryError> {
     let mut report = DeliveryReport::default();
     if !settings.enabled {
@@ -161,7 +161,7 @@ fn pending<'n>(
 /// `report` (and logged), and nothing is sent.
 fn held_in_quiet_hours(
     settings: &Settings,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     pending: &[(ChannelKind, Vec<&Nudge>)],
     report: &mut DeliveryReport,
 ) -> bool {
@@ -191,7 +191,7 @@ fn to_journal(
     store: &mut dyn History,
     report: &mut DeliveryReport,
     todo: &[&Nudge],
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), HistoryError> {
     for nudge in todo {
         tracing::info!(
@@ -212,7 +212,7 @@ async fn to_desktop(
     store: &mut dyn History,
     report: &mut DeliveryReport,
     todo: &[&Nudge],
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), HistoryError> {
     let connection = match desktop.connect().await {
         Ok(c) => c,
@@ -247,7 +247,7 @@ async fn to_email(
     store: &mut dyn History,
     report: &mut DeliveryReport,
     todo: &[&Nudge],
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), HistoryError> {
     let mailer = match email.mailer() {
         Ok(m) => m,
@@ -268,7 +268,7 @@ fn record(
     report: &mut DeliveryReport,
     nudge: &Nudge,
     channel: ChannelKind,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), HistoryError> {
     store.record_nudge_sent(&SentNudge {
         streak: nudge.streak.to_string(),
@@ -286,7 +286,7 @@ fn outcome(
     report: &mut DeliveryReport,
     nudge: &Nudge,
     channel: ChannelKind,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     sent: Result<(), ChannelError>,
 ) -> Result<(), HistoryError> {
     match sent {

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cadence::Mark;
 
@@ -177,7 +177,7 @@ impl Default for Settings {
 }
 
 /// The timeline of every stored occurrence, as of `now`.
-pub fn marks(occurrences: &[crate::history::StoredOccurrence], now: NaiveDateTime) -> Vec<Mark> {
+pub fn marks(occurrences: &[crate::history::StoredOccurrence], now: DateTime<Utc>) -> Vec<Mark> {
     occurrences.iter().map(|o| Mark::of(o, now)).collect()
 }
 

@@ -113,7 +113,8 @@ mod tests {
         let utc = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
             .unwrap()
             .and_hms_opt(21, 30, 0)
-            .unwrap();
+            .unwrap()
+            .and_utc();
         assert_eq!(zone.local(utc).time(), t(22, 30));
     }
 }

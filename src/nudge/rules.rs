@@ -6,7 +6,7 @@
 //! computed from the timeline alone, so the same streak gives the same key cycle after cycle
 //! (and is sent once), while a new streak after the pattern broke gets a new key.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::quiet::Zone;
 use super::{Kind, Nudge, StreakKey};
@@ -65,7 +65,7 @@ pub struct Input<'a> {
 
 /// Every nudge one relationship deserves at `now` (UTC). Dates in messages are shown in
 /// `zone`; streak keys use UTC so they do not change with the zone.
-pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: NaiveDateTime) -> Vec<Nudge> {
+pub fn evaluate(input: &Input, rules: &Rules, zone: &Zone, now: DateTime<Utc>) -> Vec<Nudge> {
     let mut past: Vec<&Mark> = input
         .timeline
         .iter()
@@ -97,7 +97,7 @@ struct At<'a> {
     rules: &'a Rules,
     zone: &'a Zone,
     /// Now, UTC.
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     /// Today in `zone`.
     today: NaiveDate,
     /// The occurrences before now that are not upcoming, by scheduled time.
@@ -119,7 +119,7 @@ impl At<'_> {
     }
 
     /// The local dates of `marks`, at the time `when` picks.
-    fn dates(&self, marks: &[&Mark], when: fn(&Mark) -> NaiveDateTime) -> Vec<NaiveDate> {
+    fn dates(&self, marks: &[&Mark], when: fn(&Mark) -> DateTime<Utc>) -> Vec<NaiveDate> {
         marks
             .iter()
             .map(|m| self.zone.local(when(m)).date())
@@ -276,7 +276,7 @@ fn moved_in(window: &[&Mark]) -> usize {
 fn moved_streak<'m, 'a>(
     past: &'m [&'a Mark],
     rules: &Rules,
-) -> Option<(&'m [&'a Mark], NaiveDateTime)> {
+) -> Option<(&'m [&'a Mark], DateTime<Utc>)> {
     let (k, n) = (rules.moved_at_least, rules.moved_of_last);
     if k == 0 || n < k || past.len() < k {
         return None;
@@ -311,7 +311,7 @@ fn cancelled_streak<'m, 'a>(past: &'m [&'a Mark], rules: &Rules) -> Option<&'m [
     (run >= m).then(|| &past[past.len() - run..])
 }
 
-fn stamp(t: NaiveDateTime) -> String {
+fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

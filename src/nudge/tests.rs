@@ -1,6 +1,6 @@
 //! The rules on hand-made timelines, and delivery once per streak and around quiet hours.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::*;
 use crate::agenda::items::ActionItem;
@@ -8,10 +8,11 @@ use crate::agenda::plan::OpenItem;
 use crate::cadence::{Cadence, Mark, Outcome};
 
 /// 9:00 UTC on a day of November 2026 (weekly on Thursdays from 5 Nov: 5, 12, 19, 26).
-fn at(month: u32, day: u32) -> NaiveDateTime {
+fn at(month: u32, day: u32) -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2026, month, day)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .unwrap()
+        .and_utc()
 }
 
 fn date(month: u32, day: u32) -> NaiveDate {
@@ -20,7 +21,7 @@ fn date(month: u32, day: u32) -> NaiveDate {
 
 /// A weekly timeline from `first`, one letter per occurrence: H held, M moved (a day
 /// later), C cancelled, D declined (cancelled by a decline), U upcoming.
-fn weekly(first: NaiveDateTime, pattern: &str) -> Vec<Mark> {
+fn weekly(first: DateTime<Utc>, pattern: &str) -> Vec<Mark> {
     pattern
         .chars()
         .enumerate()
@@ -45,14 +46,14 @@ fn weekly(first: NaiveDateTime, pattern: &str) -> Vec<Mark> {
 
 const ZONE: Zone = Zone::Named(chrono_tz::UTC);
 
-fn run(timeline: &[Mark], items: &[OpenItem], now: NaiveDateTime) -> Vec<Nudge> {
+fn run(timeline: &[Mark], items: &[OpenItem], now: DateTime<Utc>) -> Vec<Nudge> {
     run_with(timeline, items, now, &Rules::default())
 }
 
 fn run_with(
     timeline: &[Mark],
     items: &[OpenItem],
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     rules: &Rules,
 ) -> Vec<Nudge> {
     let input = Input {
@@ -344,7 +345,8 @@ fn dates_are_shown_in_the_configured_zone() {
     let scheduled = NaiveDate::from_ymd_opt(2026, 11, 4)
         .unwrap()
         .and_hms_opt(23, 30, 0)
-        .unwrap();
+        .unwrap()
+        .and_utc();
     let timeline: Vec<Mark> = (0..3)
         .map(|i| {
             let s = scheduled + Duration::weeks(i);
@@ -456,7 +458,8 @@ fn quiet_hours_hold_nudges_until_the_next_cycle_outside_them() {
     let late = NaiveDate::from_ymd_opt(2026, 11, 25)
         .unwrap()
         .and_hms_opt(23, 15, 0)
-        .unwrap();
+        .unwrap()
+        .and_utc();
     let held = block_on(deliver(&mut store, &nudges, &settings, late)).unwrap();
     assert!(held.sent.is_empty());
     assert_eq!(held.held, 2);

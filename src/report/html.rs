@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 
 use super::Entry;
 use super::Report;
@@ -108,7 +108,7 @@ fn adhoc(x: f64, y: f64) -> String {
     )
 }
 
-fn section(out: &mut String, entry: &Entry, now: NaiveDateTime) {
+fn section(out: &mut String, entry: &Entry, now: DateTime<Utc>) {
     let a = &entry.analysis;
     let c = &entry.relationship.counterpart;
     let email = c.email.as_deref().map(|e| format!(" &lt;{}&gt;", esc(e)));
@@ -125,7 +125,7 @@ fn section(out: &mut String, entry: &Entry, now: NaiveDateTime) {
             .map(|(d, _, _)| format!("; longest gap {} days", d.round()))
             .unwrap_or_default(),
         a.next
-            .map(|n| format!("; next {}", esc(&short_date(n))))
+            .map(|n| format!("; next {}", esc(&short_date(n.date_naive()))))
             .unwrap_or_default()
     );
     timeline(out, a, now);
@@ -161,7 +161,7 @@ fn cadence_words(a: &Analysis) -> String {
 
 /// The timeline: the window's weeks left to right, "now" as a line, one mark per
 /// occurrence at its (actual) start.
-fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
+fn timeline(out: &mut String, a: &Analysis, now: DateTime<Utc>) {
     let start = a.window_start;
     let end = a
         .timeline
@@ -196,18 +196,18 @@ fn timeline(out: &mut String, a: &Analysis, now: NaiveDateTime) {
 
 /// Where a time goes on a timeline's x axis: from `start`, `span` days wide.
 struct Scale {
-    start: NaiveDateTime,
+    start: DateTime<Utc>,
     span: f64,
 }
 
 impl Scale {
-    fn x(&self, t: NaiveDateTime) -> f64 {
+    fn x(&self, t: DateTime<Utc>) -> f64 {
         LEFT + (WIDTH - 2.0 * LEFT) * (days(t - self.start) / self.span).clamp(0.0, 1.0)
     }
 }
 
 /// A tick per week up to `end`, the month's name under the first week of each month.
-fn weeks(out: &mut String, scale: &Scale, end: NaiveDateTime) {
+fn weeks(out: &mut String, scale: &Scale, end: DateTime<Utc>) {
     let mut week = scale.start;
     while week <= end {
         let _ = write!(
@@ -232,7 +232,7 @@ fn weeks(out: &mut String, scale: &Scale, end: NaiveDateTime) {
 /// One mark per occurrence (a moved one with a line from where it was) and per one-off
 /// 1:1, each titled with its date and what happened.
 fn marks(out: &mut String, a: &Analysis, scale: &Scale) {
-    let x = |t: NaiveDateTime| scale.x(t);
+    let x = |t: DateTime<Utc>| scale.x(t);
     for m in &a.timeline {
         let shape = match m.outcome {
             Outcome::Held => held(x(m.start), AXIS_Y),
@@ -254,14 +254,14 @@ fn marks(out: &mut String, a: &Analysis, scale: &Scale) {
         let _ = write!(
             out,
             "<g><title>{} {word}</title>{shape}</g>",
-            esc(&short_date(m.scheduled)),
+            esc(&short_date(m.scheduled.date_naive())),
         );
     }
     for t in &a.adhoc {
         let _ = write!(
             out,
             "<g><title>{} one-off 1:1</title>{}</g>",
-            esc(&short_date(*t)),
+            esc(&short_date(t.date_naive())),
             adhoc(x(*t), AXIS_Y - 16.0)
         );
     }

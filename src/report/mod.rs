@@ -3,7 +3,7 @@
 //!
 //! Pure: analysed relationships in, text out.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cadence::{Analysis, Cadence, Suggestion};
@@ -32,12 +32,12 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a> {
     /// When it was made ("now" of the cycle).
-    pub now: NaiveDateTime,
+    pub now: DateTime<Utc>,
     /// The relationships, sorted by name.
     pub entries: &'a [Entry],
 }
 
-fn utc(t: NaiveDateTime) -> String {
+fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

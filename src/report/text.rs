@@ -60,7 +60,7 @@ pub fn text(report: &Report) -> String {
     let _ = writeln!(
         out,
         "1:1s since {} (as of {})\n",
-        day(since),
+        day(since.date_naive()),
         report.now.format("%a %-d %b %Y %H:%M UTC")
     );
     let mut rows = vec![
@@ -86,8 +86,9 @@ pub fn text(report: &Report) -> String {
             a.moved.to_string(),
             a.cancelled.to_string(),
             gap_cell(a),
-            a.last_held.map_or_else(|| "-".into(), day),
-            a.next.map_or_else(|| "-".into(), day),
+            a.last_held
+                .map_or_else(|| "-".into(), |t| day(t.date_naive())),
+            a.next.map_or_else(|| "-".into(), |t| day(t.date_naive())),
         ]);
     }
     out.push_str(&table(&rows));

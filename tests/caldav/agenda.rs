@@ -340,7 +340,9 @@ async fn edit_between_read_and_write_on(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let config =
         tete::config::Config::load(&caldav_config(dir.path(), &server, "1:1s", "")).unwrap();
-    let now = chrono::NaiveDateTime::parse_from_str(NOW, "%Y-%m-%dT%H:%M:%SZ").unwrap();
+    let now = chrono::NaiveDateTime::parse_from_str(NOW, "%Y-%m-%dT%H:%M:%SZ")
+        .unwrap()
+        .and_utc();
     let mut gathered = cycle::gather(
         &config.calendars,
         &config.feed_cache_dir(),

@@ -670,7 +670,7 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
             write,
         })
         .collect();
-    let now = at(1).as_utc();
+    let now = at(1).as_utc().and_utc();
     let outcomes = tete::agenda::write::apply(destinations, now).await;
     assert_eq!(outcomes.len(), 1, "the second resource is not written");
     // The mock also dropped the override tete wrote: both are seen.
@@ -804,7 +804,7 @@ async fn a_lost_acknowledgement_records_the_block_as_tetes_own() {
         resource: Some(&resource),
         write: &write,
     }];
-    let outcomes = tete::agenda::write::apply(destinations, at.as_utc()).await;
+    let outcomes = tete::agenda::write::apply(destinations, at.as_utc().and_utc()).await;
     assert_eq!(outcomes.len(), 1);
     let written = outcomes[0].result.as_ref().expect("no error");
     assert_eq!(written.len(), 1, "the block found is recorded as tete's");

@@ -191,7 +191,8 @@ fn an_edit_made_between_read_and_write_survives() {
     let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 20)
         .unwrap()
         .and_hms_opt(12, 0, 0)
-        .unwrap();
+        .unwrap()
+        .and_utc();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

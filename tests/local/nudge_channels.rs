@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use tete::history::Store;
 use tete::nudge::{
     self, ChannelKind, Channels, DeliveryReport, DesktopChannel, EmailChannel, Kind, Nudge,
@@ -23,10 +23,11 @@ const PASSWORD: &str = "s3cr3t-P4ss-42";
 const WRONG_PASSWORD: &str = "wr0ng-P4ss-99";
 const WEBHOOK_TOKEN: &str = "T0KEN-abc-123";
 
-fn noon() -> NaiveDateTime {
+fn noon() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2026, 11, 25)
         .and_then(|d| d.and_hms_opt(12, 0, 0))
         .unwrap()
+        .and_utc()
 }
 
 fn nudge(streak: &str, name: &str) -> Nudge {

@@ -7,10 +7,11 @@ use crate::cadence::{Cadence, Settings as CadenceSettings, analyse};
 use crate::detect::{Counterpart, SeriesRef};
 use crate::history::block_hash;
 
-fn at(month: u32, day: u32) -> NaiveDateTime {
+fn at(month: u32, day: u32) -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2026, month, day)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .unwrap()
+        .and_utc()
 }
 
 fn rel() -> Relationship {
@@ -57,9 +58,9 @@ fn meeting(day: u32, outcome: Outcome, text: &str) -> Meeting {
 fn target(day: u32, text: &str, written: Option<&str>) -> Target {
     Target {
         series_uid: "ann".into(),
-        recurrence_id: Moment::Utc(at(3, day)),
-        start: Moment::Utc(at(3, day)),
-        end: Moment::Utc(at(3, day)),
+        recurrence_id: Moment::Utc(at(3, day).naive_utc()),
+        start: Moment::Utc(at(3, day).naive_utc()),
+        end: Moment::Utc(at(3, day).naive_utc()),
         description: Description {
             text: text.into(),
             html: None,
@@ -149,7 +150,7 @@ fn a_cancelled_meeting_in_between_does_not_lose_items() {
     let new = &plan.writes[0].new.text;
     assert!(new.contains("send the hiring plan"), "{new}");
     // raised on the 9th, one meeting held since (the 9th itself)
-    assert_eq!(plan.open[0].first_raised, at(3, 9).date());
+    assert_eq!(plan.open[0].first_raised, at(3, 9).date_naive());
 }
 
 #[test]
@@ -169,10 +170,11 @@ fn an_item_checked_later_or_closed_in_the_history_is_dropped() {
     let stored = [StoredItem {
         key: "todo".into(),
         line: String::new(),
-        first_raised: at(3, 1).date(),
+        first_raised: at(3, 1).date_naive(),
         closed_at: Some(at(3, 17)),
     }];
-    let key = crate::agenda::items::extract("TODO: review the budget", at(3, 1).date())[0].key();
+    let key =
+        crate::agenda::items::extract("TODO: review the budget", at(3, 1).date_naive())[0].key();
     let stored = [StoredItem {
         key,
         ..stored[0].clone()

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::block::{self, Found};
 use super::companion::Link;
@@ -180,7 +180,7 @@ impl Destination<'_> {
 /// per resource, read back on CalDAV to verify the server changed nothing else) and the
 /// private companions. A calendar whose server changed something tete did not write is
 /// halted at once: none of its other events is written this cycle or later.
-pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Vec<ResourceOutcome> {
+pub async fn apply(destinations: Vec<Destination<'_>>, now: DateTime<Utc>) -> Vec<ResourceOutcome> {
     apply_while(destinations, now, &|| true).await
 }
 
@@ -189,7 +189,7 @@ pub async fn apply(destinations: Vec<Destination<'_>>, now: NaiveDateTime) -> Ve
 /// already started is always finished and its outcome returned.
 pub async fn apply_while(
     destinations: Vec<Destination<'_>>,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     keep_going: &(dyn Fn() -> bool + Sync),
 ) -> Vec<ResourceOutcome> {
     let (events, private): (Vec<_>, Vec<_>) = destinations

@@ -1,7 +1,7 @@
 //! Private agendas: the companion event of one occurrence, created with
 //! `If-None-Match: *` or updated with `If-Match`, re-read and re-merged on a lost race.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::super::block;
 use super::super::companion::{self, Link};
@@ -17,7 +17,7 @@ pub(super) async fn write_private(
     source: &Source,
     existing: Option<&Resource>,
     w: &PlannedWrite,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> ResourceOutcome {
     let companion = Companion {
         link: Link {
@@ -51,7 +51,7 @@ struct Companion<'a> {
     link: Link,
     summary: String,
     w: &'a PlannedWrite,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 }
 
 impl Companion<'_> {
