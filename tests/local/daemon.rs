@@ -2,6 +2,7 @@
 //! change on disk picked up by the next cycle, SIGHUP with a good and a bad config, SIGTERM,
 //! a second instance refused, and kill -9 at random points of a cycle.
 
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -92,6 +93,12 @@ fn ready_status_change_reload_and_clean_stop() {
         first.last().unwrap().contains("1 agenda(s) written"),
         "{first:?}"
     );
+    // While it runs, every file of its state is private (the test runs under umask 022).
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let path = s.dir.path().join(format!("state.sqlite{suffix}"));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
     // the next occurrence got its agenda
     let text = std::fs::read_to_string(s.vdir.join("ann.ics")).unwrap();
     assert!(text.contains("tete agenda"), "{text}");
