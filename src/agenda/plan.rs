@@ -19,6 +19,7 @@ use crate::calendar::Moment;
 use crate::calendar::edit::Description;
 use crate::detect::Relationship;
 use crate::history::StoredItem;
+use crate::zone::Zone;
 
 /// Config `[agenda]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct Settings {
     /// The calendar that holds private agendas where the 1:1 event itself cannot (display
     /// name or path on the same account; created when missing).
     pub private_calendar: String,
+    /// The manager's zone: agenda dates and the times in messages are shown there.
+    pub zone: Zone,
 }
 
 /// The display name of the calendar tete creates for private agendas.
@@ -53,6 +56,7 @@ impl Default for Settings {
             templates: BTreeMap::new(),
             delivery: Delivery::Private,
             private_calendar: DEFAULT_PRIVATE_CALENDAR.to_string(),
+            zone: Zone::Local,
         }
     }
 }
@@ -240,7 +244,7 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
             Err(e) => {
                 plan.skipped.push(format!(
                     "{}: {}",
-                    which_meeting(input.relationship, target.start),
+                    which_meeting(input.relationship, target.start, &settings.zone),
                     crate::errors::chain(&e)
                 ));
                 continue;
@@ -260,18 +264,19 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
             Ok(None) => {}
             Err(why) => plan.skipped.push(format!(
                 "{}: {why}",
-                which_meeting(input.relationship, target.start)
+                which_meeting(input.relationship, target.start, &settings.zone)
             )),
         }
     }
     plan
 }
 
-/// A meeting as a person names it: "your 1:1 with Ann on Tue 8 Dec 09:00 UTC".
-pub fn which_meeting(relationship: &Relationship, start: Moment) -> String {
+/// A meeting as a person names it, in their zone: "your 1:1 with Ann on Tue 8 Dec 2026 10:00
+/// CET".
+pub fn which_meeting(relationship: &Relationship, start: Moment, zone: &Zone) -> String {
     let when = match start {
         Moment::Date(d) => d.format("%a %-d %b %Y").to_string(),
-        other => other.as_utc().format("%a %-d %b %Y %H:%M UTC").to_string(),
+        other => zone.show(other.as_utc().and_utc(), "%a %-d %b %Y %H:%M %Z"),
     };
     format!(
         "your 1:1 with {} on {when}",
@@ -454,6 +459,11 @@ fn context(
         .filter(|m| happened(m.outcome) && m.start < start)
         .count();
     let meeting_number = u32::try_from(held_before + 1).unwrap_or(u32::MAX);
+    // The day the manager meets on: an all-day 1:1's own date, else the day in their zone.
+    let day = match target.start {
+        Moment::Date(d) => d,
+        _ => settings.zone.date(start),
+    };
     let name = input.relationship.counterpart.display();
     let open_items: Vec<TemplateItem> = open.iter().map(template_item).collect();
     let done_items: Vec<TemplateItem> = done
@@ -473,8 +483,8 @@ fn context(
             name: name.clone(),
             email: input.relationship.counterpart.email.clone(),
         },
-        date: start.format("%a %-d %b %Y").to_string(),
-        date_iso: start.format("%Y-%m-%d").to_string(),
+        date: day.format("%a %-d %b %Y").to_string(),
+        date_iso: day.format("%Y-%m-%d").to_string(),
         meeting_number,
         days_since_last_held: last_held(input, start).map(|m| (start - m.start).num_days()),
         open_items,

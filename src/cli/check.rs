@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::http::HttpClient;
 use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Location, Resource, Snapshot, Source, SourceError, SourceKind};
+use crate::zone::Zone;
 
 /// Arguments of `tete check`.
 #[derive(Debug, clap::Args)]
@@ -50,7 +51,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     print_total(config.calendars.len(), failures);
-    if print_held_writes(&config.state_file)? {
+    if print_held_writes(&config.state_file, config.zone)? {
         failures += 1;
     }
     Ok(if failures == 0 {
@@ -122,7 +123,7 @@ fn report_calendar(calendar: &CalendarSpec, checked: Checked, state_file: &Path)
 
 /// Lists the agenda writes held back after failing for good; true when there are some. A
 /// state file that does not exist yet holds none (and is not created by a check).
-fn print_held_writes(state_file: &Path) -> anyhow::Result<bool> {
+fn print_held_writes(state_file: &Path, zone: Zone) -> anyhow::Result<bool> {
     if !state_file.exists() {
         return Ok(false);
     }
@@ -131,8 +132,11 @@ fn print_held_writes(state_file: &Path) -> anyhow::Result<bool> {
         .held_writes()?;
     for h in &held {
         println!(
-            "agenda write to {} held back: failed {} time(s), last: {}; next try after {} UTC",
-            h.resource, h.failures, h.last_error, h.retry_at
+            "agenda write to {} held back: failed {} time(s), last: {}; next try after {}",
+            h.resource,
+            h.failures,
+            h.last_error,
+            zone.show(h.retry_at, "%a %-d %b %H:%M %Z")
         );
     }
     Ok(!held.is_empty())

@@ -17,6 +17,7 @@ use crate::history::History;
 use crate::report::Report;
 use crate::sources::{CalendarSpec, Location};
 use crate::state::StateFile;
+use crate::zone::Zone;
 
 use super::expand::parse_instant;
 use super::inputs;
@@ -100,7 +101,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         feed_cache_dir: scratch.path().join("feeds"),
         now,
         since: None,
-    };
+    }
+    .in_zone(Zone::machine());
+    let zone = job.zone();
     let mut state = StateFile::open(&job.state_file)?;
     let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut state, false))?;
     let (outcome, plans, gathered, written) =
@@ -108,22 +111,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = Report {
         now,
         entries: &outcome.entries,
+        zone,
     };
     if args.format == Format::Text && args.output.is_none() {
         println!(
             "tete demo: Mia Manager <{DEMO_ME}>'s calendar (demo/calendar.ics), as of {}.\n\
              It is unpacked into a temporary folder, which is removed afterwards.\n",
-            now.format("%Y-%m-%d %H:%M UTC")
+            zone.show(now, "%Y-%m-%d %H:%M %Z")
         );
         print!("{}", super::list::render(&outcome.detection, false));
         println!();
         print!("{}", render(&report, args.format));
         println!();
-        print!("{}", agendas_written(plans, gathered, written));
+        print!("{}", agendas_written(plans, gathered, written, zone));
         println!();
         print!(
             "{}",
-            nudges_triggered(state.history(), outcome, plans, now)?
+            nudges_triggered(state.history(), outcome, plans, now, zone)?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -133,17 +137,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The nudges the demo calendar triggers with the default rules: replayed day by day over
 /// the report's window (each streak once, on the day the daemon would have sent it), then
-/// those current now, as `tete nudges` lists them. Dates are in UTC so the story reads the
-/// same on every machine.
+/// those current now, as `tete nudges` lists them, in the manager's zone.
 fn nudges_triggered(
     store: &dyn History,
     outcome: &crate::cycle::Outcome,
     plans: &AgendaPlans,
     now: DateTime<Utc>,
+    zone: Zone,
 ) -> anyhow::Result<String> {
-    use crate::nudge::{self, Input, Zone};
+    use crate::nudge::{self, Input};
     let settings = nudge::Settings {
-        zone: Zone::Named(chrono_tz::UTC),
+        zone,
         ..Default::default()
     };
     let mut replayed: Vec<(DateTime<Utc>, nudge::Nudge)> = Vec::new();
@@ -174,7 +178,11 @@ fn nudges_triggered(
         "Nudges the daemon would have sent over these weeks, each streak once, on the day it began:\n",
     );
     for (day, n) in &replayed {
-        out.push_str(&format!("  {}  {}\n", day.format("%a %-d %b"), n.message));
+        out.push_str(&format!(
+            "  {}  {}\n",
+            zone.show(*day, "%a %-d %b"),
+            n.message
+        ));
     }
     if replayed.is_empty() {
         out.push_str("  none\n");
@@ -188,7 +196,7 @@ fn nudges_triggered(
 }
 
 /// The agendas written, each under a line naming the meeting.
-fn agendas_written(plans: &AgendaPlans, gathered: &Gathered, written: usize) -> String {
+fn agendas_written(plans: &AgendaPlans, gathered: &Gathered, written: usize, zone: Zone) -> String {
     let mut out = format!(
         "Agendas written into the next 7 days' 1:1s ({written}), between tete's markers; \
          everything else in each event is untouched:\n"
@@ -196,8 +204,8 @@ fn agendas_written(plans: &AgendaPlans, gathered: &Gathered, written: usize) -> 
     for d in plans.writes(gathered) {
         let w = d.write;
         out.push_str(&format!(
-            "\n── {} UTC, {}, {} ──\n{}\n",
-            w.target.start.as_utc().format("%a %-d %b %H:%M"),
+            "\n── {}, {}, {} ──\n{}\n",
+            zone.show(w.target.start.as_utc().and_utc(), "%a %-d %b %H:%M %Z"),
             d.resource.map_or("", |r| r.href.as_str()),
             w.target.place,
             w.agenda

@@ -15,6 +15,7 @@ use crate::secret::Secret;
 use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Location};
 use crate::state::StateFile;
+use crate::zone::Zone;
 
 use super::expand::parse_instant;
 
@@ -95,6 +96,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
     } else {
         None
     };
+    let config_zone = config.as_ref().map(|c| c.zone);
     let mut me = config.as_ref().map(|c| c.me.clone()).unwrap_or_default();
     me.aliases.extend(args.me.iter().cloned());
     if me.email.is_none() && me.aliases.is_empty() {
@@ -147,7 +149,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
     };
     // `--state` holds all state, the CalDAV sync state included.
     job.state_file = state_file;
-    Ok(job)
+    Ok(job.in_zone(config_zone.unwrap_or_else(Zone::machine)))
 }
 
 /// A single-threaded async runtime for the sources.
@@ -201,7 +203,7 @@ fn print_failures(failures: &[(String, String)]) {
 
 /// Prints what a cycle could not do: unreadable calendars, reading warnings, agendas left
 /// alone and why, failed writes.
-pub fn print_problems(report: &CycleReport) {
+pub fn print_problems(report: &CycleReport, zone: Zone) {
     print_failures(&report.failures);
     print_warnings(&report.outcome.warnings, 20);
     for (_, plan) in &report.plans.plans {
@@ -214,8 +216,11 @@ pub fn print_problems(report: &CycleReport) {
     }
     for held in &report.held_writes {
         eprintln!(
-            "tete: agenda not written to {}: held back after {} failure(s) (last: {}); next try after {} UTC",
-            held.resource, held.failures, held.last_error, held.retry_at
+            "tete: agenda not written to {}: held back after {} failure(s) (last: {}); next try after {}",
+            held.resource,
+            held.failures,
+            held.last_error,
+            zone.show(held.retry_at, "%a %-d %b %H:%M %Z")
         );
     }
 }
@@ -225,7 +230,7 @@ pub fn print_problems(report: &CycleReport) {
 pub fn plan_only(job: &Resolved) -> anyhow::Result<(StateFile, CycleReport)> {
     let mut state = open_store(job)?;
     let report = runtime()?.block_on(run_cycle(job, &mut state, true))?;
-    print_problems(&report);
+    print_problems(&report, job.zone());
     Ok((state, report))
 }
 

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use crate::report::{self, Report};
+use crate::zone::Zone;
 
 use super::expand::parse_instant;
 use super::inputs;
@@ -49,17 +50,18 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let report = Report {
         now: job.now,
         entries: &cycle.outcome.entries,
+        zone: job.zone(),
     };
     let mut text = render(&report, args.format);
     if args.format == Format::Text {
-        text.push_str(&agendas_placed(&cycle));
+        text.push_str(&agendas_placed(&cycle, job.zone()));
     }
     write_output(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Where the agenda of each 1:1 in the write-ahead window goes, for the text report.
-fn agendas_placed(cycle: &crate::cycle::CycleReport) -> String {
+fn agendas_placed(cycle: &crate::cycle::CycleReport, zone: Zone) -> String {
     let mut lines = Vec::new();
     for (entry, (_, plan)) in cycle.outcome.entries.iter().zip(&cycle.plans.plans) {
         for (start, place) in &plan.placed {
@@ -67,8 +69,8 @@ fn agendas_placed(cycle: &crate::cycle::CycleReport) -> String {
             lines.push((
                 start,
                 format!(
-                    "  {} UTC, {}: {place}\n",
-                    start.format("%a %-d %b %H:%M"),
+                    "  {}, {}: {place}\n",
+                    zone.show(start, "%a %-d %b %H:%M %Z"),
                     entry.relationship.counterpart.display()
                 ),
             ));

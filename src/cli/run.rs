@@ -53,7 +53,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut state = crate::state::StateFile::open(&state_file)?;
     let report = inputs::runtime()?.block_on(run_cycle(&job, &mut state, args.dry_run))?;
-    inputs::print_problems(&report);
+    inputs::print_problems(&report, job.zone());
     if args.dry_run {
         print!("{}", dry_run_diff(&report.plans, &report.gathered));
         return Ok(ExitCode::SUCCESS);

@@ -31,6 +31,7 @@ pub use error::ConfigError;
 
 use crate::secret::Secret;
 use crate::sources::{CalendarSpec, GoogleClient};
+use crate::zone::Zone;
 use error::{invalid, key_before_value, last_key};
 
 /// A loaded, validated configuration.
@@ -58,6 +59,9 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// The Google OAuth2 client (`[google]`), when configured.
     pub google: Option<GoogleClient>,
+    /// The manager's zone: `[me] time_zone`, else `[nudges] time_zone`, else the machine's.
+    /// Every time shown to people is in it; cadence and nudges count days in it.
+    pub zone: Zone,
 }
 
 /// `[me]`: the manager's addresses and name.
@@ -106,6 +110,7 @@ impl Config {
             now,
             since: None,
         }
+        .in_zone(self.zone)
     }
 
     /// Loads `path`, or the [`default_path`] when `None`.
@@ -176,6 +181,7 @@ struct RawMe {
     #[serde(default)]
     aliases: Vec<String>,
     name: Option<String>,
+    time_zone: Option<Spanned<String>>,
 }
 
 /// Validates a [`RawConfig`] and resolves its paths, pointing errors at the file's text.
@@ -212,12 +218,17 @@ impl Resolver<'_> {
             None => None,
         };
         let calendars = self.calendars(raw.calendar, google.as_ref())?;
-        // One overdue rule for the report and the nudges, with days counted in the zone
-        // nudges are dated in.
+        // One overdue rule for the report and the nudges, with days counted in one zone.
         let mut cadence = self.cadence(raw.cadence)?;
         let mut nudges = self.nudges(raw.nudges)?;
-        cadence.zone = nudges.zone;
         nudges.rules.overdue_intervals = cadence.overdue_intervals;
+        let zone = match &raw.me.time_zone {
+            Some(name) => self.zone(name, "time_zone")?,
+            None if nudges.zone != Zone::Local => nudges.zone,
+            None => Zone::machine(),
+        };
+        let mut agenda = self.agenda(raw.agenda)?;
+        (cadence.zone, nudges.zone, agenda.zone) = (zone, zone, zone);
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
@@ -230,11 +241,26 @@ impl Resolver<'_> {
             state_file,
             detect: self.detect(raw.detect)?,
             cadence,
-            agenda: self.agenda(raw.agenda)?,
+            agenda,
             nudges,
             daemon: self.daemon(raw.daemon)?,
             google,
+            zone,
         })
+    }
+
+    /// An IANA zone name (`"Europe/Paris"`).
+    fn zone(&self, raw: &Spanned<String>, key: &str) -> Result<Zone, ConfigError> {
+        raw.get_ref()
+            .parse::<chrono_tz::Tz>()
+            .map(Zone::Named)
+            .map_err(|_| {
+                let message = format!(
+                    "{:?} is not an IANA time zone (such as \"Europe/Paris\")",
+                    raw.get_ref()
+                );
+                self.error(raw.span(), Some(key), message)
+            })
     }
 
     fn resolve_path(&self, raw: &Spanned<String>, key: &str) -> Result<PathBuf, ConfigError> {

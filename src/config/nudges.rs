@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::{ConfigError, Resolver};
 use crate::nudge::{
-    Channels, DesktopChannel, EmailChannel, QuietHours, Security, Settings, WebhookChannel, Zone,
+    Channels, DesktopChannel, EmailChannel, QuietHours, Security, Settings, WebhookChannel,
 };
 use crate::secret::Secret;
 
@@ -96,15 +96,8 @@ impl Resolver<'_> {
                 ),
             };
         }
-        if let Some(z) = raw.time_zone {
-            let tz = z.get_ref().parse::<chrono_tz::Tz>().map_err(|_| {
-                let message = format!(
-                    "{:?} is not an IANA time zone (such as \"Europe/Paris\")",
-                    z.get_ref()
-                );
-                self.error(z.span(), Some("time_zone"), message)
-            })?;
-            s.zone = Zone::Named(tz);
+        if let Some(z) = &raw.time_zone {
+            s.zone = self.zone(z, "time_zone")?;
         }
         let desktop = raw.desktop.unwrap_or_default();
         s.channels = Channels {
@@ -223,9 +216,29 @@ mod tests {
         assert!(n.enabled);
         assert_eq!(n.rules, crate::nudge::Rules::default());
         assert_eq!(n.quiet_hours, Some(QuietHours::default()));
-        assert_eq!(n.zone, Zone::Local);
+        // The machine's zone, by name when it has one (what people see on their clock).
+        assert_eq!(n.zone, Zone::machine());
         assert!(n.channels.desktop.is_some());
         assert!(n.channels.email.is_none() && n.channels.webhook.is_none());
+    }
+
+    #[test]
+    fn the_manager_s_zone_comes_from_me_then_nudges() {
+        let both = parse(
+            "[me]\nemail = \"mia@example.com\"\ntime_zone = \"Europe/Berlin\"\n\
+             [nudges]\ntime_zone = \"Asia/Tokyo\"\n",
+        )
+        .unwrap();
+        let berlin = Zone::Named(chrono_tz::Europe::Berlin);
+        assert_eq!(both.zone, berlin);
+        assert_eq!(
+            (both.nudges.zone, both.cadence.zone, both.agenda.zone),
+            (berlin, berlin, berlin)
+        );
+        let nudges_only = parse("[nudges]\ntime_zone = \"Asia/Tokyo\"\n").unwrap();
+        assert_eq!(nudges_only.zone, Zone::Named(chrono_tz::Asia::Tokyo));
+        let err = parse("[me]\ntime_zone = \"Mars/Olympus\"\n").unwrap_err();
+        assert!(err.to_string().contains("time_zone"), "{err}");
     }
 
     #[test]

@@ -308,7 +308,7 @@ impl Planning<'_> {
             (Route::Stopped(why), _) => {
                 return Ok(Some(Targeted::Stopped(format!(
                     "{}: {why}",
-                    agenda::plan::which_meeting(rel, occ.start)
+                    agenda::plan::which_meeting(rel, occ.start, &self.settings.zone)
                 ))));
             }
             (Route::Private(companion), true) => self.private_target(companion, occ, c)?,

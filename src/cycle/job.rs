@@ -14,6 +14,7 @@ use crate::history::{History, HistoryError, RecordSummary};
 use crate::nudge;
 use crate::sources::CalendarSpec;
 use crate::state::StateFile;
+use crate::zone::Zone;
 
 /// Everything a cycle needs, resolved from the config (or the command line).
 #[derive(Debug, Clone)]
@@ -38,6 +39,21 @@ pub struct Job {
     pub now: DateTime<Utc>,
     /// Count from this time instead of the trailing window (`report --since`).
     pub since: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    /// The job with every time shown and every day counted in `zone`.
+    pub fn in_zone(mut self, zone: Zone) -> Job {
+        self.settings.zone = zone;
+        self.agenda.zone = zone;
+        self.nudges.zone = zone;
+        self
+    }
+
+    /// The zone times are shown in.
+    pub fn zone(&self) -> Zone {
+        self.agenda.zone
+    }
 }
 
 /// Why a cycle could not run at all (one calendar failing is not such a reason).

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Entry;
 use super::Report;
-use crate::cadence::{Analysis, Outcome, days, short_date};
+use crate::cadence::{Analysis, Outcome, days};
 
 const WIDTH: f64 = 860.0;
 const HEIGHT: f64 = 64.0;
@@ -37,13 +37,13 @@ pub fn html(report: &Report) -> String {
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>tete: 1:1 report</title><style>{STYLE}</style></head><body>\n\
          <h1>Your 1:1s</h1><p class=\"meta\">As of {}. {} relationship{}.</p>\n{}",
-        esc(&report.now.format("%a %-d %b %Y %H:%M UTC").to_string()),
+        esc(&report.as_of()),
         report.entries.len(),
         if report.entries.len() == 1 { "" } else { "s" },
         legend()
     );
     for entry in report.entries {
-        section(&mut out, entry, report.now);
+        section(&mut out, entry, report);
     }
     out.push_str("</body></html>\n");
     out
@@ -108,7 +108,7 @@ fn adhoc(x: f64, y: f64) -> String {
     )
 }
 
-fn section(out: &mut String, entry: &Entry, now: DateTime<Utc>) {
+fn section(out: &mut String, entry: &Entry, report: &Report) {
     let a = &entry.analysis;
     let c = &entry.relationship.counterpart;
     let email = c.email.as_deref().map(|e| format!(" &lt;{}&gt;", esc(e)));
@@ -125,10 +125,10 @@ fn section(out: &mut String, entry: &Entry, now: DateTime<Utc>) {
             .map(|(d, _, _)| format!("; longest gap {} days", d.round()))
             .unwrap_or_default(),
         a.next
-            .map(|n| format!("; next {}", esc(&short_date(n.date_naive()))))
+            .map(|n| format!("; next {}", esc(&report.day(n))))
             .unwrap_or_default()
     );
-    timeline(out, a, now);
+    timeline(out, a, report);
     match (a.advice.suggestion(), a.advice.keep_reason()) {
         (Some(s), _) => {
             let _ = writeln!(
@@ -161,7 +161,8 @@ fn cadence_words(a: &Analysis) -> String {
 
 /// The timeline: the window's weeks left to right, "now" as a line, one mark per
 /// occurrence at its (actual) start.
-fn timeline(out: &mut String, a: &Analysis, now: DateTime<Utc>) {
+fn timeline(out: &mut String, a: &Analysis, report: &Report) {
+    let now = report.now;
     let start = a.window_start;
     let end = a
         .timeline
@@ -190,7 +191,7 @@ fn timeline(out: &mut String, a: &Analysis, now: DateTime<Utc>) {
         HEIGHT - 14.0,
         scale.x(now) + 3.0
     );
-    marks(out, a, &scale);
+    marks(out, a, &scale, report);
     out.push_str("</svg>\n");
 }
 
@@ -231,7 +232,7 @@ fn weeks(out: &mut String, scale: &Scale, end: DateTime<Utc>) {
 
 /// One mark per occurrence (a moved one with a line from where it was) and per one-off
 /// 1:1, each titled with its date and what happened.
-fn marks(out: &mut String, a: &Analysis, scale: &Scale) {
+fn marks(out: &mut String, a: &Analysis, scale: &Scale, report: &Report) {
     let x = |t: DateTime<Utc>| scale.x(t);
     for m in &a.timeline {
         let shape = match m.outcome {
@@ -254,14 +255,14 @@ fn marks(out: &mut String, a: &Analysis, scale: &Scale) {
         let _ = write!(
             out,
             "<g><title>{} {word}</title>{shape}</g>",
-            esc(&short_date(m.scheduled.date_naive())),
+            esc(&report.day(m.scheduled)),
         );
     }
     for t in &a.adhoc {
         let _ = write!(
             out,
             "<g><title>{} one-off 1:1</title>{}</g>",
-            esc(&short_date(t.date_naive())),
+            esc(&report.day(*t)),
             adhoc(x(*t), AXIS_Y - 16.0)
         );
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::cadence::{Analysis, Cadence, Suggestion};
 use crate::detect::Relationship;
 use crate::history::StoredOccurrence;
+use crate::zone::Zone;
 
 mod html;
 mod text;
@@ -35,6 +36,20 @@ pub struct Report<'a> {
     pub now: DateTime<Utc>,
     /// The relationships, sorted by name.
     pub entries: &'a [Entry],
+    /// The manager's zone: text and HTML show times and days there (JSON stays UTC).
+    pub zone: Zone,
+}
+
+impl Report<'_> {
+    /// The day of a UTC time in the manager's zone, as the report writes it: "Mon 3 Nov".
+    fn day(&self, t: DateTime<Utc>) -> String {
+        crate::cadence::short_date(self.zone.date(t))
+    }
+
+    /// When the report was made, for its heading.
+    fn as_of(&self) -> String {
+        self.zone.show(self.now, "%a %-d %b %Y %H:%M %Z")
+    }
 }
 
 fn utc(t: DateTime<Utc>) -> String {

@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::cadence::short_date as day;
 use crate::cadence::{Analysis, Cadence};
 
 fn cadence_cell(a: &Analysis) -> String {
@@ -60,8 +59,8 @@ pub fn text(report: &Report) -> String {
     let _ = writeln!(
         out,
         "1:1s since {} (as of {})\n",
-        day(since.date_naive()),
-        report.now.format("%a %-d %b %Y %H:%M UTC")
+        report.day(since),
+        report.as_of()
     );
     let mut rows = vec![
         [
@@ -86,9 +85,8 @@ pub fn text(report: &Report) -> String {
             a.moved.to_string(),
             a.cancelled.to_string(),
             gap_cell(a),
-            a.last_held
-                .map_or_else(|| "-".into(), |t| day(t.date_naive())),
-            a.next.map_or_else(|| "-".into(), |t| day(t.date_naive())),
+            a.last_held.map_or_else(|| "-".into(), |t| report.day(t)),
+            a.next.map_or_else(|| "-".into(), |t| report.day(t)),
         ]);
     }
     out.push_str(&table(&rows));

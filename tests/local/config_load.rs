@@ -135,7 +135,12 @@ fn example_config_sets_me_detect_and_cadence() {
     let config = Config::load(&path).unwrap();
     assert_eq!(config.me.email.as_deref(), Some("mia@example.com"));
     assert_eq!(config.detect.exclude_titles.len(), 2);
-    assert_eq!(config.cadence, tete::cadence::Settings::default());
+    // The defaults, days counted in the manager's zone (the machine's here).
+    let defaults = tete::cadence::Settings {
+        zone: tete::zone::Zone::machine(),
+        ..tete::cadence::Settings::default()
+    };
+    assert_eq!(config.cadence, defaults);
     assert!(config.state_file.ends_with("state.sqlite"));
 }
 

@@ -5,8 +5,14 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn tete(args: &[&str]) -> Output {
+    tete_in("UTC", args)
+}
+
+/// `tete ARGS` on a machine whose zone is `tz`.
+fn tete_in(tz: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tete"))
         .args(args)
+        .env("TZ", tz)
         .env_remove("TETE_CONFIG")
         .env("XDG_CONFIG_HOME", "/nonexistent/tete-test-config")
         .output()
@@ -26,6 +32,18 @@ fn stdout(out: &Output) -> String {
 #[test]
 fn demo_tells_the_same_story_every_time() {
     insta::assert_snapshot!("demo_text", stdout(&tete(&["demo"])));
+}
+
+#[test]
+fn people_read_times_in_their_own_zone_and_json_stays_utc() {
+    let berlin = stdout(&tete_in("Europe/Berlin", &["demo"]));
+    // Ann's 1:1 is at 09:00 UTC: 10:00 in Berlin in winter.
+    assert!(berlin.contains("Tue 1 Dec 10:00 CET"), "{berlin}");
+    assert!(!berlin.contains(" UTC"), "{berlin}");
+    assert!(berlin.contains("as of 2026-11-25 13:00 CET"), "{berlin}");
+    let json = stdout(&tete_in("Europe/Berlin", &["demo", "--format", "json"]));
+    assert!(json.contains("Z\""), "JSON keeps UTC: {json}");
+    assert!(!json.contains("CET"), "{json}");
 }
 
 #[test]

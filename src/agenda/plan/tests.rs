@@ -82,7 +82,12 @@ fn run(meetings: Vec<Meeting>, targets: Vec<Target>, stored: &[StoredItem]) -> P
         targets,
         stored_items: stored,
     };
-    plan(&input, at(3, 20), &Settings::default())
+    // Times in messages are shown in the manager's zone: UTC here.
+    let settings = Settings {
+        zone: crate::zone::Zone::Named(chrono_tz::UTC),
+        ..Settings::default()
+    };
+    plan(&input, at(3, 20), &settings)
 }
 
 const LAST_WEEK: &str = "Notes from Ann\n- [ ] Ann: send the hiring plan (due 2026-03-27)\n- [x] Mia: book the offsite\nTODO: review the budget";
