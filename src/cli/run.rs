@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use similar::TextDiff;
 
+use crate::agenda::plan::which_meeting;
+use crate::cycle::CycleReport;
 use crate::cycle::run_cycle;
-use crate::cycle::{AgendaPlans, Gathered};
+use crate::zone::Zone;
 
 use super::inputs;
 
@@ -55,7 +57,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let report = inputs::runtime()?.block_on(run_cycle(&job, &mut state, args.dry_run))?;
     inputs::print_problems(&report, job.zone());
     if args.dry_run {
-        print!("{}", dry_run_diff(&report.plans, &report.gathered));
+        print!("{}", dry_run_diff(&report, job.zone()));
         return Ok(ExitCode::SUCCESS);
     }
     let recorded = report.outcome.recorded;
@@ -76,20 +78,31 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A unified diff of every description that would change.
-pub fn dry_run_diff(plans: &AgendaPlans, gathered: &Gathered) -> String {
+/// A unified diff of every description that would change, each under a line naming the
+/// 1:1 (whose, when in the manager's zone) and where its agenda goes.
+pub fn dry_run_diff(report: &CycleReport, zone: Zone) -> String {
     let mut out = String::new();
-    for d in plans.writes(gathered) {
+    for (key, d) in report.plans.writes_by_relationship(&report.gathered) {
         let w = d.write;
-        let name = d.describe();
+        // As diff tools expect: `a/` and `b/` before a relative path.
+        let name = d.describe().trim_start_matches('/').to_string();
         let what = if w.target.retire {
             " (the 1:1 no longer takes place: marked cancelled, its text kept)"
         } else {
             ""
         };
+        let meeting = report
+            .outcome
+            .entries
+            .iter()
+            .find(|e| e.relationship.counterpart.key() == *key)
+            .map_or_else(
+                || format!("{} at {}", w.target.series_uid, w.target.recurrence_id),
+                |e| which_meeting(&e.relationship, w.target.start, &zone),
+            );
         out.push_str(&format!(
-            "# agenda of {} at {}: {}{what}\n",
-            w.target.series_uid, w.target.recurrence_id, w.target.place
+            "# agenda of {meeting}: {}{what}\n",
+            w.target.place
         ));
         let diff = TextDiff::from_lines(&w.target.description.text, &w.new.text);
         out.push_str(

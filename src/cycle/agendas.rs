@@ -39,11 +39,21 @@ pub struct Location {
 impl AgendaPlans {
     /// Every planned write with where it goes.
     pub fn writes<'a>(&'a self, gathered: &'a Gathered) -> impl Iterator<Item = Destination<'a>> {
+        self.writes_by_relationship(gathered).map(|(_, d)| d)
+    }
+
+    /// Every planned write with where it goes and whose 1:1 it is.
+    pub fn writes_by_relationship<'a>(
+        &'a self,
+        gathered: &'a Gathered,
+    ) -> impl Iterator<Item = (&'a CounterpartKey, Destination<'a>)> {
         self.plans
             .iter()
             .zip(&self.locations)
-            .flat_map(|((_, plan), locations)| plan.writes.iter().zip(locations))
-            .filter_map(|(write, location)| {
+            .flat_map(|((key, plan), locations)| {
+                plan.writes.iter().zip(locations).map(move |w| (key, w))
+            })
+            .filter_map(|(key, (write, location))| {
                 let calendar = gathered.calendars.get(location.calendar)?;
                 let resources = match (&write.target.place, &calendar.route) {
                     (agenda::plan::Place::Event, _) => &calendar.snapshot.resources,
@@ -56,11 +66,14 @@ impl AgendaPlans {
                     Some(r) => Some(resources.get(r)?),
                     None => None,
                 };
-                Some(Destination {
-                    calendar: calendar.write_calendar(),
-                    resource,
-                    write,
-                })
+                Some((
+                    key,
+                    Destination {
+                        calendar: calendar.write_calendar(),
+                        resource,
+                        write,
+                    },
+                ))
             })
     }
 }

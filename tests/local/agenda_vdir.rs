@@ -169,6 +169,13 @@ fn dry_run_shows_a_diff_and_changes_nothing() {
         "{out}"
     );
     assert!(out.contains("--- a/"), "{out}");
+    // Whose 1:1 and when, in words; the path once, without a doubled slash.
+    let heading = out.lines().find(|l| l.starts_with("# agenda of")).unwrap();
+    assert!(
+        heading.starts_with("# agenda of your 1:1 with Ann") && heading.contains(" on "),
+        "{heading}"
+    );
+    assert!(!out.contains("//"), "{out}");
     assert_eq!(
         std::fs::read_to_string(vdir.join("ann.ics")).unwrap(),
         SERIES

@@ -141,30 +141,22 @@ impl Destination<'_> {
         resource_key(self.calendar.name, &href)
     }
 
-    /// `calendar/href (uid at rid)`, or where a private agenda goes, for people.
+    /// The resource written, as a path people can follow: `calendar/href`, the private
+    /// calendar's for a private agenda.
     pub fn describe(&self) -> String {
-        let what = format!(
-            "{} at {}",
-            self.write.target.series_uid, self.write.target.recurrence_id
-        );
-        match &self.write.target.place {
-            Place::Event => format!(
-                "{}/{} ({what})",
+        let (calendar, href) = match &self.write.target.place {
+            Place::Event => (
                 self.calendar.name,
                 self.resource
-                    .map_or("?", |r| r.href.as_str())
-                    .trim_start_matches('/')
+                    .map_or_else(|| "?".to_string(), |r| r.href.clone()),
             ),
-            Place::Private { calendar } => {
-                let href = self
-                    .resource
-                    .map_or_else(|| self.link().href(), |r| r.href.clone());
-                format!(
-                    "{calendar} (private)/{} (agenda of {what})",
-                    href.trim_start_matches('/')
-                )
-            }
-        }
+            Place::Private { calendar } => (
+                calendar.as_str(),
+                self.resource
+                    .map_or_else(|| self.link().href(), |r| r.href.clone()),
+            ),
+        };
+        format!("{calendar}/{}", href.trim_start_matches('/'))
     }
 
     /// The occurrence written, as its private agenda links to it.
