@@ -222,7 +222,14 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
         .chain(seen.iter().filter(|(i, _)| i.done).map(|(i, _)| i.key()))
         .collect();
     let first_raised = first_dates(input.stored_items, &seen);
-    plan.open = open_before(input, now, &closed, &first_raised);
+    let spellings = owners::Spellings::of(&seen, &input.relationship.counterpart.first_name());
+    let spelled = |mut items: Vec<OpenItem>| {
+        for open in &mut items {
+            spellings.apply(&mut open.item);
+        }
+        items
+    };
+    plan.open = spelled(open_before(input, now, &closed, &first_raised));
     if !settings.enabled {
         return plan;
     }
@@ -233,10 +240,13 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
         }
         plan.placed.push((target.start, target.place.clone()));
         let start = target.start.as_utc().and_utc();
-        let open = open_before(input, start, &closed, &first_raised);
-        let done_since = LastHeld::before(input, start)
+        let open = spelled(open_before(input, start, &closed, &first_raised));
+        let mut done_since = LastHeld::before(input, start)
             .map(|last| last.done_since(&seen))
             .unwrap_or_default();
+        for item in &mut done_since {
+            spellings.apply(item);
+        }
         let ctx = context(input, target, &open, &done_since, settings);
         let source = template_for(input.relationship, settings);
         let agenda = match template::render(source, &ctx) {
@@ -532,6 +542,8 @@ fn planned_description(target: &Target, agenda: &str) -> Result<Option<Descripti
     let new = Description { text, html };
     Ok((new != target.description).then_some(new))
 }
+
+mod owners;
 
 #[cfg(test)]
 mod tests;
