@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::block::{self, Found};
 use super::items::{self, ActionItem};
-use super::template::{self, AgendaContext, TemplateItem, TemplatePerson};
+use super::template::{self, AgendaContext, LastMeeting, OwnerGroup, TemplateItem, TemplatePerson};
 use crate::cadence::{Analysis, Outcome};
 use crate::calendar::Moment;
 use crate::calendar::edit::Description;
@@ -119,6 +119,10 @@ pub struct Target {
     /// The 1:1 no longer takes place (cancelled, declined, removed): its private agenda is
     /// marked cancelled, its text kept.
     pub retire: bool,
+    /// True when this occurrence's own description holds text of its own, outside tete's
+    /// block and beyond what the whole series says (an invite's video link is not a topic):
+    /// someone put topics there, and the agenda says they come first.
+    pub own_topics: bool,
 }
 
 /// Where an occurrence's agenda goes.
@@ -475,7 +479,7 @@ fn context(
         _ => settings.zone.date(start),
     };
     let name = input.relationship.counterpart.display();
-    let open_items: Vec<TemplateItem> = open.iter().map(template_item).collect();
+    let open_items: Vec<TemplateItem> = open.iter().map(|o| template_item(o, day)).collect();
     let done_items: Vec<TemplateItem> = done
         .iter()
         .map(|i| TemplateItem {
@@ -485,6 +489,7 @@ fn context(
             due: i.due.map(|d| d.to_string()),
             carried: 0,
             first_raised: String::new(),
+            overdue: false,
         })
         .collect();
     AgendaContext {
@@ -497,8 +502,11 @@ fn context(
         date_iso: day.format("%Y-%m-%d").to_string(),
         meeting_number,
         days_since_last_held: last_held(input, start).map(|m| (start - m.start).num_days()),
+        open_by_owner: by_owner(&open_items),
         open_items,
         done_items,
+        last_meeting: last_planned(input, start, &settings.zone),
+        their_topics: target.own_topics,
         cadence: input.analysis.configured.to_string(),
         actual_cadence: input.analysis.actual.map(|c| c.to_string()),
         suggestion: input.analysis.advice.suggestion().map(|s| s.reason.clone()),
@@ -507,8 +515,47 @@ fn context(
     }
 }
 
-fn template_item(o: &OpenItem) -> TemplateItem {
+/// The last 1:1 planned before `before`, held or not.
+fn last_planned(input: &Input, before: DateTime<Utc>, zone: &Zone) -> Option<LastMeeting> {
+    let last = input
+        .meetings
+        .iter()
+        .filter(|m| m.outcome != Outcome::Upcoming && m.scheduled < before)
+        .max_by_key(|m| m.scheduled)?;
+    let outcome = match last.outcome {
+        Outcome::Held | Outcome::Upcoming => "held",
+        Outcome::Moved => "moved",
+        Outcome::Cancelled => "cancelled",
+    };
+    Some(LastMeeting {
+        date: crate::cadence::short_date(zone.date(last.scheduled)),
+        outcome: outcome.to_string(),
+    })
+}
+
+/// Open items by owner: owners in name order, items nobody owns last.
+fn by_owner(items: &[TemplateItem]) -> Vec<OwnerGroup> {
+    let mut groups: BTreeMap<(bool, String), OwnerGroup> = BTreeMap::new();
+    for item in items {
+        let key = (
+            item.owner.is_none(),
+            item.owner.as_deref().unwrap_or_default().to_lowercase(),
+        );
+        groups
+            .entry(key)
+            .or_insert_with(|| OwnerGroup {
+                owner: item.owner.clone(),
+                items: Vec::new(),
+            })
+            .items
+            .push(item.clone());
+    }
+    groups.into_values().collect()
+}
+
+fn template_item(o: &OpenItem, day: NaiveDate) -> TemplateItem {
     TemplateItem {
+        overdue: o.item.due.is_some_and(|due| due < day),
         line: o.item.to_line(),
         text: o.item.text.clone(),
         owner: o.item.owner.clone(),

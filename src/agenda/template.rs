@@ -14,19 +14,42 @@ use serde::Serialize;
 /// items with an owner and a date.
 pub const DEFAULT_TEMPLATE: &str = "\
 Agenda for {{ date }}: 1:1 number {{ meeting_number }} with {{ counterpart.first_name }}
+{% if last_meeting and last_meeting.outcome != \"held\" %}
+The last one planned ({{ last_meeting.date }}) was {{ last_meeting.outcome }}.
+{% endif %}
 {% if days_since_last_held is not none %}
-Last one: {{ days_since_last_held }} days ago.
+Last one held: {{ days_since_last_held }} days ago.
+{% endif %}
+{% if their_topics %}
+
+Topics already in this event come first (below this agenda).
 {% endif %}
 
 Still open from last time:
+{% if open_items|length > 5 %}
+{% for group in open_by_owner %}
+{% if group.owner %}{{ group.owner }}{% else %}Nobody yet{% endif %}:
+{% for item in group.items %}
+{{ item.line }}
+{% if item.overdue %}
+    (OVERDUE, due {{ item.due }})
+{% elif item.carried > 1 %}
+    (open since {{ item.first_raised }})
+{% endif %}
+{% endfor %}
+{% endfor %}
+{% else %}
 {% for item in open_items %}
 {{ item.line }}
-{% if item.carried > 1 %}
+{% if item.overdue %}
+    (OVERDUE, due {{ item.due }})
+{% elif item.carried > 1 %}
     (open since {{ item.first_raised }})
 {% endif %}
 {% else %}
 (nothing open)
 {% endfor %}
+{% endif %}
 {% if done_items %}
 
 Done since last time:
@@ -79,6 +102,26 @@ pub struct TemplateItem {
     pub carried: u32,
     /// The date of the meeting where it was first seen (`YYYY-MM-DD`).
     pub first_raised: String,
+    /// True when its due date is before this meeting.
+    pub overdue: bool,
+}
+
+/// The open items of one owner, for agendas that group a long list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerGroup {
+    /// Who, as written in the items ("Ann"); `None` for items nobody owns yet.
+    pub owner: Option<String>,
+    /// Their open items, oldest first.
+    pub items: Vec<TemplateItem>,
+}
+
+/// The last 1:1 before this one that was planned, whatever became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastMeeting {
+    /// Its date, as people read it ("Tue 24 Nov").
+    pub date: String,
+    /// `held`, `moved` or `cancelled` (declined ones included).
+    pub outcome: String,
 }
 
 /// The other person, for the template.
@@ -107,6 +150,13 @@ pub struct AgendaContext {
     pub days_since_last_held: Option<i64>,
     /// Open action items, oldest first.
     pub open_items: Vec<TemplateItem>,
+    /// The same items grouped by owner (owners in name order, those nobody owns last).
+    pub open_by_owner: Vec<OwnerGroup>,
+    /// The last 1:1 planned before this one, if any was.
+    pub last_meeting: Option<LastMeeting>,
+    /// True when the event already holds text outside tete's block: the other person's (or
+    /// the manager's) own topics for this meeting.
+    pub their_topics: bool,
     /// Items of the last meeting checked off since.
     pub done_items: Vec<TemplateItem>,
     /// The configured cadence (`weekly`, `biweekly`...).
@@ -185,6 +235,15 @@ pub fn validate(source: &str) -> Result<(), TemplateError> {
 
 /// A context with every variable set, for validation and documentation.
 pub fn sample() -> AgendaContext {
+    let open = TemplateItem {
+        line: "- [ ] Ann: send the hiring plan (due 2026-12-04)".into(),
+        text: "send the hiring plan".into(),
+        owner: Some("Ann".into()),
+        due: Some("2026-12-04".into()),
+        carried: 2,
+        first_raised: "2026-11-17".into(),
+        overdue: false,
+    };
     AgendaContext {
         counterpart: TemplatePerson {
             name: "Ann Berger".into(),
@@ -195,13 +254,10 @@ pub fn sample() -> AgendaContext {
         date_iso: "2026-12-01".into(),
         meeting_number: 12,
         days_since_last_held: Some(7),
-        open_items: vec![TemplateItem {
-            line: "- [ ] Ann: send the hiring plan (due 2026-12-04)".into(),
-            text: "send the hiring plan".into(),
+        open_items: vec![open.clone()],
+        open_by_owner: vec![OwnerGroup {
             owner: Some("Ann".into()),
-            due: Some("2026-12-04".into()),
-            carried: 2,
-            first_raised: "2026-11-17".into(),
+            items: vec![open],
         }],
         done_items: vec![TemplateItem {
             line: "- [x] Mia: book the offsite".into(),
@@ -210,7 +266,13 @@ pub fn sample() -> AgendaContext {
             due: None,
             carried: 1,
             first_raised: "2026-11-24".into(),
+            overdue: false,
         }],
+        last_meeting: Some(LastMeeting {
+            date: "Tue 24 Nov".into(),
+            outcome: "cancelled".into(),
+        }),
+        their_topics: true,
         cadence: "weekly".into(),
         actual_cadence: Some("weekly".into()),
         suggestion: None,

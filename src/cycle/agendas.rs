@@ -10,7 +10,9 @@ use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
 use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::EventStatus;
-use crate::calendar::edit::{Description, OccurrenceRef, occurrence_description, parse_moment};
+use crate::calendar::edit::{
+    Description, OccurrenceRef, occurrence_description, parse_moment, series_description,
+};
 use crate::calendar::{Document, EventMeta, Occurrence};
 use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
@@ -366,6 +368,7 @@ impl Planning<'_> {
             // A moved 1:1 moves its private agenda along.
             refresh: found.is_some_and(|(_, f)| f.cancelled || !f.is_at(occ.start, occ.end)),
             retire: false,
+            own_topics: false,
         };
         Ok((target, location))
     }
@@ -389,6 +392,7 @@ fn event_target(
     let Ok(description) = occurrence_description(doc, &r_ref) else {
         return Ok(None);
     };
+    let own_topics = has_own_topics(doc, &occ.uid, &description);
     let target = agenda::plan::Target {
         series_uid: occ.uid.to_string(),
         recurrence_id: occ.recurrence_id,
@@ -399,6 +403,7 @@ fn event_target(
         place: agenda::plan::Place::Event,
         refresh: false,
         retire: false,
+        own_topics,
     };
     let location = Location {
         calendar,
@@ -455,6 +460,7 @@ fn stale_private_agendas(
                 },
                 refresh: true,
                 retire: true,
+                own_topics: false,
             };
             out.push((
                 agenda::plan::PlannedWrite {
@@ -470,6 +476,17 @@ fn stale_private_agendas(
         }
     }
     out
+}
+
+/// True when an occurrence's description holds text outside tete's block that the series'
+/// own description does not (topics typed into this meeting, not the invite's boilerplate).
+fn has_own_topics(doc: &Document, uid: &str, description: &Description) -> bool {
+    let own = agenda::block::outside(&description.text);
+    let own = own.trim();
+    let series = series_description(doc, uid)
+        .map(|d| agenda::block::outside(&d.text).trim().to_string())
+        .unwrap_or_default();
+    !own.is_empty() && own != series
 }
 
 /// The private calendar of the calendar an event was read from, when its agendas go there.

@@ -212,6 +212,11 @@ pub fn occurrence_description(
         })
 }
 
+/// The description of the series itself (its master's), when the series is in `doc`.
+pub fn series_description(doc: &Document, uid: &str) -> Option<Description> {
+    master(doc, uid).map(description_of)
+}
+
 /// Sets the occurrence's description (and Outlook's HTML copy, when the event has one).
 /// Returns false, changing nothing, when it already reads so. The participants' parameters
 /// are left as they are: whether the server tells anyone is decided by where tete writes

@@ -201,13 +201,25 @@ fn agenda_lines(agenda: &str) -> Vec<&str> {
         .collect()
 }
 
+/// One agenda line as HTML: escaped, its indentation kept as no-break spaces (HTML
+/// collapses ordinary ones), which the item reader reads back as spaces.
+fn html_line(line: &str) -> String {
+    let text = line.trim_start_matches(' ');
+    let indent = line.len() - text.len();
+    format!(
+        "{}{}",
+        "&nbsp;".repeat(indent),
+        html_escape::encode_text(text)
+    )
+}
+
 /// The whole block: begin marker, agenda lines, end marker.
 fn render(lines: &[&str], html: bool, eol: &str) -> String {
     let mut parts: Vec<String> = Vec::with_capacity(lines.len() + 2);
     parts.push(BEGIN_MARKER.to_string());
     for line in lines {
         parts.push(if html {
-            html_escape::encode_text(line).into_owned()
+            html_line(line)
         } else {
             (*line).to_string()
         });

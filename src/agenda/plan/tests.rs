@@ -69,6 +69,7 @@ fn target(day: u32, text: &str, written: Option<&str>) -> Target {
         place: Place::Event,
         refresh: false,
         retire: false,
+        own_topics: false,
     }
 }
 
@@ -320,4 +321,43 @@ fn an_item_ticked_inside_the_block_is_shown_done_once() {
     );
     let next = &plan.writes[0].new.text;
     assert!(!next.contains("send the hiring plan"), "once: {next}");
+}
+
+/// The agenda as people read it, plain and in an HTML description: the last 1:1 cancelled,
+/// topics already in the event first, an overdue item marked, a long list grouped by owner
+/// (written one way whatever case people typed), the other person's text below, untouched.
+#[test]
+fn the_agenda_reads_like_a_good_1on1_in_plain_text_and_html() {
+    let notes = "- [ ] Ann: send the hiring plan (due 2026-03-13)\n\
+                 - [ ] @mia book the offsite\n\
+                 - [ ] ann: draft the Q2 goals\n\
+                 - [ ] MIA: ask finance about the budget (due 2026-04-30)\n\
+                 - [ ] Bo: share the on-call rota\n\
+                 - [ ] review the interview loop";
+    let meetings = vec![
+        meeting(9, Outcome::Held, notes),
+        meeting(16, Outcome::Cancelled, ""),
+    ];
+    let mut own = target(
+        23,
+        "Ann: I'd like to talk about the conference first.",
+        None,
+    );
+    own.own_topics = true;
+    let plan = run(meetings.clone(), vec![own], &[]);
+    insta::assert_snapshot!("agenda_plain", plan.writes[0].new.text);
+
+    let mut html = target(23, "", None);
+    html.description.html = Some(
+        "<html><body><p>Ann's topics:</p>\n<ul>\n  <li>the conference</li>\n</ul></body></html>"
+            .into(),
+    );
+    html.own_topics = true;
+    let plan = run(meetings, vec![html], &[]);
+    let new_html = plan.writes[0].new.html.clone().unwrap_or_default();
+    insta::assert_snapshot!("agenda_html", new_html);
+    assert!(
+        new_html.contains("<ul>\n  <li>the conference</li>\n</ul>"),
+        "their HTML, indentation included, is untouched: {new_html}"
+    );
 }
