@@ -9,7 +9,9 @@ use super::items;
 use super::regex;
 
 /// The line that opens the block. Plain ASCII, no `<`, `>`, `&` or quotes.
-pub const BEGIN_MARKER: &str = "--- tete agenda: tete rewrites this part before each 1:1 and keeps what you check off here; add your own notes below the end line ---";
+/// Older, longer forms (`--- tete agenda: tete rewrites this part...`) are still recognized,
+/// and replaced by this one at the next write.
+pub const BEGIN_MARKER: &str = "--- tete agenda (your own notes go below the end line) ---";
 
 /// The line that closes the block.
 pub const END_MARKER: &str = "--- end of tete agenda ---";

@@ -465,3 +465,15 @@ proptest! {
         let _ = write(&s, "x");
     }
 }
+
+#[test]
+fn a_block_with_the_older_long_marker_is_found_and_gets_the_short_one() {
+    let old = "--- tete agenda: tete rewrites this part before each 1:1 and keeps what you check off here; add your own notes below the end line ---";
+    let d = format!("{old}\nold agenda\n{END_MARKER}\n\nMy notes\n");
+    assert!(matches!(find(&d), Found::Intact { .. }));
+    assert_eq!(
+        write(&d, "new agenda").unwrap(),
+        format!("{BEGIN_MARKER}\nnew agenda\n{END_MARKER}\n\nMy notes\n")
+    );
+    assert!(BEGIN_MARKER.len() < 64, "short and plain");
+}
