@@ -1,5 +1,7 @@
 //! The suggestion rules, tried in this order (README.md, "Suggestions", says the same):
 //!
+//! 0. **declined**: every series of the relationship was declined as a whole by one of the
+//!    two (`PARTSTAT=DECLINED` on its master): say the 1:1 is not happening.
 //! 1. **new**: the relationship is younger than `young_days` and meets less than weekly:
 //!    suggest weekly.
 //! 2. **overdue**: the last meeting is longer ago than `overdue_intervals` planned
@@ -103,6 +105,9 @@ pub(super) fn suggest(
     settings: &Settings,
 ) -> Advice {
     let first = rel.counterpart.first_name();
+    if let Some(s) = declined_series(&first, rel, a) {
+        return Advice::Change(s);
+    }
     if let Some(advice) = new_relationship(&first, a, now, settings) {
         return advice;
     }
@@ -171,6 +176,24 @@ pub(super) fn suggest(
         a.moved,
         a.cancelled
     )))
+}
+
+/// Rule 0: every series of the relationship was declined as a whole by one of the two: the
+/// 1:1 is not happening, whatever its calendar says.
+fn declined_series(first: &str, rel: &Relationship, a: &Analysis) -> Option<Suggestion> {
+    if rel.series.is_empty() || !rel.series.iter().all(|s| s.declined) {
+        return None;
+    }
+    Some(Suggestion {
+        cadence: a.configured,
+        reason: format!(
+            "The 1:1 series with {first} was declined as a whole: it is not happening, \
+             although it is still in the calendar. Talk about it, then book one that holds \
+             or remove it."
+        ),
+        rule: "declined",
+        evidence: Vec::new(),
+    })
 }
 
 fn new_relationship(

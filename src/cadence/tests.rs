@@ -42,6 +42,7 @@ fn rel(series: &[(&str, Option<RuleShape>)]) -> Relationship {
                 summary: None,
                 rule: rule.clone(),
                 reason: String::new(),
+                declined: false,
             })
             .collect(),
         adhoc: Vec::new(),

@@ -463,6 +463,7 @@ mod tests {
             summary: Some(summary.to_string()),
             organizer,
             attendees,
+            declined: Vec::new(),
             recurring: true,
             rule: None,
         }

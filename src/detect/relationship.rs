@@ -19,6 +19,9 @@ pub struct SeriesRef {
     pub rule: Option<RuleShape>,
     /// Why it was detected.
     pub reason: String,
+    /// True when one of the two declined the whole series (`PARTSTAT=DECLINED` on its
+    /// master): it is not happening.
+    pub declined: bool,
 }
 
 /// Every 1:1 with one person.
@@ -59,6 +62,7 @@ pub fn group_relationships<'a>(
             summary: ev.summary.clone(),
             rule: ev.rule.clone(),
             reason: verdict.reason.clone(),
+            declined: declined_by_either(ev),
         };
         if ev.recurring {
             entry.series.push(series);
@@ -72,6 +76,13 @@ pub fn group_relationships<'a>(
         .into_values()
         .filter(|r| !r.series.is_empty())
         .collect()
+}
+
+/// Whether one of the two declined the event as a whole: a 1:1's individuals are the
+/// manager and the other person, so any individual's decline is one of theirs (rooms and
+/// resources declining do not count).
+fn declined_by_either(ev: &EventMeta) -> bool {
+    ev.declined.iter().any(|p| !super::is_room_or_resource(p))
 }
 
 /// One person under two addresses (`ann@corp.example` from a Google-organized series,
@@ -168,6 +179,7 @@ mod tests {
             summary: None,
             organizer: None,
             attendees: Vec::new(),
+            declined: Vec::new(),
             recurring,
             rule: None,
         }

@@ -386,4 +386,22 @@ fn declined_1on1s_are_not_held() {
     let html = report_as("html");
     assert_eq!(html.matches(" declined</title>").count(), 2, "{html}");
     assert!(html.contains("</svg> declined</span>"), "{html}");
+
+    // Ann declines the whole series (her answer on the master): the report says the 1:1 is
+    // not happening.
+    let whole = format!(
+        "BEGIN:VCALENDAR\r\n{}END:VCALENDAR\r\n",
+        event(None, "20260302T100000Z", &ann_declined)
+    );
+    std::fs::write(&file, whole).unwrap();
+    std::fs::remove_file(&state).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report_as("json")).unwrap();
+    let ann = &report[0];
+    assert_eq!(ann["suggestion"]["rule"], "declined", "{ann:#}");
+    assert_eq!(ann["held"], 0, "{ann:#}");
+    let text = report_as("text");
+    assert!(
+        text.contains("declined as a whole: it is not happening"),
+        "{text}"
+    );
 }

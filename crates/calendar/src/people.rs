@@ -110,6 +110,9 @@ pub struct EventMeta {
     pub organizer: Option<Person>,
     /// Every `ATTENDEE`, in order.
     pub attendees: Vec<Person>,
+    /// The attendees who declined the event itself (`PARTSTAT=DECLINED` on a series' master:
+    /// the whole series).
+    pub declined: Vec<Person>,
     /// True when it has an `RRULE` or an `RDATE`.
     pub recurring: bool,
     /// The first usable `RRULE`.
@@ -148,6 +151,11 @@ impl EventMeta {
             organizer: ev.property("ORGANIZER").map(Person::from_property),
             attendees: ev
                 .properties_named("ATTENDEE")
+                .map(Person::from_property)
+                .collect(),
+            declined: ev
+                .properties_named("ATTENDEE")
+                .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
                 .map(Person::from_property)
                 .collect(),
             recurring: ev.property("RRULE").is_some() || ev.property("RDATE").is_some(),

@@ -25,6 +25,7 @@ fn rel() -> Relationship {
             summary: None,
             rule: None,
             reason: String::new(),
+            declined: false,
         }],
         adhoc: Vec::new(),
     }
