@@ -164,6 +164,8 @@ struct RawConfig {
     #[serde(default)]
     detect: detect::RawDetect,
     #[serde(default)]
+    people: Vec<Spanned<detect::RawPerson>>,
+    #[serde(default)]
     cadence: cadence::RawCadence,
     #[serde(default)]
     agenda: agenda::RawAgenda,
@@ -239,7 +241,7 @@ impl Resolver<'_> {
                 name: raw.me.name,
             },
             state_file,
-            detect: self.detect(raw.detect)?,
+            detect: self.detect(raw.detect, raw.people)?,
             cadence,
             agenda,
             nudges,

@@ -69,7 +69,8 @@ pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> De
         let verdict = detect::classify(meta, &me, overrides);
         verdicts.push((meta.clone(), verdict));
     }
-    let relationships = detect::group_relationships(verdicts.iter().map(|(m, v)| (m, v)));
+    let relationships =
+        detect::group_relationships(verdicts.iter().map(|(m, v)| (m, v)), &overrides.people);
     Detection {
         verdicts,
         relationships,

@@ -131,6 +131,18 @@ pub struct Overrides {
     pub include_uids: BTreeSet<String>,
     /// UIDs that are not.
     pub exclude_uids: BTreeSet<String>,
+    /// People known under several addresses (config `[[people]]`).
+    pub people: Vec<SamePerson>,
+}
+
+/// One person under several addresses, as the config says (`[[people]]`): their 1:1s are one
+/// relationship, under the first address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SamePerson {
+    /// Their addresses, lower-cased, the first one the relationship's.
+    pub addresses: Vec<String>,
+    /// How to name them, when the config says.
+    pub name: Option<String>,
 }
 
 /// Who a relationship is with, as tete keys it (and the state file stores it): the address,

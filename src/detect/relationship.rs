@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Counterpart, CounterpartKey, Verdict, first_name};
+use super::{Counterpart, CounterpartKey, SamePerson, Verdict, first_name};
 use crate::calendar::{EventMeta, RuleShape};
 
 /// One 1:1 series (or single 1:1 event) of a relationship.
@@ -38,9 +38,11 @@ pub struct Relationship {
 /// Groups detected 1:1s by counterpart (address, else name). A relationship known only by
 /// a name from a title joins the one relationship with an address whose person has that
 /// (first) name, when exactly one does. Relationships without any recurring series are
-/// dropped: one-off meetings alone do not make a 1:1 relationship.
+/// dropped: one-off meetings alone do not make a 1:1 relationship. `people` (the config's
+/// `[[people]]`) says which addresses are one person, beyond what tete can tell.
 pub fn group_relationships<'a>(
     detected: impl IntoIterator<Item = (&'a EventMeta, &'a Verdict)>,
+    people: &[SamePerson],
 ) -> Vec<Relationship> {
     let mut by_key: BTreeMap<CounterpartKey, Relationship> = BTreeMap::new();
     for (ev, verdict) in detected {
@@ -70,12 +72,56 @@ pub fn group_relationships<'a>(
             entry.adhoc.push(series);
         }
     }
+    merge_people_the_config_names(&mut by_key, people);
     merge_one_person_under_two_addresses(&mut by_key);
     merge_named_into_addressed(&mut by_key);
     by_key
         .into_values()
         .filter(|r| !r.series.is_empty())
         .collect()
+}
+
+/// Joins the relationships of the addresses each `[[people]]` entry lists into the first
+/// address's (named as the entry says, when it does); `tete list --explain` says so.
+fn merge_people_the_config_names(
+    by_key: &mut BTreeMap<CounterpartKey, Relationship>,
+    people: &[SamePerson],
+) {
+    for person in people {
+        let Some(first) = person.addresses.first() else {
+            continue;
+        };
+        let mut joined: Option<Relationship> = None;
+        for address in &person.addresses {
+            let Some(mut rel) = by_key.remove(address.as_str()) else {
+                continue;
+            };
+            if address != first {
+                for s in rel.series.iter_mut().chain(rel.adhoc.iter_mut()) {
+                    s.reason.push_str(&format!(
+                        " (joined with {first}: [[people]] lists {address} as the same person)"
+                    ));
+                }
+            }
+            match &mut joined {
+                None => joined = Some(rel),
+                Some(into) => {
+                    into.series.extend(rel.series);
+                    into.adhoc.extend(rel.adhoc);
+                    if into.counterpart.name.is_none() {
+                        into.counterpart.name = rel.counterpart.name;
+                    }
+                }
+            }
+        }
+        if let Some(mut rel) = joined {
+            rel.counterpart.email = Some(first.clone());
+            if person.name.is_some() {
+                rel.counterpart.name.clone_from(&person.name);
+            }
+            by_key.insert(rel.counterpart.key(), rel);
+        }
+    }
 }
 
 /// Whether one of the two declined the event as a whole: a 1:1's individuals are the
@@ -196,6 +242,41 @@ mod tests {
     }
 
     #[test]
+    fn the_config_joins_one_person_under_two_addresses_and_names_them() {
+        let events = [ev("work", true), ev("private", true), ev("bo", true)];
+        let verdicts = [
+            yes(Some("ann@corp.example"), "Ann O."),
+            yes(Some("annie@mail.example"), "Annie"),
+            yes(Some("bo@corp.example"), "Bo"),
+        ];
+        let people = [SamePerson {
+            addresses: vec!["ann@corp.example".into(), "annie@mail.example".into()],
+            name: Some("Ann Okafor".into()),
+        }];
+        // Apart without the config: different names on different domains.
+        assert_eq!(
+            group_relationships(events.iter().zip(&verdicts), &[]).len(),
+            3
+        );
+        let rels = group_relationships(events.iter().zip(&verdicts), &people);
+        assert_eq!(rels.len(), 2);
+        let ann = rels
+            .iter()
+            .find(|r| r.counterpart.email.as_deref() == Some("ann@corp.example"))
+            .unwrap();
+        assert_eq!(ann.counterpart.name.as_deref(), Some("Ann Okafor"));
+        assert_eq!(ann.series.len(), 2);
+        let joined = ann.series.iter().find(|s| &*s.uid == "private").unwrap();
+        assert!(
+            joined
+                .reason
+                .contains("[[people]] lists annie@mail.example"),
+            "{}",
+            joined.reason
+        );
+    }
+
+    #[test]
     fn series_with_the_same_person_are_one_relationship() {
         let events = [
             ev("weekly", true),
@@ -209,7 +290,7 @@ mod tests {
             yes(Some("elif@example.com"), "Elif"),
             yes(None, "Elif"),
         ];
-        let rels = group_relationships(events.iter().zip(&verdicts));
+        let rels = group_relationships(events.iter().zip(&verdicts), &[]);
         assert_eq!(rels.len(), 1);
         let uids: Vec<&str> = rels[0].series.iter().map(|s| &*s.uid).collect();
         assert_eq!(uids, ["weekly", "biweekly", "old"]);
@@ -223,7 +304,7 @@ mod tests {
             yes(Some("ben@example.com"), "Okafor, Ben"),
             yes(None, "Ben"),
         ];
-        let rels = group_relationships(events.iter().zip(&verdicts));
+        let rels = group_relationships(events.iter().zip(&verdicts), &[]);
         assert_eq!(rels.len(), 1);
         assert_eq!(rels[0].series.len(), 2);
     }
@@ -246,7 +327,7 @@ mod tests {
             // The same name at another company is another person.
             yes(Some("ann@partner.example"), "Ann Okafor"),
         ];
-        let rels = group_relationships(events.iter().zip(&verdicts));
+        let rels = group_relationships(events.iter().zip(&verdicts), &[]);
         assert_eq!(rels.len(), 3, "{rels:#?}");
         let okafor = rels
             .iter()
@@ -267,6 +348,6 @@ mod tests {
     fn one_off_meetings_alone_are_no_relationship() {
         let events = [ev("adhoc", false)];
         let verdicts = [yes(Some("x@example.com"), "X")];
-        assert!(group_relationships(events.iter().zip(&verdicts)).is_empty());
+        assert!(group_relationships(events.iter().zip(&verdicts), &[]).is_empty());
     }
 }
