@@ -26,6 +26,11 @@ fn seed() -> u64 {
 /// Writes the calendar of `seed` into `dir`.
 fn calendar(dir: &Path, seed: u64) -> (Generated, std::path::PathBuf) {
     let generated = truth_gen::generate(seed);
+    // Every calendar has declines of single occurrences, which are not held.
+    assert!(
+        generated.ics.contains("PARTSTAT=DECLINED"),
+        "seed {seed}: no decline generated"
+    );
     let file = dir.join("mia.ics");
     std::fs::write(&file, &generated.ics).unwrap();
     if let Some(keep) = std::env::var_os("TETE_TRUTH_DUMP") {

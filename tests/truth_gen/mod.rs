@@ -191,6 +191,9 @@ pub enum Change {
     Move(Duration),
     /// An override at the same instant (a description edit), written in UTC.
     Touch,
+    /// An override where the other person declined (`PARTSTAT=DECLINED` on their attendee
+    /// line): it did not take place.
+    Decline,
 }
 
 /// One recurring series.
@@ -327,6 +330,8 @@ impl Series {
                     _ if rng.percent(50) => Change::Exdate,
                     _ => Change::Status,
                 }
+            } else if roll < cancel_pct + move_pct + 3 && self.style != Style::Private {
+                Change::Decline
             } else if roll < cancel_pct + move_pct {
                 let shifts = [
                     Duration::days(1),
@@ -353,7 +358,9 @@ impl Series {
             .map(|t| {
                 let original = self.zone.to_utc(t);
                 match self.changes.get(&t) {
-                    Some(Change::Status | Change::Exdate) => (original, original, true),
+                    Some(Change::Status | Change::Exdate | Change::Decline) => {
+                        (original, original, true)
+                    }
                     Some(Change::Move(d)) => (original, self.zone.to_utc(t + *d), false),
                     _ => (original, original, false),
                 }
@@ -418,6 +425,7 @@ impl Series {
             let (start, status) = match change {
                 Change::Exdate => continue,
                 Change::Status => (self.zone.prop("DTSTART", *t), "CANCELLED"),
+                Change::Decline => (self.zone.prop("DTSTART", *t), "CONFIRMED"),
                 Change::Move(d) => (self.zone.prop("DTSTART", *t + *d), "CONFIRMED"),
                 Change::Touch => (
                     format!("DTSTART:{}Z", ical(self.zone.to_utc(*t))),
@@ -442,15 +450,16 @@ impl Series {
                     out.push(start);
                     out.push(end);
                     out.extend(outlook_tail(1, 3));
-                    out.extend(self.people.iter().cloned());
+                    out.extend(self.people_answering(*change));
                 }
                 Style::Google | Style::Private => {
                     out.push(start);
                     out.push(end);
                     out.push("DTSTAMP:20261120T101500Z".into());
-                    out.extend(self.people.iter().take(1).cloned());
+                    let people = self.people_answering(*change);
+                    out.extend(people.iter().take(1).cloned());
                     out.push(format!("UID:{}", self.uid));
-                    out.extend(self.people.iter().skip(1).cloned());
+                    out.extend(people.iter().skip(1).cloned());
                     out.push(self.zone.prop("RECURRENCE-ID", *t));
                     out.push("SEQUENCE:1".into());
                     out.push(format!("STATUS:{status}"));
@@ -459,6 +468,28 @@ impl Series {
             }
             out.push("END:VEVENT".into());
         }
+    }
+}
+
+impl Series {
+    /// The participant lines of an override: as the series has them, except that for a
+    /// decline the other person's answer is `DECLINED` (never mine, never a room's).
+    fn people_answering(&self, change: Change) -> Vec<String> {
+        self.people
+            .iter()
+            .map(|line| {
+                let theirs = line.starts_with("ATTENDEE")
+                    && !line.to_lowercase().contains(ME)
+                    && !line.contains("CUTYPE=ROOM")
+                    && !line.contains("@resource.calendar.google.com");
+                if change == Change::Decline && theirs {
+                    line.replace("PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED")
+                        .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=DECLINED")
+                } else {
+                    line.clone()
+                }
+            })
+            .collect()
     }
 }
 
