@@ -1311,6 +1311,20 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         "three people with a 1:1 title",
         "2 people besides me",
     );
+    // A recruiter-style weekly slot with one other person: two people, but not a 1:1.
+    b.decoy(
+        series(
+            "interview-slot@google.com",
+            "Interview: backend loop",
+            Google,
+            Berlin,
+            first(Weekday::Tue, 2026, 1, 6, 15, 0),
+            Weekly(1),
+            google_people(MIA, &[jonas]),
+        ),
+        "a recurring interview slot",
+        "recurring slot",
+    );
     b.decoy(
         series(
             "room-hold@google.com",
