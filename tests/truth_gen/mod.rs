@@ -330,7 +330,7 @@ impl Series {
                     _ if rng.percent(50) => Change::Exdate,
                     _ => Change::Status,
                 }
-            } else if roll < cancel_pct + move_pct + 3 && self.style != Style::Private {
+            } else if roll < cancel_pct + move_pct + 3 && self.people.iter().any(|l| theirs(l)) {
                 Change::Decline
             } else if roll < cancel_pct + move_pct {
                 let shifts = [
@@ -478,11 +478,7 @@ impl Series {
         self.people
             .iter()
             .map(|line| {
-                let theirs = line.starts_with("ATTENDEE")
-                    && !line.to_lowercase().contains(ME)
-                    && !line.contains("CUTYPE=ROOM")
-                    && !line.contains("@resource.calendar.google.com");
-                if change == Change::Decline && theirs {
+                if change == Change::Decline && theirs(line) {
                     line.replace("PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED")
                         .replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=DECLINED")
                 } else {
@@ -491,6 +487,15 @@ impl Series {
             })
             .collect()
     }
+}
+
+/// Whether a participant line is the other person's attendee line (not mine, not a room's).
+fn theirs(line: &str) -> bool {
+    line.starts_with("ATTENDEE")
+        && !line.to_lowercase().contains(ME)
+        && !line.to_lowercase().contains(ALIAS)
+        && !line.contains("CUTYPE=ROOM")
+        && !line.contains("@resource.calendar.google.com")
 }
 
 fn outlook_tail(sequence: u32, insttype: u32) -> Vec<String> {
@@ -880,6 +885,49 @@ pub fn generate_edited(seed: u64, edit: &dyn Fn(&mut Series)) -> Generated {
         ben.cn,
         vec![private, s],
         "Outlook biweekly, report organizes, alias attendee, \"Last, First\" name",
+    );
+
+    // Dana: one person under two addresses on one domain. A Google weekly under
+    // dana@corp.example ("Dana Whitfield") until March, then an Outlook biweekly she organizes
+    // under dana.whitfield@corp.example ("Whitfield, Dana"): one relationship, under the
+    // address tete keeps (each has one series: the first in order).
+    let dana_google = P {
+        cn: "Dana Whitfield",
+        email: "dana@corp.example",
+    };
+    let dana_outlook = P {
+        cn: "Whitfield, Dana",
+        email: "dana.whitfield@corp.example",
+    };
+    let mut before = series(
+        "d4n4w33kly@google.com",
+        "Dana / Mia",
+        Google,
+        Berlin,
+        first(Weekday::Mon, 2026, 1, 5, 16, 0),
+        Weekly(1),
+        google_people(MIA, &[dana_google]),
+    );
+    before.until = Some(before.last_on_or_before(date(2026, 3, 2)));
+    before.shake(&mut b.rng, 10, 10);
+    let mut after = series(
+        "040000008200E00074C5B7101A82E00800000000D4A4D4A4D4A4DA01000000000000000010000000D4A4D4A4D4A4D4A4",
+        "Dana / Mia 1:1",
+        Outlook,
+        Windows,
+        first(Weekday::Thu, 2026, 3, 12, 10, 0),
+        Weekly(2),
+        vec![
+            o_organizer(dana_outlook),
+            o_attendee("Mia Manager", "mailto:mia@corp.example"),
+        ],
+    );
+    after.shake(&mut b.rng, 10, 10);
+    b.relationship(
+        Some(dana_outlook),
+        dana_outlook.cn,
+        vec![before, after],
+        "one person under two addresses and two names (Google, then Exchange)",
     );
 
     // Carla: a Google weekly split into a biweekly ("this and following" gives a _R UID).
