@@ -75,6 +75,7 @@ pub fn group_relationships<'a>(
     merge_people_the_config_names(&mut by_key, people);
     merge_one_person_under_two_addresses(&mut by_key);
     merge_named_into_addressed(&mut by_key);
+    explain_kept_apart(&mut by_key);
     by_key
         .into_values()
         .filter(|r| !r.series.is_empty())
@@ -120,6 +121,49 @@ fn merge_people_the_config_names(
                 rel.counterpart.name.clone_from(&person.name);
             }
             by_key.insert(rel.counterpart.key(), rel);
+        }
+    }
+}
+
+/// Says, in `--explain`, why two people who look alike stay two relationships: the same
+/// first name only, or the same name on another domain (which `[[people]]` can join).
+fn explain_kept_apart(by_key: &mut BTreeMap<CounterpartKey, Relationship>) {
+    let people: Vec<(CounterpartKey, String, String)> = by_key
+        .iter()
+        .filter_map(|(key, rel)| {
+            let email = rel.counterpart.email.as_ref()?;
+            rel.counterpart.name.as_ref()?;
+            Some((key.clone(), rel.counterpart.display(), email.clone()))
+        })
+        .collect();
+    for (key, name, email) in &people {
+        let notes: Vec<String> = people
+            .iter()
+            .filter(|(other, _, _)| other != key)
+            .filter_map(|(_, other_name, other_email)| {
+                let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_string());
+                if other_name.to_lowercase() == name.to_lowercase() {
+                    (domain(other_email) != domain(email)).then(|| {
+                        format!(
+                            " (kept apart from {other_email}: the same name on another \
+                             domain; [[people]] can join them)"
+                        )
+                    })
+                } else if first_name(other_name).to_lowercase() == first_name(name).to_lowercase() {
+                    Some(format!(
+                        " (kept apart from {other_email}: only the first name is the same)"
+                    ))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if let Some(rel) = by_key.get_mut(key) {
+            for s in rel.series.iter_mut() {
+                for note in &notes {
+                    s.reason.push_str(note);
+                }
+            }
         }
     }
 }
@@ -273,6 +317,37 @@ mod tests {
                 .contains("[[people]] lists annie@mail.example"),
             "{}",
             joined.reason
+        );
+    }
+
+    #[test]
+    fn explain_says_why_look_alikes_stay_apart() {
+        let events = [ev("a", true), ev("b", true), ev("c", true)];
+        let verdicts = [
+            yes(Some("ann@corp.example"), "Ann Berger"),
+            yes(Some("ann@other.example"), "Ann Okafor"),
+            yes(Some("ann.berger@home.example"), "Ann Berger"),
+        ];
+        let rels = group_relationships(events.iter().zip(&verdicts), &[]);
+        assert_eq!(rels.len(), 3);
+        let reason = |email: &str| {
+            rels.iter()
+                .find(|r| r.counterpart.email.as_deref() == Some(email))
+                .unwrap()
+                .series[0]
+                .reason
+                .clone()
+        };
+        let berger = reason("ann@corp.example");
+        assert!(
+            berger.contains("kept apart from ann@other.example: only the first name"),
+            "{berger}"
+        );
+        assert!(
+            berger.contains(
+                "kept apart from ann.berger@home.example: the same name on another domain"
+            ),
+            "{berger}"
         );
     }
 
