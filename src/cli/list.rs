@@ -55,6 +55,15 @@ pub fn render(detection: &Detection, explain: bool) -> String {
             if explain {
                 let _ = writeln!(out, "      because {}", s.reason);
             }
+            if let Some(title) = &s.summary
+                && !crate::detect::reads_like_a_1on1(title, &rel.counterpart.first_name())
+            {
+                let _ = writeln!(
+                    out,
+                    "      note: the title does not read like a 1:1; if it is not one, add it \
+                     to [detect] exclude_titles or exclude_uids"
+                );
+            }
         }
         if explain && !rel.adhoc.is_empty() {
             let _ = writeln!(out, "    + {} one-off 1:1(s) with them", rel.adhoc.len());

@@ -19,6 +19,7 @@ mod title;
 
 pub use relationship::{Relationship, SeriesRef, group_relationships};
 pub use title::TitleSays;
+pub use title::reads_like_a_1on1;
 
 /// Who "me" is: the manager's addresses and names.
 #[derive(Debug, Clone, Default)]

@@ -64,6 +64,20 @@ pub fn slot_word(title: &str) -> Option<String> {
     SLOT.find(title).map(|m| m.as_str().to_string())
 }
 
+/// Whether a title reads like a 1:1 with `first_name`: a 1:1 marker, a pair of names, or
+/// their first name in it. A series found by its two participants whose title does none
+/// of these ("Budget review") may be something else; `tete list` hints at it.
+pub fn reads_like_a_1on1(title: &str, first_name: &str) -> bool {
+    let first = first_name.to_lowercase();
+    MARKER.is_match(title)
+        || matches!(read(title), TitleSays::OneOnOne { .. })
+        || (!first.is_empty()
+            && title
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|word| word == first))
+}
+
 /// Reads a title.
 pub fn read(title: &str) -> TitleSays {
     let has_marker = MARKER.is_match(title);
@@ -125,6 +139,18 @@ fn name_like(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_that_do_not_read_like_a_1on1_are_told_apart() {
+        assert!(reads_like_a_1on1("Ann / Mia", "Ann"));
+        assert!(reads_like_a_1on1("Weekly 1:1", "Ann"));
+        assert!(reads_like_a_1on1("Catch-up with Ann", "Ann"));
+        assert!(!reads_like_a_1on1("Budget review", "Ann"));
+        assert!(
+            !reads_like_a_1on1("Annual planning", "Ann"),
+            "a word, not a name inside one"
+        );
+    }
 
     fn names(title: &str) -> Vec<String> {
         match read(title) {
