@@ -45,6 +45,11 @@ fn units_verify_and_the_system_unit_is_hardened() {
             assert!(text.contains(needed), "{file} lacks {needed}");
         }
     }
+    for file in ["tete.service", "tete-once.service"] {
+        assert!(unit(file).contains("UMask=0077"), "{file} lacks UMask=0077");
+    }
+    assert!(unit("tete-once.service").contains("run --once"));
+    assert!(unit("tete.timer").contains("Unit=tete-once.service"));
     let system = unit("tete-system.service");
     for needed in [
         "DynamicUser=yes",
@@ -64,6 +69,7 @@ fn units_verify_and_the_system_unit_is_hardened() {
     for (name, file) in [
         ("tete.service", "tete-system.service"),
         ("tete-user.service", "tete.service"),
+        ("tete-once.service", "tete-once.service"),
     ] {
         let path = installed(dir.path(), name, file);
         let out = Command::new(&analyze)
@@ -77,6 +83,18 @@ fn units_verify_and_the_system_unit_is_hardened() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The timer, next to the service it starts.
+    let timer = installed(dir.path(), "tete.timer", "tete.timer");
+    let out = Command::new(&analyze)
+        .arg("verify")
+        .arg(&timer)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "tete.timer: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = installed(dir.path(), "tete.service", "tete-system.service");
     let out = Command::new(&analyze)
         .args(["security", "--offline=true"])
