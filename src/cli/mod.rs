@@ -18,6 +18,7 @@ pub mod nudges;
 pub mod report;
 pub mod resume;
 pub mod run;
+pub mod setup;
 
 /// tete keeps your 1:1 meetings healthy, straight from your calendar.
 #[derive(Debug, Parser)]
@@ -60,6 +61,12 @@ pub enum Command {
     /// Write into a calendar again after tete stopped because its server changed more than
     /// tete wrote.
     Resume(resume::Args),
+    /// Write a commented config to start from (never over an existing one).
+    Init(setup::InitArgs),
+    /// Print the completion script for a shell.
+    Completions(setup::CompletionsArgs),
+    /// Print the man page (roff).
+    Manpage,
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -78,6 +85,9 @@ pub fn main() -> ExitCode {
         Command::Calendars(args) => calendars::run(cli.config.as_deref(), args),
         Command::Auth(args) => auth::run(cli.config.as_deref(), args),
         Command::Resume(args) => resume::run(cli.config.as_deref(), args),
+        Command::Init(args) => setup::init(cli.config.as_deref(), args),
+        Command::Completions(args) => setup::completions(args),
+        Command::Manpage => setup::manpage(),
     };
     match outcome {
         Ok(code) => code,

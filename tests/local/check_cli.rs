@@ -241,3 +241,64 @@ async fn missing_config_exits_2() {
     assert!(message.contains("no configuration file"), "{message}");
     assert!(message.contains(&config.display().to_string()), "{message}");
 }
+
+/// `tete init` writes the commented example config (private, never over an existing file),
+/// and that config loads; completions and the man page come from the command line itself.
+#[test]
+fn init_completions_and_manpage_install_tete_like_a_tool() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tete/config.toml");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tete"))
+            .args(args)
+            .env_remove("TETE_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["init", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&dir.path().join("tete")), 0o700);
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.contains("[me]") && written.contains("# "),
+        "commented"
+    );
+    tete::config::Config::load(&path).expect("the written config loads");
+    std::fs::write(&path, "mine").unwrap();
+    let again = run(&["init", path.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "mine",
+        "left as it was"
+    );
+
+    for (shell, start) in [
+        ("bash", "_tete()"),
+        ("zsh", "#compdef tete"),
+        ("fish", "complete"),
+    ] {
+        let out = run(&["completions", shell]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains(start),
+            "{shell}: {text}"
+        );
+        assert!(text.contains("report"), "{shell} completes the commands");
+    }
+    let man = run(&["manpage"]);
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success() && text.contains(".TH tete 1"),
+        "{text}"
+    );
+    assert!(text.contains("report"), "{text}");
+}
