@@ -16,6 +16,9 @@ pub struct Args {
     /// Only the relationship with this person (part of a name or address, any case).
     #[arg(long, value_name = "NAME")]
     pub with: Option<String>,
+    /// Text for people, or JSON for programs (see README.md).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: super::nudges::Format,
     /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
@@ -28,6 +31,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let (outcome, plans) = (&report.outcome, &report.plans);
     let wanted = args.with.as_deref().map(str::to_lowercase);
     let mut out = String::new();
+    let mut json = Vec::new();
     for (entry, (_, plan)) in outcome.entries.iter().zip(&plans.plans) {
         let who = entry.relationship.counterpart.display();
         let address = entry
@@ -43,6 +47,25 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         out.push_str(&render(&who, &plan.open));
+        json.push(serde_json::json!({
+            "counterpart": entry.relationship.counterpart.key().as_str(),
+            "name": who,
+            "open": plan.open.iter().map(|o| serde_json::json!({
+                "owner": o.item.owner,
+                "text": o.item.text,
+                "due": o.item.due.map(|d| d.to_string()),
+                "first_raised": o.first_raised.to_string(),
+                "meetings_open": o.carried,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    if args.format == super::nudges::Format::Json {
+        let doc = serde_json::json!({
+            "as_of": job.now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "relationships": json,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(ExitCode::SUCCESS);
     }
     if out.is_empty() {
         out = match wanted {

@@ -14,6 +14,9 @@ pub struct Args {
     /// Say why each series is or is not a 1:1.
     #[arg(long)]
     pub explain: bool,
+    /// Text for people, or JSON for programs (see README.md).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: super::nudges::Format,
     /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
@@ -25,8 +28,56 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let mut collector = inputs::gather(&resolved)?;
     inputs::print_warnings(&collector.take_warnings(), 20);
     let detection = cycle::detect(&collector, &resolved.me, &resolved.overrides);
-    print!("{}", render(&detection, args.explain));
+    match args.format {
+        super::nudges::Format::Text => print!("{}", render(&detection, args.explain)),
+        super::nudges::Format::Json => {
+            let doc = json(&detection, resolved.now);
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The listing for programs: each relationship with its series and why, then every other
+/// recurring series and why not.
+fn json(detection: &Detection, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    let relationships: Vec<_> = detection
+        .relationships
+        .iter()
+        .map(|rel| {
+            serde_json::json!({
+                "counterpart": rel.counterpart.key().as_str(),
+                "name": rel.counterpart.display(),
+                "series": rel.series.iter().map(|s| serde_json::json!({
+                    "uid": &*s.uid,
+                    "summary": s.summary,
+                    "reason": s.reason,
+                })).collect::<Vec<_>>(),
+                "one_offs": rel.adhoc.len(),
+            })
+        })
+        .collect();
+    let others: Vec<_> = detection
+        .series()
+        .filter(|(m, _)| {
+            !detection
+                .relationships
+                .iter()
+                .any(|r| r.series.iter().any(|s| s.uid == m.uid))
+        })
+        .map(|(m, v)| {
+            serde_json::json!({
+                "uid": &*m.uid,
+                "summary": m.summary,
+                "reason": v.reason,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "as_of": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "relationships": relationships,
+        "other_series": others,
+    })
 }
 
 /// The listing: 1:1s first (grouped by person), then the other recurring series.

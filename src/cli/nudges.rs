@@ -11,12 +11,12 @@ use crate::nudge::Nudge;
 
 use super::inputs;
 
-/// Output formats of `tete nudges`.
+/// Output formats of the commands that print data (`nudges`, `items`, `list`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One block per relationship.
+    /// For people.
     Text,
-    /// A list with one object per nudge (see README.md).
+    /// For programs (see README.md for each command's shape).
     Json,
 }
 

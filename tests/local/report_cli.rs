@@ -405,3 +405,42 @@ fn declined_1on1s_are_not_held() {
         "{text}"
     );
 }
+
+#[test]
+fn list_and_items_speak_json_with_an_as_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite");
+    let args = |command: &'static str| {
+        vec![
+            command,
+            "--format",
+            "json",
+            "--me",
+            "mia@example.com",
+            "--calendar",
+            "demo/calendar.ics",
+            "--state",
+            state.to_str().unwrap(),
+            "--now",
+            "2026-11-25T12:00:00Z",
+        ]
+    };
+    let list: serde_json::Value = serde_json::from_str(&stdout(&tete(&args("list")))).unwrap();
+    assert_eq!(list["as_of"], "2026-11-25T12:00:00Z");
+    assert_eq!(
+        list["relationships"].as_array().unwrap().len(),
+        9,
+        "{list:#}"
+    );
+    assert!(list["relationships"][0]["series"][0]["reason"].is_string());
+    assert!(!list["other_series"].as_array().unwrap().is_empty());
+    let items: serde_json::Value = serde_json::from_str(&stdout(&tete(&args("items")))).unwrap();
+    assert_eq!(items["as_of"], "2026-11-25T12:00:00Z");
+    let open: usize = items["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["open"].as_array().unwrap().len())
+        .sum();
+    assert!(open > 0, "{items:#}");
+}
