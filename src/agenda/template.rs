@@ -26,9 +26,11 @@ Topics already in this event come first (below this agenda).
 {% endif %}
 
 Still open from last time:
-{% if open_items|length > 5 %}
-{% for group in open_by_owner %}
+{% set grouped = open_items|length > 5 %}
+{% for group in (open_by_owner if grouped else [{\"owner\": none, \"items\": open_items}]) %}
+{% if grouped %}
 {% if group.owner %}{{ group.owner }}{% else %}Nobody yet{% endif %}:
+{% endif %}
 {% for item in group.items %}
 {{ item.line }}
 {% if item.overdue %}
@@ -38,17 +40,8 @@ Still open from last time:
 {% endif %}
 {% endfor %}
 {% endfor %}
-{% else %}
-{% for item in open_items %}
-{{ item.line }}
-{% if item.overdue %}
-    (OVERDUE, due {{ item.due }})
-{% elif item.carried > 1 %}
-    (open since {{ item.first_raised }})
-{% endif %}
-{% else %}
+{% if not open_items %}
 (nothing open)
-{% endfor %}
 {% endif %}
 {% if done_items %}
 

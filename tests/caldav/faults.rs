@@ -22,6 +22,15 @@ fn multistatus(inner: &str) -> ResponseTemplate {
         ))
 }
 
+/// A listing of the members a.ics and b@x.ics with their etags, then `tail` (a sync token).
+fn a_and_b_listed(tail: &str) -> ResponseTemplate {
+    multistatus(&format!(
+        "{}{}{tail}",
+        etag_response("/dav/calendars/me/work/a.ics", "a1"),
+        etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
+    ))
+}
+
 fn ok_response(href: &str, props: &str) -> String {
     format!(
         "<d:response><d:href>{href}</d:href><d:propstat><d:prop>{props}</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
@@ -260,11 +269,7 @@ async fn sync_report_507_falls_back_to_calendar_query() {
         .await;
     Mock::given(method("REPORT"))
         .and(body_string_contains("calendar-query"))
-        .respond_with(multistatus(&format!(
-            "{}{}",
-            etag_response("/dav/calendars/me/work/a.ics", "a1"),
-            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
-        )))
+        .respond_with(a_and_b_listed(""))
         .mount(&server)
         .await;
     mount_multiget(&server).await;
@@ -832,11 +837,7 @@ async fn members_missing_or_garbled_in_a_multiget_are_fetched_again() {
     mount_account(&server, true).await;
     Mock::given(method("REPORT"))
         .and(body_string_contains("sync-collection"))
-        .respond_with(multistatus(&format!(
-            "{}{}<d:sync-token>t1</d:sync-token>",
-            etag_response("/dav/calendars/me/work/a.ics", "a1"),
-            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
-        )))
+        .respond_with(a_and_b_listed("<d:sync-token>t1</d:sync-token>"))
         .mount(&server)
         .await;
     let answer = |b: &str| {
@@ -927,20 +928,12 @@ async fn a_refused_sync_report_falls_back_for_one_cycle_only() {
         .await;
     Mock::given(method("REPORT"))
         .and(body_string_contains("sync-collection"))
-        .respond_with(multistatus(&format!(
-            "{}{}<d:sync-token>t2</d:sync-token>",
-            etag_response("/dav/calendars/me/work/a.ics", "a1"),
-            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
-        )))
+        .respond_with(a_and_b_listed("<d:sync-token>t2</d:sync-token>"))
         .mount(&server)
         .await;
     Mock::given(method("REPORT"))
         .and(body_string_contains("calendar-query"))
-        .respond_with(multistatus(&format!(
-            "{}{}",
-            etag_response("/dav/calendars/me/work/a.ics", "a1"),
-            etag_response("/dav/calendars/me/work/b%40x.ics", "b1"),
-        )))
+        .respond_with(a_and_b_listed(""))
         .mount(&server)
         .await;
     mount_multiget(&server).await;
