@@ -54,11 +54,75 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
     if print_held_writes(&config.state_file, config.zone)? {
         failures += 1;
     }
+    failures += runtime.block_on(check_channels(&config.nudges));
     Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Checks each configured nudge channel as far as it can without sending anything: its
+/// secrets resolve (variable set, file readable, command succeeds), the desktop bus answers.
+/// Returns how many channels cannot work. A desktop channel without a session bus is a note,
+/// not a failure (a headless machine; the daemon then skips it).
+async fn check_channels(nudges: &crate::nudge::Settings) -> usize {
+    if !nudges.enabled {
+        println!("\nnudges: off");
+        return 0;
+    }
+    println!("\nnudges: journal (always)");
+    let mut failures = 0;
+    let mut say = |channel: &str, outcome: Result<String, String>| match outcome {
+        Ok(what) => println!("  {channel}: {what}"),
+        Err(why) => {
+            failures += 1;
+            println!("  {channel}: cannot work: {why}");
+        }
+    };
+    let channels = &nudges.channels;
+    if let Some(desktop) = &channels.desktop {
+        match desktop.connect().await {
+            Ok(_) => say("desktop", Ok("the session bus answers".into())),
+            Err(e) => println!(
+                "  desktop: skipped ({}); set [nudges.desktop] enabled = false to silence this",
+                crate::errors::chain(&e)
+            ),
+        }
+    }
+    if let Some(email) = &channels.email {
+        let password = match &email.password {
+            Some(secret) => secret
+                .resolve()
+                .map(|_| ", password found")
+                .map_err(|e| format!("the password: {}", crate::errors::chain(&e))),
+            None => Ok(""),
+        };
+        say(
+            "email",
+            password.map(|found| {
+                format!(
+                    "to {} through {}:{}{found} (nothing sent)",
+                    email.to.join(", "),
+                    email.server,
+                    email.port
+                )
+            }),
+        );
+    }
+    if let Some(webhook) = &channels.webhook {
+        let url = webhook
+            .url
+            .resolve()
+            .map_err(|e| format!("the URL: {}", crate::errors::chain(&e)))
+            .and_then(|url| {
+                reqwest::Url::parse(url.expose().trim())
+                    .map(|u| format!("posts to {} (nothing sent)", u.host_str().unwrap_or("?")))
+                    .map_err(|_| "the URL is not a URL".to_string())
+            });
+        say("webhook", url);
+    }
+    failures
 }
 
 /// How far one calendar got.

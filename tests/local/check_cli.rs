@@ -302,3 +302,54 @@ fn init_completions_and_manpage_install_tete_like_a_tool() {
     );
     assert!(text.contains("report"), "{text}");
 }
+
+/// `tete check` tells which nudge channels cannot work (an unset variable for the SMTP
+/// password), names them and fails, and shows the webhook's host only (its path is a secret).
+#[test]
+fn check_names_nudge_channels_that_cannot_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("export.ics"), EXPORT).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_file = \"{}\"\n[me]\nemail = \"mia@example.com\"\n\
+             [[calendar]]\nname = \"export\"\nfile = \"export.ics\"\n\
+             [nudges.desktop]\nenabled = false\n\
+             [nudges.email]\nserver = \"smtp.example.com\"\nusername = \"mia\"\n\
+             password = {{ env = \"TETE_TEST_UNSET_SMTP_PASSWORD\" }}\n\
+             from = \"tete <tete@example.com>\"\nto = [\"mia@example.com\"]\n\
+             [nudges.webhook]\nurl = {{ env = \"TETE_TEST_WEBHOOK\" }}\n",
+            dir.path().join("state.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .arg("--config")
+        .arg(&config)
+        .arg("check")
+        .env_remove("TETE_TEST_UNSET_SMTP_PASSWORD")
+        .env("TETE_TEST_WEBHOOK", "https://hooks.example.com/s3cret-path")
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}{}", stderr(&out));
+    let email = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("email:"))
+        .unwrap();
+    assert!(
+        email.contains("cannot work") && email.contains("TETE_TEST_UNSET_SMTP_PASSWORD"),
+        "{report}"
+    );
+    let webhook = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("webhook:"))
+        .unwrap();
+    assert!(webhook.contains("hooks.example.com"), "{webhook}");
+    assert!(
+        !report.contains("s3cret"),
+        "the webhook's path is a secret: {report}"
+    );
+}
