@@ -28,9 +28,17 @@ pub struct ClientError {
 ///
 /// Lazy because setting up TLS loads the system's root certificates, which a configuration
 /// without any feed should not pay for; shared because a client keeps connections alive.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HttpClient {
     client: OnceLock<reqwest::Client>,
+    /// Time allowed for one whole request (`request_timeout` in the config).
+    timeout: Duration,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::with_timeout(TOTAL_TIMEOUT)
+    }
 }
 
 impl HttpClient {
@@ -39,12 +47,25 @@ impl HttpClient {
         HttpClient::default()
     }
 
+    /// A client whose requests may take up to `timeout` each, body included.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        HttpClient {
+            client: OnceLock::new(),
+            timeout,
+        }
+    }
+
+    /// Time allowed for one whole request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The client, built on the first call. Cheap to clone (it is a handle).
     pub fn client(&self) -> Result<reqwest::Client, ClientError> {
         if let Some(client) = self.client.get() {
             return Ok(client.clone());
         }
-        let built = build(builder(CONNECT_TIMEOUT, TOTAL_TIMEOUT))?;
+        let built = build(builder(CONNECT_TIMEOUT, self.timeout))?;
         Ok(self.client.get_or_init(|| built).clone())
     }
 }

@@ -31,7 +31,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         println!("no CalDAV calendar in {}", config.path.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let http = HttpClient::new();
+    let http = HttpClient::with_timeout(config.request_timeout);
     let mut failures = 0;
     for (first, users) in accounts {
         let Location::Caldav(location) = &first.location else {

@@ -36,7 +36,7 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let http = HttpClient::new();
+    let http = HttpClient::with_timeout(config.request_timeout);
     let cache_dir = config.feed_cache_dir();
     let sync_state = super::inputs::caldav_sync_state(&config.calendars, &config.state_file)?;
     // Fetched together (feeds are network-bound), then read and reported one by one.

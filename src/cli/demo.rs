@@ -99,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         nudges: Default::default(),
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
+        request_timeout: crate::http::TOTAL_TIMEOUT,
         now,
         since: None,
     }

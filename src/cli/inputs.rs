@@ -97,6 +97,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         None
     };
     let config_zone = config.as_ref().map(|c| c.zone);
+    let config_timeout = config.as_ref().map(|c| c.request_timeout);
     let mut me = config.as_ref().map(|c| c.me.clone()).unwrap_or_default();
     me.aliases.extend(args.me.iter().cloned());
     if me.email.is_none() && me.aliases.is_empty() {
@@ -144,6 +145,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file: state_file.clone(),
         feed_cache_dir,
+        request_timeout: config_timeout.unwrap_or(crate::http::TOTAL_TIMEOUT),
         now: args.now.unwrap_or_else(Utc::now),
         since: None,
     };
@@ -169,6 +171,7 @@ pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
         &resolved.calendars,
         &resolved.feed_cache_dir,
         sync_state.as_ref(),
+        &crate::http::HttpClient::with_timeout(resolved.request_timeout),
     ));
     if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
         anyhow::bail!(cycle::JobError::NothingRead(cycle::ReadFailures(

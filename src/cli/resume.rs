@@ -38,7 +38,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let source = Source::from_location(
         &calendar.location,
         &config.feed_cache_dir(),
-        &HttpClient::new(),
+        &HttpClient::with_timeout(config.request_timeout),
         Some(&sync_state),
     )?;
     let Source::Caldav(caldav) = source else {

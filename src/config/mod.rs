@@ -59,6 +59,9 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// The Google OAuth2 client (`[google]`), when configured.
     pub google: Option<GoogleClient>,
+    /// Time allowed for one HTTP request, body included (`request_timeout`, default 60 s):
+    /// raise it for a server slow to list thousands of events.
+    pub request_timeout: std::time::Duration,
     /// The manager's zone: `[me] time_zone`, else `[nudges] time_zone`, else the machine's.
     /// Every time shown to people is in it; cadence and nudges count days in it.
     pub zone: Zone,
@@ -107,6 +110,7 @@ impl Config {
             nudges: self.nudges.clone(),
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
+            request_timeout: self.request_timeout,
             now,
             since: None,
         }
@@ -156,6 +160,7 @@ impl Config {
 struct RawConfig {
     cache_dir: Option<Spanned<String>>,
     state_file: Option<Spanned<String>>,
+    request_timeout: Option<Spanned<String>>,
     google: Option<Spanned<caldav::RawGoogle>>,
     #[serde(default)]
     calendar: Vec<Spanned<calendars::RawCalendar>>,
@@ -248,7 +253,26 @@ impl Resolver<'_> {
             daemon: self.daemon(raw.daemon)?,
             google,
             zone,
+            request_timeout: self.request_timeout(raw.request_timeout.as_ref())?,
         })
+    }
+
+    /// `request_timeout`: a duration of 5 s or more (default 60 s).
+    fn request_timeout(
+        &self,
+        raw: Option<&Spanned<String>>,
+    ) -> Result<std::time::Duration, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(crate::http::TOTAL_TIMEOUT);
+        };
+        let timeout = humantime::parse_duration(raw.get_ref()).map_err(|e| {
+            let message = format!("not a duration such as \"60s\" or \"2m\": {e}");
+            self.error(raw.span(), Some("request_timeout"), message)
+        })?;
+        if timeout < std::time::Duration::from_secs(5) {
+            return Err(self.error(raw.span(), Some("request_timeout"), "must be at least 5s"));
+        }
+        Ok(timeout)
     }
 
     /// An IANA zone name (`"Europe/Paris"`).

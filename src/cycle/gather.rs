@@ -124,22 +124,20 @@ impl Gathered {
 pub const MAX_CONCURRENT_FETCHES: usize = 4;
 
 /// Reads every calendar (fetched concurrently) into one collector that keeps event meta.
-/// CalDAV calendars keep their sync state in `sync_state`.
+/// CalDAV calendars keep their sync state in `sync_state`; requests go through `http` (its
+/// timeout is the config's `request_timeout`).
 pub async fn gather(
     calendars: &[CalendarSpec],
     cache_dir: &Path,
     sync_state: Option<&SharedSyncState>,
+    http: &HttpClient,
 ) -> Gathered {
-    let http = HttpClient::new();
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.
-    let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| {
-        let http = &http;
-        async move {
-            let source = Source::from_location(&c.location, cache_dir, http, sync_state)?;
-            let snapshot = source.fetch().await?;
-            Ok::<_, SourceError>((source, snapshot))
-        }
+    let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| async move {
+        let source = Source::from_location(&c.location, cache_dir, http, sync_state)?;
+        let snapshot = source.fetch().await?;
+        Ok::<_, SourceError>((source, snapshot))
     }))
     .buffered(MAX_CONCURRENT_FETCHES)
     .collect()

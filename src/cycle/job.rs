@@ -11,6 +11,7 @@ use crate::cadence::Settings;
 use crate::cycle::{self, AgendaPlans, Gathered, Outcome, Stop};
 use crate::detect::{Identity, Overrides};
 use crate::history::{History, HistoryError, RecordSummary};
+use crate::http::HttpClient;
 use crate::nudge;
 use crate::sources::CalendarSpec;
 use crate::state::StateFile;
@@ -35,6 +36,8 @@ pub struct Job {
     pub state_file: PathBuf,
     /// Where feeds are cached.
     pub feed_cache_dir: PathBuf,
+    /// Time allowed for one HTTP request (`request_timeout`, default 60 s).
+    pub request_timeout: std::time::Duration,
     /// "Now".
     pub now: DateTime<Utc>,
     /// Count from this time instead of the trailing window (`report --since`).
@@ -151,7 +154,13 @@ pub async fn run_cycle_until(
 ) -> Result<CycleReport, JobError> {
     let sync_state = state.caldav_sync();
     let store = state.history_mut();
-    let gather = cycle::gather(&job.calendars, &job.feed_cache_dir, Some(&sync_state));
+    let http = HttpClient::with_timeout(job.request_timeout);
+    let gather = cycle::gather(
+        &job.calendars,
+        &job.feed_cache_dir,
+        Some(&sync_state),
+        &http,
+    );
     let mut gathered = tokio::select! {
         gathered = gather => gathered,
         () = stop.wait() => return Err(JobError::Stopped),

@@ -28,6 +28,8 @@ pub struct FeedSource {
     label: String,
     cache: FeedCache,
     client: reqwest::Client,
+    /// Time allowed for the request, for messages.
+    timeout: std::time::Duration,
 }
 
 /// The validators of the cached body, sent back as `If-None-Match` / `If-Modified-Since`.
@@ -56,6 +58,7 @@ impl FeedSource {
             label: redacted(&url),
             cache: FeedCache::new(cache_dir, &url),
             client: http.client()?,
+            timeout: http.timeout(),
             url,
         })
     }
@@ -161,7 +164,10 @@ impl FeedSource {
     fn request_error(&self, err: reqwest::Error) -> SourceError {
         let feed = self.label.clone();
         if err.is_timeout() {
-            SourceError::Timeout { feed }
+            SourceError::Timeout {
+                feed,
+                seconds: self.timeout.as_secs(),
+            }
         } else {
             // reqwest's messages quote the URL unless told not to.
             SourceError::Request {

@@ -145,13 +145,15 @@ pub enum SourceError {
     },
     /// The server did not answer (or finish answering) in time.
     #[error(
-        "cannot fetch {feed}: no complete answer in time (limits: connect {}s, total {}s)",
-        crate::http::CONNECT_TIMEOUT.as_secs(),
-        crate::http::TOTAL_TIMEOUT.as_secs()
+        "cannot fetch {feed}: no complete answer in time (limits: connect {}s, total {seconds}s; \
+         `request_timeout` sets the total)",
+        crate::http::CONNECT_TIMEOUT.as_secs()
     )]
     Timeout {
         /// The feed's redacted label.
         feed: String,
+        /// The total time allowed, in seconds.
+        seconds: u64,
     },
     /// The server answered with an error status.
     #[error("cannot fetch {feed}: the server answered {status}")]
@@ -200,9 +202,11 @@ impl Source {
                 let url = secret.resolve()?;
                 Source::Feed(FeedSource::new(url.expose(), feed_cache_dir, http)?)
             }
-            Location::Caldav(caldav) => {
-                Source::Caldav(Box::new(caldav_source(caldav, sync_state.cloned())?))
-            }
+            Location::Caldav(caldav) => Source::Caldav(Box::new(caldav_source(
+                caldav,
+                sync_state.cloned(),
+                http.timeout(),
+            )?)),
         })
     }
 
@@ -288,6 +292,7 @@ impl fmt::Display for SourceKind {
 fn caldav_source(
     location: &CaldavLocation,
     sync_state: Option<caldav::SharedSyncState>,
+    request_timeout: std::time::Duration,
 ) -> Result<CaldavSource, SourceError> {
     let url = reqwest::Url::parse(&location.url).map_err(|err| CaldavError::Url {
         reason: err.to_string(),
@@ -335,7 +340,10 @@ fn caldav_source(
         url,
         calendar: location.calendar.clone(),
         sync_state,
-        retry: crate::http::RetryPolicy::default(),
+        retry: crate::http::RetryPolicy {
+            request_timeout,
+            ..crate::http::RetryPolicy::default()
+        },
         limits: location.limits,
         first_sync_days: location.first_sync_days,
     };

@@ -347,6 +347,7 @@ async fn edit_between_read_and_write_on(kind: Kind) {
         &config.calendars,
         &config.feed_cache_dir(),
         crate::sync_state(&config.state_file).as_ref(),
+        &tete::http::HttpClient::with_timeout(config.request_timeout),
     )
     .await;
     assert!(gathered.failures.is_empty(), "{:?}", gathered.failures);

@@ -208,7 +208,12 @@ fn an_edit_made_between_read_and_write_survives() {
         name: "cal".into(),
         location: Location::Vdir(vdir.clone()),
     }];
-    let mut gathered = runtime.block_on(cycle::gather(&calendars, dir.path(), None));
+    let mut gathered = runtime.block_on(cycle::gather(
+        &calendars,
+        dir.path(),
+        None,
+        &tete::http::HttpClient::new(),
+    ));
     let mut store = tete::state::StateFile::open(&dir.path().join("state.sqlite"))
         .unwrap()
         .into_history();

@@ -353,3 +353,46 @@ fn check_names_nudge_channels_that_cannot_work() {
         "the webhook's path is a secret: {report}"
     );
 }
+
+/// `request_timeout` bounds a request to a server that never answers, and the message says
+/// which limit was hit and how to raise it.
+#[test]
+fn request_timeout_bounds_a_silent_server() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cal.ics", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "request_timeout = \"5s\"\nstate_file = \"{}\"\ncache_dir = \"{}\"\n\
+             [me]\nemail = \"mia@example.com\"\n\
+             [nudges.desktop]\nenabled = false\n\
+             [[calendar]]\nname = \"slow\"\nurl = \"{url}\"\n",
+            dir.path().join("state.sqlite").display(),
+            dir.path().join("cache").display(),
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .arg("--config")
+        .arg(&config)
+        .arg("check")
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    let report = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}{}", stderr(&out));
+    assert!(
+        report.contains("total 5s") && report.contains("request_timeout"),
+        "{report}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
