@@ -36,6 +36,9 @@ pub struct Args {
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Only the relationship with this person (part of a name or address, any case).
+    #[arg(long, value_name = "NAME")]
+    pub with: Option<String>,
     /// Where the calendars, identity and state come from.
     #[command(flatten)]
     pub inputs: inputs::InputArgs,
@@ -47,9 +50,26 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     job.since = args.since;
     // The whole cycle, writing nothing: the open action items feed one suggestion rule.
     let (_, cycle) = inputs::plan_only(&job)?;
+    let entries: Vec<_> = match args.with.as_deref().map(str::to_lowercase) {
+        None => cycle.outcome.entries.clone(),
+        Some(wanted) => cycle
+            .outcome
+            .entries
+            .iter()
+            .filter(|e| {
+                let c = &e.relationship.counterpart;
+                c.display().to_lowercase().contains(&wanted)
+                    || c.email.as_deref().is_some_and(|a| a.contains(&wanted))
+            })
+            .cloned()
+            .collect(),
+    };
+    if let (Some(wanted), true) = (&args.with, entries.is_empty()) {
+        anyhow::bail!("no 1:1 relationship matches {wanted:?}");
+    }
     let report = Report {
         now: job.now,
-        entries: &cycle.outcome.entries,
+        entries: &entries,
         zone: job.zone(),
     };
     let mut text = render(&report, args.format);

@@ -58,10 +58,28 @@ pub fn text(report: &Report) -> String {
     let since = report.entries[0].analysis.window_start;
     let _ = writeln!(
         out,
-        "1:1s since {} (as of {})\n",
+        "1:1s since {} (as of {})",
         report.day(since),
         report.as_of()
     );
+    // What needs attention first: a line that says how much, then those people first.
+    let mut entries: Vec<&super::Entry> = report.entries.iter().collect();
+    entries.sort_by_key(|e| !needs_attention(e));
+    let attention: Vec<String> = entries
+        .iter()
+        .filter(|e| needs_attention(e))
+        .map(|e| e.relationship.counterpart.first_name())
+        .collect();
+    let _ = match attention.as_slice() {
+        [] => writeln!(out, "All {} run as planned.\n", entries.len()),
+        names => writeln!(
+            out,
+            "{} of {} need attention: {}.\n",
+            names.len(),
+            entries.len(),
+            names.join(", ")
+        ),
+    };
     let mut rows = vec![
         [
             "With",
@@ -69,6 +87,7 @@ pub fn text(report: &Report) -> String {
             "Held",
             "Moved",
             "Cancelled",
+            "Median gap",
             "Longest gap",
             "Last held",
             "Next",
@@ -76,7 +95,7 @@ pub fn text(report: &Report) -> String {
         .map(String::from)
         .to_vec(),
     ];
-    for e in report.entries {
+    for e in &entries {
         let a = &e.analysis;
         rows.push(vec![
             e.relationship.counterpart.display(),
@@ -84,6 +103,8 @@ pub fn text(report: &Report) -> String {
             a.held.to_string(),
             a.moved.to_string(),
             a.cancelled.to_string(),
+            a.median_gap_days
+                .map_or_else(|| "-".to_string(), |d| format!("{} d", d.round())),
             gap_cell(a),
             a.last_held.map_or_else(|| "-".into(), |t| report.day(t)),
             a.next.map_or_else(|| "-".into(), |t| report.day(t)),
@@ -91,7 +112,7 @@ pub fn text(report: &Report) -> String {
     }
     out.push_str(&table(&rows));
     out.push('\n');
-    for e in report.entries {
+    for e in &entries {
         let who = e.relationship.counterpart.display();
         match (
             e.analysis.advice.suggestion(),
@@ -110,6 +131,11 @@ pub fn text(report: &Report) -> String {
         }
     }
     out
+}
+
+/// A relationship with a suggestion: a change to make, or a warning (overdue, declined).
+fn needs_attention(e: &super::Entry) -> bool {
+    e.analysis.advice.suggestion().is_some()
 }
 
 fn words(c: Cadence) -> &'static str {

@@ -444,3 +444,33 @@ fn list_and_items_speak_json_with_an_as_of() {
         .sum();
     assert!(open > 0, "{items:#}");
 }
+
+#[test]
+fn report_with_one_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite");
+    let report = |with: &str| {
+        tete(&[
+            "report",
+            "--format",
+            "json",
+            "--with",
+            with,
+            "--me",
+            "mia@example.com",
+            "--calendar",
+            "demo/calendar.ics",
+            "--state",
+            state.to_str().unwrap(),
+            "--now",
+            "2026-11-25T12:00:00Z",
+        ])
+    };
+    let json: serde_json::Value = serde_json::from_str(&stdout(&report("chlo"))).unwrap();
+    let list = json.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{json:#}");
+    assert_eq!(list[0]["name"], "Chloé Dubois");
+    let none = report("nobody-here");
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no 1:1 relationship matches"));
+}
