@@ -202,7 +202,10 @@ fn agendas_written(plans: &AgendaPlans, gathered: &Gathered, written: usize, zon
         "Agendas written into the next 7 days' 1:1s ({written}), between tete's markers; \
          everything else in each event is untouched:\n"
     );
-    for d in plans.writes(gathered) {
+    // In the order the meetings come, as the week reads.
+    let mut writes: Vec<_> = plans.writes(gathered).collect();
+    writes.sort_by_key(|d| d.write.target.start.as_utc());
+    for d in writes {
         let w = d.write;
         out.push_str(&format!(
             "\n── {}, {}, {} ──\n{}\n",
