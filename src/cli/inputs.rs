@@ -154,6 +154,30 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
     Ok(job.in_zone(config_zone.unwrap_or_else(Zone::machine)))
 }
 
+/// Runs `work` to its end with a spinner on stderr, when stderr is a terminal: a first sync
+/// of thousands of events, a big file or a slow server can take minutes, and silence then
+/// looks like a hang. The spinner says what and for how long, and is cleared at the end; in
+/// logs and pipes nothing is added.
+pub fn with_progress<T>(
+    runtime: &tokio::runtime::Runtime,
+    what: &str,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return runtime.block_on(work);
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(what.to_string());
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let out = runtime.block_on(work);
+    spinner.finish_and_clear();
+    out
+}
+
 /// A single-threaded async runtime for the sources.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -167,12 +191,16 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// read.
 pub fn gather(resolved: &Resolved) -> anyhow::Result<Collector> {
     let sync_state = caldav_sync_state(&resolved.calendars, &resolved.state_file)?;
-    let gathered = runtime()?.block_on(cycle::gather(
-        &resolved.calendars,
-        &resolved.feed_cache_dir,
-        sync_state.as_ref(),
-        &crate::http::HttpClient::with_timeout(resolved.request_timeout),
-    ));
+    let gathered = with_progress(
+        &runtime()?,
+        "reading the calendars",
+        cycle::gather(
+            &resolved.calendars,
+            &resolved.feed_cache_dir,
+            sync_state.as_ref(),
+            &crate::http::HttpClient::with_timeout(resolved.request_timeout),
+        ),
+    );
     if gathered.collector.event_count() == 0 && !gathered.failures.is_empty() {
         anyhow::bail!(cycle::JobError::NothingRead(cycle::ReadFailures(
             gathered.failures
@@ -232,7 +260,11 @@ pub fn print_problems(report: &CycleReport, zone: Zone) {
 /// commands that only show: `report`, `items`, `nudges`). Prints what went wrong.
 pub fn plan_only(job: &Resolved) -> anyhow::Result<(StateFile, CycleReport)> {
     let mut state = open_store(job)?;
-    let report = runtime()?.block_on(run_cycle(job, &mut state, true))?;
+    let report = with_progress(
+        &runtime()?,
+        "reading the calendars and planning",
+        run_cycle(job, &mut state, true),
+    )?;
     print_problems(&report, job.zone());
     Ok((state, report))
 }

@@ -54,7 +54,11 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         job.state_file.clone()
     };
     let mut state = crate::state::StateFile::open(&state_file)?;
-    let report = inputs::runtime()?.block_on(run_cycle(&job, &mut state, args.dry_run))?;
+    let report = inputs::with_progress(
+        &inputs::runtime()?,
+        "reading the calendars, writing the agendas",
+        run_cycle(&job, &mut state, args.dry_run),
+    )?;
     inputs::print_problems(&report, job.zone());
     if args.dry_run {
         print!("{}", dry_run_diff(&report, job.zone()));

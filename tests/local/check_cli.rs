@@ -358,14 +358,7 @@ fn check_names_nudge_channels_that_cannot_work() {
 /// which limit was hit and how to raise it.
 #[test]
 fn request_timeout_bounds_a_silent_server() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/cal.ics", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let url = crate::support::silent_feed();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(
@@ -395,4 +388,47 @@ fn request_timeout_bounds_a_silent_server() {
         "{report}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+/// On a terminal, a long read shows a spinner on stderr (cleared at the end); in a pipe,
+/// nothing is added. The terminal is `script`'s pseudo-terminal (util-linux).
+#[test]
+fn a_slow_read_shows_progress_on_a_terminal_only() {
+    let script = std::path::Path::new("/usr/bin/script");
+    if !script.exists() {
+        eprintln!("script (util-linux) not found: progress not checked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "request_timeout = \"5s\"\nstate_file = \"{}\"\ncache_dir = \"{}\"\n\
+             [me]\nemail = \"mia@example.com\"\n[[calendar]]\nname = \"slow\"\nurl = \"{}\"\n",
+            dir.path().join("state.sqlite").display(),
+            dir.path().join("cache").display(),
+            crate::support::silent_feed(),
+        ),
+    )
+    .unwrap();
+    let tete = env!("CARGO_BIN_EXE_tete");
+    let command = format!("{tete} --config {} report", config.display());
+    let on_terminal = Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(shown.contains("reading the calendars"), "{shown}");
+    let piped = Command::new(tete)
+        .args(["--config", config.to_str().unwrap(), "report"])
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        !stderr(&piped).contains("reading the calendars"),
+        "{}",
+        stderr(&piped)
+    );
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::support::{
     assert_no_duplicate_text, kill_daemon_at_random_points, last_occurrence_before, notify_socket,
-    run_once_ok, series, signal, stderr_of, wait_for,
+    run_once_ok, series, signal, silent_feed, stderr_of, wait_for,
 };
 use chrono::{Duration as Days, Utc};
 
@@ -260,20 +260,6 @@ fn a_nudge_is_sent_once_not_every_cycle() {
         posts.len(),
         "a streak sent twice: {posts:?}"
     );
-}
-
-/// A feed server that accepts connections and never answers: a server slow enough to
-/// outlast the watchdog and the unit's stop timeout.
-fn silent_feed() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/cal.ics", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    url
 }
 
 #[test]

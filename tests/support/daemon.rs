@@ -151,3 +151,17 @@ pub fn assert_no_duplicate_text(text: &str, seed: u64) {
         );
     }
 }
+
+/// A feed server that accepts connections and never answers: a server slow enough to
+/// outlast the watchdog and the unit's stop timeout.
+pub fn silent_feed() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cal.ics", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
