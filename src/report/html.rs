@@ -36,13 +36,14 @@ pub fn html(report: &Report) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>tete: 1:1 report</title><style>{STYLE}</style></head><body>\n\
-         <h1>Your 1:1s</h1><p class=\"meta\">As of {}. {} relationship{}.</p>\n{}",
+         <h1>Your 1:1s</h1><p class=\"meta\">As of {}. {} relationship{}. {}</p>\n{}",
         esc(&report.as_of()),
         report.entries.len(),
         if report.entries.len() == 1 { "" } else { "s" },
+        esc(&report.attention_line()),
         legend()
     );
-    for entry in report.entries {
+    for entry in report.attention_first() {
         section(&mut out, entry, report);
     }
     out.push_str("</body></html>\n");
@@ -163,15 +164,7 @@ fn cadence_words(a: &Analysis) -> String {
 /// occurrence at its (actual) start.
 fn timeline(out: &mut String, a: &Analysis, report: &Report) {
     let now = report.now;
-    let start = a.window_start;
-    let end = a
-        .timeline
-        .iter()
-        .map(|m| m.start.max(m.scheduled))
-        .max()
-        .unwrap_or(now)
-        .max(now)
-        + Duration::days(7);
+    let (start, end) = report.axis();
     let scale = Scale {
         start,
         span: days(end - start).max(1.0),

@@ -46,6 +46,53 @@ impl Report<'_> {
         crate::cadence::short_date(self.zone.date(t))
     }
 
+    /// The relationships that need attention first (a suggestion: a change to make, or a
+    /// warning), the others after, each group in name order.
+    fn attention_first(&self) -> Vec<&Entry> {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by_key(|e| e.analysis.advice.suggestion().is_none());
+        entries
+    }
+
+    /// "2 of 9 need attention: Chloé, Grace." or "All 9 run as planned."
+    fn attention_line(&self) -> String {
+        let names: Vec<String> = self
+            .attention_first()
+            .iter()
+            .filter(|e| e.analysis.advice.suggestion().is_some())
+            .map(|e| e.relationship.counterpart.first_name())
+            .collect();
+        match names.as_slice() {
+            [] => format!("All {} run as planned.", self.entries.len()),
+            names => format!(
+                "{} of {} need attention: {}.",
+                names.len(),
+                self.entries.len(),
+                names.join(", ")
+            ),
+        }
+    }
+
+    /// One time axis for every relationship, so months line up down the page: from the
+    /// earliest window start to a week after the latest meeting known (or now).
+    fn axis(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let start = self
+            .entries
+            .iter()
+            .map(|e| e.analysis.window_start)
+            .min()
+            .unwrap_or(self.now);
+        let end = self
+            .entries
+            .iter()
+            .flat_map(|e| e.analysis.timeline.iter().map(|m| m.start.max(m.scheduled)))
+            .max()
+            .unwrap_or(self.now)
+            .max(self.now)
+            + chrono::Duration::days(7);
+        (start, end)
+    }
+
     /// When the report was made, for its heading.
     fn as_of(&self) -> String {
         self.zone.show(self.now, "%a %-d %b %Y %H:%M %Z")

@@ -63,23 +63,8 @@ pub fn text(report: &Report) -> String {
         report.as_of()
     );
     // What needs attention first: a line that says how much, then those people first.
-    let mut entries: Vec<&super::Entry> = report.entries.iter().collect();
-    entries.sort_by_key(|e| !needs_attention(e));
-    let attention: Vec<String> = entries
-        .iter()
-        .filter(|e| needs_attention(e))
-        .map(|e| e.relationship.counterpart.first_name())
-        .collect();
-    let _ = match attention.as_slice() {
-        [] => writeln!(out, "All {} run as planned.\n", entries.len()),
-        names => writeln!(
-            out,
-            "{} of {} need attention: {}.\n",
-            names.len(),
-            entries.len(),
-            names.join(", ")
-        ),
-    };
+    let entries = report.attention_first();
+    let _ = writeln!(out, "{}\n", report.attention_line());
     let mut rows = vec![
         [
             "With",
@@ -131,11 +116,6 @@ pub fn text(report: &Report) -> String {
         }
     }
     out
-}
-
-/// A relationship with a suggestion: a change to make, or a warning (overdue, declined).
-fn needs_attention(e: &super::Entry) -> bool {
-    e.analysis.advice.suggestion().is_some()
 }
 
 fn words(c: Cadence) -> &'static str {

@@ -474,3 +474,31 @@ fn report_with_one_person() {
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no 1:1 relationship matches"));
 }
+
+/// The HTML report leads with what needs attention, those people first, and every timeline
+/// shares one time axis, so months line up down the page.
+#[test]
+fn the_html_report_leads_with_attention_on_one_time_axis() {
+    let html = stdout(&tete(&["demo", "--format", "html"]));
+    assert!(
+        html.contains("2 of 9 need attention: Chloé, Grace."),
+        "{html}"
+    );
+    let first = html.find("Chloé Dubois").unwrap();
+    assert!(first < html.find("Ann Berger").unwrap(), "attention first");
+    let months: Vec<Vec<&str>> = html
+        .split("<svg ")
+        .skip(1)
+        .filter(|svg| svg.contains("aria-label=\"timeline\""))
+        .map(|svg| {
+            svg.split("<text x=\"")
+                .skip(1)
+                .filter(|t| t.contains("font-size=\"10\" fill=\"#5b6475\""))
+                .filter_map(|t| t.split('"').next())
+                .collect()
+        })
+        .collect();
+    assert_eq!(months.len(), 9);
+    assert!(!months[0].is_empty());
+    assert!(months.iter().all(|m| *m == months[0]), "{months:?}");
+}
