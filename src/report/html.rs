@@ -71,8 +71,17 @@ fn held(x: f64, y: f64) -> String {
     format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#2e8b57\"/>")
 }
 
+/// A meeting that took place at another time: a triangle pointing onward, so it differs from
+/// a held one in shape, not only in colour.
 fn moved(x: f64, y: f64) -> String {
-    format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#f0a500\"/>")
+    format!(
+        "<path d=\"M{:.1} {:.1}L{:.1} {y:.1}L{:.1} {:.1}Z\" fill=\"#f0a500\"/>",
+        x - 5.0,
+        y - 5.5,
+        x + 6.0,
+        x - 5.0,
+        y + 5.5
+    )
 }
 
 fn cancelled(x: f64, y: f64) -> String {

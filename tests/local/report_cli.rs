@@ -501,4 +501,7 @@ fn the_html_report_leads_with_attention_on_one_time_axis() {
     assert_eq!(months.len(), 9);
     assert!(!months[0].is_empty());
     assert!(months.iter().all(|m| *m == months[0]), "{months:?}");
+    // A moved meeting differs from a held one in shape (a triangle), not only in colour.
+    assert!(html.contains("Z\" fill=\"#f0a500\""), "{html}");
+    assert!(!html.contains("r=\"5\" fill=\"#f0a500\""), "{html}");
 }
