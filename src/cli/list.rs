@@ -74,7 +74,7 @@ fn json(detection: &Detection, now: chrono::DateTime<chrono::Utc>) -> serde_json
         })
         .collect();
     serde_json::json!({
-        "as_of": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "as_of": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "relationships": relationships,
         "other_series": others,
     })

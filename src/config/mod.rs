@@ -114,7 +114,6 @@ impl Config {
             now,
             since: None,
         }
-        .in_zone(self.zone)
     }
 
     /// Loads `path`, or the [`default_path`] when `None`.

@@ -57,7 +57,7 @@ impl Report<'_> {
     /// "2 of 9 need attention: Chloé, Grace." or "All 9 run as planned."
     fn attention_line(&self) -> String {
         let names: Vec<String> = self
-            .attention_first()
+            .entries
             .iter()
             .filter(|e| e.analysis.advice.suggestion().is_some())
             .map(|e| e.relationship.counterpart.first_name())

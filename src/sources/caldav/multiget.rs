@@ -29,30 +29,30 @@ impl CaldavSource {
         Ok(out)
     }
 
-    /// One multiget; an answer over `max_response` is asked again in halves, down to the one
-    /// member that is too large.
-    fn multiget_batch<'a>(
-        &'a self,
-        url: &'a Url,
-        batch: &'a [(String, String)],
-        out: &'a mut Fetched,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), CaldavError>> + Send + 'a>>
-    {
-        Box::pin(async move {
-            match self.multiget_once(url, batch, out).await {
-                Err(CaldavError::ResponseTooLarge { .. }) if batch.len() > 1 => {
-                    let (first, second) = batch.split_at(batch.len() / 2);
-                    self.multiget_batch(url, first, out).await?;
-                    self.multiget_batch(url, second, out).await
+    /// One batch; an answer over `max_response` is asked again in halves, down to the one
+    /// member that is too large (a plain stack of slices: no recursion).
+    async fn multiget_batch(
+        &self,
+        url: &Url,
+        batch: &[(String, String)],
+        out: &mut Fetched,
+    ) -> Result<(), CaldavError> {
+        let mut pending = vec![batch];
+        while let Some(part) = pending.pop() {
+            match self.multiget_once(url, part, out).await {
+                Err(CaldavError::ResponseTooLarge { .. }) if part.len() > 1 => {
+                    let (first, second) = part.split_at(part.len() / 2);
+                    pending.push(second);
+                    pending.push(first);
                 }
                 Err(CaldavError::ResponseTooLarge { .. }) => {
                     out.too_large
-                        .extend(batch.iter().map(|(href, _)| href.clone()));
-                    Ok(())
+                        .extend(part.iter().map(|(href, _)| href.clone()));
                 }
-                other => other,
+                other => other?,
             }
-        })
+        }
+        Ok(())
     }
 
     async fn multiget_once(
