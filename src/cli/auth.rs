@@ -1,4 +1,5 @@
 //! `tete auth google`: authorize tete to read and write Google Calendar over CalDAV.
+//! `tete auth microsoft`: sign in to Microsoft 365 / Outlook.com (the device-code flow).
 //!
 //! OAuth2 authorization code with PKCE and a loopback redirect, as Google advises for
 //! command-line tools: tete listens on a free port of 127.0.0.1, prints (and tries to open)
@@ -29,6 +30,16 @@ pub struct Args {
 pub enum Provider {
     /// Google Calendar (OAuth2, with the `[google]` client of the configuration).
     Google(GoogleArgs),
+    /// Microsoft 365 / Outlook.com (device code, with a `graph` calendar's app registration).
+    Microsoft(MicrosoftArgs),
+}
+
+/// Arguments of `tete auth microsoft`.
+#[derive(Debug, clap::Args)]
+pub struct MicrosoftArgs {
+    /// The `graph` calendar whose registration and token file to use (default: the first).
+    #[arg(long)]
+    pub calendar: Option<String>,
 }
 
 /// Arguments of `tete auth google`.
@@ -50,7 +61,10 @@ pub struct GoogleArgs {
 
 /// Runs `tete auth ...`.
 pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
-    let Provider::Google(args) = args.provider;
+    let args = match args.provider {
+        Provider::Google(args) => args,
+        Provider::Microsoft(args) => return microsoft(config, &args),
+    };
     let config = Config::load_or_default(config)?;
     let Some(google) = &config.google else {
         bail!(
@@ -109,6 +123,63 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     println!(
         "Authorized. The refresh token is in {} (readable by you only).",
         google.token_file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tete auth microsoft`: asks Microsoft for a device code, prints where to enter it, and
+/// polls until the person signed in; the refresh token goes to the calendar's
+/// `token_file` (0600). Nothing secret is printed.
+fn microsoft(config: Option<&Path>, args: &MicrosoftArgs) -> anyhow::Result<ExitCode> {
+    use crate::sources::Location;
+    use crate::sources::graph::auth;
+    let config = Config::load_or_default(config)?;
+    let graph = config
+        .calendars
+        .iter()
+        .filter(|c| args.calendar.as_ref().is_none_or(|name| &c.name == name))
+        .find_map(|c| match &c.location {
+            Location::Graph(graph) => Some(graph.as_ref().clone()),
+            _ => None,
+        });
+    let Some(graph) = graph else {
+        bail!(
+            "{}: no [[calendar]] with `graph = {{ client_id = ... }}`{} (see README: Microsoft 365)",
+            config.path.display(),
+            args.calendar
+                .as_deref()
+                .map(|n| format!(" named {n:?}"))
+                .unwrap_or_default()
+        );
+    };
+    let registration = graph.registration()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let http = crate::http::build(crate::http::builder(
+        crate::http::CONNECT_TIMEOUT,
+        Duration::from_secs(60),
+    ))
+    .context("cannot set up the HTTP client")?;
+    let code = runtime.block_on(auth::start_device_flow(&http, &registration))?;
+    println!(
+        "To sign in, open {} and enter the code {}",
+        code.verification_uri, code.user_code
+    );
+    println!(
+        "Waiting for you to sign in (the code is valid {} minutes) ...",
+        code.expires_in / 60
+    );
+    runtime.block_on(auth::finish_device_flow(
+        &http,
+        &registration,
+        &code,
+        &graph.token_file,
+    ))?;
+    println!(
+        "Signed in. The refresh token is in {} (readable by you only).",
+        graph.token_file.display()
     );
     Ok(ExitCode::SUCCESS)
 }

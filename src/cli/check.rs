@@ -227,6 +227,7 @@ fn location_kind(location: &Location) -> SourceKind {
         Location::Vdir(_) => SourceKind::Vdir,
         Location::Feed(_) => SourceKind::Feed,
         Location::Caldav(_) => SourceKind::Caldav,
+        Location::Graph(_) => SourceKind::Graph,
     }
 }
 

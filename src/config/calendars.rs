@@ -27,6 +27,7 @@ pub(super) struct RawCalendar {
     first_sync_days: Option<Spanned<u32>>,
     max_response_mib: Option<Spanned<u64>>,
     max_resource_mib: Option<Spanned<u64>>,
+    graph: Option<super::graph::RawGraph>,
 }
 
 impl Resolver<'_> {
@@ -93,6 +94,17 @@ impl Resolver<'_> {
                 return Err(self.error(at, Some(key), message));
             }
         }
+        if let Some(graph) = raw.graph {
+            if raw.file.is_some() || raw.vdir.is_some() || raw.url.is_some() || raw.caldav.is_some()
+            {
+                let message = format!(
+                    "calendar {name:?} needs exactly one of `file`, `vdir`, `url`, `caldav` or `graph`"
+                );
+                return Err(self.error(span, Some("graph"), message));
+            }
+            let location = Location::Graph(Box::new(self.graph(graph, span)?));
+            return Ok(CalendarSpec { name, location });
+        }
         let location = match (raw.file, raw.vdir, raw.url, raw.caldav) {
             (Some(file), None, None, None) => Location::File(self.resolve_path(&file, "file")?),
             (None, Some(vdir), None, None) => Location::Vdir(self.resolve_path(&vdir, "vdir")?),
@@ -112,7 +124,7 @@ impl Resolver<'_> {
             }
             _ => {
                 let message = format!(
-                    "calendar {name:?} needs exactly one of `file`, `vdir`, `url` or `caldav`"
+                    "calendar {name:?} needs exactly one of `file`, `vdir`, `url`, `caldav` or `graph`"
                 );
                 return Err(self.error(span, Some("calendar"), message));
             }

@@ -22,6 +22,7 @@ mod calendars;
 mod daemon;
 mod detect;
 mod error;
+mod graph;
 mod nudges;
 mod secret;
 

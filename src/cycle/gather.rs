@@ -188,6 +188,9 @@ pub async fn route_agendas(
 
 async fn route(calendar: &Fetched, settings: &agenda::plan::Settings, dry_run: bool) -> Route {
     use agenda::plan::Delivery;
+    if let Source::Graph(graph) = &calendar.source {
+        return graph_route(graph, settings, dry_run).await;
+    }
     let Source::Caldav(caldav) = &calendar.source else {
         return Route::Event;
     };
@@ -225,6 +228,47 @@ async fn route(calendar: &Fetched, settings: &agenda::plan::Settings, dry_run: b
             }
         }
         (Delivery::Private, _) => Route::Event,
+    }
+}
+
+/// Where a Graph calendar's agendas go: Graph tells the attendees of every change the
+/// organizer makes, so a private agenda always goes to the private calendar (created in
+/// the same account when missing).
+async fn graph_route(
+    graph: &crate::sources::GraphSource,
+    settings: &agenda::plan::Settings,
+    dry_run: bool,
+) -> Route {
+    if settings.delivery == agenda::plan::Delivery::Shared {
+        return Route::Event;
+    }
+    let name = &settings.private_calendar;
+    let sibling = graph.sibling(name);
+    let snapshot = if dry_run {
+        match sibling.fetch().await {
+            Ok(snapshot) => Ok(snapshot),
+            Err(SourceError::Graph(crate::sources::GraphError::CalendarNotFound { .. })) => {
+                Ok(Snapshot {
+                    resources: Vec::new(),
+                    not_modified: false,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        sibling.fetch_or_create().await
+    };
+    match snapshot {
+        Ok(snapshot) => Route::Private(Box::new(Companion::new(
+            name,
+            Source::Graph(Box::new(sibling)),
+            snapshot,
+        ))),
+        Err(e) => Route::Stopped(format!(
+            "Microsoft tells attendees of every change, so agendas go to your private calendar \
+             {name:?}, which cannot be used: {}",
+            crate::errors::chain(&e)
+        )),
     }
 }
 

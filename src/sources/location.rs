@@ -27,6 +27,8 @@ pub enum Location {
     Feed(Secret),
     /// A calendar on a CalDAV server.
     Caldav(Box<CaldavLocation>),
+    /// A Microsoft 365 / Outlook.com calendar through Microsoft Graph.
+    Graph(Box<super::graph::GraphLocation>),
 }
 
 /// A CalDAV calendar.

@@ -22,6 +22,7 @@ use crate::secret::SecretError;
 pub mod caldav;
 pub mod feed;
 pub mod file;
+pub mod graph;
 mod location;
 mod resource;
 pub mod vdir;
@@ -30,6 +31,7 @@ pub mod write;
 pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
+pub use graph::{GraphError, GraphLocation, GraphSource};
 pub use location::{CaldavAuth, CaldavLocation, CalendarSpec, GoogleClient, Location};
 pub use resource::{Content, Resource, ResourceReader};
 pub use vdir::VdirSource;
@@ -45,6 +47,8 @@ pub enum Source {
     Feed(FeedSource),
     /// A calendar collection on a CalDAV server, writable.
     Caldav(Box<CaldavSource>),
+    /// A Microsoft 365 / Outlook.com calendar through Microsoft Graph, writable.
+    Graph(Box<GraphSource>),
 }
 
 /// The kind of a source, for messages.
@@ -58,6 +62,8 @@ pub enum SourceKind {
     Feed,
     /// See [`Source::Caldav`].
     Caldav,
+    /// See [`Source::Graph`].
+    Graph,
 }
 
 /// What one fetch of a source found.
@@ -175,6 +181,9 @@ pub enum SourceError {
     /// A CalDAV request, discovery or sync failed (the message names server and request).
     #[error(transparent)]
     Caldav(#[from] CaldavError),
+    /// A Microsoft Graph request, sign-in or sync failed.
+    #[error(transparent)]
+    Graph(#[from] GraphError),
 }
 
 impl SourceError {
@@ -207,6 +216,13 @@ impl Source {
                 sync_state.cloned(),
                 http.timeout(),
             )?)),
+            Location::Graph(graph) => Source::Graph(Box::new(graph.source(
+                sync_state.cloned(),
+                crate::http::RetryPolicy {
+                    request_timeout: http.timeout(),
+                    ..crate::http::RetryPolicy::default()
+                },
+            )?)),
         })
     }
 
@@ -217,6 +233,7 @@ impl Source {
             Source::Vdir(_) => SourceKind::Vdir,
             Source::Feed(_) => SourceKind::Feed,
             Source::Caldav(_) => SourceKind::Caldav,
+            Source::Graph(_) => SourceKind::Graph,
         }
     }
 
@@ -225,7 +242,7 @@ impl Source {
     pub fn is_writable(&self) -> bool {
         match self {
             Source::File(_) | Source::Feed(_) => false,
-            Source::Vdir(_) | Source::Caldav(_) => true,
+            Source::Vdir(_) | Source::Caldav(_) | Source::Graph(_) => true,
         }
     }
 
@@ -236,6 +253,7 @@ impl Source {
             Source::Vdir(vdir) => vdir.path().display().to_string(),
             Source::Feed(feed) => feed.label().to_string(),
             Source::Caldav(caldav) => caldav.label(),
+            Source::Graph(graph) => graph.label(),
         }
     }
 
@@ -246,6 +264,7 @@ impl Source {
             Source::Vdir(vdir) => vdir.path().join(&resource.href).display().to_string(),
             Source::Feed(feed) => feed.label().to_string(),
             Source::Caldav(caldav) => format!("{}{}", caldav.label(), resource.href),
+            Source::Graph(graph) => format!("{}/{}", graph.label(), resource.href),
         }
     }
 
@@ -256,6 +275,7 @@ impl Source {
             Source::Vdir(vdir) => vdir.fetch().await,
             Source::Feed(feed) => feed.fetch().await,
             Source::Caldav(caldav) => caldav.fetch().await,
+            Source::Graph(graph) => graph.fetch().await,
         }
     }
 
@@ -269,6 +289,7 @@ impl Source {
         match self {
             Source::Vdir(vdir) => vdir.put(href, precondition, body).await,
             Source::Caldav(caldav) => caldav.put(href, precondition, body).await,
+            Source::Graph(graph) => graph.put(href, precondition, body).await,
             Source::File(_) | Source::Feed(_) => Err(SourceError::ReadOnly {
                 label: self.label(),
             }),
@@ -283,6 +304,7 @@ impl fmt::Display for SourceKind {
             SourceKind::Vdir => "vdir",
             SourceKind::Feed => "feed",
             SourceKind::Caldav => "caldav",
+            SourceKind::Graph => "graph",
         })
     }
 }

@@ -39,6 +39,7 @@ impl Source {
         match self {
             Source::Caldav(caldav) => Ok(caldav.get(href).await?),
             Source::Vdir(vdir) => vdir.get(href).await,
+            Source::Graph(graph) => graph.get(href).await,
             Source::File(_) | Source::Feed(_) => Err(SourceError::ReadOnly {
                 label: self.label(),
             }),

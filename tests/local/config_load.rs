@@ -31,9 +31,10 @@ fn example_config_loads() {
             Location::Vdir(_) => "vdir",
             Location::Feed(_) => "feed",
             Location::Caldav(_) => "caldav",
+            Location::Graph(_) => "graph",
         })
         .collect();
-    for kind in ["file", "vdir", "feed", "caldav"] {
+    for kind in ["file", "vdir", "feed", "caldav", "graph"] {
         assert!(
             kinds.contains(&kind),
             "the example shows no {kind}: {kinds:?}"

@@ -72,7 +72,12 @@ impl WriteError {
                     status.is_server_error()
                         || (status.is_client_error() && !matches!(status.as_u16(), 409 | 412))
                 }
-                SourceError::Write { .. }
+                SourceError::Graph(crate::sources::GraphError::Status { status, .. }) => {
+                    status.is_server_error()
+                        || (status.is_client_error() && !matches!(status.as_u16(), 409 | 412))
+                }
+                SourceError::Graph(crate::sources::GraphError::Write { .. })
+                | SourceError::Write { .. }
                 | SourceError::InvalidHref { .. }
                 | SourceError::Caldav(crate::sources::CaldavError::Contended { .. }) => true,
                 _ => false,

@@ -86,12 +86,17 @@ impl std::fmt::Debug for GoogleAuth {
     }
 }
 
+/// A token endpoint's JSON answer (RFC 6749 5.1 and 5.2), as every provider sends it.
 #[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: Option<String>,
-    expires_in: Option<u64>,
-    refresh_token: Option<String>,
-    error: Option<String>,
+pub(crate) struct TokenAnswer {
+    /// The access token, on success.
+    pub access_token: Option<String>,
+    /// Its lifetime in seconds.
+    pub expires_in: Option<u64>,
+    /// A refresh token: the first one, or a rotated one (Microsoft rotates them).
+    pub refresh_token: Option<String>,
+    /// The error code, on failure (`invalid_grant`, `authorization_pending`, ...).
+    pub error: Option<String>,
 }
 
 /// Tokens from an authorization-code exchange.
@@ -161,6 +166,35 @@ async fn post_token(
     url: &Url,
     form: &[(&str, String)],
 ) -> Result<TokenAnswer, OAuthError> {
+    let (status, answer) = post_form(http, url, form).await?;
+    if let Some(error) = &answer.error {
+        // RFC 6749 5.2: invalid_grant = the refresh token (or code) is invalid, expired or
+        // revoked; unauthorized_client likewise needs a new authorization.
+        if matches!(error.as_str(), "invalid_grant" | "unauthorized_client") {
+            return Err(OAuthError::Revoked {
+                reason: error.clone(),
+            });
+        }
+        return Err(OAuthError::Endpoint {
+            reason: format!("answered {status}: {error}"),
+        });
+    }
+    if !status.is_success() {
+        return Err(OAuthError::Endpoint {
+            reason: format!("answered {status}"),
+        });
+    }
+    Ok(answer)
+}
+
+/// POSTs a form to a token endpoint and reads its JSON answer, error or not: the caller
+/// decides what an error code means (a device-code poll waits on `authorization_pending`).
+/// Fails only when the endpoint cannot be reached or its body is not a token answer.
+pub(crate) async fn post_form(
+    http: &reqwest::Client,
+    url: &Url,
+    form: &[(&str, String)],
+) -> Result<(reqwest::StatusCode, TokenAnswer), OAuthError> {
     let body = form
         .iter()
         .map(|(k, v)| format!("{k}={}", form_encode(v)))
@@ -182,24 +216,7 @@ async fn post_token(
     let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|_| OAuthError::Endpoint {
         reason: format!("answered {status} with a body that is not a token answer"),
     })?;
-    if let Some(error) = &answer.error {
-        // RFC 6749 5.2: invalid_grant = the refresh token (or code) is invalid, expired or
-        // revoked; unauthorized_client likewise needs a new authorization.
-        if matches!(error.as_str(), "invalid_grant" | "unauthorized_client") {
-            return Err(OAuthError::Revoked {
-                reason: error.clone(),
-            });
-        }
-        return Err(OAuthError::Endpoint {
-            reason: format!("answered {status}: {error}"),
-        });
-    }
-    if !status.is_success() {
-        return Err(OAuthError::Endpoint {
-            reason: format!("answered {status}"),
-        });
-    }
-    Ok(answer)
+    Ok((status, answer))
 }
 
 /// Exchanges an authorization code (with its PKCE verifier) for tokens.
