@@ -11,6 +11,8 @@ mod daemon;
 mod demo;
 mod engines;
 mod faults;
+mod graph;
+mod graph_fake;
 mod harness;
 mod oauth;
 mod scheduling;

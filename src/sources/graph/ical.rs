@@ -64,7 +64,10 @@ pub fn series(series: &Series<'_>) -> Option<Vec<u8>> {
         let recurrence_id = zone.moment(original, all_day);
         let cancelled = instance.is_cancelled == Some(true);
         let exception = instance.kind.as_deref() == Some("exception");
-        if exception || cancelled {
+        // An occurrence whose text differs from its master's is one someone changed (Graph
+        // calls it an exception once saved; its text is what tete must edit either way).
+        let own_text = body_text(instance) != body_text(master);
+        if exception || cancelled || own_text {
             overrides.push(vevent(instance, &zone, Some(recurrence_id)));
         }
     }
@@ -73,6 +76,13 @@ pub fn series(series: &Series<'_>) -> Option<Vec<u8>> {
             exdates.push(zone.moment(original, all_day));
         }
     }
+    let seen: Vec<Moment> = series
+        .instances
+        .iter()
+        .filter_map(|i| i.original_start.as_deref().and_then(parse_offset))
+        .map(|original| zone.moment(original, all_day))
+        .collect();
+    exdates.extend(vanished(&main, &seen, &zone));
     exdates.sort();
     exdates.dedup();
     for exdate in exdates {
@@ -81,6 +91,47 @@ pub fn series(series: &Series<'_>) -> Option<Vec<u8>> {
     let mut events = vec![main];
     events.extend(overrides);
     Some(calendar(events))
+}
+
+/// Occurrences the master's rule gives between the first and the last occurrence the view
+/// showed, which the view did not show: the organizer deleted them (Graph lists what is left
+/// of a series, and says nothing of what was taken out before tete first looked). Outside
+/// that span the view's edges, not a deletion, explain a missing occurrence.
+fn vanished(master: &Component, seen: &[Moment], zone: &EventZone) -> Vec<Moment> {
+    let (Some(first), Some(last)) = (seen.iter().min(), seen.iter().max()) else {
+        return Vec::new();
+    };
+    let (first, last) = (first.to_utc(), last.to_utc());
+    let seen_utc: std::collections::HashSet<DateTime<Utc>> =
+        seen.iter().map(Moment::to_utc).collect();
+    let body = calendar(vec![master.clone()]);
+    let mut collector = crate::calendar::Collector::new();
+    if collector.read(&body[..], "graph series").is_err() {
+        return Vec::new();
+    }
+    let window = crate::calendar::Window {
+        start: first.naive_utc(),
+        end: last.naive_utc() + chrono::Duration::seconds(1),
+    };
+    collector
+        .expand(window)
+        .occurrences
+        .into_iter()
+        .filter_map(|o| {
+            let at = match o.recurrence_id {
+                crate::calendar::Moment::Date(d) => Moment::Date(d),
+                crate::calendar::Moment::Utc(t) | crate::calendar::Moment::Floating(t) => {
+                    zone.moment(t.and_utc(), false)
+                }
+            };
+            let utc = at.to_utc();
+            (utc >= first && utc <= last && !seen_utc.contains(&utc)).then_some(at)
+        })
+        .collect()
+}
+
+fn body_text(event: &Event) -> Option<&str> {
+    event.body.as_ref().and_then(|b| b.content.as_deref())
 }
 
 fn calendar(events: Vec<Component>) -> Vec<u8> {
@@ -272,7 +323,11 @@ pub fn rrule(recurrence: &PatternedRecurrence, zone: &EventZone, all_day: bool) 
     if interval > 1 {
         parts.push(format!("INTERVAL={interval}"));
     }
-    if let Some(wkst) = pattern.first_day_of_week.as_deref().and_then(weekday) {
+    // Graph gives every pattern a first day of the week; it changes only weekly ones
+    // (which weeks count for an interval).
+    if pattern.kind.as_deref() == Some("weekly")
+        && let Some(wkst) = pattern.first_day_of_week.as_deref().and_then(weekday)
+    {
         parts.push(format!("WKST={wkst}"));
     }
     if let Some(range) = &recurrence.range {
