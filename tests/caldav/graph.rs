@@ -576,6 +576,31 @@ async fn shared_agendas_are_patched_into_the_occurrence_with_if_match() {
     assert_eq!(ann.1, "html");
     assert!(ann.2.contains("tete agenda"), "{}", ann.2);
     assert!(ann.2.contains("<p>Standing 1:1</p>"), "{}", ann.2);
+
+    // Next cycle the delta lists the written occurrences (now exceptions): nothing to write.
+    let changed: Vec<Value> = patches
+        .iter()
+        .map(|(id, kind, content)| {
+            let mut event = events()
+                .into_iter()
+                .find(|e| e["id"] == id.as_str())
+                .unwrap();
+            event["body"] = json!({"contentType": kind, "content": content});
+            event["type"] = "exception".into();
+            event["@odata.etag"] = "W/\"after-patch\"".into();
+            event
+        })
+        .collect();
+    fake.mount_change("round-1-R0usmcMb1cAqPZ", changed, "round-2")
+        .await;
+    let before = fake.graph_requests().await.len();
+    let out = tete_ok(&["--config", &config, "run", "--once", "--now", NOW]).await;
+    assert!(out.contains("agendas written: 0"), "{out}");
+    let after = fake.graph_requests().await;
+    assert!(
+        after[before..].iter().all(|r| r.method.as_str() == "GET"),
+        "running again with nothing changed writes nothing"
+    );
 }
 
 #[tokio::test]
@@ -768,4 +793,181 @@ async fn a_412_rereads_and_merges_and_keeps_their_text() {
         "{content}"
     );
     assert!(content.contains("tete agenda"), "{content}");
+}
+
+/// What a delta page would list of the events POSTed so far: each as Graph returns a
+/// created event (calendar-post-events), a single instance in UTC.
+async fn created_events(fake: &GraphFake) -> Vec<Value> {
+    fake.graph_requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/events"))
+        .enumerate()
+        .map(|(n, r)| {
+            let mut event: Value = serde_json::from_slice(&r.body).unwrap();
+            event["id"] = format!("AAMkAGVmMDEz-private-{n}").into();
+            event["@odata.etag"] = format!("W/\"created-{n}\"").into();
+            event["type"] = "singleInstance".into();
+            event["originalStartTimeZone"] = "UTC".into();
+            event["iCalUId"] = format!("040000008200E00074C5B7101A82E00800000000private{n}").into();
+            // A calendar view does not expand extended properties.
+            event
+                .as_object_mut()
+                .unwrap()
+                .remove("singleValueExtendedProperties");
+            event
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn private_agendas_go_to_a_calendar_of_tetes_and_never_into_the_meeting() {
+    let fake = GraphFake::start().await;
+    // user-post-calendars: 201 with the new calendar.
+    Mock::given(method("POST"))
+        .and(path("/v1.0/me/calendars"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "AAMkAGVmMDEz-tete-agendas", "name": "tete agendas", "color": "auto",
+            "changeKey": "DxYSthXJXEWwAQSYQnXvIgAAIxGttg==", "canEdit": true,
+        })))
+        .mount(&fake.server)
+        .await;
+    let private = "/v1.0/me/calendars/AAMkAGVmMDEz-tete-agendas";
+    let private_delta = |token: &str| {
+        format!(
+            "{}{private}/calendarView/delta?$deltatoken={token}",
+            fake.uri()
+        )
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{private}/calendarView/delta")))
+        .and(wiremock::matchers::query_param_contains(
+            "startDateTime",
+            "T00:00:00Z",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [], "@odata.deltaLink": private_delta("p1"),
+        })))
+        .mount(&fake.server)
+        .await;
+    // calendar-post-events: 201 with the event.
+    Mock::given(method("POST"))
+        .and(path(format!("{private}/events")))
+        .respond_with(Created(Default::default()))
+        .mount(&fake.server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = graph_config(dir.path(), &fake, "");
+    let config = config.display().to_string();
+    let out = tete_ok(&["--config", &config, "run", "--once", "--now", NOW]).await;
+    assert!(out.contains("agendas written: 3"), "{out}");
+    let requests = fake.graph_requests().await;
+    assert!(
+        requests.iter().all(|r| r.method.as_str() != "PATCH"),
+        "the meetings are not touched"
+    );
+    let created = created_events(&fake).await;
+    assert_eq!(created.len(), 3);
+    for event in &created {
+        assert!(event.get("attendees").is_none(), "{event}");
+        assert_eq!(event["showAs"], "free");
+        assert_eq!(event["sensitivity"], "private");
+        assert_eq!(event["start"]["timeZone"], "UTC");
+        assert!(
+            event["body"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("tete agenda"),
+            "{event}"
+        );
+    }
+    let ann = created
+        .iter()
+        .find(|e| e["body"]["content"].as_str().unwrap().contains("with Ann"))
+        .unwrap();
+    // Monday 30 November, 10:00 in Berlin.
+    assert_eq!(ann["start"]["dateTime"], "2026-11-30T09:00:00");
+
+    // Next cycle: the private calendar lists what tete made, Ann's moved by someone by an
+    // hour: tete recognises its events (the link is in the state file) and moves only that
+    // one back, with If-Match.
+    let ann_id = created
+        .iter()
+        .find(|e| e["body"]["content"].as_str().unwrap().contains("with Ann"))
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let mut listed = created.clone();
+    for event in listed.iter_mut().filter(|e| e["id"] == ann_id.as_str()) {
+        event["start"]["dateTime"] = "2026-11-30T10:00:00".into();
+        event["end"]["dateTime"] = "2026-11-30T10:30:00".into();
+        event["@odata.etag"] = "W/\"moved\"".into();
+    }
+    let moved = listed
+        .iter()
+        .find(|e| e["id"] == ann_id.as_str())
+        .cloned()
+        .unwrap();
+    let mut back = ann.clone();
+    back["id"] = ann_id.clone().into();
+    back["@odata.etag"] = "W/\"back\"".into();
+    for (token, value, next) in [
+        ("p1", listed, "p2"),
+        ("p2", vec![back], "p3"),
+        ("p3", vec![], "p3"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("{private}/calendarView/delta")))
+            .and(query_param("$deltatoken", token))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "value": value, "@odata.deltaLink": private_delta(next),
+            })))
+            .mount(&fake.server)
+            .await;
+    }
+    // event-get of the companion, read fresh before the write.
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.0/me/events/{ann_id}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(moved))
+        .mount(&fake.server)
+        .await;
+    fake.accept_patches().await;
+    let before = fake.graph_requests().await.len();
+    tete_ok(&["--config", &config, "run", "--once", "--now", NOW]).await;
+    let new = fake.graph_requests().await.split_off(before);
+    let writes: Vec<_> = new.iter().filter(|r| r.method.as_str() != "GET").collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].method.as_str(), "PATCH");
+    assert!(writes[0].url.path().ends_with(&ann_id));
+    assert_eq!(writes[0].headers.get("if-match").unwrap(), "W/\"moved\"");
+    let patch: Value = serde_json::from_slice(&writes[0].body).unwrap();
+    assert_eq!(patch["start"]["dateTime"], "2026-11-30T09:00:00");
+    // Then nothing more to write, and an idle cycle is one delta request per calendar.
+    for _ in 0..2 {
+        let before = fake.graph_requests().await.len();
+        let out = tete_ok(&["--config", &config, "run", "--once", "--now", NOW]).await;
+        assert!(out.contains("agendas written: 0"), "{out}");
+        let new: Vec<_> = fake.graph_requests().await[before..]
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect();
+        assert!(
+            new.iter()
+                .all(|r| r.starts_with("GET ") && r.ends_with("/calendarView/delta")),
+            "{new:?}"
+        );
+        assert_eq!(new.len(), 2, "{new:?}");
+    }
+}
+
+/// Answers each POSTed event with a new id and etag, as `created_events` names them.
+struct Created(std::sync::atomic::AtomicUsize);
+
+impl wiremock::Respond for Created {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut event: Value = serde_json::from_slice(&request.body).unwrap();
+        event["id"] = format!("AAMkAGVmMDEz-private-{n}").into();
+        event["@odata.etag"] = format!("W/\"created-{n}\"").into();
+        ResponseTemplate::new(201).set_body_json(event)
+    }
 }
