@@ -58,7 +58,10 @@ impl GraphSource {
                 if state.sync_token.as_deref().is_some_and(|t| !t.is_empty())
                     && window_ok(state.ctag.as_deref(), now) =>
             {
-                match self.delta_round(&state, stored.clone(), false).await {
+                match self
+                    .delta_round(&state, stored.clone(), false, BTreeMap::new())
+                    .await
+                {
                     Err(GraphError::Status { status, code, .. })
                         if expired(status, code.as_deref()) =>
                     {
@@ -80,7 +83,13 @@ impl GraphSource {
                     sync_token: None,
                     ctag: Some(format!("{}/{}", start.to_rfc3339(), end.to_rfc3339())),
                 };
-                self.delta_round(&state, BTreeMap::new(), true).await?
+                let links = stored
+                    .iter()
+                    .filter(|(href, _)| href.starts_with(LINK))
+                    .map(|(href, r)| (href.clone(), r.clone()))
+                    .collect();
+                self.delta_round(&state, BTreeMap::new(), true, links)
+                    .await?
             }
         };
         if let Some(store) = &self.sync_state {
@@ -124,6 +133,7 @@ impl GraphSource {
         state: &CalendarState,
         mut stored: BTreeMap<String, StoredResource>,
         replace_all: bool,
+        previous_links: BTreeMap<String, StoredResource>,
     ) -> Result<(Update, BTreeMap<String, StoredResource>), GraphError> {
         let mut url = match state.sync_token.as_deref().filter(|t| !t.is_empty()) {
             Some(link) => self.same_origin(link)?,
@@ -185,6 +195,11 @@ impl GraphSource {
         if replace_all {
             touched.extend(series_of(&stored));
         }
+        // What links private agendas to their 1:1s is tete's own: a new round keeps it.
+        for (href, link) in &previous_links {
+            stored.insert(href.clone(), link.clone());
+            upserts.insert(href.clone(), link.clone());
+        }
         for series in touched {
             let href = format!("{}{series}", super::sync::MASTER);
             match self.master(&series).await? {
@@ -199,6 +214,19 @@ impl GraphSource {
                     deletes.insert(href);
                 }
             }
+        }
+        // A series none of whose occurrences is left in the view is gone: its master and
+        // removed occurrences are not kept.
+        let live = series_of(&stored);
+        let orphans: Vec<String> = stored
+            .iter()
+            .filter(|(href, r)| series_key(href, r).is_some_and(|series| !live.contains(&series)))
+            .map(|(href, _)| href.clone())
+            .collect();
+        for href in orphans {
+            stored.remove(&href);
+            upserts.remove(&href);
+            deletes.insert(href);
         }
         let update = Update {
             state: CalendarState {
@@ -370,53 +398,65 @@ impl GraphSource {
     /// Every series and single event as iCalendar resources, in a stable order; remembers
     /// what each occurrence is for writing.
     pub(super) fn render(&self, stored: &BTreeMap<String, StoredResource>) -> Vec<Resource> {
-        let parsed = Parsed::of(stored);
-        let mut resources = Vec::new();
-        let mut index = HashMap::new();
-        for (id, event) in &parsed.singles {
-            let mut body = ical::single(event);
-            if let Some(link) = parsed.links.get(id) {
-                body = super::write::as_companion(&body, link);
-            }
-            index.insert(
-                id.to_string(),
-                Index::of(std::iter::once(event), None, event),
-            );
-            resources.push(Resource {
-                href: id.to_string(),
-                etag: event.etag.clone(),
-                content: Content::Memory(body),
-            });
-        }
-        for (series_id, instances) in &parsed.series {
-            let refs: Vec<&Event> = instances.iter().collect();
-            let series = Series {
-                master: parsed.masters.get(series_id),
-                instances: refs.clone(),
-                removed: parsed.removed.get(series_id).cloned().unwrap_or_default(),
-            };
-            let Some(body) = ical::series(&series) else {
-                tracing::warn!(calendar = %self.label(), series = %series_id, "a series whose master Graph did not give; skipped");
-                continue;
-            };
-            if let Some(master) = series.master {
-                index.insert(
-                    series_id.to_string(),
-                    Index::of(instances.iter(), Some(master), master),
-                );
-            }
-            resources.push(Resource {
-                href: series_id.to_string(),
-                etag: Some(combined_etag(series.master, &refs)),
-                content: Content::Memory(body),
-            });
-        }
+        let (resources, index) = render(stored, &self.label());
         if let Ok(mut known) = self.index.lock() {
             *known = index;
         }
         resources
     }
+}
 
+/// Every series and single event of `stored` as iCalendar resources, in a stable order,
+/// and what each occurrence is for writing.
+fn render(
+    stored: &BTreeMap<String, StoredResource>,
+    label: &str,
+) -> (Vec<Resource>, HashMap<String, Index>) {
+    let parsed = Parsed::of(stored);
+    let mut resources = Vec::new();
+    let mut index = HashMap::new();
+    for (id, event) in &parsed.singles {
+        let mut body = ical::single(event);
+        if let Some(link) = parsed.links.get(id) {
+            body = super::write::as_companion(&body, link);
+        }
+        index.insert(
+            id.to_string(),
+            Index::of(std::iter::once(event), None, event),
+        );
+        resources.push(Resource {
+            href: id.to_string(),
+            etag: event.etag.clone(),
+            content: Content::Memory(body),
+        });
+    }
+    for (series_id, instances) in &parsed.series {
+        let refs: Vec<&Event> = instances.iter().collect();
+        let series = Series {
+            master: parsed.masters.get(series_id),
+            instances: refs.clone(),
+            removed: parsed.removed.get(series_id).cloned().unwrap_or_default(),
+        };
+        let Some(body) = ical::series(&series) else {
+            tracing::warn!(calendar = %label, series = %series_id, "a series whose master Graph did not give; skipped");
+            continue;
+        };
+        if let Some(master) = series.master {
+            index.insert(
+                series_id.to_string(),
+                Index::of(instances.iter(), Some(master), master),
+            );
+        }
+        resources.push(Resource {
+            href: series_id.to_string(),
+            etag: Some(combined_etag(series.master, &refs)),
+            content: Content::Memory(body),
+        });
+    }
+    (resources, index)
+}
+
+impl GraphSource {
     /// One series or event read fresh from Graph: a single event is one `GET`; a series its
     /// master and its instances in the window (`GET /me/events/{id}/instances`,
     /// <https://learn.microsoft.com/graph/api/event-list-instances>).
@@ -492,9 +532,8 @@ impl GraphSource {
                 }
             }
         }
-        let previous = self.index.lock().map(|i| i.clone()).unwrap_or_default();
-        let resource = self
-            .render(&stored)
+        let (resources, mut index) = render(&stored, &self.label());
+        let resource = resources
             .into_iter()
             .find(|r| r.href == href)
             .ok_or_else(|| GraphError::Status {
@@ -502,13 +541,8 @@ impl GraphSource {
                 status: StatusCode::NOT_FOUND,
                 code: None,
             })?;
-        // `render` replaced the index with this one resource's: put the others back.
-        if let Ok(mut known) = self.index.lock() {
-            let fresh = known.remove(href);
-            *known = previous;
-            if let Some(fresh) = fresh {
-                known.insert(href.to_string(), fresh);
-            }
+        if let (Ok(mut known), Some(fresh)) = (self.index.lock(), index.remove(href)) {
+            known.insert(href.to_string(), fresh);
         }
         Ok(resource)
     }
@@ -604,7 +638,9 @@ impl Target {
                 .content_type
                 .as_deref()
                 .is_some_and(|t| t.eq_ignore_ascii_case("html")),
-            description: body.content.unwrap_or_default(),
+            // As iCalendar text carries it: without carriage returns (Graph's HTML bodies
+            // have CRLF line ends), so a description tete did not change compares equal.
+            description: body.content.unwrap_or_default().replace('\r', ""),
         }
     }
 }
@@ -634,6 +670,21 @@ fn series_of(stored: &BTreeMap<String, StoredResource>) -> BTreeSet<String> {
         .filter_map(|(_, r)| serde_json::from_slice::<Event>(&r.body).ok())
         .filter_map(|e| e.series().map(str::to_string))
         .collect()
+}
+
+/// The series a stored master (`m/{id}`) or removed occurrence (`x/{id}`) belongs to.
+fn series_key(href: &str, resource: &StoredResource) -> Option<String> {
+    if let Some(id) = href.strip_prefix(MASTER) {
+        return Some(id.to_string());
+    }
+    if href.starts_with(REMOVED) {
+        let value: serde_json::Value = serde_json::from_slice(&resource.body).ok()?;
+        return value
+            .get("seriesMasterId")
+            .and_then(|s| s.as_str())
+            .map(str::to_string);
+    }
+    None
 }
 
 fn link<'a>(page: &'a serde_json::Value, name: &str) -> Option<&'a str> {

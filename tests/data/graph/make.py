@@ -51,7 +51,7 @@ SERIES = [
          range={"type": "noEnd", "numberOfOccurrences": 0},
          rrule="FREQ=WEEKLY;BYDAY=MO;WKST=MO",
          organizer=MIA, attendees=[person("Ann Berger", "ann@example.com", "accepted")],
-         body=("html", "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body><p>Standing 1:1</p></body></html>"),
+         body=("html", "<html>\r\n<head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n</head>\r\n<body>\r\n<p>Standing 1:1</p>\r\n</body>\r\n</html>\r\n"),
          online="https://teams.microsoft.com/l/meetup-join/19%3ameeting_ann%40thread.v2/0",
          exceptions={dt.date(2026, 10, 12): (dt.datetime(2026, 10, 13, 11), dt.datetime(2026, 10, 13, 11, 30))},
          deleted=[dt.date(2026, 11, 2)], cancelled=[]),
@@ -340,7 +340,7 @@ def people_lines(s):
 
 
 def escape(text):
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    return text.replace("\r", "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def ical_time(name, day, time, tzid, all_day=False):
