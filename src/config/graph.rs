@@ -28,9 +28,10 @@ pub fn default_microsoft_token_file() -> Option<std::path::PathBuf> {
     super::caldav::default_state_dir().map(|dir| dir.join("microsoft-refresh-token"))
 }
 
-/// Longest window: Graph's calendar view is meant for ranges of days to months, and tete
-/// reads a year back and ahead by default; five years either way is plenty.
-const MAX_DAYS: u32 = 5 * 366;
+/// Longest calendar view Graph serves: "The range between the start and end dates is
+/// greater than the allowed range. Maximum number of days: 1825"
+/// (microsoftgraph/microsoft-graph-docs-contrib#6321).
+const MAX_DAYS: u32 = crate::sources::graph::MAX_WINDOW_DAYS;
 
 impl super::Resolver<'_> {
     /// The `graph` table of a `[[calendar]]` (at `span` in the file).
@@ -81,6 +82,25 @@ impl super::Resolver<'_> {
                 _ => Err(self.error(raw.span(), Some(key), "not an http(s) URL")),
             }
         };
+        let (past_days, future_days) = (
+            days(&raw.past_days, "past_days")?,
+            days(&raw.future_days, "future_days")?,
+        );
+        if past_days + future_days > MAX_DAYS {
+            let at = raw
+                .future_days
+                .as_ref()
+                .or(raw.past_days.as_ref())
+                .map_or(span, Spanned::span);
+            return Err(self.error(
+                at,
+                Some("future_days"),
+                format!(
+                    "past_days + future_days is {}: Graph's calendar view spans at most {MAX_DAYS} days",
+                    past_days + future_days
+                ),
+            ));
+        }
         Ok(GraphLocation {
             client_id,
             tenant: raw.tenant.map_or_else(
@@ -92,8 +112,8 @@ impl super::Resolver<'_> {
                 .map(|c| c.into_inner().trim().to_string())
                 .filter(|c| !c.is_empty()),
             token_file,
-            past_days: days(&raw.past_days, "past_days")?,
-            future_days: days(&raw.future_days, "future_days")?,
+            past_days,
+            future_days,
             api: url(&raw.api, "api", GRAPH_ROOT)?,
             authority: url(&raw.authority, "authority", MICROSOFT_AUTHORITY)?,
         })
@@ -134,5 +154,12 @@ mod tests {
                 .unwrap_err();
         let (_, _, key, _) = invalid_parts(err);
         assert_eq!(key.as_deref(), Some("past_days"));
+        let err = parse(
+            "[[calendar]]\nname = \"work\"\ngraph = { client_id = \"x\", past_days = 1000, future_days = 1000 }\n",
+        )
+        .unwrap_err();
+        let (_, _, key, message) = invalid_parts(err);
+        assert_eq!(key.as_deref(), Some("future_days"));
+        assert!(message.contains("1825"), "{message}");
     }
 }

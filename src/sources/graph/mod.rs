@@ -33,6 +33,9 @@ use super::caldav::SharedSyncState;
 use super::{Resource, Snapshot, SourceError};
 use crate::http::RetryPolicy;
 
+/// The longest calendar view Graph serves, in days (past and future together).
+pub const MAX_WINDOW_DAYS: u32 = 1825;
+
 /// A Graph calendar as configured (`[[calendar]] graph = { ... }`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphLocation {

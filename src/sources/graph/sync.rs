@@ -120,9 +120,13 @@ impl GraphSource {
                 .and_hms_opt(0, 0, 0)
                 .map_or(t, |d| d.and_utc())
         };
+        // Graph refuses a longer view; the configuration says so, this keeps it true for
+        // settings made in code.
+        let past = self.location.past_days.min(super::MAX_WINDOW_DAYS - 1);
+        let future = self.location.future_days.min(super::MAX_WINDOW_DAYS - past);
         (
-            day(now - Duration::days(i64::from(self.location.past_days))),
-            day(now + Duration::days(i64::from(self.location.future_days))),
+            day(now - Duration::days(i64::from(past))),
+            day(now + Duration::days(i64::from(future))),
         )
     }
 
