@@ -448,12 +448,7 @@ async fn sign_in_with_a_device_code() {
         std::fs::read_to_string(&token_file).unwrap().trim(),
         REFRESH
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    crate::assert_private(&token_file);
     let polls = fake
         .server
         .received_requests()

@@ -174,22 +174,19 @@ impl GraphFake {
 
     /// `token` answers "nothing changed" and the same link again.
     pub async fn mount_no_change(&self, token: &str, priority: u8) {
-        let route = format!("/v1.0/me/calendars/{CALENDAR_ID}/calendarView/delta");
-        Mock::given(method("GET"))
-            .and(path(route.as_str()))
-            .and(query_param("$deltatoken", token))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)",
-                "@odata.deltaLink": self.delta_url(&format!("$deltatoken={token}")),
-                "value": [],
-            })))
-            .with_priority(priority)
-            .mount(&self.server)
+        self.mount_delta_answer(token, Vec::new(), token, priority)
             .await;
     }
 
-    /// `token` answers these items, then a new link `next`.
+    /// `token` answers these items, then a new link `next` (which answers no change).
     pub async fn mount_change(&self, token: &str, items: Vec<Value>, next: &str) {
+        self.mount_delta_answer(token, items, next, 1).await;
+        self.mount_no_change(next, 2).await;
+    }
+
+    /// The last page of a delta round sent with `$deltatoken={token}`: `items` and the link
+    /// of the next round.
+    async fn mount_delta_answer(&self, token: &str, items: Vec<Value>, next: &str, priority: u8) {
         let route = format!("/v1.0/me/calendars/{CALENDAR_ID}/calendarView/delta");
         Mock::given(method("GET"))
             .and(path(route.as_str()))
@@ -199,10 +196,9 @@ impl GraphFake {
                 "@odata.deltaLink": self.delta_url(&format!("$deltatoken={next}")),
                 "value": items,
             })))
-            .with_priority(1)
+            .with_priority(priority)
             .mount(&self.server)
             .await;
-        self.mount_no_change(next, 2).await;
     }
 
     /// `GET /me/events/{id}` of every master, and `/instances` of each series.

@@ -30,6 +30,16 @@ use tete::http::RetryPolicy;
 use tete::secret::SecretValue;
 use tete::sources::caldav::{Auth, CaldavSettings, CaldavSource};
 
+/// Panics unless `path` is readable and writable by its owner only (a token file).
+pub fn assert_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
+}
+
 /// Fast retries and short timeouts, so fault tests take milliseconds.
 pub fn quick_retry() -> RetryPolicy {
     RetryPolicy {

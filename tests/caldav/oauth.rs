@@ -243,12 +243,7 @@ async fn tete_auth_google_end_to_end() {
         std::fs::read_to_string(&token_file).unwrap().trim(),
         REFRESH
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    crate::assert_private(&token_file);
     // PKCE: the verifier sent with the code hashes to the challenge sent to the browser.
     let exchange = &tokens.received_requests().await.unwrap()[0];
     let form: std::collections::HashMap<String, String> =
