@@ -490,6 +490,7 @@ async fn device_fake(error: &str) -> (GraphFake, tete::sources::graph::auth::Reg
 #[tokio::test]
 async fn a_device_code_sign_in_that_ends_badly_says_why() {
     use tete::sources::graph::auth::{finish_device_flow, start_device_flow};
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let dir = tempfile::tempdir().unwrap();
     for (error, says) in [

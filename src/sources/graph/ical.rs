@@ -32,12 +32,14 @@ pub struct Series<'a> {
     pub instances: Vec<&'a Event>,
     /// Original starts of occurrences the calendar view reported removed.
     pub removed: Vec<String>,
+    /// The calendar owner's address, when known.
+    pub me: Option<&'a str>,
 }
 
-/// A single event as an iCalendar resource.
-pub fn single(event: &Event) -> Vec<u8> {
+/// A single event as an iCalendar resource; `me` is the calendar owner's address.
+pub fn single(event: &Event, me: Option<&str>) -> Vec<u8> {
     let zone = EventZone::of(event);
-    let vevent = vevent(event, &zone, None);
+    let vevent = vevent(event, &zone, None, me);
     calendar(vec![vevent])
 }
 
@@ -47,7 +49,7 @@ pub fn series(series: &Series<'_>) -> Option<Vec<u8>> {
     let master = series.master?;
     let zone = EventZone::of(master);
     let all_day = master.is_all_day == Some(true);
-    let mut main = vevent(master, &zone, None);
+    let mut main = vevent(master, &zone, None, series.me);
     if let Some(rule) = master
         .recurrence
         .as_ref()
@@ -68,7 +70,7 @@ pub fn series(series: &Series<'_>) -> Option<Vec<u8>> {
         // calls it an exception once saved; its text is what tete must edit either way).
         let own_text = body_text(instance) != body_text(master);
         if exception || cancelled || own_text {
-            overrides.push(vevent(instance, &zone, Some(recurrence_id)));
+            overrides.push(vevent(instance, &zone, Some(recurrence_id), series.me));
         }
     }
     for original in &series.removed {
@@ -158,7 +160,12 @@ fn insert_after_dtend(event: &mut Component, property: Property) {
 }
 
 /// One `VEVENT` from one Graph event; `recurrence_id` for an override.
-fn vevent(event: &Event, zone: &EventZone, recurrence_id: Option<Moment>) -> Component {
+fn vevent(
+    event: &Event,
+    zone: &EventZone,
+    recurrence_id: Option<Moment>,
+    me: Option<&str>,
+) -> Component {
     let mut c = Component::new("VEVENT");
     let uid = event.ical_uid.clone().unwrap_or_else(|| event.id.clone());
     c.properties.push(Property::new("UID", uid));
@@ -228,6 +235,9 @@ fn vevent(event: &Event, zone: &EventZone, recurrence_id: Option<Moment>) -> Com
             c.properties.push(p);
         }
     }
+    if let Some(me) = me {
+        own_answer(&mut c, event, me);
+    }
     if let Some(url) = event
         .online_meeting
         .as_ref()
@@ -237,6 +247,51 @@ fn vevent(event: &Event, zone: &EventZone, recurrence_id: Option<Moment>) -> Com
     }
     c.properties.push(Property::new(GRAPH_ID, event.id.clone()));
     c
+}
+
+/// The owner's own answer (`responseStatus`) on their `ATTENDEE` line: an attendee's copy
+/// of a meeting keeps the attendee list the organizer sent, so a series Mia declined may
+/// still list her as not answered.
+fn own_answer(c: &mut Component, event: &Event, me: &str) {
+    if event.is_organizer == Some(true) {
+        return;
+    }
+    let Some(partstat) = event
+        .response_status
+        .as_ref()
+        .and_then(|s| s.response.as_deref())
+        .and_then(|r| match r {
+            "accepted" => Some("ACCEPTED"),
+            "declined" => Some("DECLINED"),
+            "tentativelyAccepted" => Some("TENTATIVE"),
+            _ => None,
+        })
+    else {
+        return;
+    };
+    let mine = |p: &Property| {
+        p.name == "ATTENDEE"
+            && p.value
+                .trim()
+                .strip_prefix("mailto:")
+                .is_some_and(|a| a.eq_ignore_ascii_case(me))
+    };
+    match c.properties.iter_mut().find(|p| mine(p)) {
+        Some(p) => {
+            p.params.retain(|param| param.name != "PARTSTAT");
+            p.params.push(param("PARTSTAT", partstat));
+        }
+        None => {
+            let mut p = Property::new("ATTENDEE", format!("mailto:{me}"));
+            p.params.push(param("PARTSTAT", partstat));
+            let at = c
+                .properties
+                .iter()
+                .position(|p| p.name == GRAPH_ID)
+                .unwrap_or(c.properties.len());
+            c.properties.insert(at, p);
+        }
+    }
 }
 
 fn attendee_property(attendee: &Attendee) -> Option<Property> {

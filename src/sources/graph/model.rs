@@ -54,6 +54,10 @@ pub struct Event {
     pub attendees: Vec<Attendee>,
     /// Who organizes it.
     pub organizer: Option<Recipient>,
+    /// Whether the calendar's owner organizes it.
+    pub is_organizer: Option<bool>,
+    /// The calendar owner's own answer (their copy's attendee list may not show it).
+    pub response_status: Option<ResponseStatus>,
     /// The series' rule (series masters only).
     pub recurrence: Option<PatternedRecurrence>,
     /// The online meeting, when there is one.

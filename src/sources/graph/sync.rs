@@ -42,6 +42,8 @@ pub(super) const EVENT: &str = "e/";
 pub(super) const MASTER: &str = "m/";
 pub(super) const REMOVED: &str = "x/";
 pub(super) const LINK: &str = "l/";
+/// The calendar owner's address (from the calendar's `owner`).
+const OWNER: &str = "owner";
 
 impl GraphSource {
     /// A delta round (a new one when there is no link, it expired, or its window runs out),
@@ -76,19 +78,30 @@ impl GraphSource {
         let (update, all) = match round {
             Some(done) => done,
             None => {
-                let base = self.calendar_base(create).await?;
+                let (base, owner) = self.calendar_base(create).await?;
                 let (start, end) = self.window(now);
                 let state = CalendarState {
                     collection_url: base,
                     sync_token: None,
                     ctag: Some(format!("{}/{}", start.to_rfc3339(), end.to_rfc3339())),
                 };
-                let links = stored
+                // tete's own records: the private agendas' links, and the owner.
+                let mut kept: BTreeMap<String, StoredResource> = stored
                     .iter()
                     .filter(|(href, _)| href.starts_with(LINK))
                     .map(|(href, r)| (href.clone(), r.clone()))
                     .collect();
-                self.delta_round(&state, BTreeMap::new(), true, links)
+                if let Some(address) = owner {
+                    let record = StoredResource {
+                        href: OWNER.into(),
+                        etag: None,
+                        body: serde_json::json!({ "address": address })
+                            .to_string()
+                            .into_bytes(),
+                    };
+                    kept.insert(OWNER.into(), record);
+                }
+                self.delta_round(&state, BTreeMap::new(), true, kept)
                     .await?
             }
         };
@@ -137,7 +150,7 @@ impl GraphSource {
         state: &CalendarState,
         mut stored: BTreeMap<String, StoredResource>,
         replace_all: bool,
-        previous_links: BTreeMap<String, StoredResource>,
+        kept: BTreeMap<String, StoredResource>,
     ) -> Result<(Update, BTreeMap<String, StoredResource>), GraphError> {
         let mut url = match state.sync_token.as_deref().filter(|t| !t.is_empty()) {
             Some(link) => self.same_origin(link)?,
@@ -200,7 +213,7 @@ impl GraphSource {
             touched.extend(series_of(&stored));
         }
         // What links private agendas to their 1:1s is tete's own: a new round keeps it.
-        for (href, link) in &previous_links {
+        for (href, link) in &kept {
             stored.insert(href.clone(), link.clone());
             upserts.insert(href.clone(), link.clone());
         }
@@ -337,10 +350,22 @@ impl GraphSource {
     }
 
     /// The path of the calendar below the root (`me/calendar/` or `me/calendars/{id}/`),
-    /// creating a calendar of that name when asked.
-    async fn calendar_base(&self, create: bool) -> Result<String, GraphError> {
+    /// creating a calendar of that name when asked, and its owner's address (a calendar
+    /// resource's `owner`, <https://learn.microsoft.com/graph/api/resources/calendar>:
+    /// `GET /me` would need another permission).
+    async fn calendar_base(&self, create: bool) -> Result<(String, Option<String>), GraphError> {
+        let owner = |calendar: &serde_json::Value| {
+            calendar
+                .get("owner")
+                .and_then(|o| o.get("address"))
+                .and_then(|a| a.as_str())
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+        };
         let Some(name) = &self.location.calendar else {
-            return Ok("me/calendar/".into());
+            let url = self.client.url("me/calendar")?;
+            let calendar = self.client.get_json(&url, &[]).await?;
+            return Ok(("me/calendar/".into(), owner(&calendar)));
         };
         let mut url = self.client.url("me/calendars")?;
         let mut names = Vec::new();
@@ -361,7 +386,7 @@ impl GraphSource {
                     .and_then(|n| n.as_str())
                     .unwrap_or_default();
                 if this == name || id == name {
-                    return Ok(format!("me/calendars/{id}/"));
+                    return Ok((format!("me/calendars/{id}/"), owner(calendar)));
                 }
                 names.push(format!("{this:?}"));
             }
@@ -371,7 +396,7 @@ impl GraphSource {
             }
         }
         if create {
-            return self.create_calendar(name).await;
+            return Ok((self.create_calendar(name).await?, None));
         }
         Err(GraphError::CalendarNotFound {
             name: name.clone(),
@@ -420,7 +445,7 @@ fn render(
     let mut resources = Vec::new();
     let mut index = HashMap::new();
     for (id, event) in &parsed.singles {
-        let mut body = ical::single(event);
+        let mut body = ical::single(event, parsed.owner.as_deref());
         if let Some(link) = parsed.links.get(id) {
             body = super::write::as_companion(&body, link);
         }
@@ -440,6 +465,7 @@ fn render(
             master: parsed.masters.get(series_id),
             instances: refs.clone(),
             removed: parsed.removed.get(series_id).cloned().unwrap_or_default(),
+            me: parsed.owner.as_deref(),
         };
         let Some(body) = ical::series(&series) else {
             tracing::warn!(calendar = %label, series = %series_id, "a series whose master Graph did not give; skipped");
@@ -560,6 +586,7 @@ struct Parsed {
     masters: BTreeMap<String, Event>,
     removed: BTreeMap<String, Vec<String>>,
     links: HashMap<String, super::write::LinkRecord>,
+    owner: Option<String>,
 }
 
 impl Parsed {
@@ -594,6 +621,14 @@ impl Parsed {
                         .or_default()
                         .push(original.to_string());
                 }
+            } else if href == OWNER {
+                parsed.owner = serde_json::from_slice::<serde_json::Value>(&resource.body)
+                    .ok()
+                    .and_then(|v| {
+                        v.get("address")
+                            .and_then(|a| a.as_str())
+                            .map(str::to_string)
+                    });
             } else if let Some(id) = href.strip_prefix(LINK)
                 && let Ok(link) = serde_json::from_slice(&resource.body)
             {

@@ -81,8 +81,10 @@ SERIES = [
          range={"type": "noEnd", "numberOfOccurrences": 0},
          rrule="FREQ=WEEKLY;BYDAY=WE;WKST=SU",
          organizer=("Dan Wu", "dan@example.com"),
+         # Mia declined the series: her answer is her copy's responseStatus; the attendee
+         # list she got from Dan still shows her as not answered.
          attendees=[person("Dan Wu", "dan@example.com", "organizer"),
-                    person("Mia Rossi", "mia@example.com", "declined")],
+                    person("Mia Rossi", "mia@example.com", "none")],
          response="declined",
          body=("text", "Dan's weekly"), online=None, exceptions={}, deleted=[], cancelled=[]),
     dict(name="focus", subject="Focus day", zone="W. Europe Standard Time", all_day=True,
@@ -332,10 +334,13 @@ def vtimezone(tzid):
 def people_lines(s):
     lines = [f"ORGANIZER;CN=\"{s['organizer'][0]}\":mailto:{s['organizer'][1]}"]
     partstat = {"accepted": "ACCEPTED", "organizer": "ACCEPTED", "declined": "DECLINED",
-                "tentativelyAccepted": "TENTATIVE"}
+                "tentativelyAccepted": "TENTATIVE", "none": "NEEDS-ACTION"}
     for a in s["attendees"]:
         extra = ";CUTYPE=RESOURCE" if a["type"] == "resource" else ""
-        lines.append(f"ATTENDEE;CN=\"{a['emailAddress']['name']}\"{extra};PARTSTAT={partstat[a['status']['response']]}:mailto:{a['emailAddress']['address']}")
+        answer = a["status"]["response"]
+        if a["emailAddress"]["address"] == MIA[1] and s.get("response"):
+            answer = s["response"]  # a CalDAV copy carries Mia's own answer on her line
+        lines.append(f"ATTENDEE;CN=\"{a['emailAddress']['name']}\"{extra};PARTSTAT={partstat[answer]}:mailto:{a['emailAddress']['address']}")
     return lines
 
 
