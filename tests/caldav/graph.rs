@@ -969,3 +969,81 @@ impl wiremock::Respond for Created {
         ResponseTemplate::new(201).set_body_json(event)
     }
 }
+
+#[tokio::test]
+async fn garbage_answers_are_clear_errors_and_one_odd_event_does_not_stop_the_others() {
+    let fake = GraphFake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = text(&source(&fake, dir.path()).fetch().await.unwrap());
+    // Not JSON at all (a proxy's error page): the calendar fails this cycle, by name.
+    Mock::given(method("GET"))
+        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string("<html>Service Unavailable</html>"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let err = source(&fake, dir.path()).fetch().await.unwrap_err();
+    let message = tete::errors::chain(&err);
+    assert!(
+        message.contains("calendarView/delta") && message.contains("not Graph's JSON"),
+        "{message}"
+    );
+    assert!(!message.contains("deltatoken"), "{message}");
+    // Nothing was lost: the next cycle reads on from the stored link.
+    let again = text(&source(&fake, dir.path()).fetch().await.unwrap());
+    assert_eq!(again, first);
+
+    // An event whose fields have the wrong types, and one without an id: skipped; the
+    // event changed in the same page is read.
+    let mut eve = events()
+        .into_iter()
+        .find(|e| e["type"] == "singleInstance")
+        .unwrap();
+    eve["subject"] = "Eve / Mia (moved)".into();
+    fake.mount_change(
+        "round-1-R0usmcMb1cAqPZ",
+        vec![
+            json!({"id": "AAMkAGVmMDEz-odd", "start": 5, "attendees": "everyone"}),
+            json!({"subject": "no id"}),
+            eve,
+        ],
+        "round-2",
+    )
+    .await;
+    let after = text(&source(&fake, dir.path()).fetch().await.unwrap());
+    assert!(after.contains("SUMMARY:Eve / Mia (moved)"), "{after}");
+    assert!(!after.contains("AAMkAGVmMDEz-odd"));
+}
+
+#[tokio::test]
+async fn a_dry_run_creates_no_calendar_and_writes_nothing() {
+    let fake = GraphFake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = graph_config(dir.path(), &fake, "");
+    let out = tete_ok(&[
+        "--config",
+        &config.display().to_string(),
+        "run",
+        "--once",
+        "--dry-run",
+        "--now",
+        NOW,
+    ])
+    .await;
+    assert!(
+        out.contains("tete agenda"),
+        "what would be written is shown: {out}"
+    );
+    let requests = fake.graph_requests().await;
+    assert!(
+        requests.iter().all(|r| r.method.as_str() == "GET"),
+        "{:?}",
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect::<Vec<_>>()
+    );
+}

@@ -663,6 +663,134 @@ mod tests {
         assert_eq!(rrule(&odd, &zone, false), None);
     }
 
+    /// A weekly series, Mondays 10:00 Berlin time from 5 January 2026, as Graph gives it.
+    fn master() -> Event {
+        serde_json::from_value(serde_json::json!({
+            "id": "M", "type": "seriesMaster", "iCalUId": "uid-1", "subject": "Ann / Mia",
+            "isOrganizer": false, "responseStatus": {"response": "declined"},
+            "originalStartTimeZone": "W. Europe Standard Time",
+            "start": {"dateTime": "2026-01-05T09:00:00.0000000", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-01-05T09:30:00.0000000", "timeZone": "UTC"},
+            "body": {"contentType": "text", "content": "Standing"},
+            "organizer": {"emailAddress": {"name": "Ann", "address": "ann@example.com"}},
+            "attendees": [{"type": "required", "status": {"response": "none"},
+                           "emailAddress": {"name": "Mia", "address": "mia@example.com"}}],
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"], "firstDayOfWeek": "monday"},
+                "range": {"type": "noEnd", "startDate": "2026-01-05", "recurrenceTimeZone": "W. Europe Standard Time"}
+            }
+        }))
+        .unwrap()
+    }
+
+    fn instance(day: u32, kind: &str, body: &str) -> Event {
+        let mut event = master();
+        event.id = format!("O{day}");
+        event.kind = Some(kind.into());
+        event.series_master_id = Some("M".into());
+        event.original_start = Some(format!("2026-01-{day:02}T09:00:00Z"));
+        event.recurrence = None;
+        if let Some(b) = event.body.as_mut() {
+            b.content = Some(body.into());
+        }
+        event
+    }
+
+    #[test]
+    fn a_series_with_its_exceptions_cancellations_and_deletions() {
+        let master = master();
+        let (a, b, c) = (
+            instance(5, "occurrence", "Standing"),
+            instance(12, "occurrence", "Standing\nsomeone's note"),
+            instance(26, "occurrence", "Standing"),
+        );
+        let mut cancelled = instance(2, "occurrence", "Standing");
+        cancelled.original_start = Some("2026-02-02T09:00:00Z".into());
+        cancelled.is_cancelled = Some(true);
+        let series = Series {
+            master: Some(&master),
+            // 19 January is missing between 5 January and 2 February: deleted.
+            instances: vec![&a, &b, &c, &cancelled],
+            removed: vec!["2026-02-09T09:00:00Z".into()],
+            me: Some("mia@example.com"),
+        };
+        let text = String::from_utf8(super::series(&series).unwrap())
+            .unwrap()
+            .replace("\r\n ", "");
+        for expected in [
+            "DTSTART;TZID=Europe/Berlin:20260105T100000",
+            "RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=MO",
+            "EXDATE;TZID=Europe/Berlin:20260119T100000",
+            "EXDATE;TZID=Europe/Berlin:20260209T100000",
+            // Someone's text on 12 January: an override carrying it.
+            "RECURRENCE-ID;TZID=Europe/Berlin:20260112T100000",
+            "DESCRIPTION:Standing\\nsomeone's note",
+            // The cancelled one: an override saying so.
+            "RECURRENCE-ID;TZID=Europe/Berlin:20260202T100000",
+            "STATUS:CANCELLED",
+            // Mia declined: her line says so though Ann's list does not.
+            "PARTSTAT=DECLINED:mailto:mia@example.com",
+            "X-TETE-GRAPH-ID:O12",
+        ] {
+            assert!(text.contains(expected), "{expected} missing in\n{text}");
+        }
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 3, "{text}");
+        assert!(
+            !text.contains("20260126T100000"),
+            "26 January is as the rule says"
+        );
+        assert!(
+            super::series(&Series::default()).is_none(),
+            "no master, no series"
+        );
+    }
+
+    #[test]
+    fn an_all_day_event_is_dates() {
+        let mut event = master();
+        event.recurrence = None;
+        event.kind = Some("singleInstance".into());
+        event.is_all_day = Some(true);
+        event.start = Some(DateTimeZone {
+            date_time: "2026-03-06T00:00:00.0000000".into(),
+            time_zone: Some("W. Europe Standard Time".into()),
+        });
+        event.end = Some(DateTimeZone {
+            date_time: "2026-03-07T00:00:00.0000000".into(),
+            time_zone: Some("W. Europe Standard Time".into()),
+        });
+        let text = String::from_utf8(single(&event, None))
+            .unwrap()
+            .replace("\r\n ", "");
+        assert!(text.contains("DTSTART;VALUE=DATE:20260306"), "{text}");
+        assert!(text.contains("DTEND;VALUE=DATE:20260307"), "{text}");
+        assert!(
+            text.contains("PARTSTAT=NEEDS-ACTION:mailto:mia@example.com"),
+            "without the owner's address the list is as sent: {text}"
+        );
+    }
+
+    #[test]
+    fn recurrence_ids_read_back() {
+        for (line, utc) in [
+            (
+                "RECURRENCE-ID;TZID=Europe/Berlin:20260105T100000",
+                "2026-01-05T09:00:00Z",
+            ),
+            ("RECURRENCE-ID:20260105T090000Z", "2026-01-05T09:00:00Z"),
+            ("RECURRENCE-ID;VALUE=DATE:20260105", "2026-01-05T00:00:00Z"),
+        ] {
+            let (doc, _) = crate::calendar::Document::parse(
+                &format!("BEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\n"),
+                "t",
+            )
+            .unwrap();
+            let p = doc.components[0].property("RECURRENCE-ID").unwrap();
+            let moment = Moment::of_property(p).unwrap();
+            assert_eq!(moment.to_utc(), parse_offset(utc).unwrap(), "{line}");
+        }
+    }
+
     #[test]
     fn windows_and_iana_zones_and_utc() {
         assert_eq!(

@@ -302,3 +302,82 @@ fn add_times(json: &mut serde_json::Value, event: &Component) {
         json["isAllDay"] = true.into();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(lines: &str) -> Component {
+        let text = format!("BEGIN:VEVENT\r\n{lines}END:VEVENT\r\n");
+        let (doc, _) = Document::parse(&text, "t").unwrap();
+        doc.components[0].clone()
+    }
+
+    fn target(html: bool) -> Target {
+        Target {
+            id: "O1".into(),
+            etag: Some("W/\"1\"".into()),
+            html,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_patch_into_a_meeting_sends_only_its_body_in_its_type() {
+        let e = event("SUMMARY:Ann\r\nDTSTART:20260105T090000Z\r\n");
+        let patch = patch_body(&e, &target(true), "<p>x</p>", false);
+        assert_eq!(
+            patch,
+            serde_json::json!({"body": {"contentType": "html", "content": "<p>x</p>"}})
+        );
+        let patch = patch_body(&e, &target(false), "x", false);
+        assert_eq!(patch["body"]["contentType"], "text");
+    }
+
+    #[test]
+    fn a_private_agenda_moves_with_its_meeting() {
+        let e = event(
+            "SUMMARY:Ann (private)\r\nDTSTART;TZID=Europe/Berlin:20260105T100000\r\n\
+             DTEND;TZID=Europe/Berlin:20260105T103000\r\n",
+        );
+        let patch = patch_body(&e, &target(false), "agenda", true);
+        assert_eq!(patch["subject"], "Ann (private)");
+        assert_eq!(
+            patch["start"],
+            serde_json::json!({"dateTime": "2026-01-05T09:00:00", "timeZone": "UTC"})
+        );
+        assert_eq!(patch["end"]["dateTime"], "2026-01-05T09:30:00");
+        assert!(patch.get("isAllDay").is_none());
+        let mut whole_day = serde_json::json!({});
+        add_times(
+            &mut whole_day,
+            &event("DTSTART;VALUE=DATE:20260106\r\nDTEND;VALUE=DATE:20260107\r\n"),
+        );
+        assert_eq!(whole_day["isAllDay"], true);
+        assert_eq!(whole_day["start"]["dateTime"], "2026-01-06T00:00:00");
+    }
+
+    #[test]
+    fn a_private_agenda_read_back_is_tetes_companion() {
+        let body = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:0400\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let link = LinkRecord {
+            uid: "tete-agenda-abc".into(),
+            series: "uid-1".into(),
+            recurrence_id: "2026-01-05 09:00:00 UTC".into(),
+            cancelled: true,
+        };
+        let text = String::from_utf8(as_companion(body, &link)).unwrap();
+        for expected in [
+            "UID:tete-agenda-abc",
+            "RELATED-TO:uid-1",
+            "X-TETE-RECURRENCE-ID:2026-01-05 09:00:00 UTC",
+            "TRANSP:TRANSPARENT",
+            "CLASS:PRIVATE",
+            "STATUS:CANCELLED",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+        let found = crate::agenda::companion::read(text.as_bytes());
+        assert!(found.is_some_and(|f| f.link.series_uid == "uid-1" && f.cancelled));
+    }
+}
