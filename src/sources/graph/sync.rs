@@ -159,16 +159,10 @@ impl GraphSource {
                     window_of(state.ctag.as_deref()).ok_or_else(|| GraphError::Url {
                         reason: "no window for the calendar view".into(),
                     })?;
-                let mut url = self
+                let url = self
                     .client
                     .url(&format!("{}calendarView/delta", state.collection_url))?;
-                url.query_pairs_mut()
-                    .append_pair(
-                        "startDateTime",
-                        &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                    )
-                    .append_pair("endDateTime", &end.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-                url
+                with_window(url, start, end)
             }
         };
         let prefer = [("prefer", format!("odata.maxpagesize={PAGE_SIZE}"))];
@@ -218,7 +212,7 @@ impl GraphSource {
             upserts.insert(href.clone(), link.clone());
         }
         for series in touched {
-            let href = format!("{}{series}", super::sync::MASTER);
+            let href = format!("{MASTER}{series}");
             match self.master(&series).await? {
                 Some(master) => {
                     stored.insert(href.clone(), master.clone());
@@ -489,93 +483,101 @@ fn render(
 impl GraphSource {
     /// One series or event read fresh from Graph: a single event is one `GET`; a series its
     /// master and its instances in the window (`GET /me/events/{id}/instances`,
-    /// <https://learn.microsoft.com/graph/api/event-list-instances>).
+    /// <https://learn.microsoft.com/graph/api/event-list-instances>). Rendered with what
+    /// tete keeps of it (removed occurrences, the owner, a private agenda's link).
     pub(super) async fn read_fresh(&self, href: &str) -> Result<Resource, GraphError> {
-        let mut stored = self.stored()?;
-        let master_key = format!("{MASTER}{href}");
-        let Some(master) = self.master(href).await? else {
-            return Err(GraphError::Status {
-                what: format!("GET me/events/{href}"),
-                status: StatusCode::NOT_FOUND,
-                code: None,
-            });
+        let gone = || GraphError::Status {
+            what: format!("GET me/events/{href}"),
+            status: StatusCode::NOT_FOUND,
+            code: None,
         };
-        let event: Event = serde_json::from_slice(&master.body).unwrap_or_default();
-        if !event.is_master() {
-            stored.retain(|k, _| k.starts_with(LINK));
+        let fetched = self.master(href).await?.ok_or_else(gone)?;
+        let event: Event = serde_json::from_slice(&fetched.body).unwrap_or_default();
+        let mut stored = self.stored()?;
+        stored.retain(|key, resource| {
+            key == OWNER
+                || key == &format!("{LINK}{href}")
+                || (key.starts_with(REMOVED)
+                    && series_key(key, resource).is_some_and(|series| series == href))
+        });
+        if event.is_master() {
+            stored.insert(fetched.href.clone(), fetched);
+            for instance in self.instances(href).await? {
+                stored.insert(instance.href.clone(), instance);
+            }
+        } else {
+            let key = format!("{EVENT}{href}");
             stored.insert(
-                format!("{EVENT}{href}"),
+                key.clone(),
                 StoredResource {
-                    href: format!("{EVENT}{href}"),
-                    ..master
+                    href: key,
+                    ..fetched
                 },
             );
-        } else {
-            // Only this series: its master, tombstones, and the instances Graph has now.
-            stored.retain(|k, r| {
-                k.starts_with(REMOVED)
-                    && serde_json::from_slice::<serde_json::Value>(&r.body)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("seriesMasterId")
-                                .and_then(|s| s.as_str())
-                                .map(|s| s == href)
-                        })
-                        .unwrap_or(false)
-            });
-            stored.insert(master_key, master);
-            let (start, end) = self.window(Utc::now());
-            let mut url = self.client.url(&format!("me/events/{href}/instances"))?;
-            url.query_pairs_mut()
-                .append_pair(
-                    "startDateTime",
-                    &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                )
-                .append_pair("endDateTime", &end.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-            for _ in 0..MAX_PAGES {
-                let page = self.client.get_json(&url, &[]).await?;
-                for item in page
-                    .get("value")
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = item.get("id").and_then(|i| i.as_str()) {
-                        let href = format!("{EVENT}{id}");
-                        let etag = item
-                            .get("@odata.etag")
-                            .and_then(|e| e.as_str())
-                            .map(str::to_string);
-                        stored.insert(
-                            href.clone(),
-                            StoredResource {
-                                href,
-                                etag,
-                                body: item.to_string().into_bytes(),
-                            },
-                        );
-                    }
-                }
-                match link(&page, "@odata.nextLink") {
-                    Some(next) => url = self.same_origin(next)?,
-                    None => break,
-                }
-            }
         }
         let (resources, mut index) = render(&stored, &self.label());
         let resource = resources
             .into_iter()
             .find(|r| r.href == href)
-            .ok_or_else(|| GraphError::Status {
-                what: format!("GET me/events/{href}"),
-                status: StatusCode::NOT_FOUND,
-                code: None,
-            })?;
+            .ok_or_else(gone)?;
         if let (Ok(mut known), Some(fresh)) = (self.index.lock(), index.remove(href)) {
             known.insert(href.to_string(), fresh);
         }
         Ok(resource)
     }
+
+    /// The occurrences and exceptions of series `id` in the view's window, every page.
+    async fn instances(&self, id: &str) -> Result<Vec<StoredResource>, GraphError> {
+        let state = match &self.sync_state {
+            Some(store) => store.state(&self.key)?,
+            None => None,
+        };
+        let (start, end) = state
+            .and_then(|s| window_of(s.ctag.as_deref()))
+            .unwrap_or_else(|| self.window(Utc::now()));
+        let mut url = with_window(
+            self.client.url(&format!("me/events/{id}/instances"))?,
+            start,
+            end,
+        );
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page = self.client.get_json(&url, &[]).await?;
+            for item in page
+                .get("value")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if let Some(id) = item.get("id").and_then(|i| i.as_str()) {
+                    out.push(StoredResource {
+                        href: format!("{EVENT}{id}"),
+                        etag: item
+                            .get("@odata.etag")
+                            .and_then(|e| e.as_str())
+                            .map(str::to_string),
+                        body: item.to_string().into_bytes(),
+                    });
+                }
+            }
+            match link(&page, "@odata.nextLink") {
+                Some(next) => url = self.same_origin(next)?,
+                None => return Ok(out),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `url` with the view's window as Graph takes it.
+fn with_window(mut url: Url, start: DateTime<Utc>, end: DateTime<Utc>) -> Url {
+    url.query_pairs_mut()
+        .append_pair(
+            "startDateTime",
+            &start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+        .append_pair("endDateTime", &end.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    url
 }
 
 /// The stored resources read as events, grouped.
