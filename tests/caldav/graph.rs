@@ -1047,3 +1047,26 @@ async fn a_dry_run_creates_no_calendar_and_writes_nothing() {
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn calendars_of_one_account_refresh_once_and_keep_the_rotated_token() {
+    let fake = GraphFake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let location = location(&fake, dir.path());
+    std::fs::write(&location.token_file, "0.AXoA-the-first-one\n").unwrap();
+    let auth = std::sync::Arc::new(tete::sources::graph::auth::MicrosoftAuth::new(
+        location.registration().unwrap(),
+        location.token_file.clone(),
+    ));
+    let http = reqwest::Client::new();
+    let (a, b) = tokio::join!(auth.access_token(&http), auth.access_token(&http));
+    assert_eq!(a.unwrap().expose(), ACCESS);
+    assert_eq!(b.unwrap().expose(), ACCESS);
+    assert_eq!(token_requests(&fake).await, 1);
+    // Microsoft rotated the refresh token: the new one is stored, still private.
+    assert_eq!(
+        std::fs::read_to_string(&location.token_file).unwrap().trim(),
+        REFRESH
+    );
+    crate::assert_private(&location.token_file);
+}

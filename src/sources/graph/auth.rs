@@ -112,6 +112,9 @@ pub struct MicrosoftAuth {
     /// The file holding the refresh token.
     pub token_file: PathBuf,
     cached: Mutex<Option<(SecretValue, Instant)>>,
+    /// Held while refreshing: calendars of one account fetched together refresh once, and
+    /// the rotated refresh token is written by one of them at a time.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for MicrosoftAuth {
@@ -130,16 +133,19 @@ impl MicrosoftAuth {
             registration,
             token_file,
             cached: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
     /// A valid access token, refreshed when it expires within a minute.
     pub async fn access_token(&self, http: &reqwest::Client) -> Result<SecretValue, AuthError> {
-        if let Ok(cached) = self.cached.lock()
-            && let Some((token, expires)) = cached.as_ref()
-            && *expires > Instant::now() + Duration::from_secs(60)
-        {
-            return Ok(token.clone());
+        if let Some(token) = self.cached_token() {
+            return Ok(token);
+        }
+        let _refreshing = self.refreshing.lock().await;
+        // Another calendar may have refreshed while this one waited.
+        if let Some(token) = self.cached_token() {
+            return Ok(token);
         }
         let refresh = oauth::read_refresh_token(&self.token_file).map_err(|e| match e {
             OAuthError::NotAuthorized { path } => AuthError::NotAuthorized { path },
@@ -178,6 +184,13 @@ impl MicrosoftAuth {
             *cached = Some((token.clone(), Instant::now() + lifetime));
         }
         Ok(token)
+    }
+
+    /// The access token of the moment, unless it expires within a minute.
+    fn cached_token(&self) -> Option<SecretValue> {
+        let cached = self.cached.lock().ok()?;
+        let (token, expires) = cached.as_ref()?;
+        (*expires > Instant::now() + Duration::from_secs(60)).then(|| token.clone())
     }
 
     /// Forgets the access token (Graph refused it): the next request refreshes.
