@@ -1,4 +1,4 @@
-//! `tete calendars`: what each configured CalDAV account has.
+//! `tete calendars`: what each configured CalDAV account (and Microsoft account) has.
 //!
 //! Runs discovery for every CalDAV account in the configuration (once per account, however
 //! many `[[calendar]]` entries use it) and lists its calendars: display name, URL, supported
@@ -27,12 +27,21 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let accounts = accounts(&config.calendars);
-    if accounts.is_empty() {
-        println!("no CalDAV calendar in {}", config.path.display());
+    let microsoft = microsoft_accounts(&config.calendars);
+    if accounts.is_empty() && microsoft.is_empty() {
+        println!(
+            "no CalDAV or Microsoft calendar in {}",
+            config.path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let http = HttpClient::with_timeout(config.request_timeout);
     let mut failures = 0;
+    for (first, users) in microsoft {
+        if !print_microsoft(&runtime, first, &users, &config, &http) {
+            failures += 1;
+        }
+    }
     for (first, users) in accounts {
         let Location::Caldav(location) = &first.location else {
             continue;
@@ -61,6 +70,111 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The `graph` entries grouped by account (token file and app registration).
+fn microsoft_accounts(calendars: &[CalendarSpec]) -> Vec<(&CalendarSpec, Vec<&CalendarSpec>)> {
+    let mut accounts: Vec<(&CalendarSpec, Vec<&CalendarSpec>)> = Vec::new();
+    for calendar in calendars {
+        let Location::Graph(location) = &calendar.location else {
+            continue;
+        };
+        let same = accounts
+            .iter_mut()
+            .find(|(first, _)| match &first.location {
+                Location::Graph(other) => {
+                    (
+                        &other.token_file,
+                        &other.client_id,
+                        &other.tenant,
+                        &other.api,
+                    ) == (
+                        &location.token_file,
+                        &location.client_id,
+                        &location.tenant,
+                        &location.api,
+                    )
+                }
+                _ => false,
+            });
+        match same {
+            Some((_, users)) => users.push(calendar),
+            None => accounts.push((calendar, vec![calendar])),
+        }
+    }
+    accounts
+}
+
+/// Lists a Microsoft account's calendars and which entry picks each; false when the
+/// account could not be asked.
+fn print_microsoft(
+    runtime: &tokio::runtime::Runtime,
+    first: &CalendarSpec,
+    users: &[&CalendarSpec],
+    config: &Config,
+    http: &HttpClient,
+) -> bool {
+    println!("Microsoft Graph ({})", first.name);
+    let source = match Source::from_location(&first.location, &config.feed_cache_dir(), http, None)
+    {
+        Ok(Source::Graph(source)) => source,
+        Ok(_) => return true,
+        Err(err) => {
+            println!("  error: {:#}", anyhow::Error::from(err));
+            return false;
+        }
+    };
+    let calendars = match runtime.block_on(source.calendars()) {
+        Ok(calendars) => calendars,
+        Err(err) => {
+            println!("  error: {:#}", anyhow::Error::from(err));
+            return false;
+        }
+    };
+    let pick = |user: &&CalendarSpec| match &user.location {
+        Location::Graph(graph) => graph.calendar.clone(),
+        _ => None,
+    };
+    for calendar in &calendars {
+        let picked_by: Vec<&str> = users
+            .iter()
+            .filter(|user| match pick(user) {
+                Some(name) => calendar.is(&name),
+                None => calendar.is_default,
+            })
+            .map(|user| user.name.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        if calendar.is_default {
+            notes.push("default".to_string());
+        }
+        if !calendar.can_edit {
+            notes.push("read-only".to_string());
+        }
+        if !picked_by.is_empty() {
+            notes.push(format!("used by {}", picked_by.join(", ")));
+        }
+        println!(
+            "  {:?}{}",
+            calendar.name,
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            }
+        );
+    }
+    for user in users {
+        if let Some(name) = pick(user)
+            && !calendars.iter().any(|c| c.is(&name))
+        {
+            println!(
+                "  warning: [[calendar]] {:?} picks {name:?}, which is not here",
+                user.name
+            );
+        }
+    }
+    true
 }
 
 /// The CalDAV entries grouped by account, in the order of the file: one discovery per

@@ -1065,8 +1065,24 @@ async fn calendars_of_one_account_refresh_once_and_keep_the_rotated_token() {
     assert_eq!(token_requests(&fake).await, 1);
     // Microsoft rotated the refresh token: the new one is stored, still private.
     assert_eq!(
-        std::fs::read_to_string(&location.token_file).unwrap().trim(),
+        std::fs::read_to_string(&location.token_file)
+            .unwrap()
+            .trim(),
         REFRESH
     );
     crate::assert_private(&location.token_file);
+}
+
+#[tokio::test]
+async fn tete_calendars_lists_the_microsoft_accounts_calendars() {
+    let fake = GraphFake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = graph_config(dir.path(), &fake, "");
+    let out = tete_ok(&["--config", &config.display().to_string(), "calendars"]).await;
+    assert!(out.contains("Microsoft Graph (server)"), "{out}");
+    assert!(
+        out.contains("\"Calendar\" (default; used by server)"),
+        "{out}"
+    );
+    assert!(out.contains("\"Birthdays\" (read-only)"), "{out}");
 }

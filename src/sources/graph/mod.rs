@@ -21,6 +21,8 @@ pub mod model;
 mod sync;
 mod write;
 
+pub use sync::GraphCalendar;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

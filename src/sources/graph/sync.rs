@@ -348,54 +348,47 @@ impl GraphSource {
     /// resource's `owner`, <https://learn.microsoft.com/graph/api/resources/calendar>:
     /// `GET /me` would need another permission).
     async fn calendar_base(&self, create: bool) -> Result<(String, Option<String>), GraphError> {
-        let owner = |calendar: &serde_json::Value| {
-            calendar
-                .get("owner")
-                .and_then(|o| o.get("address"))
-                .and_then(|a| a.as_str())
-                .filter(|a| !a.is_empty())
-                .map(str::to_string)
-        };
         let Some(name) = &self.location.calendar else {
             let url = self.client.url("me/calendar")?;
-            let calendar = self.client.get_json(&url, &[]).await?;
-            return Ok(("me/calendar/".into(), owner(&calendar)));
+            let calendar = GraphCalendar::of(&self.client.get_json(&url, &[]).await?);
+            return Ok(("me/calendar/".into(), calendar.and_then(|c| c.owner)));
         };
-        let mut url = self.client.url("me/calendars")?;
-        let mut names = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let page = self.client.get_json(&url, &[]).await?;
-            for calendar in page
-                .get("value")
-                .and_then(|v| v.as_array())
-                .into_iter()
-                .flatten()
-            {
-                let this = calendar
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or_default();
-                let id = calendar
-                    .get("id")
-                    .and_then(|n| n.as_str())
-                    .unwrap_or_default();
-                if this == name || id == name {
-                    return Ok((format!("me/calendars/{id}/"), owner(calendar)));
-                }
-                names.push(format!("{this:?}"));
-            }
-            match link(&page, "@odata.nextLink") {
-                Some(next) => url = self.same_origin(next)?,
-                None => break,
-            }
+        let calendars = self.calendars().await?;
+        if let Some(found) = calendars.iter().find(|c| c.is(name)) {
+            return Ok((format!("me/calendars/{}/", found.id), found.owner.clone()));
         }
         if create {
             return Ok((self.create_calendar(name).await?, None));
         }
         Err(GraphError::CalendarNotFound {
             name: name.clone(),
-            found: names.join(", "),
+            found: calendars
+                .iter()
+                .map(|c| format!("{:?}", c.name))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
+    }
+
+    /// Every calendar of the account (`GET /me/calendars`, every page).
+    pub async fn calendars(&self) -> Result<Vec<GraphCalendar>, GraphError> {
+        let mut url = self.client.url("me/calendars")?;
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page = self.client.get_json(&url, &[]).await?;
+            out.extend(
+                page.get("value")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(GraphCalendar::of),
+            );
+            match link(&page, "@odata.nextLink") {
+                Some(next) => url = self.same_origin(next)?,
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     /// `POST /me/calendars` (<https://learn.microsoft.com/graph/api/user-post-calendars>).
@@ -566,6 +559,45 @@ impl GraphSource {
             }
         }
         Ok(out)
+    }
+}
+
+/// One calendar of an account, as `GET /me/calendars` lists it
+/// (<https://learn.microsoft.com/graph/api/resources/calendar>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphCalendar {
+    /// Graph's id.
+    pub id: String,
+    /// Its name, as Outlook shows it.
+    pub name: String,
+    /// Its owner's address.
+    pub owner: Option<String>,
+    /// Whether the account's default calendar.
+    pub is_default: bool,
+    /// Whether the signed-in user may write to it.
+    pub can_edit: bool,
+}
+
+impl GraphCalendar {
+    fn of(json: &serde_json::Value) -> Option<GraphCalendar> {
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        Some(GraphCalendar {
+            id: text("id")?,
+            name: text("name").unwrap_or_default(),
+            owner: json
+                .get("owner")
+                .and_then(|o| o.get("address"))
+                .and_then(|a| a.as_str())
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            is_default: json.get("isDefaultCalendar").and_then(|v| v.as_bool()) == Some(true),
+            can_edit: json.get("canEdit").and_then(|v| v.as_bool()) != Some(false),
+        })
+    }
+
+    /// Whether `pick` (a `calendar` setting) names it: its name or its id.
+    pub fn is(&self, pick: &str) -> bool {
+        self.name == pick || self.id == pick
     }
 }
 
