@@ -301,7 +301,9 @@ pub async fn finish_device_flow(
         ("device_code", code.device_code.clone()),
     ];
     let deadline = Instant::now() + Duration::from_secs(code.expires_in);
-    let mut interval = Duration::from_secs(code.interval);
+    // At least a second between polls, whatever the answer said: a zero would poll in a
+    // busy loop for the quarter of an hour the code lives.
+    let mut interval = Duration::from_secs(code.interval.max(1));
     loop {
         tokio::time::sleep(interval).await;
         let (status, answer) = oauth::post_form(http, &url, &form).await?;
