@@ -98,6 +98,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A moment as every JSON output shows it: UTC, RFC 3339, whole seconds.
+fn json_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
