@@ -109,10 +109,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut state, false))?;
     let (outcome, plans, gathered, written) =
         (&cycle.outcome, &cycle.plans, &cycle.gathered, cycle.written);
+    let notes = cycle.people_notes();
     let report = Report {
         now,
         entries: &outcome.entries,
         zone,
+        notes: &notes,
     };
     if args.format == Format::Text && args.output.is_none() {
         println!(

@@ -114,6 +114,25 @@ pub struct CycleReport {
 }
 
 impl CycleReport {
+    /// Each person's open action items and current nudges, for the report.
+    pub fn people_notes(&self) -> crate::report::PeopleNotes {
+        let mut notes = crate::report::PeopleNotes::new();
+        for (key, plan) in &self.plans.plans {
+            notes.entry(key.clone()).or_default().open_items = plan.open.clone();
+        }
+        for entry in &self.outcome.entries {
+            let key = entry.relationship.counterpart.key();
+            let messages = self
+                .nudges
+                .iter()
+                .filter(|n| n.relationship == key.as_str())
+                .map(|n| n.message.clone())
+                .collect::<Vec<_>>();
+            notes.entry(key).or_default().nudges.extend(messages);
+        }
+        notes
+    }
+
     /// One line for logs and `sd_notify` STATUS.
     pub fn summary(&self) -> String {
         let RecordSummary {
