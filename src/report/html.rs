@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::Entry;
 use super::Report;
@@ -224,9 +224,14 @@ fn cadence_words(a: &Analysis) -> String {
     } else {
         a.configured.to_string()
     };
-    match a.actual {
-        Some(actual) => format!("{configured}, really {actual}"),
-        None => configured,
+    // What the calendar says, then what happened, in days: "planned weekly; met every 14
+    // days (median)" reads plainly where "weekly, really biweekly" did not.
+    match a.median_gap_days {
+        Some(days) => format!(
+            "Planned {configured}; met every {} days (median)",
+            days.round()
+        ),
+        None => format!("Planned {configured}; not met twice yet"),
     }
 }
 
@@ -281,11 +286,14 @@ fn weeks(out: &mut String, scale: &Scale, end: DateTime<Utc>) {
             AXIS_Y - 12.0,
             AXIS_Y + 12.0
         );
-        if week.format("%d").to_string().parse::<u32>().unwrap_or(99) <= 7 {
+        if week.day() <= 7 {
+            // The baseline sits above the bottom edge so that descenders ("g", "p") are not
+            // cut off, and a label never starts past the last pixel that can hold it.
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{HEIGHT}\" font-size=\"10\" fill=\"#5b6475\">{}</text>",
-                scale.x(week),
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#5b6475\">{}</text>",
+                scale.x(week).min(WIDTH - 24.0),
+                HEIGHT - 4.0,
                 week.format("%b")
             );
         }
