@@ -97,6 +97,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         agenda: Default::default(),
         // No channels: the demo shows its nudges below instead of sending them.
         nudges: Default::default(),
+        // Nor is a digest sent: `tete digest` prints one.
+        digest: crate::report::digest::DigestSettings {
+            enabled: false,
+            ..Default::default()
+        },
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
         request_timeout: crate::http::TOTAL_TIMEOUT,

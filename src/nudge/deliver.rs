@@ -199,7 +199,7 @@ fn to_journal(
             relationship = %nudge.relationship,
             kind = %nudge.kind,
             "nudge: {}",
-            nudge.message
+            nudge.short_message()
         );
         record(store, report, nudge, ChannelKind::Journal, now)?;
     }

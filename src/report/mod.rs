@@ -14,6 +14,7 @@ use crate::detect::{CounterpartKey, Relationship};
 use crate::history::StoredOccurrence;
 use crate::zone::Zone;
 
+pub mod digest;
 mod html;
 mod text;
 
@@ -55,6 +56,8 @@ pub struct PersonNotes {
     pub open_items: Vec<OpenItem>,
     /// The messages of the nudges due now.
     pub nudges: Vec<String>,
+    /// The coming 1:1s tete writes an agenda for: their start and where the agenda goes.
+    pub agendas: Vec<(DateTime<Utc>, String)>,
 }
 
 impl Report<'_> {
@@ -140,6 +143,16 @@ impl Report<'_> {
     /// When the report was made, for its heading.
     fn as_of(&self) -> String {
         self.zone.show(self.now, "%a %-d %b %Y %H:%M %Z")
+    }
+}
+
+/// A cadence as a suggestion says it: "make it every two weeks".
+fn words(c: Cadence) -> &'static str {
+    match c {
+        Cadence::Weekly => "weekly",
+        Cadence::Biweekly => "every two weeks",
+        Cadence::Monthly => "monthly",
+        Cadence::EveryNWeeks(_) | Cadence::Other => "less frequent",
     }
 }
 

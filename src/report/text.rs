@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::cadence::{Analysis, Cadence};
+use crate::cadence::Analysis;
 
 fn cadence_cell(a: &Analysis) -> String {
     // The series before the current one, when the cadence changed from it.
@@ -112,7 +112,12 @@ pub fn text(report: &Report) -> String {
             e.analysis.advice.keep_reason(),
         ) {
             (Some(s), _) if s.cadence != e.analysis.configured => {
-                let _ = writeln!(out, "• {who}: make it {}. {}", words(s.cadence), s.reason);
+                let _ = writeln!(
+                    out,
+                    "• {who}: make it {}. {}",
+                    super::words(s.cadence),
+                    s.reason
+                );
             }
             (Some(s), _) => {
                 let _ = writeln!(out, "• {who}: {}", s.reason);
@@ -124,13 +129,4 @@ pub fn text(report: &Report) -> String {
         }
     }
     out
-}
-
-fn words(c: Cadence) -> &'static str {
-    match c {
-        Cadence::Weekly => "weekly",
-        Cadence::Biweekly => "every two weeks",
-        Cadence::Monthly => "monthly",
-        Cadence::EveryNWeeks(_) | Cadence::Other => "less frequent",
-    }
 }

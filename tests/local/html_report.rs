@@ -91,40 +91,23 @@ fn near(p: [u8; 3], rgb: [u8; 3]) -> bool {
     p.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 12)
 }
 
-#[test]
-fn the_demo_report_draws_in_chromium_with_nothing_cut_off() {
-    let Some(browser) = browser() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("report.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
-        .args(["demo", "--format", "html", "--output"])
-        .arg(&page)
-        .env("TZ", "Europe/Berlin")
-        .env_remove("TETE_CONFIG")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let html = std::fs::read_to_string(&page).unwrap();
+/// Renders `page` in Chromium: not blank, each of `colours` drawn, nothing external loaded,
+/// no label cut off, and the page fits 960 and 420 pixel wide windows.
+fn check_in_chromium(browser: &Path, dir: &Path, page: &Path, colours: &[(&str, [u8; 3])]) {
+    let html = std::fs::read_to_string(page).unwrap();
     for external in ["src=", "href=", "url(", "@import"] {
         assert!(
             !html.contains(external),
             "the page loads nothing: {external}"
         );
     }
-
-    let shot = dir.path().join("report.png");
+    let shot = dir.join("shot.png");
     let out = chromium(
-        &browser,
-        &dir.path().join("profile-shot"),
+        browser,
+        &dir.join("profile-shot"),
         960,
         &[&format!("--screenshot={}", shot.display())],
-        &page,
+        page,
     );
     assert!(shot.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     let pixels = pixels(&shot);
@@ -137,18 +120,13 @@ fn the_demo_report_draws_in_chromium_with_nothing_cut_off() {
         "the page is (almost) blank: {inked} of {} pixels drawn",
         pixels.len()
     );
-    for (what, rgb) in [
-        ("held", [0x2e, 0x8b, 0x57]),
-        ("moved", [0xf0, 0xa5, 0x00]),
-        ("cancelled", [0xc0, 0x39, 0x2b]),
-    ] {
+    for (what, rgb) in colours {
         assert!(
-            pixels.iter().filter(|p| near(**p, rgb)).count() > 20,
-            "no {what} mark drawn"
+            pixels.iter().filter(|p| near(**p, *rgb)).count() > 20,
+            "nothing drawn in the colour of {what}"
         );
     }
-
-    let measured = dir.path().join("measure.html");
+    let measured = dir.join("measure.html");
     std::fs::write(
         &measured,
         html.replace("</body>", &format!("{MEASURE}</body>")),
@@ -156,8 +134,8 @@ fn the_demo_report_draws_in_chromium_with_nothing_cut_off() {
     .unwrap();
     for width in [960, 420] {
         let out = chromium(
-            &browser,
-            &dir.path().join(format!("profile-{width}")),
+            browser,
+            &dir.join(format!("profile-{width}")),
             width,
             &["--dump-dom"],
             &measured,
@@ -165,4 +143,81 @@ fn the_demo_report_draws_in_chromium_with_nothing_cut_off() {
         let dom = String::from_utf8_lossy(&out.stdout);
         assert_eq!(clipped(&dom), Vec::<String>::new(), "at {width} px wide");
     }
+}
+
+/// Runs the built binary in Berlin's zone; panics with its stderr when it fails.
+fn tete(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .args(args)
+        .env("TZ", "Europe/Berlin")
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_demo_report_draws_in_chromium_with_nothing_cut_off() {
+    let Some(browser) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    tete(&[
+        "demo",
+        "--format",
+        "html",
+        "--output",
+        page.to_str().unwrap(),
+    ]);
+    check_in_chromium(
+        &browser,
+        dir.path(),
+        &page,
+        &[
+            ("held", [0x2e, 0x8b, 0x57]),
+            ("moved", [0xf0, 0xa5, 0x00]),
+            ("cancelled", [0xc0, 0x39, 0x2b]),
+        ],
+    );
+}
+
+/// The digest's HTML part, as a mail client with HTML on would draw it.
+#[test]
+fn the_digest_draws_in_chromium_with_nothing_cut_off() {
+    let Some(browser) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("digest.html");
+    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
+    let state = dir.path().join("state.sqlite");
+    tete(&[
+        "digest",
+        "--format",
+        "html",
+        "--output",
+        page.to_str().unwrap(),
+        "--me",
+        "mia@example.com",
+        "--calendar",
+        calendar.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        "2026-11-30T06:30:00Z",
+    ]);
+    check_in_chromium(
+        &browser,
+        dir.path(),
+        &page,
+        &[
+            ("past weeks' hours", [0xaa, 0xb2, 0xbf]),
+            ("this week's hours", [0x2f, 0x6f, 0xd6]),
+        ],
+    );
 }

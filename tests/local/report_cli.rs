@@ -505,3 +505,34 @@ fn the_html_report_leads_with_attention_on_one_time_axis() {
     assert!(html.contains("Z\" fill=\"#f0a500\""), "{html}");
     assert!(!html.contains("r=\"5\" fill=\"#f0a500\""), "{html}");
 }
+
+/// `tete digest` on the demo calendar, Monday morning in Berlin: the text and JSON a person
+/// and a program read.
+#[test]
+fn the_digest_of_the_demo_week_as_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite");
+    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
+    let args = |format: &'static str| {
+        vec![
+            "digest".to_string(),
+            "--format".into(),
+            format.into(),
+            "--me".into(),
+            "mia@example.com".into(),
+            "--calendar".into(),
+            calendar.display().to_string(),
+            "--state".into(),
+            state.display().to_string(),
+            "--now".into(),
+            "2026-11-30T06:30:00Z".into(),
+        ]
+    };
+    let run = |format| {
+        let args = args(format);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        stdout(&tete_in("Europe/Berlin", &args))
+    };
+    insta::assert_snapshot!("digest_text", run("text"));
+    insta::assert_snapshot!("digest_json", run("json"));
+}
