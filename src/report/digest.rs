@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, 
 use serde::Serialize;
 
 use super::{Entry, Report, one_decimal};
-use crate::cadence::{Outcome, short_date};
+use crate::cadence::short_date;
 
 /// How many past weeks the hours trend shows.
 const TREND_WEEKS: i64 = 8;
@@ -117,7 +117,7 @@ pub struct Item {
 pub struct Attention {
     /// The other person.
     pub with: String,
-    /// Why, in plain words, one reason each.
+    /// Why, one sentence each.
     pub reasons: Vec<String>,
 }
 
@@ -248,15 +248,26 @@ fn open_items(report: &Report) -> Vec<PersonItems> {
 fn attention(report: &Report, entry: &Entry) -> Option<Attention> {
     let a = &entry.analysis;
     let mut reasons = Vec::new();
-    if let Some(overdue) = &a.overdue {
+    let nudges = report
+        .notes_of(entry)
+        .map(|notes| notes.nudges.as_slice())
+        .unwrap_or_default();
+    reasons.extend(nudges.iter().cloned());
+    // The overdue nudge says it in its own words; without nudges (rules off), say it here.
+    if let Some(overdue) = a.overdue.as_ref().filter(|_| nudges.is_empty()) {
         reasons.push(format!(
-            "no 1:1 for {} days, since {}",
+            "No 1:1 for {} days, since {}.",
             overdue.days,
             short_date(report.zone.date(overdue.since))
         ));
     }
-    if let Some(notes) = report.notes_of(entry) {
-        reasons.extend(notes.nudges.iter().cloned());
+    // The report counts a suggested change as needing attention: so does the digest, so the
+    // two agree on who needs it.
+    if let Some(s) = a.advice.suggestion() {
+        reasons.push(match s.cadence == a.configured {
+            true => "See the cadence suggestion below.".to_string(),
+            false => format!("Make it {} (see below).", super::words(s.cadence)),
+        });
     }
     let recent = report.now - Duration::weeks(4);
     let declined: Vec<String> = a
@@ -266,16 +277,23 @@ fn attention(report: &Report, entry: &Entry) -> Option<Attention> {
         .map(|m| short_date(report.zone.date(m.scheduled)))
         .collect();
     if !declined.is_empty() {
-        reasons.push(format!("declined lately: {}", declined.join(", ")));
+        reasons.push(format!("Declined lately: {}.", declined.join(", ")));
     }
     if a.next.is_none() && a.last_held.is_some() && a.overdue.is_none() {
-        reasons.push("no 1:1 planned any more: the series ended and none replaced it".into());
+        reasons.push("No 1:1 planned any more: the series ended and none replaced it.".into());
     }
-    if let Some((days, from, _)) = a.longest_gap
-        && from >= report.now - Duration::weeks(TREND_WEEKS)
-        && a.timeline.iter().all(|m| m.outcome != Outcome::Upcoming)
+    // A gap that ended lately and was twice the planned interval or more: the overdue
+    // nudge is over, but the manager may want to know it happened.
+    if let (Some((days, from, to)), Some(interval)) = (a.longest_gap, a.configured.interval_days())
+        && to >= report.now - Duration::weeks(4)
+        && days >= 2.0 * interval
     {
-        reasons.push(format!("a gap of {} days lately", days.round()));
+        reasons.push(format!(
+            "A gap of {} days lately ({} to {}).",
+            days.round(),
+            short_date(report.zone.date(from)),
+            short_date(report.zone.date(to))
+        ));
     }
     (!reasons.is_empty()).then(|| Attention {
         with: entry.relationship.counterpart.display(),
@@ -346,7 +364,7 @@ impl Digest {
             }
             let _ = writeln!(out, "\n{heading}:");
             for a in list {
-                let _ = writeln!(out, "  {}: {}", a.with, a.reasons.join("; "));
+                let _ = writeln!(out, "  {}: {}", a.with, a.reasons.join(" "));
             }
         }
         let _ = writeln!(out, "\n{}", self.hours_words());
@@ -425,7 +443,7 @@ impl Digest {
                     out,
                     "<li><strong>{}</strong>: {}</li>",
                     esc(&a.with),
-                    esc(&a.reasons.join("; "))
+                    esc(&a.reasons.join(" "))
                 );
             }
             out.push_str("</ul>\n");

@@ -513,7 +513,7 @@ fn the_digest_of_the_demo_week_as_text_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.sqlite");
     let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
-    let args = |format: &'static str| {
+    let args = |format: &'static str, now: &'static str| {
         vec![
             "digest".to_string(),
             "--format".into(),
@@ -523,16 +523,20 @@ fn the_digest_of_the_demo_week_as_text_and_json() {
             "--calendar".into(),
             calendar.display().to_string(),
             "--state".into(),
-            state.display().to_string(),
+            // One history per date: a cycle never goes back in time.
+            state.with_extension(&now[..10]).display().to_string(),
             "--now".into(),
-            "2026-11-30T06:30:00Z".into(),
+            now.into(),
         ]
     };
-    let run = |format| {
-        let args = args(format);
+    let run = |format, now| {
+        let args = args(format, now);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         stdout(&tete_in("Europe/Berlin", &args))
     };
-    insta::assert_snapshot!("digest_text", run("text"));
-    insta::assert_snapshot!("digest_json", run("json"));
+    insta::assert_snapshot!("digest_text", run("text", "2026-11-30T06:30:00Z"));
+    insta::assert_snapshot!("digest_json", run("json", "2026-11-30T06:30:00Z"));
+    // In August Finn's 1:1 had been cancelled twice and was overdue: attention says so once.
+    let august = run("text", "2026-08-17T06:30:00Z");
+    insta::assert_snapshot!("digest_text_august", august);
 }
