@@ -142,6 +142,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
             .as_ref()
             .map(|c| c.nudges.clone())
             .unwrap_or_default(),
+        digest: config.as_ref().map(|c| c.digest).unwrap_or_default(),
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file: state_file.clone(),
         feed_cache_dir,

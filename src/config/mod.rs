@@ -21,6 +21,7 @@ mod caldav;
 mod calendars;
 mod daemon;
 mod detect;
+mod digest;
 mod error;
 mod graph;
 mod nudges;
@@ -58,6 +59,8 @@ pub struct Config {
     pub nudges: crate::nudge::Settings,
     /// The service (`[daemon]`).
     pub daemon: DaemonConfig,
+    /// The weekly digest (`[digest]`).
+    pub digest: crate::report::digest::DigestSettings,
     /// The Google OAuth2 client (`[google]`), when configured.
     pub google: Option<GoogleClient>,
     /// Time allowed for one HTTP request, body included (`request_timeout`, default 60 s):
@@ -109,6 +112,7 @@ impl Config {
             settings: self.cadence.clone(),
             agenda: self.agenda.clone(),
             nudges: self.nudges.clone(),
+            digest: self.digest,
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
             request_timeout: self.request_timeout,
@@ -178,6 +182,8 @@ struct RawConfig {
     nudges: nudges::RawNudges,
     #[serde(default)]
     daemon: daemon::RawDaemon,
+    #[serde(default)]
+    digest: digest::RawDigest,
 }
 
 /// `[me]` as written.
@@ -251,6 +257,7 @@ impl Resolver<'_> {
             agenda,
             nudges,
             daemon: self.daemon(raw.daemon)?,
+            digest: self.digest(raw.digest)?,
             google,
             zone,
             request_timeout: self.request_timeout(raw.request_timeout.as_ref())?,

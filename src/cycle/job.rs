@@ -32,6 +32,8 @@ pub struct Job {
     pub agenda: agenda::plan::Settings,
     /// Nudge rules and channels.
     pub nudges: nudge::Settings,
+    /// The weekly digest: whether and when the daemon sends it.
+    pub digest: crate::report::digest::DigestSettings,
     /// The state file.
     pub state_file: PathBuf,
     /// Where feeds are cached.
@@ -114,6 +116,31 @@ pub struct CycleReport {
 }
 
 impl CycleReport {
+    /// Each person's open action items and current nudges, for the report.
+    pub fn people_notes(&self) -> crate::report::PeopleNotes {
+        let mut notes = crate::report::PeopleNotes::new();
+        for (key, plan) in &self.plans.plans {
+            let person = notes.entry(key.clone()).or_default();
+            person.open_items = plan.open.clone();
+            person.agendas = plan
+                .placed
+                .iter()
+                .map(|(start, place)| (start.as_utc().and_utc(), place.to_string()))
+                .collect();
+        }
+        for entry in &self.outcome.entries {
+            let key = entry.relationship.counterpart.key();
+            let messages = self
+                .nudges
+                .iter()
+                .filter(|n| n.relationship == key.as_str())
+                .map(|n| n.message.clone())
+                .collect::<Vec<_>>();
+            notes.entry(key).or_default().nudges.extend(messages);
+        }
+        notes
+    }
+
     /// One line for logs and `sd_notify` STATUS.
     pub fn summary(&self) -> String {
         let RecordSummary {
@@ -214,7 +241,10 @@ pub async fn run_cycle_until(
         .nudges
         .extend(cycle::writes_stopped(&report.gathered));
     if !dry_run && !stop.requested() {
-        report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
+        // The digest goes with the nudges, not among them: `tete nudges` lists streaks.
+        let digest = cycle::due_digest(&report, job);
+        let to_send: Vec<nudge::Nudge> = report.nudges.iter().cloned().chain(digest).collect();
+        report.delivery = nudge::deliver(store, &to_send, &job.nudges, job.now).await?;
     }
     Ok(report)
 }

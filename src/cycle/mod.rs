@@ -23,7 +23,7 @@ pub use gather::{
     route_agendas,
 };
 pub use job::{CycleReport, Job, JobError, ReadFailures, run_cycle, run_cycle_until};
-pub use nudges::{current_nudges, writes_stopped};
+pub use nudges::{current_nudges, due_digest, writes_stopped};
 pub use stop::Stop;
 
 use crate::agenda;

@@ -1081,8 +1081,21 @@ async fn tete_calendars_lists_the_microsoft_accounts_calendars() {
     let out = tete_ok(&["--config", &config.display().to_string(), "calendars"]).await;
     assert!(out.contains("Microsoft Graph (server)"), "{out}");
     assert!(
-        out.contains("\"Calendar\" (default; used by server)"),
+        out.contains("- \"Calendar\" (default; used by server)"),
         "{out}"
     );
-    assert!(out.contains("\"Birthdays\" (read-only)"), "{out}");
+    assert!(out.contains("- \"Birthdays\" (read-only)"), "{out}");
+    let json = tete_ok(&[
+        "--config",
+        &config.display().to_string(),
+        "calendars",
+        "--format",
+        "json",
+    ])
+    .await;
+    let listing: Value = serde_json::from_str(&json).unwrap();
+    let calendars = &listing["microsoft"][0]["calendars"];
+    assert_eq!(calendars[1]["name"], "Calendar");
+    assert_eq!(calendars[1]["picked_by"], json!(["server"]));
+    assert_eq!(calendars[0]["read_only"], true);
 }

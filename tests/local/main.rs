@@ -11,6 +11,7 @@ mod check_cli;
 mod config_load;
 mod daemon;
 mod detect_truth;
+mod html_report;
 mod nudge_channels;
 mod nudges_cli;
 mod report_cli;
