@@ -1098,4 +1098,7 @@ async fn tete_calendars_lists_the_microsoft_accounts_calendars() {
     assert_eq!(calendars[1]["name"], "Calendar");
     assert_eq!(calendars[1]["picked_by"], json!(["server"]));
     assert_eq!(calendars[0]["read_only"], true);
+    // `tete check` reads it like any calendar.
+    let out = tete_ok(&["--config", &config.display().to_string(), "check"]).await;
+    assert!(out.contains("server (graph graph:Calendar)"), "{out}");
 }
