@@ -262,14 +262,9 @@ async fn an_expired_delta_link_starts_a_new_round() {
     let dir = tempfile::tempdir().unwrap();
     let first = text(&source(&fake, dir.path()).fetch().await.unwrap());
     // https://learn.microsoft.com/graph/delta-query-overview#synchronization-reset
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(ResponseTemplate::new(410).set_body_json(json!({
+    fake.next_delta(ResponseTemplate::new(410).set_body_json(json!({
             "error": {"code": "syncStateNotFound", "message": "The sync state generation is not found."}
-        })))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&fake.server)
+        })), Some(1), 1)
         .await;
     let again = text(&source(&fake, dir.path()).fetch().await.unwrap());
     assert_eq!(again, first);
@@ -287,24 +282,17 @@ async fn throttling_and_unavailability_are_waited_out() {
     let dir = tempfile::tempdir().unwrap();
     source(&fake, dir.path()).fetch().await.unwrap();
     // https://learn.microsoft.com/graph/throttling: 429 with Retry-After, then 503.
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(
+    fake.next_delta(
             ResponseTemplate::new(429)
                 .insert_header("retry-after", "1")
-                .set_body_json(json!({"error": {"code": "TooManyRequests", "message": "Please retry again later."}})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&fake.server)
+                .set_body_json(json!({"error": {"code": "TooManyRequests", "message": "Please retry again later."}})), Some(1), 1)
         .await;
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&fake.server)
-        .await;
+    fake.next_delta(
+        ResponseTemplate::new(503).insert_header("retry-after", "0"),
+        Some(1),
+        2,
+    )
+    .await;
     let started = std::time::Instant::now();
     source(&fake, dir.path()).fetch().await.unwrap();
     assert!(
@@ -320,12 +308,12 @@ async fn throttling_and_unavailability_are_waited_out() {
     assert_eq!(asked.len(), 3);
 
     // Asking for longer than tete waits: a clear error, the stored state untouched.
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
-        .with_priority(1)
-        .mount(&fake.server)
-        .await;
+    fake.next_delta(
+        ResponseTemplate::new(429).insert_header("retry-after", "3600"),
+        None,
+        1,
+    )
+    .await;
     let err = source(&fake, dir.path()).fetch().await.unwrap_err();
     let message = tete::errors::chain(&err);
     assert!(
@@ -343,14 +331,9 @@ async fn a_token_refused_mid_cycle_is_refreshed_once() {
     let fake = GraphFake::start().await;
     let dir = tempfile::tempdir().unwrap();
     source(&fake, dir.path()).fetch().await.unwrap();
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+    fake.next_delta(ResponseTemplate::new(401).set_body_json(json!({
             "error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."}
-        })))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&fake.server)
+        })), Some(1), 1)
         .await;
     let tokens_before = token_requests(&fake).await;
     // The same source (its access token cached), as in a daemon's next cycle.
@@ -359,12 +342,7 @@ async fn a_token_refused_mid_cycle_is_refreshed_once() {
     assert_eq!(token_requests(&fake).await, tokens_before + 1);
 
     // Refused again after the refresh: an error, not a loop.
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(ResponseTemplate::new(401))
-        .with_priority(1)
-        .mount(&fake.server)
-        .await;
+    fake.next_delta(ResponseTemplate::new(401), None, 1).await;
     let err = graph.fetch().await.unwrap_err();
     assert!(tete::errors::chain(&err).contains("401"), "{err}");
 }
@@ -506,6 +484,30 @@ async fn a_device_code_sign_in_that_ends_badly_says_why() {
         assert!(err.to_string().contains(says), "{error}: {err}");
         assert!(!dir.path().join("t").exists());
     }
+    // The registration does not allow public client flows: the device-code request fails
+    // with Microsoft's reason.
+    let fake = GraphFake::start().await;
+    Mock::given(method("POST"))
+        .and(path("/common/oauth2/v2.0/devicecode"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": "invalid_client",
+            "error_description": "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.\r\nTrace ID: 0\r\n",
+            "error_codes": [7000218],
+        })))
+        .mount(&fake.server)
+        .await;
+    let registration = tete::sources::graph::auth::Registration {
+        client_id: CLIENT.into(),
+        tenant: "common".into(),
+        authority: reqwest::Url::parse(&format!("{}/", fake.uri())).unwrap(),
+    };
+    let err = start_device_flow(&http, &registration).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("invalid_client") && message.contains("AADSTS7000218"),
+        "{message}"
+    );
+    assert!(!message.contains("Trace ID"), "{message}");
     // slow_down: five seconds more between polls, then the answer.
     let (_fake, registration) = device_fake("slow_down").await;
     let code = start_device_flow(&http, &registration).await.unwrap();
@@ -976,15 +978,12 @@ async fn garbage_answers_are_clear_errors_and_one_odd_event_does_not_stop_the_ot
     let dir = tempfile::tempdir().unwrap();
     let first = text(&source(&fake, dir.path()).fetch().await.unwrap());
     // Not JSON at all (a proxy's error page): the calendar fails this cycle, by name.
-    Mock::given(method("GET"))
-        .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_string("<html>Service Unavailable</html>"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&fake.server)
-        .await;
+    fake.next_delta(
+        ResponseTemplate::new(200).set_body_string("<html>Service Unavailable</html>"),
+        Some(1),
+        1,
+    )
+    .await;
     let err = source(&fake, dir.path()).fetch().await.unwrap_err();
     let message = tete::errors::chain(&err);
     assert!(

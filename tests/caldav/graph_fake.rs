@@ -201,6 +201,19 @@ impl GraphFake {
             .await;
     }
 
+    /// The next `times` requests of the stored first round's delta link (every one when
+    /// `None`) get `answer`: a fault, before the fake's normal answer.
+    pub async fn next_delta(&self, answer: ResponseTemplate, times: Option<u64>, priority: u8) {
+        let mock = Mock::given(method("GET"))
+            .and(query_param("$deltatoken", "round-1-R0usmcMb1cAqPZ"))
+            .respond_with(answer)
+            .with_priority(priority);
+        match times {
+            Some(n) => mock.up_to_n_times(n).mount(&self.server).await,
+            None => mock.mount(&self.server).await,
+        }
+    }
+
     /// `GET /me/events/{id}` of every master, and `/instances` of each series.
     async fn mount_masters(&self) {
         let events = events();

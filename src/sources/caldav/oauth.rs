@@ -166,7 +166,7 @@ async fn post_token(
     url: &Url,
     form: &[(&str, String)],
 ) -> Result<TokenAnswer, OAuthError> {
-    let (status, answer) = post_form(http, url, form).await?;
+    let (status, answer): (_, TokenAnswer) = post_form(http, url, form).await?;
     if let Some(error) = &answer.error {
         // RFC 6749 5.2: invalid_grant = the refresh token (or code) is invalid, expired or
         // revoked; unauthorized_client likewise needs a new authorization.
@@ -189,12 +189,13 @@ async fn post_token(
 
 /// POSTs a form to a token endpoint and reads its JSON answer, error or not: the caller
 /// decides what an error code means (a device-code poll waits on `authorization_pending`).
-/// Fails only when the endpoint cannot be reached or its body is not a token answer.
-pub(crate) async fn post_form(
+/// Fails only when the endpoint cannot be reached or its body is not JSON of type `T`
+/// ([`TokenAnswer`], or a device-code answer).
+pub(crate) async fn post_form<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: &Url,
     form: &[(&str, String)],
-) -> Result<(reqwest::StatusCode, TokenAnswer), OAuthError> {
+) -> Result<(reqwest::StatusCode, T), OAuthError> {
     let body = form
         .iter()
         .map(|(k, v)| format!("{k}={}", form_encode(v)))
@@ -213,7 +214,7 @@ pub(crate) async fn post_form(
     let bytes = response.bytes().await.map_err(|err| OAuthError::Endpoint {
         reason: err.without_url().to_string(),
     })?;
-    let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|_| OAuthError::Endpoint {
+    let answer: T = serde_json::from_slice(&bytes).map_err(|_| OAuthError::Endpoint {
         reason: format!("answered {status} with a body that is not a token answer"),
     })?;
     Ok((status, answer))

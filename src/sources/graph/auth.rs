@@ -158,7 +158,7 @@ impl MicrosoftAuth {
             ("scope", GRAPH_SCOPE.to_string()),
         ];
         let url = self.registration.endpoint("token")?;
-        let (status, answer) = oauth::post_form(http, &url, &form).await?;
+        let (status, answer): (_, oauth::TokenAnswer) = oauth::post_form(http, &url, &form).await?;
         if let Some(error) = answer.error {
             // invalid_grant: revoked, expired, password changed; interaction_required:
             // the tenant now asks for something only a person can do (MFA, consent).
@@ -229,8 +229,11 @@ fn default_interval() -> u64 {
     5
 }
 
+/// A `devicecode` answer, success or error (`error`, `error_description`).
 #[derive(Deserialize)]
-struct DeviceCodeError {
+struct DeviceAnswer {
+    #[serde(flatten)]
+    code: Option<DeviceCode>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -241,46 +244,31 @@ pub async fn start_device_flow(
     registration: &Registration,
 ) -> Result<DeviceCode, AuthError> {
     let url = registration.endpoint("devicecode")?;
-    let body = format!(
-        "client_id={}&scope={}",
-        oauth::form_encode(&registration.client_id),
-        oauth::form_encode(GRAPH_SCOPE)
-    );
-    let response = http
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| AuthError::Endpoint {
-            reason: e.without_url().to_string(),
-        })?;
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| AuthError::Endpoint {
-        reason: e.without_url().to_string(),
-    })?;
-    if !status.is_success() {
-        let reason = serde_json::from_slice::<DeviceCodeError>(&bytes)
-            .ok()
-            .and_then(|e| e.error.map(|code| (code, e.error_description)))
-            .map_or_else(
-                || format!("answered {status}"),
-                |(code, description)| {
-                    let first = description
-                        .as_deref()
-                        .and_then(|d| d.lines().next())
-                        .unwrap_or_default()
-                        .to_string();
-                    format!("answered {status}: {code} {first}")
-                        .trim()
-                        .to_string()
-                },
-            );
-        return Err(AuthError::Endpoint { reason });
+    let form = [
+        ("client_id", registration.client_id.clone()),
+        ("scope", GRAPH_SCOPE.to_string()),
+    ];
+    let (status, answer): (_, DeviceAnswer) = oauth::post_form(http, &url, &form).await?;
+    match (answer.code, answer.error) {
+        (Some(code), None) if status.is_success() => Ok(code),
+        (_, Some(error)) => {
+            // AADSTS codes explain a misconfigured registration ("AADSTS7000218: ... must
+            // contain client_assertion or client_secret" = public client flows are off).
+            let first = answer
+                .error_description
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .unwrap_or_default();
+            Err(AuthError::Endpoint {
+                reason: format!("answered {status}: {error} {first}")
+                    .trim()
+                    .to_string(),
+            })
+        }
+        _ => Err(AuthError::Endpoint {
+            reason: format!("answered {status} with a body that is not a device code"),
+        }),
     }
-    serde_json::from_slice(&bytes).map_err(|_| AuthError::Endpoint {
-        reason: format!("answered {status} with a body that is not a device code"),
-    })
 }
 
 /// Polls the token endpoint until the person signed in (the refresh token is then
@@ -306,7 +294,7 @@ pub async fn finish_device_flow(
     let mut interval = Duration::from_secs(code.interval.max(1));
     loop {
         tokio::time::sleep(interval).await;
-        let (status, answer) = oauth::post_form(http, &url, &form).await?;
+        let (status, answer): (_, oauth::TokenAnswer) = oauth::post_form(http, &url, &form).await?;
         match answer.error.as_deref() {
             None => {
                 let refresh = answer.refresh_token.ok_or_else(|| AuthError::Flow {
