@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::context::Context;
-use super::overrides::{Fate, occurrence, rid_moment, this_and_future_for};
+use super::Occurrence;
+use super::context::{Context, Names};
+use super::overrides::{Fate, occurrence, this_and_future_for};
 use super::record::{End, EventRecord, Form, Stamp};
-use super::{Moment, Occurrence};
 use crate::EventStatus;
 use crate::value::{self, TimeValue};
 use crate::warning::Warning;
@@ -31,7 +31,9 @@ impl Exclusions {
             starts: Vec::new(),
         };
         for ex in master.exdates() {
-            if ex.form == Form::Date && form != Form::Date {
+            // A DATE EXDATE removes its day; on an all-day series any EXDATE removes the day
+            // it is written on (an Exchange `EXDATE;TZID=…:20200416T000000` removes 16 April).
+            if ex.form == Form::Date || form == Form::Date {
                 exclusions.days.push(ex.t.date());
             } else {
                 exclusions.starts.push(ctx.in_frame_of(*ex, form));
@@ -43,6 +45,15 @@ impl Exclusions {
     /// True when an occurrence starting at wall-clock `t` is removed.
     fn contains(&self, t: NaiveDateTime) -> bool {
         self.starts.contains(&t) || self.days.contains(&t.date())
+    }
+
+    /// True when the occurrence a RECURRENCE-ID names is removed (even one the series does
+    /// not generate: recurring-ical-events drops such an override too).
+    fn excludes(&self, name: Names) -> bool {
+        match name {
+            Names::Start(t) => self.contains(t),
+            Names::Day(d) => self.days.contains(&d),
+        }
     }
 
     /// Removes the excluded starts, returning them.
@@ -72,20 +83,24 @@ fn master_starts(
     let form = series.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
     starts.insert(series.t, None);
-    for rule in master.rules() {
+    for (i, rule) in master.rules().iter().enumerate() {
         let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
-        match rule.iter(series.t, until) {
+        // The set is the union of the rules; DTSTART counts as the first occurrence once, in
+        // the first rule's COUNT (RFC 5545 3.3.10), and the others count their own matches.
+        let iter = if i == 0 {
+            rule.iter(series.t, until)
+                .map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
+        } else {
+            rule.iter_own_matches(series.t, until)
+                .map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
+        };
+        match iter {
             Ok(iter) => {
                 for t in iter.take_while(|t| *t <= bound) {
                     starts.entry(t).or_insert(None);
                 }
             }
-            Err(e) => warnings.push(Warning {
-                origin: ctx.resources[master.resource as usize].origin.clone(),
-                line: master.line,
-                uid: (!master.uid.is_empty()).then(|| master.uid.to_string()),
-                message: format!("{e}; only DTSTART is used"),
-            }),
+            Err(e) => warnings.push(ctx.warning(master, format!("{e}; only DTSTART is used"))),
         }
     }
     for rdate in master.rdates() {
@@ -119,13 +134,10 @@ fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTi
 
 /// How far (wall clock, in `form`) a master's starts are needed: past the window's end by
 /// the largest move of a THISANDFUTURE override in `future`, plus a margin for zones.
-fn series_bound(ctx: &Context, future: &[&EventRecord], form: Form) -> NaiveDateTime {
+fn series_bound(ctx: &Context, future: &[(&EventRecord, Names)], form: Form) -> NaiveDateTime {
     let max_shift = future
         .iter()
-        .filter_map(|o| {
-            o.recurrence_id
-                .map(|r| (o.start.t - ctx.in_frame_of(r, form)).abs())
-        })
+        .map(|(o, name)| (ctx.in_frame_of(o.start, form) - name.wall_clock()).abs())
         .max()
         .unwrap_or_default();
     // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
@@ -136,54 +148,47 @@ fn series_bound(ctx: &Context, future: &[&EventRecord], form: Form) -> NaiveDate
 }
 
 /// Reports a master's occurrences, except those its `overrides` replace; records in `fates`
-/// (one per override) which occurrence each override replaces, or that EXDATE removed it.
+/// (one per override, `names` what each names) which occurrence each override replaces,
+/// that EXDATE removed it, or that it is stale.
 pub(super) fn expand_master(
     ctx: &Context,
     master: &EventRecord,
     overrides: &[&EventRecord],
+    names: &[Names],
     fates: &mut [Fate],
     out: &mut Vec<Occurrence>,
     warnings: &mut Vec<Warning>,
 ) {
     let series = ctx.series_start(master);
     let form = series.form;
-    let future: Vec<&EventRecord> = overrides
+    let future: Vec<(&EventRecord, Names)> = overrides
         .iter()
-        .copied()
-        .filter(|o| o.this_and_future)
+        .zip(names)
+        .filter(|(o, _)| o.this_and_future)
+        .map(|(o, n)| (*o, *n))
         .collect();
     let bound = series_bound(ctx, &future, form);
     let exclusions = Exclusions::new(ctx, master, form);
-    for (ov, fate) in overrides.iter().zip(fates.iter_mut()) {
+    let mut starts = master_starts(ctx, master, series, bound, warnings);
+    let removed = exclusions.remove_from(&mut starts);
+    for (name, fate) in names.iter().zip(fates.iter_mut()) {
         // EXDATE wins over an override of the same occurrence (recurring-ical-events agrees).
-        if ov
-            .recurrence_id
-            .is_some_and(|rid| exclusions.contains(ctx.in_frame_of(rid, form)))
-        {
+        if exclusions.excludes(*name) || removed.iter().any(|t| name.matches(*t)) {
             *fate = Fate::Excluded;
         }
     }
-    let mut starts = master_starts(ctx, master, series, bound, warnings);
-    let removed = exclusions.remove_from(&mut starts);
     if ctx.with_excluded {
         excluded_occurrences(ctx, master, series, &removed, out);
     }
-    let override_keys: Vec<Moment> = overrides.iter().map(|o| rid_moment(ctx, o)).collect();
     for (t, period) in starts {
         let rid = ctx.moment(t, form);
-        if let Some(i) = override_keys
-            .iter()
-            .position(|k| Moment::names_occurrence(*k, rid))
-        {
-            if fates[i] == Fate::Unmatched {
-                fates[i] = Fate::Replaces(rid);
-            }
+        if let Some(i) = replacing_override(names, fates, t) {
+            fates[i] = Fate::Replaces(rid);
             continue;
         }
-        let (start, end, props) = match this_and_future_for(ctx, &future, rid) {
-            Some(ov) => {
-                let ov_rid = ov.recurrence_id.map_or(t, |r| ctx.in_frame_of(r, form));
-                let moved = t + (ctx.in_frame_of(ov.start, form) - ov_rid);
+        let (start, end, props) = match this_and_future_for(&future, t) {
+            Some((ov, name)) => {
+                let moved = t + (ctx.in_frame_of(ov.start, form) - name.wall_clock());
                 (
                     ctx.moment(moved, form),
                     ctx.end_of(moved, form, ov.start, ov.end),
@@ -199,6 +204,60 @@ pub(super) fn expand_master(
         if ctx.overlaps(start, end) {
             out.push(occurrence(master, rid, start, end, props));
         }
+    }
+    mark_stale(
+        ctx, master, series, overrides, names, fates, bound, warnings,
+    );
+}
+
+/// The override that replaces the occurrence starting at `t`: one that names it exactly, else
+/// the first DATE id of its day not yet used. An override replaces one occurrence only.
+fn replacing_override(names: &[Names], fates: &[Fate], t: NaiveDateTime) -> Option<usize> {
+    let free = |i: &usize| fates[*i] == Fate::Unmatched;
+    (0..names.len())
+        .filter(free)
+        .find(|i| names[*i] == Names::Start(t))
+        .or_else(|| (0..names.len()).filter(free).find(|i| names[*i].matches(t)))
+}
+
+/// Marks as stale the overrides that name no occurrence of the series and have a lower
+/// SEQUENCE than the master: the series was changed after them (shortened, moved) and no
+/// longer has the occurrence they moved, so they must not add one. An override with the
+/// master's SEQUENCE or a higher one that names no occurrence stays an occurrence of its own
+/// (an extra date, as recurring-ical-events and RFC 5545 3.8.4.4 allow).
+#[allow(clippy::too_many_arguments)]
+fn mark_stale(
+    ctx: &Context,
+    master: &EventRecord,
+    series: Stamp,
+    overrides: &[&EventRecord],
+    names: &[Names],
+    fates: &mut [Fate],
+    bound: NaiveDateTime,
+    warnings: &mut Vec<Warning>,
+) {
+    for ((ov, name), fate) in overrides.iter().zip(names).zip(fates.iter_mut()) {
+        if *fate != Fate::Unmatched || ov.sequence >= master.sequence {
+            continue;
+        }
+        let day_end = value::add_saturating(name.wall_clock(), Span::days(1));
+        // Starts up to `bound` were all seen; one named beyond it is looked for on its own.
+        let generated = day_end > bound
+            && master_starts(ctx, master, series, day_end, &mut Vec::new())
+                .keys()
+                .any(|t| name.matches(*t));
+        if generated {
+            continue;
+        }
+        *fate = Fate::Stale;
+        warnings.push(ctx.warning(
+            ov,
+            format!(
+                "override of an occurrence the series no longer has (SEQUENCE {} below the \
+                 series' {}); ignored",
+                ov.sequence, master.sequence
+            ),
+        ));
     }
 }
 
