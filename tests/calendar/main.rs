@@ -8,6 +8,7 @@ mod expand_cases;
 mod fixtures;
 mod never_panics;
 mod roundtrip;
+mod rrule_vectors;
 
 use std::path::{Path, PathBuf};
 
