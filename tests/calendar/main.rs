@@ -4,6 +4,7 @@
 // Test code: a panic (unwrap, expect) is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod differential;
 mod expand_cases;
 mod fixtures;
 mod never_panics;
