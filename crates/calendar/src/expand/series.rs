@@ -83,6 +83,27 @@ fn master_starts(
     let form = series.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
     starts.insert(series.t, None);
+    for rule in rule_starts(ctx, master, series, warnings) {
+        for t in rule.take_while(|t| *t <= bound) {
+            starts.entry(t).or_insert(None);
+        }
+    }
+    for rdate in master.rdates() {
+        let period = rdate.end.map(|end| (rdate.start, end));
+        starts.insert(ctx.in_frame_of(rdate.start, form), period);
+    }
+    starts
+}
+
+/// The wall-clock starts each RRULE of `master` generates, lazily; an unusable rule is a
+/// warning (and then only DTSTART stands for it).
+fn rule_starts(
+    ctx: &Context,
+    master: &EventRecord,
+    series: Stamp,
+    warnings: &mut Vec<Warning>,
+) -> Vec<Box<dyn Iterator<Item = NaiveDateTime>>> {
+    let mut out = Vec::new();
     for (i, rule) in master.rules().iter().enumerate() {
         let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
         // The set is the union of the rules; DTSTART counts as the first occurrence once, in
@@ -95,19 +116,11 @@ fn master_starts(
                 .map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
         };
         match iter {
-            Ok(iter) => {
-                for t in iter.take_while(|t| *t <= bound) {
-                    starts.entry(t).or_insert(None);
-                }
-            }
+            Ok(iter) => out.push(iter),
             Err(e) => warnings.push(ctx.warning(master, format!("{e}; only DTSTART is used"))),
         }
     }
-    for rdate in master.rdates() {
-        let period = rdate.end.map(|end| (rdate.start, end));
-        starts.insert(ctx.in_frame_of(rdate.start, form), period);
-    }
-    starts
+    out
 }
 
 fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTime {
@@ -236,20 +249,16 @@ fn mark_stale(
     bound: NaiveDateTime,
     warnings: &mut Vec<Warning>,
 ) {
-    for ((ov, name), fate) in overrides.iter().zip(names).zip(fates.iter_mut()) {
-        if *fate != Fate::Unmatched || ov.sequence >= master.sequence {
-            continue;
-        }
-        let day_end = value::add_saturating(name.wall_clock(), Span::days(1));
-        // Starts up to `bound` were all seen; one named beyond it is looked for on its own.
-        let generated = day_end > bound
-            && master_starts(ctx, master, series, day_end, &mut Vec::new())
-                .keys()
-                .any(|t| name.matches(*t));
+    let older =
+        |i: &usize| fates[*i] == Fate::Unmatched && overrides[*i].sequence < master.sequence;
+    let candidates: Vec<usize> = (0..overrides.len()).filter(older).collect();
+    let generated = generated_beyond(ctx, master, series, bound, &candidates, names);
+    for (i, generated) in candidates.into_iter().zip(generated) {
         if generated {
             continue;
         }
-        *fate = Fate::Stale;
+        fates[i] = Fate::Stale;
+        let ov = overrides[i];
         warnings.push(ctx.warning(
             ov,
             format!(
@@ -259,6 +268,67 @@ fn mark_stale(
             ),
         ));
     }
+}
+
+/// How many starts past `bound` are looked at to find whether a series generates an
+/// occurrence an older override names; past them the override is kept, as before this check.
+const STALE_SEARCH_LIMIT: usize = 200_000;
+
+/// For each override (`candidates`, indexes into `names`), whether the series generates the
+/// occurrence it names after `bound` (the starts up to `bound` were all seen). Lazily, with no
+/// memory per start, and at most [`STALE_SEARCH_LIMIT`] starts past `bound` per rule: one
+/// named farther away counts as generated.
+fn generated_beyond(
+    ctx: &Context,
+    master: &EventRecord,
+    series: Stamp,
+    bound: NaiveDateTime,
+    candidates: &[usize],
+    names: &[Names],
+) -> Vec<bool> {
+    let day_end = |name: Names| value::add_saturating(name.wall_clock(), Span::days(1));
+    let mut found = vec![false; candidates.len()];
+    let Some(farthest) = candidates.iter().map(|i| day_end(names[*i])).max() else {
+        return found;
+    };
+    if farthest <= bound {
+        return found;
+    }
+    // Which candidates each name stands for, to find a start's in one look-up.
+    let mut by_name: BTreeMap<Names, Vec<usize>> = BTreeMap::new();
+    for (k, i) in candidates.iter().enumerate() {
+        by_name.entry(names[*i]).or_default().push(k);
+    }
+    let mark = |t: NaiveDateTime, found: &mut [bool]| {
+        for name in [Names::Start(t), Names::Day(t.date())] {
+            for k in by_name.get(&name).into_iter().flatten() {
+                found[*k] = true;
+            }
+        }
+    };
+    for rdate in master.rdates() {
+        mark(ctx.in_frame_of(rdate.start, series.form), &mut found);
+    }
+    for rule in rule_starts(ctx, master, series, &mut Vec::new()) {
+        let past_bound = rule.take_while(|t| *t < farthest).filter(|t| *t > bound);
+        let mut last = bound;
+        for (n, t) in past_bound.enumerate() {
+            if n == STALE_SEARCH_LIMIT {
+                // Too far to look: keep the overrides named beyond here, as before.
+                for (f, i) in found.iter_mut().zip(candidates) {
+                    *f |= day_end(names[*i]) > last;
+                }
+                break;
+            }
+            mark(t, &mut found);
+            last = t;
+        }
+    }
+    // Those named within `bound` were matched there, or not at all.
+    for (f, i) in found.iter_mut().zip(candidates) {
+        *f &= day_end(names[*i]) > bound;
+    }
+    found
 }
 
 /// The occurrences EXDATE removed from a master, reported as cancelled and `excluded`.

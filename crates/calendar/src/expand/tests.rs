@@ -280,3 +280,21 @@ fn a_stale_override_adds_nothing_but_a_moved_or_extra_one_stays() {
     );
     assert_eq!(expansion.warnings.len(), 2, "{:?}", expansion.warnings);
 }
+
+#[test]
+fn an_older_override_far_past_the_window_is_checked_lazily_and_within_a_limit() {
+    // 2100 is 27,000 days on: looked at, not generated at 10:30, stale. 3000 is past the
+    // search limit: kept as before.
+    let text = "BEGIN:VEVENT\nUID:f\nSEQUENCE:2\nDTSTART:20240101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:f\nSEQUENCE:1\nRECURRENCE-ID:21000101T103000Z\nDTSTART:20240102T120000Z\nSUMMARY:near\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:f\nSEQUENCE:1\nRECURRENCE-ID:21000101T090000Z\nDTSTART:20240102T130000Z\nSUMMARY:moved\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:f\nSEQUENCE:1\nRECURRENCE-ID:30000101T103000Z\nDTSTART:20240102T140000Z\nSUMMARY:far\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2024-01-02T00:00:00", "2024-01-03T00:00:00"),
+        vec![
+            "2024-01-02T09:00:00Z m",
+            "2024-01-02T13:00:00Z moved",
+            "2024-01-02T14:00:00Z far"
+        ]
+    );
+}
