@@ -80,6 +80,18 @@ impl Identity {
     pub fn is_my_name(&self, name: &str) -> bool {
         name_keys(name).iter().any(|k| self.names.contains(k))
     }
+
+    /// True when an action item's owner (`Mia`, `@mia`, `me`) is me: my name or first
+    /// name, the part before `@` of one of my addresses, or "me".
+    pub fn owns(&self, owner: &str) -> bool {
+        let owner = owner.trim().trim_start_matches('@').to_lowercase();
+        owner == "me"
+            || self.is_my_name(&owner)
+            || self
+                .emails
+                .iter()
+                .any(|e| e.split('@').next().is_some_and(|local| local == owner))
+    }
 }
 
 /// The lower-cased full name (as written, and in "First Last" order) and first name:
