@@ -17,6 +17,7 @@ mod scheduling;
 mod servers;
 #[path = "../support/daemon.rs"]
 mod support;
+mod tasks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

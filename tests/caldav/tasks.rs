@@ -1,0 +1,97 @@
+//! Action items as tasks on Radicale, both ways over CalDAV: with `create = true` tete
+//! makes the task list (MKCALENDAR with VTODO), creates a task per item (`owner = "all"`),
+//! writes nothing the second time; a task completed by another client closes its item
+//! (gone from the next agenda), and an item checked in the notes completes its task.
+
+use tete::calendar::Document;
+use tete::calendar::value::unescape_text;
+
+use crate::agenda::{NEXT, NOW, ann, description, event_at, get};
+use crate::harness::{DavServer, Kind};
+use crate::{Raw, caldav_config, run_once};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_round_trip_on_radicale() {
+    let server = DavServer::start(Kind::Radicale);
+    let raw = Raw::new(&server);
+    let cal = raw.mkcalendar(&server, "one-on-ones", "1:1s").await;
+    raw.put(&format!("{cal}ann.ics"), &ann()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[calendar]]\nname = \"tasks\"\ncaldav = \"{url}\"\ncalendar = \"Tasks\"\n\
+         user = \"{user}\"\npassword = \"{password}\"\n\
+         [tasks]\nlist = \"tasks\"\nowner = \"all\"\ncreate = true\n",
+        url = server.url,
+        user = server.user,
+        password = server.password,
+    );
+    let config = caldav_config(dir.path(), &server, "1:1s", &extra);
+
+    let out = run_once(&config, NOW);
+    assert!(out.contains("tasks in \"tasks\": 2 written"), "{out}");
+    // Created by tete, for tasks.
+    let list = format!("{}{}tasks/", server.url.trim_end_matches('/'), server.home);
+    let members = raw.members(&list).await;
+    assert_eq!(members.len(), 2, "{members:?}");
+    let origin = server.url.trim_end_matches('/').to_string();
+    let mut plan_href = String::new();
+    for href in &members {
+        let text = raw.get(&format!("{origin}{href}")).await;
+        assert!(text.contains("BEGIN:VTODO"), "{text}");
+        if text.contains("SUMMARY:Ann: send the hiring plan") {
+            assert!(text.contains("DUE;VALUE=DATE:20260327"), "{text}");
+            assert!(text.contains("RELATED-TO:ann-weekly@x"), "{text}");
+            plan_href = format!("{origin}{href}");
+        }
+    }
+    assert!(!plan_href.is_empty());
+
+    // Nothing changed: nothing written.
+    let again = run_once(&config, NOW);
+    assert!(again.contains("tasks in \"tasks\": 0 written"), "{again}");
+
+    // Another client (a phone) completes the hiring plan: the item leaves the agenda.
+    let (block, _) = get(&raw, &format!("{cal}ann.ics")).await;
+    assert!(description(&event_at(&block, NEXT)).contains("- [ ] Ann: send the hiring plan"));
+    let task = raw.get(&plan_href).await;
+    let done = task.replace("STATUS:NEEDS-ACTION", "STATUS:COMPLETED");
+    assert_ne!(done, task);
+    raw.put(&plan_href, &done).await;
+    let out = run_once(&config, "2026-03-21T12:00:00Z");
+    assert!(out.contains("1 item(s) closed from the task list"), "{out}");
+    let (text, _) = get(&raw, &format!("{cal}ann.ics")).await;
+    let agenda = description(&event_at(&text, NEXT));
+    assert!(
+        !agenda.contains("- [ ] Ann: send the hiring plan"),
+        "{agenda}"
+    );
+
+    // The other item is checked in the notes: tete completes its task.
+    let (mut doc, _) = Document::parse(&text, "ann").unwrap();
+    for event in doc.events_mut() {
+        if event
+            .value("RECURRENCE-ID")
+            .is_some_and(|r| r.contains(NEXT))
+        {
+            let d = unescape_text(event.value("DESCRIPTION").unwrap());
+            let checked = d.replacen("- [ ] Ann: read", "- [x] Ann: read", 1);
+            assert_ne!(checked, d);
+            event.set_text("DESCRIPTION", &checked);
+        }
+    }
+    raw.put(&format!("{cal}ann.ics"), &doc.to_ical()).await;
+    let out = run_once(&config, "2026-03-22T12:00:00Z");
+    assert!(out.contains("tasks in \"tasks\": 1 written"), "{out}");
+    let mut completed = 0;
+    for href in raw.members(&list).await {
+        let text = raw.get(&format!("{origin}{href}")).await;
+        if text.contains("SUMMARY:Ann: read") {
+            assert!(text.contains("STATUS:COMPLETED"), "{text}");
+            assert!(text.contains("PERCENT-COMPLETE:100"), "{text}");
+            completed += 1;
+        }
+    }
+    assert_eq!(completed, 1);
+    let settled = run_once(&config, "2026-03-22T13:00:00Z");
+    assert!(settled.contains("0 written"), "{settled}");
+}
