@@ -84,6 +84,7 @@ pub const MIGRATIONS: &[&str] = &[
         description  TEXT NOT NULL,
         related_to   TEXT NOT NULL,
         done         INTEGER NOT NULL DEFAULT 0,
+        closed_in_list INTEGER NOT NULL DEFAULT 0,
         synced_at    TEXT NOT NULL
      );",
 ];

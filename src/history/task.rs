@@ -115,7 +115,7 @@ impl Store {
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
         tx.execute(
-            "UPDATE task SET done = 1, synced_at = ?2 WHERE uid = ?1",
+            "UPDATE task SET done = 1, closed_in_list = 1, synced_at = ?2 WHERE uid = ?1",
             params![task.uid, text(now)],
         )
         .map_err(&sqlite)?;
