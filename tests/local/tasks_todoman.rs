@@ -59,6 +59,11 @@ impl Setup {
     }
 
     fn tete(&self, now: &str, extra: &[&str]) -> String {
+        self.tete_with_stderr(now, extra).0
+    }
+
+    /// `tete run --once` at `now`: stdout and stderr.
+    fn tete_with_stderr(&self, now: &str, extra: &[&str]) -> (String, String) {
         let config = self.path("config.toml");
         let mut args = vec![
             "--config",
@@ -75,7 +80,10 @@ impl Setup {
             .output()
             .unwrap();
         ok(&out);
-        String::from_utf8(out.stdout).unwrap()
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
     }
 
     fn todo(&self, args: &[&str]) -> String {
@@ -128,14 +136,23 @@ impl Setup {
 
     /// Checks `line` in the notes of the 1:1 on `recurrence_id`, as a person would.
     fn check_in_notes(&self, recurrence_id: &str, line: &str) {
+        self.edit_notes(
+            recurrence_id,
+            &format!("- [ ] {line}"),
+            &format!("- [x] {line}"),
+        );
+    }
+
+    /// Replaces `from` by `to` in the notes of the 1:1 on `recurrence_id`.
+    fn edit_notes(&self, recurrence_id: &str, from: &str, to: &str) {
         let file = self.path("cal/ann.ics");
         let text = std::fs::read_to_string(&file).unwrap();
         let (mut doc, _) = Document::parse(&text, "ann.ics").unwrap();
         for event in doc.events_mut() {
             if event.value("RECURRENCE-ID") == Some(recurrence_id) {
                 let d = unescape_text(event.value("DESCRIPTION").unwrap());
-                let checked = d.replacen(&format!("- [ ] {line}"), &format!("- [x] {line}"), 1);
-                assert_ne!(checked, d, "{line} not in {d}");
+                let checked = d.replacen(from, to, 1);
+                assert_ne!(checked, d, "{from} not in {d}");
                 event.set_text("DESCRIPTION", &checked);
             }
         }
@@ -257,4 +274,75 @@ fn tasks_in_todoman_both_ways() {
     let files = s.list_files();
     s.tete("2026-03-22T13:00:00Z", &[]);
     assert_eq!(s.list_files(), files);
+}
+
+/// The task file whose SUMMARY starts with `summary`: its name and text.
+fn task_file(s: &Setup, summary: &str) -> (String, String) {
+    s.list_files()
+        .into_iter()
+        .map(|(name, bytes)| (name, String::from_utf8(bytes).unwrap()))
+        .find(|(_, text)| text.contains(&format!("SUMMARY:{summary}")))
+        .unwrap_or_else(|| panic!("no task {summary:?}"))
+}
+
+#[test]
+fn a_conflict_keeps_both_words_and_a_deleted_task_closes_its_item() {
+    let s = Setup::new();
+    s.tete("2026-03-20T12:00:00Z", &[]);
+    // In the task app, the manager rewords the offsite task...
+    let (name, text) = task_file(&s, "book the offsite");
+    let edited = text.replace(
+        "SUMMARY:book the offsite",
+        "SUMMARY:book the offsite (ask Bob)",
+    );
+    std::fs::write(s.path("lists/tasks").join(&name), &edited).unwrap();
+    // ...while in the notes the item gets new words (the same item) and a due date.
+    s.edit_notes(
+        "20260316T090000Z",
+        "- [ ] Mia: book the offsite",
+        "- [ ] Mia: Book the offsite. (due 2026-04-01)",
+    );
+    let (out, err) = s.tete_with_stderr("2026-03-20T13:00:00Z", &[]);
+    assert!(out.contains("1 written"), "{out}");
+    assert!(err.contains("both changed (SUMMARY)"), "{err}");
+    let (_, after) = task_file(&s, "book the offsite");
+    let (doc, _) = Document::parse(&after, "task").unwrap();
+    let todo = doc.components[0].components_named("VTODO").next().unwrap();
+    assert_eq!(
+        todo.value("SUMMARY"),
+        Some("book the offsite (ask Bob)"),
+        "the person's words"
+    );
+    assert_eq!(
+        todo.value("DUE"),
+        Some("20260401"),
+        "only the notes changed the date"
+    );
+    let description = unescape_text(todo.value("DESCRIPTION").unwrap());
+    assert!(
+        description.contains(
+            "tete: the meeting notes now say \u{201c}Book the offsite.\u{201d} (due 2026-04-01)"
+        ),
+        "{description}"
+    );
+    // Settled: nothing more to write.
+    let files = s.list_files();
+    s.tete("2026-03-20T14:00:00Z", &[]);
+    assert_eq!(s.list_files(), files);
+
+    // The hiring plan's task deleted in the app: the item is closed.
+    let (plan, _) = task_file(&s, "send the hiring plan");
+    std::fs::remove_file(s.path("lists/tasks").join(plan)).unwrap();
+    let out = s.tete("2026-03-21T12:00:00Z", &[]);
+    assert!(out.contains("1 item(s) closed"), "{out}");
+    assert!(
+        !s.agenda("20260323T090000Z")
+            .contains("- [ ] Mia: send the hiring plan")
+    );
+    // Never made again.
+    assert!(
+        s.list_files()
+            .iter()
+            .all(|(_, b)| !String::from_utf8_lossy(b).contains("hiring"))
+    );
 }
