@@ -10,6 +10,26 @@ use crate::agenda::{NEXT, NOW, ann, description, event_at, get};
 use crate::harness::{DavServer, Kind};
 use crate::{Raw, caldav_config, run_once};
 
+/// `text` with the item starting `item` checked in the notes of the occurrence whose
+/// RECURRENCE-ID contains `day`.
+fn checked(text: &str, day: &str, item: &str) -> String {
+    let (mut doc, _) = Document::parse(text, "ann").unwrap();
+    let mut done = false;
+    for event in doc.events_mut() {
+        if event
+            .value("RECURRENCE-ID")
+            .is_some_and(|r| r.contains(day))
+        {
+            let d = unescape_text(event.value("DESCRIPTION").unwrap());
+            let checked = d.replacen(&format!("- [ ] {item}"), &format!("- [x] {item}"), 1);
+            done |= checked != d;
+            event.set_text("DESCRIPTION", &checked);
+        }
+    }
+    assert!(done, "{item} not found on {day} in {text}");
+    doc.to_ical()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn tasks_round_trip_on_radicale() {
     let server = DavServer::start(Kind::Radicale);
@@ -94,4 +114,116 @@ async fn tasks_round_trip_on_radicale() {
     assert_eq!(completed, 1);
     let settled = run_once(&config, "2026-03-22T13:00:00Z");
     assert!(settled.contains("0 written"), "{settled}");
+}
+
+/// The same round trip on an engine of the matrix (Cyrus: Fastmail's), with the agendas
+/// where that engine's default puts them: the task list created with MKCALENDAR (VTODO),
+/// a task per item once, a task completed by another client closes its item (`tete items`
+/// no longer lists it), an item checked in the notes completes its task.
+async fn tasks_on(engine: crate::engines::Engine) {
+    let Some(lab) = crate::engines::Running::start(engine).await else {
+        return;
+    };
+    let origin = lab.origin();
+    let (user, password) = lab.login("mia");
+    let raw = Raw::as_user(&user, &password);
+    let mia = lab.var("DAV_ADDRESS_mia");
+    let series = ann()
+        .replace("mailto:mia@example.com", &mia)
+        .replace("mailto:ann@example.com", "mailto:ann@elsewhere.test");
+    let cal = lab.var("DAV_CALENDAR_mia");
+    raw.put(&format!("{origin}{cal}ann.ics"), &series).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_file = \"{state}\"\ncache_dir = \"{cache}\"\n[me]\nemail = \"{me}\"\n\
+             [[calendar]]\nname = \"work\"\ncaldav = \"{url}\"\ncalendar = \"{cal}\"\n\
+             user = \"{user}\"\npassword = \"{password}\"\n\
+             [[calendar]]\nname = \"tasks\"\ncaldav = \"{url}\"\ncalendar = \"Tasks\"\n\
+             user = \"{user}\"\npassword = \"{password}\"\n\
+             [tasks]\nlist = \"tasks\"\nowner = \"all\"\ncreate = true\n",
+            state = dir.path().join("state.sqlite").display(),
+            cache = dir.path().join("cache").display(),
+            me = mia.trim_start_matches("mailto:"),
+            url = lab.var("DAV_URL"),
+        ),
+    )
+    .unwrap();
+    let name = engine.name();
+    let out = run_once(&config, NOW);
+    assert!(
+        out.contains("tasks in \"tasks\": 2 written"),
+        "{name}: {out}"
+    );
+    let list = format!("{origin}{}tasks/", lab.var("DAV_HOME_mia"));
+    let members = raw.members(&list).await;
+    assert_eq!(members.len(), 2, "{name}: {members:?}");
+    let again = run_once(&config, NOW);
+    assert!(
+        again.contains("tasks in \"tasks\": 0 written"),
+        "{name}: {again}"
+    );
+
+    let mut plan_href = String::new();
+    for href in &members {
+        if raw
+            .get(&format!("{origin}{href}"))
+            .await
+            .contains("SUMMARY:Ann: send the hiring plan")
+        {
+            plan_href = format!("{origin}{href}");
+        }
+    }
+    let task = raw.get(&plan_href).await;
+    raw.put(
+        &plan_href,
+        &task.replace("STATUS:NEEDS-ACTION", "STATUS:COMPLETED"),
+    )
+    .await;
+    let out = run_once(&config, "2026-03-21T12:00:00Z");
+    assert!(out.contains("1 item(s) closed"), "{name}: {out}");
+    let items = crate::tete_ok(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "items".as_ref(),
+        "--now".as_ref(),
+        "2026-03-21T12:30:00Z".as_ref(),
+    ]);
+    let items = String::from_utf8(items.stdout).unwrap();
+    assert!(!items.contains("send the hiring plan"), "{name}: {items}");
+    assert!(items.contains("Ann: read"), "{name}: {items}");
+
+    // Checked in last week's notes: the task is completed.
+    let text = raw.get(&format!("{origin}{cal}ann.ics")).await;
+    raw.put(
+        &format!("{origin}{cal}ann.ics"),
+        &checked(&text, "20260316", "Ann: read"),
+    )
+    .await;
+    let out = run_once(&config, "2026-03-22T12:00:00Z");
+    assert!(
+        out.contains("tasks in \"tasks\": 1 written"),
+        "{name}: {out}"
+    );
+    let completed = raw
+        .members(&list)
+        .await
+        .into_iter()
+        .map(|href| format!("{origin}{href}"));
+    let mut found = 0;
+    for url in completed {
+        let text = raw.get(&url).await;
+        if text.contains("SUMMARY:Ann: read") {
+            assert!(text.contains("STATUS:COMPLETED"), "{name}: {text}");
+            found += 1;
+        }
+    }
+    assert_eq!(found, 1, "{name}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_round_trip_on_cyrus() {
+    tasks_on(crate::engines::Engine::Cyrus).await;
 }
