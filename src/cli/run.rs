@@ -143,12 +143,13 @@ fn tasks_diff(tasks: &crate::cycle::TaskReport) -> String {
     }
     let list = tasks.list.as_deref().unwrap_or_default();
     for change in &tasks.planned {
+        // Shown with plain line ends: a person reads this, no app.
         let before = change
             .before
             .as_deref()
-            .map(String::from_utf8_lossy)
+            .map(|b| String::from_utf8_lossy(b).replace("\r\n", "\n"))
             .unwrap_or_default();
-        let after = String::from_utf8_lossy(&change.after);
+        let after = String::from_utf8_lossy(&change.after).replace("\r\n", "\n");
         let conflict = if change.conflicts.is_empty() {
             String::new()
         } else {
@@ -168,7 +169,7 @@ fn tasks_diff(tasks: &crate::cycle::TaskReport) -> String {
             "/dev/null".to_string()
         };
         out.push_str(
-            &TextDiff::from_lines(before.as_ref(), after.as_ref())
+            &TextDiff::from_lines(&before, &after)
                 .unified_diff()
                 .header(&old, &format!("b/{name}"))
                 .to_string(),

@@ -269,9 +269,7 @@ pub async fn run_cycle_until(
     if !dry_run {
         write_agendas(job, store, &mut report, stop).await?;
     }
-    if let Some((list, owners)) = &task_list
-        && !stop.requested()
-    {
+    if let Some((list, owners)) = &task_list {
         let items = cycle::item_tasks(
             &report.outcome,
             &report.plans,
@@ -279,7 +277,17 @@ pub async fn run_cycle_until(
             *owners,
             &store.tasks()?,
         );
-        cycle::sync_tasks(store, list, &items, job.now, dry_run, &mut report.tasks).await?;
+        let keep_going = || !stop.requested();
+        cycle::sync_tasks(
+            store,
+            list,
+            &items,
+            job.now,
+            dry_run,
+            &keep_going,
+            &mut report.tasks,
+        )
+        .await?;
     }
     report
         .nudges

@@ -242,15 +242,16 @@ pub fn item_tasks(
     out
 }
 
-/// Plans the task changes for `items` and, unless `dry_run`, writes them: new tasks with
-/// `If-None-Match: *`, changes with `If-Match` (read again and re-merged when someone
-/// wrote in between).
+/// Plans the task changes for `items` and, unless `dry_run`, writes them while
+/// `keep_going` says so (checked between tasks): new tasks with `If-None-Match: *`, changes
+/// with `If-Match` (read again and re-merged when someone wrote in between).
 pub async fn sync_tasks(
     store: &mut dyn History,
     list: &TaskList,
     items: &[ItemTask],
     now: DateTime<Utc>,
     dry_run: bool,
+    keep_going: &dyn Fn() -> bool,
     report: &mut TaskReport,
 ) -> Result<(), HistoryError> {
     let stored = store.tasks()?;
@@ -276,6 +277,9 @@ pub async fn sync_tasks(
         report.planned.retain(|c| c.kind != ChangeKind::Create);
     }
     for change in &report.planned {
+        if !keep_going() {
+            break;
+        }
         match write(&list.source, change, now).await {
             Ok(written) => {
                 store.record_task(&change.stored(), now)?;

@@ -512,6 +512,17 @@ mod tests {
     const ROOM: &str = "ATTENDEE;CUTYPE=ROOM;CN=Fjord:mailto:room-fjord@example.com";
 
     #[test]
+    fn an_item_owner_is_me_by_name_address_or_me() {
+        let me = Identity::new(["Mia.Manager@example.com"], ["Mia Manager"]);
+        for owner in ["Mia", "mia", "@mia.manager", "Mia Manager", "me", " @Me "] {
+            assert!(me.owns(owner), "{owner}");
+        }
+        for owner in ["Ann", "@ann", "manager", "mi"] {
+            assert!(!me.owns(owner), "{owner}");
+        }
+    }
+
+    #[test]
     fn me_and_one_person_is_a_one_on_one_whatever_the_title() {
         let v = check(&meta(
             "Weekly sync",

@@ -192,6 +192,8 @@ fn tasks_in_todoman_both_ways() {
     assert!(dry.contains("+SUMMARY:send the hiring plan"), "{dry}");
     assert!(dry.contains("+++ b/tete-task-"), "{dry}");
     assert!(s.list_files().is_empty());
+    let tasks_part = &dry[dry.find("# new task").unwrap()..];
+    insta::assert_snapshot!("tasks_dry_run", tasks_part);
 
     // The manager's two items become tasks; Ann's does not.
     let out = s.tete("2026-03-20T12:00:00Z", &[]);
