@@ -74,6 +74,9 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         report.written,
     );
     if let Some(list) = &report.tasks.list {
+        if report.tasks.created {
+            println!("created the task list {list:?}");
+        }
         println!(
             "tasks in {list:?}: {} written, {} item(s) closed from the task list",
             report.tasks.written,
@@ -136,12 +139,17 @@ pub fn dry_run_diff(report: &CycleReport, zone: Zone) -> String {
 /// A unified diff of every task that would change, each under a line saying what and why.
 fn tasks_diff(tasks: &crate::cycle::TaskReport) -> String {
     let mut out = String::new();
+    let list = tasks.list.as_deref().unwrap_or_default();
+    if tasks.created {
+        out.push_str(&format!(
+            "# the task list {list:?} is missing: it would be created (for tasks, VTODO)\n"
+        ));
+    }
     for line in &tasks.closed {
         out.push_str(&format!(
             "# item closed: its task was finished in the task list: {line}\n"
         ));
     }
-    let list = tasks.list.as_deref().unwrap_or_default();
     for change in &tasks.planned {
         // Shown with plain line ends: a person reads this, no app.
         let before = change

@@ -216,6 +216,7 @@ pub async fn run_cycle_until(
             };
             match cycle::open_task_list(&mut gathered, settings, &access, dry_run).await {
                 Ok(list) => {
+                    tasks.created = list.created;
                     // Before planning: an item whose task was finished is not on this
                     // cycle's agendas.
                     cycle::close_finished_tasks(store, &list, job.now, &mut tasks)?;

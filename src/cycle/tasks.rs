@@ -29,6 +29,8 @@ pub struct TaskList {
     pub source: Source,
     /// tete's tasks in it, by UID.
     pub found: HashMap<String, tasks::Found>,
+    /// It was missing and tete created it this cycle (in a dry run: would create it).
+    pub created: bool,
 }
 
 /// What the task step did (or, in a dry run, would do).
@@ -38,6 +40,8 @@ pub struct TaskReport {
     pub list: Option<String>,
     /// Why the list could not be used this cycle.
     pub problem: Option<String>,
+    /// The list was missing and was (in a dry run: would be) created.
+    pub created: bool,
     /// The changes planned (written unless a dry run).
     pub planned: Vec<Change>,
     /// Tasks written.
@@ -86,20 +90,26 @@ pub async fn open_task_list(
         access.sync_state,
     )
     .map_err(|e| crate::errors::chain(&e))?;
-    let snapshot = if settings.create {
+    let (snapshot, created) = if settings.create {
         fetch_or_create(&source, dry_run)
             .await
             .map_err(|e| format!("the task list {name:?} cannot be created: {e}"))?
     } else {
-        source.fetch().await.map_err(|e| {
+        let snapshot = source.fetch().await.map_err(|e| {
             format!(
                 "the task list {name:?} cannot be read ({}); create it, or set `create = true` in [tasks]",
                 crate::errors::chain(&e)
             )
-        })?
+        })?;
+        (snapshot, false)
     };
     gathered.failures.retain(|(n, _)| n != name);
-    Ok(list(name, source, &snapshot))
+    if created && !dry_run {
+        tracing::info!(list = %name, "created the task list");
+    }
+    let mut list = list(name, source, &snapshot);
+    list.created = created;
+    Ok(list)
 }
 
 fn list(name: &str, source: Source, snapshot: &Snapshot) -> TaskList {
@@ -107,30 +117,38 @@ fn list(name: &str, source: Source, snapshot: &Snapshot) -> TaskList {
         name: name.to_string(),
         source,
         found: tasks::found(&snapshot.resources),
+        created: false,
     }
 }
 
-/// The list's resources, the list created first unless `dry_run` (then it is empty: it
-/// would be created).
-async fn fetch_or_create(source: &Source, dry_run: bool) -> Result<Snapshot, String> {
+/// The list's resources, the list created first when missing unless `dry_run` (then it is
+/// empty: it would be created); true when it was (or would be) created.
+async fn fetch_or_create(source: &Source, dry_run: bool) -> Result<(Snapshot, bool), String> {
     let empty = Snapshot {
         resources: Vec::new(),
         not_modified: false,
     };
     match source {
-        Source::Caldav(caldav) if dry_run => match caldav.sync().await {
-            Ok((snapshot, _)) => Ok(snapshot),
-            Err(crate::sources::CaldavError::CalendarNotFound { .. }) => Ok(empty),
+        Source::Caldav(caldav) => match caldav.sync().await {
+            Ok((snapshot, _)) => Ok((snapshot, false)),
+            Err(crate::sources::CaldavError::CalendarNotFound { .. }) if dry_run => {
+                Ok((empty, true))
+            }
+            Err(crate::sources::CaldavError::CalendarNotFound { .. }) => caldav
+                .fetch_or_create_for(&["VTODO"])
+                .await
+                .map(|snapshot| (snapshot, true))
+                .map_err(|e| crate::errors::chain(&e)),
             Err(e) => Err(crate::errors::chain(&e)),
         },
-        Source::Caldav(caldav) => caldav
-            .fetch_or_create_for(&["VTODO"])
-            .await
-            .map_err(|e| crate::errors::chain(&e)),
-        Source::Vdir(vdir) if dry_run && !vdir.path().exists() => Ok(empty),
         Source::Vdir(vdir) => {
+            let missing = !vdir.path().exists();
+            if dry_run && missing {
+                return Ok((empty, true));
+            }
             create_private_dir(vdir.path())?;
-            source.fetch().await.map_err(|e| crate::errors::chain(&e))
+            let snapshot = source.fetch().await.map_err(|e| crate::errors::chain(&e))?;
+            Ok((snapshot, missing))
         }
         Source::File(_) | Source::Feed(_) => {
             Err("a file or a feed is read-only: name a vdir or CalDAV calendar".into())

@@ -46,11 +46,33 @@ async fn tasks_round_trip_on_radicale() {
         password = server.password,
     );
     let config = caldav_config(dir.path(), &server, "1:1s", &extra);
+    let list = format!("{}{}tasks/", server.url.trim_end_matches('/'), server.home);
+
+    // A dry run creates nothing, and says what it would.
+    let dry = crate::tete_ok(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "run".as_ref(),
+        "--once".as_ref(),
+        "--dry-run".as_ref(),
+        "--now".as_ref(),
+        NOW.as_ref(),
+    ]);
+    let dry = String::from_utf8(dry.stdout).unwrap();
+    assert!(
+        dry.contains("# the task list \"tasks\" is missing: it would be created"),
+        "{dry}"
+    );
+    assert!(dry.contains("+SUMMARY:Ann: send the hiring plan"), "{dry}");
+    let (status, _, _) = raw
+        .request("PROPFIND", &list, &[("depth", "0")], None)
+        .await;
+    assert_eq!(status, 404, "not created by a dry run");
 
     let out = run_once(&config, NOW);
+    assert!(out.contains("created the task list \"tasks\""), "{out}");
     assert!(out.contains("tasks in \"tasks\": 2 written"), "{out}");
     // Created by tete, for tasks.
-    let list = format!("{}{}tasks/", server.url.trim_end_matches('/'), server.home);
     let members = raw.members(&list).await;
     assert_eq!(members.len(), 2, "{members:?}");
     let origin = server.url.trim_end_matches('/').to_string();
