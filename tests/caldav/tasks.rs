@@ -49,16 +49,7 @@ async fn tasks_round_trip_on_radicale() {
     let list = format!("{}{}tasks/", server.url.trim_end_matches('/'), server.home);
 
     // A dry run creates nothing, and says what it would.
-    let dry = crate::tete_ok(&[
-        "--config".as_ref(),
-        config.as_os_str(),
-        "run".as_ref(),
-        "--once".as_ref(),
-        "--dry-run".as_ref(),
-        "--now".as_ref(),
-        NOW.as_ref(),
-    ]);
-    let dry = String::from_utf8(dry.stdout).unwrap();
+    let dry = crate::dry_run(&config, NOW);
     assert!(
         dry.contains("# the task list \"tasks\" is missing: it would be created"),
         "{dry}"
