@@ -240,3 +240,43 @@ async fn tasks_on(engine: crate::engines::Engine) {
 async fn tasks_round_trip_on_cyrus() {
     tasks_on(crate::engines::Engine::Cyrus).await;
 }
+
+/// A task list that holds only events (MKCALENDAR with VEVENT alone) takes no task: tete
+/// says so and writes nothing there; the agendas are still written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_calendar_without_tasks_takes_none() {
+    let server = DavServer::start(Kind::Radicale);
+    let raw = Raw::new(&server);
+    let cal = raw.mkcalendar(&server, "one-on-ones", "1:1s").await;
+    raw.put(&format!("{cal}ann.ics"), &ann()).await;
+    let events_only = raw.mkcalendar(&server, "events", "Events").await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[calendar]]\nname = \"events\"\ncaldav = \"{url}\"\ncalendar = \"Events\"\n\
+         user = \"{user}\"\npassword = \"{password}\"\n\
+         [tasks]\nlist = \"events\"\nowner = \"all\"\n",
+        url = server.url,
+        user = server.user,
+        password = server.password,
+    );
+    let config = caldav_config(dir.path(), &server, "1:1s", &extra);
+    let out = crate::tete_ok(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "run".as_ref(),
+        "--once".as_ref(),
+        "--now".as_ref(),
+        NOW.as_ref(),
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert!(
+        stderr.contains("holds only VEVENT, not tasks (VTODO)"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("agendas written: 1"), "{stdout}");
+    assert!(stdout.contains("0 written"), "{stdout}");
+    assert!(raw.members(&events_only).await.is_empty());
+}
