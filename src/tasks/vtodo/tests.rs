@@ -134,3 +134,16 @@ fn garbage_is_no_task_and_no_panic() {
         None
     );
 }
+
+#[test]
+fn a_field_a_person_removed_is_not_added_back() {
+    let base = fields("plan", Some("20261204"));
+    let stripped = String::from_utf8(task("plan", Some("20261204")))
+        .unwrap()
+        .replace("CATEGORIES:Ann Berger\r\n", "")
+        .replace("DUE;VALUE=DATE:20261204\r\n", "");
+    assert_eq!(
+        update(stripped.as_bytes(), UID, Some(&base), &base, false, now()).bytes,
+        None
+    );
+}
