@@ -102,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             enabled: false,
             ..Default::default()
         },
+        tasks: None,
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
         request_timeout: crate::http::TOTAL_TIMEOUT,

@@ -26,6 +26,7 @@ mod error;
 mod graph;
 mod nudges;
 mod secret;
+mod tasks;
 
 pub use caldav::{default_google_token_file, default_state_file};
 pub use daemon::DaemonConfig;
@@ -61,6 +62,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     /// The weekly digest (`[digest]`).
     pub digest: crate::report::digest::DigestSettings,
+    /// Action items as tasks (`[tasks]`), when set.
+    pub tasks: Option<crate::tasks::Settings>,
     /// The Google OAuth2 client (`[google]`), when configured.
     pub google: Option<GoogleClient>,
     /// Time allowed for one HTTP request, body included (`request_timeout`, default 60 s):
@@ -113,6 +116,7 @@ impl Config {
             agenda: self.agenda.clone(),
             nudges: self.nudges.clone(),
             digest: self.digest,
+            tasks: self.tasks.clone(),
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
             request_timeout: self.request_timeout,
@@ -184,6 +188,7 @@ struct RawConfig {
     daemon: daemon::RawDaemon,
     #[serde(default)]
     digest: digest::RawDigest,
+    tasks: Option<tasks::RawTasks>,
 }
 
 /// `[me]` as written.
@@ -242,6 +247,10 @@ impl Resolver<'_> {
         };
         let mut agenda = self.agenda(raw.agenda)?;
         (cadence.zone, nudges.zone, agenda.zone) = (zone, zone, zone);
+        let tasks = match raw.tasks {
+            Some(tasks) => Some(self.tasks(tasks, &calendars)?),
+            None => None,
+        };
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
@@ -258,6 +267,7 @@ impl Resolver<'_> {
             nudges,
             daemon: self.daemon(raw.daemon)?,
             digest: self.digest(raw.digest)?,
+            tasks,
             google,
             zone,
             request_timeout: self.request_timeout(raw.request_timeout.as_ref())?,

@@ -34,6 +34,8 @@ pub struct Job {
     pub nudges: nudge::Settings,
     /// The weekly digest: whether and when the daemon sends it.
     pub digest: crate::report::digest::DigestSettings,
+    /// Action items as tasks in the manager's task list (`[tasks]`), when set.
+    pub tasks: Option<crate::tasks::Settings>,
     /// The state file.
     pub state_file: PathBuf,
     /// Where feeds are cached.
@@ -113,6 +115,8 @@ pub struct CycleReport {
     pub nudges: Vec<nudge::Nudge>,
     /// What was sent, held or failed (empty in a dry run: nothing is sent).
     pub delivery: nudge::DeliveryReport,
+    /// The task list step (`[tasks]`).
+    pub tasks: cycle::TaskReport,
 }
 
 impl CycleReport {
@@ -149,9 +153,11 @@ impl CycleReport {
             deleted,
         } = self.outcome.recorded;
         format!(
-            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed; {} write(s) held back; {} nudge(s): {}",
+            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} task(s) written, {} closed; {} calendar(s) failed; {} write(s) held back; {} nudge(s): {}",
             self.outcome.entries.len(),
             self.written,
+            self.tasks.written,
+            self.tasks.closed.len(),
             self.failures.len() + self.write_failures.len(),
             self.held_writes.len(),
             self.nudges.len(),
@@ -199,6 +205,32 @@ pub async fn run_cycle_until(
         return Err(JobError::NothingRead(ReadFailures(gathered.failures)));
     }
     cycle::route_agendas(&mut gathered, &job.agenda, dry_run).await;
+    let mut tasks = cycle::TaskReport::default();
+    let task_list = match &job.tasks {
+        Some(settings) => {
+            tasks.list = Some(settings.list.name.clone());
+            let access = cycle::ListAccess {
+                cache_dir: &job.feed_cache_dir,
+                http: &http,
+                sync_state: Some(&sync_state),
+            };
+            match cycle::open_task_list(&mut gathered, settings, &access, dry_run).await {
+                Ok(list) => {
+                    tasks.created = list.created;
+                    // Before planning: an item whose task was finished is not on this
+                    // cycle's agendas.
+                    cycle::close_finished_tasks(store, &list, job.now, &mut tasks)?;
+                    Some((list, settings.owner))
+                }
+                Err(why) => {
+                    tracing::warn!("tasks not synced: {why}");
+                    tasks.problem = Some(why);
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let mut outcome = cycle::run(
         &mut gathered.collector,
         &job.me,
@@ -233,9 +265,30 @@ pub async fn run_cycle_until(
         held_writes: Vec::new(),
         nudges,
         delivery: nudge::DeliveryReport::default(),
+        tasks,
     };
     if !dry_run {
         write_agendas(job, store, &mut report, stop).await?;
+    }
+    if let Some((list, owners)) = &task_list {
+        let items = cycle::item_tasks(
+            &report.outcome,
+            &report.plans,
+            &job.me,
+            *owners,
+            &store.tasks()?,
+        );
+        let keep_going = || !stop.requested();
+        cycle::sync_tasks(
+            store,
+            list,
+            &items,
+            job.now,
+            dry_run,
+            &keep_going,
+            &mut report.tasks,
+        )
+        .await?;
     }
     report
         .nudges

@@ -155,6 +155,26 @@ impl RuleSpec {
         start: NaiveDateTime,
         until: Option<NaiveDateTime>,
     ) -> Result<impl Iterator<Item = NaiveDateTime> + use<>, RuleError> {
+        self.iter_counting(start, until, true)
+    }
+
+    /// Like [`RuleSpec::iter`], but COUNT counts only the rule's own matches: for the second
+    /// and later RRULEs of an event (RFC 2445 allowed several), whose DTSTART is already the
+    /// first occurrence of the set through the first rule.
+    pub fn iter_own_matches(
+        &self,
+        start: NaiveDateTime,
+        until: Option<NaiveDateTime>,
+    ) -> Result<impl Iterator<Item = NaiveDateTime> + use<>, RuleError> {
+        self.iter_counting(start, until, false)
+    }
+
+    fn iter_counting(
+        &self,
+        start: NaiveDateTime,
+        until: Option<NaiveDateTime>,
+        start_counts: bool,
+    ) -> Result<impl Iterator<Item = NaiveDateTime> + use<>, RuleError> {
         let dt_start = Tz::UTC.from_utc_datetime(&start);
         let rule = self.to_rrule(until)?;
         let set: RRuleSet = RRuleSet::new(dt_start)
@@ -167,7 +187,7 @@ impl RuleSpec {
         let start_generated = starts.peek() == Some(&start);
         let limit = match self.count {
             // The rule's matches all come after `start`: one of the COUNT is `start` itself.
-            Some(count) if !start_generated => count.saturating_sub(1) as usize,
+            Some(count) if start_counts && !start_generated => count.saturating_sub(1) as usize,
             _ => usize::MAX,
         };
         Ok(starts.take(limit))
