@@ -153,6 +153,11 @@ async fn fetch_or_create(source: &Source, dry_run: bool) -> Result<(Snapshot, bo
         Source::File(_) | Source::Feed(_) => {
             Err("a file or a feed is read-only: name a vdir or CalDAV calendar".into())
         }
+        Source::Graph(_) => Err(
+            "a Microsoft calendar holds no tasks (Microsoft To Do is another service): name a \
+             vdir or CalDAV calendar"
+                .into(),
+        ),
     }
 }
 
