@@ -2,7 +2,7 @@
 //! RDATE, those EXDATE removes ([`Exclusions`]), and its occurrences in the window with
 //! overrides and THISANDFUTURE applied.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -14,27 +14,28 @@ use crate::EventStatus;
 use crate::value::{self, TimeValue};
 use crate::warning::Warning;
 
-/// A master's EXDATEs on the wall clock of its series.
+/// A master's EXDATEs on the wall clock of its series, hashed: a series may carry a million
+/// of them and each start is looked up once (linear in all, not their product).
 struct Exclusions {
     /// Days that a DATE EXDATE removes from a date-time series: every occurrence whose local
     /// date it is.
-    days: Vec<NaiveDate>,
+    days: HashSet<NaiveDate>,
     /// Starts removed exactly.
-    starts: Vec<NaiveDateTime>,
+    starts: HashSet<NaiveDateTime>,
 }
 
 impl Exclusions {
     /// The EXDATEs of `master`, whose series recurs in `form`.
     fn new(ctx: &Context, master: &EventRecord, form: Form) -> Self {
         let mut exclusions = Exclusions {
-            days: Vec::new(),
-            starts: Vec::new(),
+            days: HashSet::new(),
+            starts: HashSet::new(),
         };
         for ex in master.exdates() {
             if ex.form == Form::Date && form != Form::Date {
-                exclusions.days.push(ex.t.date());
+                exclusions.days.insert(ex.t.date());
             } else {
-                exclusions.starts.push(ctx.in_frame_of(*ex, form));
+                exclusions.starts.insert(ctx.in_frame_of(*ex, form));
             }
         }
         exclusions
@@ -59,33 +60,43 @@ impl Exclusions {
     }
 }
 
-/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs not removed) up to
-/// `bound`, with, for RDATE periods, the period's own start and end. `series` is where the
-/// series recurs (see [`Context::series_start`]).
+/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs not removed)
+/// from `from` up to `bound`, with, for RDATE periods, the period's own start and end.
+/// `series` is where the series recurs (see [`Context::series_start`]). The rule's starts
+/// before `from` are skipped without being kept (see [`crate::recur`]).
 fn master_starts(
     ctx: &Context,
     master: &EventRecord,
     series: Stamp,
-    bound: NaiveDateTime,
+    (from, bound): (NaiveDateTime, NaiveDateTime),
     warnings: &mut Vec<Warning>,
 ) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
     let form = series.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
     starts.insert(series.t, None);
+    let warn = |warnings: &mut Vec<Warning>, message: String| {
+        warnings.push(Warning {
+            origin: ctx.resources[master.resource as usize].origin.clone(),
+            line: master.line,
+            uid: (!master.uid.is_empty()).then(|| master.uid.to_string()),
+            message,
+        })
+    };
     for rule in master.rules() {
         let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
-        match rule.iter(series.t, until) {
-            Ok(iter) => {
-                for t in iter.take_while(|t| *t <= bound) {
+        match rule.iter(series.t, until, from, ctx.max_rule_steps) {
+            Ok(mut iter) => {
+                for t in iter.by_ref().take_while(|t| *t <= bound) {
                     starts.entry(t).or_insert(None);
                 }
+                if let Some(stop) = iter.stopped() {
+                    warn(
+                        warnings,
+                        format!("RRULE {stop}; later occurrences are missing"),
+                    );
+                }
             }
-            Err(e) => warnings.push(Warning {
-                origin: ctx.resources[master.resource as usize].origin.clone(),
-                line: master.line,
-                uid: (!master.uid.is_empty()).then(|| master.uid.to_string()),
-                message: format!("{e}; only DTSTART is used"),
-            }),
+            Err(e) => warn(warnings, format!("{e}; only DTSTART is used")),
         }
     }
     for rdate in master.rdates() {
@@ -117,9 +128,17 @@ fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTi
     ctx.in_frame_of(stamp, start.form)
 }
 
-/// How far (wall clock, in `form`) a master's starts are needed: past the window's end by
-/// the largest move of a THISANDFUTURE override in `future`, plus a margin for zones.
-fn series_bound(ctx: &Context, future: &[&EventRecord], form: Form) -> NaiveDateTime {
+/// From when to when (wall clock, in `form`) a master's starts are needed: the window,
+/// widened by the largest move of a THISANDFUTURE override in `future`, the longest an
+/// occurrence lasts (one starting earlier may still overlap), a margin for zones, and back to
+/// the earliest RECURRENCE-ID an override names (to know which occurrence it replaces).
+fn series_span(
+    ctx: &Context,
+    master: &EventRecord,
+    overrides: &[&EventRecord],
+    future: &[&EventRecord],
+    form: Form,
+) -> (NaiveDateTime, NaiveDateTime) {
     let max_shift = future
         .iter()
         .filter_map(|o| {
@@ -128,11 +147,31 @@ fn series_bound(ctx: &Context, future: &[&EventRecord], form: Form) -> NaiveDate
         })
         .max()
         .unwrap_or_default();
-    // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
-    value::add_saturating(
-        value::add_saturating(ctx.window.end, Span::days(2)),
-        max_shift,
-    )
+    let longest = std::iter::once(master)
+        .chain(future.iter().copied())
+        .map(|ev| ctx.longest_length(ev))
+        .max()
+        .unwrap_or_default();
+    // A zone's wall clock is at most a day or so off UTC; two days of margin covers every
+    // zone. Other forms are compared with the window as they are.
+    let margin = match ctx.effective(form) {
+        Form::Zone(_) => Span::days(2),
+        _ => Span::zero(),
+    };
+    let back = margin
+        .checked_add(&max_shift)
+        .and_then(|s| s.checked_add(&longest));
+    let earliest_rid = overrides
+        .iter()
+        .filter_map(|o| o.recurrence_id.map(|r| ctx.in_frame_of(r, form)))
+        .min();
+    let from = back
+        .map_or(NaiveDateTime::MIN, |back| {
+            value::add_saturating(ctx.window.start, -back)
+        })
+        .min(earliest_rid.unwrap_or(NaiveDateTime::MAX));
+    let bound = value::add_saturating(value::add_saturating(ctx.window.end, margin), max_shift);
+    (from, bound)
 }
 
 /// Reports a master's occurrences, except those its `overrides` replace; records in `fates`
@@ -152,7 +191,7 @@ pub(super) fn expand_master(
         .copied()
         .filter(|o| o.this_and_future)
         .collect();
-    let bound = series_bound(ctx, &future, form);
+    let span = series_span(ctx, master, overrides, &future, form);
     let exclusions = Exclusions::new(ctx, master, form);
     for (ov, fate) in overrides.iter().zip(fates.iter_mut()) {
         // EXDATE wins over an override of the same occurrence (recurring-ical-events agrees).
@@ -163,7 +202,7 @@ pub(super) fn expand_master(
             *fate = Fate::Excluded;
         }
     }
-    let mut starts = master_starts(ctx, master, series, bound, warnings);
+    let mut starts = master_starts(ctx, master, series, span, warnings);
     let removed = exclusions.remove_from(&mut starts);
     if ctx.with_excluded {
         excluded_occurrences(ctx, master, series, &removed, out);
@@ -183,7 +222,7 @@ pub(super) fn expand_master(
         let (start, end, props) = match this_and_future_for(ctx, &future, rid) {
             Some(ov) => {
                 let ov_rid = ov.recurrence_id.map_or(t, |r| ctx.in_frame_of(r, form));
-                let moved = t + (ctx.in_frame_of(ov.start, form) - ov_rid);
+                let moved = value::add_saturating(t, ctx.in_frame_of(ov.start, form) - ov_rid);
                 (
                     ctx.moment(moved, form),
                     ctx.end_of(moved, form, ov.start, ov.end),
