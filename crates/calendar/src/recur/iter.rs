@@ -258,7 +258,8 @@ impl RuleSpec {
             steps: 0,
             max_steps,
             last: None,
-            unbounded: self.is_unbounded(),
+            // A stepped rule ends only where the calendar does: not a sign it never matches.
+            unbounded: self.is_unbounded() && u16::try_from(self.interval).is_ok(),
             stop: None,
             done: false,
         })
