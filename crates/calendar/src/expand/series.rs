@@ -61,14 +61,14 @@ impl Exclusions {
 }
 
 /// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs not removed)
-/// from `from` up to `bound`, with, for RDATE periods, the period's own start and end.
-/// `series` is where the series recurs (see [`Context::series_start`]). The rule's starts
-/// before `from` are skipped without being kept (see [`crate::recur`]).
+/// that `span` needs, with, for RDATE periods, the period's own start and end. `series` is
+/// where the series recurs (see [`Context::series_start`]). The rule's starts before the
+/// span are skipped without being kept (see [`crate::recur`]).
 fn master_starts(
     ctx: &Context,
     master: &EventRecord,
     series: Stamp,
-    (from, bound): (NaiveDateTime, NaiveDateTime),
+    span: &SeriesSpan,
     warnings: &mut Vec<Warning>,
 ) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
     let form = series.form;
@@ -84,10 +84,12 @@ fn master_starts(
     };
     for rule in master.rules() {
         let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
-        match rule.iter(series.t, until, from, ctx.max_rule_steps) {
+        match rule.iter(series.t, until, span.iterate_from, ctx.max_rule_steps) {
             Ok(mut iter) => {
-                for t in iter.by_ref().take_while(|t| *t <= bound) {
-                    starts.entry(t).or_insert(None);
+                for t in iter.by_ref().take_while(|t| *t <= span.bound) {
+                    if span.needs(t) {
+                        starts.entry(t).or_insert(None);
+                    }
                 }
                 if let Some(stop) = iter.stopped() {
                     warn(
@@ -128,17 +130,42 @@ fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTi
     ctx.in_frame_of(stamp, start.form)
 }
 
+/// Which of a master's starts (wall clock, in its series' form) are needed.
+struct SeriesSpan {
+    /// Where the rule's iteration starts: the earlier of `keep_from` and the earliest
+    /// RECURRENCE-ID an override names.
+    iterate_from: NaiveDateTime,
+    /// Starts from here on may overlap the window.
+    keep_from: NaiveDateTime,
+    /// Starts after this cannot.
+    bound: NaiveDateTime,
+    /// Days an override's RECURRENCE-ID names: a start on (or next to, for zones) one of them
+    /// is kept even before `keep_from`, to know which occurrence the override replaces.
+    rid_days: HashSet<NaiveDate>,
+}
+
+impl SeriesSpan {
+    fn needs(&self, t: NaiveDateTime) -> bool {
+        let day = t.date();
+        t >= self.keep_from
+            || [day.pred_opt(), Some(day), day.succ_opt()]
+                .iter()
+                .flatten()
+                .any(|d| self.rid_days.contains(d))
+    }
+}
+
 /// From when to when (wall clock, in `form`) a master's starts are needed: the window,
 /// widened by the largest move of a THISANDFUTURE override in `future`, the longest an
-/// occurrence lasts (one starting earlier may still overlap), a margin for zones, and back to
-/// the earliest RECURRENCE-ID an override names (to know which occurrence it replaces).
+/// occurrence lasts (one starting earlier may still overlap) and a margin for zones; and
+/// those an override's RECURRENCE-ID names.
 fn series_span(
     ctx: &Context,
     master: &EventRecord,
     overrides: &[&EventRecord],
     future: &[&EventRecord],
     form: Form,
-) -> (NaiveDateTime, NaiveDateTime) {
+) -> SeriesSpan {
     let max_shift = future
         .iter()
         .filter_map(|o| {
@@ -161,17 +188,20 @@ fn series_span(
     let back = margin
         .checked_add(&max_shift)
         .and_then(|s| s.checked_add(&longest));
-    let earliest_rid = overrides
+    let keep_from = back.map_or(NaiveDateTime::MIN, |back| {
+        value::add_saturating(ctx.window.start, -back)
+    });
+    let rids: Vec<NaiveDateTime> = overrides
         .iter()
         .filter_map(|o| o.recurrence_id.map(|r| ctx.in_frame_of(r, form)))
-        .min();
-    let from = back
-        .map_or(NaiveDateTime::MIN, |back| {
-            value::add_saturating(ctx.window.start, -back)
-        })
-        .min(earliest_rid.unwrap_or(NaiveDateTime::MAX));
-    let bound = value::add_saturating(value::add_saturating(ctx.window.end, margin), max_shift);
-    (from, bound)
+        .collect();
+    let earliest_rid = rids.iter().min().copied().unwrap_or(NaiveDateTime::MAX);
+    SeriesSpan {
+        iterate_from: keep_from.min(earliest_rid),
+        keep_from,
+        bound: value::add_saturating(value::add_saturating(ctx.window.end, margin), max_shift),
+        rid_days: rids.iter().map(|t| t.date()).collect(),
+    }
 }
 
 /// Reports a master's occurrences, except those its `overrides` replace; records in `fates`
@@ -202,7 +232,7 @@ pub(super) fn expand_master(
             *fate = Fate::Excluded;
         }
     }
-    let mut starts = master_starts(ctx, master, series, span, warnings);
+    let mut starts = master_starts(ctx, master, series, &span, warnings);
     let removed = exclusions.remove_from(&mut starts);
     if ctx.with_excluded {
         excluded_occurrences(ctx, master, series, &removed, out);
