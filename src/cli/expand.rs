@@ -25,8 +25,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// How many steps one RRULE may take before it is cut short with a warning naming the
-    /// event (the other events still expand).
+    /// How many steps one event's RRULEs may take before they are cut short with a warning
+    /// naming the event (the other events still expand).
     #[arg(long, default_value_t = crate::calendar::recur::DEFAULT_MAX_STEPS)]
     pub max_rule_steps: u64,
 }

@@ -190,6 +190,8 @@ fn expand_beside_a_normal_event(
         window.start.format("%Y%m%dT%H%M%SZ")
     );
     let mut collector = Collector::new();
+    // A tenth of the default limit: the same behaviour, fast in a debug build.
+    collector.set_max_rule_steps(100_000);
     collector.read(text.as_bytes(), "hostile.ics").unwrap();
     collector.expand(window)
 }
@@ -251,7 +253,17 @@ fn hostile_rules_end_quickly_and_the_rest_expands() {
             false,
         ),
     ];
+    // The limit is the event's: twenty such rules cost no more than one.
+    let repeated = format!(
+        "DTSTART:20000101T000000Z{}",
+        "\r\nRRULE:FREQ=SECONDLY;COUNT=4000000000".repeat(20)
+    );
+    let cases = cases
+        .into_iter()
+        .map(|(e, n, w)| (e.to_string(), n, w))
+        .chain([(repeated, 0, true)]);
     for (event, in_window, warned) in cases {
+        let event = event.as_str();
         let expansion = expand_beside_a_normal_event(event, minute_in_2049);
         let hostile = expansion
             .occurrences
@@ -271,10 +283,10 @@ fn hostile_rules_end_quickly_and_the_rest_expands() {
     }
 }
 
-/// 200,000 EXDATEs cost time linear in their number (they were compared with every start).
+/// 90,000 EXDATEs cost time linear in their number (they were compared with every start).
 #[test]
 fn many_exdates_are_not_quadratic() {
-    let n = 200_000;
+    let n = 90_000;
     let start = NaiveDate::from_ymd_opt(2000, 1, 1)
         .unwrap()
         .and_hms_opt(10, 0, 0)

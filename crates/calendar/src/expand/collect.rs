@@ -62,7 +62,7 @@ pub struct Collector {
     pub(super) warnings: Vec<Warning>,
     /// People and rule shapes of masters and single events, when asked for (`with_meta`).
     pub(super) meta: Option<Vec<EventMeta>>,
-    /// The most steps one RRULE may take in one expansion (`None`: the default).
+    /// The most steps one event's RRULEs may take in one expansion (`None`: the default).
     pub(super) max_rule_steps: Option<u64>,
 }
 
@@ -88,7 +88,7 @@ impl Collector {
         self.meta.as_deref().unwrap_or_default()
     }
 
-    /// Sets how many steps one RRULE's iteration may take in one expansion before it is
+    /// Sets how many steps the RRULEs of one event may take in one expansion before they are
     /// stopped with a warning naming the event (default
     /// [`crate::recur::DEFAULT_MAX_STEPS`]); the other events still expand.
     pub fn set_max_rule_steps(&mut self, steps: u64) {

@@ -16,7 +16,7 @@ pub(super) struct Context<'a> {
     pub(super) zones: &'a [Option<Zone>],
     pub(super) resources: &'a [ResourceInfo],
     pub(super) with_excluded: bool,
-    /// The most steps one RRULE's iteration may take (see [`crate::recur::DEFAULT_MAX_STEPS`]).
+    /// The most steps one event's RRULEs may take (see [`crate::recur::DEFAULT_MAX_STEPS`]).
     pub(super) max_rule_steps: u64,
 }
 

@@ -82,15 +82,18 @@ fn master_starts(
             message,
         })
     };
+    // The step limit is the event's, shared by its RRULEs (a file may repeat the line).
+    let mut steps_left = ctx.max_rule_steps;
     for rule in master.rules() {
         let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
-        match rule.iter(series.t, until, span.iterate_from, ctx.max_rule_steps) {
+        match rule.iter(series.t, until, span.iterate_from, steps_left) {
             Ok(mut iter) => {
                 for t in iter.by_ref().take_while(|t| *t <= span.bound) {
                     if span.needs(t) {
                         starts.entry(t).or_insert(None);
                     }
                 }
+                steps_left = steps_left.saturating_sub(iter.steps());
                 if let Some(stop) = iter.stopped() {
                     warn(
                         warnings,

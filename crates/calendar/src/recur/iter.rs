@@ -87,6 +87,11 @@ impl Occurrences {
         self.stop
     }
 
+    /// How many times the engine yielded a time so far (the measure of the step limit).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
     fn passes_filters(&self, t: NaiveDateTime) -> bool {
         let hour_ok = self.hours.is_empty() || self.hours.iter().any(|h| u32::from(*h) == t.hour());
         let minute_ok =
