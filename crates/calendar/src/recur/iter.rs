@@ -31,10 +31,12 @@ use rrule::{Frequency, NWeekday, RRule, RRuleSet, Tz};
 
 use super::{RuleError, RuleSpec};
 
-/// How many times one rule's iteration may yield a time (matched or not, before the window
+/// How many times one event's rules may yield a time (matched or not, before the window
 /// or in it) before it is stopped with [`Stop::Budget`]. A million covers a minutely rule
 /// over a whole year of window, and a weekly series with a COUNT of a million, in well under
-/// a second; a rule that needs more is hostile or broken.
+/// a second; a rule that needs more is hostile or broken. There is deliberately no time
+/// limit: output would then depend on the machine's load. A step's own cost is bounded by
+/// the crate, which gives up after 100,000 periods in a row without a match.
 pub const DEFAULT_MAX_STEPS: u64 = 1_000_000;
 
 /// Why an iteration ended before the rule's own end.
