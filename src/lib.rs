@@ -20,4 +20,5 @@ pub mod report;
 pub mod secret;
 pub mod sources;
 pub mod state;
+pub mod tasks;
 pub mod zone;

@@ -226,6 +226,13 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
         .chain(seen.iter().filter(|(i, _)| i.done).map(|(i, _)| i.key()))
         .collect();
     let first_raised = first_dates(input.stored_items, &seen);
+    // Items a person finished in the task list, and when: they count as done from then.
+    let in_list: BTreeMap<String, DateTime<Utc>> = input
+        .stored_items
+        .iter()
+        .filter(|i| i.closed_in_list)
+        .filter_map(|i| Some((i.key.clone(), i.closed_at?)))
+        .collect();
     let spellings = owners::Spellings::of(&seen, &input.relationship.counterpart.first_name());
     let spelled = |mut items: Vec<OpenItem>| {
         for open in &mut items {
@@ -246,8 +253,15 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
         let start = target.start.as_utc().and_utc();
         let open = spelled(open_before(input, start, &closed, &first_raised));
         let mut done_since = LastHeld::before(input, start)
-            .map(|last| last.done_since(&seen))
+            .map(|last| last.done_since(&seen, &in_list))
             .unwrap_or_default();
+        let finished = Finished {
+            closed: &closed,
+            in_list: &in_list,
+            first_raised: &first_raised,
+        };
+        let in_list_since = finished.since_last_meeting(input, start, &done_since);
+        done_since.extend(in_list_since);
         for item in &mut done_since {
             spellings.apply(item);
         }
@@ -415,12 +429,24 @@ impl<'a> LastHeld<'a> {
     /// An item counts from the first meeting it was seen checked in: ticked inside the block
     /// during the last meeting, or on a line of its own, it is shown once, and not again a
     /// week later from the "done" lines of the block that showed it.
-    fn done_since(&self, seen: &[(ActionItem, NaiveDate)]) -> Vec<ActionItem> {
+    ///
+    /// An item finished in the task list counts from then (`in_list`), so the "done" line
+    /// tete wrote into the next meeting's block does not show it a second time.
+    fn done_since(
+        &self,
+        seen: &[(ActionItem, NaiveDate)],
+        in_list: &BTreeMap<String, DateTime<Utc>>,
+    ) -> Vec<ActionItem> {
         let held_on = date(self.meeting.scheduled);
         let mut first_done: BTreeMap<String, NaiveDate> = BTreeMap::new();
         for (item, day) in seen.iter().filter(|(i, _)| i.done) {
             let first = first_done.entry(item.key()).or_insert(*day);
             *first = (*first).min(*day);
+        }
+        for (key, at) in in_list {
+            if let Some(first) = first_done.get_mut(key) {
+                *first = (*first).min(at.date_naive());
+            }
         }
         // Only items that were open at some point: one typed already checked was never
         // waiting for anyone.
@@ -440,6 +466,54 @@ impl<'a> LastHeld<'a> {
             .map(|i| ActionItem {
                 done: true,
                 ..i.clone()
+            })
+            .collect()
+    }
+}
+
+/// What finding the items finished in the task list needs.
+struct Finished<'a> {
+    /// Every closed item (in the notes, the history or the task list).
+    closed: &'a BTreeSet<String>,
+    /// Items finished in the task list, and when.
+    in_list: &'a BTreeMap<String, DateTime<Utc>>,
+    first_raised: &'a BTreeMap<String, NaiveDate>,
+}
+
+impl Finished<'_> {
+    /// The items a person finished in the task list since the last meeting held before
+    /// `before` (open in the notes until then): shown as done once, like items checked in
+    /// the notes; `already` are those shown from the notes.
+    fn since_last_meeting(
+        &self,
+        input: &Input,
+        before: DateTime<Utc>,
+        already: &[ActionItem],
+    ) -> Vec<ActionItem> {
+        if self.in_list.is_empty() {
+            return Vec::new();
+        }
+        let since = last_held(input, before).map(|m| m.start);
+        let not_in_list: BTreeSet<String> = self
+            .closed
+            .iter()
+            .filter(|k| !self.in_list.contains_key(*k))
+            .cloned()
+            .collect();
+        let shown: BTreeSet<String> = already.iter().map(ActionItem::key).collect();
+        open_before(input, before, &not_in_list, self.first_raised)
+            .into_iter()
+            .filter(|o| {
+                let key = o.item.key();
+                !shown.contains(&key)
+                    && self
+                        .in_list
+                        .get(&key)
+                        .is_some_and(|at| since.is_none_or(|s| *at >= s))
+            })
+            .map(|o| ActionItem {
+                done: true,
+                ..o.item
             })
             .collect()
     }

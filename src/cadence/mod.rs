@@ -302,6 +302,9 @@ pub struct Analysis {
     pub cancelled: usize,
     /// Of those, meetings one of the two people declined (`PARTSTAT=DECLINED`).
     pub declined: usize,
+    /// Hours the two spent in the meetings that took place in the window (held or moved,
+    /// each by its own length). One-off 1:1s are not counted: only their start is known.
+    pub hours_together: f64,
     /// The longest gap between two meetings held in the window, in days, and when it
     /// started and ended.
     pub longest_gap: Option<(f64, DateTime<Utc>, DateTime<Utc>)>,
@@ -359,6 +362,7 @@ pub fn analyse(
         moved: count(Outcome::Moved),
         cancelled: count(Outcome::Cancelled),
         declined: declined_between(occurrences, window_start, now),
+        hours_together: hours_together(occurrences, window_start, now),
         longest_gap: longest_gap(&happened),
         last_held: happened.last().copied(),
         next: timeline
@@ -388,6 +392,33 @@ pub fn analyse(
     };
     analysis.advice = suggest::suggest(rel, &analysis, now, settings);
     analysis
+}
+
+impl Analysis {
+    /// The share of the planned 1:1s in the window that took place (held or moved, not
+    /// cancelled), 0 to 1; `None` before the first one was due.
+    pub fn attendance(&self) -> Option<f64> {
+        let took_place = self.held + self.moved;
+        let planned = took_place + self.cancelled;
+        (planned > 0).then(|| took_place as f64 / planned as f64)
+    }
+}
+
+/// The hours of the meetings that took place in the window, counted as `held` and `moved`
+/// count them (by original start, before now).
+fn hours_together(
+    occurrences: &[StoredOccurrence],
+    window_start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> f64 {
+    occurrences
+        .iter()
+        .filter(|o| {
+            let mark = Mark::of(o, now);
+            mark.counts(window_start, now) && mark.outcome.happened()
+        })
+        .map(|o| (o.end - o.start).num_minutes().max(0) as f64 / 60.0)
+        .sum()
 }
 
 /// Where the actual cadence is measured from: after a cadence change, the start of the

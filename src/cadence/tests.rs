@@ -98,6 +98,9 @@ fn counts_gaps_and_cadence_by_hand() {
     assert_eq!((longest, from, to), (21.0, at(2, 23), at(3, 16)));
     assert_eq!(a.last_held, Some(at(3, 23)));
     assert_eq!(a.next, Some(at(3, 30)));
+    // 9 of the 12 planned took place, 30 minutes each; the upcoming one does not count.
+    assert_eq!(a.attendance(), Some(0.75));
+    assert_eq!(a.hours_together, 4.5);
     // 4 of 12 past slipped: 33% < 45%, so no suggestion
     assert!(a.advice.suggestion().is_none());
     assert!(a.advice.keep_reason().unwrap().contains("runs as planned"));

@@ -6,31 +6,41 @@
 //! when one failed, 2 when the configuration itself is missing or invalid.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use futures_util::future::join_all;
+use serde::Serialize;
+
+use super::nudges::Format;
 
 use crate::calendar::Component;
 use crate::calendar::Warning;
 use crate::calendar::reader::{ReadEvent, Reader};
 use crate::config::Config;
+use crate::history::HeldWrite;
 use crate::http::HttpClient;
+use crate::nudge::ChannelKind;
 use crate::sources::caldav::SharedSyncState;
 use crate::sources::{CalendarSpec, Location, Resource, Snapshot, Source, SourceError, SourceKind};
 use crate::zone::Zone;
 
 /// Arguments of `tete check`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
 /// At most this many warnings are printed per calendar (all are counted): a broken export
 /// can produce thousands, and the first ones are what a person fixes first.
 const MAX_WARNINGS_SHOWN: usize = 100;
 
 /// Runs `tete check`.
-pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load_or_default(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -44,85 +54,273 @@ pub fn run(config: Option<&Path>, _args: Args) -> anyhow::Result<ExitCode> {
         runtime.block_on(join_all(config.calendars.iter().map(|calendar| {
             open_and_fetch(calendar, &cache_dir, &http, sync_state.as_ref())
         })));
-    let mut failures = 0;
-    for (calendar, checked) in config.calendars.iter().zip(checked) {
-        if !report_calendar(calendar, checked, &config.state_file) {
-            failures += 1;
-        }
+    let calendars = config
+        .calendars
+        .iter()
+        .zip(checked)
+        .map(|(calendar, checked)| check_calendar(calendar, checked, &config.state_file))
+        .collect();
+    let report = CheckReport {
+        as_of: super::json_time(chrono::Utc::now()),
+        calendars,
+        held_writes: held_writes(&config.state_file)?,
+        nudges: runtime.block_on(check_nudges(&config.nudges)),
+    };
+    match args.format {
+        Format::Text => print!("{}", report.render_text(config.zone)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    print_total(config.calendars.len(), failures);
-    if print_held_writes(&config.state_file, config.zone)? {
-        failures += 1;
-    }
-    failures += runtime.block_on(check_channels(&config.nudges));
-    Ok(if failures == 0 {
+    Ok(if report.failures() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
+/// Everything one `tete check` found: printed for people, or as JSON for programs.
+#[derive(Debug, Serialize)]
+struct CheckReport {
+    /// When the check ran (UTC, RFC 3339).
+    as_of: String,
+    calendars: Vec<CalendarCheck>,
+    /// Agenda writes held back after failing for good.
+    #[serde(serialize_with = "held_writes_json")]
+    held_writes: Vec<HeldWrite>,
+    nudges: NudgesCheck,
+}
+
+/// One calendar: where it is, what its fetch did, and what was read or why not.
+#[derive(Debug, Serialize)]
+struct CalendarCheck {
+    name: String,
+    kind: SourceKind,
+    /// The path or URL (secrets hidden); absent when the source could not be set up.
+    location: Option<String>,
+    /// Whether tete may write there; absent when the source could not be set up.
+    writable: Option<bool>,
+    /// Plain-http credentials and similar: a person should act on them.
+    warnings: Vec<String>,
+    /// What fetching did (downloaded, synced, requests made), one line each.
+    fetch: Vec<String>,
+    /// What was read, when it was.
+    read: Option<Tally>,
+    /// Why it could not be read, causes included.
+    error: Option<String>,
+}
+
+/// The nudge channels, each checked as far as possible without sending anything.
+#[derive(Debug, Serialize)]
+struct NudgesCheck {
+    enabled: bool,
+    channels: Vec<ChannelCheck>,
+}
+
+/// One nudge channel's state.
+#[derive(Debug, Serialize)]
+struct ChannelCheck {
+    channel: ChannelKind,
+    status: ChannelStatus,
+    /// What was found (recipients, server) or why it cannot work.
+    detail: String,
+}
+
+/// Whether a channel can work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum ChannelStatus {
+    Ready,
+    /// Not usable here, and that is not a fault (no session bus on a headless machine).
+    Skipped,
+    CannotWork,
+}
+
+impl CheckReport {
+    /// How many things failed: calendars not read, held writes (one), channels that cannot work.
+    fn failures(&self) -> usize {
+        let calendars = self.calendars.iter().filter(|c| c.error.is_some()).count();
+        let channels = self
+            .nudges
+            .channels
+            .iter()
+            .filter(|c| c.status == ChannelStatus::CannotWork)
+            .count();
+        calendars + usize::from(!self.held_writes.is_empty()) + channels
+    }
+
+    fn render_text(&self, zone: Zone) -> String {
+        let mut out = String::new();
+        for calendar in &self.calendars {
+            calendar.render_text(&mut out);
+        }
+        let failed = self.calendars.iter().filter(|c| c.error.is_some()).count();
+        let _ = match failed {
+            0 => writeln!(
+                out,
+                "{} calendar(s) checked, all readable",
+                self.calendars.len()
+            ),
+            _ => writeln!(
+                out,
+                "{} calendar(s) checked, {failed} failed",
+                self.calendars.len()
+            ),
+        };
+        for h in &self.held_writes {
+            let _ = writeln!(
+                out,
+                "agenda write to {} held back: failed {} time(s), last: {}; next try after {}",
+                h.resource,
+                h.failures,
+                h.last_error,
+                zone.show(h.retry_at, "%a %-d %b %H:%M %Z")
+            );
+        }
+        self.nudges.render_text(&mut out);
+        out
+    }
+}
+
+impl CalendarCheck {
+    fn render_text(&self, out: &mut String) {
+        match &self.location {
+            Some(location) => writeln!(out, "{} ({} {location})", self.name, self.kind),
+            None => writeln!(out, "{} ({})", self.name, self.kind),
+        }
+        .ok();
+        for warning in &self.warnings {
+            let _ = writeln!(out, "  warning: {warning}");
+        }
+        match self.writable {
+            Some(true) => writeln!(out, "  writable: tete may update events here"),
+            Some(false) => writeln!(out, "  read-only: tete will not write here"),
+            None => Ok(()),
+        }
+        .ok();
+        for line in &self.fetch {
+            let _ = writeln!(out, "  {line}");
+        }
+        if let Some(tally) = &self.read {
+            tally.render_text(out);
+        }
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "  error: {error}");
+        }
+    }
+}
+
+impl NudgesCheck {
+    fn render_text(&self, out: &mut String) {
+        if !self.enabled {
+            let _ = writeln!(out, "\nnudges: off");
+            return;
+        }
+        let _ = writeln!(out, "\nnudges: journal (always)");
+        for channel in &self.channels {
+            let _ = match channel.status {
+                ChannelStatus::Ready => writeln!(out, "  {}: {}", channel.channel, channel.detail),
+                ChannelStatus::Skipped => writeln!(
+                    out,
+                    "  {}: skipped ({}); set [nudges.{}] enabled = false to silence this",
+                    channel.channel, channel.detail, channel.channel
+                ),
+                ChannelStatus::CannotWork => writeln!(
+                    out,
+                    "  {}: cannot work: {}",
+                    channel.channel, channel.detail
+                ),
+            };
+        }
+    }
+}
+
 /// Checks each configured nudge channel as far as it can without sending anything: its
 /// secrets resolve (variable set, file readable, command succeeds), the desktop bus answers.
-/// Returns how many channels cannot work. A desktop channel without a session bus is a note,
-/// not a failure (a headless machine; the daemon then skips it).
-async fn check_channels(nudges: &crate::nudge::Settings) -> usize {
+/// A desktop channel without a session bus is skipped, not a failure (a headless machine;
+/// the daemon then skips it).
+async fn check_nudges(nudges: &crate::nudge::Settings) -> NudgesCheck {
+    let mut channels = Vec::new();
     if !nudges.enabled {
-        println!("\nnudges: off");
-        return 0;
-    }
-    println!("\nnudges: journal (always)");
-    let mut failures = 0;
-    let mut say = |channel: &str, outcome: Result<String, String>| match outcome {
-        Ok(what) => println!("  {channel}: {what}"),
-        Err(why) => {
-            failures += 1;
-            println!("  {channel}: cannot work: {why}");
-        }
-    };
-    let channels = &nudges.channels;
-    if let Some(desktop) = &channels.desktop {
-        match desktop.connect().await {
-            Ok(_) => say("desktop", Ok("the session bus answers".into())),
-            Err(e) => println!(
-                "  desktop: skipped ({}); set [nudges.desktop] enabled = false to silence this",
-                crate::errors::chain(&e)
-            ),
-        }
-    }
-    if let Some(email) = &channels.email {
-        let password = match &email.password {
-            Some(secret) => secret
-                .resolve()
-                .map(|_| ", password found")
-                .map_err(|e| format!("the password: {}", crate::errors::chain(&e))),
-            None => Ok(""),
+        return NudgesCheck {
+            enabled: false,
+            channels,
         };
-        say(
-            "email",
-            password.map(|found| {
-                format!(
-                    "to {} through {}:{}{found} (nothing sent)",
-                    email.to.join(", "),
-                    email.server,
-                    email.port
-                )
-            }),
-        );
     }
-    if let Some(webhook) = &channels.webhook {
-        let url = webhook
-            .url
+    let configured = &nudges.channels;
+    if let Some(desktop) = &configured.desktop {
+        channels.push(match desktop.connect().await {
+            Ok(_) => ChannelCheck::ready(ChannelKind::Desktop, "the session bus answers".into()),
+            Err(e) => ChannelCheck {
+                channel: ChannelKind::Desktop,
+                status: ChannelStatus::Skipped,
+                detail: crate::errors::chain(&e),
+            },
+        });
+    }
+    if let Some(email) = &configured.email {
+        channels.push(check_email(email));
+    }
+    if let Some(webhook) = &configured.webhook {
+        channels.push(check_webhook(webhook));
+    }
+    NudgesCheck {
+        enabled: true,
+        channels,
+    }
+}
+
+fn check_email(email: &crate::nudge::EmailChannel) -> ChannelCheck {
+    let password = match &email.password {
+        Some(secret) => secret
             .resolve()
-            .map_err(|e| format!("the URL: {}", crate::errors::chain(&e)))
-            .and_then(|url| {
-                reqwest::Url::parse(url.expose().trim())
-                    .map(|u| format!("posts to {} (nothing sent)", u.host_str().unwrap_or("?")))
-                    .map_err(|_| "the URL is not a URL".to_string())
-            });
-        say("webhook", url);
+            .map(|_| ", password found")
+            .map_err(|e| format!("the password: {}", crate::errors::chain(&e))),
+        None => Ok(""),
+    };
+    ChannelCheck::from_outcome(
+        ChannelKind::Email,
+        password.map(|found| {
+            format!(
+                "to {} through {}:{}{found} (nothing sent)",
+                email.to.join(", "),
+                email.server,
+                email.port
+            )
+        }),
+    )
+}
+
+fn check_webhook(webhook: &crate::nudge::WebhookChannel) -> ChannelCheck {
+    let url = webhook
+        .url
+        .resolve()
+        .map_err(|e| format!("the URL: {}", crate::errors::chain(&e)))
+        .and_then(|url| {
+            reqwest::Url::parse(url.expose().trim())
+                .map(|u| format!("posts to {} (nothing sent)", u.host_str().unwrap_or("?")))
+                .map_err(|_| "the URL is not a URL".to_string())
+        });
+    ChannelCheck::from_outcome(ChannelKind::Webhook, url)
+}
+
+impl ChannelCheck {
+    fn ready(channel: ChannelKind, detail: String) -> Self {
+        ChannelCheck {
+            channel,
+            status: ChannelStatus::Ready,
+            detail,
+        }
     }
-    failures
+
+    fn from_outcome(channel: ChannelKind, outcome: Result<String, String>) -> Self {
+        match outcome {
+            Ok(detail) => ChannelCheck::ready(channel, detail),
+            Err(detail) => ChannelCheck {
+                channel,
+                status: ChannelStatus::CannotWork,
+                detail,
+            },
+        }
+    }
 }
 
 /// How far one calendar got.
@@ -151,59 +349,50 @@ async fn open_and_fetch(
     }
 }
 
-/// Prints one calendar's report; false when it could not be read.
-fn report_calendar(calendar: &CalendarSpec, checked: Checked, state_file: &Path) -> bool {
-    let name = &calendar.name;
+/// One calendar's check, from how far it got.
+fn check_calendar(calendar: &CalendarSpec, checked: Checked, state_file: &Path) -> CalendarCheck {
+    let mut check = CalendarCheck {
+        name: calendar.name.clone(),
+        kind: location_kind(&calendar.location),
+        location: None,
+        writable: None,
+        warnings: Vec::new(),
+        fetch: Vec::new(),
+        read: None,
+        error: None,
+    };
     let outcome = match checked {
-        Checked::NotOpened(err) => {
-            println!("{name} ({})", location_kind(&calendar.location));
-            Err(err.into())
-        }
+        Checked::NotOpened(err) => Err(err.into()),
         Checked::NotFetched(source, err) => {
-            print_header(name, &source);
+            describe_source(&mut check, &source);
             Err(err.into())
         }
         Checked::Fetched(source, snapshot) => {
-            print_header(name, &source);
-            print_fetch(&source, &snapshot, &calendar.location, state_file);
-            match halted_writes(name, &source) {
+            describe_source(&mut check, &source);
+            check.fetch = fetch_lines(&source, &snapshot, &calendar.location, state_file);
+            match halted_writes(&calendar.name, &source) {
                 Some(why) => Err(anyhow::anyhow!(why)),
                 None => tally_snapshot(&source, &snapshot),
             }
         }
     };
     match outcome {
-        Ok(tally) => {
-            print_tally(&tally);
-            true
-        }
-        Err(err) => {
-            // `{:#}` adds the causes: "cannot fetch https://host/…: connection refused".
-            println!("  error: {err:#}");
-            false
-        }
+        Ok(tally) => check.read = Some(tally),
+        // `{:#}` adds the causes: "cannot fetch https://host/…: connection refused".
+        Err(err) => check.error = Some(format!("{err:#}")),
     }
+    check
 }
 
-/// Lists the agenda writes held back after failing for good; true when there are some. A
-/// state file that does not exist yet holds none (and is not created by a check).
-fn print_held_writes(state_file: &Path, zone: Zone) -> anyhow::Result<bool> {
+/// The agenda writes held back after failing for good. A state file that does not exist
+/// yet holds none (and is not created by a check).
+fn held_writes(state_file: &Path) -> anyhow::Result<Vec<HeldWrite>> {
     if !state_file.exists() {
-        return Ok(false);
+        return Ok(Vec::new());
     }
-    let held = crate::state::StateFile::open(state_file)?
+    Ok(crate::state::StateFile::open(state_file)?
         .history()
-        .held_writes()?;
-    for h in &held {
-        println!(
-            "agenda write to {} held back: failed {} time(s), last: {}; next try after {}",
-            h.resource,
-            h.failures,
-            h.last_error,
-            zone.show(h.retry_at, "%a %-d %b %H:%M %Z")
-        );
-    }
-    Ok(!held.is_empty())
+        .held_writes()?)
 }
 
 /// Why tete stopped writing into this calendar's events, when it did.
@@ -230,39 +419,40 @@ fn location_kind(location: &Location) -> SourceKind {
     }
 }
 
-fn print_header(name: &str, source: &Source) {
-    println!("{name} ({} {})", source.kind(), source.label());
+fn describe_source(check: &mut CalendarCheck, source: &Source) {
+    check.location = Some(source.label());
+    check.writable = Some(source.is_writable());
     if let Source::Caldav(caldav) = source
         && caldav.sends_credentials_in_clear()
     {
-        println!("  warning: plain http:// to another machine: the password travels unencrypted");
-    }
-    if source.is_writable() {
-        println!("  writable: tete may update events here");
-    } else {
-        println!("  read-only: tete will not write here");
+        check
+            .warnings
+            .push("plain http:// to another machine: the password travels unencrypted".to_string());
     }
 }
 
-fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location, state_file: &Path) {
+fn fetch_lines(
+    source: &Source,
+    snapshot: &Snapshot,
+    location: &Location,
+    state_file: &Path,
+) -> Vec<String> {
+    let mut lines = Vec::new();
     if let Source::Feed(feed) = source {
-        if snapshot.not_modified {
-            println!("  not modified since the last fetch (HTTP 304): cached copy used");
+        lines.push(if snapshot.not_modified {
+            "not modified since the last fetch (HTTP 304): cached copy used".to_string()
         } else {
-            println!("  downloaded");
-        }
-        println!("  cached copy: {}", feed.cache_path().display());
+            "downloaded".to_string()
+        });
+        lines.push(format!("cached copy: {}", feed.cache_path().display()));
     }
     if let Source::Caldav(caldav) = source {
-        match caldav.last_report() {
+        lines.push(match caldav.last_report() {
             Some(report) if snapshot.not_modified => {
-                println!(
-                    "  synced ({}): no change since the last sync",
-                    report.method
-                );
+                format!("synced ({}): no change since the last sync", report.method)
             }
-            Some(report) => println!(
-                "  synced ({}{}): {} fetched, {} deleted",
+            Some(report) => format!(
+                "synced ({}{}): {} fetched, {} deleted",
                 report.method,
                 if report.full_resync {
                     ", full resync"
@@ -272,54 +462,83 @@ fn print_fetch(source: &Source, snapshot: &Snapshot, location: &Location, state_
                 report.fetched,
                 report.deleted
             ),
-            None => println!("  synced"),
-        }
+            None => "synced".to_string(),
+        });
         for (href, why) in caldav.last_report().iter().flat_map(|r| &r.not_fetched) {
-            println!("  not fetched, asked again next cycle: {href}: {why}");
+            lines.push(format!(
+                "not fetched, asked again next cycle: {href}: {why}"
+            ));
         }
         let stats = caldav.client().stats().snapshot();
-        println!(
-            "  requests: {} ({} bytes sent, {} received)",
+        lines.push(format!(
+            "requests: {} ({} bytes sent, {} received)",
             stats.requests, stats.bytes_sent, stats.bytes_received
-        );
+        ));
         if let Location::Caldav(_) = location {
-            println!("  sync state: {}", state_file.display());
+            lines.push(format!("sync state: {}", state_file.display()));
         }
     }
+    lines
 }
 
-fn print_tally(tally: &Tally) {
-    println!(
-        "  resources: {}, events: {}, recurring series: {}, warnings: {}",
-        tally.resources,
-        tally.events,
-        tally.series.len(),
-        tally.warnings.len()
-    );
-    for warning in tally.warnings.iter().take(MAX_WARNINGS_SHOWN) {
-        println!("  {warning}");
-    }
-    if tally.warnings.len() > MAX_WARNINGS_SHOWN {
-        let more = tally.warnings.len() - MAX_WARNINGS_SHOWN;
-        println!("  … and {more} more warnings");
-    }
-}
-
-fn print_total(calendars: usize, failures: usize) {
-    match failures {
-        0 => println!("{calendars} calendar(s) checked, all readable"),
-        _ => println!("{calendars} calendar(s) checked, {failures} failed"),
+impl Tally {
+    fn render_text(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "  resources: {}, events: {}, recurring series: {}, warnings: {}",
+            self.resources,
+            self.events,
+            self.series.len(),
+            self.warnings.len()
+        );
+        for warning in self.warnings.iter().take(MAX_WARNINGS_SHOWN) {
+            let _ = writeln!(out, "  {warning}");
+        }
+        if self.warnings.len() > MAX_WARNINGS_SHOWN {
+            let more = self.warnings.len() - MAX_WARNINGS_SHOWN;
+            let _ = writeln!(out, "  … and {more} more warnings");
+        }
     }
 }
 
 /// What was read from one source.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize)]
 struct Tally {
     resources: usize,
     events: usize,
     /// UIDs of events with an RRULE: one recurring series each.
+    #[serde(rename = "recurring_series", serialize_with = "count")]
     series: HashSet<String>,
+    #[serde(serialize_with = "warnings")]
     warnings: Vec<Warning>,
+}
+
+/// Each held write as `{resource, failures, last_error, retry_at}`, `retry_at` in UTC.
+fn held_writes_json<S: serde::Serializer>(held: &[HeldWrite], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(held.iter().map(|h| {
+        serde_json::json!({
+            "resource": h.resource,
+            "failures": h.failures,
+            "last_error": h.last_error,
+            "retry_at": super::json_time(h.retry_at),
+        })
+    }))
+}
+
+fn count<S: serde::Serializer>(series: &HashSet<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(series.len() as u64)
+}
+
+/// Each warning as `{origin, line, uid, message}`.
+fn warnings<S: serde::Serializer>(warnings: &[Warning], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(warnings.iter().map(|w| {
+        serde_json::json!({
+            "origin": &*w.origin,
+            "line": w.line,
+            "uid": w.uid,
+            "message": w.message,
+        })
+    }))
 }
 
 fn tally_snapshot(source: &Source, snapshot: &Snapshot) -> anyhow::Result<Tally> {

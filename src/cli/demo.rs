@@ -97,6 +97,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         agenda: Default::default(),
         // No channels: the demo shows its nudges below instead of sending them.
         nudges: Default::default(),
+        // Nor is a digest sent: `tete digest` prints one.
+        digest: crate::report::digest::DigestSettings {
+            enabled: false,
+            ..Default::default()
+        },
+        tasks: None,
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
         request_timeout: crate::http::TOTAL_TIMEOUT,
@@ -109,10 +115,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let cycle = inputs::runtime()?.block_on(run_cycle(&job, &mut state, false))?;
     let (outcome, plans, gathered, written) =
         (&cycle.outcome, &cycle.plans, &cycle.gathered, cycle.written);
+    let notes = cycle.people_notes();
     let report = Report {
         now,
         entries: &outcome.entries,
         zone,
+        notes: &notes,
     };
     if args.format == Format::Text && args.output.is_none() {
         println!(

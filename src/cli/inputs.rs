@@ -142,6 +142,8 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
             .as_ref()
             .map(|c| c.nudges.clone())
             .unwrap_or_default(),
+        digest: config.as_ref().map(|c| c.digest).unwrap_or_default(),
+        tasks: config.as_ref().and_then(|c| c.tasks.clone()),
         settings: config.map(|c| c.cadence).unwrap_or_default(),
         state_file: state_file.clone(),
         feed_cache_dir,
@@ -252,6 +254,24 @@ pub fn print_problems(report: &CycleReport, zone: Zone) {
             held.failures,
             held.last_error,
             zone.show(held.retry_at, "%a %-d %b %H:%M %Z")
+        );
+    }
+    if let Some(why) = &report.tasks.problem {
+        eprintln!("tete: tasks not synced: {why}");
+    }
+    for (href, error) in &report.tasks.failures {
+        eprintln!("tete: task not written to {href}: {error}");
+    }
+    for change in report
+        .tasks
+        .planned
+        .iter()
+        .filter(|c| !c.conflicts.is_empty())
+    {
+        eprintln!(
+            "tete: the task \"{}\" and the meeting notes both changed ({}): the task's words are kept, the notes' added to its description",
+            change.item.fields.summary,
+            change.conflicts.join(", ")
         );
     }
 }

@@ -61,7 +61,7 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     }
     if args.format == super::nudges::Format::Json {
         let doc = serde_json::json!({
-            "as_of": job.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "as_of": super::json_time(job.now),
             "relationships": json,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);

@@ -74,7 +74,7 @@ fn json(detection: &Detection, now: chrono::DateTime<chrono::Utc>) -> serde_json
         })
         .collect();
     serde_json::json!({
-        "as_of": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "as_of": super::json_time(now),
         "relationships": relationships,
         "other_series": others,
     })

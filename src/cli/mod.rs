@@ -10,6 +10,7 @@ pub mod calendars;
 pub mod check;
 pub mod daemon;
 pub mod demo;
+pub mod digest;
 pub mod expand;
 pub mod inputs;
 pub mod items;
@@ -50,6 +51,8 @@ pub enum Command {
     Daemon(daemon::Args),
     /// The open action items of each 1:1, with owner, due date and age.
     Items(items::Args),
+    /// The week ahead: its 1:1s, open items, who needs attention, suggestions, hours.
+    Digest(digest::Args),
     /// Validate the configuration and read each calendar source once.
     Check(check::Args),
     /// The nudges the rules give now (what would be sent), without sending.
@@ -75,6 +78,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Expand(args) => expand::run(args),
         Command::Check(args) => check::run(cli.config.as_deref(), args),
+        Command::Digest(args) => digest::run(cli.config.as_deref(), args),
         Command::Demo(args) => demo::run(args),
         Command::Report(args) => report::run(cli.config.as_deref(), args),
         Command::List(args) => list::run(cli.config.as_deref(), args),
@@ -96,6 +100,11 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A moment as every JSON output shows it: UTC, RFC 3339, whole seconds.
+fn json_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]

@@ -65,7 +65,14 @@ fn sent_by(store: &dyn History, nudge: &Nudge) -> anyhow::Result<Vec<&'static st
 /// One block per relationship: each nudge's rule and message, and whether it was sent.
 pub fn text(nudges: &[Nudge], store: &dyn History) -> anyhow::Result<String> {
     if nudges.is_empty() {
-        return Ok("No nudges: every 1:1 is on track.\n".to_string());
+        // Not "all is well": a cadence suggestion (in the report) is no nudge, and a person
+        // reading both must not see them disagree.
+        return Ok(
+            "No nudge is due now: no 1:1 is being cancelled or moved again and again, none is \
+             overdue, and no action item has been open too long. Cadence suggestions are in \
+             `tete report`.\n"
+                .to_string(),
+        );
     }
     let mut out = String::new();
     let mut last = None;

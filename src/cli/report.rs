@@ -67,10 +67,12 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     if let (Some(wanted), true) = (&args.with, entries.is_empty()) {
         anyhow::bail!("no 1:1 relationship matches {wanted:?}");
     }
+    let notes = cycle.people_notes();
     let report = Report {
         now: job.now,
         entries: &entries,
         zone: job.zone(),
+        notes: &notes,
     };
     let mut text = render(&report, args.format);
     if args.format == Format::Text {

@@ -73,9 +73,22 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
         recorded.deleted,
         report.written,
     );
+    if let Some(list) = &report.tasks.list {
+        if report.tasks.created {
+            println!("created the task list {list:?}");
+        }
+        println!(
+            "tasks in {list:?}: {} written, {} item(s) closed from the task list",
+            report.tasks.written,
+            report.tasks.closed.len()
+        );
+    }
     // A write that failed is a failed run (cron and systemd should see it); the problems
     // were printed above.
-    if report.write_failures.is_empty() && report.held_writes.is_empty() {
+    if report.write_failures.is_empty()
+        && report.held_writes.is_empty()
+        && report.tasks.failures.is_empty()
+    {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(WRITE_FAILED))
@@ -116,8 +129,59 @@ pub fn dry_run_diff(report: &CycleReport, zone: Zone) -> String {
                 .to_string(),
         );
     }
+    out.push_str(&tasks_diff(&report.tasks));
     if out.is_empty() {
         out.push_str("Nothing to change.\n");
+    }
+    out
+}
+
+/// A unified diff of every task that would change, each under a line saying what and why.
+fn tasks_diff(tasks: &crate::cycle::TaskReport) -> String {
+    let mut out = String::new();
+    let list = tasks.list.as_deref().unwrap_or_default();
+    if tasks.created {
+        out.push_str(&format!(
+            "# the task list {list:?} is missing: it would be created (for tasks, VTODO)\n"
+        ));
+    }
+    for line in &tasks.closed {
+        out.push_str(&format!(
+            "# item closed: its task was finished in the task list: {line}\n"
+        ));
+    }
+    for change in &tasks.planned {
+        // Shown with plain line ends: a person reads this, no app.
+        let before = change
+            .before
+            .as_deref()
+            .map(|b| String::from_utf8_lossy(b).replace("\r\n", "\n"))
+            .unwrap_or_default();
+        let after = String::from_utf8_lossy(&change.after).replace("\r\n", "\n");
+        let conflict = if change.conflicts.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (changed in the task and in the notes: {} kept as the task says)",
+                change.conflicts.join(", ")
+            )
+        };
+        out.push_str(&format!(
+            "# {} in {list:?}: {}{conflict}\n",
+            change.kind, change.item.line
+        ));
+        let name = change.href.trim_start_matches('/');
+        let old = if change.before.is_some() {
+            format!("a/{name}")
+        } else {
+            "/dev/null".to_string()
+        };
+        out.push_str(
+            &TextDiff::from_lines(&before, &after)
+                .unified_diff()
+                .header(&old, &format!("b/{name}"))
+                .to_string(),
+        );
     }
     out
 }

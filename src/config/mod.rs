@@ -21,9 +21,11 @@ mod caldav;
 mod calendars;
 mod daemon;
 mod detect;
+mod digest;
 mod error;
 mod nudges;
 mod secret;
+mod tasks;
 
 pub use caldav::{default_google_token_file, default_state_file};
 pub use daemon::DaemonConfig;
@@ -57,6 +59,10 @@ pub struct Config {
     pub nudges: crate::nudge::Settings,
     /// The service (`[daemon]`).
     pub daemon: DaemonConfig,
+    /// The weekly digest (`[digest]`).
+    pub digest: crate::report::digest::DigestSettings,
+    /// Action items as tasks (`[tasks]`), when set.
+    pub tasks: Option<crate::tasks::Settings>,
     /// The Google OAuth2 client (`[google]`), when configured.
     pub google: Option<GoogleClient>,
     /// Time allowed for one HTTP request, body included (`request_timeout`, default 60 s):
@@ -108,6 +114,8 @@ impl Config {
             settings: self.cadence.clone(),
             agenda: self.agenda.clone(),
             nudges: self.nudges.clone(),
+            digest: self.digest,
+            tasks: self.tasks.clone(),
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
             request_timeout: self.request_timeout,
@@ -177,6 +185,9 @@ struct RawConfig {
     nudges: nudges::RawNudges,
     #[serde(default)]
     daemon: daemon::RawDaemon,
+    #[serde(default)]
+    digest: digest::RawDigest,
+    tasks: Option<tasks::RawTasks>,
 }
 
 /// `[me]` as written.
@@ -235,6 +246,10 @@ impl Resolver<'_> {
         };
         let mut agenda = self.agenda(raw.agenda)?;
         (cadence.zone, nudges.zone, agenda.zone) = (zone, zone, zone);
+        let tasks = match raw.tasks {
+            Some(tasks) => Some(self.tasks(tasks, &calendars)?),
+            None => None,
+        };
         Ok(Config {
             path: self.path.to_path_buf(),
             cache_dir,
@@ -250,6 +265,8 @@ impl Resolver<'_> {
             agenda,
             nudges,
             daemon: self.daemon(raw.daemon)?,
+            digest: self.digest(raw.digest)?,
+            tasks,
             google,
             zone,
             request_timeout: self.request_timeout(raw.request_timeout.as_ref())?,

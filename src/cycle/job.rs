@@ -32,6 +32,10 @@ pub struct Job {
     pub agenda: agenda::plan::Settings,
     /// Nudge rules and channels.
     pub nudges: nudge::Settings,
+    /// The weekly digest: whether and when the daemon sends it.
+    pub digest: crate::report::digest::DigestSettings,
+    /// Action items as tasks in the manager's task list (`[tasks]`), when set.
+    pub tasks: Option<crate::tasks::Settings>,
     /// The state file.
     pub state_file: PathBuf,
     /// Where feeds are cached.
@@ -111,9 +115,36 @@ pub struct CycleReport {
     pub nudges: Vec<nudge::Nudge>,
     /// What was sent, held or failed (empty in a dry run: nothing is sent).
     pub delivery: nudge::DeliveryReport,
+    /// The task list step (`[tasks]`).
+    pub tasks: cycle::TaskReport,
 }
 
 impl CycleReport {
+    /// Each person's open action items and current nudges, for the report.
+    pub fn people_notes(&self) -> crate::report::PeopleNotes {
+        let mut notes = crate::report::PeopleNotes::new();
+        for (key, plan) in &self.plans.plans {
+            let person = notes.entry(key.clone()).or_default();
+            person.open_items = plan.open.clone();
+            person.agendas = plan
+                .placed
+                .iter()
+                .map(|(start, place)| (start.as_utc().and_utc(), place.to_string()))
+                .collect();
+        }
+        for entry in &self.outcome.entries {
+            let key = entry.relationship.counterpart.key();
+            let messages = self
+                .nudges
+                .iter()
+                .filter(|n| n.relationship == key.as_str())
+                .map(|n| n.message.clone())
+                .collect::<Vec<_>>();
+            notes.entry(key).or_default().nudges.extend(messages);
+        }
+        notes
+    }
+
     /// One line for logs and `sd_notify` STATUS.
     pub fn summary(&self) -> String {
         let RecordSummary {
@@ -122,9 +153,11 @@ impl CycleReport {
             deleted,
         } = self.outcome.recorded;
         format!(
-            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} calendar(s) failed; {} write(s) held back; {} nudge(s): {}",
+            "{} 1:1s; history +{new} ~{changed} -{deleted}; {} agenda(s) written; {} task(s) written, {} closed; {} calendar(s) failed; {} write(s) held back; {} nudge(s): {}",
             self.outcome.entries.len(),
             self.written,
+            self.tasks.written,
+            self.tasks.closed.len(),
             self.failures.len() + self.write_failures.len(),
             self.held_writes.len(),
             self.nudges.len(),
@@ -172,6 +205,32 @@ pub async fn run_cycle_until(
         return Err(JobError::NothingRead(ReadFailures(gathered.failures)));
     }
     cycle::route_agendas(&mut gathered, &job.agenda, dry_run).await;
+    let mut tasks = cycle::TaskReport::default();
+    let task_list = match &job.tasks {
+        Some(settings) => {
+            tasks.list = Some(settings.list.name.clone());
+            let access = cycle::ListAccess {
+                cache_dir: &job.feed_cache_dir,
+                http: &http,
+                sync_state: Some(&sync_state),
+            };
+            match cycle::open_task_list(&mut gathered, settings, &access, dry_run).await {
+                Ok(list) => {
+                    tasks.created = list.created;
+                    // Before planning: an item whose task was finished is not on this
+                    // cycle's agendas.
+                    cycle::close_finished_tasks(store, &list, job.now, &mut tasks)?;
+                    Some((list, settings.owner))
+                }
+                Err(why) => {
+                    tracing::warn!("tasks not synced: {why}");
+                    tasks.problem = Some(why);
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let mut outcome = cycle::run(
         &mut gathered.collector,
         &job.me,
@@ -206,15 +265,39 @@ pub async fn run_cycle_until(
         held_writes: Vec::new(),
         nudges,
         delivery: nudge::DeliveryReport::default(),
+        tasks,
     };
     if !dry_run {
         write_agendas(job, store, &mut report, stop).await?;
+    }
+    if let Some((list, owners)) = &task_list {
+        let items = cycle::item_tasks(
+            &report.outcome,
+            &report.plans,
+            &job.me,
+            *owners,
+            &store.tasks()?,
+        );
+        let keep_going = || !stop.requested();
+        cycle::sync_tasks(
+            store,
+            list,
+            &items,
+            job.now,
+            dry_run,
+            &keep_going,
+            &mut report.tasks,
+        )
+        .await?;
     }
     report
         .nudges
         .extend(cycle::writes_stopped(&report.gathered));
     if !dry_run && !stop.requested() {
-        report.delivery = nudge::deliver(store, &report.nudges, &job.nudges, job.now).await?;
+        // The digest goes with the nudges, not among them: `tete nudges` lists streaks.
+        let digest = cycle::due_digest(&report, job);
+        let to_send: Vec<nudge::Nudge> = report.nudges.iter().cloned().chain(digest).collect();
+        report.delivery = nudge::deliver(store, &to_send, &job.nudges, job.now).await?;
     }
     Ok(report)
 }

@@ -12,6 +12,7 @@ mod gather;
 mod job;
 mod nudges;
 mod stop;
+mod tasks;
 
 use std::collections::BTreeMap;
 
@@ -23,8 +24,11 @@ pub use gather::{
     route_agendas,
 };
 pub use job::{CycleReport, Job, JobError, ReadFailures, run_cycle, run_cycle_until};
-pub use nudges::{current_nudges, writes_stopped};
+pub use nudges::{current_nudges, due_digest, writes_stopped};
 pub use stop::Stop;
+pub use tasks::{
+    ListAccess, TaskList, TaskReport, close_finished_tasks, item_tasks, open_task_list, sync_tasks,
+};
 
 use crate::agenda;
 use crate::cadence::{self, Settings};

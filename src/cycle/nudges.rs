@@ -58,7 +58,36 @@ pub fn writes_stopped(gathered: &Gathered) -> Vec<Nudge> {
                 message: halt_message(&calendar.name, &why, &since),
                 streak: StreakKey::writes_stopped(&calendar.name, &since),
                 dates: Vec::new(),
+                html: None,
             })
         })
         .collect()
+}
+
+/// This week's digest as a nudge to deliver, once it is due (`[digest] day` and `time`, in
+/// the manager's zone) and when digests are on; the delivery ledger sends it once per
+/// channel, so later cycles of the week, restarts and a machine that was off change nothing.
+pub fn due_digest(report: &crate::cycle::CycleReport, job: &crate::cycle::Job) -> Option<Nudge> {
+    if !job.digest.enabled {
+        return None;
+    }
+    let zone = job.zone();
+    let monday = job.digest.due(zone.local(job.now))?;
+    let notes = report.people_notes();
+    let view = crate::report::Report {
+        now: job.now,
+        entries: &report.outcome.entries,
+        zone,
+        notes: &notes,
+    };
+    let digest = crate::report::digest::digest(&view, monday);
+    Some(Nudge {
+        relationship: "digest".to_string(),
+        name: digest.title(),
+        kind: Kind::Digest,
+        message: digest.text(),
+        streak: StreakKey::digest(monday),
+        dates: vec![monday],
+        html: Some(digest.html()),
+    })
 }

@@ -80,6 +80,18 @@ impl Identity {
     pub fn is_my_name(&self, name: &str) -> bool {
         name_keys(name).iter().any(|k| self.names.contains(k))
     }
+
+    /// True when an action item's owner (`Mia`, `@mia`, `me`) is me: my name or first
+    /// name, the part before `@` of one of my addresses, or "me".
+    pub fn owns(&self, owner: &str) -> bool {
+        let owner = owner.trim().trim_start_matches('@').to_lowercase();
+        owner == "me"
+            || self.is_my_name(&owner)
+            || self
+                .emails
+                .iter()
+                .any(|e| e.split('@').next().is_some_and(|local| local == owner))
+    }
 }
 
 /// The lower-cased full name (as written, and in "First Last" order) and first name:
@@ -498,6 +510,17 @@ mod tests {
     const BEN: &str = "ATTENDEE;CN=Ben:mailto:ben@example.com";
     const MIA_ATTENDEE: &str = "ATTENDEE:mailto:mia@example.com";
     const ROOM: &str = "ATTENDEE;CUTYPE=ROOM;CN=Fjord:mailto:room-fjord@example.com";
+
+    #[test]
+    fn an_item_owner_is_me_by_name_address_or_me() {
+        let me = Identity::new(["Mia.Manager@example.com"], ["Mia Manager"]);
+        for owner in ["Mia", "mia", "@mia.manager", "Mia Manager", "me", " @Me "] {
+            assert!(me.owns(owner), "{owner}");
+        }
+        for owner in ["Ann", "@ann", "manager", "mi"] {
+            assert!(!me.owns(owner), "{owner}");
+        }
+    }
 
     #[test]
     fn me_and_one_person_is_a_one_on_one_whatever_the_title() {

@@ -19,6 +19,8 @@ pub struct StoredItem {
     pub first_raised: NaiveDate,
     /// When it was seen checked, if it was.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Closed because a person finished its task in the task list (not in the notes).
+    pub closed_in_list: bool,
 }
 
 /// A short, stable fingerprint of a block's text.
@@ -33,8 +35,10 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT key, line, first_raised, closed_at FROM item
-                 WHERE relationship = ?1 ORDER BY first_raised, rowid",
+                "SELECT key, line, first_raised, closed_at,
+                        EXISTS (SELECT 1 FROM task WHERE task.relationship = item.relationship
+                                AND task.key = item.key AND task.closed_in_list = 1)
+                 FROM item WHERE relationship = ?1 ORDER BY first_raised, rowid",
             )
             .map_err(|e| self.sqlite(e))?;
         let rows = stmt
@@ -44,17 +48,19 @@ impl Store {
                     row.get::<_, String>(1)?,
                     row.get::<_, String>(2)?,
                     row.get::<_, Option<String>>(3)?,
+                    row.get::<_, bool>(4)?,
                 ))
             })
             .map_err(|e| self.sqlite(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (key, line, first, closed) = row.map_err(|e| self.sqlite(e))?;
+            let (key, line, first, closed, closed_in_list) = row.map_err(|e| self.sqlite(e))?;
             out.push(StoredItem {
                 key,
                 line,
                 first_raised: NaiveDate::parse_from_str(&first, "%Y-%m-%d").unwrap_or_default(),
                 closed_at: closed.as_deref().map(super::time),
+                closed_in_list,
             });
         }
         Ok(out)

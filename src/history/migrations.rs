@@ -67,4 +67,24 @@ pub const MIGRATIONS: &[&str] = &[
         last_error TEXT NOT NULL,
         retry_at   TEXT NOT NULL
      );",
+    // 5: action items tete keeps as tasks (VTODO) in the manager's task list: the item each
+    // task stands for and what tete last wrote into it (the base of a three-way merge), so
+    // a person's edit is told from tete's and a task completed or deleted closes its item.
+    "CREATE TABLE task (
+        uid          TEXT PRIMARY KEY,
+        list         TEXT NOT NULL,
+        relationship TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        line         TEXT NOT NULL,
+        first_raised TEXT NOT NULL,
+        href         TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        due          TEXT,
+        category     TEXT NOT NULL,
+        description  TEXT NOT NULL,
+        related_to   TEXT NOT NULL,
+        done         INTEGER NOT NULL DEFAULT 0,
+        closed_in_list INTEGER NOT NULL DEFAULT 0,
+        synced_at    TEXT NOT NULL
+     );",
 ];

@@ -19,12 +19,14 @@ mod agenda;
 mod backoff;
 mod migrations;
 mod nudge;
+mod task;
 
 pub use migrations::MIGRATIONS;
 
 pub use agenda::{StoredItem, block_hash};
 pub use backoff::HeldWrite;
 pub use nudge::SentNudge;
+pub use task::StoredTask;
 
 /// Why an occurrence did not (or will not) take place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +214,12 @@ pub trait History: Send {
     fn record_nudge_sent(&mut self, sent: &SentNudge) -> Result<(), HistoryError>;
     /// Every nudge sent.
     fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError>;
+    /// Every task tete created in the manager's task list.
+    fn tasks(&self) -> Result<Vec<StoredTask>, HistoryError>;
+    /// Remembers what tete wrote into a task.
+    fn record_task(&self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError>;
+    /// A task was completed or deleted: tete is done with it and its item is closed.
+    fn close_task(&mut self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError>;
 }
 
 /// The history in the SQLite state file.
@@ -591,6 +599,15 @@ impl History for Store {
     }
     fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError> {
         Store::sent_nudges(self)
+    }
+    fn tasks(&self) -> Result<Vec<StoredTask>, HistoryError> {
+        Store::tasks(self)
+    }
+    fn record_task(&self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError> {
+        Store::record_task(self, task, now)
+    }
+    fn close_task(&mut self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError> {
+        Store::close_task(self, task, now)
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -109,7 +109,7 @@ pub async fn notify(connection: &zbus::Connection, nudge: &Nudge) -> Result<u32,
         nudge.title(),
         // Servers with the body-markup capability read a small HTML subset: names and
         // items come from calendars, so they are escaped to show as written.
-        escape_markup(&nudge.message),
+        escape_markup(nudge.short_message()),
         Vec::<&str>::new(),
         hints,
         -1i32,
@@ -279,16 +279,24 @@ impl Mailer {
         };
         let mut message = Message::builder()
             .from(self.from.clone())
-            .subject(format!("tete: {}", nudge.title()))
-            .header(ContentType::TEXT_PLAIN);
+            .subject(format!("tete: {}", nudge.title()));
         for to in &self.to {
             message = message.to(to.clone());
         }
-        let body = format!(
-            "{}\n\n-- \ntete, about your 1:1s. You get this once per streak.\n",
+        let footer = match nudge.kind {
+            crate::nudge::Kind::Digest => "You get this once a week ([digest] in the config).",
+            _ => "You get this once per streak.",
+        };
+        let text = format!(
+            "{}\n\n-- \ntete, about your 1:1s. {footer}\n",
             nudge.message
         );
-        let message = message.body(body).map_err(|e| fail(e.to_string()))?;
+        let message = match &nudge.html {
+            // Both parts: mail clients show the page, and the text where HTML is off.
+            Some(html) => message.multipart(MultiPart::alternative_plain_html(text, html.clone())),
+            None => message.header(ContentType::TEXT_PLAIN).body(text),
+        }
+        .map_err(|e| fail(e.to_string()))?;
         self.transport
             .send(message)
             .await

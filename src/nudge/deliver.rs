@@ -12,7 +12,8 @@ use crate::history::{History, HistoryError, SentNudge};
 use crate::http::HttpClient;
 
 /// A way a nudge reaches the manager.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     /// The log (journald under systemd): always on.
     Journal,
@@ -198,7 +199,7 @@ fn to_journal(
             relationship = %nudge.relationship,
             kind = %nudge.kind,
             "nudge: {}",
-            nudge.message
+            nudge.short_message()
         );
         record(store, report, nudge, ChannelKind::Journal, now)?;
     }

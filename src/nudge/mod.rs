@@ -46,6 +46,9 @@ pub enum Kind {
     /// something tete did not write (not a relationship's nudge: `relationship` is
     /// `calendar:NAME`).
     WritesStopped,
+    /// The weekly digest (not a relationship's nudge: `relationship` is `digest`, `name`
+    /// its title, `message` its text and `html` its page).
+    Digest,
 }
 
 impl Kind {
@@ -58,6 +61,7 @@ impl Kind {
             Kind::ItemOpen => "item-open",
             Kind::ItemOverdue => "item-overdue",
             Kind::WritesStopped => "writes-stopped",
+            Kind::Digest => "digest",
         }
     }
 }
@@ -88,6 +92,12 @@ impl StreakKey {
             "{}:{calendar}:{since}",
             Kind::WritesStopped.as_str()
         ))
+    }
+
+    /// The key of the digest of the week starting on `monday`: one per week, so a restart
+    /// or a machine that was off sends each week's digest once.
+    pub fn digest(monday: NaiveDate) -> StreakKey {
+        StreakKey(format!("{}|{monday}", Kind::Digest.as_str()))
     }
 
     /// The key as stored.
@@ -132,6 +142,8 @@ pub struct Nudge {
     pub streak: StreakKey,
     /// The dates the message names (in the configured zone).
     pub dates: Vec<NaiveDate>,
+    /// The message as an HTML page, for an email's HTML part (the digest has one).
+    pub html: Option<String>,
 }
 
 impl Nudge {
@@ -144,6 +156,16 @@ impl Nudge {
             Kind::ItemOpen => format!("An action item with {} stays open", self.name),
             Kind::ItemOverdue => format!("An action item with {} is overdue", self.name),
             Kind::WritesStopped => format!("tete stopped writing agendas into {}", self.name),
+            Kind::Digest => self.name.clone(),
+        }
+    }
+
+    /// The message for a short channel (a desktop notification, the journal): the digest's
+    /// one-line summary (its second line), any other nudge's whole message.
+    pub fn short_message(&self) -> &str {
+        match self.kind {
+            Kind::Digest => self.message.lines().nth(1).unwrap_or(&self.message),
+            _ => &self.message,
         }
     }
 }

@@ -115,6 +115,7 @@ impl At<'_> {
             streak: StreakKey::new(kind, self.input.key, &anchor),
             message,
             dates,
+            html: None,
         }
     }
 

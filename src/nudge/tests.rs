@@ -385,6 +385,7 @@ fn nudge(streak: &str) -> Nudge {
         message: "Your 1:1 with Chloé was moved 3 of the last 5 times.".into(),
         streak: streak.into(),
         dates: vec![],
+        html: None,
     }
 }
 

@@ -5,10 +5,11 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::Entry;
 use super::Report;
+use crate::agenda::plan::OpenItem;
 use crate::cadence::{Analysis, Outcome, days};
 
 const WIDTH: f64 = 860.0;
@@ -26,7 +27,9 @@ h1{font-size:1.5rem;margin-bottom:.2rem}.meta{color:#5b6475;margin-top:0}\
 section{border-top:1px solid #e3e6eb;padding:1rem 0}h2{font-size:1.15rem;margin:.2rem 0}\
 .facts{color:#3b4352;margin:.2rem 0 .5rem}.suggest{background:#fff6e0;border-left:4px solid #f0a500;padding:.5rem .8rem;margin:.5rem 0}\
 .calm{color:#5b6475;margin:.5rem 0}svg{display:block;max-width:100%;height:auto}\
-.legend span{margin-right:1.2rem;white-space:nowrap}.legend svg{display:inline;vertical-align:middle}";
+.legend span{margin-right:1.2rem;white-space:nowrap}.legend svg{display:inline;vertical-align:middle}\
+h3{font-size:.95rem;margin:.6rem 0 .2rem}ul{margin:.2rem 0;padding-left:1.3rem}\
+.late{color:#a32020;font-weight:600}.age{color:#5b6475}.nudge{border-left:4px solid #c0392b;padding-left:.6rem}";
 
 /// The report as one HTML page.
 pub fn html(report: &Report) -> String {
@@ -36,11 +39,12 @@ pub fn html(report: &Report) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>tete: 1:1 report</title><style>{STYLE}</style></head><body>\n\
-         <h1>Your 1:1s</h1><p class=\"meta\">As of {}. {} relationship{}. {}</p>\n{}",
+         <h1>Your 1:1s</h1><p class=\"meta\">As of {}. {} relationship{}. {} {}</p>\n{}",
         esc(&report.as_of()),
         report.entries.len(),
         if report.entries.len() == 1 { "" } else { "s" },
         esc(&report.attention_line()),
+        esc(&report.hours_line().unwrap_or_default()),
         legend()
     );
     for entry in report.attention_first() {
@@ -124,13 +128,18 @@ fn section(out: &mut String, entry: &Entry, report: &Report) {
     let email = c.email.as_deref().map(|e| format!(" &lt;{}&gt;", esc(e)));
     let _ = write!(
         out,
-        "<section><h2>{}{}</h2>\n<p class=\"facts\">{}: held {}, moved {}, cancelled {}{}{}</p>\n",
+        "<section><h2>{}{}</h2>\n<p class=\"facts\">{}: held {}, moved {}, cancelled {}{}; \
+         {} hours together{}{}</p>\n",
         esc(&c.display()),
         email.unwrap_or_default(),
         esc(&cadence_words(a)),
         a.held,
         a.moved,
         a.cancelled,
+        a.attendance()
+            .map(|share| format!(" ({} took place)", super::percent(share)))
+            .unwrap_or_default(),
+        super::one_decimal(a.hours_together),
         a.longest_gap
             .map(|(d, _, _)| format!("; longest gap {} days", d.round()))
             .unwrap_or_default(),
@@ -153,7 +162,59 @@ fn section(out: &mut String, entry: &Entry, report: &Report) {
         }
         (None, None) => {}
     }
+    if let Some(notes) = report.notes_of(entry) {
+        nudges(out, &notes.nudges);
+        open_items(out, &notes.open_items, report);
+    }
     out.push_str("</section>\n");
+}
+
+/// The nudges due now for this person, worded as they are sent.
+fn nudges(out: &mut String, nudges: &[String]) {
+    if nudges.is_empty() {
+        return;
+    }
+    out.push_str("<h3>Nudges now</h3><ul class=\"nudge\">");
+    for message in nudges {
+        let _ = write!(out, "<li>{}</li>", esc(message));
+    }
+    out.push_str("</ul>\n");
+}
+
+/// The open action items: owner, what, due date (late ones marked) and age.
+fn open_items(out: &mut String, items: &[OpenItem], report: &Report) {
+    if items.is_empty() {
+        out.push_str("<h3>Open action items</h3><p class=\"calm\">None open.</p>\n");
+        return;
+    }
+    let _ = write!(out, "<h3>Open action items ({})</h3><ul>", items.len());
+    let today = report.zone.date(report.now);
+    for open in items {
+        let item = &open.item;
+        let owner = item
+            .owner
+            .as_deref()
+            .map(|o| format!("<strong>{}</strong>: ", esc(o)))
+            .unwrap_or_default();
+        let due = match item.due {
+            Some(due) if due < today => format!(
+                " <span class=\"late\">due {}, {} days late</span>",
+                esc(&crate::cadence::short_date(due)),
+                (today - due).num_days()
+            ),
+            Some(due) => format!(" (due {})", esc(&crate::cadence::short_date(due))),
+            None => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<li>{owner}{}{due} <span class=\"age\">raised {}, open for {} meeting{}</span></li>",
+            esc(&item.text),
+            esc(&crate::cadence::short_date(open.first_raised)),
+            open.carried,
+            if open.carried == 1 { "" } else { "s" }
+        );
+    }
+    out.push_str("</ul>\n");
 }
 
 fn cadence_words(a: &Analysis) -> String {
@@ -163,9 +224,14 @@ fn cadence_words(a: &Analysis) -> String {
     } else {
         a.configured.to_string()
     };
-    match a.actual {
-        Some(actual) => format!("{configured}, really {actual}"),
-        None => configured,
+    // What the calendar says, then what happened, in days: "planned weekly; met every 14
+    // days (median)" reads plainly where "weekly, really biweekly" did not.
+    match a.median_gap_days {
+        Some(days) => format!(
+            "Planned {configured}; met every {} days (median)",
+            days.round()
+        ),
+        None => format!("Planned {configured}; not met twice yet"),
     }
 }
 
@@ -220,11 +286,14 @@ fn weeks(out: &mut String, scale: &Scale, end: DateTime<Utc>) {
             AXIS_Y - 12.0,
             AXIS_Y + 12.0
         );
-        if week.format("%d").to_string().parse::<u32>().unwrap_or(99) <= 7 {
+        if week.day() <= 7 {
+            // The baseline sits above the bottom edge so that descenders ("g", "p") are not
+            // cut off, and a label never starts past the last pixel that can hold it.
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{HEIGHT}\" font-size=\"10\" fill=\"#5b6475\">{}</text>",
-                scale.x(week),
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#5b6475\">{}</text>",
+                scale.x(week).min(WIDTH - 24.0),
+                HEIGHT - 4.0,
                 week.format("%b")
             );
         }
@@ -281,7 +350,59 @@ fn outcome_word(o: Outcome) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::*;
+    use crate::agenda::items::ActionItem;
+    use crate::report::PeopleNotes;
+    use crate::zone::Zone;
+    use chrono::{NaiveDate, TimeZone};
+
+    #[test]
+    fn open_items_show_owner_due_date_lateness_and_age_escaped() {
+        let notes = PeopleNotes::new();
+        let report = Report {
+            now: Utc.with_ymd_and_hms(2026, 12, 10, 9, 0, 0).unwrap(),
+            entries: &[],
+            zone: Zone::Named(chrono_tz::UTC),
+            notes: &notes,
+        };
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let item = |text: &str, owner: &str, due| OpenItem {
+            item: ActionItem {
+                text: text.into(),
+                owner: Some(owner.into()),
+                due,
+                done: false,
+            },
+            first_raised: day(1),
+            carried: 2,
+        };
+        let mut out = String::new();
+        open_items(
+            &mut out,
+            &[
+                item("send <b>plan</b>", "Ann", Some(day(4))),
+                item("book room", "Mia", Some(day(20))),
+            ],
+            &report,
+        );
+        assert!(
+            out.contains("<strong>Ann</strong>: send &lt;b&gt;plan&lt;/b&gt;"),
+            "{out}"
+        );
+        assert!(out.contains("due Fri 4 Dec, 6 days late"), "{out}");
+        assert!(out.contains("book room (due Sun 20 Dec)"), "{out}");
+        assert!(
+            out.contains("raised Tue 1 Dec, open for 2 meetings"),
+            "{out}"
+        );
+
+        let mut out = String::new();
+        nudges(&mut out, &["Your 1:1 with <Ann> was cancelled".to_string()]);
+        assert!(
+            out.contains("Your 1:1 with &lt;Ann&gt; was cancelled"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn calendar_text_is_escaped() {

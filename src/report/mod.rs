@@ -6,11 +6,15 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use std::collections::HashMap;
+
+use crate::agenda::plan::OpenItem;
 use crate::cadence::{Analysis, Cadence, Suggestion};
-use crate::detect::Relationship;
+use crate::detect::{CounterpartKey, Relationship};
 use crate::history::StoredOccurrence;
 use crate::zone::Zone;
 
+pub mod digest;
 mod html;
 mod text;
 
@@ -38,6 +42,22 @@ pub struct Report<'a> {
     pub entries: &'a [Entry],
     /// The manager's zone: text and HTML show times and days there (JSON stays UTC).
     pub zone: Zone,
+    /// Each person's open action items and current nudges (the HTML report shows them).
+    pub notes: &'a PeopleNotes,
+}
+
+/// What the report shows of a person beyond the cadence, keyed by relationship.
+pub type PeopleNotes = HashMap<CounterpartKey, PersonNotes>;
+
+/// A person's open action items and the nudges due now, as the cycle found them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonNotes {
+    /// Items still open, oldest first.
+    pub open_items: Vec<OpenItem>,
+    /// The messages of the nudges due now.
+    pub nudges: Vec<String>,
+    /// The coming 1:1s tete writes an agenda for: their start and where the agenda goes.
+    pub agendas: Vec<(DateTime<Utc>, String)>,
 }
 
 impl Report<'_> {
@@ -93,10 +113,62 @@ impl Report<'_> {
         (start, end)
     }
 
+    /// The manager's hours in 1:1s per week, over the report's window (from its earliest
+    /// start to now); `None` for a window under a day.
+    fn hours_per_week(&self) -> Option<f64> {
+        let start = self.entries.iter().map(|e| e.analysis.window_start).min()?;
+        let weeks = (self.now - start).num_hours() as f64 / (24.0 * 7.0);
+        let hours: f64 = self.entries.iter().map(|e| e.analysis.hours_together).sum();
+        (weeks >= 1.0 / 7.0).then(|| hours / weeks)
+    }
+
+    /// "Your 1:1s took 6.5 hours a week on average (170 hours since Wed 27 May)."
+    fn hours_line(&self) -> Option<String> {
+        let per_week = self.hours_per_week()?;
+        let start = self.entries.iter().map(|e| e.analysis.window_start).min()?;
+        let hours: f64 = self.entries.iter().map(|e| e.analysis.hours_together).sum();
+        Some(format!(
+            "Your 1:1s took {} hours a week on average ({} hours since {}).",
+            one_decimal(per_week),
+            one_decimal(hours),
+            self.day(start)
+        ))
+    }
+
+    /// The notes on one relationship, when there are any.
+    fn notes_of(&self, entry: &Entry) -> Option<&PersonNotes> {
+        self.notes.get(&entry.relationship.counterpart.key())
+    }
+
     /// When the report was made, for its heading.
     fn as_of(&self) -> String {
         self.zone.show(self.now, "%a %-d %b %Y %H:%M %Z")
     }
+}
+
+/// A cadence as a suggestion says it: "make it every two weeks".
+fn words(c: Cadence) -> &'static str {
+    match c {
+        Cadence::Weekly => "weekly",
+        Cadence::Biweekly => "every two weeks",
+        Cadence::Monthly => "monthly",
+        Cadence::EveryNWeeks(_) | Cadence::Other => "less frequent",
+    }
+}
+
+/// "6.5", "12": hours as people write them.
+fn one_decimal(x: f64) -> String {
+    let rounded = (x * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.1}")
+    }
+}
+
+/// "92%": a share as people read it.
+fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
 }
 
 fn utc(t: DateTime<Utc>) -> String {
@@ -121,6 +193,8 @@ struct JsonEntry<'a> {
     moved: usize,
     cancelled: usize,
     declined: usize,
+    attendance: Option<f64>,
+    hours_together: f64,
     longest_gap_days: Option<f64>,
     last_held: Option<String>,
     next: Option<String>,
@@ -154,6 +228,8 @@ fn json_entry(e: &Entry) -> JsonEntry<'_> {
         moved: a.moved,
         cancelled: a.cancelled,
         declined: a.declined,
+        attendance: a.attendance().map(|x| (x * 100.0).round() / 100.0),
+        hours_together: tenth(a.hours_together),
         longest_gap_days: a.longest_gap.map(|g| tenth(g.0)),
         last_held: a.last_held.map(utc),
         next: a.next.map(utc),

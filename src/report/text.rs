@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::cadence::{Analysis, Cadence};
+use crate::cadence::Analysis;
 
 fn cadence_cell(a: &Analysis) -> String {
     // The series before the current one, when the cadence changed from it.
@@ -14,7 +14,7 @@ fn cadence_cell(a: &Analysis) -> String {
         _ => a.configured.to_string(),
     };
     match a.actual {
-        Some(actual) if actual != a.configured => format!("{configured} (really {actual})"),
+        Some(actual) if actual != a.configured => format!("{configured} (held {actual})"),
         Some(_) => configured,
         None => format!("{configured} (not yet)"),
     }
@@ -64,7 +64,11 @@ pub fn text(report: &Report) -> String {
     );
     // What needs attention first: a line that says how much, then those people first.
     let entries = report.attention_first();
-    let _ = writeln!(out, "{}\n", report.attention_line());
+    let _ = writeln!(out, "{}", report.attention_line());
+    if let Some(hours) = report.hours_line() {
+        let _ = writeln!(out, "{hours}");
+    }
+    out.push('\n');
     let mut rows = vec![
         [
             "With",
@@ -72,6 +76,8 @@ pub fn text(report: &Report) -> String {
             "Held",
             "Moved",
             "Cancelled",
+            "Took place",
+            "Hours",
             "Median gap",
             "Longest gap",
             "Last held",
@@ -88,6 +94,8 @@ pub fn text(report: &Report) -> String {
             a.held.to_string(),
             a.moved.to_string(),
             a.cancelled.to_string(),
+            a.attendance().map_or_else(|| "-".into(), super::percent),
+            super::one_decimal(a.hours_together),
             a.median_gap_days
                 .map_or_else(|| "-".to_string(), |d| format!("{} d", d.round())),
             gap_cell(a),
@@ -104,7 +112,12 @@ pub fn text(report: &Report) -> String {
             e.analysis.advice.keep_reason(),
         ) {
             (Some(s), _) if s.cadence != e.analysis.configured => {
-                let _ = writeln!(out, "• {who}: make it {}. {}", words(s.cadence), s.reason);
+                let _ = writeln!(
+                    out,
+                    "• {who}: make it {}. {}",
+                    super::words(s.cadence),
+                    s.reason
+                );
             }
             (Some(s), _) => {
                 let _ = writeln!(out, "• {who}: {}", s.reason);
@@ -116,13 +129,4 @@ pub fn text(report: &Report) -> String {
         }
     }
     out
-}
-
-fn words(c: Cadence) -> &'static str {
-    match c {
-        Cadence::Weekly => "weekly",
-        Cadence::Biweekly => "every two weeks",
-        Cadence::Monthly => "monthly",
-        Cadence::EveryNWeeks(_) | Cadence::Other => "less frequent",
-    }
 }

@@ -48,7 +48,8 @@ pub enum Source {
 }
 
 /// The kind of a source, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// See [`Source::File`].
     File,

@@ -426,16 +426,7 @@ async fn dry_run_changes_nothing_radicale() {
     let etag = get(&raw, &url).await.1;
     let dir = tempfile::tempdir().unwrap();
     let config = caldav_config(dir.path(), &server, "1:1s", "");
-    let out = crate::tete_ok(&[
-        "--config".as_ref(),
-        config.as_os_str(),
-        "run".as_ref(),
-        "--once".as_ref(),
-        "--dry-run".as_ref(),
-        "--now".as_ref(),
-        NOW.as_ref(),
-    ]);
-    let out = String::from_utf8(out.stdout).unwrap();
+    let out = crate::dry_run(&config, NOW);
     assert!(
         out.contains("+- [ ] Ann: send the hiring plan (due 2026-03-27)"),
         "{out}"

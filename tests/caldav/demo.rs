@@ -172,7 +172,7 @@ fn tete(config: &Path, command: &str, env: &[(&str, &str)]) -> (bool, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tete"));
     cmd.arg("--config")
         .arg(config)
-        .arg(command)
+        .args(command.split(' '))
         .env_remove("TETE_CONFIG");
     for (k, v) in env {
         cmd.env(k, v);
@@ -233,12 +233,13 @@ async fn demo_calendar_check_and_calendars_on_radicale() {
             let first = tete(&config, "check", &env);
             let second = tete(&config, "check", &env);
             let calendars = tete(&config, "calendars", &env);
-            (first, second, calendars)
+            let json = tete(&config, "calendars --format json", &env);
+            (first, second, (calendars, json))
         }
     })
     .await
     .unwrap();
-    let ((ok1, first), (ok2, second), (ok3, calendars)) = out;
+    let ((ok1, first), (ok2, second), ((ok3, calendars), (ok4, json))) = out;
     assert!(ok1 && ok2, "{first}\n{second}");
     assert_eq!(
         counts_of(&first, "file"),
@@ -264,7 +265,23 @@ async fn demo_calendar_check_and_calendars_on_radicale() {
         "{calendars}"
     );
     assert!(calendars.contains("\"Other\""), "{calendars}");
-    for output in [&first, &second, &calendars] {
+    assert!(ok4, "{json}");
+    let listing: serde_json::Value = serde_json::Deserializer::from_str(&json)
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
+    let account = &listing["accounts"][0];
+    assert_eq!(account["error"], serde_json::Value::Null, "{json}");
+    let demo = account["calendars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Demo")
+        .unwrap();
+    assert_eq!(demo["picked_by"], serde_json::json!(["server"]), "{json}");
+    assert_eq!(demo["sync"], "sync-collection", "{json}");
+    for output in [&first, &second, &calendars, &json] {
         assert!(!output.contains(password), "{output}");
     }
 

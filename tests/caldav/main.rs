@@ -17,6 +17,7 @@ mod scheduling;
 mod servers;
 #[path = "../support/daemon.rs"]
 mod support;
+mod tasks;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -250,13 +251,23 @@ pub fn tete_ok(args: &[&std::ffi::OsStr]) -> Output {
 
 /// `tete --config CONFIG run --once --now NOW`; returns stdout.
 pub fn run_once(config: &Path, now: &str) -> String {
-    let out = tete_ok(&[
+    run_once_with(config, now, &[])
+}
+
+/// `tete --config CONFIG run --once --dry-run --now NOW`; returns stdout (the diff).
+pub fn dry_run(config: &Path, now: &str) -> String {
+    run_once_with(config, now, &["--dry-run"])
+}
+
+fn run_once_with(config: &Path, now: &str, extra: &[&str]) -> String {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
         "--config".as_ref(),
         config.as_os_str(),
         "run".as_ref(),
         "--once".as_ref(),
         "--now".as_ref(),
         now.as_ref(),
-    ]);
-    String::from_utf8(out.stdout).unwrap()
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    String::from_utf8(tete_ok(&args).stdout).unwrap()
 }

@@ -4,10 +4,12 @@
 // Test code: a panic (unwrap, expect) is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod differential;
 mod expand_cases;
 mod fixtures;
 mod never_panics;
 mod roundtrip;
+mod rrule_vectors;
 
 use std::path::{Path, PathBuf};
 

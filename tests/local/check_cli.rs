@@ -160,6 +160,54 @@ async fn check_reports_every_source_and_a_304_on_the_second_run() {
     }
 }
 
+/// `--format json`: the same facts as the text, for programs, with the failures in place.
+#[tokio::test]
+async fn check_as_json_lists_every_calendar_with_what_was_read_or_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_setup(dir.path());
+    std::fs::remove_file(dir.path().join("personal/two.ics")).unwrap();
+    let server = feed_server().await;
+    let url = format!("{}{SECRET_PATH}", server.uri());
+    let (config_path, feed_url) = (config.clone(), url.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tete"))
+            .arg("--config")
+            .arg(config_path)
+            .args(["check", "--format", "json"])
+            .env(FEED_ENV, feed_url)
+            .env_remove("TETE_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["as_of"].as_str().unwrap().ends_with('Z'), "{json}");
+    let calendars = json["calendars"].as_array().unwrap();
+    let names: Vec<&str> = calendars
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["export", "personal", "work"]);
+    let export = &calendars[0];
+    assert_eq!(export["kind"], "file");
+    assert_eq!(export["writable"], false);
+    assert_eq!(export["read"]["events"], 3);
+    assert_eq!(export["read"]["recurring_series"], 1);
+    assert_eq!(export["read"]["warnings"][0]["line"], 16);
+    assert_eq!(export["read"]["warnings"][0]["uid"], "offsite");
+    assert_eq!(export["error"], serde_json::Value::Null);
+    assert_eq!(calendars[1]["kind"], "vdir");
+    assert_eq!(calendars[1]["read"]["resources"], 1);
+    assert_eq!(calendars[2]["kind"], "feed");
+    assert_eq!(calendars[2]["fetch"][0], "downloaded");
+    assert_eq!(json["held_writes"], serde_json::json!([]));
+    assert_eq!(json["nudges"]["enabled"], true);
+    assert!(!stdout(&output).contains("s3cret"));
+}
+
 #[tokio::test]
 async fn one_failing_source_exits_1_and_the_others_are_still_checked() {
     let dir = tempfile::tempdir().unwrap();
@@ -352,6 +400,29 @@ fn check_names_nudge_channels_that_cannot_work() {
         !report.contains("s3cret"),
         "the webhook's path is a secret: {report}"
     );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tete"))
+        .arg("--config")
+        .arg(&config)
+        .args(["check", "--format", "json"])
+        .env_remove("TETE_TEST_UNSET_SMTP_PASSWORD")
+        .env("TETE_TEST_WEBHOOK", "https://hooks.example.com/s3cret-path")
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let channels = json["nudges"]["channels"].as_array().unwrap();
+    let status = |name: &str| {
+        channels
+            .iter()
+            .find(|c| c["channel"] == name)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("email").as_deref(), Some("cannot_work"), "{json}");
+    assert_eq!(status("webhook").as_deref(), Some("ready"), "{json}");
+    assert_eq!(status("desktop"), None, "desktop is off: {json}");
+    assert!(!stdout(&out).contains("s3cret"));
 }
 
 /// `request_timeout` bounds a request to a server that never answers, and the message says

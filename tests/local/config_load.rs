@@ -207,3 +207,32 @@ fn the_old_scheduling_modes_name_the_delivery_that_replaces_them() {
         assert!(err.to_string().contains(new), "{old}: {err}");
     }
 }
+
+#[test]
+fn the_digest_day_and_time_are_checked_and_named() {
+    const CALENDAR: &str = "[[calendar]]\nname = \"a\"\nfile = \"a.ics\"\n";
+    let (_, err) = load_error(&format!(
+        "{CALENDAR}[digest]\nenabled = true\nday = \"mondy\"\n"
+    ));
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 6, key: Some(k), .. } if k == "day"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("not a day of the week"), "{err}");
+    let (_, err) = load_error(&format!("{CALENDAR}[digest]\ntime = \"7.30\"\n"));
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 5, key: Some(k), .. } if k == "time"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        &format!("{CALENDAR}[digest]\nday = \"Fri\"\ntime = \"16:00\"\n"),
+    );
+    let digest = Config::load(&path).unwrap().digest;
+    assert_eq!(digest.day, chrono::Weekday::Fri);
+    assert_eq!(
+        digest.time,
+        chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap()
+    );
+}

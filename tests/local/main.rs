@@ -11,13 +11,16 @@ mod check_cli;
 mod config_load;
 mod daemon;
 mod detect_truth;
+mod html_report;
 mod nudge_channels;
 mod nudges_cli;
+mod python;
 mod report_cli;
 mod sources_feed;
 mod sources_local;
 #[path = "../support/daemon.rs"]
 mod support;
 mod systemd_units;
+mod tasks_todoman;
 #[path = "../truth_gen/mod.rs"]
 mod truth_gen;

@@ -40,6 +40,7 @@ fn nudge(streak: &str, name: &str) -> Nudge {
         ),
         streak: streak.into(),
         dates: vec![],
+        html: None,
     }
 }
 
@@ -103,44 +104,7 @@ impl Logs {
 
 /// python3 of a venv under target/ with the pinned aiosmtpd, created on first use.
 fn smtp_python() -> PathBuf {
-    static ONCE: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = ONCE.lock().unwrap_or_else(|e| e.into_inner());
-    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
-    let requirements = support.join("smtp-requirements.txt");
-    let pins = std::fs::read_to_string(&requirements).unwrap();
-    // The venv's name follows the pins, so changing them makes a fresh one.
-    let tag: u32 = pins
-        .bytes()
-        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("aiosmtpd-venv-{tag:08x}"));
-    let python = venv.join("bin/python3");
-    let done = venv.join(".installed");
-    if done.exists() {
-        return python;
-    }
-    let run = |cmd: &mut Command| {
-        let out = cmd.output().expect("python3 is needed for the SMTP test");
-        assert!(
-            out.status.success(),
-            "{cmd:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let _ = std::fs::remove_dir_all(&venv);
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    run(Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements));
-    std::fs::write(&done, pins).unwrap();
-    python
+    crate::python::venv_python("aiosmtpd", "smtp-requirements.txt")
 }
 
 struct SmtpServer {
@@ -641,4 +605,126 @@ async fn desktop_notification_reaches_the_notification_server() {
         "{body}"
     );
     assert!(actions.is_empty());
+}
+
+// ---- The weekly digest, end to end: `tete run --once` over simulated weeks ----
+
+/// Runs one cycle of the built binary at `now` (UTC) with `config`.
+fn run_once_at(config: &Path, now: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tete"))
+        .arg("--config")
+        .arg(config)
+        .args(["run", "--once", "--now", now])
+        .env("TZ", "Europe/Berlin")
+        .env_remove("TETE_CONFIG")
+        .output()
+        .unwrap()
+}
+
+/// The digests among the messages received.
+fn digests(server: &SmtpServer) -> Vec<serde_json::Value> {
+    std::thread::sleep(Duration::from_millis(300));
+    server
+        .received()
+        .into_iter()
+        .filter(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("tete: Your 1:1s, week of"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_digest_arrives_once_each_week_never_in_quiet_hours_and_once_after_a_gap() {
+    let server = SmtpServer::start("mia", PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("smtp-password");
+    std::fs::write(&password, PASSWORD).unwrap();
+    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_file = \"{}\"\ncache_dir = \"{}\"\n\
+             [me]\nemail = \"mia@example.com\"\ntime_zone = \"Europe/Berlin\"\n\
+             [[calendar]]\nname = \"demo\"\nfile = \"{}\"\n\
+             [digest]\nday = \"monday\"\ntime = \"06:30\"\n\
+             [nudges]\nquiet_hours = \"22:00-07:00\"\n\
+             [nudges.desktop]\nenabled = false\n\
+             [nudges.email]\nserver = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n\
+             username = \"mia\"\npassword = {{ file = \"{}\" }}\n\
+             from = \"tete <tete@example.com>\"\nto = [\"mia@example.com\"]\n",
+            dir.path().join("state.sqlite").display(),
+            dir.path().join("cache").display(),
+            calendar.display(),
+            server.port,
+            password.display(),
+        ),
+    )
+    .unwrap();
+    // Times in UTC; Berlin is UTC+1 in winter.
+    let weeks = [
+        ("2026-11-30T05:00:00Z", 0, "Monday 06:00: not due yet"),
+        (
+            "2026-11-30T05:45:00Z",
+            0,
+            "Monday 06:45: due, but quiet hours hold it",
+        ),
+        ("2026-11-30T06:15:00Z", 1, "Monday 07:15: sent"),
+        ("2026-11-30T06:30:00Z", 1, "the next cycle: not again"),
+        ("2026-12-03T12:00:00Z", 1, "Thursday: not again"),
+        ("2026-12-07T06:15:00Z", 2, "the next Monday: the new week's"),
+        (
+            "2026-12-17T10:00:00Z",
+            3,
+            "back on Thursday after a week off: that week's, once",
+        ),
+        ("2026-12-18T10:00:00Z", 3, "Friday: not again"),
+    ];
+    for (now, expected, why) in weeks {
+        let out = run_once_at(&config, now);
+        assert!(
+            out.status.success(),
+            "{why}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(digests(&server).len(), expected, "{why} (at {now})");
+    }
+
+    let received = digests(&server);
+    let subjects: Vec<&str> = received
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "tete: Your 1:1s, week of Mon 30 Nov",
+            "tete: Your 1:1s, week of Mon 7 Dec",
+            "tete: Your 1:1s, week of Mon 14 Dec",
+        ]
+    );
+    let first = &received[0];
+    assert_eq!(
+        first["content_types"],
+        serde_json::json!(["multipart/alternative", "text/plain", "text/html"])
+    );
+    let text = first["body"].as_str().unwrap().replace("\r\n", "\n");
+    assert!(
+        text.starts_with("Your 1:1s, week of Mon 30 Nov\n"),
+        "{text}"
+    );
+    assert!(text.contains("Tue 1 Dec 10:00 CET  Ann Berger"), "{text}");
+    assert!(text.contains("Ann: send the hiring plan draft"), "{text}");
+    let html = first["html"].as_str().unwrap();
+    assert!(
+        html.contains("<h1>Your 1:1s, week of Mon 30 Nov</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("<svg"), "the hours chart is inline SVG");
+    for external in ["src=", "href=", "url(", "@import"] {
+        assert!(!html.contains(external), "nothing external: {external}");
+    }
+    assert!(!first["data"].as_str().unwrap().contains(PASSWORD));
 }

@@ -5,7 +5,8 @@ Usage: smtp_server.py OUTDIR USER PASSWORD [plain|starttls|tls CERT KEY]
 Requires AUTH (PLAIN or LOGIN) with USER/PASSWORD: in "plain" mode (the default) allowed
 without TLS because it only listens on loopback; in "starttls" mode STARTTLS is required
 first; in "tls" mode the connection is TLS from the first byte (implicit TLS). Each accepted message is written to OUTDIR as NNNN.json
-({"from", "to", "login", "subject", "body" (decoded), "data" (raw)}), atomically (written then renamed). Prints
+({"from", "to", "login", "subject", "body" (decoded text part), "html" (decoded HTML
+part or null), "content_types" (of every part), "data" (raw)}), atomically (written then renamed). Prints
 "READY <port>" once listening, and exits when its stdin closes (the test ended).
 """
 
@@ -47,6 +48,10 @@ class Handler:
             name = os.path.join(outdir, f"{self.count:04}.json")
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        # A multipart/alternative message (the digest): its text part is the body, its
+        # HTML part is kept apart.
+        plain = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",)) if message.is_multipart() else None
         with open(name + ".tmp", "w", encoding="utf-8") as f:
             json.dump(
                 {
@@ -54,7 +59,9 @@ class Handler:
                     "to": envelope.rcpt_tos,
                     "login": login,
                     "subject": str(message["subject"]),
-                    "body": message.get_content(),
+                    "body": plain.get_content() if plain is not None else "",
+                    "html": html.get_content() if html is not None else None,
+                    "content_types": [part.get_content_type() for part in message.walk()],
                     "data": envelope.content.decode("utf-8", "replace"),
                 },
                 f,

@@ -149,8 +149,22 @@ fn is_override_of(e: &Component, clock: &Clock, occ: &OccurrenceRef) -> bool {
     has_uid(e, occ.uid)
         && e.property("RECURRENCE-ID")
             .and_then(|p| value::time_property(p).ok())
-            .and_then(|v| clock.moment(&v, occ.uid).ok())
-            .is_some_and(|m| Moment::names_occurrence(m, occ.recurrence_id))
+            .is_some_and(|v| names(clock, &v, occ))
+}
+
+/// True when a RECURRENCE-ID value names the occurrence: on an all-day series, any value
+/// written on its day (Exchange writes `RECURRENCE-ID;TZID=…:20200416T000000`, local
+/// midnight, which is 15 April in UTC), as expansion matches it; otherwise the same moment.
+fn names(clock: &Clock, v: &TimeValue, occ: &OccurrenceRef) -> bool {
+    match (occ.recurrence_id, v) {
+        (
+            Moment::Date(day),
+            TimeValue::Floating(t) | TimeValue::Utc(t) | TimeValue::Zoned(t, _),
+        ) => t.date() == day,
+        (rid, v) => clock
+            .moment(v, occ.uid)
+            .is_ok_and(|m| Moment::names_occurrence(m, rid)),
+    }
 }
 
 /// True when a RECURRENCE-ID value's date (its first eight digits, whatever its zone) is

@@ -179,6 +179,7 @@ fn an_item_checked_later_or_closed_in_the_history_is_dropped() {
         line: String::new(),
         first_raised: at(3, 1).date_naive(),
         closed_at: Some(at(3, 17)),
+        closed_in_list: false,
     }];
     let key =
         crate::agenda::items::extract("TODO: review the budget", at(3, 1).date_naive())[0].key();
@@ -361,4 +362,44 @@ fn the_agenda_reads_like_a_good_1on1_in_plain_text_and_html() {
         new_html.contains("<ul>\n  <li>the conference</li>\n</ul>"),
         "their HTML, indentation included, is untouched: {new_html}"
     );
+}
+
+#[test]
+fn an_item_finished_in_the_task_list_shows_as_done_once() {
+    let key = crate::agenda::items::extract(LAST_WEEK, at(3, 16).date_naive())[0].key();
+    let stored = [StoredItem {
+        key,
+        line: "- [ ] Ann: send the hiring plan (due 2026-03-27)".into(),
+        first_raised: at(3, 16).date_naive(),
+        closed_at: Some(at(3, 18)),
+        closed_in_list: true,
+    }];
+    // Finished on the 18th, after the meeting of the 16th: done in the agenda of the 23rd.
+    let first = run(
+        vec![meeting(16, Outcome::Held, LAST_WEEK)],
+        vec![target(23, "", None)],
+        &stored,
+    );
+    let new = &first.writes[0].new.text;
+    assert!(new.contains("- [x] Ann: send the hiring plan"), "{new}");
+    assert!(!new.contains("- [ ] Ann: send the hiring plan"), "{new}");
+    assert!(first.open.iter().all(|o| !o.item.text.contains("hiring")));
+    // The meeting of the 23rd held with that agenda: not shown again on the 30th.
+    let held = meeting(23, Outcome::Held, new);
+    let r = rel();
+    let a = analysis();
+    let input = Input {
+        relationship: &r,
+        analysis: &a,
+        meetings: vec![meeting(16, Outcome::Held, LAST_WEEK), held],
+        targets: vec![target(30, "", None)],
+        stored_items: &stored,
+    };
+    let settings = Settings {
+        zone: crate::zone::Zone::Named(chrono_tz::UTC),
+        ..Settings::default()
+    };
+    let later = plan(&input, at(3, 27), &settings);
+    let text = &later.writes[0].new.text;
+    assert!(!text.contains("send the hiring plan"), "{text}");
 }

@@ -39,11 +39,17 @@ pub struct CalendarInfo {
 impl CalendarInfo {
     /// Whether it can hold events (a server that lists no components allows all).
     pub fn has_events(&self) -> bool {
+        self.holds("VEVENT")
+    }
+
+    /// Whether it can hold this component (`VTODO` for tasks; a server that lists no
+    /// components allows all).
+    pub fn holds(&self, component: &str) -> bool {
         self.components.is_empty()
             || self
                 .components
                 .iter()
-                .any(|c| c.eq_ignore_ascii_case("VEVENT"))
+                .any(|c| c.eq_ignore_ascii_case(component))
     }
 
     /// Its display name, or the last segment of its path.

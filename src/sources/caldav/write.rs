@@ -15,9 +15,15 @@ impl CaldavSource {
     /// Syncs the calendar, creating it first (MKCALENDAR in the calendar home, named by its
     /// configured display name) when the account has none by that name.
     pub async fn fetch_or_create(&self) -> Result<Snapshot, SourceError> {
+        self.fetch_or_create_for(&["VEVENT"]).await
+    }
+
+    /// [`CaldavSource::fetch_or_create`] for a calendar holding these components
+    /// (`["VTODO"]` for a task list).
+    pub async fn fetch_or_create_for(&self, components: &[&str]) -> Result<Snapshot, SourceError> {
         match self.sync().await {
             Err(CaldavError::CalendarNotFound { .. }) => {
-                self.make_calendar().await?;
+                self.make_calendar(components).await?;
                 self.fetch().await
             }
             other => Ok(other?.0),
@@ -25,7 +31,7 @@ impl CaldavSource {
     }
 
     /// Creates the configured calendar in the account's calendar home.
-    async fn make_calendar(&self) -> Result<(), CaldavError> {
+    async fn make_calendar(&self, components: &[&str]) -> Result<(), CaldavError> {
         let server = origin(&self.settings.url);
         let name = self.settings.calendar.clone().unwrap_or_default();
         if name.contains('/') {
@@ -59,7 +65,7 @@ impl CaldavSource {
                         reqwest::header::CONTENT_TYPE,
                         HeaderValue::from_static("application/xml; charset=utf-8"),
                     )],
-                    body: Some(xml::mkcalendar(&name).into_bytes()),
+                    body: Some(xml::mkcalendar(&name, components).into_bytes()),
                 },
             )
             .await?;
@@ -69,7 +75,7 @@ impl CaldavSource {
                 status: response.status,
             });
         }
-        tracing::info!(calendar = %name, url = %display_url(&url), "created a calendar for private agendas");
+        tracing::info!(calendar = %name, url = %display_url(&url), components = %components.join(","), "created a calendar");
         Ok(())
     }
 

@@ -398,10 +398,15 @@ pub fn propfind_calendars() -> String {
     )
 }
 
-/// MKCALENDAR body (RFC 4791, 5.3.1) for an event calendar with this display name.
-pub fn mkcalendar(display_name: &str) -> String {
+/// MKCALENDAR body (RFC 4791, 5.3.1) for a calendar with this display name holding these
+/// components (`VEVENT` for events, `VTODO` for a task list).
+pub fn mkcalendar(display_name: &str, components: &[&str]) -> String {
+    let comps: String = components
+        .iter()
+        .map(|c| format!(r#"<c:comp name="{}"/>"#, escape(c)))
+        .collect();
     format!(
-        r#"{HEADER}<c:mkcalendar xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:set><d:prop><d:displayname>{}</d:displayname><c:supported-calendar-component-set><c:comp name="VEVENT"/></c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>"#,
+        r#"{HEADER}<c:mkcalendar xmlns:d="DAV:" xmlns:c="{CALDAV}"><d:set><d:prop><d:displayname>{}</d:displayname><c:supported-calendar-component-set>{comps}</c:supported-calendar-component-set></d:prop></d:set></c:mkcalendar>"#,
         escape(display_name)
     )
 }

@@ -232,3 +232,26 @@ fn the_participants_of_a_new_override_keep_their_parameters() {
         assert_eq!(attendee.param("X-NUM-GUESTS").as_deref(), Some("0"));
     }
 }
+
+#[test]
+fn an_exchange_override_of_an_all_day_series_is_found_by_its_local_midnight() {
+    // Local midnight of 16 April in London is 15 April 23:00 UTC: the override still names
+    // the 16th, as expansion matches it, and is edited instead of doubled.
+    let text_in = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:d\r\nDTSTART;VALUE=DATE:20200414\r\n\
+RRULE:FREQ=DAILY;COUNT=5\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:d\r\n\
+RECURRENCE-ID;TZID=GMT Standard Time:20200416T000000\r\nDTSTART;VALUE=DATE:20200420\r\n\
+DESCRIPTION:Moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let (mut doc, _) = Document::parse(text_in, "t.ics").unwrap();
+    let rid = Moment::Date(NaiveDate::from_ymd_opt(2020, 4, 16).unwrap());
+    let moved = Moment::Date(NaiveDate::from_ymd_opt(2020, 4, 20).unwrap());
+    let o = OccurrenceRef {
+        uid: "d",
+        recurrence_id: rid,
+        start: moved,
+        end: moved,
+    };
+    assert_eq!(occurrence_description(&doc, &o).unwrap().text, "Moved");
+    assert!(set_occurrence_description(&mut doc, &o, &text("New")).unwrap());
+    assert_eq!(doc.events().len(), 2);
+    assert_eq!(doc.events()[1].value("DESCRIPTION"), Some("New"));
+}

@@ -149,7 +149,66 @@ impl Collector {
             });
         }
         self.apply_calendar_zone(resource, first_event);
+        self.swap_reversed_ends(first_event);
         Ok(summary)
+    }
+
+    /// Swaps DTSTART and DTEND of the events (read from `first_event` on) whose DTEND comes
+    /// before their DTSTART, with a warning: several producers write them in the wrong order,
+    /// and the other order is what they meant (recurring-ical-events swaps them too). A DATE
+    /// against a DATE-TIME is left alone: that is another mistake, and swapping it would
+    /// turn a timed event into an all-day one.
+    fn swap_reversed_ends(&mut self, first_event: usize) {
+        let mut swapped = Vec::new();
+        for i in first_event..self.events.len() {
+            let ev = &self.events[i];
+            let End::At(end) = ev.end else { continue };
+            if (end.form == Form::Date) != (ev.start.form == Form::Date)
+                || !self.is_before(end, ev.start)
+            {
+                continue;
+            }
+            let ev = &mut self.events[i];
+            (ev.start, ev.end) = (end, End::At(ev.start));
+            swapped.push(i);
+        }
+        for i in swapped {
+            let ev = &self.events[i];
+            let (resource, line, uid) = (ev.resource, ev.line, ev.uid.clone());
+            self.warn(
+                resource,
+                line,
+                &uid,
+                "DTEND is before DTSTART; read the other way round",
+            );
+        }
+    }
+
+    /// True when `a` is before `b`: as instants when both have a zone (UTC or a TZID that
+    /// resolves), else on the wall clock as written.
+    fn is_before(&self, a: Stamp, b: Stamp) -> bool {
+        if a.form == b.form {
+            return a.t < b.t;
+        }
+        match (self.instant(a), self.instant(b)) {
+            (Some(a), Some(b)) => a < b,
+            _ => a.t < b.t,
+        }
+    }
+
+    /// The UTC instant of a stamp with a zone; `None` for dates, floating times and TZIDs
+    /// that do not resolve (yet).
+    fn instant(&self, s: Stamp) -> Option<chrono::NaiveDateTime> {
+        match s.form {
+            Form::Utc => Some(s.t),
+            Form::Zone(i) => {
+                let name = &self.tzids.get(i as usize)?.name;
+                let horizon = value::add_saturating(s.t, chrono::Duration::days(2));
+                let (zone, _) = self.zones.resolve(name, horizon).ok()?;
+                Some(zone.to_utc(s.t))
+            }
+            Form::Date | Form::Floating => None,
+        }
     }
 
     /// Applies the calendar's `X-WR-TIMEZONE` to the floating times of its events (read from

@@ -2,13 +2,42 @@
 //! conversions between the forms times are written in (dates, floating, UTC, zoned), event
 //! lengths and window overlap.
 
-use chrono::{Duration as Span, NaiveDateTime, NaiveTime};
+use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::Moment;
 use super::Window;
 use super::record::{End, EventRecord, Form, ResourceInfo, Stamp};
 use crate::tz::Zone;
 use crate::value;
+use crate::warning::Warning;
+
+/// What a RECURRENCE-ID names, on the wall clock of its series ([`Context::names`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Names {
+    /// The occurrence that starts at this wall-clock time.
+    Start(NaiveDateTime),
+    /// The first occurrence on this day (a DATE written against a date-time series).
+    Day(NaiveDate),
+}
+
+impl Names {
+    /// True when this names the occurrence starting at wall-clock `t` (for a day, any
+    /// occurrence of that day: the caller takes the first).
+    pub(super) fn matches(self, t: NaiveDateTime) -> bool {
+        match self {
+            Names::Start(s) => s == t,
+            Names::Day(d) => d == t.date(),
+        }
+    }
+
+    /// The wall-clock time it stands for (a day: its midnight), to order THISANDFUTURE ranges.
+    pub(super) fn wall_clock(self) -> NaiveDateTime {
+        match self {
+            Names::Start(t) => t,
+            Names::Day(d) => d.and_time(NaiveTime::MIN),
+        }
+    }
+}
 
 pub(super) struct Context<'a> {
     pub(super) window: Window,
@@ -48,19 +77,31 @@ impl Context<'_> {
     }
 
     /// The wall-clock time, in `target`'s frame, of a stamp written in another form: used to
-    /// compare EXDATEs, RECURRENCE-IDs and UNTIL written differently from DTSTART.
+    /// compare EXDATEs, RDATEs, RECURRENCE-IDs and UNTIL written differently from DTSTART.
+    /// Two times that both have a zone (UTC or a TZID) are the same instant; when either has
+    /// none (a date, a floating time), the time as written is the wall clock meant, as a
+    /// floating EXDATE of a Berlin series names Berlin's wall clock and an Exchange
+    /// `RECURRENCE-ID;TZID=…:20200416T000000` of an all-day series names 16 April.
     pub(super) fn in_frame_of(&self, s: Stamp, target: Form) -> NaiveDateTime {
-        let (from, to) = (self.effective(s.form), self.effective(target));
-        if from == to
-            || matches!(
-                (from, to),
-                (Form::Date | Form::Floating, Form::Date | Form::Floating)
-            )
-        {
+        let zoned = |form: Form| matches!(self.effective(form), Form::Utc | Form::Zone(_));
+        if s.form == target || !zoned(s.form) || !zoned(target) {
             return s.t;
         }
         let instant = self.moment(s.t, s.form).as_utc();
         self.zone(target).map_or(instant, |z| z.from_utc(instant))
+    }
+
+    /// Which occurrence of a series recurring in `series` (its DTSTART's form) a
+    /// RECURRENCE-ID names: on an all-day series, the day it is written on (RFC 5545 3.8.4.4
+    /// wants a DATE there; a date-time, whatever its zone, is read as its written date); a
+    /// DATE on a date-time series, the first occurrence of that day; otherwise the
+    /// occurrence starting at the same time ([`Context::in_frame_of`]).
+    pub(super) fn names(&self, rid: Stamp, series: Form) -> Names {
+        match (self.effective(series), self.effective(rid.form)) {
+            (Form::Date, _) => Names::Start(rid.t.date().and_time(NaiveTime::MIN)),
+            (_, Form::Date) => Names::Day(rid.t.date()),
+            _ => Names::Start(self.in_frame_of(rid, series)),
+        }
     }
 
     /// Where a master's recurrence is computed: on the wall clock of its DTSTART, except that
@@ -138,6 +179,16 @@ impl Context<'_> {
                 .unwrap_or(Span::MAX),
             End::Default if ev.start.form == Form::Date => Span::days(1),
             End::Default => Span::zero(),
+        }
+    }
+
+    /// A warning about an event, pointing at its line.
+    pub(super) fn warning(&self, ev: &EventRecord, message: String) -> Warning {
+        Warning {
+            origin: self.resources[ev.resource as usize].origin.clone(),
+            line: ev.line,
+            uid: (!ev.uid.is_empty()).then(|| ev.uid.to_string()),
+            message,
         }
     }
 

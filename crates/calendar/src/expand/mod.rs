@@ -12,8 +12,15 @@
 //! - a `RECURRENCE-ID` override replaces the occurrence it names (the highest `SEQUENCE` wins
 //!   when one is overridden twice, the first in the file on a tie); `RANGE=THISANDFUTURE` also
 //!   moves and changes every later one; overrides without a master are occurrences of their
-//!   own; an override of an occurrence the master's `EXDATE` removes is dropped too; cancelled
-//!   overrides are reported with status `CANCELLED`, not dropped;
+//!   own, unless their `SEQUENCE` is below the master's (stale: the series changed after
+//!   them, and they are dropped with a warning); an override of an occurrence the master's
+//!   `EXDATE` removes is dropped too; cancelled overrides are reported with status
+//!   `CANCELLED`, not dropped;
+//! - a `RECURRENCE-ID` (or `EXDATE`) names an occurrence of an all-day series by the day it is
+//!   written on, whatever its form (Exchange: local midnight in a Windows zone); two times
+//!   with zones are compared as instants, and a floating one is the series' wall clock;
+//! - several `RRULE`s make one set; DTSTART counts once, in the first rule's `COUNT`;
+//! - a `DTEND` before its `DTSTART` is swapped, with a warning (the producer meant it so);
 //! - `DTEND` gives every occurrence the same exact length (RFC 5545 3.8.5.3), `DURATION` is
 //!   exact in hours, minutes and seconds and nominal in days and weeks (3.3.6);
 //! - a calendar's `X-WR-TIMEZONE` (Google's exports) is the zone of its floating times, and

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::context::Context;
-use super::record::EventRecord;
+use chrono::NaiveDateTime;
+
+use super::context::{Context, Names};
+use super::record::{EventRecord, Form, Stamp};
 use super::series::expand_master;
 use super::{Moment, Occurrence};
 use crate::warning::Warning;
@@ -19,6 +21,9 @@ pub(super) enum Fate {
     Replaces(Moment),
     /// The master's EXDATE removes the occurrence it names, and so it is not reported.
     Excluded,
+    /// It names no occurrence of the master and is older (lower SEQUENCE) than the master:
+    /// the series was changed after it, and it is not reported.
+    Stale,
 }
 
 /// Expands all `VEVENT`s sharing one UID: the master, its overrides, and orphan overrides.
@@ -28,14 +33,17 @@ pub(super) fn expand_group(
     out: &mut Vec<Occurrence>,
     warnings: &mut Vec<Warning>,
 ) {
-    let overrides = latest_overrides(ctx, group);
+    let master = master_of(group);
+    // Without a master, RECURRENCE-IDs are compared as instants (a date as its day).
+    let frame = master.map_or(Form::Utc, |m| ctx.series_start(m).form);
+    let (overrides, names) = latest_overrides(ctx, group, frame);
     let mut fates = vec![Fate::Unmatched; overrides.len()];
-    if let Some(master) = master_of(group) {
-        expand_master(ctx, master, &overrides, &mut fates, out, warnings);
+    if let Some(master) = master {
+        expand_master(ctx, master, &overrides, &names, &mut fates, out, warnings);
     }
     for (ov, fate) in overrides.iter().zip(fates) {
         let rid = match fate {
-            Fate::Excluded => continue,
+            Fate::Excluded | Fate::Stale => continue,
             // As the master reports that occurrence, in its value type: a DATE series'
             // override may name its day with a midnight DATE-TIME.
             Fate::Replaces(rid) => rid,
@@ -49,11 +57,14 @@ pub(super) fn expand_group(
     }
 }
 
-pub(super) fn rid_moment(ctx: &Context, ov: &EventRecord) -> Moment {
-    ov.recurrence_id.map_or_else(
-        || ctx.moment(ov.start.t, ov.start.form),
-        |r| ctx.moment(r.t, r.form),
-    )
+fn rid_moment(ctx: &Context, ov: &EventRecord) -> Moment {
+    let rid = rid_stamp(ov);
+    ctx.moment(rid.t, rid.form)
+}
+
+/// The RECURRENCE-ID of an override (its DTSTART for an event without one).
+fn rid_stamp(ov: &EventRecord) -> Stamp {
+    ov.recurrence_id.unwrap_or(ov.start)
 }
 
 /// The master of a UID: of its events without RECURRENCE-ID, the one that counts (see
@@ -66,16 +77,21 @@ fn master_of<'a>(group: &[&'a EventRecord]) -> Option<&'a EventRecord> {
         .reduce(|kept, e| if e.supersedes(kept) { e } else { kept })
 }
 
-/// One override per RECURRENCE-ID, the one that counts (see [`EventRecord::supersedes`]).
-fn latest_overrides<'a>(ctx: &Context, group: &[&'a EventRecord]) -> Vec<&'a EventRecord> {
-    let mut by_rid: BTreeMap<Moment, &EventRecord> = BTreeMap::new();
+/// One override per occurrence named (in the series' `frame`), the one that counts (see
+/// [`EventRecord::supersedes`]), with what each names.
+fn latest_overrides<'a>(
+    ctx: &Context,
+    group: &[&'a EventRecord],
+    frame: Form,
+) -> (Vec<&'a EventRecord>, Vec<Names>) {
+    let mut by_name: BTreeMap<Names, &EventRecord> = BTreeMap::new();
     for ev in group.iter().copied().filter(|e| e.recurrence_id.is_some()) {
-        let kept = by_rid.entry(rid_moment(ctx, ev)).or_insert(ev);
+        let kept = by_name.entry(ctx.names(rid_stamp(ev), frame)).or_insert(ev);
         if ev.supersedes(kept) {
             *kept = ev;
         }
     }
-    by_rid.into_values().collect()
+    by_name.into_iter().map(|(name, ev)| (ev, name)).unzip()
 }
 
 pub(super) fn occurrence(
@@ -97,15 +113,15 @@ pub(super) fn occurrence(
     }
 }
 
-/// The latest THISANDFUTURE override that starts before this occurrence.
+/// The latest THISANDFUTURE override (with what it names) whose range holds the occurrence
+/// originally at wall-clock `t`: it names an earlier occurrence.
 pub(super) fn this_and_future_for<'a>(
-    ctx: &Context,
-    future: &[&'a EventRecord],
-    occ: Moment,
-) -> Option<&'a EventRecord> {
+    future: &[(&'a EventRecord, Names)],
+    t: NaiveDateTime,
+) -> Option<(&'a EventRecord, Names)> {
     future
         .iter()
         .copied()
-        .filter(|o| rid_moment(ctx, o).as_utc() < occ.as_utc())
-        .max_by_key(|o| rid_moment(ctx, o).as_utc())
+        .filter(|(_, name)| name.wall_clock() < t)
+        .max_by_key(|(_, name)| name.wall_clock())
 }

@@ -205,3 +205,118 @@ fn skipping_to_the_window_keeps_what_overrides_and_long_events_need() {
         vec!["2000-01-05T02:00:00Z 2000-01-05T03:30:00Z -"]
     );
 }
+
+#[test]
+fn an_all_day_series_override_named_at_local_midnight_replaces_that_day() {
+    // Exchange: 16 April 00:00 in London (summer time) is 15 April 23:00Z, yet it names the
+    // 16th. A date-time id at another time names the day it is written on, too.
+    let text = "BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20200414\nRRULE:FREQ=DAILY;COUNT=4\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=GMT Standard Time:20200416T000000\n\
+                DTSTART;VALUE=DATE:20200420\nSUMMARY:moved\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Europe/Berlin:20200417T090000\n\
+                DTSTART;VALUE=DATE:20200421\nSUMMARY:moved too\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2020-04-01T00:00:00", "2020-05-01T00:00:00"),
+        vec![
+            "2020-04-14 m",
+            "2020-04-15 m",
+            "2020-04-20 moved",
+            "2020-04-21 moved too"
+        ]
+    );
+}
+
+#[test]
+fn a_date_id_on_a_timed_series_replaces_only_the_first_occurrence_of_its_day() {
+    let text = "BEGIN:VEVENT\nUID:h\nDTSTART:20260105T090000Z\nRRULE:FREQ=HOURLY;COUNT=3\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:h\nRECURRENCE-ID;VALUE=DATE:20260105\nDTSTART:20260105T150000Z\nSUMMARY:moved\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+        vec![
+            "2026-01-05T10:00:00Z m",
+            "2026-01-05T11:00:00Z m",
+            "2026-01-05T15:00:00Z moved"
+        ]
+    );
+}
+
+#[test]
+fn several_rrules_are_one_set_and_dtstart_counts_once() {
+    // Thursday 12 Jan; the second rule's COUNT=2 are its own two Mondays.
+    let text = "BEGIN:VEVENT\nUID:r\nDTSTART:20230112T100000Z\nRRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=2\n\
+                RRULE:FREQ=MONTHLY;BYDAY=2MO;COUNT=2\nSUMMARY:m\nEND:VEVENT\n";
+    assert_eq!(
+        expand(text, "2023-01-01T00:00:00", "2024-01-01T00:00:00"),
+        vec![
+            "2023-01-12T10:00:00Z 2023-01-12T10:00:00Z -",
+            "2023-01-19T10:00:00Z 2023-01-19T10:00:00Z -",
+            "2023-02-13T10:00:00Z 2023-02-13T10:00:00Z -",
+            "2023-03-13T10:00:00Z 2023-03-13T10:00:00Z -",
+        ]
+    );
+}
+
+#[test]
+fn dtend_before_dtstart_is_swapped_with_a_warning() {
+    let text = "BEGIN:VEVENT\nUID:s\nDTSTART;TZID=Europe/Paris:20231218T234500\n\
+                DTEND;TZID=Europe/Paris:20231218T233000\nRRULE:FREQ=DAILY;COUNT=2\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:t\nDTSTART:20231219T120000Z\nDTEND;VALUE=DATE:20231219\nEND:VEVENT\n";
+    let mut c = Collector::new();
+    c.read(text.as_bytes(), "t.ics").unwrap();
+    let warnings = c.take_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains("DTEND is before DTSTART"));
+    assert_eq!(
+        expand(text, "2023-12-01T00:00:00", "2024-01-01T00:00:00"),
+        vec![
+            "2023-12-18T22:30:00Z 2023-12-18T22:45:00Z -",
+            "2023-12-19T12:00:00Z 2023-12-19T12:00:00Z -",
+            "2023-12-19T22:30:00Z 2023-12-19T22:45:00Z -",
+        ],
+        "a DATE end on a timed start is another mistake and is not swapped"
+    );
+}
+
+#[test]
+fn a_stale_override_adds_nothing_but_a_moved_or_extra_one_stays() {
+    let text = "BEGIN:VEVENT\nUID:s\nSEQUENCE:2\nDTSTART:20240701T090000Z\nRRULE:FREQ=WEEKLY;COUNT=2\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:s\nSEQUENCE:1\nRECURRENCE-ID:20240715T090000Z\nDTSTART:20240716T090000Z\nSUMMARY:stale\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:s\nSEQUENCE:1\nRECURRENCE-ID:20240708T090000Z\nDTSTART:20240709T090000Z\nSUMMARY:moved\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:s\nSEQUENCE:2\nRECURRENCE-ID:20240722T090000Z\nDTSTART:20240722T090000Z\nSUMMARY:extra\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:s\nSEQUENCE:1\nRECURRENCE-ID:20300101T090000Z\nDTSTART:20240724T090000Z\nSUMMARY:far\nEND:VEVENT\n";
+    let mut c = Collector::new();
+    c.read(text.as_bytes(), "t.ics").unwrap();
+    let expansion = c.expand(window("2024-06-01T00:00:00", "2024-09-01T00:00:00"));
+    let got: Vec<_> = expansion
+        .occurrences
+        .iter()
+        .map(|o| format!("{} {}", o.start, o.summary.as_deref().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "2024-07-01T09:00:00Z m",
+            "2024-07-09T09:00:00Z moved",
+            "2024-07-22T09:00:00Z extra"
+        ]
+    );
+    assert_eq!(expansion.warnings.len(), 2, "{:?}", expansion.warnings);
+}
+
+#[test]
+fn an_older_override_far_past_the_window_is_checked_lazily_and_within_a_limit() {
+    // 2100 is 27,000 days on: looked at, not generated at 10:30, stale. 3000 is past the
+    // search limit: kept as before.
+    let text = "BEGIN:VEVENT\nUID:f\nSEQUENCE:2\nDTSTART:20240101T090000Z\nRRULE:FREQ=DAILY\nSUMMARY:m\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:f\nSEQUENCE:1\nRECURRENCE-ID:21000101T103000Z\nDTSTART:20240102T120000Z\nSUMMARY:near\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:f\nSEQUENCE:1\nRECURRENCE-ID:21000101T090000Z\nDTSTART:20240102T130000Z\nSUMMARY:moved\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:f\nSEQUENCE:1\nRECURRENCE-ID:30000101T103000Z\nDTSTART:20240102T140000Z\nSUMMARY:far\nEND:VEVENT\n";
+    assert_eq!(
+        summaries(text, "2024-01-02T00:00:00", "2024-01-03T00:00:00"),
+        vec![
+            "2024-01-02T09:00:00Z m",
+            "2024-01-02T13:00:00Z moved",
+            "2024-01-02T14:00:00Z far"
+        ]
+    );
+}

@@ -75,6 +75,8 @@ pub struct Occurrences {
     /// Matches still allowed by COUNT.
     remaining: Option<u64>,
     first_match_seen: bool,
+    /// DTSTART counts as one of COUNT even when the rule does not generate it.
+    start_counts: bool,
     steps: u64,
     max_steps: u64,
     last: Option<NaiveDateTime>,
@@ -87,6 +89,14 @@ impl Occurrences {
     /// Why the iteration ended early, if it did: the caller warns with the event's name.
     pub fn stopped(&self) -> Option<Stop> {
         self.stop
+    }
+
+    /// COUNT counts only the rule's own matches, not DTSTART: for the second and later
+    /// RRULEs of an event (RFC 2445 allowed several), whose DTSTART is already the first
+    /// occurrence of the set through the first rule.
+    pub fn own_matches_only(mut self) -> Self {
+        self.start_counts = false;
+        self
     }
 
     /// How many times the engine yielded a time so far (the measure of the step limit).
@@ -139,7 +149,7 @@ impl Iterator for Occurrences {
             self.last = Some(t);
             if let Some(remaining) = &mut self.remaining {
                 // A start the rule does not match still counts as its first occurrence.
-                if !self.first_match_seen && t != self.start {
+                if self.start_counts && !self.first_match_seen && t != self.start {
                     *remaining = remaining.saturating_sub(1);
                 }
                 self.first_match_seen = true;
@@ -262,6 +272,7 @@ impl RuleSpec {
             from,
             remaining: self.count.map(u64::from),
             first_match_seen: false,
+            start_counts: true,
             steps: 0,
             max_steps,
             last: None,
