@@ -25,6 +25,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// How many steps one event's RRULEs may take before they are cut short with a warning
+    /// naming the event (the other events still expand).
+    #[arg(long, default_value_t = crate::calendar::recur::DEFAULT_MAX_STEPS)]
+    pub max_rule_steps: u64,
 }
 
 /// Output formats of `tete expand`.
@@ -76,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let origin = args.file.display().to_string();
     let file = File::open(&args.file).with_context(|| format!("cannot open {origin}"))?;
     let mut collector = Collector::new();
+    collector.set_max_rule_steps(args.max_rule_steps);
     collector.read(BufReader::with_capacity(256 * 1024, file), &origin)?;
     let expansion = collector.expand(Window {
         start: args.start,

@@ -20,6 +20,9 @@ fn window() -> Window {
 fn read_everything(bytes: &[u8]) {
     let _ = Document::read(bytes, "fuzz.ics").map(|(doc, _)| doc.to_ical());
     let mut collector = Collector::new();
+    // A small step limit keeps each case fast in a debug build (rules over decades are many
+    // here); the limit itself is tested in `hostile_rules_end_quickly_and_the_rest_expands`.
+    collector.set_max_rule_steps(20_000);
     if collector.read(bytes, "fuzz.ics").is_ok() {
         let _ = collector.expand(window());
     }
@@ -174,4 +177,145 @@ fn deeply_nested_components_are_bounded() {
     assert_eq!(collector.expand(window()).occurrences.len(), 1);
     let err = Document::read(text.as_bytes(), "deep.ics").unwrap_err();
     assert!(err.to_string().contains("deeper than 32 levels"), "{err}");
+}
+
+/// A calendar with one event and one hostile recurring event, expanded over `window`.
+fn expand_beside_a_normal_event(
+    hostile: &str,
+    window: Window,
+) -> tete::calendar::expand::Expansion {
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:hostile\r\n{hostile}\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:normal\r\nDTSTART:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        window.start.format("%Y%m%dT%H%M%SZ")
+    );
+    let mut collector = Collector::new();
+    // A tenth of the default limit: the same behaviour, fast in a debug build.
+    collector.set_max_rule_steps(100_000);
+    collector.read(text.as_bytes(), "hostile.ics").unwrap();
+    collector.expand(window)
+}
+
+/// Rules over decades, rules that never match, huge counts and intervals (found by mutating
+/// real files): each ends quickly, bounded in steps and memory, with a warning naming the
+/// event when it was cut short, and the other event still comes out.
+#[test]
+fn hostile_rules_end_quickly_and_the_rest_expands() {
+    let minute_in_2049 = Window {
+        start: NaiveDate::from_ymd_opt(2049, 6, 1)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap(),
+        end: NaiveDate::from_ymd_opt(2049, 6, 1)
+            .unwrap()
+            .and_hms_opt(10, 1, 0)
+            .unwrap(),
+    };
+    let cases = [
+        // Skipped to the window: 60 occurrences, no warning.
+        ("DTSTART:20000101T000000Z\r\nRRULE:FREQ=SECONDLY", 60, false),
+        ("DTSTART:20000101T000000Z\r\nRRULE:FREQ=MINUTELY", 1, false),
+        (
+            "DTSTART;TZID=Europe/Berlin:20000101T000000\r\nRRULE:FREQ=SECONDLY;INTERVAL=7",
+            9,
+            false,
+        ),
+        // Cannot skip (COUNT): stopped by the step limit, with a warning.
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=SECONDLY;COUNT=4000000000",
+            0,
+            true,
+        ),
+        // Never matches: the engine gives up, with a warning.
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30",
+            0,
+            true,
+        ),
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=31",
+            0,
+            true,
+        ),
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=HOURLY;INTERVAL=2;BYHOUR=3",
+            0,
+            true,
+        ),
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=SECONDLY;INTERVAL=4294967295",
+            0,
+            false,
+        ),
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=YEARLY;INTERVAL=4294967295",
+            0,
+            false,
+        ),
+    ];
+    // The limit is the event's: twenty such rules cost no more than one.
+    let repeated = format!(
+        "DTSTART:20000101T000000Z{}",
+        "\r\nRRULE:FREQ=SECONDLY;COUNT=4000000000".repeat(20)
+    );
+    let cases = cases
+        .into_iter()
+        .map(|(e, n, w)| (e.to_string(), n, w))
+        .chain([(repeated, 0, true)]);
+    for (event, in_window, warned) in cases {
+        let event = event.as_str();
+        let expansion = expand_beside_a_normal_event(event, minute_in_2049);
+        let hostile = expansion
+            .occurrences
+            .iter()
+            .filter(|o| &*o.uid == "hostile")
+            .count();
+        assert_eq!(hostile, in_window, "{event}");
+        assert!(
+            expansion.occurrences.iter().any(|o| &*o.uid == "normal"),
+            "{event}"
+        );
+        let warning = expansion
+            .warnings
+            .iter()
+            .any(|w| w.uid.as_deref() == Some("hostile") && w.message.contains("RRULE stopped"));
+        assert_eq!(warning, warned, "{event}: {:?}", expansion.warnings);
+    }
+}
+
+/// 90,000 EXDATEs cost time linear in their number (they were compared with every start).
+#[test]
+fn many_exdates_are_not_quadratic() {
+    let n = 90_000;
+    let start = NaiveDate::from_ymd_opt(2000, 1, 1)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    let exdates: Vec<String> = (0..n)
+        .map(|d| {
+            (start + chrono::Duration::days(d))
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string()
+        })
+        .collect();
+    let event = format!(
+        "DTSTART:20000101T100000Z\r\nRRULE:FREQ=DAILY;COUNT={}\r\nEXDATE:{}",
+        n + 1,
+        exdates.join(",")
+    );
+    let all_of_them = Window {
+        start,
+        end: NaiveDate::from_ymd_opt(2600, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+    };
+    let expansion = expand_beside_a_normal_event(&event, all_of_them);
+    let hostile: Vec<_> = expansion
+        .occurrences
+        .iter()
+        .filter(|o| &*o.uid == "hostile")
+        .collect();
+    // Only the last one is not excluded.
+    assert_eq!(hostile.len(), 1, "{:?}", expansion.warnings);
 }

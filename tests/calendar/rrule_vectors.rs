@@ -1,12 +1,12 @@
 //! Recurrence vectors of another implementation, python-dateutil's rrule tests
 //! (`tests/data/rrule-vectors/`, see its ORIGIN.md), through tete's RRULE parser and
 //! iteration. Each vector is a DTSTART, an RRULE and the rule's own matches (dateutil counts
-//! only those in COUNT and does not add DTSTART: `RuleSpec::iter_own_matches`). Vectors that
+//! only those in COUNT and does not add DTSTART: `Occurrences::own_matches_only`). Vectors that
 //! fail for a known reason say so in `known_failing` and are reported, not asserted.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde_json::Value;
-use tete::calendar::recur::RuleSpec;
+use tete::calendar::recur::{DEFAULT_MAX_STEPS, RuleSpec};
 use tete::calendar::value::TimeValue;
 
 fn wall_clock(s: &str) -> NaiveDateTime {
@@ -22,8 +22,9 @@ fn run(rule: &str, dtstart: NaiveDateTime, limit: usize) -> Result<Vec<String>, 
         TimeValue::Floating(t) | TimeValue::Utc(t) | TimeValue::Zoned(t, _) => *t,
     });
     let iter = spec
-        .iter_own_matches(dtstart, until)
-        .map_err(|e| e.to_string())?;
+        .iter(dtstart, until, dtstart, DEFAULT_MAX_STEPS)
+        .map_err(|e| e.to_string())?
+        .own_matches_only();
     Ok(iter
         .take(limit)
         .map(|t| t.format("%Y%m%dT%H%M%S").to_string())

@@ -104,7 +104,7 @@ impl Clock {
     fn new(doc: &Document, near: Moment) -> Clock {
         Clock {
             table: zone_table(doc),
-            horizon: near.as_utc() + chrono::Duration::days(800),
+            horizon: crate::value::add_saturating(near.as_utc(), chrono::Duration::days(800)),
         }
     }
 

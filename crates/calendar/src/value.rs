@@ -214,8 +214,8 @@ impl Duration {
 
     /// Adds this duration to a wall-clock time.
     pub fn add_to(&self, t: NaiveDateTime) -> Option<NaiveDateTime> {
-        t.checked_add_signed(chrono::Duration::days(self.days))?
-            .checked_add_signed(chrono::Duration::seconds(self.seconds))
+        t.checked_add_signed(chrono::Duration::try_days(self.days)?)?
+            .checked_add_signed(chrono::Duration::try_seconds(self.seconds)?)
     }
 }
 
@@ -242,14 +242,16 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
                 let n: i64 = number.parse().ok()?;
                 number.clear();
                 any = true;
-                match (unit, in_time) {
-                    ('W', false) => d.days += n * 7,
-                    ('D', false) => d.days += n,
-                    ('H', true) => d.seconds += n * 3600,
-                    ('M', true) => d.seconds += n * 60,
-                    ('S', true) => d.seconds += n,
+                // Checked: a file may hold any number of digits.
+                let (slot, per_unit) = match (unit, in_time) {
+                    ('W', false) => (&mut d.days, 7),
+                    ('D', false) => (&mut d.days, 1),
+                    ('H', true) => (&mut d.seconds, 3600),
+                    ('M', true) => (&mut d.seconds, 60),
+                    ('S', true) => (&mut d.seconds, 1),
                     _ => return None,
-                }
+                };
+                *slot = slot.checked_add(n.checked_mul(per_unit)?)?;
             }
         }
     }

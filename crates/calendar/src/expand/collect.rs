@@ -62,6 +62,8 @@ pub struct Collector {
     pub(super) warnings: Vec<Warning>,
     /// People and rule shapes of masters and single events, when asked for (`with_meta`).
     pub(super) meta: Option<Vec<EventMeta>>,
+    /// The most steps one event's RRULEs may take in one expansion (`None`: the default).
+    pub(super) max_rule_steps: Option<u64>,
 }
 
 impl Collector {
@@ -84,6 +86,13 @@ impl Collector {
     /// (empty unless made [`Collector::with_meta`]).
     pub fn meta(&self) -> &[EventMeta] {
         self.meta.as_deref().unwrap_or_default()
+    }
+
+    /// Sets how many steps the RRULEs of one event may take in one expansion before they are
+    /// stopped with a warning naming the event (default
+    /// [`crate::recur::DEFAULT_MAX_STEPS`]); the other events still expand.
+    pub fn set_max_rule_steps(&mut self, steps: u64) {
+        self.max_rule_steps = Some(steps);
     }
 
     /// Warnings found while reading, emptied.
@@ -331,9 +340,11 @@ impl Collector {
         let mut rules = Vec::new();
         for p in ev.properties_named("RRULE") {
             match RuleSpec::parse(&p.value) {
-                Ok(spec) => {
-                    if !spec.ignored.is_empty() {
-                        let msg = format!("RRULE parts {} ignored", spec.ignored.join(";"));
+                Ok(mut spec) => {
+                    if start.form == Form::Date {
+                        spec.ignore_time_parts();
+                    }
+                    if let Some(msg) = spec.reading_notes() {
                         self.warn(resource, p.line, uid, msg);
                     }
                     rules.push(spec);

@@ -45,6 +45,8 @@ pub(super) struct Context<'a> {
     pub(super) zones: &'a [Option<Zone>],
     pub(super) resources: &'a [ResourceInfo],
     pub(super) with_excluded: bool,
+    /// The most steps one event's RRULEs may take (see [`crate::recur::DEFAULT_MAX_STEPS`]).
+    pub(super) max_rule_steps: u64,
 }
 
 impl Context<'_> {
@@ -163,6 +165,20 @@ impl Context<'_> {
             start_moment
         } else {
             end_moment
+        }
+    }
+
+    /// The longest an occurrence of `ev` can last, for how far before a window its starts
+    /// are needed (an event without end lasts a day if all-day, else nothing).
+    pub(super) fn longest_length(&self, ev: &EventRecord) -> Span {
+        match ev.end {
+            End::At(end) => self.exact_length(ev.start, end).abs(),
+            End::For(d) => Span::try_days(d.days)
+                .and_then(|days| days.checked_add(&Span::try_seconds(d.seconds)?))
+                .and_then(|span| span.abs().checked_add(&Span::days(1)))
+                .unwrap_or(Span::MAX),
+            End::Default if ev.start.form == Form::Date => Span::days(1),
+            End::Default => Span::zero(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! RDATE, those EXDATE removes ([`Exclusions`]), and its occurrences in the window with
 //! overrides and THISANDFUTURE applied.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Duration as Span, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -11,32 +11,34 @@ use super::context::{Context, Names};
 use super::overrides::{Fate, occurrence, this_and_future_for};
 use super::record::{End, EventRecord, Form, Stamp};
 use crate::EventStatus;
+use crate::recur::{Occurrences, RuleError};
 use crate::value::{self, TimeValue};
 use crate::warning::Warning;
 
-/// A master's EXDATEs on the wall clock of its series.
+/// A master's EXDATEs on the wall clock of its series, hashed: a series may carry a million
+/// of them and each start is looked up once (linear in all, not their product).
 struct Exclusions {
     /// Days that a DATE EXDATE removes from a date-time series: every occurrence whose local
     /// date it is.
-    days: Vec<NaiveDate>,
+    days: HashSet<NaiveDate>,
     /// Starts removed exactly.
-    starts: Vec<NaiveDateTime>,
+    starts: HashSet<NaiveDateTime>,
 }
 
 impl Exclusions {
     /// The EXDATEs of `master`, whose series recurs in `form`.
     fn new(ctx: &Context, master: &EventRecord, form: Form) -> Self {
         let mut exclusions = Exclusions {
-            days: Vec::new(),
-            starts: Vec::new(),
+            days: HashSet::new(),
+            starts: HashSet::new(),
         };
         for ex in master.exdates() {
             // A DATE EXDATE removes its day; on an all-day series any EXDATE removes the day
             // it is written on (an Exchange `EXDATE;TZID=…:20200416T000000` removes 16 April).
             if ex.form == Form::Date || form == Form::Date {
-                exclusions.days.push(ex.t.date());
+                exclusions.days.insert(ex.t.date());
             } else {
-                exclusions.starts.push(ctx.in_frame_of(*ex, form));
+                exclusions.starts.insert(ctx.in_frame_of(*ex, form));
             }
         }
         exclusions
@@ -70,22 +72,38 @@ impl Exclusions {
     }
 }
 
-/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs not removed) up to
-/// `bound`, with, for RDATE periods, the period's own start and end. `series` is where the
-/// series recurs (see [`Context::series_start`]).
+/// The wall-clock starts of a master's series (DTSTART, RRULE, RDATE; EXDATEs not removed)
+/// that `span` needs, with, for RDATE periods, the period's own start and end. `series` is
+/// where the series recurs (see [`Context::series_start`]). The rules' starts before the
+/// span are skipped without being kept (see [`crate::recur`]).
 fn master_starts(
     ctx: &Context,
     master: &EventRecord,
     series: Stamp,
-    bound: NaiveDateTime,
+    span: &SeriesSpan,
     warnings: &mut Vec<Warning>,
 ) -> BTreeMap<NaiveDateTime, Option<(Stamp, End)>> {
     let form = series.form;
     let mut starts: BTreeMap<NaiveDateTime, Option<(Stamp, End)>> = BTreeMap::new();
     starts.insert(series.t, None);
-    for rule in rule_starts(ctx, master, series, warnings) {
-        for t in rule.take_while(|t| *t <= bound) {
-            starts.entry(t).or_insert(None);
+    // The step limit is the event's, shared by its RRULEs (a file may repeat the line).
+    let mut steps_left = ctx.max_rule_steps;
+    for i in 0..master.rules().len() {
+        let Some(mut iter) = rule_starts(ctx, master, series, i, span.iterate_from, steps_left)
+            .map_err(|e| warnings.push(ctx.warning(master, format!("{e}; only DTSTART is used"))))
+            .ok()
+        else {
+            continue;
+        };
+        for t in iter.by_ref().take_while(|t| *t <= span.bound) {
+            if span.needs(t) {
+                starts.entry(t).or_insert(None);
+            }
+        }
+        steps_left = steps_left.saturating_sub(iter.steps());
+        if let Some(stop) = iter.stopped() {
+            let message = format!("RRULE {stop}; later occurrences are missing");
+            warnings.push(ctx.warning(master, message));
         }
     }
     for rdate in master.rdates() {
@@ -95,32 +113,26 @@ fn master_starts(
     starts
 }
 
-/// The wall-clock starts each RRULE of `master` generates, lazily; an unusable rule is a
-/// warning (and then only DTSTART stands for it).
+/// The wall-clock starts the `i`-th RRULE of `master` generates from `from` on, lazily, with
+/// at most `steps` steps (see [`crate::recur`]).
 fn rule_starts(
     ctx: &Context,
     master: &EventRecord,
     series: Stamp,
-    warnings: &mut Vec<Warning>,
-) -> Vec<Box<dyn Iterator<Item = NaiveDateTime>>> {
-    let mut out = Vec::new();
-    for (i, rule) in master.rules().iter().enumerate() {
-        let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
-        // The set is the union of the rules; DTSTART counts as the first occurrence once, in
-        // the first rule's COUNT (RFC 5545 3.3.10), and the others count their own matches.
-        let iter = if i == 0 {
-            rule.iter(series.t, until)
-                .map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
-        } else {
-            rule.iter_own_matches(series.t, until)
-                .map(|it| Box::new(it) as Box<dyn Iterator<Item = _>>)
-        };
-        match iter {
-            Ok(iter) => out.push(iter),
-            Err(e) => warnings.push(ctx.warning(master, format!("{e}; only DTSTART is used"))),
-        }
-    }
-    out
+    i: usize,
+    from: NaiveDateTime,
+    steps: u64,
+) -> Result<Occurrences, RuleError> {
+    let rule = &master.rules()[i];
+    let until = rule.until.as_ref().map(|u| until_in_frame(ctx, u, series));
+    let iter = rule.iter(series.t, until, from, steps)?;
+    // The set is the union of the rules; DTSTART counts as the first occurrence once, in
+    // the first rule's COUNT (RFC 5545 3.3.10), and the others count their own matches.
+    Ok(if i == 0 {
+        iter
+    } else {
+        iter.own_matches_only()
+    })
 }
 
 fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTime {
@@ -145,19 +157,74 @@ fn until_in_frame(ctx: &Context, until: &TimeValue, start: Stamp) -> NaiveDateTi
     ctx.in_frame_of(stamp, start.form)
 }
 
-/// How far (wall clock, in `form`) a master's starts are needed: past the window's end by
-/// the largest move of a THISANDFUTURE override in `future`, plus a margin for zones.
-fn series_bound(ctx: &Context, future: &[(&EventRecord, Names)], form: Form) -> NaiveDateTime {
+/// Which of a master's starts (wall clock, in its series' form) are needed.
+struct SeriesSpan {
+    /// Where the rules' iteration starts: the earlier of `keep_from` and the earliest
+    /// occurrence an override names.
+    iterate_from: NaiveDateTime,
+    /// Starts from here on may overlap the window.
+    keep_from: NaiveDateTime,
+    /// Starts after this cannot; every start up to it that an override may name is kept.
+    bound: NaiveDateTime,
+    /// Days an override names: a start on (or next to, for zones) one of them is kept even
+    /// before `keep_from`, to know which occurrence the override replaces.
+    named_days: HashSet<NaiveDate>,
+}
+
+impl SeriesSpan {
+    fn needs(&self, t: NaiveDateTime) -> bool {
+        let day = t.date();
+        t >= self.keep_from
+            || [day.pred_opt(), Some(day), day.succ_opt()]
+                .iter()
+                .flatten()
+                .any(|d| self.named_days.contains(d))
+    }
+}
+
+/// From when to when (wall clock, in `form`) a master's starts are needed: the window,
+/// widened by the largest move of a THISANDFUTURE override in `future`, the longest an
+/// occurrence lasts (one starting earlier may still overlap) and a margin for zones; and
+/// those the overrides (`names`) name.
+fn series_span(
+    ctx: &Context,
+    master: &EventRecord,
+    names: &[Names],
+    future: &[(&EventRecord, Names)],
+    form: Form,
+) -> SeriesSpan {
     let max_shift = future
         .iter()
         .map(|(o, name)| (ctx.in_frame_of(o.start, form) - name.wall_clock()).abs())
         .max()
         .unwrap_or_default();
-    // Wall clock is at most a day or so off UTC; two days of margin covers every zone.
-    value::add_saturating(
-        value::add_saturating(ctx.window.end, Span::days(2)),
-        max_shift,
-    )
+    let longest = std::iter::once(master)
+        .chain(future.iter().map(|(o, _)| *o))
+        .map(|ev| ctx.longest_length(ev))
+        .max()
+        .unwrap_or_default();
+    // A zone's wall clock is at most a day or so off UTC; two days of margin covers every
+    // zone. Other forms are compared with the window as they are.
+    let margin = match ctx.effective(form) {
+        Form::Zone(_) => Span::days(2),
+        _ => Span::zero(),
+    };
+    let back = margin
+        .checked_add(&max_shift)
+        .and_then(|s| s.checked_add(&longest));
+    let keep_from = back.map_or(NaiveDateTime::MIN, |back| {
+        value::add_saturating(ctx.window.start, -back)
+    });
+    let named: Vec<NaiveDateTime> = names.iter().map(|n| n.wall_clock()).collect();
+    let earliest = named.iter().min().map_or(NaiveDateTime::MAX, |t| {
+        value::add_saturating(*t, -Span::days(1))
+    });
+    SeriesSpan {
+        iterate_from: keep_from.min(earliest),
+        keep_from,
+        bound: value::add_saturating(value::add_saturating(ctx.window.end, margin), max_shift),
+        named_days: named.iter().map(|t| t.date()).collect(),
+    }
 }
 
 /// Reports a master's occurrences, except those its `overrides` replace; records in `fates`
@@ -180,9 +247,10 @@ pub(super) fn expand_master(
         .filter(|(o, _)| o.this_and_future)
         .map(|(o, n)| (*o, *n))
         .collect();
-    let bound = series_bound(ctx, &future, form);
+    let span = series_span(ctx, master, names, &future, form);
+    let bound = span.bound;
     let exclusions = Exclusions::new(ctx, master, form);
-    let mut starts = master_starts(ctx, master, series, bound, warnings);
+    let mut starts = master_starts(ctx, master, series, &span, warnings);
     let removed = exclusions.remove_from(&mut starts);
     for (name, fate) in names.iter().zip(fates.iter_mut()) {
         // EXDATE wins over an override of the same occurrence (recurring-ical-events agrees).
@@ -201,7 +269,8 @@ pub(super) fn expand_master(
         }
         let (start, end, props) = match this_and_future_for(&future, t) {
             Some((ov, name)) => {
-                let moved = t + (ctx.in_frame_of(ov.start, form) - name.wall_clock());
+                let moved =
+                    value::add_saturating(t, ctx.in_frame_of(ov.start, form) - name.wall_clock());
                 (
                     ctx.moment(moved, form),
                     ctx.end_of(moved, form, ov.start, ov.end),
@@ -309,7 +378,10 @@ fn generated_beyond(
     for rdate in master.rdates() {
         mark(ctx.in_frame_of(rdate.start, series.form), &mut found);
     }
-    for rule in rule_starts(ctx, master, series, &mut Vec::new()) {
+    let rules = (0..master.rules().len())
+        .filter_map(|i| rule_starts(ctx, master, series, i, bound, ctx.max_rule_steps).ok());
+    for rule in rules {
+        // Skipped to `bound` (see `crate::recur`): the starts before it cost nothing.
         let past_bound = rule.take_while(|t| *t < farthest).filter(|t| *t > bound);
         let mut last = bound;
         for (n, t) in past_bound.enumerate() {

@@ -184,6 +184,28 @@ fn an_undefined_tzid_is_floating_or_the_calendars_x_wr_timezone() {
     assert!(warning.ends_with("in the calendar's X-WR-TIMEZONE Europe/Berlin"));
 }
 
+/// Iteration starts near the window, yet an override of an occurrence long before it still
+/// replaces that occurrence (here moved into the window), and a long occurrence that starts
+/// before the window still overlaps it.
+#[test]
+fn skipping_to_the_window_keeps_what_overrides_and_long_events_need() {
+    let text = "BEGIN:VEVENT\nUID:m\nDTSTART:20000101T000000Z\nDURATION:PT90M\nRRULE:FREQ=MINUTELY;INTERVAL=60\nEND:VEVENT\n\
+                BEGIN:VEVENT\nUID:m\nRECURRENCE-ID:20000105T030000Z\nDTSTART:20490601T101500Z\nDURATION:PT1M\nEND:VEVENT\n";
+    assert_eq!(
+        expand(text, "2049-06-01T10:00:00", "2049-06-01T10:30:00"),
+        vec![
+            "2049-06-01T09:00:00Z 2049-06-01T10:30:00Z -",
+            "2049-06-01T10:00:00Z 2049-06-01T11:30:00Z -",
+            "2049-06-01T10:15:00Z 2049-06-01T10:16:00Z -",
+        ]
+    );
+    // In its original place only the occurrence before it, still running, is left.
+    assert_eq!(
+        expand(text, "2000-01-05T03:00:00", "2000-01-05T03:01:00"),
+        vec!["2000-01-05T02:00:00Z 2000-01-05T03:30:00Z -"]
+    );
+}
+
 #[test]
 fn an_all_day_series_override_named_at_local_midnight_replaces_that_day() {
     // Exchange: 16 April 00:00 in London (summer time) is 15 April 23:00Z, yet it names the

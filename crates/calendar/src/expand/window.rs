@@ -40,6 +40,9 @@ impl Collector {
             zones: &zones,
             resources: &self.resources,
             with_excluded,
+            max_rule_steps: self
+                .max_rule_steps
+                .unwrap_or(crate::recur::DEFAULT_MAX_STEPS),
         };
         let mut occurrences = Vec::new();
         let (without_uid, mut with_uid): (Vec<&EventRecord>, Vec<&EventRecord>) =

@@ -46,7 +46,12 @@ impl Zone {
     /// The offset from UTC, in seconds east, in effect at this UTC instant.
     pub fn offset_at_utc(&self, utc: NaiveDateTime) -> i32 {
         match self {
-            Zone::Iana(tz) => tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+            Zone::Iana(tz) => {
+                let within_table = equivalent_table_year(utc).unwrap_or(utc);
+                tz.offset_from_utc_datetime(&within_table)
+                    .fix()
+                    .local_minus_utc()
+            }
             Zone::Custom(zone) => zone.offset_at_utc(utc),
         }
     }
@@ -94,6 +99,32 @@ impl Zone {
             Zone::Custom(zone) => zone.tzid(),
         }
     }
+}
+
+/// The last year chrono-tz has transitions for: its tables are computed for 1800..2100, and
+/// after them a zone keeps the offset it had at the end (Berlin would stay on winter time).
+const LAST_TABLE_YEAR: i32 = 2099;
+
+/// For an instant after [`LAST_TABLE_YEAR`], the same date and time in a year of the tables'
+/// last 28 that has the same calendar (leap or not, same weekday on 1 January). Today's DST
+/// rules are all "the last Sunday of March"-style rules that the tz database projects
+/// forever, so such a year has the same transitions on the same dates: this is the zone's
+/// last rule extended, as a POSIX TZ string would. `None` within the tables.
+fn equivalent_table_year(utc: NaiveDateTime) -> Option<NaiveDateTime> {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let year = utc.year();
+    if year <= LAST_TABLE_YEAR {
+        return None;
+    }
+    let calendar = |y: i32| -> Option<(bool, Weekday)> {
+        let jan1 = NaiveDate::from_ymd_opt(y, 1, 1)?;
+        Some((jan1.leap_year(), jan1.weekday()))
+    };
+    let wanted = calendar(year)?;
+    let same = (LAST_TABLE_YEAR - 27..=LAST_TABLE_YEAR)
+        .rev()
+        .find(|y| calendar(*y) == Some(wanted))?;
+    utc.with_year(same)
 }
 
 /// Looks up an IANA zone by name, accepting the case-insensitive spelling.
@@ -223,6 +254,20 @@ mod tests {
         );
         let ny = Zone::Iana(chrono_tz::America::New_York);
         assert_eq!(ny.to_utc(t(2026, 11, 1, 1, 30)), t(2026, 11, 1, 5, 30));
+    }
+
+    #[test]
+    fn dst_continues_after_the_tz_tables_end() {
+        let berlin = Zone::Iana(chrono_tz::Europe::Berlin);
+        // 12:00 in July is CEST (+02:00) in 2106 as in 2026; in January CET (+01:00).
+        assert_eq!(berlin.to_utc(t(2106, 7, 1, 12, 0)), t(2106, 7, 1, 10, 0));
+        assert_eq!(berlin.to_utc(t(2106, 1, 1, 12, 0)), t(2106, 1, 1, 11, 0));
+        // The last Sunday of March 2106 is the 28th: 02:30 is in the gap.
+        assert_eq!(berlin.to_utc(t(2106, 3, 28, 2, 30)), t(2106, 3, 28, 1, 30));
+        let ny = Zone::Iana(chrono_tz::America::New_York);
+        assert_eq!(ny.to_utc(t(2200, 7, 4, 12, 0)), t(2200, 7, 4, 16, 0));
+        // Leap day of a far year.
+        assert_eq!(ny.to_utc(t(2104, 2, 29, 12, 0)), t(2104, 2, 29, 17, 0));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::model::Component;
-use crate::recur::RuleSpec;
+use crate::recur::{DEFAULT_MAX_STEPS, RuleSpec};
 use crate::value::{TimeValue, add_saturating, date_list, parse_time_value};
 
 /// A zone built from the `STANDARD` and `DAYLIGHT` observances of a `VTIMEZONE`.
@@ -113,7 +113,9 @@ fn onsets(
             TimeValue::Utc(t) => add_saturating(*t, Duration::seconds(i64::from(from))),
             other => other.naive(),
         });
-        let iter = spec.iter(start, rule_until).map_err(|e| e.to_string())?;
+        let iter = spec
+            .iter(start, rule_until, start, DEFAULT_MAX_STEPS)
+            .map_err(|e| e.to_string())?;
         out.extend(iter.skip_while(|t| *t <= start).take_while(|t| *t <= until));
     }
     for rdate in observance.properties_named("RDATE") {
