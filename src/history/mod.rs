@@ -17,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
 mod backoff;
+pub mod cache;
 mod migrations;
 mod nudge;
 
@@ -212,6 +213,19 @@ pub trait History: Send {
     fn record_nudge_sent(&mut self, sent: &SentNudge) -> Result<(), HistoryError>;
     /// Every nudge sent.
     fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError>;
+    /// The calendars' digest the last cycle saved under `scope` (see [`cache`]).
+    fn cached(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError>;
+    /// Every resource digest saved under `scope`.
+    fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError>;
+    /// Saves the calendars' digest and the resources that changed; drops other scopes.
+    fn save_cache(
+        &mut self,
+        scope: &str,
+        body: &[u8],
+        changed: &[cache::CachedResource],
+        gone: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), HistoryError>;
 }
 
 /// The history in the SQLite state file.
@@ -591,6 +605,22 @@ impl History for Store {
     }
     fn sent_nudges(&self) -> Result<Vec<SentNudge>, HistoryError> {
         Store::sent_nudges(self)
+    }
+    fn cached(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError> {
+        Store::cached(self, scope)
+    }
+    fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError> {
+        Store::cached_resources(self, scope)
+    }
+    fn save_cache(
+        &mut self,
+        scope: &str,
+        body: &[u8],
+        changed: &[cache::CachedResource],
+        gone: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), HistoryError> {
+        Store::save_cache(self, scope, body, changed, gone, now)
     }
 }
 
