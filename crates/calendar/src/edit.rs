@@ -7,6 +7,9 @@
 //! the same form as the master's `DTSTART`. No `EXDATE` is added and `SEQUENCE` is not
 //! bumped: a description change is not a reschedule and must not re-invite anyone.
 
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+
 use chrono::{NaiveDateTime, NaiveTime};
 
 use super::document::Document;
@@ -98,6 +101,9 @@ fn zone_table(doc: &Document) -> ZoneTable {
 struct Clock {
     table: ZoneTable,
     horizon: NaiveDateTime,
+    /// Each TZID resolved once per clock: a `VTIMEZONE` with rules from 1601 (Outlook's)
+    /// costs its walk through the centuries once, not once per value read.
+    resolved: RefCell<HashMap<String, Result<Zone, String>>>,
 }
 
 impl Clock {
@@ -105,18 +111,24 @@ impl Clock {
         Clock {
             table: zone_table(doc),
             horizon: near.as_utc() + chrono::Duration::days(800),
+            resolved: RefCell::default(),
         }
     }
 
     fn zone(&self, tzid: &str, uid: &str) -> Result<Zone, EditError> {
-        self.table
-            .resolve(tzid, self.horizon)
-            .map(|(zone, _)| zone)
-            .map_err(|reason| EditError::UnknownZone {
-                uid: uid.to_string(),
-                tzid: tzid.to_string(),
-                reason,
-            })
+        let known = self.resolved.borrow().get(tzid).cloned();
+        let resolved = known.unwrap_or_else(|| {
+            let resolved = self.table.resolve(tzid, self.horizon).map(|(zone, _)| zone);
+            self.resolved
+                .borrow_mut()
+                .insert(tzid.to_string(), resolved.clone());
+            resolved
+        });
+        resolved.map_err(|reason| EditError::UnknownZone {
+            uid: uid.to_string(),
+            tzid: tzid.to_string(),
+            reason,
+        })
     }
 
     /// The moment a written time value stands for, as expansion reports it.
@@ -189,27 +201,58 @@ pub fn occurrence_description(
     doc: &Document,
     occ: &OccurrenceRef,
 ) -> Result<Description, EditError> {
-    // Resolving zones costs far more than reading a date: only overrides whose
-    // RECURRENCE-ID is within a day of the occurrence are worth a clock (most past
-    // occurrences of a series have none).
-    let near: Vec<&Component> = events(doc, occ.uid)
-        .into_iter()
-        .filter(|e| {
-            e.property("RECURRENCE-ID")
-                .is_some_and(|p| within_a_day(&p.value, occ.recurrence_id))
-        })
-        .collect();
-    if !near.is_empty() {
-        let clock = Clock::new(doc, occ.recurrence_id);
-        if let Some(ov) = near.into_iter().find(|e| is_override_of(e, &clock, occ)) {
-            return Ok(description_of(ov));
+    Descriptions::new(doc, occ.recurrence_id).of(occ)
+}
+
+/// Reads the descriptions of many occurrences in one document, each as
+/// [`occurrence_description`] does, with one clock: each zone is resolved once for all.
+pub struct Descriptions<'a> {
+    doc: &'a Document,
+    latest: Moment,
+    clock: OnceCell<Clock>,
+}
+
+impl<'a> Descriptions<'a> {
+    /// A reader for occurrences whose RECURRENCE-ID is at the latest `latest`.
+    pub fn new(doc: &'a Document, latest: Moment) -> Descriptions<'a> {
+        Descriptions {
+            doc,
+            latest,
+            clock: OnceCell::new(),
         }
     }
-    master(doc, occ.uid)
-        .map(description_of)
-        .ok_or_else(|| EditError::NoSuchEvent {
-            uid: occ.uid.to_string(),
-        })
+
+    /// The description an occurrence shows: its override's, else its master's.
+    pub fn of(&self, occ: &OccurrenceRef) -> Result<Description, EditError> {
+        // Resolving zones costs far more than reading a date: only overrides whose
+        // RECURRENCE-ID is within a day of the occurrence are worth a clock (most past
+        // occurrences of a series have none).
+        let near: Vec<&Component> = events(self.doc, occ.uid)
+            .into_iter()
+            .filter(|e| {
+                e.property("RECURRENCE-ID")
+                    .is_some_and(|p| within_a_day(&p.value, occ.recurrence_id))
+            })
+            .collect();
+        if !near.is_empty() {
+            let own;
+            let clock = if occ.recurrence_id.as_utc() > self.latest.as_utc() {
+                // Later than the reader was made for: a clock of its own, as alone.
+                own = Clock::new(self.doc, occ.recurrence_id);
+                &own
+            } else {
+                self.clock.get_or_init(|| Clock::new(self.doc, self.latest))
+            };
+            if let Some(ov) = near.into_iter().find(|e| is_override_of(e, clock, occ)) {
+                return Ok(description_of(ov));
+            }
+        }
+        master(self.doc, occ.uid)
+            .map(description_of)
+            .ok_or_else(|| EditError::NoSuchEvent {
+                uid: occ.uid.to_string(),
+            })
+    }
 }
 
 /// The description of the series itself (its master's), when the series is in `doc`.

@@ -408,7 +408,10 @@ fn read_changed(
         for resource in &calendar.snapshot.resources {
             let (origin, stamp) = &current[i];
             i += 1;
-            let reuse = cached.remove(origin).and_then(|c| {
+            // A big file or feed body (on disk) has no digest: it holds 1:1s, so it would
+            // be parsed again to expand them anyway; only the memo spares its parse.
+            let on_disk = matches!(resource.content, Content::File(_));
+            let reuse = cached.remove(origin).filter(|_| !on_disk).and_then(|c| {
                 let same = c.stamp == *stamp || hash_of(resource).is_some_and(|h| h == c.hash);
                 let digest = serde_json::from_slice::<ResourceDigest>(&c.body).ok()?;
                 same.then_some((c.hash, digest))
@@ -417,12 +420,14 @@ fn read_changed(
                 Some((hash, digest)) => (hash, digest, false),
                 None => {
                     let (hash, digest) = digest_into(&mut collector, resource, origin);
-                    changed.push(CachedResource {
-                        origin: origin.clone(),
-                        stamp: stamp.clone(),
-                        hash: hash.clone(),
-                        body: encode(&digest),
-                    });
+                    if !on_disk {
+                        changed.push(CachedResource {
+                            origin: origin.clone(),
+                            stamp: stamp.clone(),
+                            hash: hash.clone(),
+                            body: encode(&digest),
+                        });
+                    }
                     (hash, digest, true)
                 }
             };
