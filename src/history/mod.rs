@@ -354,12 +354,19 @@ fn upsert_series(
     counterpart: &str,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
          ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3",
         params![uid, counterpart, text(now)],
     )?;
     Ok(())
+}
+
+/// Runs one statement through the connection's statement cache: a cycle runs the same few
+/// statements for every occurrence it sees, and preparing each anew was most of recording.
+fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }
 
 enum Upsert {
@@ -374,17 +381,19 @@ fn upsert_occurrence(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Upsert> {
     let before: Option<(String, String, Option<String>)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT start, end, cancelled FROM occurrence
              WHERE series_uid = ?1 AND recurrence_id = ?2",
-            params![obs.series_uid, obs.recurrence_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
+        )?
+        .query_row(params![obs.series_uid, obs.recurrence_id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .optional()?;
     let (start, end) = (text(obs.start), text(obs.end));
     let cancelled = obs.cancelled.map(Cancellation::as_str);
     let Some((old_start, old_end, old_cancelled)) = before else {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO occurrence (series_uid, recurrence_id, scheduled, start, end, cancelled,
                                      times_moved, first_seen, last_seen)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
@@ -402,7 +411,8 @@ fn upsert_occurrence(
     };
     let moved = old_start != start;
     let changed = moved || old_end != end || old_cancelled.as_deref() != cancelled;
-    tx.execute(
+    exec(
+        tx,
         "UPDATE occurrence SET start = ?3, end = ?4, cancelled = ?5, last_seen = ?6,
                 times_moved = times_moved + ?7
          WHERE series_uid = ?1 AND recurrence_id = ?2",
@@ -439,7 +449,8 @@ fn log_change(
     from: &str,
     to: &str,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO change (series_uid, recurrence_id, seen_at, old, new)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![obs.series_uid, obs.recurrence_id, text(now), from, to],
@@ -509,13 +520,15 @@ fn mark_deleted(
                 cancelled: Some(Cancellation::Deleted),
             };
             if let Some(to) = replacement {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE occurrence SET first_seen = min(first_seen, ?3),
                             times_moved = times_moved + ?4 + 1
                      WHERE series_uid = ?1 AND recurrence_id = ?2",
                     params![uid, to.recurrence_id, first_seen, times_moved],
                 )?;
-                tx.execute(
+                exec(
+                    tx,
                     "DELETE FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2",
                     params![uid, rid],
                 )?;
@@ -524,7 +537,8 @@ fn mark_deleted(
                 retimed += 1;
                 continue;
             }
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE occurrence SET cancelled = 'deleted' WHERE series_uid = ?1 AND recurrence_id = ?2",
                 params![uid, rid],
             )?;

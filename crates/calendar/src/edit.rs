@@ -10,7 +10,7 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
-use chrono::{NaiveDateTime, NaiveTime};
+use chrono::{Datelike as _, NaiveDateTime, NaiveTime};
 
 use super::document::Document;
 use super::expand::Moment;
@@ -85,15 +85,17 @@ fn events<'a>(doc: &'a Document, uid: &str) -> Vec<&'a Component> {
         .collect()
 }
 
-fn zone_table(doc: &Document) -> ZoneTable {
+fn zone_table(doc: &Document) -> (ZoneTable, String) {
     let mut table = ZoneTable::new();
+    let mut definitions = String::new();
     for c in doc.components.iter().flat_map(|c| c.components.iter()) {
         if c.name == "VTIMEZONE" {
+            crate::document::write_component(c, &mut definitions);
             // A VTIMEZONE without TZID names nothing; it is simply not used.
             let _ = table.add_definition(c.clone());
         }
     }
-    table
+    (table, definitions)
 }
 
 /// Resolves TZIDs the way expansion does, for converting between instants and the
@@ -101,27 +103,55 @@ fn zone_table(doc: &Document) -> ZoneTable {
 struct Clock {
     table: ZoneTable,
     horizon: NaiveDateTime,
-    /// Each TZID resolved once per clock: a `VTIMEZONE` with rules from 1601 (Outlook's)
-    /// costs its walk through the centuries once, not once per value read.
-    resolved: RefCell<HashMap<String, Result<Zone, String>>>,
+    /// The document's `VTIMEZONE`s as text: with the TZID and the horizon, what a zone
+    /// resolves to depends on nothing else.
+    definitions: String,
 }
+
+thread_local! {
+    /// Zones resolved in this thread, by TZID, the document's `VTIMEZONE`s and the horizon's
+    /// year. Every 1:1 of an Outlook calendar carries the same `VTIMEZONE` with rules from
+    /// 1601; walking its centuries once per series was most of an agenda cycle's time.
+    static RESOLVED: RefCell<HashMap<ZoneKey, Result<Zone, String>>> = RefCell::default();
+}
+
+/// TZID, the document's `VTIMEZONE`s as text, the horizon's year.
+type ZoneKey = (String, String, i32);
+
+/// At most this many zones are remembered (a hostile file may define thousands).
+const RESOLVED_MAX: usize = 64;
 
 impl Clock {
     fn new(doc: &Document, near: Moment) -> Clock {
+        let (table, definitions) = zone_table(doc);
+        // Rounded up to a year, so that the clocks of nearby occurrences share zones; the
+        // horizon only bounds how far transitions are computed, 800 days past any time read.
+        let horizon = near.as_utc() + chrono::Duration::days(800);
+        let horizon = chrono::NaiveDate::from_ymd_opt(horizon.year() + 1, 1, 1)
+            .map_or(horizon, |d| d.and_time(NaiveTime::MIN));
         Clock {
-            table: zone_table(doc),
-            horizon: near.as_utc() + chrono::Duration::days(800),
-            resolved: RefCell::default(),
+            table,
+            horizon,
+            definitions,
         }
     }
 
     fn zone(&self, tzid: &str, uid: &str) -> Result<Zone, EditError> {
-        let known = self.resolved.borrow().get(tzid).cloned();
+        let key = (
+            tzid.to_string(),
+            self.definitions.clone(),
+            self.horizon.year(),
+        );
+        let known = RESOLVED.with(|r| r.borrow().get(&key).cloned());
         let resolved = known.unwrap_or_else(|| {
             let resolved = self.table.resolve(tzid, self.horizon).map(|(zone, _)| zone);
-            self.resolved
-                .borrow_mut()
-                .insert(tzid.to_string(), resolved.clone());
+            RESOLVED.with(|r| {
+                let mut r = r.borrow_mut();
+                if r.len() >= RESOLVED_MAX {
+                    r.clear();
+                }
+                r.insert(key, resolved.clone());
+            });
             resolved
         });
         resolved.map_err(|reason| EditError::UnknownZone {

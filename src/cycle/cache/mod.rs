@@ -452,10 +452,18 @@ fn read_changed(
     let detection = super::detect_metas(&metas, &job.me, &job.overrides);
     let verdicts: Vec<(EventMeta, Verdict)> = detection
         .verdicts
-        .into_iter()
+        .iter()
         .filter(|(_, v)| v.counterpart.is_some())
+        .cloned()
         .collect();
-    let ones: HashSet<&str> = verdicts.iter().map(|(m, _)| &*m.uid).collect();
+    // What observing and planning read: the series and one-off 1:1s of the relationships
+    // (a one-off 1:1 with someone who has no series is in no relationship).
+    let ones: HashSet<&str> = detection
+        .relationships
+        .iter()
+        .flat_map(|r| r.series.iter().chain(&r.adhoc))
+        .map(|s| &*s.uid)
+        .collect();
     let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(u.as_str()));
     let reach = Window {
         start: window.start,
