@@ -453,7 +453,8 @@ fn read_changed(
     let verdicts: Vec<(EventMeta, Verdict)> = detection
         .verdicts
         .iter()
-        .filter(|(_, v)| v.counterpart.is_some())
+        // The 1:1s, and every series (what `demo` and `list` show, 1:1 or not).
+        .filter(|(m, v)| v.counterpart.is_some() || m.recurring)
         .cloned()
         .collect();
     // What observing and planning read: the series and one-off 1:1s of the relationships

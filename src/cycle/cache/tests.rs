@@ -342,7 +342,13 @@ fn results(
         entries: &report.outcome.entries,
         zone: Zone::Named(chrono_tz::Europe::Berlin),
     });
-    let plans = format!("{:?}", report.plans.plans);
+    let series: Vec<String> = report
+        .outcome
+        .detection
+        .series()
+        .map(|(m, v)| format!("{} {}", m.uid, v.reason))
+        .collect();
+    let plans = format!("{:?}\n{series:?}", report.plans.plans);
     (rows, json, plans)
 }
 
