@@ -11,9 +11,10 @@ use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::EventStatus;
 use crate::calendar::edit::{
-    Description, OccurrenceRef, occurrence_description, parse_moment, series_description,
+    Description, Descriptions, OccurrenceRef, occurrence_description, parse_moment,
+    series_description,
 };
-use crate::calendar::{Document, EventMeta, Occurrence};
+use crate::calendar::{Document, EventMeta, Moment, Occurrence};
 use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
 use crate::sources::Content;
@@ -97,6 +98,14 @@ impl Documents {
             let read = self.read(gathered, origin);
             self.parsed.insert(origin.to_string(), read);
         }
+        match self.parsed.get(origin)?.as_ref()? {
+            Parsed::Whole(doc) => Some(doc),
+            Parsed::ByUid(docs) => docs.get(uid),
+        }
+    }
+
+    /// The document holding series `uid`, if [`Documents::get`] read it.
+    fn peek(&self, origin: &str, uid: &str) -> Option<&Document> {
         match self.parsed.get(origin)?.as_ref()? {
             Parsed::Whole(doc) => Some(doc),
             Parsed::ByUid(docs) => docs.get(uid),
@@ -246,15 +255,38 @@ impl Planning<'_> {
     /// Every stored meeting of the relationship with its notes (the event's and its private
     /// agenda's), oldest first.
     fn meetings(&mut self, entry: &crate::report::Entry) -> Vec<agenda::plan::Meeting> {
+        let origin_of = |occ: &StoredOccurrence| {
+            self.meta_of
+                .get(occ.series_uid.as_str())
+                .map(|m| &*m.origin)
+        };
+        for occ in &entry.occurrences {
+            if let Some(origin) = origin_of(occ) {
+                self.documents.get(self.gathered, origin, &occ.series_uid);
+            }
+        }
+        // One reader per document for all the relationship's meetings: its zones are
+        // resolved once, not once per meeting.
+        let latest = entry
+            .occurrences
+            .iter()
+            .filter_map(|o| parse_moment(&o.recurrence_id))
+            .max_by_key(Moment::as_utc);
+        let mut readers: HashMap<(&str, &str), Option<Descriptions>> = HashMap::new();
         let mut meetings = Vec::new();
         for occ in &entry.occurrences {
-            let origin = self
-                .meta_of
-                .get(occ.series_uid.as_str())
-                .map(|m| &*m.origin);
+            let origin = origin_of(occ);
             let own = origin
-                .and_then(|origin| self.documents.get(self.gathered, origin, &occ.series_uid))
-                .and_then(|doc| past_description(doc, occ));
+                .and_then(|origin| {
+                    readers
+                        .entry((origin, occ.series_uid.as_str()))
+                        .or_insert_with(|| {
+                            let doc = self.documents.peek(origin, &occ.series_uid)?;
+                            Some(Descriptions::new(doc, latest?))
+                        })
+                        .as_ref()
+                })
+                .and_then(|reader| past_description(reader, occ));
             let private = origin
                 .and_then(|origin| companion_of(self.gathered, origin))
                 .and_then(|companion| {
@@ -509,7 +541,7 @@ fn joined(own: Option<Description>, private: Option<&Description>) -> Option<Des
     }
 }
 
-fn past_description(doc: &Document, occ: &StoredOccurrence) -> Option<Description> {
+fn past_description(reader: &Descriptions, occ: &StoredOccurrence) -> Option<Description> {
     let rid = parse_moment(&occ.recurrence_id)?;
     let r = OccurrenceRef {
         uid: &occ.series_uid,
@@ -517,5 +549,5 @@ fn past_description(doc: &Document, occ: &StoredOccurrence) -> Option<Descriptio
         start: rid,
         end: rid,
     };
-    occurrence_description(doc, &r).ok()
+    reader.of(&r).ok()
 }

@@ -132,6 +132,18 @@ pub async fn gather(
     sync_state: Option<&SharedSyncState>,
     http: &HttpClient,
 ) -> Gathered {
+    gather_with(calendars, cache_dir, sync_state, http, true).await
+}
+
+/// [`gather`], reading the resources into the collector only when `read` (else the cycle's
+/// cache reads what changed).
+pub(super) async fn gather_with(
+    calendars: &[CalendarSpec],
+    cache_dir: &Path,
+    sync_state: Option<&SharedSyncState>,
+    http: &HttpClient,
+    read: bool,
+) -> Gathered {
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.
     let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| async move {
@@ -150,7 +162,9 @@ pub async fn gather(
         match outcome {
             Ok((source, snapshot)) => {
                 let index = gathered.calendars.len();
-                read_snapshot(&mut gathered, index, &calendar.name, &source, &snapshot);
+                if read {
+                    read_snapshot(&mut gathered, index, &calendar.name, &source, &snapshot);
+                }
                 gathered.calendars.push(Fetched {
                     name: calendar.name.clone(),
                     source,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::agenda;
 use crate::cadence;
 use crate::cadence::Settings;
-use crate::cycle::{self, AgendaPlans, Gathered, Outcome, Stop};
+use crate::cycle::{self, AgendaPlans, Caching, Gathered, Outcome, Stop};
 use crate::detect::{Identity, Overrides};
 use crate::history::{History, HistoryError, RecordSummary};
 use crate::http::HttpClient;
@@ -185,14 +185,26 @@ pub async fn run_cycle_until(
     dry_run: bool,
     stop: &Stop,
 ) -> Result<CycleReport, JobError> {
+    run_cycle_cached(job, state, dry_run, stop, Caching::from_env()).await
+}
+
+/// [`run_cycle_until`], with the cache on or off (the tests compare the two).
+pub(crate) async fn run_cycle_cached(
+    job: &Job,
+    state: &mut StateFile,
+    dry_run: bool,
+    stop: &Stop,
+    caching: Caching,
+) -> Result<CycleReport, JobError> {
     let sync_state = state.caldav_sync();
     let store = state.history_mut();
     let http = HttpClient::with_timeout(job.request_timeout);
-    let gather = cycle::gather(
+    let gather = cycle::gather::gather_with(
         &job.calendars,
         &job.feed_cache_dir,
         Some(&sync_state),
         &http,
+        caching == Caching::Off,
     );
     let mut gathered = tokio::select! {
         gathered = gather => gathered,
@@ -231,15 +243,18 @@ pub async fn run_cycle_until(
         }
         None => None,
     };
-    let mut outcome = cycle::run(
-        &mut gathered.collector,
-        &job.me,
-        &job.overrides,
-        store,
-        job.now,
-        job.since,
-        &job.settings,
-    )?;
+    let mut outcome = match caching {
+        Caching::On => cycle::cache::run(&mut gathered, job, store)?,
+        Caching::Off => cycle::run(
+            &mut gathered.collector,
+            &job.me,
+            &job.overrides,
+            store,
+            job.now,
+            job.since,
+            &job.settings,
+        )?,
+    };
     for w in outcome.warnings.iter().take(50) {
         tracing::warn!("{w}");
     }

@@ -8,7 +8,8 @@
 //! with plain data.
 
 mod agendas;
-mod gather;
+pub(crate) mod cache;
+pub(crate) mod gather;
 mod job;
 mod nudges;
 mod stop;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 pub use agendas::{AgendaPlans, Location, plan_agendas};
+pub use cache::Caching;
 pub use gather::{
     Companion, Fetched, Gathered, MAX_CONCURRENT_FETCHES, Route, gather, halt_message,
     route_agendas,
@@ -58,11 +60,16 @@ impl Detection {
 /// Classifies every collected event and groups the 1:1s into relationships. My names are
 /// learned from the calendars first (the `CN` on my own addresses).
 pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> Detection {
+    detect_metas(collector.meta(), me, overrides)
+}
+
+/// [`detect`] over the meta of every event, in reading order.
+pub fn detect_metas(metas: &[EventMeta], me: &Identity, overrides: &Overrides) -> Detection {
     let mut me = me.clone();
-    me.learn_names(collector.meta());
+    me.learn_names(metas);
     let mut verdicts: Vec<(EventMeta, Verdict)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for meta in collector.meta() {
+    for meta in metas {
         // The same event in two calendars (or twice in one export) is judged once; tete's
         // own private agendas (in a calendar also read) are notes, not meetings.
         if (!meta.uid.is_empty() && !seen.insert((meta.uid.clone(), meta.recurring)))

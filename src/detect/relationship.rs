@@ -2,7 +2,7 @@
 //! ends and a biweekly one that follows with the same person are one relationship whose
 //! cadence changed, not two.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{Counterpart, CounterpartKey, SamePerson, Verdict, first_name};
@@ -128,37 +128,57 @@ fn merge_people_the_config_names(
 /// Says, in `--explain`, why two people who look alike stay two relationships: the same
 /// first name only, or the same name on another domain (which `[[people]]` can join).
 fn explain_kept_apart(by_key: &mut BTreeMap<CounterpartKey, Relationship>) {
-    let people: Vec<(CounterpartKey, String, String)> = by_key
+    struct Named {
+        key: CounterpartKey,
+        name: String,
+        email: String,
+    }
+    let people: Vec<Named> = by_key
         .iter()
         .filter_map(|(key, rel)| {
             let email = rel.counterpart.email.as_ref()?;
             rel.counterpart.name.as_ref()?;
-            Some((key.clone(), rel.counterpart.display(), email.clone()))
+            Some(Named {
+                key: key.clone(),
+                name: rel.counterpart.display().to_lowercase(),
+                email: email.clone(),
+            })
         })
         .collect();
-    for (key, name, email) in &people {
-        let notes: Vec<String> = people
+    // Only people with the same first name can be look-alikes: compare within those groups,
+    // not every pair (a big calendar has thousands of one-off counterparts).
+    let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, person) in people.iter().enumerate() {
+        by_first
+            .entry(first_name(&person.name).to_lowercase())
+            .or_default()
+            .push(i);
+    }
+    let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_string());
+    for (i, person) in people.iter().enumerate() {
+        let group = &by_first[&first_name(&person.name).to_lowercase()];
+        let notes: Vec<String> = group
             .iter()
-            .filter(|(other, _, _)| other != key)
-            .filter_map(|(_, other_name, other_email)| {
-                let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_string());
-                if other_name.to_lowercase() == name.to_lowercase() {
-                    (domain(other_email) != domain(email)).then(|| {
+            .filter(|&&j| j != i)
+            .filter_map(|&j| {
+                let other = &people[j];
+                if other.name == person.name {
+                    (domain(&other.email) != domain(&person.email)).then(|| {
                         format!(
-                            " (kept apart from {other_email}: the same name on another \
-                             domain; [[people]] can join them)"
+                            " (kept apart from {}: the same name on another \
+                             domain; [[people]] can join them)",
+                            other.email
                         )
                     })
-                } else if first_name(other_name).to_lowercase() == first_name(name).to_lowercase() {
-                    Some(format!(
-                        " (kept apart from {other_email}: only the first name is the same)"
-                    ))
                 } else {
-                    None
+                    Some(format!(
+                        " (kept apart from {}: only the first name is the same)",
+                        other.email
+                    ))
                 }
             })
             .collect();
-        if let Some(rel) = by_key.get_mut(key) {
+        if let Some(rel) = by_key.get_mut(&person.key) {
             for s in rel.series.iter_mut() {
                 for note in &notes {
                     s.reason.push_str(note);

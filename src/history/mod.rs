@@ -17,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod agenda;
 mod backoff;
+pub mod cache;
 mod migrations;
 mod nudge;
 mod task;
@@ -220,6 +221,19 @@ pub trait History: Send {
     fn record_task(&self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError>;
     /// A task was completed or deleted: tete is done with it and its item is closed.
     fn close_task(&mut self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError>;
+    /// The calendars' digest the last cycle saved under `scope` (see [`cache`]).
+    fn cached(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError>;
+    /// Every resource digest saved under `scope`.
+    fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError>;
+    /// Saves the calendars' digest and the resources that changed; drops other scopes.
+    fn save_cache(
+        &mut self,
+        scope: &str,
+        body: &[u8],
+        changed: &[cache::CachedResource],
+        gone: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), HistoryError>;
 }
 
 /// The history in the SQLite state file.
@@ -348,12 +362,19 @@ fn upsert_series(
     counterpart: &str,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
          ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3",
         params![uid, counterpart, text(now)],
     )?;
     Ok(())
+}
+
+/// Runs one statement through the connection's statement cache: a cycle runs the same few
+/// statements for every occurrence it sees, and preparing each anew was most of recording.
+fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }
 
 enum Upsert {
@@ -368,17 +389,19 @@ fn upsert_occurrence(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Upsert> {
     let before: Option<(String, String, Option<String>)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT start, end, cancelled FROM occurrence
              WHERE series_uid = ?1 AND recurrence_id = ?2",
-            params![obs.series_uid, obs.recurrence_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
+        )?
+        .query_row(params![obs.series_uid, obs.recurrence_id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .optional()?;
     let (start, end) = (text(obs.start), text(obs.end));
     let cancelled = obs.cancelled.map(Cancellation::as_str);
     let Some((old_start, old_end, old_cancelled)) = before else {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO occurrence (series_uid, recurrence_id, scheduled, start, end, cancelled,
                                      times_moved, first_seen, last_seen)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
@@ -396,7 +419,8 @@ fn upsert_occurrence(
     };
     let moved = old_start != start;
     let changed = moved || old_end != end || old_cancelled.as_deref() != cancelled;
-    tx.execute(
+    exec(
+        tx,
         "UPDATE occurrence SET start = ?3, end = ?4, cancelled = ?5, last_seen = ?6,
                 times_moved = times_moved + ?7
          WHERE series_uid = ?1 AND recurrence_id = ?2",
@@ -433,7 +457,8 @@ fn log_change(
     from: &str,
     to: &str,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO change (series_uid, recurrence_id, seen_at, old, new)
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![obs.series_uid, obs.recurrence_id, text(now), from, to],
@@ -503,13 +528,15 @@ fn mark_deleted(
                 cancelled: Some(Cancellation::Deleted),
             };
             if let Some(to) = replacement {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE occurrence SET first_seen = min(first_seen, ?3),
                             times_moved = times_moved + ?4 + 1
                      WHERE series_uid = ?1 AND recurrence_id = ?2",
                     params![uid, to.recurrence_id, first_seen, times_moved],
                 )?;
-                tx.execute(
+                exec(
+                    tx,
                     "DELETE FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2",
                     params![uid, rid],
                 )?;
@@ -518,7 +545,8 @@ fn mark_deleted(
                 retimed += 1;
                 continue;
             }
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE occurrence SET cancelled = 'deleted' WHERE series_uid = ?1 AND recurrence_id = ?2",
                 params![uid, rid],
             )?;
@@ -608,6 +636,22 @@ impl History for Store {
     }
     fn close_task(&mut self, task: &StoredTask, now: DateTime<Utc>) -> Result<(), HistoryError> {
         Store::close_task(self, task, now)
+    }
+    fn cached(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError> {
+        Store::cached(self, scope)
+    }
+    fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError> {
+        Store::cached_resources(self, scope)
+    }
+    fn save_cache(
+        &mut self,
+        scope: &str,
+        body: &[u8],
+        changed: &[cache::CachedResource],
+        gone: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), HistoryError> {
+        Store::save_cache(self, scope, body, changed, gone, now)
     }
 }
 

@@ -35,6 +35,10 @@ pub const COMPONENTS: &[Component] = &[
         name: "caldav_sync",
         migrations: caldav_sync::MIGRATIONS,
     },
+    Component {
+        name: "cycle_cache",
+        migrations: history::cache::MIGRATIONS,
+    },
 ];
 
 /// `PRAGMA user_version` of a file whose migrations are recorded in `state_migration`

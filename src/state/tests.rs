@@ -157,6 +157,10 @@ fn a_file_from_before_is_carried_over_with_its_data() {
     let caldav_known = crate::sources::caldav::store::MIGRATIONS.len() as i64;
     let expected = vec![
         ("caldav_sync".to_string(), caldav_known),
+        (
+            "cycle_cache".to_string(),
+            history::cache::MIGRATIONS.len() as i64,
+        ),
         ("history".to_string(), history_known),
     ];
     assert_eq!(migrations_recorded(&path), expected);

@@ -7,7 +7,10 @@
 //! the same form as the master's `DTSTART`. No `EXDATE` is added and `SEQUENCE` is not
 //! bumped: a description change is not a reschedule and must not re-invite anyone.
 
-use chrono::{NaiveDateTime, NaiveTime};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+
+use chrono::{Datelike as _, NaiveDateTime, NaiveTime};
 
 use super::document::Document;
 use super::expand::Moment;
@@ -82,15 +85,17 @@ fn events<'a>(doc: &'a Document, uid: &str) -> Vec<&'a Component> {
         .collect()
 }
 
-fn zone_table(doc: &Document) -> ZoneTable {
+fn zone_table(doc: &Document) -> (ZoneTable, String) {
     let mut table = ZoneTable::new();
+    let mut definitions = String::new();
     for c in doc.components.iter().flat_map(|c| c.components.iter()) {
         if c.name == "VTIMEZONE" {
+            crate::document::write_component(c, &mut definitions);
             // A VTIMEZONE without TZID names nothing; it is simply not used.
             let _ = table.add_definition(c.clone());
         }
     }
-    table
+    (table, definitions)
 }
 
 /// Resolves TZIDs the way expansion does, for converting between instants and the
@@ -98,25 +103,62 @@ fn zone_table(doc: &Document) -> ZoneTable {
 struct Clock {
     table: ZoneTable,
     horizon: NaiveDateTime,
+    /// The document's `VTIMEZONE`s as text: with the TZID and the horizon, what a zone
+    /// resolves to depends on nothing else.
+    definitions: String,
 }
+
+thread_local! {
+    /// Zones resolved in this thread, by TZID, the document's `VTIMEZONE`s and the horizon's
+    /// year. Every 1:1 of an Outlook calendar carries the same `VTIMEZONE` with rules from
+    /// 1601; walking its centuries once per series was most of an agenda cycle's time.
+    static RESOLVED: RefCell<HashMap<ZoneKey, Result<Zone, String>>> = RefCell::default();
+}
+
+/// TZID, the document's `VTIMEZONE`s as text, the horizon's year.
+type ZoneKey = (String, String, i32);
+
+/// At most this many zones are remembered (a hostile file may define thousands).
+const RESOLVED_MAX: usize = 64;
 
 impl Clock {
     fn new(doc: &Document, near: Moment) -> Clock {
+        let (table, definitions) = zone_table(doc);
+        // Rounded up to a year, so that the clocks of nearby occurrences share zones; the
+        // horizon only bounds how far transitions are computed, 800 days past any time read.
+        let horizon = crate::value::add_saturating(near.as_utc(), chrono::Duration::days(800));
+        let horizon = chrono::NaiveDate::from_ymd_opt(horizon.year().saturating_add(1), 1, 1)
+            .map_or(horizon, |d| d.and_time(NaiveTime::MIN));
         Clock {
-            table: zone_table(doc),
-            horizon: crate::value::add_saturating(near.as_utc(), chrono::Duration::days(800)),
+            table,
+            horizon,
+            definitions,
         }
     }
 
     fn zone(&self, tzid: &str, uid: &str) -> Result<Zone, EditError> {
-        self.table
-            .resolve(tzid, self.horizon)
-            .map(|(zone, _)| zone)
-            .map_err(|reason| EditError::UnknownZone {
-                uid: uid.to_string(),
-                tzid: tzid.to_string(),
-                reason,
-            })
+        let key = (
+            tzid.to_string(),
+            self.definitions.clone(),
+            self.horizon.year(),
+        );
+        let known = RESOLVED.with(|r| r.borrow().get(&key).cloned());
+        let resolved = known.unwrap_or_else(|| {
+            let resolved = self.table.resolve(tzid, self.horizon).map(|(zone, _)| zone);
+            RESOLVED.with(|r| {
+                let mut r = r.borrow_mut();
+                if r.len() >= RESOLVED_MAX {
+                    r.clear();
+                }
+                r.insert(key, resolved.clone());
+            });
+            resolved
+        });
+        resolved.map_err(|reason| EditError::UnknownZone {
+            uid: uid.to_string(),
+            tzid: tzid.to_string(),
+            reason,
+        })
     }
 
     /// The moment a written time value stands for, as expansion reports it.
@@ -203,27 +245,58 @@ pub fn occurrence_description(
     doc: &Document,
     occ: &OccurrenceRef,
 ) -> Result<Description, EditError> {
-    // Resolving zones costs far more than reading a date: only overrides whose
-    // RECURRENCE-ID is within a day of the occurrence are worth a clock (most past
-    // occurrences of a series have none).
-    let near: Vec<&Component> = events(doc, occ.uid)
-        .into_iter()
-        .filter(|e| {
-            e.property("RECURRENCE-ID")
-                .is_some_and(|p| within_a_day(&p.value, occ.recurrence_id))
-        })
-        .collect();
-    if !near.is_empty() {
-        let clock = Clock::new(doc, occ.recurrence_id);
-        if let Some(ov) = near.into_iter().find(|e| is_override_of(e, &clock, occ)) {
-            return Ok(description_of(ov));
+    Descriptions::new(doc, occ.recurrence_id).of(occ)
+}
+
+/// Reads the descriptions of many occurrences in one document, each as
+/// [`occurrence_description`] does, with one clock: each zone is resolved once for all.
+pub struct Descriptions<'a> {
+    doc: &'a Document,
+    latest: Moment,
+    clock: OnceCell<Clock>,
+}
+
+impl<'a> Descriptions<'a> {
+    /// A reader for occurrences whose RECURRENCE-ID is at the latest `latest`.
+    pub fn new(doc: &'a Document, latest: Moment) -> Descriptions<'a> {
+        Descriptions {
+            doc,
+            latest,
+            clock: OnceCell::new(),
         }
     }
-    master(doc, occ.uid)
-        .map(description_of)
-        .ok_or_else(|| EditError::NoSuchEvent {
-            uid: occ.uid.to_string(),
-        })
+
+    /// The description an occurrence shows: its override's, else its master's.
+    pub fn of(&self, occ: &OccurrenceRef) -> Result<Description, EditError> {
+        // Resolving zones costs far more than reading a date: only overrides whose
+        // RECURRENCE-ID is within a day of the occurrence are worth a clock (most past
+        // occurrences of a series have none).
+        let near: Vec<&Component> = events(self.doc, occ.uid)
+            .into_iter()
+            .filter(|e| {
+                e.property("RECURRENCE-ID")
+                    .is_some_and(|p| within_a_day(&p.value, occ.recurrence_id))
+            })
+            .collect();
+        if !near.is_empty() {
+            let own;
+            let clock = if occ.recurrence_id.as_utc() > self.latest.as_utc() {
+                // Later than the reader was made for: a clock of its own, as alone.
+                own = Clock::new(self.doc, occ.recurrence_id);
+                &own
+            } else {
+                self.clock.get_or_init(|| Clock::new(self.doc, self.latest))
+            };
+            if let Some(ov) = near.into_iter().find(|e| is_override_of(e, clock, occ)) {
+                return Ok(description_of(ov));
+            }
+        }
+        master(self.doc, occ.uid)
+            .map(description_of)
+            .ok_or_else(|| EditError::NoSuchEvent {
+                uid: occ.uid.to_string(),
+            })
+    }
 }
 
 /// The description of the series itself (its master's), when the series is in `doc`.

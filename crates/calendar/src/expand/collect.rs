@@ -105,6 +105,13 @@ impl Collector {
         self.events.len()
     }
 
+    /// The UID of every `VEVENT` collected, from the `first`-th on, in reading order: a
+    /// caller that keeps what each input held (tete's cycle cache) learns which UIDs an
+    /// input has, overrides included.
+    pub fn event_uids(&self, first: usize) -> impl Iterator<Item = &str> {
+        self.events.iter().skip(first).map(|e| &*e.uid)
+    }
+
     /// Reads one input as a stream. Errors only when the input cannot be read at all or is
     /// not iCalendar; a broken event becomes a warning and the others are still read.
     pub fn read(

@@ -1,0 +1,464 @@
+//! The cache never changes a result: random edits to a vdir (and to one `.ics` file), each
+//! followed by a cycle with the cache and one without, on two state files; after each, the
+//! history rows, the report's JSON and the agendas planned are the same.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+
+use super::Caching;
+use crate::cycle::{CycleReport, Job, Stop};
+use crate::detect::{Identity, Overrides};
+use crate::sources::{CalendarSpec, Location};
+use crate::state::StateFile;
+use crate::zone::Zone;
+
+const PEOPLE: &[&str] = &["ann", "bob", "cid"];
+
+/// One event file of the model: a weekly 1:1 series (with its overrides and EXDATEs) or a
+/// one-off 1:1.
+#[derive(Debug, Clone)]
+struct Item {
+    uid: String,
+    person: usize,
+    start: DateTime<Utc>,
+    /// `Some(count)` for a weekly series.
+    count: Option<u32>,
+    /// Occurrence index → (hours moved, cancelled).
+    overrides: BTreeMap<u32, (i64, bool)>,
+    exdates: Vec<u32>,
+    title: u8,
+}
+
+impl Item {
+    fn ics(&self) -> String {
+        let t = |d: DateTime<Utc>| d.format("%Y%m%dT%H%M%SZ").to_string();
+        let person = PEOPLE[self.person];
+        let people = format!(
+            "ORGANIZER;CN=Mia:mailto:mia@example.com\r\nATTENDEE;CN={person}:mailto:{person}@example.com\r\n"
+        );
+        let title = match self.title % 3 {
+            0 => format!("{person} / Mia 1:1"),
+            1 => format!("1:1 {person}"),
+            _ => "Sync".to_string(),
+        };
+        let mut out = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tete test//EN\r\nBEGIN:VEVENT\r\nUID:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:{title}\r\n{people}",
+            self.uid,
+            t(self.start),
+            t(self.start + Duration::minutes(30)),
+        );
+        if let Some(count) = self.count {
+            out.push_str(&format!("RRULE:FREQ=WEEKLY;COUNT={count}\r\n"));
+            for k in &self.exdates {
+                out.push_str(&format!(
+                    "EXDATE:{}\r\n",
+                    t(self.start + Duration::weeks(i64::from(*k)))
+                ));
+            }
+        }
+        out.push_str("END:VEVENT\r\n");
+        for (k, (hours, cancelled)) in &self.overrides {
+            let rid = self.start + Duration::weeks(i64::from(*k));
+            let at = rid + Duration::hours(*hours);
+            out.push_str(&format!(
+                "BEGIN:VEVENT\r\nUID:{}\r\nRECURRENCE-ID:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:{title}\r\n{people}{}END:VEVENT\r\n",
+                self.uid,
+                t(rid),
+                t(at),
+                t(at + Duration::minutes(30)),
+                if *cancelled { "STATUS:CANCELLED\r\n" } else { "" },
+            ));
+        }
+        out.push_str("END:VCALENDAR\r\n");
+        out
+    }
+}
+
+/// One edit of the calendars, or time passing.
+#[derive(Debug, Clone)]
+enum Edit {
+    AddSeries {
+        person: usize,
+        day: i64,
+        hour: i64,
+    },
+    AddSingle {
+        person: usize,
+        day: i64,
+        hour: i64,
+    },
+    Retime {
+        item: usize,
+        hours: i64,
+    },
+    Move {
+        item: usize,
+        k: u32,
+        hours: i64,
+    },
+    Cancel {
+        item: usize,
+        k: u32,
+        exdate: bool,
+    },
+    Retitle {
+        item: usize,
+    },
+    Delete {
+        item: usize,
+    },
+    Split {
+        item: usize,
+        k: u32,
+    },
+    /// The same bytes written again (a new inode and time): nothing changed.
+    Touch {
+        item: usize,
+    },
+    Wait {
+        days: i64,
+    },
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0..3usize, -40..20i64, 8..17i64).prop_map(|(person, day, hour)| Edit::AddSeries {
+            person,
+            day,
+            hour
+        }),
+        (0..3usize, -40..20i64, 8..17i64).prop_map(|(person, day, hour)| Edit::AddSingle {
+            person,
+            day,
+            hour
+        }),
+        (0..8usize, -3..3i64).prop_map(|(item, hours)| Edit::Retime { item, hours }),
+        (0..8usize, 0..12u32, -30..30i64).prop_map(|(item, k, hours)| Edit::Move {
+            item,
+            k,
+            hours
+        }),
+        (0..8usize, 0..12u32, any::<bool>()).prop_map(|(item, k, exdate)| Edit::Cancel {
+            item,
+            k,
+            exdate
+        }),
+        (0..8usize).prop_map(|item| Edit::Retitle { item }),
+        (0..8usize).prop_map(|item| Edit::Delete { item }),
+        (0..8usize, 1..10u32).prop_map(|(item, k)| Edit::Split { item, k }),
+        (0..8usize).prop_map(|item| Edit::Touch { item }),
+        (1..12i64).prop_map(|days| Edit::Wait { days }),
+    ]
+}
+
+struct World {
+    items: Vec<Item>,
+    next_uid: u32,
+    now: DateTime<Utc>,
+}
+
+impl World {
+    fn new() -> World {
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let mut world = World {
+            items: Vec::new(),
+            next_uid: 0,
+            now,
+        };
+        world.add(0, -30, 10, Some(16));
+        world.add(1, -20, 14, Some(16));
+        world
+    }
+
+    fn add(&mut self, person: usize, day: i64, hour: i64, count: Option<u32>) {
+        self.next_uid += 1;
+        let base = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        self.items.push(Item {
+            uid: format!("uid-{}", self.next_uid),
+            person,
+            start: base + Duration::days(day) + Duration::hours(hour),
+            count,
+            overrides: BTreeMap::new(),
+            exdates: Vec::new(),
+            title: 0,
+        });
+    }
+
+    /// Applies an edit; returns the item to rewrite unchanged (a touch), if any.
+    fn apply(&mut self, edit: &Edit) -> Option<usize> {
+        let n = self.items.len();
+        let pick = |i: usize| (n > 0).then(|| i % n);
+        match *edit {
+            Edit::AddSeries { person, day, hour } => self.add(person, day, hour, Some(12)),
+            Edit::AddSingle { person, day, hour } => self.add(person, day, hour, None),
+            Edit::Retime { item, hours } => {
+                if let Some(i) = pick(item) {
+                    self.items[i].start += Duration::hours(hours);
+                }
+            }
+            Edit::Move { item, k, hours } => {
+                if let Some(i) = pick(item) {
+                    self.items[i].overrides.insert(k, (hours, false));
+                }
+            }
+            Edit::Cancel { item, k, exdate } => {
+                if let Some(i) = pick(item) {
+                    if exdate {
+                        self.items[i].exdates.push(k);
+                    } else {
+                        self.items[i].overrides.insert(k, (0, true));
+                    }
+                }
+            }
+            Edit::Retitle { item } => {
+                if let Some(i) = pick(item) {
+                    self.items[i].title = self.items[i].title.wrapping_add(1);
+                }
+            }
+            Edit::Delete { item } => {
+                if let Some(i) = pick(item) {
+                    self.items.remove(i);
+                }
+            }
+            Edit::Split { item, k } => {
+                if let Some(i) = pick(item)
+                    && let Some(count) = self.items[i].count
+                    && k < count
+                {
+                    let old = &mut self.items[i];
+                    old.count = Some(k);
+                    old.overrides.retain(|j, _| *j < k);
+                    old.exdates.retain(|j| *j < k);
+                    let mut new = old.clone();
+                    self.next_uid += 1;
+                    new.uid = format!("uid-{}", self.next_uid);
+                    new.start = old.start + Duration::weeks(i64::from(k)) + Duration::hours(1);
+                    new.count = Some(count - k);
+                    new.overrides.clear();
+                    new.exdates.clear();
+                    self.items.push(new);
+                }
+            }
+            Edit::Touch { item } => return pick(item),
+            Edit::Wait { days } => self.now += Duration::days(days),
+        }
+        None
+    }
+
+    /// Writes the model as a vdir (one file per item, replaced by rename as sync tools do)
+    /// and as one `.ics` file; `touch` is rewritten even though its bytes are the same.
+    fn write(&self, vdir: &Path, file: &Path, touch: Option<usize>) {
+        let mut wanted = std::collections::BTreeSet::new();
+        for (i, item) in self.items.iter().enumerate() {
+            let name = format!("{}.ics", item.uid);
+            let path = vdir.join(&name);
+            let body = item.ics();
+            let same = std::fs::read(&path).is_ok_and(|old| old == body.as_bytes());
+            if !same || touch == Some(i) {
+                replace(&path, body.as_bytes());
+            }
+            wanted.insert(name);
+        }
+        for entry in std::fs::read_dir(vdir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            if !wanted.contains(&name) {
+                std::fs::remove_file(vdir.join(name)).unwrap();
+            }
+        }
+        let mut whole = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n");
+        for item in &self.items {
+            let ics = item.ics();
+            let inner = ics
+                .split_once("BEGIN:VEVENT")
+                .map(|(_, rest)| format!("BEGIN:VEVENT{rest}"))
+                .unwrap_or_default()
+                .replace("END:VCALENDAR\r\n", "");
+            whole.push_str(&inner);
+        }
+        whole.push_str("END:VCALENDAR\r\n");
+        let same = std::fs::read(file).is_ok_and(|old| old == whole.as_bytes());
+        if !same || touch.is_some() {
+            replace(file, whole.as_bytes());
+        }
+    }
+}
+
+fn replace(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp-write");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn job(calendar: Location, state_file: PathBuf, cache_dir: &Path, now: DateTime<Utc>) -> Job {
+    Job {
+        calendars: vec![CalendarSpec {
+            name: "work".into(),
+            location: calendar,
+        }],
+        me: Identity::new(["mia@example.com"], []),
+        overrides: Overrides::default(),
+        settings: crate::cadence::Settings::default(),
+        agenda: crate::agenda::plan::Settings::default(),
+        nudges: crate::nudge::Settings::default(),
+        digest: crate::report::digest::DigestSettings::default(),
+        tasks: None,
+        state_file,
+        feed_cache_dir: cache_dir.to_path_buf(),
+        request_timeout: std::time::Duration::from_secs(5),
+        now,
+        since: None,
+    }
+    .in_zone(Zone::Named(chrono_tz::Europe::Berlin))
+}
+
+/// What must not depend on the cache: every history row, the report, the plans.
+fn results(
+    report: &CycleReport,
+    state: &Path,
+    now: DateTime<Utc>,
+) -> (Vec<String>, String, String) {
+    let conn = rusqlite::Connection::open(state).unwrap();
+    let mut rows = Vec::new();
+    for table in ["series", "occurrence", "change", "item"] {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let columns = stmt.column_count();
+        let mut found: Vec<String> = stmt
+            .query_map([], |row| {
+                let mut line = table.to_string();
+                for c in 0..columns {
+                    line.push_str(&format!("|{:?}", row.get::<_, rusqlite::types::Value>(c)?));
+                }
+                Ok(line)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        found.sort();
+        rows.extend(found);
+    }
+    let json = crate::report::json(&crate::report::Report {
+        now,
+        entries: &report.outcome.entries,
+        zone: Zone::Named(chrono_tz::Europe::Berlin),
+        notes: &report.people_notes(),
+    });
+    let series: Vec<String> = report
+        .outcome
+        .detection
+        .series()
+        .map(|(m, v)| format!("{} {}", m.uid, v.reason))
+        .collect();
+    let plans = format!("{:?}\n{series:?}", report.plans.plans);
+    (rows, json, plans)
+}
+
+fn cycle(job: &Job, state: &mut StateFile, caching: Caching) -> CycleReport {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(super::super::job::run_cycle_cached(
+            job,
+            state,
+            true,
+            &Stop::default(),
+            caching,
+        ))
+        .unwrap()
+}
+
+fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("vdir");
+    std::fs::create_dir(&vdir).unwrap();
+    let file = dir.path().join("export.ics");
+    let mut world = World::new();
+    world.write(&vdir, &file, None);
+    let mut states: Vec<(Location, Caching, PathBuf)> = Vec::new();
+    for (name, location) in [
+        ("vdir", Location::Vdir(vdir.clone())),
+        ("file", Location::File(file.clone())),
+    ] {
+        for caching in [Caching::On, Caching::Off] {
+            states.push((
+                location.clone(),
+                caching,
+                dir.path().join(format!("{name}-{caching:?}.sqlite")),
+            ));
+        }
+    }
+    let mut opened: Vec<StateFile> = states
+        .iter()
+        .map(|(_, _, path)| StateFile::open(path).unwrap())
+        .collect();
+    for (step, edit) in std::iter::once(None)
+        .chain(edits.iter().map(Some))
+        .enumerate()
+    {
+        if let Some(edit) = edit {
+            let touch = world.apply(edit);
+            world.write(&vdir, &file, touch);
+        }
+        let mut seen = Vec::new();
+        for ((location, caching, path), state) in states.iter().zip(&mut opened) {
+            let job = job(location.clone(), path.clone(), dir.path(), world.now);
+            let report = cycle(&job, state, *caching);
+            seen.push(results(&report, path, world.now));
+        }
+        for pair in seen.chunks(2) {
+            prop_assert_eq!(
+                &pair[0].0,
+                &pair[1].0,
+                "history rows after step {} ({:?})",
+                step,
+                edit
+            );
+            prop_assert_eq!(
+                &pair[0].1,
+                &pair[1].1,
+                "report after step {} ({:?})",
+                step,
+                edit
+            );
+            prop_assert_eq!(
+                &pair[0].2,
+                &pair[1].2,
+                "plans after step {} ({:?})",
+                step,
+                edit
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_equals_full(edits in proptest::collection::vec(edit(), 1..10)) {
+        check(&edits)?;
+    }
+}
+
+#[test]
+fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
+    // The memo is reused when nothing changed, also when a file was only rewritten.
+    check(&[
+        Edit::Wait { days: 1 },
+        Edit::Touch { item: 0 },
+        Edit::Move {
+            item: 0,
+            k: 5,
+            hours: 2,
+        },
+        Edit::Wait { days: 9 },
+        Edit::Split { item: 1, k: 3 },
+        Edit::Delete { item: 0 },
+    ])
+    .unwrap();
+}
