@@ -106,6 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state_file: scratch.path().join("state.sqlite"),
         feed_cache_dir: scratch.path().join("feeds"),
         request_timeout: crate::http::TOTAL_TIMEOUT,
+        max_rule_steps: crate::calendar::recur::DEFAULT_MAX_STEPS,
         now,
         since: None,
     }

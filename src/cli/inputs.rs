@@ -98,6 +98,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
     };
     let config_zone = config.as_ref().map(|c| c.zone);
     let config_timeout = config.as_ref().map(|c| c.request_timeout);
+    let config_steps = config.as_ref().map(|c| c.max_rule_steps);
     let mut me = config.as_ref().map(|c| c.me.clone()).unwrap_or_default();
     me.aliases.extend(args.me.iter().cloned());
     if me.email.is_none() && me.aliases.is_empty() {
@@ -148,6 +149,7 @@ pub fn resolve(config_path: Option<&Path>, args: &InputArgs) -> anyhow::Result<R
         state_file: state_file.clone(),
         feed_cache_dir,
         request_timeout: config_timeout.unwrap_or(crate::http::TOTAL_TIMEOUT),
+        max_rule_steps: config_steps.unwrap_or(crate::calendar::recur::DEFAULT_MAX_STEPS),
         now: args.now.unwrap_or_else(Utc::now),
         since: None,
     };

@@ -69,6 +69,9 @@ pub struct Config {
     /// Time allowed for one HTTP request, body included (`request_timeout`, default 60 s):
     /// raise it for a server slow to list thousands of events.
     pub request_timeout: std::time::Duration,
+    /// The most steps one event's recurrence rules may take (`max_rule_steps`, default
+    /// 1,000,000): a rule cut there is reported with a warning naming its event.
+    pub max_rule_steps: u64,
     /// The manager's zone: `[me] time_zone`, else `[nudges] time_zone`, else the machine's.
     /// Every time shown to people is in it; cadence and nudges count days in it.
     pub zone: Zone,
@@ -120,6 +123,7 @@ impl Config {
             state_file: self.state_file.clone(),
             feed_cache_dir: self.feed_cache_dir(),
             request_timeout: self.request_timeout,
+            max_rule_steps: self.max_rule_steps,
             now,
             since: None,
         }
@@ -169,6 +173,7 @@ struct RawConfig {
     cache_dir: Option<Spanned<String>>,
     state_file: Option<Spanned<String>>,
     request_timeout: Option<Spanned<String>>,
+    max_rule_steps: Option<Spanned<i64>>,
     google: Option<Spanned<caldav::RawGoogle>>,
     #[serde(default)]
     calendar: Vec<Spanned<calendars::RawCalendar>>,
@@ -271,6 +276,7 @@ impl Resolver<'_> {
             google,
             zone,
             request_timeout: self.request_timeout(raw.request_timeout.as_ref())?,
+            max_rule_steps: self.max_rule_steps(raw.max_rule_steps.as_ref())?,
         })
     }
 
@@ -290,6 +296,18 @@ impl Resolver<'_> {
             return Err(self.error(raw.span(), Some("request_timeout"), "must be at least 5s"));
         }
         Ok(timeout)
+    }
+
+    /// `max_rule_steps`: at least 1,000 (a real weekly series over decades takes a few
+    /// thousand steps), default [`crate::calendar::recur::DEFAULT_MAX_STEPS`].
+    fn max_rule_steps(&self, raw: Option<&Spanned<i64>>) -> Result<u64, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(crate::calendar::recur::DEFAULT_MAX_STEPS);
+        };
+        u64::try_from(*raw.get_ref())
+            .ok()
+            .filter(|steps| *steps >= 1_000)
+            .ok_or_else(|| self.error(raw.span(), Some("max_rule_steps"), "must be at least 1000"))
     }
 
     /// An IANA zone name (`"Europe/Paris"`).

@@ -32,6 +32,9 @@ pub struct Job {
     pub agenda: agenda::plan::Settings,
     /// Nudge rules and channels.
     pub nudges: nudge::Settings,
+    /// The most steps one event's recurrence rules may take (`max_rule_steps`): a hostile
+    /// or broken rule is cut there with a warning naming the event; the others expand.
+    pub max_rule_steps: u64,
     /// The weekly digest: whether and when the daemon sends it.
     pub digest: crate::report::digest::DigestSettings,
     /// Action items as tasks in the manager's task list (`[tasks]`), when set.
@@ -216,6 +219,7 @@ pub(crate) async fn run_cycle_cached(
     if gathered.calendars.is_empty() && !job.calendars.is_empty() {
         return Err(JobError::NothingRead(ReadFailures(gathered.failures)));
     }
+    gathered.collector.set_max_rule_steps(job.max_rule_steps);
     cycle::route_agendas(&mut gathered, &job.agenda, dry_run).await;
     let mut tasks = cycle::TaskReport::default();
     let task_list = match &job.tasks {

@@ -237,3 +237,49 @@ fn the_digest_day_and_time_are_checked_and_named() {
         chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap()
     );
 }
+
+/// `max_rule_steps` bounds one event's recurrence: the cut rule is named on stderr, and a
+/// limit too small for real series is refused with file, line and key.
+#[test]
+fn max_rule_steps_bounds_a_hostile_rule_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cal.ics"),
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:hostile\nDTSTART:20260105T100000Z\n\
+         RRULE:FREQ=MINUTELY;COUNT=50000\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n",
+    )
+    .unwrap();
+    let config = |steps: &str| {
+        write_config(
+            dir.path(),
+            &format!(
+                "max_rule_steps = {steps}\nstate_file = \"{0}/state.sqlite\"\n\
+                 cache_dir = \"{0}/cache\"\n[me]\nemail = \"mia@example.com\"\n\
+                 [[calendar]]\nname = \"w\"\nfile = \"{0}/cal.ics\"\n",
+                dir.path().display()
+            ),
+        )
+    };
+    let report = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tete"))
+            .arg("--config")
+            .arg(path)
+            .args(["report", "--now", "2026-03-01T00:00:00Z"])
+            .env_remove("TETE_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = report(&config("1000"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("(UID hostile): RRULE stopped after 1000 steps"),
+        "{stderr}"
+    );
+    let path = config("10");
+    let err = Config::load(&path).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::Invalid { line: 1, key: Some(k), .. } if k == "max_rule_steps"),
+        "{err}"
+    );
+}

@@ -35,7 +35,7 @@ use crate::calendar::{
     Collector, EventMeta, EventStatus, Moment, Occurrence, Person, PersonKind, RuleShape, Warning,
     Window,
 };
-use crate::detect::{self, Counterpart, Identity, Overrides, Verdict};
+use crate::detect::{self, Counterpart, Verdict};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
 use crate::sources::{Content, Resource};
@@ -91,7 +91,7 @@ pub(super) fn run(
     store: &mut dyn History,
 ) -> Result<Outcome, HistoryError> {
     let window = super::window(job.now, job.since, &job.settings);
-    let scope = scope(&job.me, &job.overrides, gathered);
+    let scope = scope(job, gathered);
     let current = stamps(gathered);
     let memo = store
         .cached(&scope)?
@@ -172,15 +172,17 @@ fn overlaps(window: Window, occ: &Occurrence) -> bool {
     }
 }
 
-/// The hash of everything cached results depend on besides the calendars' bytes.
-fn scope(me: &Identity, overrides: &Overrides, gathered: &Gathered) -> String {
+/// The hash of everything cached results depend on besides the calendars' bytes: who the
+/// manager is, the detection rules, the calendars and the expansion's step limit.
+fn scope(job: &super::Job, gathered: &Gathered) -> String {
+    let (me, overrides, steps) = (&job.me, &job.overrides, job.max_rule_steps);
     let calendars: Vec<(String, String)> = gathered
         .calendars
         .iter()
         .map(|c| (c.name.clone(), c.source.label()))
         .collect();
     let key = format!(
-        "{FORMAT}\n{}\n{me:?}\n{overrides:?}\n{calendars:?}",
+        "{FORMAT}\n{}\n{me:?}\n{overrides:?}\n{calendars:?}\n{steps}",
         env!("CARGO_PKG_VERSION")
     );
     hex(&Sha256::digest(key.as_bytes()))
@@ -400,6 +402,7 @@ fn read_changed(
         .map(|c| (c.origin.clone(), c))
         .collect();
     let mut collector = Collector::with_meta();
+    collector.set_max_rule_steps(job.max_rule_steps);
     let mut digested = Vec::new();
     let mut seen = Vec::new();
     let mut changed = Vec::new();
@@ -475,6 +478,7 @@ fn read_changed(
         collector.expand_with_excluded(reach)
     } else {
         let mut again = Collector::with_meta();
+        again.set_max_rule_steps(job.max_rule_steps);
         for (d, resource) in digested.iter().zip(all_resources(gathered)) {
             if holds_a_1on1(d)
                 && let Ok(input) = resource.open()

@@ -308,6 +308,7 @@ fn job(calendar: Location, state_file: PathBuf, cache_dir: &Path, now: DateTime<
         state_file,
         feed_cache_dir: cache_dir.to_path_buf(),
         request_timeout: std::time::Duration::from_secs(5),
+        max_rule_steps: crate::calendar::recur::DEFAULT_MAX_STEPS,
         now,
         since: None,
     }
