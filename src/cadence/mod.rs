@@ -417,8 +417,13 @@ fn hours_together(
             let mark = Mark::of(o, now);
             mark.counts(window_start, now) && mark.outcome.happened()
         })
-        .map(|o| (o.end - o.start).num_minutes().max(0) as f64 / 60.0)
+        .map(|o| hours(o.start, o.end))
         .sum()
+}
+
+/// The length of a meeting in hours (0 for one that ends before it starts).
+pub fn hours(start: DateTime<Utc>, end: DateTime<Utc>) -> f64 {
+    (end - start).num_minutes().max(0) as f64 / 60.0
 }
 
 /// Where the actual cadence is measured from: after a cadence change, the start of the

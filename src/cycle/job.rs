@@ -314,7 +314,7 @@ pub(crate) async fn run_cycle_cached(
         .extend(cycle::writes_stopped(&report.gathered));
     if !dry_run && !stop.requested() {
         // The digest goes with the nudges, not among them: `tete nudges` lists streaks.
-        let digest = cycle::due_digest(&report, job);
+        let digest = cycle::due_digest(&report, job, store)?;
         let to_send: Vec<nudge::Nudge> = report.nudges.iter().cloned().chain(digest).collect();
         report.delivery = nudge::deliver(store, &to_send, &job.nudges, job.now).await?;
     }

@@ -67,12 +67,27 @@ pub fn writes_stopped(gathered: &Gathered) -> Vec<Nudge> {
 /// This week's digest as a nudge to deliver, once it is due (`[digest] day` and `time`, in
 /// the manager's zone) and when digests are on; the delivery ledger sends it once per
 /// channel, so later cycles of the week, restarts and a machine that was off change nothing.
-pub fn due_digest(report: &crate::cycle::CycleReport, job: &crate::cycle::Job) -> Option<Nudge> {
+/// Once every channel has it, the digest is not even built again that week.
+pub fn due_digest(
+    report: &crate::cycle::CycleReport,
+    job: &crate::cycle::Job,
+    store: &dyn crate::history::History,
+) -> Result<Option<Nudge>, crate::history::HistoryError> {
     if !job.digest.enabled {
-        return None;
+        return Ok(None);
     }
     let zone = job.zone();
-    let monday = job.digest.due(zone.local(job.now))?;
+    let Some(monday) = job.digest.due(zone.local(job.now)) else {
+        return Ok(None);
+    };
+    let streak = StreakKey::digest(monday);
+    let mut sent_everywhere = true;
+    for channel in crate::nudge::channel_kinds(&job.nudges) {
+        sent_everywhere &= store.nudge_sent(streak.as_str(), channel.as_str())?;
+    }
+    if sent_everywhere {
+        return Ok(None);
+    }
     let notes = report.people_notes();
     let view = crate::report::Report {
         now: job.now,
@@ -81,13 +96,13 @@ pub fn due_digest(report: &crate::cycle::CycleReport, job: &crate::cycle::Job) -
         notes: &notes,
     };
     let digest = crate::report::digest::digest(&view, monday);
-    Some(Nudge {
+    Ok(Some(Nudge {
         relationship: "digest".to_string(),
         name: digest.title(),
         kind: Kind::Digest,
         message: digest.text(),
-        streak: StreakKey::digest(monday),
+        streak,
         dates: vec![monday],
         html: Some(digest.html()),
-    })
+    }))
 }

@@ -92,11 +92,7 @@ pub async fn deliver(
         return Ok(report);
     }
     let channels = &settings.channels;
-    let mut names = vec![ChannelKind::Journal];
-    names.extend(channels.desktop.as_ref().map(|_| ChannelKind::Desktop));
-    names.extend(channels.email.as_ref().map(|_| ChannelKind::Email));
-    names.extend(channels.webhook.as_ref().map(|_| ChannelKind::Webhook));
-
+    let names = channel_kinds(settings);
     let pending = pending(store, nudges, &names, &mut report)?;
     if held_in_quiet_hours(settings, now, &pending, &mut report) {
         return Ok(report);
@@ -130,6 +126,16 @@ pub async fn deliver(
         }
     }
     Ok(report)
+}
+
+/// The channels a nudge goes through: the journal, then each configured one.
+pub fn channel_kinds(settings: &Settings) -> Vec<ChannelKind> {
+    let channels = &settings.channels;
+    let mut names = vec![ChannelKind::Journal];
+    names.extend(channels.desktop.as_ref().map(|_| ChannelKind::Desktop));
+    names.extend(channels.email.as_ref().map(|_| ChannelKind::Email));
+    names.extend(channels.webhook.as_ref().map(|_| ChannelKind::Webhook));
+    names
 }
 
 /// Per channel (in `names`' order), the nudges not sent through it yet, one per streak;

@@ -25,7 +25,7 @@ pub mod quiet;
 pub mod rules;
 
 pub use channel::{ChannelError, Channels, DesktopChannel, EmailChannel, Security, WebhookChannel};
-pub use deliver::{ChannelKind, DeliveryReport, deliver};
+pub use deliver::{ChannelKind, DeliveryReport, channel_kinds, deliver};
 pub use quiet::{QuietHours, Zone};
 pub use rules::{Input, Rules, evaluate};
 

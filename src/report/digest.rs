@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, 
 use serde::Serialize;
 
 use super::{Entry, Report, one_decimal};
-use crate::cadence::short_date;
+use crate::cadence::{hours, short_date};
 
 /// How many past weeks the hours trend shows.
 const TREND_WEEKS: i64 = 8;
@@ -165,7 +165,7 @@ pub fn digest(report: &Report, monday: NaiveDate) -> Digest {
         })
         .collect();
     Digest {
-        as_of: report.now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        as_of: super::utc(report.now),
         week: monday,
         meetings: meetings.into_iter().map(|(_, m)| m).collect(),
         open_items: open_items(report),
@@ -195,10 +195,6 @@ pub fn digest(report: &Report, monday: NaiveDate) -> Digest {
     }
 }
 
-fn hours(start: DateTime<Utc>, end: DateTime<Utc>) -> f64 {
-    (end - start).num_minutes().max(0) as f64 / 60.0
-}
-
 fn meeting(report: &Report, entry: &Entry, start: DateTime<Utc>) -> Meeting {
     let agenda = report.notes_of(entry).and_then(|notes| {
         notes
@@ -208,7 +204,7 @@ fn meeting(report: &Report, entry: &Entry, start: DateTime<Utc>) -> Meeting {
             .map(|(_, place)| place.clone())
     });
     Meeting {
-        start: start.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        start: super::utc(start),
         local: report.zone.show(start, "%a %-d %b %H:%M %Z"),
         with: entry.relationship.counterpart.display(),
         agenda,

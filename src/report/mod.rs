@@ -113,20 +113,14 @@ impl Report<'_> {
         (start, end)
     }
 
-    /// The manager's hours in 1:1s per week, over the report's window (from its earliest
-    /// start to now); `None` for a window under a day.
-    fn hours_per_week(&self) -> Option<f64> {
+    /// "Your 1:1s took 6.5 hours a week on average (170 hours since Wed 27 May)": the
+    /// manager's hours over the report's window (its earliest start to now); `None` for a
+    /// window under a day.
+    fn hours_line(&self) -> Option<String> {
         let start = self.entries.iter().map(|e| e.analysis.window_start).min()?;
         let weeks = (self.now - start).num_hours() as f64 / (24.0 * 7.0);
         let hours: f64 = self.entries.iter().map(|e| e.analysis.hours_together).sum();
-        (weeks >= 1.0 / 7.0).then(|| hours / weeks)
-    }
-
-    /// "Your 1:1s took 6.5 hours a week on average (170 hours since Wed 27 May)."
-    fn hours_line(&self) -> Option<String> {
-        let per_week = self.hours_per_week()?;
-        let start = self.entries.iter().map(|e| e.analysis.window_start).min()?;
-        let hours: f64 = self.entries.iter().map(|e| e.analysis.hours_together).sum();
+        let per_week = (weeks >= 1.0 / 7.0).then(|| hours / weeks)?;
         Some(format!(
             "Your 1:1s took {} hours a week on average ({} hours since {}).",
             one_decimal(per_week),

@@ -194,23 +194,12 @@ fn the_digest_draws_in_chromium_with_nothing_cut_off() {
     };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("digest.html");
-    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
-    let state = dir.path().join("state.sqlite");
-    tete(&[
-        "digest",
-        "--format",
+    let html = crate::report_cli::demo_digest(
         "html",
-        "--output",
-        page.to_str().unwrap(),
-        "--me",
-        "mia@example.com",
-        "--calendar",
-        calendar.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--now",
+        &dir.path().join("state.sqlite"),
         "2026-11-30T06:30:00Z",
-    ]);
+    );
+    std::fs::write(&page, html).unwrap();
     check_in_chromium(
         &browser,
         dir.path(),

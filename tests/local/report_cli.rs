@@ -512,31 +512,33 @@ fn the_html_report_leads_with_attention_on_one_time_axis() {
 fn the_digest_of_the_demo_week_as_text_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.sqlite");
-    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
-    let args = |format: &'static str, now: &'static str| {
-        vec![
-            "digest".to_string(),
-            "--format".into(),
-            format.into(),
-            "--me".into(),
-            "mia@example.com".into(),
-            "--calendar".into(),
-            calendar.display().to_string(),
-            "--state".into(),
-            // One history per date: a cycle never goes back in time.
-            state.with_extension(&now[..10]).display().to_string(),
-            "--now".into(),
-            now.into(),
-        ]
-    };
-    let run = |format, now| {
-        let args = args(format, now);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        stdout(&tete_in("Europe/Berlin", &args))
-    };
+    // One history per date: a cycle never goes back in time.
+    let run = |format, now: &str| demo_digest(format, &state.with_extension(&now[..10]), now);
     insta::assert_snapshot!("digest_text", run("text", "2026-11-30T06:30:00Z"));
     insta::assert_snapshot!("digest_json", run("json", "2026-11-30T06:30:00Z"));
     // In August Finn's 1:1 had been cancelled twice and was overdue: attention says so once.
     let august = run("text", "2026-08-17T06:30:00Z");
     insta::assert_snapshot!("digest_text_august", august);
+}
+
+/// `tete digest --format FORMAT` on the demo calendar as Mia at `now`, in Berlin: its output.
+pub(crate) fn demo_digest(format: &str, state: &Path, now: &str) -> String {
+    let calendar = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/calendar.ics");
+    let (calendar, state) = (calendar.display().to_string(), state.display().to_string());
+    stdout(&tete_in(
+        "Europe/Berlin",
+        &[
+            "digest",
+            "--format",
+            format,
+            "--me",
+            "mia@example.com",
+            "--calendar",
+            &calendar,
+            "--state",
+            &state,
+            "--now",
+            now,
+        ],
+    ))
 }
