@@ -199,6 +199,7 @@ pub(crate) async fn run_cycle_cached(
     stop: &Stop,
     caching: Caching,
 ) -> Result<CycleReport, JobError> {
+    let mut steps = StepTimer::start();
     let sync_state = state.caldav_sync();
     let store = state.history_mut();
     let http = HttpClient::with_timeout(job.request_timeout);
@@ -213,6 +214,7 @@ pub(crate) async fn run_cycle_cached(
         gathered = gather => gathered,
         () = stop.wait() => return Err(JobError::Stopped),
     };
+    steps.done("gather");
     for (name, error) in &gathered.failures {
         tracing::warn!(calendar = %name, %error, "calendar not read");
     }
@@ -221,6 +223,7 @@ pub(crate) async fn run_cycle_cached(
     }
     gathered.collector.set_max_rule_steps(job.max_rule_steps);
     cycle::route_agendas(&mut gathered, &job.agenda, dry_run).await;
+    steps.done("route agendas");
     let mut tasks = cycle::TaskReport::default();
     let task_list = match &job.tasks {
         Some(settings) => {
@@ -259,6 +262,7 @@ pub(crate) async fn run_cycle_cached(
             &job.settings,
         )?,
     };
+    steps.done("detect, record, analyse");
     for w in outcome.warnings.iter().take(50) {
         tracing::warn!("{w}");
     }
@@ -273,6 +277,7 @@ pub(crate) async fn run_cycle_cached(
             tracing::info!("agenda not written for {why}");
         }
     }
+    steps.done("plan agendas");
     let nudges = cycle::current_nudges(&outcome, &plans, job.now, &job.nudges);
     let mut report = CycleReport {
         failures: std::mem::take(&mut gathered.failures),
@@ -289,6 +294,7 @@ pub(crate) async fn run_cycle_cached(
     if !dry_run {
         write_agendas(job, store, &mut report, stop).await?;
     }
+    steps.done("nudges, write agendas");
     if let Some((list, owners)) = &task_list {
         let items = cycle::item_tasks(
             &report.outcome,
@@ -318,7 +324,29 @@ pub(crate) async fn run_cycle_cached(
         let to_send: Vec<nudge::Nudge> = report.nudges.iter().cloned().chain(digest).collect();
         report.delivery = nudge::deliver(store, &to_send, &job.nudges, job.now).await?;
     }
+    steps.done("tasks, digest, deliver");
     Ok(report)
+}
+
+/// Logs how long each step of a cycle took (at debug level: `TETE_LOG=tete=debug`), so a
+/// slow cycle shows where its time went.
+struct StepTimer {
+    last: std::time::Instant,
+}
+
+impl StepTimer {
+    fn start() -> StepTimer {
+        StepTimer {
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn done(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        let ms = (now - self.last).as_secs_f64() * 1000.0;
+        tracing::debug!(step, ms = format!("{ms:.1}"), "cycle step done");
+        self.last = now;
+    }
 }
 
 async fn write_agendas(
