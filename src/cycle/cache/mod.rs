@@ -38,7 +38,7 @@ use crate::calendar::{
 use crate::detect::{self, Counterpart, Verdict};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
-use crate::sources::{Content, Resource};
+use crate::sources::Resource;
 
 /// Bumped whenever what is cached, or how it is read, changes; with tete's version it keys
 /// the cache, so an upgrade that reads calendars differently starts from nothing.
@@ -205,46 +205,10 @@ fn stamps(gathered: &Gathered) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for calendar in &gathered.calendars {
         for resource in &calendar.snapshot.resources {
-            out.push((calendar.source.resource_origin(resource), stamp(resource)));
+            out.push((calendar.source.resource_origin(resource), resource.stamp()));
         }
     }
     out
-}
-
-/// What tells a resource changed without reading it: its etag and length in memory, its
-/// file's modification time, inode and length on disk. A stamp that differs is checked
-/// against the bytes' hash before anything is parsed.
-fn stamp(resource: &Resource) -> String {
-    match &resource.content {
-        Content::Memory(bytes) => format!(
-            "{};{}",
-            resource.etag.as_deref().unwrap_or("-"),
-            bytes.len()
-        ),
-        Content::File(path) => match std::fs::metadata(path) {
-            Ok(m) => {
-                let mtime = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                format!("{mtime};{};{}", inode(&m), m.len())
-            }
-            // Unreadable now: a stamp no cache has, so it is read (and its error reported).
-            Err(_) => String::from("?"),
-        },
-    }
-}
-
-#[cfg(unix)]
-fn inode(m: &std::fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    m.ino()
-}
-
-#[cfg(not(unix))]
-fn inode(_: &std::fs::Metadata) -> u64 {
-    0
 }
 
 /// SHA-256 of a resource's bytes, hex; `None` when it cannot be read.
@@ -413,7 +377,7 @@ fn read_changed(
             i += 1;
             // A big file or feed body (on disk) has no digest: it holds 1:1s, so it would
             // be parsed again to expand them anyway; only the memo spares its parse.
-            let on_disk = matches!(resource.content, Content::File(_));
+            let on_disk = !resource.is_item();
             let reuse = cached.remove(origin).filter(|_| !on_disk).and_then(|c| {
                 let same = c.stamp == *stamp || hash_of(resource).is_some_and(|h| h == c.hash);
                 let digest = serde_json::from_slice::<ResourceDigest>(&c.body).ok()?;
