@@ -178,16 +178,26 @@ pub(super) fn run(
             read
         }
     };
+    index_origins(gathered, current, &read);
+    finish(read, gathered, job, store, window)
+}
+
+/// Where each resource holding a 1:1 or a series is, by origin (what planning looks up);
+/// not the others, of which a big calendar has thousands.
+fn index_origins(gathered: &mut Gathered, current: Vec<(String, String)>, read: &FromCalendars) {
+    let wanted: HashSet<&str> = read.verdicts.iter().map(|(m, _)| &*m.origin).collect();
+    let failed: HashSet<&str> = read.failures.iter().map(|f| f.origin.as_str()).collect();
+    let mut origins = current.into_iter().map(|(origin, _)| origin);
     for (c, calendar) in gathered.calendars.iter().enumerate() {
-        for (r, resource) in calendar.snapshot.resources.iter().enumerate() {
-            let origin = calendar.source.resource_origin(resource);
-            gathered.origins.insert(origin, (c, r));
+        for r in 0..calendar.snapshot.resources.len() {
+            let Some(origin) = origins.next() else {
+                return;
+            };
+            if wanted.contains(origin.as_str()) && !failed.contains(origin.as_str()) {
+                gathered.origins.insert(origin, (c, r));
+            }
         }
     }
-    for failure in &read.failures {
-        gathered.origins.remove(&failure.origin);
-    }
-    finish(read, gathered, job, store, window)
 }
 
 /// The rest of a cycle from what was read: observe the window, record, analyse.
