@@ -21,7 +21,8 @@ struct Digested {
     origin: String,
     calendar: String,
     digest: ResourceDigest,
-    fresh: bool,
+    /// Where its events' meta are in the collector, when it was parsed now.
+    fresh: Option<std::ops::Range<usize>>,
 }
 
 /// Reads what changed, takes the rest from the resource digests, detects, and expands the
@@ -66,12 +67,12 @@ pub(super) fn read(
                     origin: origin.clone(),
                     calendar: calendar.to_string(),
                     digest,
-                    fresh: false,
+                    fresh: None,
                 });
                 continue;
             }
             None => {
-                let (hash, digest) = digest_into(&mut collector, resource, origin, &job.me);
+                let (hash, digest, metas) = digest_into(&mut collector, resource, origin, &job.me);
                 changed.push(CachedResource {
                     origin: origin.clone(),
                     stamp: stamp.clone(),
@@ -82,24 +83,28 @@ pub(super) fn read(
                         Vec::new()
                     },
                 });
-                digest
+                (digest, metas)
             }
         };
         digested.push(Digested {
             origin: origin.clone(),
             calendar: calendar.to_string(),
-            digest,
-            fresh: true,
+            digest: digest.0,
+            fresh: Some(digest.1),
         });
     }
     for d in &digested {
         index.add(&d.digest);
     }
     let gone: Vec<String> = cached.into_keys().collect();
-    let metas: Vec<EventMeta> = digested
-        .iter()
-        .flat_map(|d| d.digest.metas.iter().cloned().map(EventMeta::from))
-        .collect();
+    // Parsed now: the collector's meta; else the digest's.
+    let mut metas: Vec<EventMeta> = Vec::new();
+    for d in &digested {
+        match &d.fresh {
+            Some(range) => metas.extend_from_slice(&collector.meta()[range.clone()]),
+            None => metas.extend(d.digest.metas.iter().cloned().map(EventMeta::from)),
+        }
+    }
     let detection = crate::cycle::detect_metas(&metas, &job.me, &job.overrides);
     let verdicts: Vec<(EventMeta, Verdict)> = detection
         .verdicts
@@ -114,7 +119,10 @@ pub(super) fn read(
         start: window.start,
         end: window.end + REACH,
     };
-    let expansion = if digested.iter().all(|d| d.fresh || !holds_a_1on1(d)) {
+    let expansion = if digested
+        .iter()
+        .all(|d| d.fresh.is_some() || !holds_a_1on1(d))
+    {
         // Every resource with a 1:1 was just read into the collector, in order.
         collector.expand_with_excluded(reach)
     } else {

@@ -110,7 +110,7 @@ pub(super) fn read(
     let mut fresh = Vec::new();
     for &i in &changed {
         let ((calendar, resource), (origin, stamp)) = (all[i], &current[i]);
-        let (hash, digest) = digest_into(&mut collector, resource, origin, &job.me);
+        let (hash, digest, _) = digest_into(&mut collector, resource, origin, &job.me);
         index.add(&digest);
         fresh.push(Fresh {
             position: i,

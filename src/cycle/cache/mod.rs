@@ -441,13 +441,14 @@ struct ResourceDigest {
 }
 
 /// Parses one resource into the cycle's collector, hashing its bytes on the way, and keeps
-/// its digest.
+/// its digest; its events' meta are where the returned range says in the collector's, and
+/// copied into the digest only for an item (a big file's digest is not saved).
 fn digest_into(
     collector: &mut Collector,
     resource: &Resource,
     origin: &str,
     me: &detect::Identity,
-) -> (String, ResourceDigest) {
+) -> (String, ResourceDigest, std::ops::Range<usize>) {
     let (first_event, first_meta) = (collector.event_count(), collector.meta().len());
     // The collector's own warnings are not used: each resource's are kept in its digest.
     collector.take_warnings();
@@ -458,7 +459,7 @@ fn digest_into(
                 failure: Some(crate::errors::chain(&e)),
                 ..ResourceDigest::default()
             };
-            return (String::new(), digest);
+            return (String::new(), digest, first_meta..first_meta);
         }
     };
     let mut hashing = Hashing {
@@ -472,7 +473,11 @@ fn digest_into(
     let own_warnings = collector.take_warnings();
     let metas = &collector.meta()[first_meta..];
     let digest = ResourceDigest {
-        metas: metas.iter().map(MetaRec::from).collect(),
+        metas: if resource.is_item() {
+            metas.iter().map(MetaRec::from).collect()
+        } else {
+            Vec::new()
+        },
         names: names_of_me(metas, me),
         uids: collector
             .event_uids(first_event)
@@ -483,7 +488,7 @@ fn digest_into(
         warnings: own_warnings.iter().map(WarningRec::from).collect(),
         failure: read.err().map(|e| crate::errors::chain(&e)),
     };
-    (hash, digest)
+    (hash, digest, first_meta..collector.meta().len())
 }
 
 /// The names on my addresses in these events, each once, sorted.
