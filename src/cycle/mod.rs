@@ -176,6 +176,7 @@ pub fn analyse(
     since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Result<Vec<Entry>, HistoryError> {
+    let started = std::time::Instant::now();
     let series: Vec<Vec<&str>> = detection
         .relationships
         .iter()
@@ -197,6 +198,8 @@ pub fn analyse(
         });
     }
     entries.sort_by_key(|e| e.relationship.counterpart.display().to_lowercase());
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(ms = format!("{ms:.1}"), "relationships analysed");
     Ok(entries)
 }
 

@@ -316,10 +316,17 @@ impl Store {
         seen: &Observations,
         now: DateTime<Utc>,
     ) -> Result<RecordSummary, HistoryError> {
+        let started = std::time::Instant::now();
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
         let summary = record::record(&tx, seen, now).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!(
+            occurrences = seen.occurrences.len(),
+            ms = format!("{ms:.1}"),
+            "history recorded"
+        );
         Ok(summary)
     }
 
