@@ -343,3 +343,57 @@ fn an_occurrence_deleted_next_to_another_that_stays_is_a_deletion() {
     let summary = store.record(&seen(vec![afternoon]), at(1, 9)).unwrap();
     assert_eq!(summary.deleted, 1);
 }
+
+#[test]
+fn stored_times_read_and_write_as_chrono_would() {
+    let chrono_text = |t: DateTime<Utc>| t.format(TIME_FORMAT).to_string();
+    let chrono_time = |s: &str| {
+        NaiveDateTime::parse_from_str(s, TIME_FORMAT)
+            .map(|t| t.and_utc())
+            .unwrap_or_default()
+    };
+    let times = [
+        at(2, 10),
+        DateTime::<Utc>::UNIX_EPOCH,
+        NaiveDate::from_ymd_opt(0, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
+        NaiveDate::from_ymd_opt(9999, 12, 31)
+            .unwrap()
+            .and_hms_opt(23, 59, 59)
+            .unwrap()
+            .and_utc(),
+        NaiveDate::from_ymd_opt(10000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
+        NaiveDate::from_ymd_opt(-1, 6, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
+        DateTime::<Utc>::MAX_UTC,
+    ];
+    for t in times {
+        assert_eq!(text(t), chrono_text(t));
+        assert_eq!(time(&text(t)), chrono_time(&chrono_text(t)), "{t}");
+    }
+    for s in [
+        "2026-03-02T10:00:00Z",
+        "2026-02-30T10:00:00Z",
+        "2026-03-02T24:00:00Z",
+        "2026-03-02T10:00:60Z",
+        "2026-03-02 10:00:00Z",
+        "2026-03-02T10:00:00",
+        "+10000-01-01T00:00:00Z",
+        "2026-3-02T10:00:00ZZ",
+        "２026-03-02T10:00:0Z",
+        "",
+        "garbage",
+    ] {
+        assert_eq!(time(s), chrono_time(s), "{s}");
+    }
+}
