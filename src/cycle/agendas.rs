@@ -17,7 +17,6 @@ use crate::calendar::edit::{
 use crate::calendar::{Document, EventMeta, Moment, Occurrence};
 use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
-use crate::sources::Content;
 
 /// The agenda plan of every relationship, and where each planned write goes.
 #[derive(Debug, Default)]
@@ -115,19 +114,17 @@ impl Documents {
     fn read(&self, gathered: &Gathered, origin: &str) -> Option<Parsed> {
         let (_, resource) = gathered.resource(origin)?;
         let input = resource.open().ok()?;
-        match resource.content {
-            Content::Memory(_) => Document::read(input, origin)
+        if resource.is_item() {
+            Document::read(input, origin)
                 .ok()
-                .map(|(doc, _)| Parsed::Whole(doc)),
+                .map(|(doc, _)| Parsed::Whole(doc))
+        } else {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; one small document per series, so
             // finding an occurrence's description does not search the whole export.
-            Content::File(_) => {
-                let doc =
-                    Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid))
-                        .ok()?;
-                Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
-            }
+            let doc =
+                Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid)).ok()?;
+            Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
         }
     }
 }
