@@ -164,33 +164,6 @@ fn a_second_run_writes_nothing_and_a_check_closes_the_item() {
     );
 }
 
-/// Every row of every table of the state file but the cycle cache's (its own tests say
-/// what it saves), as text.
-fn state_rows(state: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(state).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut out = Vec::new();
-    for table in tables.iter().filter(|t| !t.starts_with("cycle_cache")) {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            let values: Vec<String> = (0..columns)
-                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
-                .collect();
-            out.push(format!("{table}: {}", values.join(" | ")));
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn an_idle_run_changes_no_row_of_the_state_file() {
     let (dir, vdir) = setup();
@@ -198,7 +171,7 @@ fn an_idle_run_changes_no_row_of_the_state_file() {
     run(dir.path(), &vdir, &[]);
     // The second run reads back what the first wrote.
     run(dir.path(), &vdir, &[]);
-    let before = state_rows(&state);
+    let before = crate::state_rows::state_rows(&state);
     assert!(before.iter().any(|r| r.starts_with("occurrence: ")));
     // An hour later, nothing changed: no row is written, not even to say "still there".
     let out = stdout(&run_at(dir.path(), &vdir, "2026-03-20T13:00:00Z", &[]));
@@ -206,7 +179,7 @@ fn an_idle_run_changes_no_row_of_the_state_file() {
         out.contains("history: 0 new, 0 changed, 0 deleted"),
         "{out}"
     );
-    assert_eq!(state_rows(&state), before);
+    assert_eq!(crate::state_rows::state_rows(&state), before);
 }
 
 #[test]
