@@ -176,10 +176,16 @@ pub fn analyse(
     since: Option<DateTime<Utc>>,
     settings: &Settings,
 ) -> Result<Vec<Entry>, HistoryError> {
+    let started = std::time::Instant::now();
+    let series: Vec<Vec<&str>> = detection
+        .relationships
+        .iter()
+        .map(|rel| rel.series.iter().map(|s| &*s.uid).collect())
+        .collect();
+    // One read for every relationship: a query each was most of this step.
+    let stored = store.occurrences_of_each(&series)?;
     let mut entries = Vec::new();
-    for rel in &detection.relationships {
-        let uids: Vec<&str> = rel.series.iter().map(|s| &*s.uid).collect();
-        let occurrences = store.occurrences(&uids)?;
+    for (rel, occurrences) in detection.relationships.iter().zip(stored) {
         let adhoc = adhoc
             .get(&rel.counterpart.key())
             .map(Vec::as_slice)
@@ -192,6 +198,8 @@ pub fn analyse(
         });
     }
     entries.sort_by_key(|e| e.relationship.counterpart.display().to_lowercase());
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(ms = format!("{ms:.1}"), "relationships analysed");
     Ok(entries)
 }
 

@@ -9,17 +9,19 @@
 //! Times are stored as UTC text (`YYYY-MM-DDTHH:MM:SSZ`; dates and floating times as if
 //! UTC), which sorts and compares correctly as text.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use chrono::format::{Item, Numeric, Pad, Parsed};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rusqlite::Connection;
 
 mod agenda;
 mod backoff;
 pub mod cache;
 mod migrations;
 mod nudge;
+mod record;
 mod task;
 
 pub use migrations::MIGRATIONS;
@@ -123,7 +125,8 @@ pub struct StoredOccurrence {
     pub times_moved: u32,
     /// When tete first saw it.
     pub first_seen: DateTime<Utc>,
-    /// When tete last saw it in a calendar.
+    /// When tete last recorded a change to it (a new start, end or cancellation, its
+    /// deletion), or first saw it: a cycle that finds it unchanged does not write it.
     pub last_seen: DateTime<Utc>,
 }
 
@@ -167,6 +170,12 @@ pub trait History: Send {
     ) -> Result<RecordSummary, HistoryError>;
     /// Every stored occurrence of these series, by original start.
     fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError>;
+    /// For each group of series, every stored occurrence of them by original start (as
+    /// [`History::occurrences`]), all read at once.
+    fn occurrences_of_each(
+        &self,
+        groups: &[Vec<&str>],
+    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError>;
     /// How many changes have been logged in all.
     fn change_count(&self) -> Result<u64, HistoryError>;
     /// A relationship's action items.
@@ -255,16 +264,40 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// How times are stored, as a pattern (the tests check [`STORED_TIME`] against it).
+#[cfg(test)]
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
+/// How times are stored (`2026-03-02T10:00:00Z`) as chrono's items, read once: `format` and `parse_from_str` read their
+/// pattern anew on each call, and a cycle formats and reads a few thousand times (that was
+/// half of analysing every relationship and a third of recording).
+const STORED_TIME: &[Item<'static>] = &[
+    Item::Numeric(Numeric::Year, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Month, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Day, Pad::Zero),
+    Item::Literal("T"),
+    Item::Numeric(Numeric::Hour, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Minute, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Second, Pad::Zero),
+    Item::Literal("Z"),
+];
+
+/// A time as stored ([`STORED_TIME`]).
 fn text(t: DateTime<Utc>) -> String {
-    t.format(TIME_FORMAT).to_string()
+    t.format_with_items(STORED_TIME.iter()).to_string()
 }
 
 fn time(s: &str) -> DateTime<Utc> {
     // Every time in the file was written by `text`; a foreign value reads as the epoch
     // rather than failing the whole report.
-    NaiveDateTime::parse_from_str(s, TIME_FORMAT)
+    let mut parsed = Parsed::new();
+    chrono::format::parse(&mut parsed, s, STORED_TIME.iter())
+        .ok()
+        .and_then(|()| parsed.to_naive_datetime_with_offset(0).ok())
         .map(|t| t.and_utc())
         .unwrap_or_default()
 }
@@ -272,6 +305,27 @@ fn time(s: &str) -> DateTime<Utc> {
 /// Two starts of the same series this close are the same meeting re-timed (the series'
 /// time was edited, which changes every RECURRENCE-ID), not one deleted and one added.
 const RETIMED_WITHIN: Duration = Duration::hours(12);
+
+/// How many series one query of [`Store::occurrences_of_each`] names (SQLite allows 32,766
+/// parameters; a query this size stays short).
+const SERIES_PER_QUERY: usize = 500;
+
+fn stored_occurrence(row: &rusqlite::Row) -> rusqlite::Result<StoredOccurrence> {
+    Ok(StoredOccurrence {
+        series_uid: row.get(0)?,
+        recurrence_id: row.get(1)?,
+        scheduled: time(&row.get::<_, String>(2)?),
+        start: time(&row.get::<_, String>(3)?),
+        end: time(&row.get::<_, String>(4)?),
+        cancelled: row
+            .get::<_, Option<String>>(5)?
+            .as_deref()
+            .and_then(Cancellation::parse),
+        times_moved: row.get(6)?,
+        first_seen: time(&row.get::<_, String>(7)?),
+        last_seen: time(&row.get::<_, String>(8)?),
+    })
+}
 
 impl Store {
     /// The history over `conn`, a connection to the state file at `path` whose schema is
@@ -292,72 +346,78 @@ impl Store {
         }
     }
 
-    /// Records one cycle's observations at `now`, in one transaction.
+    /// Records one cycle's observations at `now`, in one transaction that writes only what
+    /// is new or changed (see `record`): with nothing changed, nothing is written.
     pub fn record(
         &mut self,
         seen: &Observations,
         now: DateTime<Utc>,
     ) -> Result<RecordSummary, HistoryError> {
+        let started = std::time::Instant::now();
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
-        let mut summary = RecordSummary::default();
-        for (uid, counterpart) in &seen.series {
-            upsert_series(&tx, uid, counterpart, now).map_err(&sqlite)?;
-        }
-        let mut new = HashSet::new();
-        for obs in &seen.occurrences {
-            match upsert_occurrence(&tx, obs, now).map_err(&sqlite)? {
-                Upsert::New => {
-                    summary.new += 1;
-                    new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
-                }
-                Upsert::Changed => summary.changed += 1,
-                Upsert::Same => {}
-            }
-        }
-        let (deleted, retimed) = mark_deleted(&tx, seen, &new, now).map_err(&sqlite)?;
-        summary.deleted = deleted;
-        summary.changed += retimed;
+        let summary = record::record(&tx, seen, now).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!(
+            occurrences = seen.occurrences.len(),
+            ms = format!("{ms:.1}"),
+            "history recorded"
+        );
         Ok(summary)
     }
 
     /// Every stored occurrence of these series, by original start.
     pub fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError> {
-        let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        let mut each = self.occurrences_of_each(&[series.to_vec()])?;
+        Ok(each.pop().unwrap_or_default())
+    }
+
+    /// For each group of series (a relationship's), every stored occurrence of its series
+    /// by original start, as [`Store::occurrences`] gives it; read in one query for all
+    /// groups (in chunks of [`SERIES_PER_QUERY`]) rather than one per group.
+    pub fn occurrences_of_each(
+        &self,
+        groups: &[Vec<&str>],
+    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {
+        let mut wanted: Vec<&str> = groups.iter().flatten().copied().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut by_series: HashMap<String, Vec<StoredOccurrence>> = HashMap::new();
+        for chunk in wanted.chunks(SERIES_PER_QUERY) {
+            let sql = format!(
                 "SELECT series_uid, recurrence_id, scheduled, start, end, cancelled,
                         times_moved, first_seen, last_seen
-                 FROM occurrence WHERE series_uid = ?1",
-            )
-            .map_err(|e| self.sqlite(e))?;
-        for uid in series {
+                 FROM occurrence WHERE series_uid IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sqlite(e))?;
             let rows = stmt
-                .query_map([uid], |row| {
-                    Ok(StoredOccurrence {
-                        series_uid: row.get(0)?,
-                        recurrence_id: row.get(1)?,
-                        scheduled: time(&row.get::<_, String>(2)?),
-                        start: time(&row.get::<_, String>(3)?),
-                        end: time(&row.get::<_, String>(4)?),
-                        cancelled: row
-                            .get::<_, Option<String>>(5)?
-                            .as_deref()
-                            .and_then(Cancellation::parse),
-                        times_moved: row.get(6)?,
-                        first_seen: time(&row.get::<_, String>(7)?),
-                        last_seen: time(&row.get::<_, String>(8)?),
-                    })
-                })
+                .query_map(rusqlite::params_from_iter(chunk), stored_occurrence)
                 .map_err(|e| self.sqlite(e))?;
             for row in rows {
-                out.push(row.map_err(|e| self.sqlite(e))?);
+                let row = row.map_err(|e| self.sqlite(e))?;
+                by_series
+                    .entry(row.series_uid.clone())
+                    .or_default()
+                    .push(row);
             }
         }
-        out.sort_by(|a, b| (a.scheduled, &a.series_uid).cmp(&(b.scheduled, &b.series_uid)));
-        Ok(out)
+        let group_of = |series: &Vec<&str>| {
+            let mut out: Vec<StoredOccurrence> = series
+                .iter()
+                .flat_map(|uid| by_series.get(*uid).into_iter().flatten().cloned())
+                .collect();
+            out.sort_by(|a, b| {
+                (a.scheduled, &a.series_uid, &a.recurrence_id).cmp(&(
+                    b.scheduled,
+                    &b.series_uid,
+                    &b.recurrence_id,
+                ))
+            });
+            out
+        };
+        Ok(groups.iter().map(group_of).collect())
     }
 
     /// How many changes have been logged in all (for tests and `tete check`).
@@ -366,207 +426,6 @@ impl Store {
             .query_row("SELECT count(*) FROM change", [], |row| row.get(0))
             .map_err(|e| self.sqlite(e))
     }
-}
-
-fn upsert_series(
-    tx: &Transaction,
-    uid: &str,
-    counterpart: &str,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    exec(
-        tx,
-        "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-         ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3",
-        params![uid, counterpart, text(now)],
-    )?;
-    Ok(())
-}
-
-/// Runs one statement through the connection's statement cache: a cycle runs the same few
-/// statements for every occurrence it sees, and preparing each anew was most of recording.
-fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
-    tx.prepare_cached(sql)?.execute(params)
-}
-
-enum Upsert {
-    New,
-    Changed,
-    Same,
-}
-
-fn upsert_occurrence(
-    tx: &Transaction,
-    obs: &Observation,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Upsert> {
-    let before: Option<(String, String, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT start, end, cancelled FROM occurrence
-             WHERE series_uid = ?1 AND recurrence_id = ?2",
-        )?
-        .query_row(params![obs.series_uid, obs.recurrence_id], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
-        .optional()?;
-    let (start, end) = (text(obs.start), text(obs.end));
-    let cancelled = obs.cancelled.map(Cancellation::as_str);
-    let Some((old_start, old_end, old_cancelled)) = before else {
-        exec(
-            tx,
-            "INSERT INTO occurrence (series_uid, recurrence_id, scheduled, start, end, cancelled,
-                                     times_moved, first_seen, last_seen)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
-            params![
-                obs.series_uid,
-                obs.recurrence_id,
-                text(obs.scheduled),
-                start,
-                end,
-                cancelled,
-                text(now)
-            ],
-        )?;
-        return Ok(Upsert::New);
-    };
-    let moved = old_start != start;
-    let changed = moved || old_end != end || old_cancelled.as_deref() != cancelled;
-    exec(
-        tx,
-        "UPDATE occurrence SET start = ?3, end = ?4, cancelled = ?5, last_seen = ?6,
-                times_moved = times_moved + ?7
-         WHERE series_uid = ?1 AND recurrence_id = ?2",
-        params![
-            obs.series_uid,
-            obs.recurrence_id,
-            start,
-            end,
-            cancelled,
-            text(now),
-            i64::from(moved)
-        ],
-    )?;
-    if changed {
-        log_change(
-            tx,
-            obs,
-            now,
-            &format!(
-                "{old_start}..{old_end} {}",
-                old_cancelled.as_deref().unwrap_or("-")
-            ),
-            &format!("{start}..{end} {}", cancelled.unwrap_or("-")),
-        )?;
-        return Ok(Upsert::Changed);
-    }
-    Ok(Upsert::Same)
-}
-
-fn log_change(
-    tx: &Transaction,
-    obs: &Observation,
-    now: DateTime<Utc>,
-    from: &str,
-    to: &str,
-) -> rusqlite::Result<()> {
-    exec(
-        tx,
-        "INSERT INTO change (series_uid, recurrence_id, seen_at, old, new)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![obs.series_uid, obs.recurrence_id, text(now), from, to],
-    )?;
-    Ok(())
-}
-
-/// Occurrences stored earlier, inside this cycle's window, of a series still present, that
-/// the calendar no longer shows: deleted outright. Not when the series merely ended earlier
-/// (after its last occurrence now). Nor when the series was re-timed: an occurrence new
-/// this cycle (in `new`) within [`RETIMED_WITHIN`] is the same meeting under its new
-/// RECURRENCE-ID, so the stale row is folded into it (its first sighting and moves kept)
-/// rather than left to count the meeting twice. Returns (deleted, re-timed).
-fn mark_deleted(
-    tx: &Transaction,
-    seen: &Observations,
-    new: &HashSet<(&str, &str)>,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<(usize, usize)> {
-    let (mut deleted, mut retimed) = (0, 0);
-    for (uid, _) in &seen.series {
-        let current: Vec<&Observation> = seen
-            .occurrences
-            .iter()
-            .filter(|o| &o.series_uid == uid)
-            .collect();
-        let Some(last) = current.iter().map(|o| o.scheduled).max() else {
-            continue;
-        };
-        let mut stmt = tx.prepare_cached(
-            "SELECT recurrence_id, scheduled, start, end, first_seen, times_moved FROM occurrence
-             WHERE series_uid = ?1 AND scheduled >= ?2 AND scheduled < ?3 AND scheduled <= ?4
-               AND (cancelled IS NULL OR cancelled <> 'deleted')",
-        )?;
-        type Row = (String, String, String, String, String, i64);
-        let stored: Vec<Row> = stmt
-            .query_map(
-                params![uid, text(seen.window.0), text(seen.window.1), text(last)],
-                |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    ))
-                },
-            )?
-            .collect::<Result<_, _>>()?;
-        for (rid, scheduled, start, end, first_seen, times_moved) in stored {
-            let scheduled = time(&scheduled);
-            if current.iter().any(|o| o.recurrence_id == rid) {
-                continue;
-            }
-            let replacement = current
-                .iter()
-                .filter(|o| new.contains(&(uid.as_str(), o.recurrence_id.as_str())))
-                .filter(|o| (o.scheduled - scheduled).abs() < RETIMED_WITHIN)
-                .min_by_key(|o| (o.scheduled - scheduled).abs());
-            let obs = Observation {
-                series_uid: uid.clone(),
-                recurrence_id: rid.clone(),
-                scheduled,
-                start: time(&start),
-                end: time(&end),
-                cancelled: Some(Cancellation::Deleted),
-            };
-            if let Some(to) = replacement {
-                exec(
-                    tx,
-                    "UPDATE occurrence SET first_seen = min(first_seen, ?3),
-                            times_moved = times_moved + ?4 + 1
-                     WHERE series_uid = ?1 AND recurrence_id = ?2",
-                    params![uid, to.recurrence_id, first_seen, times_moved],
-                )?;
-                exec(
-                    tx,
-                    "DELETE FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2",
-                    params![uid, rid],
-                )?;
-                let moved_to = format!("re-timed as {}", to.recurrence_id);
-                log_change(tx, &obs, now, &format!("{start}..{end}"), &moved_to)?;
-                retimed += 1;
-                continue;
-            }
-            exec(
-                tx,
-                "UPDATE occurrence SET cancelled = 'deleted' WHERE series_uid = ?1 AND recurrence_id = ?2",
-                params![uid, rid],
-            )?;
-            log_change(tx, &obs, now, &format!("{start}..{end}"), "deleted")?;
-            deleted += 1;
-        }
-    }
-    Ok((deleted, retimed))
 }
 
 impl History for Store {
@@ -579,6 +438,12 @@ impl History for Store {
     }
     fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError> {
         Store::occurrences(self, series)
+    }
+    fn occurrences_of_each(
+        &self,
+        groups: &[Vec<&str>],
+    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {
+        Store::occurrences_of_each(self, groups)
     }
     fn change_count(&self) -> Result<u64, HistoryError> {
         Store::change_count(self)

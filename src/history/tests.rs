@@ -64,7 +64,158 @@ fn second_cycle_with_nothing_changed_changes_nothing() {
     assert_eq!(stored.len(), 3);
     assert_eq!(stored[1].moved_by(), Duration::hours(1));
     assert_eq!(stored[0].first_seen, at(20, 8));
-    assert_eq!(stored[0].last_seen, at(20, 9));
+    // Not rewritten by a cycle that found it unchanged.
+    assert_eq!(stored[0].last_seen, at(20, 8));
+}
+
+/// Whether anything was committed to the file at `path` since `watcher` last asked: SQLite
+/// changes `data_version` for a connection when another one committed a change.
+fn data_version(watcher: &Connection) -> i64 {
+    watcher
+        .query_row("PRAGMA data_version", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// Every row of the history's tables, as text, to compare a file before and after.
+fn rows(conn: &Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in ["series", "occurrence", "change"] {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+            .unwrap();
+        let columns = stmt.column_count();
+        let mut found = stmt.query([]).unwrap();
+        while let Some(row) = found.next().unwrap() {
+            let values: Vec<String> = (0..columns)
+                .map(|i| format!("{:?}", row.get_ref(i).unwrap()))
+                .collect();
+            out.push(format!("{table}: {}", values.join(" | ")));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_cycle_with_nothing_changed_writes_nothing_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    // Two series; one occurrence moved, one cancelled, one deleted outright and one
+    // re-timed before, so every kind of stored row is there.
+    let other = |day: u32| Observation {
+        series_uid: "t".into(),
+        ..obs(day, 15, None)
+    };
+    let mut week = seen(vec![
+        obs(2, 10, None),
+        obs(9, 11, None),
+        obs(16, 10, Some(Cancellation::Status)),
+        obs(23, 10, None),
+        other(3),
+        other(10),
+    ]);
+    week.series.push(("t".into(), "bo@example.com".into()));
+    let mut store = open(&path).unwrap();
+    store.record(&week, at(1, 8)).unwrap();
+    week.occurrences.remove(2);
+    week.occurrences[1].start = at(9, 12);
+    store.record(&week, at(1, 9)).unwrap();
+    assert_eq!(store.change_count().unwrap(), 2);
+
+    let watcher = Connection::open(&path).unwrap();
+    let before = (data_version(&watcher), rows(&watcher));
+    let writes = store.conn.total_changes();
+    let again = store.record(&week, at(2, 9)).unwrap();
+    assert_eq!(again, RecordSummary::default());
+    assert_eq!(store.conn.total_changes(), writes, "rows written");
+    assert_eq!((data_version(&watcher), rows(&watcher)), before);
+
+    // A change is still recorded and logged as before, and only it is written.
+    week.occurrences[0].start = at(2, 13);
+    week.occurrences[0].end = at(2, 14);
+    let summary = store.record(&week, at(3, 9)).unwrap();
+    assert_eq!((summary.new, summary.changed, summary.deleted), (0, 1, 0));
+    // The row and its change log entry.
+    assert_eq!(store.conn.total_changes(), writes + 2);
+    assert_ne!(data_version(&watcher), before.0);
+    let logged: (String, String, String) = watcher
+        .query_row(
+            "SELECT seen_at, old, new FROM change ORDER BY id DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        logged,
+        (
+            "2026-03-03T09:00:00Z".to_string(),
+            "2026-03-02T10:00:00Z..2026-03-02T10:30:00Z -".to_string(),
+            "2026-03-02T13:00:00Z..2026-03-02T14:00:00Z -".to_string()
+        )
+    );
+    let stored = store.occurrences(&["s"]).unwrap();
+    assert_eq!(stored[0].times_moved, 1);
+    assert_eq!(stored[0].last_seen, at(3, 9));
+    assert_eq!(stored[1].last_seen, at(1, 9));
+    assert_eq!(stored[2].cancelled, Some(Cancellation::Deleted));
+}
+
+#[test]
+fn a_new_counterpart_is_written_and_the_same_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("s.db")).unwrap();
+    let mut week = seen(vec![obs(2, 10, None)]);
+    store.record(&week, at(1, 8)).unwrap();
+    let writes = store.conn.total_changes();
+    store.record(&week, at(1, 9)).unwrap();
+    assert_eq!(store.conn.total_changes(), writes);
+    week.series[0].1 = "ann@example.org".into();
+    store.record(&week, at(1, 10)).unwrap();
+    assert_eq!(store.conn.total_changes(), writes + 1);
+    let (counterpart, first, last): (String, String, String) = store
+        .conn
+        .query_row(
+            "SELECT counterpart, first_seen, last_seen FROM series WHERE uid = 's'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (counterpart.as_str(), first.as_str(), last.as_str()),
+        (
+            "ann@example.org",
+            "2026-03-01T08:00:00Z",
+            "2026-03-01T10:00:00Z"
+        )
+    );
+}
+
+#[test]
+fn occurrences_of_each_group_are_those_of_its_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("s.db")).unwrap();
+    let other = |day: u32| Observation {
+        series_uid: "t".into(),
+        ..obs(day, 15, None)
+    };
+    let mut week = seen(vec![obs(9, 10, None), other(3), obs(2, 10, None)]);
+    week.series.push(("t".into(), "bo@example.com".into()));
+    store.record(&week, at(1, 8)).unwrap();
+    let each = store
+        .occurrences_of_each(&[vec!["t"], vec!["s", "t"], vec![], vec!["gone"], vec!["s"]])
+        .unwrap();
+    let days = |occurrences: &Vec<StoredOccurrence>| -> Vec<(String, u32)> {
+        occurrences
+            .iter()
+            .map(|o| (o.series_uid.clone(), chrono::Datelike::day(&o.scheduled)))
+            .collect()
+    };
+    let t = |d| ("t".to_string(), d);
+    let s = |d| ("s".to_string(), d);
+    assert_eq!(days(&each[0]), [t(3)]);
+    assert_eq!(days(&each[1]), [s(2), t(3), s(9)]);
+    assert!(each[2].is_empty() && each[3].is_empty());
+    assert_eq!(each[4], store.occurrences(&["s"]).unwrap());
+    assert_eq!(each[1], store.occurrences(&["s", "t"]).unwrap());
 }
 
 #[test]
@@ -191,4 +342,58 @@ fn an_occurrence_deleted_next_to_another_that_stays_is_a_deletion() {
         .unwrap();
     let summary = store.record(&seen(vec![afternoon]), at(1, 9)).unwrap();
     assert_eq!(summary.deleted, 1);
+}
+
+#[test]
+fn stored_times_read_and_write_as_chrono_would() {
+    let chrono_text = |t: DateTime<Utc>| t.format(TIME_FORMAT).to_string();
+    let chrono_time = |s: &str| {
+        chrono::NaiveDateTime::parse_from_str(s, TIME_FORMAT)
+            .map(|t| t.and_utc())
+            .unwrap_or_default()
+    };
+    let times = [
+        at(2, 10),
+        DateTime::<Utc>::UNIX_EPOCH,
+        NaiveDate::from_ymd_opt(0, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
+        NaiveDate::from_ymd_opt(9999, 12, 31)
+            .unwrap()
+            .and_hms_opt(23, 59, 59)
+            .unwrap()
+            .and_utc(),
+        NaiveDate::from_ymd_opt(10000, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
+        NaiveDate::from_ymd_opt(-1, 6, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
+        DateTime::<Utc>::MAX_UTC,
+    ];
+    for t in times {
+        assert_eq!(text(t), chrono_text(t));
+        assert_eq!(time(&text(t)), chrono_time(&chrono_text(t)), "{t}");
+    }
+    for s in [
+        "2026-03-02T10:00:00Z",
+        "2026-02-30T10:00:00Z",
+        "2026-03-02T24:00:00Z",
+        "2026-03-02T10:00:60Z",
+        "2026-03-02 10:00:00Z",
+        "2026-03-02T10:00:00",
+        "+10000-01-01T00:00:00Z",
+        "2026-3-02T10:00:00ZZ",
+        "２026-03-02T10:00:0Z",
+        "",
+        "garbage",
+    ] {
+        assert_eq!(time(s), chrono_time(s), "{s}");
+    }
 }

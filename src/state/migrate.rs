@@ -86,8 +86,15 @@ pub fn run(
             record(&tx, component.name, version, &now()).map_err(sqlite)?;
         }
     }
-    tx.pragma_update(None, "user_version", OWNED)
+    // Setting `user_version` rewrites the file's first page even to the same value: only
+    // when it differs, so opening an up-to-date file writes nothing.
+    let marked: i64 = tx
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(sqlite)?;
+    if marked != OWNED {
+        tx.pragma_update(None, "user_version", OWNED)
+            .map_err(sqlite)?;
+    }
     tx.commit().map_err(sqlite)
 }
 

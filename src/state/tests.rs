@@ -89,6 +89,63 @@ fn migrates_once_and_keeps_state_across_opens() {
     }
 }
 
+/// Whether anything was committed to the file since `watcher` last asked.
+fn data_version(watcher: &Connection) -> i64 {
+    watcher
+        .query_row("PRAGMA data_version", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[test]
+fn opening_an_up_to_date_file_and_an_idle_sync_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let update = Update {
+        state: CalendarState {
+            collection_url: "http://h/c/".into(),
+            sync_token: Some("t1".into()),
+            ctag: None,
+        },
+        replace_all: false,
+        upserts: vec![resource("/c/a.ics", "1")],
+        deletes: vec![],
+    };
+    sync_store(&path).apply("c", &update).unwrap();
+    let watcher = Connection::open(&path).unwrap();
+    // Synced long ago: a rewrite within the same second would leave the same bytes.
+    let long_ago = "2000-01-01T00:00:00Z";
+    watcher
+        .execute("UPDATE caldav_sync SET synced_at = ?1", [long_ago])
+        .unwrap();
+    let synced_at = || -> String {
+        watcher
+            .query_row("SELECT synced_at FROM caldav_sync", [], |row| row.get(0))
+            .unwrap()
+    };
+    let before = data_version(&watcher);
+    let store = sync_store(&path);
+    assert_eq!(data_version(&watcher), before, "opening wrote");
+    // The same token, nothing fetched: nothing to write.
+    let idle = Update {
+        upserts: vec![],
+        ..update.clone()
+    };
+    store.apply("c", &idle).unwrap();
+    assert_eq!(data_version(&watcher), before, "an idle sync wrote");
+    assert_eq!(synced_at(), long_ago);
+    let moved = Update {
+        state: CalendarState {
+            sync_token: Some("t2".into()),
+            ..idle.state.clone()
+        },
+        ..idle
+    };
+    store.apply("c", &moved).unwrap();
+    assert_ne!(data_version(&watcher), before);
+    assert_ne!(synced_at(), long_ago);
+    assert_eq!(store.state("c").unwrap(), Some(moved.state));
+}
+
 /// A state file as tete wrote it before [`StateFile`]: the history's migrations counted in
 /// `user_version` (history's old `migrations::apply`), the CalDAV sync's recorded in
 /// `caldav_sync_migrations` (the old `SyncStore::open`), some data in each.

@@ -275,6 +275,16 @@ async fn agendas_on(kind: Kind) {
             "{name}"
         );
     }
+    // Nor does it write into the state file: an idle run an hour later changes no row (the
+    // cycle cache's tables aside: their own tests say what they save).
+    let state_file = dir.path().join("state.sqlite");
+    let rows = crate::state_rows::state_rows(&state_file);
+    let out = run_once(&config, "2026-03-20T13:00:00Z");
+    assert!(
+        out.contains("history: 0 new, 0 changed, 0 deleted"),
+        "{kind:?}: {out}"
+    );
+    assert_eq!(crate::state_rows::state_rows(&state_file), rows, "{kind:?}");
 
     // Ann checks an item inside the block in another app: the next cycle shows it done.
     let url = format!("{cal}ann.ics");

@@ -17,6 +17,8 @@ mod harness;
 mod oauth;
 mod scheduling;
 mod servers;
+#[path = "../support/state_rows.rs"]
+mod state_rows;
 #[path = "../support/daemon.rs"]
 mod support;
 mod tasks;

@@ -25,6 +25,10 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn run(dir: &Path, vdir: &Path, extra: &[&str]) -> Output {
+    run_at(dir, vdir, "2026-03-20T12:00:00Z", extra)
+}
+
+fn run_at(dir: &Path, vdir: &Path, now: &str, extra: &[&str]) -> Output {
     let state = dir.join("state.sqlite");
     let mut args = vec![
         "run",
@@ -36,7 +40,7 @@ fn run(dir: &Path, vdir: &Path, extra: &[&str]) -> Output {
         "--state",
         state.to_str().unwrap(),
         "--now",
-        "2026-03-20T12:00:00Z",
+        now,
     ];
     args.extend_from_slice(extra);
     let out = Command::new(env!("CARGO_BIN_EXE_tete"))
@@ -158,6 +162,24 @@ fn a_second_run_writes_nothing_and_a_check_closes_the_item() {
         !block.contains("- [ ] Ann: send the hiring plan"),
         "{block}"
     );
+}
+
+#[test]
+fn an_idle_run_changes_no_row_of_the_state_file() {
+    let (dir, vdir) = setup();
+    let state = dir.path().join("state.sqlite");
+    run(dir.path(), &vdir, &[]);
+    // The second run reads back what the first wrote.
+    run(dir.path(), &vdir, &[]);
+    let before = crate::state_rows::state_rows(&state);
+    assert!(before.iter().any(|r| r.starts_with("occurrence: ")));
+    // An hour later, nothing changed: no row is written, not even to say "still there".
+    let out = stdout(&run_at(dir.path(), &vdir, "2026-03-20T13:00:00Z", &[]));
+    assert!(
+        out.contains("history: 0 new, 0 changed, 0 deleted"),
+        "{out}"
+    );
+    assert_eq!(crate::state_rows::state_rows(&state), before);
 }
 
 #[test]

@@ -18,6 +18,8 @@ mod python;
 mod report_cli;
 mod sources_feed;
 mod sources_local;
+#[path = "../support/state_rows.rs"]
+mod state_rows;
 #[path = "../support/daemon.rs"]
 mod support;
 mod systemd_units;

@@ -299,7 +299,9 @@ impl SyncState for SyncStore {
         .map_err(|e| self.err(e))
     }
 
-    /// Applies one sync's changes in one transaction.
+    /// Applies one sync's changes in one transaction. The calendar's state is written only
+    /// when it changed (`synced_at` is then when it last changed), so a sync that found
+    /// nothing new writes nothing.
     fn apply(&self, calendar: &str, update: &Update) -> Result<(), StoreError> {
         let mut conn = self.connect()?;
         let tx = conn.transaction().map_err(|e| self.err(e))?;
@@ -307,7 +309,8 @@ impl SyncState for SyncStore {
             "INSERT INTO caldav_sync (calendar, collection_url, sync_token, ctag, synced_at)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(calendar) DO UPDATE SET collection_url = ?2, sync_token = ?3,
-                ctag = ?4, synced_at = ?5",
+                ctag = ?4, synced_at = ?5
+             WHERE collection_url IS NOT ?2 OR sync_token IS NOT ?3 OR ctag IS NOT ?4",
             params![
                 calendar,
                 update.state.collection_url,

@@ -1,0 +1,333 @@
+//! Recording one cycle: what is stored for the cycle's window is read in bulk (the series
+//! table in one query, each observed series' occurrences over the window in one query),
+//! compared in memory with what the calendars say now, and only what is new or changed is
+//! written. A cycle in which nothing changed writes nothing at all: its transaction only
+//! reads, so the state file is left as it was.
+//!
+//! `last_seen` (of a series and of an occurrence) therefore means *when tete last recorded
+//! a change to the row* (its first sighting included): a new counterpart for a series; a new
+//! start, end or cancellation for an occurrence, its deletion too. Rewriting it on every
+//! cycle only to say "still there" cost a write per occurrence per cycle, and nothing reads
+//! it (`first_seen` and the change log say what happened when).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::DateTime;
+use chrono::Utc;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Cancellation, Observation, Observations, RETIMED_WITHIN, RecordSummary, text, time};
+
+/// One stored occurrence, as the text it is stored as (a cycle's observation is compared
+/// with it as text, as it would be written).
+#[derive(Debug, Clone)]
+struct Row {
+    scheduled: String,
+    start: String,
+    end: String,
+    cancelled: Option<String>,
+    first_seen: String,
+    times_moved: i64,
+}
+
+/// The stored occurrences of one series that a cycle compares with, by recurrence id.
+type SeriesRows = HashMap<String, Row>;
+
+const ROW_COLUMNS: &str =
+    "recurrence_id, scheduled, start, end, cancelled, first_seen, times_moved";
+
+fn read_row(row: &rusqlite::Row) -> rusqlite::Result<(String, Row)> {
+    Ok((
+        row.get(0)?,
+        Row {
+            scheduled: row.get(1)?,
+            start: row.get(2)?,
+            end: row.get(3)?,
+            cancelled: row.get(4)?,
+            first_seen: row.get(5)?,
+            times_moved: row.get(6)?,
+        },
+    ))
+}
+
+/// Records `seen` at `now` in `tx`: see the module's comment.
+pub(super) fn record(
+    tx: &Transaction,
+    seen: &Observations,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<RecordSummary> {
+    let now = text(now);
+    record_series(tx, &seen.series, &now)?;
+    let observed = by_series(&seen.occurrences);
+    let mut stored: HashMap<&str, SeriesRows> = HashMap::new();
+    for (&uid, occurrences) in &observed {
+        stored.insert(uid, stored_rows(tx, uid, occurrences, seen.window)?);
+    }
+    let mut summary = RecordSummary::default();
+    let mut new = HashSet::new();
+    for obs in &seen.occurrences {
+        let rows = stored.entry(obs.series_uid.as_str()).or_default();
+        match record_occurrence(tx, rows, obs, &now)? {
+            Recorded::New => {
+                summary.new += 1;
+                new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
+            }
+            Recorded::Changed => summary.changed += 1,
+            Recorded::Same => {}
+        }
+    }
+    for (uid, _) in &seen.series {
+        let (Some(current), Some(rows)) = (observed.get(uid.as_str()), stored.get(uid.as_str()))
+        else {
+            continue;
+        };
+        let (deleted, retimed) = mark_deleted(tx, uid, current, rows, seen.window, &new, &now)?;
+        summary.deleted += deleted;
+        summary.changed += retimed;
+    }
+    Ok(summary)
+}
+
+/// Inserts the series seen for the first time and updates those whose counterpart
+/// changed; the others are not written.
+fn record_series(tx: &Transaction, series: &[(String, String)], now: &str) -> rusqlite::Result<()> {
+    let known: HashMap<String, String> = tx
+        .prepare_cached("SELECT uid, counterpart FROM series")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (uid, counterpart) in series {
+        if known.get(uid) == Some(counterpart) {
+            continue;
+        }
+        exec(
+            tx,
+            "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3",
+            params![uid, counterpart, now],
+        )?;
+    }
+    Ok(())
+}
+
+/// The observations of each series, in the order seen.
+fn by_series(occurrences: &[Observation]) -> BTreeMap<&str, Vec<&Observation>> {
+    let mut out: BTreeMap<&str, Vec<&Observation>> = BTreeMap::new();
+    for obs in occurrences {
+        out.entry(obs.series_uid.as_str()).or_default().push(obs);
+    }
+    out
+}
+
+/// The stored occurrences of series `uid` whose original start is in the window or among
+/// those observed (expansion also yields occurrences that started before the window and
+/// overlap it): one query over the index on (series, original start).
+fn stored_rows(
+    tx: &Transaction,
+    uid: &str,
+    observed: &[&Observation],
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> rusqlite::Result<SeriesRows> {
+    let from = observed
+        .iter()
+        .map(|o| o.scheduled)
+        .fold(window.0, DateTime::min);
+    let to = observed
+        .iter()
+        .map(|o| o.scheduled)
+        .fold(window.1, DateTime::max);
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM occurrence
+         WHERE series_uid = ?1 AND scheduled >= ?2 AND scheduled <= ?3"
+    );
+    tx.prepare_cached(&sql)?
+        .query_map(params![uid, text(from), text(to)], read_row)?
+        .collect()
+}
+
+/// The stored row of one occurrence that the bulk read did not find (its stored original
+/// start outside the range read: a row written under another reading of its time).
+fn stored_row(tx: &Transaction, obs: &Observation) -> rusqlite::Result<Option<Row>> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2"
+    );
+    tx.prepare_cached(&sql)?
+        .query_row(params![obs.series_uid, obs.recurrence_id], read_row)
+        .optional()
+        .map(|found| found.map(|(_, row)| row))
+}
+
+/// Runs one statement through the connection's statement cache.
+fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
+enum Recorded {
+    New,
+    Changed,
+    Same,
+}
+
+/// Inserts an occurrence seen for the first time, or updates (and logs) one whose start,
+/// end or cancellation changed; `rows` is kept as the file now is.
+fn record_occurrence(
+    tx: &Transaction,
+    rows: &mut SeriesRows,
+    obs: &Observation,
+    now: &str,
+) -> rusqlite::Result<Recorded> {
+    if !rows.contains_key(&obs.recurrence_id)
+        && let Some(row) = stored_row(tx, obs)?
+    {
+        rows.insert(obs.recurrence_id.clone(), row);
+    }
+    let (start, end) = (text(obs.start), text(obs.end));
+    let cancelled = obs.cancelled.map(Cancellation::as_str);
+    let Some(row) = rows.get_mut(&obs.recurrence_id) else {
+        let scheduled = text(obs.scheduled);
+        exec(
+            tx,
+            "INSERT INTO occurrence (series_uid, recurrence_id, scheduled, start, end, cancelled,
+                                     times_moved, first_seen, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
+            params![
+                obs.series_uid,
+                obs.recurrence_id,
+                scheduled,
+                start,
+                end,
+                cancelled,
+                now
+            ],
+        )?;
+        let row = Row {
+            scheduled,
+            start,
+            end,
+            cancelled: cancelled.map(str::to_string),
+            first_seen: now.to_string(),
+            times_moved: 0,
+        };
+        rows.insert(obs.recurrence_id.clone(), row);
+        return Ok(Recorded::New);
+    };
+    let moved = row.start != start;
+    if !moved && row.end == end && row.cancelled.as_deref() == cancelled {
+        return Ok(Recorded::Same);
+    }
+    exec(
+        tx,
+        "UPDATE occurrence SET start = ?3, end = ?4, cancelled = ?5, last_seen = ?6,
+                times_moved = times_moved + ?7
+         WHERE series_uid = ?1 AND recurrence_id = ?2",
+        params![
+            obs.series_uid,
+            obs.recurrence_id,
+            start,
+            end,
+            cancelled,
+            now,
+            i64::from(moved)
+        ],
+    )?;
+    let from = format!(
+        "{}..{} {}",
+        row.start,
+        row.end,
+        row.cancelled.as_deref().unwrap_or("-")
+    );
+    let to = format!("{start}..{end} {}", cancelled.unwrap_or("-"));
+    log_change(tx, &obs.series_uid, &obs.recurrence_id, now, &from, &to)?;
+    row.times_moved += i64::from(moved);
+    (row.start, row.end) = (start, end);
+    row.cancelled = cancelled.map(str::to_string);
+    Ok(Recorded::Changed)
+}
+
+fn log_change(
+    tx: &Transaction,
+    series_uid: &str,
+    recurrence_id: &str,
+    now: &str,
+    from: &str,
+    to: &str,
+) -> rusqlite::Result<()> {
+    exec(
+        tx,
+        "INSERT INTO change (series_uid, recurrence_id, seen_at, old, new)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![series_uid, recurrence_id, now, from, to],
+    )?;
+    Ok(())
+}
+
+/// Occurrences of series `uid` stored earlier, inside this cycle's window, that the
+/// calendar no longer shows (`current` is what it shows, never empty): deleted outright.
+/// Not when the series merely ended earlier (after its last occurrence now). Nor when the
+/// series was re-timed: an occurrence new this cycle (in `new`) within [`RETIMED_WITHIN`]
+/// is the same meeting under its new RECURRENCE-ID, so the stale row is folded into it (its
+/// first sighting and moves kept) rather than left to count the meeting twice. `rows` holds
+/// the series' stored rows over the window as they are after this cycle's other writes.
+/// Returns (deleted, re-timed).
+fn mark_deleted(
+    tx: &Transaction,
+    uid: &str,
+    current: &[&Observation],
+    rows: &SeriesRows,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    new: &HashSet<(&str, &str)>,
+    now: &str,
+) -> rusqlite::Result<(usize, usize)> {
+    let Some(last) = current.iter().map(|o| o.scheduled).max() else {
+        return Ok((0, 0));
+    };
+    let (from, to, last) = (text(window.0), text(window.1), text(last));
+    let shown: HashSet<&str> = current.iter().map(|o| o.recurrence_id.as_str()).collect();
+    let mut gone: Vec<(&String, &Row)> = rows
+        .iter()
+        .filter(|(rid, row)| {
+            row.scheduled >= from
+                && row.scheduled < to
+                && row.scheduled <= last
+                && row.cancelled.as_deref() != Some(Cancellation::Deleted.as_str())
+                && !shown.contains(rid.as_str())
+        })
+        .collect();
+    gone.sort_by(|a, b| (&a.1.scheduled, a.0).cmp(&(&b.1.scheduled, b.0)));
+    let (mut deleted, mut retimed) = (0, 0);
+    for (rid, row) in gone {
+        let scheduled = time(&row.scheduled);
+        let replacement = current
+            .iter()
+            .filter(|o| new.contains(&(uid, o.recurrence_id.as_str())))
+            .filter(|o| (o.scheduled - scheduled).abs() < RETIMED_WITHIN)
+            .min_by_key(|o| (o.scheduled - scheduled).abs());
+        let was = format!("{}..{}", row.start, row.end);
+        if let Some(to) = replacement {
+            exec(
+                tx,
+                "UPDATE occurrence SET first_seen = min(first_seen, ?3),
+                        times_moved = times_moved + ?4 + 1
+                 WHERE series_uid = ?1 AND recurrence_id = ?2",
+                params![uid, to.recurrence_id, row.first_seen, row.times_moved],
+            )?;
+            exec(
+                tx,
+                "DELETE FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2",
+                params![uid, rid],
+            )?;
+            let moved_to = format!("re-timed as {}", to.recurrence_id);
+            log_change(tx, uid, rid, now, &was, &moved_to)?;
+            retimed += 1;
+            continue;
+        }
+        exec(
+            tx,
+            "UPDATE occurrence SET cancelled = 'deleted', last_seen = ?3
+             WHERE series_uid = ?1 AND recurrence_id = ?2",
+            params![uid, rid, now],
+        )?;
+        log_change(tx, uid, rid, now, &was, "deleted")?;
+        deleted += 1;
+    }
+    Ok((deleted, retimed))
+}
