@@ -81,8 +81,8 @@ impl AgendaPlans {
     }
 }
 
-/// Parses resources once each: whole when held in memory (vdir items, CalDAV objects), and
-/// only their 1:1 events when on disk (a single big `.ics` file, a feed's body): tete does not
+/// Parses resources once each, only what finding notes needs: whole when held in memory
+/// (vdir items, CalDAV objects), and only their 1:1 events when on disk (a single big `.ics` file, a feed's body): tete does not
 /// write there, but reads past meetings' notes.
 #[derive(Default)]
 struct Documents {
@@ -116,9 +116,7 @@ impl Documents {
         let (_, resource) = gathered.resource(origin)?;
         let input = resource.open().ok()?;
         match resource.content {
-            Content::Memory(_) => Document::read(input, origin)
-                .ok()
-                .map(|(doc, _)| Parsed::Whole(doc)),
+            Content::Memory(_) => Document::read_notes(input, origin).ok().map(Parsed::Whole),
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; one small document per series, so
             // finding an occurrence's description does not search the whole export.
@@ -134,7 +132,8 @@ impl Documents {
 
 /// A resource as parsed for planning.
 enum Parsed {
-    /// Held in memory: the whole resource (it may be written back).
+    /// Held in memory: the whole resource, as much of it as notes need (writing reads it
+    /// again).
     Whole(Document),
     /// A file or feed body: its 1:1 series, each a document of its own.
     ByUid(HashMap<String, Document>),
