@@ -179,9 +179,12 @@ pub fn plan_agendas(
             ..Documents::default()
         },
     };
+    // Most of the window is past or beyond the write-ahead days: looked through once, not
+    // once per relationship.
+    let ahead: Vec<&Occurrence> = planning.ahead(&outcome.occurrences).collect();
     let mut plans = AgendaPlans::default();
     for entry in &outcome.entries {
-        let (key, plan, locations) = planning.plan(entry, &outcome.occurrences)?;
+        let (key, plan, locations) = planning.plan(entry, &ahead)?;
         plans.locations.push(locations);
         plans.plans.push((key, plan));
     }
@@ -201,14 +204,14 @@ impl Planning<'_> {
     fn plan(
         &mut self,
         entry: &crate::report::Entry,
-        window: &[Occurrence],
+        ahead: &[&Occurrence],
     ) -> Result<(CounterpartKey, agenda::plan::Plan, Vec<Location>), HistoryError> {
         let rel = &entry.relationship;
         let meetings = self.meetings(entry);
         let mut targets = Vec::new();
         let mut locations = Vec::new();
         let mut stopped = Vec::new();
-        for occ in self.coming(rel, window) {
+        for occ in self.coming(rel, ahead) {
             match self.target(rel, occ)? {
                 Some(Targeted::At(target, location)) => {
                     targets.push(target);
@@ -306,18 +309,26 @@ impl Planning<'_> {
         meetings
     }
 
-    /// The relationship's occurrences in the write-ahead window that take place.
-    fn coming<'o>(
+    /// The occurrences of the window that start in the write-ahead window.
+    fn ahead<'o>(
         &self,
-        rel: &'o crate::detect::Relationship,
         window: &'o [Occurrence],
     ) -> impl Iterator<Item = &'o Occurrence> + use<'o> {
         let (now, ahead) = (self.now, Duration::days(self.settings.write_ahead_days));
-        // Cheapest test first: most occurrences are outside the write-ahead window.
         window.iter().filter(move |o| {
-            o.start.as_utc().and_utc() >= now
-                && o.start.as_utc().and_utc() <= now + ahead
-                && rel.series.iter().any(|s| *s.uid == *o.uid)
+            o.start.as_utc().and_utc() >= now && o.start.as_utc().and_utc() <= now + ahead
+        })
+    }
+
+    /// The relationship's occurrences in the write-ahead window (`ahead`, see
+    /// [`Planning::ahead`]) that take place.
+    fn coming<'o>(
+        &self,
+        rel: &'o crate::detect::Relationship,
+        ahead: &'o [&'o Occurrence],
+    ) -> impl Iterator<Item = &'o Occurrence> + use<'o> {
+        ahead.iter().copied().filter(move |o| {
+            rel.series.iter().any(|s| *s.uid == *o.uid)
                 && o.status != Some(EventStatus::Cancelled)
                 && !declined_by_a_person(o)
         })
@@ -514,10 +525,10 @@ fn stale_private_agendas(
 fn has_own_topics(doc: &Document, uid: &str, description: &Description) -> bool {
     let own = agenda::block::outside(&description.text);
     let own = own.trim();
-    let series = series_description(doc, uid)
-        .map(|d| agenda::block::outside(&d.text).trim().to_string())
-        .unwrap_or_default();
-    !own.is_empty() && own != series
+    // The series' text only when there is text to compare: finding a block is not free.
+    !own.is_empty()
+        && series_description(doc, uid)
+            .is_none_or(|d| own != agenda::block::outside(&d.text).trim())
 }
 
 /// The private calendar of the calendar an event was read from, when its agendas go there.

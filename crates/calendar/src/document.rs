@@ -346,8 +346,8 @@ pub(crate) fn next_event<R: BufRead>(
     })
 }
 
-/// The properties [`Document::read_events`] keeps: an event's identity and notes, and what
-/// a time zone definition needs.
+/// The properties [`Document::read_events`] and [`Document::read_notes`] keep: an event's
+/// identity and notes, and what a time zone definition needs.
 fn read_for_notes(name: &str) -> bool {
     const KEPT: &[&str] = &[
         "UID",
