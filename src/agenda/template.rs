@@ -302,6 +302,14 @@ mod tests {
     }
 
     #[test]
+    fn the_compiled_default_template_has_all_its_fuel_at_every_render() {
+        let once = render(None, &sample()).unwrap();
+        for _ in 0..200 {
+            assert_eq!(render(None, &sample()).unwrap(), once);
+        }
+    }
+
+    #[test]
     fn event_text_is_data_not_template() {
         let mut ctx = sample();
         ctx.open_items[0].line =
