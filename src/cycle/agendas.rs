@@ -17,7 +17,6 @@ use crate::calendar::edit::{
 use crate::calendar::{Document, EventMeta, Moment, Occurrence};
 use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
-use crate::sources::Content;
 
 /// The agenda plan of every relationship, and where each planned write goes.
 #[derive(Debug, Default)]
@@ -81,9 +80,9 @@ impl AgendaPlans {
     }
 }
 
-/// Parses resources once each, only what finding notes needs: whole when held in memory
-/// (vdir items, CalDAV objects), and only their 1:1 events when on disk (a single big `.ics` file, a feed's body): tete does not
-/// write there, but reads past meetings' notes.
+/// Parses resources once each, only what finding notes needs: a small item (a vdir item, a
+/// CalDAV object) whole, and of a big calendar on disk (a single `.ics` file, a feed's body)
+/// only its 1:1 events: tete does not write there, but reads past meetings' notes.
 #[derive(Default)]
 struct Documents {
     parsed: HashMap<String, Option<Parsed>>,
@@ -115,24 +114,22 @@ impl Documents {
     fn read(&self, gathered: &Gathered, origin: &str) -> Option<Parsed> {
         let (_, resource) = gathered.resource(origin)?;
         let input = resource.open().ok()?;
-        match resource.content {
-            Content::Memory(_) => Document::read_notes(input, origin).ok().map(Parsed::Whole),
+        if resource.is_item() {
+            Document::read_notes(input, origin).ok().map(Parsed::Whole)
+        } else {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; one small document per series, so
             // finding an occurrence's description does not search the whole export.
-            Content::File(_) => {
-                let doc =
-                    Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid))
-                        .ok()?;
-                Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
-            }
+            let doc =
+                Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid)).ok()?;
+            Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
         }
     }
 }
 
 /// A resource as parsed for planning.
 enum Parsed {
-    /// Held in memory: the whole resource, as much of it as notes need (writing reads it
+    /// One small item: the whole resource, as much of it as notes need (writing reads it
     /// again).
     Whole(Document),
     /// A file or feed body: its 1:1 series, each a document of its own.

@@ -10,7 +10,7 @@ use crate::agenda;
 use crate::calendar::Collector;
 use crate::http::HttpClient;
 use crate::sources::caldav::SharedSyncState;
-use crate::sources::{CalendarSpec, Content, Resource, Snapshot, Source, SourceError};
+use crate::sources::{CalendarSpec, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
 #[derive(Debug)]
@@ -73,11 +73,9 @@ impl Companion {
             .resources
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| match &r.content {
-                Content::Memory(bytes) => {
-                    agenda::companion::read(bytes).map(|f| (f.link.clone(), (i, f)))
-                }
-                Content::File(_) => None,
+            .filter_map(|(i, r)| {
+                let bytes = r.item_bytes()?.ok()?;
+                agenda::companion::read(&bytes).map(|f| (f.link.clone(), (i, f)))
             })
             .collect();
         Companion {

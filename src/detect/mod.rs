@@ -56,10 +56,15 @@ impl Identity {
                 if self.is_me(p)
                     && let Some(name) = &p.name
                 {
-                    self.names.extend(name_keys(name));
+                    self.learn_name(name);
                 }
             }
         }
+    }
+
+    /// Learns one of my names (as written on one of my addresses).
+    pub fn learn_name(&mut self, name: &str) {
+        self.names.extend(name_keys(name));
     }
 
     /// True when this participant is me: one of my addresses, or, for a participant

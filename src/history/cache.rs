@@ -27,6 +27,8 @@ pub const MIGRATIONS: &[&str] = &[
         body   BLOB NOT NULL,
         PRIMARY KEY (scope, origin)
      );",
+    // 2: an index of the resources (what is in how many), read only when some changed.
+    "ALTER TABLE cycle_cache ADD COLUMN idx BLOB;",
 ];
 
 /// One resource's cached digest: how it looked when read (`stamp`: etag or file metadata;
@@ -56,6 +58,65 @@ impl Store {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// The index saved with the calendars' digest under `scope`, if any.
+    pub fn cached_index(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError> {
+        self.conn
+            .query_row(
+                "SELECT idx FROM cycle_cache WHERE scope = ?1",
+                [scope],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Every resource saved under `scope`: its origin, stamp and hash (not its digest).
+    pub fn cached_stamps(
+        &self,
+        scope: &str,
+    ) -> Result<Vec<(String, String, String)>, HistoryError> {
+        let read = || -> rusqlite::Result<Vec<(String, String, String)>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT origin, stamp, hash FROM cycle_cache_resource WHERE scope = ?1",
+            )?;
+            let rows =
+                stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            rows.collect()
+        };
+        read().map_err(|e| self.sqlite(e))
+    }
+
+    /// The digests saved under `scope` of these origins (those it has).
+    pub fn cached_bodies(
+        &self,
+        scope: &str,
+        origins: &[String],
+    ) -> Result<Vec<CachedResource>, HistoryError> {
+        let read = || -> rusqlite::Result<Vec<CachedResource>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT origin, stamp, hash, body FROM cycle_cache_resource
+                 WHERE scope = ?1 AND origin = ?2",
+            )?;
+            let mut out = Vec::new();
+            for origin in origins {
+                let row = stmt
+                    .query_row(params![scope, origin], |row| {
+                        Ok(CachedResource {
+                            origin: row.get(0)?,
+                            stamp: row.get(1)?,
+                            hash: row.get(2)?,
+                            body: row.get(3)?,
+                        })
+                    })
+                    .optional()?;
+                out.extend(row);
+            }
+            Ok(out)
+        };
+        read().map_err(|e| self.sqlite(e))
+    }
+
     /// Every resource digest saved under `scope`, by origin.
     pub fn cached_resources(&self, scope: &str) -> Result<Vec<CachedResource>, HistoryError> {
         let read = || -> rusqlite::Result<Vec<CachedResource>> {
@@ -75,13 +136,14 @@ impl Store {
         read().map_err(|e| self.sqlite(e))
     }
 
-    /// Saves the calendars' digest under `scope`, with the resources that changed since
-    /// the last save (`changed`, replacing theirs) and without those no longer read
-    /// (`gone`), in one transaction; other scopes are dropped.
+    /// Saves the calendars' digest and index under `scope`, with the resources that
+    /// changed since the last save (`changed`, replacing theirs) and without those no
+    /// longer read (`gone`), in one transaction; other scopes are dropped.
     pub fn save_cache(
         &mut self,
         scope: &str,
         body: &[u8],
+        index: &[u8],
         changed: &[CachedResource],
         gone: &[String],
         now: chrono::DateTime<chrono::Utc>,
@@ -95,8 +157,9 @@ impl Store {
                 [scope],
             )?;
             tx.execute(
-                "INSERT OR REPLACE INTO cycle_cache (scope, body, saved_at) VALUES (?1, ?2, ?3)",
-                params![scope, body, text(now)],
+                "INSERT OR REPLACE INTO cycle_cache (scope, body, idx, saved_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![scope, body, index, text(now)],
             )?;
             {
                 let mut put = tx.prepare_cached(
@@ -147,11 +210,11 @@ mod tests {
         let (_dir, mut store) = store();
         let now = chrono::Utc::now();
         store
-            .save_cache("a", b"one", &[resource("x.ics", b"x")], &[], now)
+            .save_cache("a", b"one", b"i", &[resource("x.ics", b"x")], &[], now)
             .unwrap();
         assert_eq!(store.cached("a").unwrap().as_deref(), Some(&b"one"[..]));
         store
-            .save_cache("b", b"two", &[resource("y.ics", b"y")], &[], now)
+            .save_cache("b", b"two", b"i", &[resource("y.ics", b"y")], &[], now)
             .unwrap();
         assert_eq!(store.cached("a").unwrap(), None);
         assert!(store.cached_resources("a").unwrap().is_empty());
@@ -167,11 +230,18 @@ mod tests {
         let now = chrono::Utc::now();
         let (x, y) = (resource("x.ics", b"x"), resource("y.ics", b"y"));
         store
-            .save_cache("a", b"1", &[x.clone(), y.clone()], &[], now)
+            .save_cache("a", b"1", b"i", &[x.clone(), y.clone()], &[], now)
             .unwrap();
         let y2 = resource("y.ics", b"y2");
         store
-            .save_cache("a", b"2", std::slice::from_ref(&y2), &["x.ics".into()], now)
+            .save_cache(
+                "a",
+                b"2",
+                b"i",
+                std::slice::from_ref(&y2),
+                &["x.ics".into()],
+                now,
+            )
             .unwrap();
         assert_eq!(store.cached_resources("a").unwrap(), [y2]);
     }

@@ -225,11 +225,23 @@ pub trait History: Send {
     fn cached(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError>;
     /// Every resource digest saved under `scope`.
     fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError>;
-    /// Saves the calendars' digest and the resources that changed; drops other scopes.
+    /// The index saved with the digest under `scope`.
+    fn cached_index(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError>;
+    /// Every resource's origin, stamp and hash saved under `scope`, without the digests.
+    fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String, String)>, HistoryError>;
+    /// The resource digests saved under `scope` of these origins.
+    fn cached_bodies(
+        &self,
+        scope: &str,
+        origins: &[String],
+    ) -> Result<Vec<cache::CachedResource>, HistoryError>;
+    /// Saves the calendars' digest, its index and the resources that changed; drops other
+    /// scopes.
     fn save_cache(
         &mut self,
         scope: &str,
         body: &[u8],
+        index: &[u8],
         changed: &[cache::CachedResource],
         gone: &[String],
         now: DateTime<Utc>,
@@ -643,15 +655,29 @@ impl History for Store {
     fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError> {
         Store::cached_resources(self, scope)
     }
+    fn cached_index(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError> {
+        Store::cached_index(self, scope)
+    }
+    fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String, String)>, HistoryError> {
+        Store::cached_stamps(self, scope)
+    }
+    fn cached_bodies(
+        &self,
+        scope: &str,
+        origins: &[String],
+    ) -> Result<Vec<cache::CachedResource>, HistoryError> {
+        Store::cached_bodies(self, scope, origins)
+    }
     fn save_cache(
         &mut self,
         scope: &str,
         body: &[u8],
+        index: &[u8],
         changed: &[cache::CachedResource],
         gone: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), HistoryError> {
-        Store::save_cache(self, scope, body, changed, gone, now)
+        Store::save_cache(self, scope, body, index, changed, gone, now)
     }
 }
 

@@ -33,7 +33,7 @@ pub use feed::FeedSource;
 pub use file::FileSource;
 pub use graph::{GraphError, GraphLocation, GraphSource};
 pub use location::{CaldavAuth, CaldavLocation, CalendarSpec, GoogleClient, Location};
-pub use resource::{Content, Resource, ResourceReader};
+pub use resource::{Content, Resource, ResourceReader, StoredBody};
 pub use vdir::VdirSource;
 
 /// One calendar source.

@@ -1,10 +1,12 @@
 //! One resource of a source: an `.ics` file, a vdir item, a feed body, a CalDAV object.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::SourceError;
+use super::caldav::SharedSyncState;
 
 /// One iCalendar resource as a source holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +24,45 @@ pub struct Resource {
 /// Where a resource's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
-    /// Small resources (one vdir item, one CalDAV object), read whole.
+    /// One small item, in hand (a CalDAV object just written, a Graph event).
     Memory(Vec<u8>),
+    /// One small item in a file (a vdir item), read whole when asked for: listing a
+    /// folder of thousands then costs one `stat` each, and a cycle that finds them
+    /// unchanged reads none.
+    Item {
+        /// The file.
+        path: PathBuf,
+        /// Its length when listed.
+        len: u64,
+    },
+    /// One small item the last CalDAV sync kept in the state file, read when asked for: a
+    /// sync that finds nothing changed loads no body.
+    Stored(StoredBody),
     /// Big resources (an `.ics` file, a cached feed body), read as a stream when opened so a
     /// 100 MB calendar is never held in memory.
     File(PathBuf),
 }
+
+/// Where a [`Content::Stored`] body is: the sync state, the calendar's key and the href.
+#[derive(Debug, Clone)]
+pub struct StoredBody {
+    /// The sync state holding it.
+    pub store: SharedSyncState,
+    /// The calendar's key in the sync state.
+    pub calendar: String,
+    /// Its length in the sync state.
+    pub len: u64,
+}
+
+impl PartialEq for StoredBody {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.store, &other.store)
+            && self.calendar == other.calendar
+            && self.len == other.len
+    }
+}
+
+impl Eq for StoredBody {}
 
 /// A reader over a resource's bytes, from memory or from its file. Buffered: pass it to
 /// [`crate::calendar::reader::Reader`] as is.
@@ -35,6 +70,8 @@ pub enum Content {
 pub enum ResourceReader<'a> {
     /// Bytes held by the [`Resource`].
     Memory(&'a [u8]),
+    /// Bytes read for this reader (a stored body).
+    Owned(io::Cursor<Vec<u8>>),
     /// The file the [`Resource`] points at.
     File(BufReader<File>),
 }
@@ -44,25 +81,86 @@ impl Resource {
     pub fn open(&self) -> Result<ResourceReader<'_>, SourceError> {
         match &self.content {
             Content::Memory(bytes) => Ok(ResourceReader::Memory(bytes)),
-            Content::File(path) => {
-                let file = File::open(path).map_err(|source| SourceError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                // Larger than the default 8 KiB: fewer system calls on big calendars.
-                Ok(ResourceReader::File(BufReader::with_capacity(
-                    64 * 1024,
-                    file,
-                )))
-            }
+            Content::Stored(stored) => Ok(ResourceReader::Owned(io::Cursor::new(
+                self.stored_bytes(stored)?,
+            ))),
+            Content::Item { path, .. } => Ok(ResourceReader::File(BufReader::new(open(path)?))),
+            // Larger than the default 8 KiB: fewer system calls on big calendars.
+            Content::File(path) => Ok(ResourceReader::File(BufReader::with_capacity(
+                64 * 1024,
+                open(path)?,
+            ))),
         }
     }
+
+    /// True for one small item (a vdir item, a CalDAV object), read whole; false for a big
+    /// calendar in a file (an `.ics` file, a feed's body), read as a stream.
+    pub fn is_item(&self) -> bool {
+        !matches!(self.content, Content::File(_))
+    }
+
+    /// The bytes of one small item, read now if they are not in hand; `None` for a big
+    /// calendar (read it as a stream with [`Resource::open`]).
+    pub fn item_bytes(&self) -> Option<Result<Cow<'_, [u8]>, SourceError>> {
+        match &self.content {
+            Content::File(_) => None,
+            _ => Some(self.bytes()),
+        }
+    }
+
+    /// All the bytes, whatever their size (for rewriting one resource).
+    pub fn bytes(&self) -> Result<Cow<'_, [u8]>, SourceError> {
+        match &self.content {
+            Content::Memory(bytes) => Ok(Cow::Borrowed(bytes)),
+            Content::Stored(stored) => self.stored_bytes(stored).map(Cow::Owned),
+            Content::Item { path, .. } | Content::File(path) => std::fs::read(path)
+                .map(Cow::Owned)
+                .map_err(|source| SourceError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+        }
+    }
+
+    /// What tells this resource changed without reading it: its etag and length; for a
+    /// big file, its modification time, inode and length now.
+    pub fn stamp(&self) -> String {
+        let etag = self.etag.as_deref().unwrap_or("-");
+        match &self.content {
+            Content::Memory(bytes) => format!("{etag};{}", bytes.len()),
+            Content::Item { len, .. } => format!("{etag};{len}"),
+            Content::Stored(stored) => format!("{etag};{}", stored.len),
+            Content::File(path) => match std::fs::metadata(path) {
+                Ok(m) => format!("{};{}", super::local_etag(&m), m.len()),
+                // Unreadable now: a stamp nothing has, so it is read (and its error told).
+                Err(_) => String::from("?"),
+            },
+        }
+    }
+
+    fn stored_bytes(&self, stored: &StoredBody) -> Result<Vec<u8>, SourceError> {
+        stored
+            .store
+            .body(&stored.calendar, &self.href)
+            .map_err(|e| SourceError::Caldav(e.into()))?
+            .ok_or_else(|| SourceError::PreconditionFailed {
+                href: self.href.clone(),
+            })
+    }
+}
+
+fn open(path: &Path) -> Result<File, SourceError> {
+    File::open(path).map_err(|source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl Read for ResourceReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             ResourceReader::Memory(bytes) => bytes.read(buf),
+            ResourceReader::Owned(bytes) => bytes.read(buf),
             ResourceReader::File(file) => file.read(buf),
         }
     }
@@ -72,6 +170,7 @@ impl BufRead for ResourceReader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         match self {
             ResourceReader::Memory(bytes) => bytes.fill_buf(),
+            ResourceReader::Owned(bytes) => bytes.fill_buf(),
             ResourceReader::File(file) => file.fill_buf(),
         }
     }
@@ -79,6 +178,7 @@ impl BufRead for ResourceReader<'_> {
     fn consume(&mut self, amount: usize) {
         match self {
             ResourceReader::Memory(bytes) => bytes.consume(amount),
+            ResourceReader::Owned(bytes) => bytes.consume(amount),
             ResourceReader::File(file) => file.consume(amount),
         }
     }

@@ -1,6 +1,8 @@
 //! A vdir: a folder with one `.ics` file per item, as vdirsyncer, pimsync and khal keep them.
 //!
-//! Items are small, so they are read whole. Etags are vdirsyncer's (`mtime_ns;inode`), and
+//! Items are small, so they are read whole, but only when a cycle parses them: listing the
+//! folder takes one `stat` per item (its etag and length), so a cycle that finds thousands
+//! of items unchanged reads none. Etags are vdirsyncer's (`mtime_ns;inode`), and
 //! writes follow its rules: an item is written to a hidden temporary file in the same folder
 //! and renamed over the old one, so a reader (or a sync tool) sees the old or the new file,
 //! never half of one.
@@ -29,8 +31,9 @@ impl VdirSource {
         &self.path
     }
 
-    /// Reads every `.ics` file, sorted by name. Hidden files (a sync tool's or tete's own
-    /// temporary files among them), sub-folders and other extensions are skipped.
+    /// Lists every `.ics` file, sorted by name, each read when opened. Hidden files (a sync
+    /// tool's or tete's own temporary files among them), sub-folders and other extensions
+    /// are skipped.
     pub async fn fetch(&self) -> Result<Snapshot, SourceError> {
         let dir = self.path.clone();
         let resources = run_blocking(move || read_items(&dir)).await?;
@@ -78,19 +81,20 @@ impl VdirSource {
 
 fn read_items(dir: &Path) -> Result<Vec<Resource>, SourceError> {
     let entries = fs::read_dir(dir).map_err(|source| read_error(dir, source))?;
-    let mut names = Vec::new();
+    let mut items = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| read_error(dir, source))?;
-        if let Some(name) = item_name(&entry) {
-            names.push(name);
+        if let Some(item) = listed_item(&entry) {
+            items.push(item);
         }
     }
-    names.sort();
-    names.into_iter().map(|name| read_item(dir, name)).collect()
+    items.sort_by(|a, b| a.href.cmp(&b.href));
+    Ok(items)
 }
 
-/// The entry's name if it is a visible `.ics` file (following symbolic links).
-fn item_name(entry: &fs::DirEntry) -> Option<String> {
+/// The entry as a resource (not read yet) if it is a visible `.ics` file, following
+/// symbolic links. One that vanished since the folder was listed is skipped.
+fn listed_item(entry: &fs::DirEntry) -> Option<Resource> {
     let name = entry.file_name();
     let Some(name) = name.to_str() else {
         tracing::warn!(file = ?entry.path(), "skipping a file whose name is not UTF-8");
@@ -99,8 +103,23 @@ fn item_name(entry: &fs::DirEntry) -> Option<String> {
     let is_ics = Path::new(name)
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("ics"));
-    let is_file = fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
-    (!name.starts_with('.') && is_ics && is_file).then(|| name.to_string())
+    if name.starts_with('.') || !is_ics {
+        return None;
+    }
+    // The entry's own metadata is a `stat` relative to the open folder (cheaper than by
+    // path); a symbolic link is followed by path.
+    let metadata = match entry.file_type() {
+        Ok(t) if t.is_symlink() => fs::metadata(entry.path()).ok()?,
+        _ => entry.metadata().ok()?,
+    };
+    metadata.is_file().then(|| Resource {
+        href: name.to_string(),
+        etag: Some(local_etag(&metadata)),
+        content: Content::Item {
+            path: entry.path(),
+            len: metadata.len(),
+        },
+    })
 }
 
 fn read_item(dir: &Path, href: String) -> Result<Resource, SourceError> {

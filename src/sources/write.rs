@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Content, Precondition, Resource, Source, SourceError};
+use super::{Precondition, Resource, Source, SourceError};
 use crate::calendar::{Component, Document};
 
 /// How many writes [`update`] tries before giving up.
@@ -61,13 +61,7 @@ where
     let attempts = attempts.max(1);
     for attempt in 1..=attempts {
         let current = source.get(href).await?;
-        let bytes = match &current.content {
-            Content::Memory(bytes) => bytes.clone(),
-            Content::File(path) => std::fs::read(path).map_err(|e| SourceError::Read {
-                path: path.clone(),
-                source: e,
-            })?,
-        };
+        let bytes = current.bytes()?.into_owned();
         let Some(changed) = edit(&bytes) else {
             return Ok(UpdateOutcome::Unchanged { etag: current.etag });
         };

@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::history::StoredTask;
-use crate::sources::{CalendarSpec, Content, Resource};
+use crate::sources::{CalendarSpec, Resource};
 
 pub mod vtodo;
 
@@ -115,7 +115,7 @@ pub fn fields_of(task: &StoredTask) -> Fields {
 pub fn found(resources: &[Resource]) -> HashMap<String, Found> {
     let mut out = HashMap::new();
     for resource in resources {
-        let Content::Memory(bytes) = &resource.content else {
+        let Some(Ok(bytes)) = resource.item_bytes() else {
             continue;
         };
         // Most of a shared list is other tasks: only resources naming a UID of tete's are
@@ -126,7 +126,7 @@ pub fn found(resources: &[Resource]) -> HashMap<String, Found> {
         {
             continue;
         }
-        for task in vtodo::read(&resource.href, resource.etag.as_deref(), bytes) {
+        for task in vtodo::read(&resource.href, resource.etag.as_deref(), &bytes) {
             out.insert(task.uid.clone(), task);
         }
     }

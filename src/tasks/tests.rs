@@ -1,6 +1,7 @@
 use chrono::{NaiveDate, TimeZone};
 
 use super::*;
+use crate::sources::Content;
 use crate::sources::Resource;
 
 fn now() -> DateTime<Utc> {

@@ -6,7 +6,6 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use tete::calendar::{Collector, Document, Window};
-use tete::sources::Content;
 
 use crate::harness::{DavServer, Kind};
 use crate::{Raw, caldav_config, source, tete_ok};
@@ -103,9 +102,7 @@ async fn same_as_file(server: &DavServer, kind: Kind, count: usize) {
     assert_eq!(snapshot.resources.len(), count, "{kind:?}");
     let mut from_server = Collector::new();
     for resource in &snapshot.resources {
-        let Content::Memory(bytes) = &resource.content else {
-            panic!("CalDAV content is in memory")
-        };
+        let bytes = resource.bytes().unwrap();
         from_server.read(&bytes[..], &resource.href).unwrap();
     }
     assert_eq!(

@@ -54,7 +54,7 @@ fn text(snapshot: &Snapshot) -> String {
         .map(|r| match &r.content {
             // Unfolded: long lines are folded at 75 octets.
             Content::Memory(bytes) => String::from_utf8_lossy(bytes).replace("\r\n ", ""),
-            Content::File(_) => panic!("graph resources are in memory"),
+            other => panic!("graph resources are in memory: {other:?}"),
         })
         .collect()
 }

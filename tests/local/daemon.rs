@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::support::{
-    assert_no_duplicate_text, kill_daemon_at_random_points, last_occurrence_before, notify_socket,
-    run_once_ok, series, signal, silent_feed, stderr_of, wait_for,
+    assert_no_duplicate_text, first_start, kill_daemon_at_random_points, last_occurrence_before,
+    notify_socket, run_once_ok, series, signal, silent_feed, stderr_of, wait_for,
 };
 use chrono::{Duration as Days, Utc};
 
@@ -105,10 +105,10 @@ fn ready_status_change_reload_and_clean_stop() {
     assert_eq!(cancelled(s.dir.path()), 0);
 
     // a change on disk (a past occurrence removed by EXDATE) shows in the next cycle
-    let past = Utc::now().date_naive() - Days::days(56) + Days::weeks(2);
+    let past = first_start() + Days::weeks(2);
     let exdate = format!(
-        "EXDATE:{}T090000Z\r\nSUMMARY:Ann / Mia\r\nORGANIZER",
-        past.format("%Y%m%d")
+        "EXDATE:{}\r\nSUMMARY:Ann / Mia\r\nORGANIZER",
+        past.format("%Y%m%dT%H%M%SZ")
     );
     let changed = text.replacen("SUMMARY:Ann / Mia\r\nORGANIZER", &exdate, 1);
     std::fs::write(s.vdir.join("ann.ics"), changed).unwrap();
@@ -208,9 +208,7 @@ fn a_nudge_is_sent_once_not_every_cycle() {
     // the last two past occurrences cancelled (the higher SEQUENCE wins over the override
     // with the checklist): "cancelled twice in a row"
     let now = Utc::now().naive_utc();
-    let first = (Utc::now().date_naive() - Days::days(56))
-        .and_hms_opt(9, 0, 0)
-        .unwrap();
+    let first = first_start();
     let last = last_occurrence_before(first, now);
     let mut text = series();
     for t in [last, last - Days::weeks(1)] {

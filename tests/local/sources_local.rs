@@ -85,7 +85,12 @@ async fn vdir_lists_visible_ics_files_sorted_by_name() {
     let hrefs: Vec<_> = snapshot.resources.iter().map(|r| r.href.as_str()).collect();
     assert_eq!(hrefs, ["C.ICS", "a.ics", "b.ics"]);
     for resource in &snapshot.resources {
-        assert_eq!(resource.content, Content::Memory(EVENT.as_bytes().to_vec()));
+        // Listed, not read: the bytes are read when asked for.
+        assert!(
+            matches!(resource.content, Content::Item { .. }),
+            "{resource:?}"
+        );
+        assert_eq!(&*resource.bytes().unwrap(), EVENT.as_bytes());
         assert!(resource.etag.is_some());
     }
     assert_eq!(

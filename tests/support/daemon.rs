@@ -18,8 +18,12 @@ pub fn ical(t: NaiveDateTime) -> String {
 
 /// The first occurrence of [`series`]: eight weeks ago, 09:00 UTC.
 pub fn first_start() -> NaiveDateTime {
-    (Utc::now().date_naive() - Days::days(56))
-        .and_hms_opt(9, 0, 0)
+    // Three hours before now, on the hour: the latest occurrence is always well past (at a
+    // fixed 09:00, a test run between 09:00 and 10:00 saw today's as not yet past).
+    let anchor = Utc::now().naive_utc() - chrono::Duration::hours(3);
+    let hour = chrono::Timelike::hour(&anchor);
+    (anchor.date() - Days::days(56))
+        .and_hms_opt(hour, 0, 0)
         .unwrap()
 }
 

@@ -21,9 +21,15 @@ pub(super) async fn verify(
         return Vec::new();
     }
     let now = match source.get(href).await {
-        Ok(resource) => match resource.content {
-            crate::sources::Content::Memory(bytes) => bytes,
-            crate::sources::Content::File(_) => return Vec::new(),
+        Ok(resource) => match resource.item_bytes() {
+            Some(Ok(bytes)) => bytes.into_owned(),
+            Some(Err(e)) => {
+                return vec![format!(
+                    "it could not be read back: {}",
+                    crate::errors::chain(&e)
+                )];
+            }
+            None => return Vec::new(),
         },
         Err(e) => {
             return vec![format!(

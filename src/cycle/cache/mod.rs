@@ -1,48 +1,60 @@
-//! The cycle's cache: a cycle parses only the resources that changed.
+//! The cycle's cache: a cycle parses only the resources that changed, and one where nothing
+//! changed parses nothing.
 //!
-//! Two levels, both in the state file (`history::cache` stores them, opaque to it):
+//! Three things, all in the state file (`history::cache` stores them, opaque to it):
 //!
 //! - per resource, a [`ResourceDigest`]: the [`EventMeta`] of its events (what detection
-//!   reads), the UID of every event in it (overrides too), its reading warnings, or why it
-//!   could not be read; kept with the resource's stamp (etag, or file metadata) and the
-//!   SHA-256 of its bytes;
-//! - for the calendars as a whole, a [`Memo`]: every resource's stamp and hash, the 1:1
-//!   verdicts, and the occurrences of the 1:1 events over the cycle's window and a week
-//!   beyond ([`REACH`]), so that the next cycles, their windows a little later, find theirs.
+//!   reads), the UID of every event in it (overrides too), the names my addresses carry in
+//!   it, its reading warnings, or why it could not be read; kept with the resource's stamp
+//!   (etag and length, or file metadata) and the SHA-256 of its bytes;
+//! - for the calendars as a whole, a [`Memo`]: a fingerprint of every resource's origin and
+//!   stamp, the kept verdicts (1:1s and series), and the occurrences of the 1:1 events over
+//!   the cycle's window and a week beyond ([`REACH`]), so that the next cycles, their
+//!   windows a little later, find theirs;
+//! - an [`Index`]: in how many resources each UID and each of my names is, which tells
+//!   whether a change can be applied to the memo alone (below).
 //!
-//! A cycle whose resources all have the memo's stamps (or, where a stamp differs, the same
-//! bytes) and whose window the memo covers parses nothing. Otherwise it parses the changed
-//! resources, takes the others' digests, detects over all events' meta, and re-reads only
-//! the resources holding a 1:1 event (a few small files in a vdir) to expand them. Every
-//! cached thing is keyed by a hash of what it depends on ([`scope`]: the cache format, tete's
-//! version, who I am, the detection rules and people, the calendars): a change to any of them
-//! starts from nothing. The result is the full cycle's, which a property test checks after
-//! random edits (`tests::incremental_equals_full`).
+//! A cycle whose resources have the memo's fingerprint and whose window the memo covers
+//! parses nothing (the idle cycle). When a few resources changed, were added or removed,
+//! [`incremental`] parses only those and applies the difference to the memo: their
+//! verdicts replace the old ones, the 1:1s among them are expanded again. It gives up (to
+//! the full path) whenever the difference could reach other resources: a UID in more than
+//! one resource, my names changing, a big file changing, the window past the memo's reach.
+//! The full path ([`full`]) parses what changed, takes the other resources' digests,
+//! detects over all events' meta and re-reads the resources holding a 1:1 to expand them.
+//!
+//! Every cached thing is keyed by a hash of what it depends on ([`scope`]: the cache
+//! format, tete's version, who I am, the detection rules and people, the calendars, the
+//! step limit): a change to any of them starts from nothing. The result is the full
+//! cycle's, which a property test checks after random edits
+//! (`tests::incremental_equals_full`).
 //!
 //! `TETE_NO_CACHE=1` turns the cache off (every cycle parses everything, and nothing is
 //! read from or written to the cache): for the benchmark's side-by-side run and the tests.
 
+mod full;
+mod incremental;
+mod records;
+
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::{Detection, Gathered, Outcome, analyse, observe};
 use crate::calendar::expand::Expansion;
-use crate::calendar::{
-    Collector, EventMeta, EventStatus, Moment, Occurrence, Person, PersonKind, RuleShape, Warning,
-    Window,
-};
-use crate::detect::{self, Counterpart, Verdict};
+use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
+use crate::detect::{self, Verdict};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
-use crate::sources::{Content, Resource};
+use crate::sources::Resource;
+use records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 
 /// Bumped whenever what is cached, or how it is read, changes; with tete's version it keys
 /// the cache, so an upgrade that reads calendars differently starts from nothing.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// How far past the cycle's window the cached occurrences reach.
 const REACH: Duration = Duration::days(7);
@@ -83,6 +95,34 @@ struct Failure {
     error: String,
 }
 
+/// What a reading path gives back: what the cycle needs, and what to save.
+struct Reading {
+    read: FromCalendars,
+    memo: Memo,
+    index: Index,
+    /// Resource digests to save (new or changed), and the origins no longer read.
+    changed: Vec<CachedResource>,
+    gone: Vec<String>,
+}
+
+/// Which way a cycle read the calendars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// Nothing changed: the memo as it is.
+    Memo,
+    /// A few resources changed: the memo with their difference.
+    Incremental,
+    /// Everything again, from the digests of what did not change.
+    Full,
+}
+
+/// Logs the way taken (and, in tests, remembers it).
+fn took(path: Path) {
+    tracing::debug!(?path, "calendars read");
+    #[cfg(test)]
+    tests::TAKEN.with(|taken| taken.borrow_mut().push(path));
+}
+
 /// Runs detection, history and cadence (as [`super::run`]) over the gathered calendars,
 /// parsing only what changed since the cache was saved.
 pub(super) fn run(
@@ -93,33 +133,71 @@ pub(super) fn run(
     let window = super::window(job.now, job.since, &job.settings);
     let scope = scope(job, gathered);
     let current = stamps(gathered);
+    let fingerprint = fingerprint(&current);
     let memo = store
         .cached(&scope)?
         .and_then(|body| serde_json::from_slice::<Memo>(&body).ok());
-    let read = match memo.and_then(|m| m.reusable(window, &current, gathered)) {
-        Some((memo, restamped)) => {
-            if restamped {
-                store.save_cache(&scope, &encode(&memo), &[], &[], job.now)?;
-            }
+    let read = match memo {
+        Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
+            took(Path::Memo);
             memo.into_read()
         }
-        None => {
-            let (read, memo, changed, gone) =
-                read_changed(gathered, job, store, &scope, window, &current)?;
-            store.save_cache(&scope, &encode(&memo), &changed, &gone, job.now)?;
+        memo => {
+            let quick = match memo {
+                Some(memo) if memo.covers(window) => {
+                    incremental::read(gathered, job, &*store, &scope, &current, memo)?
+                }
+                _ => None,
+            };
+            let reading = match quick {
+                Some(reading) => {
+                    took(Path::Incremental);
+                    reading
+                }
+                None => {
+                    took(Path::Full);
+                    full::read(gathered, job, &*store, &scope, window, &current)?
+                }
+            };
+            let Reading {
+                read,
+                mut memo,
+                index,
+                changed,
+                gone,
+            } = reading;
+            memo.fingerprint = fingerprint;
+            store.save_cache(
+                &scope,
+                &encode(&memo),
+                &encode(&index),
+                &changed,
+                &gone,
+                job.now,
+            )?;
             read
         }
     };
+    index_origins(gathered, current, &read);
+    finish(read, gathered, job, store, window)
+}
+
+/// Where each resource holding a 1:1 or a series is, by origin (what planning looks up);
+/// not the others, of which a big calendar has thousands.
+fn index_origins(gathered: &mut Gathered, current: Vec<(String, String)>, read: &FromCalendars) {
+    let wanted: HashSet<&str> = read.verdicts.iter().map(|(m, _)| &*m.origin).collect();
+    let failed: HashSet<&str> = read.failures.iter().map(|f| f.origin.as_str()).collect();
+    let mut origins = current.into_iter().map(|(origin, _)| origin);
     for (c, calendar) in gathered.calendars.iter().enumerate() {
-        for (r, resource) in calendar.snapshot.resources.iter().enumerate() {
-            let origin = calendar.source.resource_origin(resource);
-            gathered.origins.insert(origin, (c, r));
+        for r in 0..calendar.snapshot.resources.len() {
+            let Some(origin) = origins.next() else {
+                return;
+            };
+            if wanted.contains(origin.as_str()) && !failed.contains(origin.as_str()) {
+                gathered.origins.insert(origin, (c, r));
+            }
         }
     }
-    for failure in &read.failures {
-        gathered.origins.remove(&failure.origin);
-    }
-    finish(read, gathered, job, store, window)
 }
 
 /// The rest of a cycle from what was read: observe the window, record, analyse.
@@ -192,59 +270,28 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A resource as this cycle sees it: where it is, and its stamp.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Seen {
-    origin: String,
-    stamp: String,
-    hash: String,
-}
-
 /// Every resource's origin and stamp, in reading order (calendar, then resource).
 fn stamps(gathered: &Gathered) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for calendar in &gathered.calendars {
         for resource in &calendar.snapshot.resources {
-            out.push((calendar.source.resource_origin(resource), stamp(resource)));
+            out.push((calendar.source.resource_origin(resource), resource.stamp()));
         }
     }
     out
 }
 
-/// What tells a resource changed without reading it: its etag and length in memory, its
-/// file's modification time, inode and length on disk. A stamp that differs is checked
-/// against the bytes' hash before anything is parsed.
-fn stamp(resource: &Resource) -> String {
-    match &resource.content {
-        Content::Memory(bytes) => format!(
-            "{};{}",
-            resource.etag.as_deref().unwrap_or("-"),
-            bytes.len()
-        ),
-        Content::File(path) => match std::fs::metadata(path) {
-            Ok(m) => {
-                let mtime = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                format!("{mtime};{};{}", inode(&m), m.len())
-            }
-            // Unreadable now: a stamp no cache has, so it is read (and its error reported).
-            Err(_) => String::from("?"),
-        },
+/// One hash of every resource's origin and stamp, in reading order: equal to the memo's
+/// when no resource was added, removed, replaced or touched.
+fn fingerprint(current: &[(String, String)]) -> String {
+    let mut hasher = Sha256::new();
+    for (origin, stamp) in current {
+        hasher.update(origin.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(stamp.as_bytes());
+        hasher.update(b"\n");
     }
-}
-
-#[cfg(unix)]
-fn inode(m: &std::fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    m.ino()
-}
-
-#[cfg(not(unix))]
-fn inode(_: &std::fs::Metadata) -> u64 {
-    0
+    hex(&hasher.finalize())
 }
 
 /// SHA-256 of a resource's bytes, hex; `None` when it cannot be read.
@@ -291,54 +338,43 @@ impl<R: BufRead> BufRead for Hashing<R> {
     }
 }
 
-/// Everything a cycle needs from the calendars as a whole, valid while every resource is
-/// as it was and the window is within `reach`.
-#[derive(Debug, Serialize, Deserialize)]
+/// Everything a cycle needs from the calendars as a whole, valid while the resources have
+/// the fingerprint and the window is within `reach`.
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct Memo {
-    resources: Vec<Seen>,
+    /// [`fingerprint`] of the resources it was made from (set when saved).
+    fingerprint: String,
     /// The window the occurrences cover: `[start, end)`, UTC.
-    reach: (MomentRec, MomentRec),
+    reach: Option<(MomentRec, MomentRec)>,
+    /// The 1:1s and the series, in reading order (each meta names its resource).
     verdicts: Vec<(MetaRec, VerdictRec)>,
     occurrences: Vec<OccurrenceRec>,
+    /// Reading warnings, in reading order.
     warnings: Vec<WarningRec>,
+    /// Warnings from expanding the 1:1s.
+    expansion_warnings: Vec<WarningRec>,
     failures: Vec<Failure>,
 }
 
 impl Memo {
-    /// The memo, if it serves this cycle: its reach covers `window` and every resource is
-    /// the one it was made from (the same stamp, or the same bytes). The flag says stamps
-    /// were updated (a file touched, not changed), so it should be saved again.
-    fn reusable(
-        mut self,
-        window: Window,
-        current: &[(String, String)],
-        gathered: &Gathered,
-    ) -> Option<(Memo, bool)> {
-        let (start, end) = (
-            Moment::from(self.reach.0).as_utc(),
-            Moment::from(self.reach.1).as_utc(),
-        );
-        if window.start < start || window.end > end || self.resources.len() != current.len() {
-            return None;
-        }
-        let mut restamped = false;
-        for (i, (seen, (origin, stamp))) in self.resources.iter_mut().zip(current).enumerate() {
-            if seen.origin != *origin {
-                return None;
-            }
-            if seen.stamp != *stamp {
-                let resource = nth_resource(gathered, i)?;
-                if hash_of(resource)? != seen.hash {
-                    return None;
-                }
-                seen.stamp.clone_from(stamp);
-                restamped = true;
-            }
-        }
-        Some((self, restamped))
+    /// Whether its occurrences cover `window`.
+    fn covers(&self, window: Window) -> bool {
+        self.reach.is_some_and(|(start, end)| {
+            Moment::from(start).as_utc() <= window.start && window.end <= Moment::from(end).as_utc()
+        })
+    }
+
+    /// Its reach as a window.
+    fn reach(&self) -> Option<Window> {
+        self.reach.map(|(start, end)| Window {
+            start: Moment::from(start).as_utc(),
+            end: Moment::from(end).as_utc(),
+        })
     }
 
     fn into_read(self) -> FromCalendars {
+        let mut warnings: Vec<Warning> = self.warnings.into_iter().map(Into::into).collect();
+        warnings.extend(self.expansion_warnings.into_iter().map(Warning::from));
         FromCalendars {
             verdicts: self
                 .verdicts
@@ -346,19 +382,45 @@ impl Memo {
                 .map(|(m, v)| (m.into(), v.into()))
                 .collect(),
             occurrences: self.occurrences.into_iter().map(Into::into).collect(),
-            warnings: self.warnings.into_iter().map(Into::into).collect(),
+            warnings,
             failures: self.failures,
         }
     }
 }
 
-/// The `i`-th resource in reading order.
-fn nth_resource(gathered: &Gathered, i: usize) -> Option<&Resource> {
-    gathered
-        .calendars
-        .iter()
-        .flat_map(|c| c.snapshot.resources.iter())
-        .nth(i)
+/// In how many resources each UID and each of my names is (see [`incremental`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Index {
+    uids: HashMap<String, u32>,
+    names: HashMap<String, u32>,
+}
+
+impl Index {
+    fn add(&mut self, digest: &ResourceDigest) {
+        for uid in &digest.uids {
+            *self.uids.entry(uid.clone()).or_default() += 1;
+        }
+        for name in &digest.names {
+            *self.names.entry(name.clone()).or_default() += 1;
+        }
+    }
+
+    /// Takes a resource's counts away; false if it was not counted (a stale index).
+    fn remove(&mut self, digest: &ResourceDigest) -> bool {
+        fn take(counts: &mut HashMap<String, u32>, key: &str) -> bool {
+            match counts.get_mut(key) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    true
+                }
+                Some(_) => counts.remove(key).is_some(),
+                None => false,
+            }
+        }
+        let uids = digest.uids.iter().all(|u| take(&mut self.uids, u));
+        let names = digest.names.iter().all(|n| take(&mut self.names, n));
+        uids && names
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -371,180 +433,22 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 struct ResourceDigest {
     metas: Vec<MetaRec>,
     uids: Vec<String>,
+    /// The names on my addresses in it (what detection learns my names from), each once.
+    names: Vec<String>,
     warnings: Vec<WarningRec>,
     /// Why it could not be read, when it could not.
     failure: Option<String>,
 }
 
-/// One resource of this cycle: its digest, and whether it was parsed now (into the
-/// cycle's collector) or taken from the cache.
-struct Digested {
-    origin: String,
-    calendar: String,
-    digest: ResourceDigest,
-    fresh: bool,
-}
-
-/// Reads what changed, takes the rest from the resource digests, detects, and expands the
-/// 1:1 events. Returns what the cycle needs, the new memo, the changed digests and the
-/// origins no longer read.
-fn read_changed(
-    gathered: &Gathered,
-    job: &super::Job,
-    store: &dyn History,
-    scope: &str,
-    window: Window,
-    current: &[(String, String)],
-) -> Result<(FromCalendars, Memo, Vec<CachedResource>, Vec<String>), HistoryError> {
-    let mut cached: HashMap<String, CachedResource> = store
-        .cached_resources(scope)?
-        .into_iter()
-        .map(|c| (c.origin.clone(), c))
-        .collect();
-    let mut collector = Collector::with_meta();
-    collector.set_max_rule_steps(job.max_rule_steps);
-    let mut digested = Vec::new();
-    let mut seen = Vec::new();
-    let mut changed = Vec::new();
-    let mut i = 0;
-    for calendar in &gathered.calendars {
-        for resource in &calendar.snapshot.resources {
-            let (origin, stamp) = &current[i];
-            i += 1;
-            // A big file or feed body (on disk) has no digest: it holds 1:1s, so it would
-            // be parsed again to expand them anyway; only the memo spares its parse.
-            let on_disk = matches!(resource.content, Content::File(_));
-            let reuse = cached.remove(origin).filter(|_| !on_disk).and_then(|c| {
-                let same = c.stamp == *stamp || hash_of(resource).is_some_and(|h| h == c.hash);
-                let digest = serde_json::from_slice::<ResourceDigest>(&c.body).ok()?;
-                same.then_some((c.hash, digest))
-            });
-            let (hash, digest, fresh) = match reuse {
-                Some((hash, digest)) => (hash, digest, false),
-                None => {
-                    let (hash, digest) = digest_into(&mut collector, resource, origin);
-                    if !on_disk {
-                        changed.push(CachedResource {
-                            origin: origin.clone(),
-                            stamp: stamp.clone(),
-                            hash: hash.clone(),
-                            body: encode(&digest),
-                        });
-                    }
-                    (hash, digest, true)
-                }
-            };
-            seen.push(Seen {
-                origin: origin.clone(),
-                stamp: stamp.clone(),
-                hash,
-            });
-            digested.push(Digested {
-                origin: origin.clone(),
-                calendar: calendar.name.clone(),
-                digest,
-                fresh,
-            });
-        }
-    }
-    let gone: Vec<String> = cached.into_keys().collect();
-    let metas: Vec<EventMeta> = digested
-        .iter()
-        .flat_map(|d| d.digest.metas.iter().cloned().map(EventMeta::from))
-        .collect();
-    let detection = super::detect_metas(&metas, &job.me, &job.overrides);
-    let verdicts: Vec<(EventMeta, Verdict)> = detection
-        .verdicts
-        .iter()
-        // The 1:1s, and every series (what `demo` and `list` show, 1:1 or not).
-        .filter(|(m, v)| v.counterpart.is_some() || m.recurring)
-        .cloned()
-        .collect();
-    // What observing and planning read: the series and one-off 1:1s of the relationships
-    // (a one-off 1:1 with someone who has no series is in no relationship).
-    let ones: HashSet<&str> = detection
-        .relationships
-        .iter()
-        .flat_map(|r| r.series.iter().chain(&r.adhoc))
-        .map(|s| &*s.uid)
-        .collect();
-    let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(u.as_str()));
-    let reach = Window {
-        start: window.start,
-        end: window.end + REACH,
-    };
-    let expansion = if digested.iter().all(|d| d.fresh || !holds_a_1on1(d)) {
-        // Every resource with a 1:1 was just read into the collector, in order.
-        collector.expand_with_excluded(reach)
-    } else {
-        let mut again = Collector::with_meta();
-        again.set_max_rule_steps(job.max_rule_steps);
-        for (d, resource) in digested.iter().zip(all_resources(gathered)) {
-            if holds_a_1on1(d)
-                && let Ok(input) = resource.open()
-            {
-                let _ = again.read(input, &d.origin);
-            }
-        }
-        again.expand_with_excluded(reach)
-    };
-    let occurrences: Vec<Occurrence> = expansion
-        .occurrences
-        .into_iter()
-        .filter(|o| ones.contains(&*o.uid))
-        .collect();
-    let mut warnings: Vec<Warning> = digested
-        .iter()
-        .flat_map(|d| d.digest.warnings.iter().cloned().map(Warning::from))
-        .collect();
-    warnings.extend(expansion.warnings);
-    let failures: Vec<Failure> = digested
-        .iter()
-        .filter_map(|d| {
-            d.digest.failure.clone().map(|error| Failure {
-                origin: d.origin.clone(),
-                calendar: d.calendar.clone(),
-                error,
-            })
-        })
-        .collect();
-    let memo = Memo {
-        resources: seen,
-        reach: (
-            Moment::Utc(reach.start).into(),
-            Moment::Utc(reach.end).into(),
-        ),
-        verdicts: verdicts
-            .iter()
-            .map(|(m, v)| (MetaRec::from(m), VerdictRec::from(v)))
-            .collect(),
-        occurrences: occurrences.iter().map(OccurrenceRec::from).collect(),
-        warnings: warnings.iter().map(WarningRec::from).collect(),
-        failures: failures.clone(),
-    };
-    let read = FromCalendars {
-        verdicts,
-        occurrences,
-        warnings,
-        failures,
-    };
-    Ok((read, memo, changed, gone))
-}
-
-fn all_resources(gathered: &Gathered) -> impl Iterator<Item = &Resource> {
-    gathered
-        .calendars
-        .iter()
-        .flat_map(|c| c.snapshot.resources.iter())
-}
-
 /// Parses one resource into the cycle's collector, hashing its bytes on the way, and keeps
-/// its digest.
+/// its digest; its events' meta are where the returned range says in the collector's, and
+/// copied into the digest only for an item (a big file's digest is not saved).
 fn digest_into(
     collector: &mut Collector,
     resource: &Resource,
     origin: &str,
-) -> (String, ResourceDigest) {
+    me: &detect::Identity,
+) -> (String, ResourceDigest, std::ops::Range<usize>) {
     let (first_event, first_meta) = (collector.event_count(), collector.meta().len());
     // The collector's own warnings are not used: each resource's are kept in its digest.
     collector.take_warnings();
@@ -555,7 +459,7 @@ fn digest_into(
                 failure: Some(crate::errors::chain(&e)),
                 ..ResourceDigest::default()
             };
-            return (String::new(), digest);
+            return (String::new(), digest, first_meta..first_meta);
         }
     };
     let mut hashing = Hashing {
@@ -567,11 +471,14 @@ fn digest_into(
     let _ = std::io::copy(&mut hashing, &mut std::io::sink());
     let hash = hex(&hashing.hasher.finalize());
     let own_warnings = collector.take_warnings();
+    let metas = &collector.meta()[first_meta..];
     let digest = ResourceDigest {
-        metas: collector.meta()[first_meta..]
-            .iter()
-            .map(MetaRec::from)
-            .collect(),
+        metas: if resource.is_item() {
+            metas.iter().map(MetaRec::from).collect()
+        } else {
+            Vec::new()
+        },
+        names: names_of_me(metas, me),
         uids: collector
             .event_uids(first_event)
             .map(str::to_string)
@@ -581,232 +488,29 @@ fn digest_into(
         warnings: own_warnings.iter().map(WarningRec::from).collect(),
         failure: read.err().map(|e| crate::errors::chain(&e)),
     };
-    (hash, digest)
+    (hash, digest, first_meta..collector.meta().len())
 }
 
-// --- Plain records of the calendar crate's types, for the cache's JSON ----------------
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct PersonRec {
-    email: Option<String>,
-    name: Option<String>,
-    kind: u8,
+/// The names on my addresses in these events, each once, sorted.
+fn names_of_me(metas: &[EventMeta], me: &detect::Identity) -> Vec<String> {
+    let mut names: Vec<String> = metas
+        .iter()
+        .flat_map(|m| m.organizer.iter().chain(&m.attendees))
+        .filter(|p| p.email.is_some() && me.is_me(p))
+        .filter_map(|p| p.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
-impl From<&Person> for PersonRec {
-    fn from(p: &Person) -> Self {
-        PersonRec {
-            email: p.email.clone(),
-            name: p.name.clone(),
-            kind: match p.kind {
-                PersonKind::Individual => 0,
-                PersonKind::Group => 1,
-                PersonKind::Room => 2,
-                PersonKind::Resource => 3,
-                PersonKind::Unknown => 4,
-            },
-        }
-    }
-}
-
-impl From<PersonRec> for Person {
-    fn from(p: PersonRec) -> Self {
-        Person {
-            email: p.email,
-            name: p.name,
-            kind: match p.kind {
-                0 => PersonKind::Individual,
-                1 => PersonKind::Group,
-                2 => PersonKind::Room,
-                3 => PersonKind::Resource,
-                _ => PersonKind::Unknown,
-            },
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct MetaRec {
-    uid: String,
-    origin: String,
-    summary: Option<String>,
-    organizer: Option<PersonRec>,
-    attendees: Vec<PersonRec>,
-    declined: Vec<PersonRec>,
-    recurring: bool,
-    rule: Option<(String, u16, usize)>,
-}
-
-impl From<&EventMeta> for MetaRec {
-    fn from(m: &EventMeta) -> Self {
-        MetaRec {
-            uid: m.uid.to_string(),
-            origin: m.origin.to_string(),
-            summary: m.summary.clone(),
-            organizer: m.organizer.as_ref().map(PersonRec::from),
-            attendees: m.attendees.iter().map(PersonRec::from).collect(),
-            declined: m.declined.iter().map(PersonRec::from).collect(),
-            recurring: m.recurring,
-            rule: m
-                .rule
-                .as_ref()
-                .map(|r| (r.freq.clone(), r.interval, r.weekdays)),
-        }
-    }
-}
-
-impl From<MetaRec> for EventMeta {
-    fn from(m: MetaRec) -> Self {
-        EventMeta {
-            uid: m.uid.into(),
-            origin: m.origin.into(),
-            summary: m.summary,
-            organizer: m.organizer.map(Person::from),
-            attendees: m.attendees.into_iter().map(Person::from).collect(),
-            declined: m.declined.into_iter().map(Person::from).collect(),
-            recurring: m.recurring,
-            rule: m.rule.map(|(freq, interval, weekdays)| RuleShape {
-                freq,
-                interval,
-                weekdays,
-            }),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct VerdictRec {
-    counterpart: Option<(Option<String>, Option<String>)>,
-    reason: String,
-}
-
-impl From<&Verdict> for VerdictRec {
-    fn from(v: &Verdict) -> Self {
-        VerdictRec {
-            counterpart: v
-                .counterpart
-                .as_ref()
-                .map(|c| (c.email.clone(), c.name.clone())),
-            reason: v.reason.clone(),
-        }
-    }
-}
-
-impl From<VerdictRec> for Verdict {
-    fn from(v: VerdictRec) -> Self {
-        Verdict {
-            counterpart: v
-                .counterpart
-                .map(|(email, name)| Counterpart { email, name }),
-            reason: v.reason,
-        }
-    }
-}
-
-/// A time exactly: its form, seconds since the epoch (as if UTC) and nanoseconds.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-struct MomentRec(u8, i64, u32);
-
-impl From<Moment> for MomentRec {
-    fn from(m: Moment) -> Self {
-        let (form, t) = match m {
-            Moment::Date(d) => (0, d.and_time(chrono::NaiveTime::MIN)),
-            Moment::Floating(t) => (1, t),
-            Moment::Utc(t) => (2, t),
-        };
-        let t = t.and_utc();
-        MomentRec(form, t.timestamp(), t.timestamp_subsec_nanos())
-    }
-}
-
-impl From<MomentRec> for Moment {
-    fn from(MomentRec(form, secs, nanos): MomentRec) -> Self {
-        let t = DateTime::<Utc>::from_timestamp(secs, nanos)
-            .unwrap_or_default()
-            .naive_utc();
-        match form {
-            0 => Moment::Date(t.date()),
-            1 => Moment::Floating(t),
-            _ => Moment::Utc(t),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct OccurrenceRec {
-    uid: String,
-    recurrence_id: MomentRec,
-    start: MomentRec,
-    end: MomentRec,
-    summary: Option<String>,
-    status: Option<String>,
-    excluded: bool,
-    declined: Option<Vec<PersonRec>>,
-}
-
-impl From<&Occurrence> for OccurrenceRec {
-    fn from(o: &Occurrence) -> Self {
-        OccurrenceRec {
-            uid: o.uid.to_string(),
-            recurrence_id: o.recurrence_id.into(),
-            start: o.start.into(),
-            end: o.end.into(),
-            summary: o.summary.as_deref().map(str::to_string),
-            status: o.status.as_ref().map(|s| s.as_str().to_string()),
-            excluded: o.excluded,
-            declined: o
-                .declined
-                .as_ref()
-                .map(|people| people.iter().map(PersonRec::from).collect()),
-        }
-    }
-}
-
-impl From<OccurrenceRec> for Occurrence {
-    fn from(o: OccurrenceRec) -> Self {
-        Occurrence {
-            uid: o.uid.into(),
-            recurrence_id: o.recurrence_id.into(),
-            start: o.start.into(),
-            end: o.end.into(),
-            summary: o.summary.map(Into::into),
-            status: o.status.as_deref().map(EventStatus::parse),
-            excluded: o.excluded,
-            declined: o
-                .declined
-                .map(|people| people.into_iter().map(Person::from).collect()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct WarningRec {
-    origin: String,
-    line: usize,
-    uid: Option<String>,
-    message: String,
-}
-
-impl From<&Warning> for WarningRec {
-    fn from(w: &Warning) -> Self {
-        WarningRec {
-            origin: w.origin.to_string(),
-            line: w.line,
-            uid: w.uid.clone(),
-            message: w.message.clone(),
-        }
-    }
-}
-
-impl From<WarningRec> for Warning {
-    fn from(w: WarningRec) -> Self {
-        Warning {
-            origin: w.origin.into(),
-            line: w.line,
-            uid: w.uid,
-            message: w.message,
-        }
-    }
+/// Whether an occurrence sorts before another as expansion sorts them.
+fn expansion_order(a: &Occurrence, b: &Occurrence) -> std::cmp::Ordering {
+    (a.start.as_utc(), &a.uid, a.recurrence_id.as_utc()).cmp(&(
+        b.start.as_utc(),
+        &b.uid,
+        b.recurrence_id.as_utc(),
+    ))
 }
 
 #[cfg(test)]

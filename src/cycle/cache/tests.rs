@@ -22,6 +22,8 @@ const PEOPLE: &[&str] = &["ann", "bob", "cid"];
 #[derive(Debug, Clone)]
 struct Item {
     uid: String,
+    /// Its file's name in the vdir, without `.ics` (a copy has the UID of another).
+    file: String,
     person: usize,
     start: DateTime<Utc>,
     /// `Some(count)` for a weekly series.
@@ -114,6 +116,10 @@ enum Edit {
         item: usize,
         k: u32,
     },
+    /// The same event in a second file (as when two calendars are synced into one folder).
+    Copy {
+        item: usize,
+    },
     /// The same bytes written again (a new inode and time): nothing changed.
     Touch {
         item: usize,
@@ -149,6 +155,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         (0..8usize).prop_map(|item| Edit::Retitle { item }),
         (0..8usize).prop_map(|item| Edit::Delete { item }),
         (0..8usize, 1..10u32).prop_map(|(item, k)| Edit::Split { item, k }),
+        (0..8usize).prop_map(|item| Edit::Copy { item }),
         (0..8usize).prop_map(|item| Edit::Touch { item }),
         (1..12i64).prop_map(|days| Edit::Wait { days }),
     ]
@@ -178,6 +185,7 @@ impl World {
         let base = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
         self.items.push(Item {
             uid: format!("uid-{}", self.next_uid),
+            file: format!("uid-{}", self.next_uid),
             person,
             start: base + Duration::days(day) + Duration::hours(hour),
             count,
@@ -235,11 +243,20 @@ impl World {
                     let mut new = old.clone();
                     self.next_uid += 1;
                     new.uid = format!("uid-{}", self.next_uid);
+                    new.file.clone_from(&new.uid);
                     new.start = old.start + Duration::weeks(i64::from(k)) + Duration::hours(1);
                     new.count = Some(count - k);
                     new.overrides.clear();
                     new.exdates.clear();
                     self.items.push(new);
+                }
+            }
+            Edit::Copy { item } => {
+                if let Some(i) = pick(item) {
+                    self.next_uid += 1;
+                    let mut copy = self.items[i].clone();
+                    copy.file = format!("copy-{}", self.next_uid);
+                    self.items.push(copy);
                 }
             }
             Edit::Touch { item } => return pick(item),
@@ -253,7 +270,7 @@ impl World {
     fn write(&self, vdir: &Path, file: &Path, touch: Option<usize>) {
         let mut wanted = std::collections::BTreeSet::new();
         for (i, item) in self.items.iter().enumerate() {
-            let name = format!("{}.ics", item.uid);
+            let name = format!("{}.ics", item.file);
             let path = vdir.join(&name);
             let body = item.ics();
             let same = std::fs::read(&path).is_ok_and(|old| old == body.as_bytes());
@@ -446,8 +463,14 @@ proptest! {
     }
 }
 
+thread_local! {
+    /// The ways the cycles of this thread read the calendars.
+    pub(super) static TAKEN: std::cell::RefCell<Vec<super::Path>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 #[test]
 fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
+    TAKEN.with(|taken| taken.borrow_mut().clear());
     // The memo is reused when nothing changed, also when a file was only rewritten.
     check(&[
         Edit::Wait { days: 1 },
@@ -462,4 +485,13 @@ fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
         Edit::Delete { item: 0 },
     ])
     .unwrap();
+    // The vdir's edits were applied to the memo, not read in full: every way was taken.
+    let taken = TAKEN.with(|taken| taken.borrow().clone());
+    for path in [
+        super::Path::Memo,
+        super::Path::Incremental,
+        super::Path::Full,
+    ] {
+        assert!(taken.contains(&path), "{path:?} never taken: {taken:?}");
+    }
 }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -108,6 +108,17 @@ pub struct StoredResource {
     pub body: Vec<u8>,
 }
 
+/// One stored resource without its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its href.
+    pub href: String,
+    /// Its etag.
+    pub etag: Option<String>,
+    /// Its body's length in bytes.
+    pub len: u64,
+}
+
 /// The changes of one sync, applied together.
 #[derive(Debug, Clone, Default)]
 pub struct Update {
@@ -130,6 +141,11 @@ pub trait SyncState: Debug + Send + Sync {
     fn etags(&self, calendar: &str) -> Result<HashMap<String, Option<String>>, StoreError>;
     /// Every stored resource of a calendar, by href.
     fn resources(&self, calendar: &str) -> Result<Vec<StoredResource>, StoreError>;
+    /// Every stored resource of a calendar with its etag and its body's length, by href,
+    /// without the bodies.
+    fn listing(&self, calendar: &str) -> Result<Vec<Listed>, StoreError>;
+    /// One stored body; `None` when the resource is no longer stored.
+    fn body(&self, calendar: &str, href: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Applies one sync's changes at once.
     fn apply(&self, calendar: &str, update: &Update) -> Result<(), StoreError>;
     /// Stores one resource after tete wrote it, leaving the sync token alone.
@@ -158,15 +174,21 @@ pub trait Connect: Debug + Send + Sync {
 
 /// The CalDAV part of the SQLite state file: one connection per operation, drawn from the
 /// file's owner, so that concurrent fetches do not share one.
+/// Bodies are read one at a time, when a cycle parses a resource, through one connection
+/// kept for that: opening one per body would cost more than the read.
 #[derive(Debug, Clone)]
 pub struct SyncStore {
     connector: Arc<dyn Connect>,
+    body_reader: Arc<Mutex<Option<Connection>>>,
 }
 
 impl SyncStore {
     /// The store over connections from `connector`, to a file already migrated.
     pub fn new(connector: Arc<dyn Connect>) -> SyncStore {
-        SyncStore { connector }
+        SyncStore {
+            connector,
+            body_reader: Arc::default(),
+        }
     }
 
     /// The state file.
@@ -235,6 +257,46 @@ impl SyncState for SyncStore {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn listing(&self, calendar: &str) -> Result<Vec<Listed>, StoreError> {
+        let conn = self.connect()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT href, etag, length(body) FROM caldav_sync_resource WHERE calendar = ?1
+                 ORDER BY href",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([calendar], |row| {
+                Ok(Listed {
+                    href: row.get(0)?,
+                    etag: row.get(1)?,
+                    len: row.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn body(&self, calendar: &str, href: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        // A poisoned lock only means another reader panicked: its connection is still good.
+        let mut reader = self
+            .body_reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = match reader.as_mut() {
+            Some(conn) => conn,
+            None => reader.insert(self.connect()?),
+        };
+        conn.prepare_cached(
+            "SELECT body FROM caldav_sync_resource WHERE calendar = ?1 AND href = ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([calendar, href], |row| row.get(0))
+                .optional()
+        })
+        .map_err(|e| self.err(e))
     }
 
     /// Applies one sync's changes in one transaction.

@@ -9,7 +9,7 @@ use reqwest::{StatusCode, Url};
 use super::store::{CalendarState, StoredResource, Update};
 use super::{CaldavError, CaldavSource, Listing, SyncReport, SyncState};
 use crate::http::display_url;
-use crate::sources::{Content, Resource, Snapshot, SourceError};
+use crate::sources::{Content, Resource, Snapshot, SourceError, StoredBody};
 
 impl CaldavSource {
     /// Syncs the calendar and returns every resource.
@@ -41,15 +41,26 @@ impl CaldavSource {
             },
             None => self.sync_new(store).await?,
         };
+        // The bodies stay in the state file until a cycle parses them: most cycles find
+        // most resources unchanged and parse none.
+        let shared = self
+            .settings
+            .sync_state
+            .clone()
+            .ok_or(CaldavError::NoSyncState)?;
         let resources = store
-            .resources(&self.key)?
+            .listing(&self.key)?
             .into_iter()
             // An empty body is a member skipped as too large (see `store_changes`).
-            .filter(|r| !r.body.is_empty())
+            .filter(|r| r.len > 0)
             .map(|r| Resource {
                 href: r.href,
                 etag: r.etag,
-                content: Content::Memory(r.body),
+                content: Content::Stored(StoredBody {
+                    store: shared.clone(),
+                    calendar: self.key.clone(),
+                    len: r.len,
+                }),
             })
             .collect();
         let not_modified = report.fetched == 0 && report.deleted == 0;

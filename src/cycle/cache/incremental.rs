@@ -1,0 +1,317 @@
+//! The incremental path: a few resources changed, were added or removed since the memo.
+//! Only those are parsed; their verdicts replace theirs in the memo, and the 1:1s among
+//! them (and any 1:1 that joined a relationship because of them) are expanded again.
+//!
+//! Exact only while the change stays within those resources, so it gives up (`None`: the
+//! full path runs) when it might not: a UID in more than one resource (which copy counts
+//! depends on all of them), the names on my addresses changing (every verdict may), a big
+//! file (no digest) changing, the index missing, or more than a few resources changed
+//! (the full path is then as cheap).
+
+use std::collections::{HashMap, HashSet};
+
+use super::full::{resources, uids_of};
+use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
+use super::{
+    Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, digest_into, encode,
+    expansion_order,
+};
+use crate::agenda;
+use crate::calendar::{Collector, EventMeta, Occurrence, Warning};
+use crate::detect::{self, Relationship, Verdict};
+use crate::history::cache::CachedResource;
+use crate::history::{History, HistoryError};
+
+/// Past this many changed resources (or a twentieth of them, if more), the full path runs.
+const MOST_CHANGED: usize = 32;
+
+/// A changed or added resource: its position in reading order, parsed now.
+struct Fresh {
+    position: usize,
+    origin: String,
+    calendar: String,
+    stamp: String,
+    hash: String,
+    digest: ResourceDigest,
+}
+
+/// The memo with the changed resources applied, or `None` when only the full path is exact.
+pub(super) fn read(
+    gathered: &crate::cycle::Gathered,
+    job: &crate::cycle::Job,
+    store: &dyn History,
+    scope: &str,
+    current: &[(String, String)],
+    memo: Memo,
+) -> Result<Option<Reading>, HistoryError> {
+    let Some(reach) = memo.reach() else {
+        return Ok(None);
+    };
+    let position: HashMap<&str, usize> = current
+        .iter()
+        .enumerate()
+        .map(|(i, (origin, _))| (origin.as_str(), i))
+        .collect();
+    let stored: HashMap<String, String> = store
+        .cached_stamps(scope)?
+        .into_iter()
+        .map(|(origin, stamp, _)| (origin, stamp))
+        .collect();
+    let all: Vec<_> = resources(gathered).collect();
+    let mut changed = Vec::new();
+    for (i, ((_, resource), (origin, stamp))) in all.iter().zip(current).enumerate() {
+        if stored.get(origin) == Some(stamp) {
+            continue;
+        }
+        if !resource.is_item() {
+            return Ok(None);
+        }
+        changed.push(i);
+    }
+    let removed: Vec<String> = stored
+        .keys()
+        .filter(|o| !position.contains_key(o.as_str()))
+        .cloned()
+        .collect();
+    let count = changed.len() + removed.len();
+    if count == 0 || count > MOST_CHANGED.max(current.len() / 20) {
+        return Ok(None);
+    }
+    // What the changed and removed resources held before.
+    let before_origins: Vec<String> = (changed.iter())
+        .map(|&i| current[i].0.clone())
+        .filter(|o| stored.contains_key(o))
+        .chain(removed.iter().cloned())
+        .collect();
+    let mut before: Vec<ResourceDigest> = Vec::new();
+    for row in store.cached_bodies(scope, &before_origins)? {
+        match serde_json::from_slice::<ResourceDigest>(&row.body) {
+            Ok(digest) if !row.body.is_empty() => before.push(digest),
+            _ => return Ok(None),
+        }
+    }
+    if before.len() != before_origins.len() {
+        return Ok(None);
+    }
+    let Some(mut index) = store
+        .cached_index(scope)?
+        .and_then(|body| serde_json::from_slice::<Index>(&body).ok())
+    else {
+        return Ok(None);
+    };
+    let names_before: HashSet<String> = index.names.keys().cloned().collect();
+    for digest in &before {
+        if shares_a_uid(digest, &index) || !index.remove(digest) {
+            return Ok(None);
+        }
+    }
+    let mut collector = Collector::with_meta();
+    collector.set_max_rule_steps(job.max_rule_steps);
+    let mut fresh = Vec::new();
+    for &i in &changed {
+        let ((calendar, resource), (origin, stamp)) = (all[i], &current[i]);
+        let (hash, digest, _) = digest_into(&mut collector, resource, origin, &job.me);
+        index.add(&digest);
+        fresh.push(Fresh {
+            position: i,
+            origin: origin.clone(),
+            calendar: calendar.to_string(),
+            stamp: stamp.clone(),
+            hash,
+            digest,
+        });
+    }
+    let names_after: HashSet<String> = index.names.keys().cloned().collect();
+    if names_after != names_before || fresh.iter().any(|f| shares_a_uid(&f.digest, &index)) {
+        return Ok(None);
+    }
+    let touched: HashSet<&str> = before_origins
+        .iter()
+        .map(String::as_str)
+        .chain(fresh.iter().map(|f| f.origin.as_str()))
+        .collect();
+    let mut me = job.me.clone();
+    for name in &names_after {
+        me.learn_name(name);
+    }
+
+    // Verdicts: the memo's, but the touched resources' replaced, in reading order.
+    let old_verdicts: Vec<(EventMeta, Verdict)> = memo
+        .verdicts
+        .into_iter()
+        .map(|(m, v)| (EventMeta::from(m), Verdict::from(v)))
+        .collect();
+    let old_relationships = group(&old_verdicts, job);
+    let old_ones = one_on_one_uids(&old_relationships);
+    let mut verdicts: Vec<(usize, (EventMeta, Verdict))> = old_verdicts
+        .into_iter()
+        .filter(|(m, _)| !touched.contains(&*m.origin))
+        .filter_map(|kept| Some((*position.get(&*kept.0.origin)?, kept)))
+        .collect();
+    for f in &fresh {
+        verdicts.extend(classify(&f.digest, &me, job).map(|v| (f.position, v)));
+    }
+    verdicts.sort_by_key(|(p, _)| *p);
+    let verdicts: Vec<(EventMeta, Verdict)> = verdicts.into_iter().map(|(_, v)| v).collect();
+    let relationships = group(&verdicts, job);
+    let ones = one_on_one_uids(&relationships);
+
+    // Occurrences: the memo's, but those of the touched resources' UIDs expanded again,
+    // and those of events that just became part of a relationship.
+    let touched_uids: HashSet<&str> = uids_of(before.iter().chain(fresh.iter().map(|f| &f.digest)));
+    let fresh_uids = uids_of(fresh.iter().map(|f| &f.digest));
+    let joined: HashSet<&str> = ones
+        .iter()
+        .copied()
+        .filter(|u| !old_ones.contains(u) && !touched_uids.contains(u))
+        .collect();
+    let mut extra_origins: HashSet<&str> = HashSet::new();
+    for (meta, _) in &verdicts {
+        if joined.contains(&*meta.uid) && extra_origins.insert(&meta.origin) {
+            let Some(&i) = position.get(&*meta.origin) else {
+                continue;
+            };
+            if let Ok(input) = all[i].1.open() {
+                let _ = collector.read(input, &meta.origin);
+            }
+        }
+    }
+    let expansion = collector.expand_with_excluded(reach);
+    let mut occurrences: Vec<Occurrence> = memo
+        .occurrences
+        .into_iter()
+        .map(Occurrence::from)
+        .filter(|o| ones.contains(&*o.uid) && !touched_uids.contains(&*o.uid))
+        .collect();
+    occurrences.extend(expansion.occurrences.into_iter().filter(|o| {
+        ones.contains(&*o.uid) && (fresh_uids.contains(&*o.uid) || joined.contains(&*o.uid))
+    }));
+    occurrences.sort_by(expansion_order);
+
+    // Warnings and failures: the memo's, but the touched resources' replaced.
+    let mut warnings: Vec<(usize, WarningRec)> = memo
+        .warnings
+        .into_iter()
+        .filter(|w| !touched.contains(w.origin.as_str()))
+        .filter_map(|w| Some((*position.get(w.origin.as_str())?, w)))
+        .collect();
+    for f in &fresh {
+        warnings.extend(f.digest.warnings.iter().map(|w| (f.position, w.clone())));
+    }
+    warnings.sort_by_key(|(p, _)| *p);
+    let warnings: Vec<WarningRec> = warnings.into_iter().map(|(_, w)| w).collect();
+    let mut expansion_warnings: Vec<WarningRec> = memo
+        .expansion_warnings
+        .into_iter()
+        .filter(|w| {
+            !touched.contains(w.origin.as_str()) && !extra_origins.contains(w.origin.as_str())
+        })
+        .collect();
+    expansion_warnings.extend(expansion.warnings.iter().map(WarningRec::from));
+    let mut failures: Vec<(usize, Failure)> = memo
+        .failures
+        .into_iter()
+        .filter(|f| !touched.contains(f.origin.as_str()))
+        .filter_map(|f| Some((*position.get(f.origin.as_str())?, f)))
+        .collect();
+    for f in &fresh {
+        if let Some(error) = &f.digest.failure {
+            failures.push((
+                f.position,
+                Failure {
+                    origin: f.origin.clone(),
+                    calendar: f.calendar.clone(),
+                    error: error.clone(),
+                },
+            ));
+        }
+    }
+    failures.sort_by_key(|(p, _)| *p);
+    let failures: Vec<Failure> = failures.into_iter().map(|(_, f)| f).collect();
+
+    let memo = Memo {
+        fingerprint: String::new(),
+        reach: memo.reach,
+        verdicts: (verdicts.iter())
+            .map(|(m, v)| (MetaRec::from(m), VerdictRec::from(v)))
+            .collect(),
+        occurrences: occurrences.iter().map(OccurrenceRec::from).collect(),
+        warnings,
+        expansion_warnings,
+        failures: failures.clone(),
+    };
+    let rows = fresh
+        .into_iter()
+        .map(|f| CachedResource {
+            body: encode(&f.digest),
+            origin: f.origin,
+            stamp: f.stamp,
+            hash: f.hash,
+        })
+        .collect();
+    let read = FromCalendars {
+        verdicts,
+        occurrences,
+        warnings: memo
+            .warnings
+            .iter()
+            .chain(&memo.expansion_warnings)
+            .cloned()
+            .map(Warning::from)
+            .collect(),
+        failures,
+    };
+    Ok(Some(Reading {
+        read,
+        memo,
+        index,
+        changed: rows,
+        gone: removed,
+    }))
+}
+
+/// Whether one of the digest's UIDs (or an event without one) is in another resource too.
+fn shares_a_uid(digest: &ResourceDigest, index: &Index) -> bool {
+    digest
+        .uids
+        .iter()
+        .any(|u| u.is_empty() || index.uids.get(u).is_some_and(|&n| n > 1))
+}
+
+/// One resource's kept verdicts (1:1s and series), as detection judges them: the first
+/// event of a UID counts (the resource's UIDs are in no other), tete's own companions are
+/// skipped.
+fn classify<'a>(
+    digest: &'a ResourceDigest,
+    me: &'a detect::Identity,
+    job: &'a crate::cycle::Job,
+) -> impl Iterator<Item = (EventMeta, Verdict)> + 'a {
+    let mut seen = HashSet::new();
+    digest
+        .metas
+        .iter()
+        .map(|m| EventMeta::from(m.clone()))
+        .filter(move |m| {
+            seen.insert((m.uid.clone(), m.recurring))
+                && !m.uid.starts_with(agenda::companion::UID_PREFIX)
+        })
+        .map(|m| {
+            let verdict = detect::classify(&m, me, &job.overrides);
+            (m, verdict)
+        })
+        .filter(|(m, v)| v.counterpart.is_some() || m.recurring)
+}
+
+fn group(verdicts: &[(EventMeta, Verdict)], job: &crate::cycle::Job) -> Vec<Relationship> {
+    detect::group_relationships(verdicts.iter().map(|(m, v)| (m, v)), &job.overrides.people)
+}
+
+/// The UIDs observing and planning read: the series and one-off 1:1s of the relationships
+/// (a one-off 1:1 with someone who has no series is in no relationship).
+pub(super) fn one_on_one_uids(relationships: &[Relationship]) -> HashSet<&str> {
+    relationships
+        .iter()
+        .flat_map(|r| r.series.iter().chain(&r.adhoc))
+        .map(|s| &*s.uid)
+        .collect()
+}
