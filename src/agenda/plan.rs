@@ -213,7 +213,8 @@ fn happened(o: Outcome) -> bool {
 /// Plans the relationship's agenda writes at `now`.
 pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
     let mut plan = Plan::default();
-    let seen = items_seen(input);
+    let notes = Notes::of(input);
+    let seen = items_seen(input, &notes);
     plan.items_seen = seen
         .iter()
         .map(|(item, day)| (item.key(), item.to_line(), *day, item.done))
@@ -240,7 +241,7 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
         }
         items
     };
-    plan.open = spelled(open_before(input, now, &closed, &first_raised));
+    plan.open = spelled(open_before(&notes, now, &closed, &first_raised));
     if !settings.enabled {
         return plan;
     }
@@ -251,8 +252,8 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
         }
         plan.placed.push((target.start, target.place.clone()));
         let start = target.start.as_utc().and_utc();
-        let open = spelled(open_before(input, start, &closed, &first_raised));
-        let mut done_since = LastHeld::before(input, start)
+        let open = spelled(open_before(&notes, start, &closed, &first_raised));
+        let mut done_since = LastHeld::before(&notes, start)
             .map(|last| last.done_since(&seen, &in_list))
             .unwrap_or_default();
         let finished = Finished {
@@ -260,7 +261,7 @@ pub fn plan(input: &Input, now: DateTime<Utc>, settings: &Settings) -> Plan {
             in_list: &in_list,
             first_raised: &first_raised,
         };
-        let in_list_since = finished.since_last_meeting(input, start, &done_since);
+        let in_list_since = finished.since_last_meeting(&notes, start, &done_since);
         done_since.extend(in_list_since);
         for item in &mut done_since {
             spellings.apply(item);
@@ -312,21 +313,49 @@ pub fn which_meeting(relationship: &Relationship, start: Moment, zone: &Zone) ->
     )
 }
 
+/// The items of each meeting's notes, read once: every upcoming occurrence's agenda looks
+/// at them again.
+struct Notes<'a> {
+    input: &'a Input<'a>,
+    /// Per meeting (as in `input.meetings`): its items, `None` when its description is
+    /// unknown.
+    items: Vec<Option<Vec<ActionItem>>>,
+}
+
+impl<'a> Notes<'a> {
+    fn of(input: &'a Input<'a>) -> Notes<'a> {
+        let items = input
+            .meetings
+            .iter()
+            .map(|m| {
+                m.description
+                    .as_ref()
+                    .map(|d| items::extract(&d.text, date(m.scheduled)))
+            })
+            .collect();
+        Notes { input, items }
+    }
+
+    /// The meetings that took place before `before`, by index, in their order.
+    fn held_before(&self, before: DateTime<Utc>) -> impl Iterator<Item = usize> + use<'_> {
+        let meetings = &self.input.meetings;
+        (0..meetings.len())
+            .filter(move |&i| happened(meetings[i].outcome) && meetings[i].start < before)
+    }
+}
+
 /// Every item in every known description, with the date of its meeting, oldest first.
-fn items_seen(input: &Input) -> Vec<(ActionItem, NaiveDate)> {
+fn items_seen(input: &Input, notes: &Notes) -> Vec<(ActionItem, NaiveDate)> {
     let mut out = Vec::new();
-    let texts = input
-        .meetings
-        .iter()
-        .filter_map(|m| m.description.as_ref().map(|d| (d, date(m.scheduled))))
-        .chain(
-            input
-                .targets
-                .iter()
-                .map(|t| (&t.description, date(t.recurrence_id.as_utc().and_utc()))),
-        );
-    for (description, day) in texts {
-        for item in items::extract(&description.text, day) {
+    for (meeting, items) in input.meetings.iter().zip(&notes.items) {
+        let day = date(meeting.scheduled);
+        for item in items.iter().flatten() {
+            out.push((item.clone(), day));
+        }
+    }
+    for target in &input.targets {
+        let day = date(target.recurrence_id.as_utc().and_utc());
+        for item in items::extract(&target.description.text, day) {
             out.push((item, day));
         }
     }
@@ -354,25 +383,22 @@ fn first_dates(
 /// meeting, or closed in the history), each once (as last written), oldest first. Items of
 /// cancelled or declined meetings are not open: those meetings did not take place.
 fn open_before(
-    input: &Input,
+    notes: &Notes,
     before: DateTime<Utc>,
     closed: &BTreeSet<String>,
     first_raised: &BTreeMap<String, NaiveDate>,
 ) -> Vec<OpenItem> {
+    let input = notes.input;
     let mut latest: BTreeMap<String, ActionItem> = BTreeMap::new();
-    let mut held: Vec<&Meeting> = input
-        .meetings
-        .iter()
-        .filter(|m| happened(m.outcome) && m.start < before)
-        .collect();
-    held.sort_by_key(|m| m.start);
-    for meeting in held {
-        let Some(description) = &meeting.description else {
+    let mut held: Vec<usize> = notes.held_before(before).collect();
+    held.sort_by_key(|&i| input.meetings[i].start);
+    for i in held {
+        let Some(items) = &notes.items[i] else {
             continue;
         };
-        for item in items::extract(&description.text, date(meeting.scheduled)) {
+        for item in items {
             if !item.done {
-                latest.insert(item.key(), item);
+                latest.insert(item.key(), item.clone());
             }
         }
     }
@@ -413,14 +439,17 @@ fn last_held<'a>(input: &'a Input, before: DateTime<Utc>) -> Option<&'a Meeting>
 /// it holds (read once for the open and the done ones).
 struct LastHeld<'a> {
     meeting: &'a Meeting,
-    items: Vec<ActionItem>,
+    items: &'a [ActionItem],
 }
 
 impl<'a> LastHeld<'a> {
-    fn before(input: &'a Input, before: DateTime<Utc>) -> Option<LastHeld<'a>> {
-        let meeting = last_held(input, before)?;
-        let description = meeting.description.as_ref()?;
-        let items = items::extract(&description.text, date(meeting.scheduled));
+    fn before(notes: &'a Notes, before: DateTime<Utc>) -> Option<LastHeld<'a>> {
+        // As `last_held`: the last of the latest.
+        let i = notes
+            .held_before(before)
+            .max_by_key(|&i| notes.input.meetings[i].start)?;
+        let meeting = &notes.input.meetings[i];
+        let items = notes.items[i].as_deref()?;
         Some(LastHeld { meeting, items })
     }
 
@@ -486,14 +515,14 @@ impl Finished<'_> {
     /// the notes; `already` are those shown from the notes.
     fn since_last_meeting(
         &self,
-        input: &Input,
+        notes: &Notes,
         before: DateTime<Utc>,
         already: &[ActionItem],
     ) -> Vec<ActionItem> {
         if self.in_list.is_empty() {
             return Vec::new();
         }
-        let since = last_held(input, before).map(|m| m.start);
+        let since = last_held(notes.input, before).map(|m| m.start);
         let not_in_list: BTreeSet<String> = self
             .closed
             .iter()
@@ -501,7 +530,7 @@ impl Finished<'_> {
             .cloned()
             .collect();
         let shown: BTreeSet<String> = already.iter().map(ActionItem::key).collect();
-        open_before(input, before, &not_in_list, self.first_raised)
+        open_before(notes, before, &not_in_list, self.first_raised)
             .into_iter()
             .filter(|o| {
                 let key = o.item.key();

@@ -80,9 +80,9 @@ impl AgendaPlans {
     }
 }
 
-/// Parses resources once each: whole when held in memory (vdir items, CalDAV objects), and
-/// only their 1:1 events when on disk (a single big `.ics` file, a feed's body): tete does not
-/// write there, but reads past meetings' notes.
+/// Parses resources once each, only what finding notes needs: a small item (a vdir item, a
+/// CalDAV object) whole, and of a big calendar on disk (a single `.ics` file, a feed's body)
+/// only its 1:1 events: tete does not write there, but reads past meetings' notes.
 #[derive(Default)]
 struct Documents {
     parsed: HashMap<String, Option<Parsed>>,
@@ -115,9 +115,7 @@ impl Documents {
         let (_, resource) = gathered.resource(origin)?;
         let input = resource.open().ok()?;
         if resource.is_item() {
-            Document::read(input, origin)
-                .ok()
-                .map(|(doc, _)| Parsed::Whole(doc))
+            Document::read_notes(input, origin).ok().map(Parsed::Whole)
         } else {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; one small document per series, so
@@ -131,7 +129,8 @@ impl Documents {
 
 /// A resource as parsed for planning.
 enum Parsed {
-    /// Held in memory: the whole resource (it may be written back).
+    /// One small item: the whole resource, as much of it as notes need (writing reads it
+    /// again).
     Whole(Document),
     /// A file or feed body: its 1:1 series, each a document of its own.
     ByUid(HashMap<String, Document>),
@@ -177,9 +176,12 @@ pub fn plan_agendas(
             ..Documents::default()
         },
     };
+    // Most of the window is past or beyond the write-ahead days: looked through once, not
+    // once per relationship.
+    let ahead: Vec<&Occurrence> = planning.ahead(&outcome.occurrences).collect();
     let mut plans = AgendaPlans::default();
     for entry in &outcome.entries {
-        let (key, plan, locations) = planning.plan(entry, &outcome.occurrences)?;
+        let (key, plan, locations) = planning.plan(entry, &ahead)?;
         plans.locations.push(locations);
         plans.plans.push((key, plan));
     }
@@ -199,14 +201,14 @@ impl Planning<'_> {
     fn plan(
         &mut self,
         entry: &crate::report::Entry,
-        window: &[Occurrence],
+        ahead: &[&Occurrence],
     ) -> Result<(CounterpartKey, agenda::plan::Plan, Vec<Location>), HistoryError> {
         let rel = &entry.relationship;
         let meetings = self.meetings(entry);
         let mut targets = Vec::new();
         let mut locations = Vec::new();
         let mut stopped = Vec::new();
-        for occ in self.coming(rel, window) {
+        for occ in self.coming(rel, ahead) {
             match self.target(rel, occ)? {
                 Some(Targeted::At(target, location)) => {
                     targets.push(target);
@@ -304,18 +306,26 @@ impl Planning<'_> {
         meetings
     }
 
-    /// The relationship's occurrences in the write-ahead window that take place.
-    fn coming<'o>(
+    /// The occurrences of the window that start in the write-ahead window.
+    fn ahead<'o>(
         &self,
-        rel: &'o crate::detect::Relationship,
         window: &'o [Occurrence],
     ) -> impl Iterator<Item = &'o Occurrence> + use<'o> {
         let (now, ahead) = (self.now, Duration::days(self.settings.write_ahead_days));
-        // Cheapest test first: most occurrences are outside the write-ahead window.
         window.iter().filter(move |o| {
-            o.start.as_utc().and_utc() >= now
-                && o.start.as_utc().and_utc() <= now + ahead
-                && rel.series.iter().any(|s| *s.uid == *o.uid)
+            o.start.as_utc().and_utc() >= now && o.start.as_utc().and_utc() <= now + ahead
+        })
+    }
+
+    /// The relationship's occurrences in the write-ahead window (`ahead`, see
+    /// [`Planning::ahead`]) that take place.
+    fn coming<'o>(
+        &self,
+        rel: &'o crate::detect::Relationship,
+        ahead: &'o [&'o Occurrence],
+    ) -> impl Iterator<Item = &'o Occurrence> + use<'o> {
+        ahead.iter().copied().filter(move |o| {
+            rel.series.iter().any(|s| *s.uid == *o.uid)
                 && o.status != Some(EventStatus::Cancelled)
                 && !declined_by_a_person(o)
         })
@@ -512,10 +522,10 @@ fn stale_private_agendas(
 fn has_own_topics(doc: &Document, uid: &str, description: &Description) -> bool {
     let own = agenda::block::outside(&description.text);
     let own = own.trim();
-    let series = series_description(doc, uid)
-        .map(|d| agenda::block::outside(&d.text).trim().to_string())
-        .unwrap_or_default();
-    !own.is_empty() && own != series
+    // The series' text only when there is text to compare: finding a block is not free.
+    !own.is_empty()
+        && series_description(doc, uid)
+            .is_none_or(|d| own != agenda::block::outside(&d.text).trim())
 }
 
 /// The private calendar of the calendar an event was read from, when its agendas go there.

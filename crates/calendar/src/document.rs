@@ -52,7 +52,22 @@ impl Document {
         input: impl BufRead,
         origin: &str,
     ) -> Result<(Document, Vec<Warning>), DocumentError> {
-        let mut reader = Reader::new(input, origin);
+        Self::read_from(Reader::new(input, origin), origin)
+    }
+
+    /// Reads a whole resource as [`Document::read`] does, keeping only what finding an
+    /// occurrence's notes needs (`read_for_notes`): most of an event's lines are checked but
+    /// never built. For reading only: it is not the whole resource, so it is never written
+    /// back.
+    pub fn read_notes(input: impl BufRead, origin: &str) -> Result<Document, DocumentError> {
+        let reader = Reader::new(input, origin).keeping_only(read_for_notes);
+        Self::read_from(reader, origin).map(|(doc, _)| doc)
+    }
+
+    fn read_from<R: BufRead>(
+        mut reader: Reader<R>,
+        origin: &str,
+    ) -> Result<(Document, Vec<Warning>), DocumentError> {
         let mut doc = Document::default();
         let mut open_calendar: Option<Component> = None;
         loop {
@@ -331,8 +346,8 @@ pub(crate) fn next_event<R: BufRead>(
     })
 }
 
-/// The properties [`Document::read_events`] keeps: an event's identity and notes, and what
-/// a time zone definition needs.
+/// The properties [`Document::read_events`] and [`Document::read_notes`] keep: an event's
+/// identity and notes, and what a time zone definition needs.
 fn read_for_notes(name: &str) -> bool {
     const KEPT: &[&str] = &[
         "UID",

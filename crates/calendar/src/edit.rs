@@ -209,14 +209,17 @@ fn names(clock: &Clock, v: &TimeValue, occ: &OccurrenceRef) -> bool {
     }
 }
 
-/// True when a RECURRENCE-ID value's date (its first eight digits, whatever its zone) is
-/// within a day of `m`, or cannot be read cheaply (then the clock decides).
-fn within_a_day(value: &str, m: Moment) -> bool {
+/// A RECURRENCE-ID value's date: its first eight digits, whatever its zone; `None` when it
+/// cannot be read cheaply (then the clock decides).
+fn written_day(value: &str) -> Option<chrono::NaiveDate> {
     let digits = value.trim().get(..8).unwrap_or_default();
-    match chrono::NaiveDate::parse_from_str(digits, "%Y%m%d") {
-        Ok(day) => (day - m.as_utc().date()).num_days().abs() <= 1,
-        Err(_) => true,
-    }
+    chrono::NaiveDate::parse_from_str(digits, "%Y%m%d").ok()
+}
+
+/// True when an override written on `day` (see [`written_day`]) may name an occurrence at
+/// `m`: within a day of it, or not readable cheaply.
+fn within_a_day(day: Option<chrono::NaiveDate>, m: Moment) -> bool {
+    day.is_none_or(|day| (day - m.as_utc().date()).num_days().abs() <= 1)
 }
 
 fn master<'a>(doc: &'a Document, uid: &str) -> Option<&'a Component> {
@@ -254,6 +257,39 @@ pub struct Descriptions<'a> {
     doc: &'a Document,
     latest: Moment,
     clock: OnceCell<Clock>,
+    /// The events of the first series asked for, found once: a reader serves one series'
+    /// meetings, and searching the document and reading every override's date again for
+    /// each of them was most of planning's time.
+    series: OnceCell<Series<'a>>,
+}
+
+/// One series' events in a document.
+struct Series<'a> {
+    uid: String,
+    /// Its master: the first event with its UID and no RECURRENCE-ID.
+    master: Option<&'a Component>,
+    /// Its overrides, in document order, each with the date its RECURRENCE-ID is written on.
+    overrides: Vec<(&'a Component, Option<chrono::NaiveDate>)>,
+}
+
+impl<'a> Series<'a> {
+    fn of(doc: &'a Document, uid: &str) -> Series<'a> {
+        let mut master = None;
+        let mut overrides = Vec::new();
+        for e in events(doc, uid) {
+            match e.property("RECURRENCE-ID") {
+                Some(rid) => overrides.push((e, written_day(&rid.value))),
+                None => {
+                    master.get_or_insert(e);
+                }
+            }
+        }
+        Series {
+            uid: uid.to_string(),
+            master,
+            overrides,
+        }
+    }
 }
 
 impl<'a> Descriptions<'a> {
@@ -263,6 +299,7 @@ impl<'a> Descriptions<'a> {
             doc,
             latest,
             clock: OnceCell::new(),
+            series: OnceCell::new(),
         }
     }
 
@@ -271,12 +308,19 @@ impl<'a> Descriptions<'a> {
         // Resolving zones costs far more than reading a date: only overrides whose
         // RECURRENCE-ID is within a day of the occurrence are worth a clock (most past
         // occurrences of a series have none).
-        let near: Vec<&Component> = events(self.doc, occ.uid)
-            .into_iter()
-            .filter(|e| {
-                e.property("RECURRENCE-ID")
-                    .is_some_and(|p| within_a_day(&p.value, occ.recurrence_id))
-            })
+        let other;
+        let series = match self.series.get_or_init(|| Series::of(self.doc, occ.uid)) {
+            series if series.uid == occ.uid => series,
+            _ => {
+                other = Series::of(self.doc, occ.uid);
+                &other
+            }
+        };
+        let near: Vec<&Component> = series
+            .overrides
+            .iter()
+            .filter(|(_, day)| within_a_day(*day, occ.recurrence_id))
+            .map(|(e, _)| *e)
             .collect();
         if !near.is_empty() {
             let own;
@@ -291,7 +335,8 @@ impl<'a> Descriptions<'a> {
                 return Ok(description_of(ov));
             }
         }
-        master(self.doc, occ.uid)
+        series
+            .master
             .map(description_of)
             .ok_or_else(|| EditError::NoSuchEvent {
                 uid: occ.uid.to_string(),

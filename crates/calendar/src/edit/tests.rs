@@ -255,3 +255,40 @@ DESCRIPTION:Moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     assert_eq!(doc.events().len(), 2);
     assert_eq!(doc.events()[1].value("DESCRIPTION"), Some("New"));
 }
+
+#[test]
+fn one_reader_reads_two_series_and_notes_read_as_the_whole_resource() {
+    let bob = "BEGIN:VEVENT\r\nUID:bob@x\r\nDTSTART;TZID=Europe/Berlin:20260105T110000\r\n\
+RRULE:FREQ=WEEKLY\r\nDESCRIPTION:Bob's series\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:bob@x\r\nRECURRENCE-ID;TZID=Europe/Berlin:20260119T110000\r\n\
+DTSTART;TZID=Europe/Berlin:20260119T120000\r\nDESCRIPTION:Bob moved\r\nEND:VEVENT\r\n";
+    let text = SERIES.replace("END:VCALENDAR\r\n", &format!("{bob}END:VCALENDAR\r\n"));
+    let (whole, _) = Document::parse(&text, "t.ics").unwrap();
+    let notes = Document::read_notes(text.as_bytes(), "t.ics").unwrap();
+    let bob_moved = OccurrenceRef {
+        uid: "bob@x",
+        recurrence_id: utc(19, 10),
+        start: utc(19, 11),
+        end: utc(19, 11),
+    };
+    let bob_later = OccurrenceRef {
+        recurrence_id: utc(26, 10),
+        start: utc(26, 10),
+        end: utc(26, 10),
+        ..bob_moved
+    };
+    for doc in [&whole, &notes] {
+        let reader = Descriptions::new(doc, utc(26, 10));
+        assert_eq!(
+            reader
+                .of(&occ(utc(19, 9), utc(20, 14), utc(20, 14)))
+                .unwrap()
+                .text,
+            "Moved"
+        );
+        assert_eq!(reader.of(&bob_moved).unwrap().text, "Bob moved");
+        assert_eq!(reader.of(&bob_later).unwrap().text, "Bob's series");
+        let ann_later = occ(utc(26, 9), utc(26, 9), utc(26, 9));
+        assert_eq!(reader.of(&ann_later).unwrap().text, "Shared notes, see doc");
+    }
+}
