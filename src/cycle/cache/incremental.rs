@@ -143,16 +143,15 @@ pub(super) fn read(
         .collect();
     let old_relationships = group(&old_verdicts, job);
     let old_ones = one_on_one_uids(&old_relationships);
-    let mut verdicts: Vec<(usize, (EventMeta, Verdict))> = old_verdicts
-        .into_iter()
-        .filter(|(m, _)| !touched.contains(&*m.origin))
-        .filter_map(|kept| Some((*position.get(&*kept.0.origin)?, kept)))
-        .collect();
-    for f in &fresh {
-        verdicts.extend(classify(&f.digest, &me, job).map(|v| (f.position, v)));
-    }
-    verdicts.sort_by_key(|(p, _)| *p);
-    let verdicts: Vec<(EventMeta, Verdict)> = verdicts.into_iter().map(|(_, v)| v).collect();
+    let verdicts = in_reading_order(
+        old_verdicts,
+        |(m, _)| &m.origin,
+        fresh
+            .iter()
+            .flat_map(|f| classify(&f.digest, &me, job).map(|v| (f.position, v))),
+        &touched,
+        &position,
+    );
     let relationships = group(&verdicts, job);
     let ones = one_on_one_uids(&relationships);
 
@@ -189,17 +188,15 @@ pub(super) fn read(
     occurrences.sort_by(expansion_order);
 
     // Warnings and failures: the memo's, but the touched resources' replaced.
-    let mut warnings: Vec<(usize, WarningRec)> = memo
-        .warnings
-        .into_iter()
-        .filter(|w| !touched.contains(w.origin.as_str()))
-        .filter_map(|w| Some((*position.get(w.origin.as_str())?, w)))
-        .collect();
-    for f in &fresh {
-        warnings.extend(f.digest.warnings.iter().map(|w| (f.position, w.clone())));
-    }
-    warnings.sort_by_key(|(p, _)| *p);
-    let warnings: Vec<WarningRec> = warnings.into_iter().map(|(_, w)| w).collect();
+    let warnings = in_reading_order(
+        memo.warnings,
+        |w| &w.origin,
+        fresh
+            .iter()
+            .flat_map(|f| f.digest.warnings.iter().map(|w| (f.position, w.clone()))),
+        &touched,
+        &position,
+    );
     let mut expansion_warnings: Vec<WarningRec> = memo
         .expansion_warnings
         .into_iter()
@@ -208,26 +205,21 @@ pub(super) fn read(
         })
         .collect();
     expansion_warnings.extend(expansion.warnings.iter().map(WarningRec::from));
-    let mut failures: Vec<(usize, Failure)> = memo
-        .failures
-        .into_iter()
-        .filter(|f| !touched.contains(f.origin.as_str()))
-        .filter_map(|f| Some((*position.get(f.origin.as_str())?, f)))
-        .collect();
-    for f in &fresh {
-        if let Some(error) = &f.digest.failure {
-            failures.push((
-                f.position,
-                Failure {
-                    origin: f.origin.clone(),
-                    calendar: f.calendar.clone(),
-                    error: error.clone(),
-                },
-            ));
-        }
-    }
-    failures.sort_by_key(|(p, _)| *p);
-    let failures: Vec<Failure> = failures.into_iter().map(|(_, f)| f).collect();
+    let failures = in_reading_order(
+        memo.failures,
+        |f| &f.origin,
+        fresh.iter().filter_map(|f| {
+            let error = f.digest.failure.clone()?;
+            let failure = Failure {
+                origin: f.origin.clone(),
+                calendar: f.calendar.clone(),
+                error,
+            };
+            Some((f.position, failure))
+        }),
+        &touched,
+        &position,
+    );
 
     let memo = Memo {
         fingerprint: String::new(),
@@ -268,6 +260,26 @@ pub(super) fn read(
         changed: rows,
         gone: removed,
     }))
+}
+
+/// The memo's entries of the untouched resources and the touched ones' new entries (each
+/// with its resource's position), in reading order; within a resource, as they came.
+fn in_reading_order<T>(
+    memo: Vec<T>,
+    origin: impl Fn(&T) -> &str,
+    fresh: impl IntoIterator<Item = (usize, T)>,
+    touched: &HashSet<&str>,
+    position: &HashMap<&str, usize>,
+) -> Vec<T> {
+    let mut all: Vec<(usize, T)> = memo
+        .into_iter()
+        .filter(|entry| !touched.contains(origin(entry)))
+        .filter_map(|entry| Some((*position.get(origin(&entry))?, entry)))
+        .collect();
+    all.extend(fresh);
+    // Stable: entries of one resource keep their order.
+    all.sort_by_key(|(p, _)| *p);
+    all.into_iter().map(|(_, entry)| entry).collect()
 }
 
 /// Whether one of the digest's UIDs (or an event without one) is in another resource too.
