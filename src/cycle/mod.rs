@@ -44,7 +44,8 @@ use crate::report::Entry;
 /// What detection found among the collected events.
 #[derive(Debug, Clone)]
 pub struct Detection {
-    /// Every series master and single event with its verdict, in reading order.
+    /// Every series master and every single 1:1 event with its verdict, in reading order
+    /// (a single event that is no 1:1 is left out).
     pub verdicts: Vec<(EventMeta, Verdict)>,
     /// The 1:1 relationships, by counterpart.
     pub relationships: Vec<Relationship>,
@@ -78,7 +79,11 @@ pub fn detect_metas(metas: &[EventMeta], me: &Identity, overrides: &Overrides) -
             continue;
         }
         let verdict = detect::classify(meta, &me, overrides);
-        verdicts.push((meta.clone(), verdict));
+        // Only what anything reads: the 1:1s, and every series (what `demo` and `list`
+        // show, 1:1 or not); a big calendar's other meetings are most of its events.
+        if verdict.counterpart.is_some() || meta.recurring {
+            verdicts.push((meta.clone(), verdict));
+        }
     }
     let relationships =
         detect::group_relationships(verdicts.iter().map(|(m, v)| (m, v)), &overrides.people);

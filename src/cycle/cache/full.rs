@@ -97,14 +97,23 @@ pub(super) fn read(
         index.add(&d.digest);
     }
     let gone: Vec<String> = cached.into_keys().collect();
-    // Parsed now: the collector's meta; else the digest's.
-    let mut metas: Vec<EventMeta> = Vec::new();
-    for d in &digested {
-        match &d.fresh {
-            Some(range) => metas.extend_from_slice(&collector.meta()[range.clone()]),
-            None => metas.extend(d.digest.metas.iter().cloned().map(EventMeta::from)),
+    // Parsed now: the collector's meta (taken, not copied); else the digest's.
+    let fresh_metas = collector.take_meta();
+    let metas: Vec<EventMeta> = if digested.iter().all(|d| d.fresh.is_some()) {
+        // A first cycle: everything was parsed now, in reading order.
+        fresh_metas
+    } else {
+        let mut metas = Vec::new();
+        for d in &digested {
+            match &d.fresh {
+                Some(range) => {
+                    metas.extend_from_slice(fresh_metas.get(range.clone()).unwrap_or_default());
+                }
+                None => metas.extend(d.digest.metas.iter().cloned().map(EventMeta::from)),
+            }
         }
-    }
+        metas
+    };
     let detection = crate::cycle::detect_metas(&metas, &job.me, &job.overrides);
     let verdicts: Vec<(EventMeta, Verdict)> = detection
         .verdicts

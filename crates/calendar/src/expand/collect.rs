@@ -88,6 +88,12 @@ impl Collector {
         self.meta.as_deref().unwrap_or_default()
     }
 
+    /// Takes the meta collected so far (leaving none), for a caller done reading that
+    /// would otherwise copy them; expansion does not need them.
+    pub fn take_meta(&mut self) -> Vec<EventMeta> {
+        self.meta.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// Sets how many steps the RRULEs of one event may take in one expansion before they are
     /// stopped with a warning naming the event (default
     /// [`crate::recur::DEFAULT_MAX_STEPS`]); the other events still expand.
