@@ -29,6 +29,8 @@ pub const MIGRATIONS: &[&str] = &[
      );",
     // 2: an index of the resources (what is in how many), read only when some changed.
     "ALTER TABLE cycle_cache ADD COLUMN idx BLOB;",
+    // 3: every resource's stamp read from an index alone (not from rows with digests).
+    "CREATE INDEX cycle_cache_resource_stamp ON cycle_cache_resource (scope, origin, stamp);",
 ];
 
 /// One resource's cached digest: how it looked when read (`stamp`: etag or file metadata;
@@ -71,17 +73,14 @@ impl Store {
             .map_err(|e| self.sqlite(e))
     }
 
-    /// Every resource saved under `scope`: its origin, stamp and hash (not its digest).
-    pub fn cached_stamps(
-        &self,
-        scope: &str,
-    ) -> Result<Vec<(String, String, String)>, HistoryError> {
-        let read = || -> rusqlite::Result<Vec<(String, String, String)>> {
+    /// Every resource saved under `scope`: its origin and stamp (from an index: not its
+    /// digest).
+    pub fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String)>, HistoryError> {
+        let read = || -> rusqlite::Result<Vec<(String, String)>> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT origin, stamp, hash FROM cycle_cache_resource WHERE scope = ?1",
+                "SELECT origin, stamp FROM cycle_cache_resource WHERE scope = ?1",
             )?;
-            let rows =
-                stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            let rows = stmt.query_map([scope], |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect()
         };
         read().map_err(|e| self.sqlite(e))
@@ -151,11 +150,19 @@ impl Store {
         let path = self.path.clone();
         let save = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
-            tx.execute("DELETE FROM cycle_cache WHERE scope != ?1", [scope])?;
-            tx.execute(
-                "DELETE FROM cycle_cache_resource WHERE scope != ?1",
+            // Only when another scope is there: deleting by `!=` reads every row.
+            let others: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM cycle_cache WHERE scope != ?1)",
                 [scope],
+                |row| row.get(0),
             )?;
+            if others {
+                tx.execute("DELETE FROM cycle_cache WHERE scope != ?1", [scope])?;
+                tx.execute(
+                    "DELETE FROM cycle_cache_resource WHERE scope != ?1",
+                    [scope],
+                )?;
+            }
             tx.execute(
                 "INSERT OR REPLACE INTO cycle_cache (scope, body, idx, saved_at)
                  VALUES (?1, ?2, ?3, ?4)",

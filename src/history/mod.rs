@@ -236,8 +236,8 @@ pub trait History: Send {
     fn cached_resources(&self, scope: &str) -> Result<Vec<cache::CachedResource>, HistoryError>;
     /// The index saved with the digest under `scope`.
     fn cached_index(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError>;
-    /// Every resource's origin, stamp and hash saved under `scope`, without the digests.
-    fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String, String)>, HistoryError>;
+    /// Every resource's origin and stamp saved under `scope`, without the digests.
+    fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String)>, HistoryError>;
     /// The resource digests saved under `scope` of these origins.
     fn cached_bodies(
         &self,
@@ -523,7 +523,7 @@ impl History for Store {
     fn cached_index(&self, scope: &str) -> Result<Option<Vec<u8>>, HistoryError> {
         Store::cached_index(self, scope)
     }
-    fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String, String)>, HistoryError> {
+    fn cached_stamps(&self, scope: &str) -> Result<Vec<(String, String)>, HistoryError> {
         Store::cached_stamps(self, scope)
     }
     fn cached_bodies(

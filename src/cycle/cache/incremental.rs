@@ -52,11 +52,7 @@ pub(super) fn read(
         .enumerate()
         .map(|(i, (origin, _))| (origin.as_str(), i))
         .collect();
-    let stored: HashMap<String, String> = store
-        .cached_stamps(scope)?
-        .into_iter()
-        .map(|(origin, stamp, _)| (origin, stamp))
-        .collect();
+    let stored: HashMap<String, String> = store.cached_stamps(scope)?.into_iter().collect();
     let all: Vec<_> = resources(gathered).collect();
     let mut changed = Vec::new();
     for (i, ((_, resource), (origin, stamp))) in all.iter().zip(current).enumerate() {
