@@ -1,19 +1,18 @@
 //! The full path: every resource's digest (parsed now if it changed, else from the cache),
 //! detection over all events' meta, and the resources holding a 1:1 read again to expand.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, REACH, Reading, ResourceDigest, digest_into, encode,
-    hash_of,
+    hash_of, one_on_one_uids, resources,
 };
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
 use crate::cycle::Gathered;
 use crate::detect::Verdict;
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
-use crate::sources::Resource;
 
 /// One resource of this cycle: its digest, and whether it was parsed now (into the
 /// cycle's collector) or taken from the cache.
@@ -122,7 +121,7 @@ pub(super) fn read(
         .filter(|(m, v)| v.counterpart.is_some() || m.recurring)
         .cloned()
         .collect();
-    let ones = super::incremental::one_on_one_uids(&detection.relationships);
+    let ones = one_on_one_uids(&detection.relationships);
     let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(u.as_str()));
     let reach = Window {
         start: window.start,
@@ -194,24 +193,4 @@ pub(super) fn read(
         changed,
         gone,
     })
-}
-
-/// Every resource with its calendar's name, in reading order.
-pub(super) fn resources(gathered: &Gathered) -> impl Iterator<Item = (&str, &Resource)> {
-    gathered.calendars.iter().flat_map(|c| {
-        c.snapshot
-            .resources
-            .iter()
-            .map(move |r| (c.name.as_str(), r))
-    })
-}
-
-/// The UIDs of a set of digests.
-pub(super) fn uids_of<'a>(
-    digests: impl IntoIterator<Item = &'a ResourceDigest>,
-) -> HashSet<&'a str> {
-    digests
-        .into_iter()
-        .flat_map(|d| d.uids.iter().map(String::as_str))
-        .collect()
 }

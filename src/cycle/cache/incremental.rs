@@ -10,11 +10,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::full::{resources, uids_of};
 use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, digest_into, encode,
-    expansion_order,
+    expansion_order, one_on_one_uids, resources,
 };
 use crate::agenda;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning};
@@ -314,12 +313,10 @@ fn group(verdicts: &[(EventMeta, Verdict)], job: &crate::cycle::Job) -> Vec<Rela
     detect::group_relationships(verdicts.iter().map(|(m, v)| (m, v)), &job.overrides.people)
 }
 
-/// The UIDs observing and planning read: the series and one-off 1:1s of the relationships
-/// (a one-off 1:1 with someone who has no series is in no relationship).
-pub(super) fn one_on_one_uids(relationships: &[Relationship]) -> HashSet<&str> {
-    relationships
-        .iter()
-        .flat_map(|r| r.series.iter().chain(&r.adhoc))
-        .map(|s| &*s.uid)
+/// The UIDs of a set of digests.
+fn uids_of<'a>(digests: impl IntoIterator<Item = &'a ResourceDigest>) -> HashSet<&'a str> {
+    digests
+        .into_iter()
+        .flat_map(|d| d.uids.iter().map(String::as_str))
         .collect()
 }

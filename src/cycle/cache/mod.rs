@@ -46,7 +46,7 @@ use sha2::{Digest as _, Sha256};
 use super::{Detection, Gathered, Outcome, analyse, observe};
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
-use crate::detect::{self, Verdict};
+use crate::detect::{self, Relationship, Verdict};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
 use crate::sources::Resource;
@@ -502,6 +502,26 @@ fn names_of_me(metas: &[EventMeta], me: &detect::Identity) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// Every resource with its calendar's name, in reading order.
+fn resources(gathered: &Gathered) -> impl Iterator<Item = (&str, &Resource)> {
+    gathered.calendars.iter().flat_map(|c| {
+        c.snapshot
+            .resources
+            .iter()
+            .map(move |r| (c.name.as_str(), r))
+    })
+}
+
+/// The UIDs observing and planning read: the series and one-off 1:1s of the relationships
+/// (a one-off 1:1 with someone who has no series is in no relationship).
+fn one_on_one_uids(relationships: &[Relationship]) -> HashSet<&str> {
+    relationships
+        .iter()
+        .flat_map(|r| r.series.iter().chain(&r.adhoc))
+        .map(|s| &*s.uid)
+        .collect()
 }
 
 /// Whether an occurrence sorts before another as expansion sorts them.
