@@ -10,7 +10,6 @@ pub struct Args {}
 
 /// Runs `tete daemon` with the config at `config` (or the default path) until SIGTERM.
 pub fn run(config: Option<&std::path::Path>, _args: Args) -> anyhow::Result<ExitCode> {
-    crate::daemon::init_logging();
     let path = match config {
         Some(path) => path.to_path_buf(),
         None => crate::config::default_path()

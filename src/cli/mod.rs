@@ -75,6 +75,11 @@ pub enum Command {
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The service always logs; any other command only when asked (`TETE_LOG=tete=debug`
+    // shows each cycle step's time).
+    if matches!(cli.command, Command::Daemon(_)) || std::env::var_os("TETE_LOG").is_some() {
+        crate::daemon::init_logging();
+    }
     let outcome = match cli.command {
         Command::Expand(args) => expand::run(args),
         Command::Check(args) => check::run(cli.config.as_deref(), args),

@@ -37,9 +37,6 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     if !args.once {
         anyhow::bail!("`tete run` needs --once (the long-running service is `tete daemon`)");
     }
-    if std::env::var_os("TETE_LOG").is_some() {
-        crate::daemon::init_logging();
-    }
     let mut job = inputs::resolve(config, &args.inputs)?;
     // A dry run works on a copy of the state, so that it changes nothing at all.
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;

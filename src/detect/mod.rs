@@ -462,10 +462,9 @@ pub fn is_room_or_resource(p: &Person) -> bool {
         ]
         .iter()
         .any(|prefix| {
-            local == *prefix
-                || local.starts_with(&format!("{prefix}-"))
-                || local.starts_with(&format!("{prefix}."))
-                || local.starts_with(&format!("{prefix}_"))
+            local
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.', '_']))
         })
 }
 

@@ -155,29 +155,38 @@ fn explain_kept_apart(by_key: &mut BTreeMap<CounterpartKey, Relationship>) {
             .push(i);
     }
     let domain = |e: &str| e.rsplit_once('@').map(|(_, d)| d.to_string());
+    // Named once each, at most: a big organisation has hundreds of people sharing a first
+    // name, and listing every one in every one's reasons grew with the square of them.
+    const FIRST_NAME_ONLY_SHOWN: usize = 3;
     for (i, person) in people.iter().enumerate() {
         let group = &by_first[&first_name(&person.name).to_lowercase()];
-        let notes: Vec<String> = group
-            .iter()
-            .filter(|&&j| j != i)
-            .filter_map(|&j| {
-                let other = &people[j];
-                if other.name == person.name {
-                    (domain(&other.email) != domain(&person.email)).then(|| {
-                        format!(
-                            " (kept apart from {}: the same name on another \
-                             domain; [[people]] can join them)",
-                            other.email
-                        )
-                    })
-                } else {
-                    Some(format!(
+        let mut notes: Vec<String> = Vec::new();
+        let mut first_name_only = 0;
+        for other in group.iter().filter(|&&j| j != i).map(|&j| &people[j]) {
+            if other.name == person.name {
+                if domain(&other.email) != domain(&person.email) {
+                    notes.push(format!(
+                        " (kept apart from {}: the same name on another \
+                         domain; [[people]] can join them)",
+                        other.email
+                    ));
+                }
+            } else {
+                first_name_only += 1;
+                if first_name_only <= FIRST_NAME_ONLY_SHOWN {
+                    notes.push(format!(
                         " (kept apart from {}: only the first name is the same)",
                         other.email
-                    ))
+                    ));
                 }
-            })
-            .collect();
+            }
+        }
+        if first_name_only > FIRST_NAME_ONLY_SHOWN {
+            notes.push(format!(
+                " (and from {} more with only the first name the same)",
+                first_name_only - FIRST_NAME_ONLY_SHOWN
+            ));
+        }
         if let Some(rel) = by_key.get_mut(&person.key) {
             for s in rel.series.iter_mut() {
                 for note in &notes {
@@ -368,6 +377,22 @@ mod tests {
                 "kept apart from ann.berger@home.example: the same name on another domain"
             ),
             "{berger}"
+        );
+    }
+
+    #[test]
+    fn many_people_sharing_a_first_name_are_counted_not_listed() {
+        let names: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("ann{i}@corp.example"), format!("Ann Surname{i}")))
+            .collect();
+        let events: Vec<EventMeta> = (0..50).map(|i| ev(&format!("s{i}"), true)).collect();
+        let verdicts: Vec<Verdict> = names.iter().map(|(e, n)| yes(Some(e), n)).collect();
+        let rels = group_relationships(events.iter().zip(&verdicts), &[]);
+        let reason = &rels[0].series[0].reason;
+        assert_eq!(reason.matches("kept apart from").count(), 3, "{reason}");
+        assert!(
+            reason.ends_with("(and from 46 more with only the first name the same)"),
+            "{reason}"
         );
     }
 

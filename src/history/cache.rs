@@ -41,7 +41,7 @@ pub struct CachedResource {
     pub origin: String,
     /// Its etag, or its file's metadata, when read.
     pub stamp: String,
-    /// SHA-256 of its bytes, hex.
+    /// SHA-256 of its bytes, hex; empty for a big file or feed body, known by its stamp.
     pub hash: String,
     /// What the cycle keeps of it.
     pub body: Vec<u8>,

@@ -57,17 +57,24 @@ pub(super) fn record(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<RecordSummary> {
     let now = text(now);
-    record_series(tx, &seen.series, &now)?;
+    let first_seen = record_series(tx, &seen.series, &now)?;
     let observed = by_series(&seen.occurrences);
     let mut stored: HashMap<&str, SeriesRows> = HashMap::new();
     for (&uid, occurrences) in &observed {
-        stored.insert(uid, stored_rows(tx, uid, occurrences, seen.window)?);
+        // A series seen for the first time has nothing stored: a first cycle over a big
+        // calendar would otherwise look up each of its occurrences, one query each.
+        let rows = match first_seen.contains(uid) {
+            true => SeriesRows::new(),
+            false => stored_rows(tx, uid, occurrences, seen.window)?,
+        };
+        stored.insert(uid, rows);
     }
     let mut summary = RecordSummary::default();
     let mut new = HashSet::new();
     for obs in &seen.occurrences {
         let rows = stored.entry(obs.series_uid.as_str()).or_default();
-        match record_occurrence(tx, rows, obs, &now)? {
+        let may_be_stored = !first_seen.contains(obs.series_uid.as_str());
+        match record_occurrence(tx, rows, obs, may_be_stored, &now)? {
             Recorded::New => {
                 summary.new += 1;
                 new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
@@ -90,14 +97,23 @@ pub(super) fn record(
 
 /// Inserts the series seen for the first time and updates those whose counterpart
 /// changed; the others are not written.
-fn record_series(tx: &Transaction, series: &[(String, String)], now: &str) -> rusqlite::Result<()> {
+fn record_series<'s>(
+    tx: &Transaction,
+    series: &'s [(String, String)],
+    now: &str,
+) -> rusqlite::Result<HashSet<&'s str>> {
     let known: HashMap<String, String> = tx
         .prepare_cached("SELECT uid, counterpart FROM series")?
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    let mut first_seen = HashSet::new();
     for (uid, counterpart) in series {
-        if known.get(uid) == Some(counterpart) {
-            continue;
+        match known.get(uid) {
+            Some(known) if known == counterpart => continue,
+            Some(_) => {}
+            None => {
+                first_seen.insert(uid.as_str());
+            }
         }
         exec(
             tx,
@@ -106,7 +122,7 @@ fn record_series(tx: &Transaction, series: &[(String, String)], now: &str) -> ru
             params![uid, counterpart, now],
         )?;
     }
-    Ok(())
+    Ok(first_seen)
 }
 
 /// The observations of each series, in the order seen.
@@ -168,14 +184,17 @@ enum Recorded {
 }
 
 /// Inserts an occurrence seen for the first time, or updates (and logs) one whose start,
-/// end or cancellation changed; `rows` is kept as the file now is.
+/// end or cancellation changed; `rows` is kept as the file now is. `may_be_stored` is false
+/// for a series seen for the first time: nothing of it is looked up.
 fn record_occurrence(
     tx: &Transaction,
     rows: &mut SeriesRows,
     obs: &Observation,
+    may_be_stored: bool,
     now: &str,
 ) -> rusqlite::Result<Recorded> {
-    if !rows.contains_key(&obs.recurrence_id)
+    if may_be_stored
+        && !rows.contains_key(&obs.recurrence_id)
         && let Some(row) = stored_row(tx, obs)?
     {
         rows.insert(obs.recurrence_id.clone(), row);

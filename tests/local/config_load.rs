@@ -245,8 +245,10 @@ fn max_rule_steps_bounds_a_hostile_rule_and_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("cal.ics"),
+        // A 1:1 (only 1:1s are expanded by a cycle), with a rule of 50,000 steps.
         "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:hostile\nDTSTART:20260105T100000Z\n\
-         RRULE:FREQ=MINUTELY;COUNT=50000\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n",
+         RRULE:FREQ=MINUTELY;COUNT=50000\nSUMMARY:x\nORGANIZER:mailto:mia@example.com\n\
+         ATTENDEE:mailto:bo@example.com\nEND:VEVENT\nEND:VCALENDAR\n",
     )
     .unwrap();
     let config = |steps: &str| {

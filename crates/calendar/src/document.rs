@@ -115,7 +115,15 @@ impl Document {
         origin: &str,
         keep: impl Fn(&str) -> bool,
     ) -> Result<Document, DocumentError> {
-        let mut reader = Reader::new(input, origin).keeping_only(read_for_notes);
+        // The events not wanted are left out line by line first: parsing them only to drop
+        // them was most of the cost.
+        let wanted = super::reader::only_events_wanted(input, &keep).map_err(|source| {
+            DocumentError::Io {
+                origin: origin.to_string(),
+                source,
+            }
+        })?;
+        let mut reader = Reader::new(wanted.as_slice(), origin).keeping_only(read_for_notes);
         let mut calendar = Component::new("VCALENDAR");
         loop {
             let event = next_event(&mut reader, origin)?;
@@ -190,6 +198,8 @@ impl Document {
     /// Returns `(uid, document)` in order of first appearance.
     pub fn split_by_uid(&self) -> Vec<(String, Document)> {
         let mut out: Vec<(String, Document)> = Vec::new();
+        let mut index_of: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         for top in &self.components {
             let (calendar, children): (Option<&Component>, Vec<&Component>) =
                 if top.name == "VCALENDAR" {
@@ -204,7 +214,7 @@ impl Document {
                 .collect();
             for event in children.iter().filter(|c| c.name == "VEVENT") {
                 let uid = event.value("UID").map(str::trim).unwrap_or("").to_string();
-                let existing = out.iter().position(|(u, _)| !uid.is_empty() && *u == uid);
+                let existing = index_of.get(&uid).filter(|_| !uid.is_empty()).copied();
                 let index = existing.unwrap_or_else(|| {
                     let mut cal = Component::new("VCALENDAR");
                     if let Some(calendar) = calendar {
@@ -217,6 +227,7 @@ impl Document {
                             components: vec![cal],
                         },
                     ));
+                    index_of.insert(uid.clone(), out.len() - 1);
                     out.len() - 1
                 });
                 out[index].1.components[0].components.push((*event).clone());

@@ -132,7 +132,7 @@ pub(super) fn read(
         .all(|d| d.fresh.is_some() || !holds_a_1on1(d))
     {
         // Every resource with a 1:1 was just read into the collector, in order.
-        collector.expand_with_excluded(reach)
+        collector.expand_with_excluded_where(reach, |uid| ones.contains(uid))
     } else {
         let mut again = Collector::with_meta();
         again.set_max_rule_steps(job.max_rule_steps);
@@ -143,7 +143,7 @@ pub(super) fn read(
                 let _ = again.read(input, &d.origin);
             }
         }
-        again.expand_with_excluded(reach)
+        again.expand_with_excluded_where(reach, |uid| ones.contains(uid))
     };
     let occurrences: Vec<Occurrence> = expansion
         .occurrences

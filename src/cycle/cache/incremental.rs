@@ -170,7 +170,7 @@ pub(super) fn read(
             }
         }
     }
-    let expansion = collector.expand_with_excluded(reach);
+    let expansion = collector.expand_with_excluded_where(reach, |uid| ones.contains(uid));
     let mut occurrences: Vec<Occurrence> = memo
         .occurrences
         .into_iter()

@@ -310,16 +310,19 @@ fn hash_of(resource: &Resource) -> Option<String> {
     Some(hex(&hasher.finalize()))
 }
 
-/// A reader that hashes what passes through it, so a resource read once is also hashed.
+/// A reader that hashes what passes through it (when it has a hasher), so a resource read
+/// once is also hashed.
 struct Hashing<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
 }
 
 impl<R: BufRead> std::io::Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -330,9 +333,11 @@ impl<R: BufRead> BufRead for Hashing<R> {
     }
 
     fn consume(&mut self, amount: usize) {
-        if let Ok(buf) = self.inner.fill_buf() {
+        if let Some(hasher) = &mut self.hasher
+            && let Ok(buf) = self.inner.fill_buf()
+        {
             let n = amount.min(buf.len());
-            self.hasher.update(&buf[..n]);
+            hasher.update(&buf[..n]);
         }
         self.inner.consume(amount);
     }
@@ -462,14 +467,24 @@ fn digest_into(
             return (String::new(), digest, first_meta..first_meta);
         }
     };
+    // A big file or feed body is known by its stamp alone (it is parsed again whenever that
+    // changes): hashing 100 MB would be spent for nothing.
     let mut hashing = Hashing {
         inner: input,
-        hasher: Sha256::new(),
+        hasher: resource.is_item().then(Sha256::new),
     };
     let read = collector.read(&mut hashing, origin);
-    // Whatever the reader left unread is hashed too, so the hash is of the whole resource.
-    let _ = std::io::copy(&mut hashing, &mut std::io::sink());
-    let hash = hex(&hashing.hasher.finalize());
+    let hash = match hashing.hasher {
+        Some(_) => {
+            // Whatever the reader left unread is hashed too: the hash is of the whole item.
+            let _ = std::io::copy(&mut hashing, &mut std::io::sink());
+            hashing
+                .hasher
+                .map(|h| hex(&h.finalize()))
+                .unwrap_or_default()
+        }
+        None => String::new(),
+    };
     let own_warnings = collector.take_warnings();
     let metas = &collector.meta()[first_meta..];
     let digest = ResourceDigest {

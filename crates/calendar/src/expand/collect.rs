@@ -49,6 +49,13 @@ fn used_with_meta(name: &str) -> bool {
         || name.eq_ignore_ascii_case("ATTENDEE")
 }
 
+/// The parameters a collector reads: of times (`VALUE`, `TZID`), of an override's reach
+/// (`RANGE`), of people (`CN`, `CUTYPE`, `PARTSTAT`).
+fn param_used(name: &str) -> bool {
+    const USED: &[&str] = &["VALUE", "TZID", "RANGE", "CN", "CUTYPE", "PARTSTAT"];
+    USED.iter().any(|used| used.eq_ignore_ascii_case(name))
+}
+
 /// Collects events from one or more inputs, then expands them over windows.
 #[derive(Debug, Default)]
 pub struct Collector {
@@ -136,7 +143,9 @@ impl Collector {
         } else {
             used_in_expansion
         };
-        let mut reader = Reader::new(input, origin).keeping_only(keep);
+        let mut reader = Reader::new(input, origin)
+            .keeping_only(keep)
+            .keeping_params(param_used);
         let mut summary = ReadSummary::default();
         loop {
             let event = document::next_event(&mut reader, origin)?;

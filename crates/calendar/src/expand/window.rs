@@ -23,16 +23,32 @@ pub struct Expansion {
 impl Collector {
     /// Every occurrence overlapping `window`, sorted by (start as UTC, uid, recurrence id).
     pub fn expand(&self, window: Window) -> Expansion {
-        self.expand_inner(window, false)
+        self.expand_inner(window, false, |_| true)
     }
 
     /// Like [`Collector::expand`], plus the occurrences that `EXDATE` removes, marked
     /// `excluded`: a 1:1's history counts them as cancelled.
     pub fn expand_with_excluded(&self, window: Window) -> Expansion {
-        self.expand_inner(window, true)
+        self.expand_inner(window, true, |_| true)
     }
 
-    fn expand_inner(&self, window: Window, with_excluded: bool) -> Expansion {
+    /// Like [`Collector::expand_with_excluded`], of only the events whose UID `keep` wants
+    /// (a big calendar's 1:1s are a few of its events). Every time zone used is still
+    /// resolved, so an unknown one is still reported.
+    pub fn expand_with_excluded_where(
+        &self,
+        window: Window,
+        keep: impl Fn(&str) -> bool,
+    ) -> Expansion {
+        self.expand_inner(window, true, keep)
+    }
+
+    fn expand_inner(
+        &self,
+        window: Window,
+        with_excluded: bool,
+        keep: impl Fn(&str) -> bool,
+    ) -> Expansion {
         let mut warnings = Vec::new();
         let zones = self.resolve_zones(window, &mut warnings);
         let ctx = Context {
@@ -45,8 +61,11 @@ impl Collector {
                 .unwrap_or(crate::recur::DEFAULT_MAX_STEPS),
         };
         let mut occurrences = Vec::new();
-        let (without_uid, mut with_uid): (Vec<&EventRecord>, Vec<&EventRecord>) =
-            self.events.iter().partition(|ev| ev.uid.is_empty());
+        let (without_uid, mut with_uid): (Vec<&EventRecord>, Vec<&EventRecord>) = self
+            .events
+            .iter()
+            .filter(|ev| keep(&ev.uid))
+            .partition(|ev| ev.uid.is_empty());
         for ev in without_uid {
             // Events without a UID are unrelated to each other (recurring-ical-events gives
             // each an id of its own): none replaces or overrides another.
