@@ -119,12 +119,36 @@ impl Documents {
         } else {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; one small document per series, so
-            // finding an occurrence's description does not search the whole export.
-            let doc =
-                Document::read_events(input, origin, |uid| self.one_on_ones.contains(uid)).ok()?;
+            // finding an occurrence's description does not search the whole export. Where
+            // the cycle found them, only their bytes are read again.
+            let wanted = |uid: &str| self.one_on_ones.contains(uid);
+            let doc = match gathered
+                .notes_at
+                .get(origin)
+                .and_then(|at| parts_at(resource, at))
+            {
+                Some(parts) => Document::read_events(parts.as_slice(), origin, wanted),
+                None => Document::read_events(input, origin, wanted),
+            }
+            .ok()?;
             Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
         }
     }
+}
+
+/// The bytes of a big calendar at these ranges, when each still begins a component (the
+/// file did not change since it was read); `None` sends the caller to the whole file.
+fn parts_at(resource: &crate::sources::Resource, at: &[std::ops::Range<u64>]) -> Option<Vec<u8>> {
+    let bytes = resource.bytes_at(at).ok()?;
+    let mut offset = 0;
+    for range in at {
+        let head = bytes.get(offset..)?.get(..6)?;
+        if !head.eq_ignore_ascii_case(b"BEGIN:") {
+            return None;
+        }
+        offset += usize::try_from(range.end.saturating_sub(range.start)).ok()?;
+    }
+    Some(bytes)
 }
 
 /// A resource as parsed for planning.

@@ -108,6 +108,46 @@ impl Resource {
         }
     }
 
+    /// The bytes at these ranges, one after the other: parts of a big calendar (its 1:1s
+    /// and time zones) read again without the rest. A range past the end is an error.
+    pub fn bytes_at(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>, SourceError> {
+        use std::io::Seek as _;
+        let Content::File(path) = &self.content else {
+            let bytes = self.bytes()?;
+            let mut out = Vec::new();
+            for r in ranges {
+                let part = usize::try_from(r.start)
+                    .ok()
+                    .zip(usize::try_from(r.end).ok())
+                    .and_then(|(start, end)| bytes.get(start..end))
+                    .ok_or_else(|| SourceError::Read {
+                        path: PathBuf::from(&self.href),
+                        source: io::ErrorKind::UnexpectedEof.into(),
+                    })?;
+                out.extend_from_slice(part);
+            }
+            return Ok(out);
+        };
+        let failed = |source| SourceError::Read {
+            path: path.clone(),
+            source,
+        };
+        let mut file = open(path)?;
+        let mut out = Vec::new();
+        for r in ranges {
+            file.seek(io::SeekFrom::Start(r.start)).map_err(failed)?;
+            let len = r.end.saturating_sub(r.start);
+            let read = (&mut file)
+                .take(len)
+                .read_to_end(&mut out)
+                .map_err(failed)?;
+            if (read as u64) < len {
+                return Err(failed(io::ErrorKind::UnexpectedEof.into()));
+            }
+        }
+        Ok(out)
+    }
+
     /// All the bytes, whatever their size (for rewriting one resource).
     pub fn bytes(&self) -> Result<Cow<'_, [u8]>, SourceError> {
         match &self.content {

@@ -61,6 +61,12 @@ pub struct Reader<R> {
     /// True once anything was dropped for depth: the text is not whole.
     truncated: bool,
     pending: VecDeque<ReadEvent>,
+    /// Where in the input each item waiting in `pending` is, in order.
+    pending_spans: VecDeque<Option<std::ops::Range<u64>>>,
+    /// Where the item `next_event` returned last is (see [`Reader::last_item_span`]).
+    last_item_span: Option<std::ops::Range<u64>>,
+    /// Where the item being read begins in the input.
+    item_start: u64,
     warnings: Vec<Warning>,
     /// Index in `warnings` where the currently open item's warnings start (to fill in its UID).
     item_warnings_from: usize,
@@ -84,6 +90,9 @@ impl<R: BufRead> Reader<R> {
             too_deep: 0,
             truncated: false,
             pending: VecDeque::new(),
+            pending_spans: VecDeque::new(),
+            last_item_span: None,
+            item_start: 0,
             warnings: Vec::new(),
             item_warnings_from: 0,
             saw_structure: false,
@@ -109,6 +118,14 @@ impl<R: BufRead> Reader<R> {
     pub fn keeping_params(mut self, keep: fn(&str) -> bool) -> Self {
         self.keep_params = Some(keep);
         self
+    }
+
+    /// The bytes of the input the item `next_event` returned last was read from, from its
+    /// `BEGIN` line to its `END` line (or what closed it), line endings included; `None` when
+    /// they cannot be told exactly (lines ended by lone CRs). Reading those bytes again reads
+    /// that item again, without the rest of a 100 MB file.
+    pub fn last_item_span(&self) -> Option<std::ops::Range<u64>> {
+        self.last_item_span.clone()
     }
 
     /// Warnings so far, emptied.
@@ -137,6 +154,9 @@ impl<R: BufRead> Reader<R> {
     pub fn next_event(&mut self) -> std::io::Result<Option<ReadEvent>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
+                if matches!(event, ReadEvent::Item(_)) {
+                    self.last_item_span = self.pending_spans.pop_front().flatten();
+                }
                 return Ok(Some(event));
             }
             if self.done {
@@ -255,6 +275,7 @@ impl<R: BufRead> Reader<R> {
         }
         if self.emits_as_item(self.stack.len()) {
             self.item_warnings_from = self.warnings.len();
+            self.item_start = self.lines.last_span.start;
         }
         let mut component = Component::new(name);
         component.line = line;
@@ -313,6 +334,9 @@ impl<R: BufRead> Reader<R> {
         } else if self.emits_as_item(depth) {
             self.fill_item_uid(&component);
             self.pending.push_back(ReadEvent::Item(component));
+            let span = self.item_start..self.lines.last_span.end;
+            self.pending_spans
+                .push_back(self.lines.spans_exact.then_some(span));
         } else if let Some(parent) = self.stack.last_mut() {
             parent.components.push(component);
         }
@@ -382,6 +406,15 @@ struct LogicalLines<R> {
     eof: bool,
     /// First line whose bytes were not valid UTF-8 (reported once per input).
     invalid_utf8_lines: Option<usize>,
+    /// Bytes read from the input so far.
+    consumed: u64,
+    /// Where in the input the physical line just read, the logical line being unfolded and
+    /// the logical line handed out last are, line endings included.
+    physical_span: std::ops::Range<u64>,
+    current_span: std::ops::Range<u64>,
+    last_span: std::ops::Range<u64>,
+    /// False once a line ended by a lone CR was met: spans are then not exact.
+    spans_exact: bool,
 }
 
 impl<R: BufRead> LogicalLines<R> {
@@ -396,6 +429,11 @@ impl<R: BufRead> LogicalLines<R> {
             at_start: true,
             eof: false,
             invalid_utf8_lines: None,
+            consumed: 0,
+            physical_span: 0..0,
+            current_span: 0..0,
+            last_span: 0..0,
+            spans_exact: true,
         }
     }
 
@@ -410,10 +448,13 @@ impl<R: BufRead> LogicalLines<R> {
         if self.eof {
             return Ok(false);
         }
-        if self.input.read_until(b'\n', &mut self.physical)? == 0 {
+        let read = self.input.read_until(b'\n', &mut self.physical)?;
+        if read == 0 {
             self.eof = true;
             return Ok(false);
         }
+        self.physical_span = self.consumed..self.consumed + read as u64;
+        self.consumed += read as u64;
         if self.at_start {
             self.at_start = false;
             if self.physical.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -428,6 +469,7 @@ impl<R: BufRead> LogicalLines<R> {
         }
         // Lone CRs (old Mac files, some fuzzed input) end lines too.
         if let Some(cr) = self.physical.iter().position(|&b| b == b'\r') {
+            self.spans_exact = false;
             let rest = self.physical.split_off(cr);
             self.queued
                 .extend(rest[1..].split(|&b| b == b'\r').map(<[u8]>::to_vec));
@@ -449,8 +491,10 @@ impl<R: BufRead> LogicalLines<R> {
                         // A continuation with nothing to continue: keep its text as a line.
                         self.current.clear();
                         self.current_line = Some(self.line_no);
+                        self.current_span = self.physical_span.clone();
                     }
                     self.current.extend_from_slice(&self.physical[1..]);
+                    self.current_span.end = self.physical_span.end;
                 }
                 None => {}
                 Some(_) => {
@@ -458,6 +502,7 @@ impl<R: BufRead> LogicalLines<R> {
                     // The new line becomes the one being unfolded; its old buffer is reused.
                     std::mem::swap(&mut self.current, &mut self.physical);
                     self.current_line = Some(self.line_no);
+                    self.current_span = self.physical_span.clone();
                     if done.is_some() {
                         return Ok(done);
                     }
@@ -470,6 +515,7 @@ impl<R: BufRead> LogicalLines<R> {
     fn take_current(&mut self, out: &mut Vec<u8>) -> Option<usize> {
         let line = self.current_line.take()?;
         std::mem::swap(out, &mut self.current);
+        self.last_span = self.current_span.clone();
         Some(line)
     }
 }
@@ -881,10 +927,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn only_events_wanted_reads_as_the_reader_does() {
-        // Over every calendar the project tests with: the reader finds, in what the pass
-        // keeps, exactly the wanted events it finds in the whole text.
+    /// Every calendar the project tests with (`tests/data`, fixtures from real apps).
+    fn project_calendars() -> Vec<std::path::PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = entry.path();
@@ -901,6 +945,53 @@ mod tests {
             &mut files,
         );
         assert!(files.len() > 20, "the project's calendars: {}", files.len());
+        files
+    }
+
+    #[test]
+    fn an_items_span_reads_as_the_item() {
+        // Folded lines, CRLF and LF, a BOM, a forgotten END.
+        let text = "\u{feff}BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:fo\r\n ld\r\n\
+            END:VEVENT\r\nBEGIN:VTIMEZONE\nTZID:Z\nEND:VTIMEZONE\nBEGIN:VEVENT\nUID:b\n\
+            BEGIN:VEVENT\nUID:c\nEND:VEVENT\nEND:VCALENDAR\n";
+        let mut checked = 0;
+        for file in project_calendars()
+            .into_iter()
+            .map(|f| std::fs::read(f).unwrap())
+            .chain([text.as_bytes().to_vec()])
+        {
+            let mut reader = Reader::new(file.as_slice(), "t");
+            while let Some(event) = reader.next_event().unwrap() {
+                let ReadEvent::Item(item) = event else {
+                    continue;
+                };
+                let Some(span) = reader.last_item_span() else {
+                    continue;
+                };
+                let bytes = &file[span.start as usize..span.end as usize];
+                let mut again = Reader::new(bytes, "t");
+                let Some(ReadEvent::Item(read)) = again.next_event().unwrap() else {
+                    panic!("{:?}", String::from_utf8_lossy(bytes));
+                };
+                // The same text (line numbers differ, of course).
+                let text = |c: Component| {
+                    crate::Document {
+                        components: vec![c],
+                    }
+                    .to_ical()
+                };
+                assert_eq!(text(read), text(item));
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    #[test]
+    fn only_events_wanted_reads_as_the_reader_does() {
+        // Over every calendar the project tests with: the reader finds, in what the pass
+        // keeps, exactly the wanted events it finds in the whole text.
+        let files = project_calendars();
         let uids = |bytes: &[u8]| -> Option<Vec<(String, String)>> {
             let (doc, _) = crate::Document::read(bytes, "t").ok()?;
             Some(

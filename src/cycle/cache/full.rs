@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, REACH, Reading, ResourceDigest, digest_into, encode,
-    hash_of, one_on_one_uids, resources,
+    hash_of, notes_at, one_on_one_uids, resources,
 };
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
 use crate::cycle::Gathered;
@@ -127,12 +127,15 @@ pub(super) fn read(
         start: window.start,
         end: window.end + REACH,
     };
-    let expansion = if digested
+    let (expansion, notes_at) = if digested
         .iter()
         .all(|d| d.fresh.is_some() || !holds_a_1on1(d))
     {
         // Every resource with a 1:1 was just read into the collector, in order.
-        collector.expand_with_excluded_where(reach, |uid| ones.contains(uid))
+        (
+            collector.expand_with_excluded_where(reach, |uid| ones.contains(uid)),
+            notes_at(&collector, &ones),
+        )
     } else {
         let mut again = Collector::with_meta();
         again.set_max_rule_steps(job.max_rule_steps);
@@ -140,10 +143,14 @@ pub(super) fn read(
             if holds_a_1on1(d)
                 && let Ok(input) = resource.open()
             {
+                again.keep_spans(!resource.is_item());
                 let _ = again.read(input, &d.origin);
             }
         }
-        again.expand_with_excluded_where(reach, |uid| ones.contains(uid))
+        (
+            again.expand_with_excluded_where(reach, |uid| ones.contains(uid)),
+            notes_at(&again, &ones),
+        )
     };
     let occurrences: Vec<Occurrence> = expansion
         .occurrences
@@ -178,6 +185,7 @@ pub(super) fn read(
         warnings: warnings.iter().map(WarningRec::from).collect(),
         expansion_warnings: expansion.warnings.iter().map(WarningRec::from).collect(),
         failures: failures.clone(),
+        notes_at: notes_at.clone(),
     };
     let mut all_warnings = warnings;
     all_warnings.extend(expansion.warnings);
@@ -187,6 +195,7 @@ pub(super) fn read(
             occurrences,
             warnings: all_warnings,
             failures,
+            notes_at,
         },
         memo,
         index,

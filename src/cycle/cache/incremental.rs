@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, digest_into, encode,
-    expansion_order, one_on_one_uids, resources,
+    expansion_order, notes_at, one_on_one_uids, resources,
 };
 use crate::agenda;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning};
@@ -166,11 +166,18 @@ pub(super) fn read(
                 continue;
             };
             if let Ok(input) = all[i].1.open() {
+                collector.keep_spans(!all[i].1.is_item());
                 let _ = collector.read(input, &meta.origin);
+                collector.keep_spans(false);
             }
         }
     }
     let expansion = collector.expand_with_excluded_where(reach, |uid| ones.contains(uid));
+    // Big files are never touched on this way (a change sends it to the full way); one
+    // read again for a 1:1 that joined has its places found again.
+    let mut notes = memo.notes_at;
+    notes.retain(|origin, _| position.contains_key(origin.as_str()));
+    notes.extend(notes_at(&collector, &ones));
     let mut occurrences: Vec<Occurrence> = memo
         .occurrences
         .into_iter()
@@ -226,6 +233,7 @@ pub(super) fn read(
         warnings,
         expansion_warnings,
         failures: failures.clone(),
+        notes_at: notes.clone(),
     };
     let rows = fresh
         .into_iter()
@@ -247,6 +255,7 @@ pub(super) fn read(
             .map(Warning::from)
             .collect(),
         failures,
+        notes_at: notes,
     };
     Ok(Some(Reading {
         read,

@@ -36,7 +36,7 @@ mod full;
 mod incremental;
 mod records;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 
 use chrono::Duration;
@@ -54,7 +54,7 @@ use records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 
 /// Bumped whenever what is cached, or how it is read, changes; with tete's version it keys
 /// the cache, so an upgrade that reads calendars differently starts from nothing.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// How far past the cycle's window the cached occurrences reach.
 const REACH: Duration = Duration::days(7);
@@ -85,6 +85,24 @@ struct FromCalendars {
     occurrences: Vec<Occurrence>,
     warnings: Vec<Warning>,
     failures: Vec<Failure>,
+    /// Where, in each big file or feed body holding a 1:1, its 1:1s and time zones are.
+    notes_at: NotesAt,
+}
+
+/// By origin, the byte ranges of a big calendar's 1:1 events and time zones: planning
+/// reads those again for past meetings' notes, not the whole file.
+type NotesAt = BTreeMap<String, Vec<(u64, u64)>>;
+
+/// [`NotesAt`] of the resources `collector` read keeping spans, for the 1:1s in `ones`.
+fn notes_at(collector: &Collector, ones: &HashSet<&str>) -> NotesAt {
+    collector
+        .spans_of(|uid| ones.contains(uid))
+        .into_iter()
+        .map(|(origin, spans)| {
+            let spans = spans.into_iter().map(|s| (s.start, s.end)).collect();
+            (origin.to_string(), spans)
+        })
+        .collect()
 }
 
 /// A resource that could not be read: its origin, its calendar's name, why.
@@ -179,6 +197,9 @@ pub(super) fn run(
         }
     };
     index_origins(gathered, current, &read);
+    gathered.notes_at = (read.notes_at.iter())
+        .map(|(origin, spans)| (origin.clone(), spans.iter().map(|&(a, b)| a..b).collect()))
+        .collect();
     finish(read, gathered, job, store, window)
 }
 
@@ -359,6 +380,7 @@ struct Memo {
     /// Warnings from expanding the 1:1s.
     expansion_warnings: Vec<WarningRec>,
     failures: Vec<Failure>,
+    notes_at: NotesAt,
 }
 
 impl Memo {
@@ -389,6 +411,7 @@ impl Memo {
             occurrences: self.occurrences.into_iter().map(Into::into).collect(),
             warnings,
             failures: self.failures,
+            notes_at: self.notes_at,
         }
     }
 }
@@ -473,7 +496,9 @@ fn digest_into(
         inner: input,
         hasher: resource.is_item().then(Sha256::new),
     };
+    collector.keep_spans(!resource.is_item());
     let read = collector.read(&mut hashing, origin);
+    collector.keep_spans(false);
     let hash = match hashing.hasher {
         Some(_) => {
             // Whatever the reader left unread is hashed too: the hash is of the whole item.

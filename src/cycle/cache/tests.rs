@@ -71,7 +71,13 @@ impl Item {
                 t(rid),
                 t(at),
                 t(at + Duration::minutes(30)),
-                if *cancelled { "STATUS:CANCELLED\r\n" } else { "" },
+                // A moved meeting has notes with an action item: the plans carry it, so
+                // finding notes (in a file, at the places the cycle kept) is compared too.
+                if *cancelled {
+                    "STATUS:CANCELLED\r\n".to_string()
+                } else {
+                    format!("DESCRIPTION:- [ ] {person}: follow up on {k}\r\n")
+                },
             ));
         }
         out.push_str("END:VCALENDAR\r\n");

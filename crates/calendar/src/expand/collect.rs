@@ -2,7 +2,7 @@
 //! [`EventRecord`] of each (plus, when asked, its [`EventMeta`]), interning TZIDs and
 //! STATUS values and turning broken parts into warnings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -71,6 +71,18 @@ pub struct Collector {
     pub(super) meta: Option<Vec<EventMeta>>,
     /// The most steps one event's RRULEs may take in one expansion (`None`: the default).
     pub(super) max_rule_steps: Option<u64>,
+    /// Where each event and time zone was read, for inputs read while keeping spans (see
+    /// [`Collector::keep_spans`]).
+    pub(super) spans: Vec<ItemSpan>,
+    pub(super) keeping_spans: bool,
+}
+
+/// Where in its input an item was read: a time zone (`uid: None`) or an event.
+#[derive(Debug, Clone)]
+pub(super) struct ItemSpan {
+    resource: u32,
+    uid: Option<Arc<str>>,
+    span: std::ops::Range<u64>,
 }
 
 impl Collector {
@@ -106,6 +118,69 @@ impl Collector {
     /// [`crate::recur::DEFAULT_MAX_STEPS`]); the other events still expand.
     pub fn set_max_rule_steps(&mut self, steps: u64) {
         self.max_rule_steps = Some(steps);
+    }
+
+    /// Whether the inputs read from now on have their items' places kept (off by default):
+    /// then [`Collector::spans_of`] says where some events are, so a caller can read them
+    /// again without the rest of a big file.
+    pub fn keep_spans(&mut self, keep: bool) {
+        self.keeping_spans = keep;
+    }
+
+    /// For each input read while keeping spans that holds an event whose UID `wanted`
+    /// accepts: where those events and every time zone of the input are, as byte ranges in
+    /// reading order. Read again and concatenated, they are a calendar with those events.
+    pub fn spans_of(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Vec<(Arc<str>, Vec<std::ops::Range<u64>>)> {
+        let mut by_resource: BTreeMap<u32, (bool, Vec<std::ops::Range<u64>>)> = BTreeMap::new();
+        for item in &self.spans {
+            let wanted_event = item.uid.as_deref().is_some_and(&wanted);
+            if item.uid.is_none() || wanted_event {
+                let entry = by_resource.entry(item.resource).or_default();
+                entry.0 |= wanted_event;
+                entry.1.push(item.span.clone());
+            }
+        }
+        by_resource
+            .into_iter()
+            .filter(|(_, (any_wanted, _))| *any_wanted)
+            .map(|(resource, (_, mut spans))| {
+                spans.sort_by_key(|s| s.start);
+                spans.dedup();
+                (self.resources[resource as usize].origin.clone(), spans)
+            })
+            .collect()
+    }
+
+    /// Keeps where `item` (an event, a time zone, or a wrapper of events) was read.
+    fn note_span(&mut self, item: &Component, resource: u32, span: std::ops::Range<u64>) {
+        fn events<'c>(c: &'c Component, out: &mut Vec<&'c Component>) {
+            if c.name == "VEVENT" {
+                out.push(c);
+            } else {
+                c.components.iter().for_each(|child| events(child, out));
+            }
+        }
+        if item.name == "VTIMEZONE" {
+            self.spans.push(ItemSpan {
+                resource,
+                uid: None,
+                span,
+            });
+            return;
+        }
+        let mut found = Vec::new();
+        events(item, &mut found);
+        for event in found {
+            let uid = event.value("UID").map(str::trim).unwrap_or("");
+            self.spans.push(ItemSpan {
+                resource,
+                uid: Some(Arc::from(uid)),
+                span: span.clone(),
+            });
+        }
     }
 
     /// Warnings found while reading, emptied.
@@ -159,7 +234,12 @@ impl Collector {
                         self.resources[resource as usize].default_zone = Some(index);
                     }
                 }
-                Some(ReadEvent::Item(item)) => self.collect_item(item, resource, &mut summary),
+                Some(ReadEvent::Item(item)) => {
+                    if let (true, Some(span)) = (self.keeping_spans, reader.last_item_span()) {
+                        self.note_span(&item, resource, span);
+                    }
+                    self.collect_item(item, resource, &mut summary)
+                }
                 Some(_) => {}
             }
             self.warnings.extend(reader.take_warnings());

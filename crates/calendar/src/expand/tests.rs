@@ -320,3 +320,39 @@ fn an_older_override_far_past_the_window_is_checked_lazily_and_within_a_limit() 
         ]
     );
 }
+
+#[test]
+fn spans_of_wanted_events_read_again_are_those_events_with_every_zone() {
+    let text = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nBEGIN:STANDARD\r\n\
+        DTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+        END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260105T100000Z\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:b\r\nDTSTART;TZID=Z:20260105T100000\r\nRRULE:FREQ=WEEKLY\r\n\
+        END:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nRECURRENCE-ID;TZID=Z:20260112T100000\r\n\
+        DTSTART;TZID=Z:20260112T110000\r\nDESCRIPTION:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let mut collector = Collector::new();
+    collector.keep_spans(true);
+    collector.read(text.as_bytes(), "big.ics").unwrap();
+    collector.keep_spans(false);
+    collector.read(text.as_bytes(), "not-kept.ics").unwrap();
+    let spans = collector.spans_of(|uid| uid == "b");
+    assert_eq!(spans.len(), 1, "only the input read keeping spans");
+    let (origin, ranges) = &spans[0];
+    assert_eq!(&**origin, "big.ics");
+    assert_eq!(ranges.len(), 3, "the zone and b's two events: {ranges:?}");
+    let again: Vec<u8> = ranges
+        .iter()
+        .flat_map(|r| {
+            text.as_bytes()[r.start as usize..r.end as usize]
+                .iter()
+                .copied()
+        })
+        .collect();
+    let again = String::from_utf8(again).unwrap();
+    assert!(again.starts_with("BEGIN:VTIMEZONE\r\n"), "{again}");
+    assert!(!again.contains("UID:a"), "{again}");
+    assert!(
+        again.ends_with("DESCRIPTION:moved\r\nEND:VEVENT\r\n"),
+        "{again}"
+    );
+    assert!(collector.spans_of(|uid| uid == "none").is_empty());
+}
