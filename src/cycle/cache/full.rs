@@ -114,13 +114,10 @@ pub(super) fn read(
         metas
     };
     let detection = crate::cycle::detect_metas(&metas, &job.me, &job.overrides);
-    let verdicts: Vec<(EventMeta, Verdict)> = detection
-        .verdicts
-        .iter()
-        // The 1:1s, and every series (what `demo` and `list` show, 1:1 or not).
-        .filter(|(m, v)| v.counterpart.is_some() || m.recurring)
-        .cloned()
-        .collect();
+    drop(metas);
+    // The 1:1s, and every series (what `demo` and `list` show, 1:1 or not): detection keeps
+    // only those.
+    let verdicts: Vec<(EventMeta, Verdict)> = detection.verdicts;
     let ones = one_on_one_uids(&detection.relationships);
     let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(u.as_str()));
     let reach = Window {

@@ -77,11 +77,12 @@ pub struct Collector {
     pub(super) keeping_spans: bool,
 }
 
-/// Where in its input an item was read: a time zone (`uid: None`) or an event.
+/// Where in its input an item was read: a time zone (`event: None`) or an event (its
+/// index in `events`).
 #[derive(Debug, Clone)]
 pub(super) struct ItemSpan {
     resource: u32,
-    uid: Option<Arc<str>>,
+    event: Option<u32>,
     span: std::ops::Range<u64>,
 }
 
@@ -91,8 +92,10 @@ impl Collector {
         Self::default()
     }
 
-    /// A collector that also keeps each master's and single event's [`EventMeta`]
-    /// (organizer, attendees, rule shape), for 1:1 detection.
+    /// A collector for 1:1 detection: it also keeps each master's and single event's
+    /// [`EventMeta`] (organizer, attendees, rule shape), and keeps no single event with
+    /// more than three participants (it cannot be a 1:1; [`Collector::event_uids`] and
+    /// expansion leave it out).
     pub fn with_meta() -> Self {
         Collector {
             meta: Some(Vec::new()),
@@ -136,8 +139,9 @@ impl Collector {
     ) -> Vec<(Arc<str>, Vec<std::ops::Range<u64>>)> {
         let mut by_resource: BTreeMap<u32, (bool, Vec<std::ops::Range<u64>>)> = BTreeMap::new();
         for item in &self.spans {
-            let wanted_event = item.uid.as_deref().is_some_and(&wanted);
-            if item.uid.is_none() || wanted_event {
+            let uid = item.event.and_then(|i| self.events.get(i as usize));
+            let wanted_event = uid.is_some_and(|e| wanted(&e.uid));
+            if item.event.is_none() || wanted_event {
                 let entry = by_resource.entry(item.resource).or_default();
                 entry.0 |= wanted_event;
                 entry.1.push(item.span.clone());
@@ -154,30 +158,21 @@ impl Collector {
             .collect()
     }
 
-    /// Keeps where `item` (an event, a time zone, or a wrapper of events) was read.
-    fn note_span(&mut self, item: &Component, resource: u32, span: std::ops::Range<u64>) {
-        fn events<'c>(c: &'c Component, out: &mut Vec<&'c Component>) {
-            if c.name == "VEVENT" {
-                out.push(c);
-            } else {
-                c.components.iter().for_each(|child| events(child, out));
-            }
-        }
-        if item.name == "VTIMEZONE" {
+    /// Keeps where an item was read: a time zone, or the events collected from it (from
+    /// the `first`-th on; an event wrapper yields several).
+    fn note_span(&mut self, resource: u32, zone: bool, first: usize, span: std::ops::Range<u64>) {
+        if zone {
             self.spans.push(ItemSpan {
                 resource,
-                uid: None,
+                event: None,
                 span,
             });
             return;
         }
-        let mut found = Vec::new();
-        events(item, &mut found);
-        for event in found {
-            let uid = event.value("UID").map(str::trim).unwrap_or("");
+        for event in first..self.events.len() {
             self.spans.push(ItemSpan {
                 resource,
-                uid: Some(Arc::from(uid)),
+                event: u32::try_from(event).ok(),
                 span: span.clone(),
             });
         }
@@ -235,10 +230,12 @@ impl Collector {
                     }
                 }
                 Some(ReadEvent::Item(item)) => {
-                    if let (true, Some(span)) = (self.keeping_spans, reader.last_item_span()) {
-                        self.note_span(&item, resource, span);
+                    let span = reader.last_item_span().filter(|_| self.keeping_spans);
+                    let (zone, first) = (item.name == "VTIMEZONE", self.events.len());
+                    self.collect_item(item, resource, &mut summary);
+                    if let Some(span) = span {
+                        self.note_span(resource, zone, first, span);
                     }
-                    self.collect_item(item, resource, &mut summary)
                 }
                 Some(_) => {}
             }
@@ -360,13 +357,20 @@ impl Collector {
                 if record.is_recurring() && record.recurrence_id.is_none() {
                     summary.series += 1;
                 }
+                let may_be_one_on_one = record.recurrence_id.is_some()
+                    || record.is_recurring()
+                    || EventMeta::may_be_one_on_one(event);
                 if let (Some(meta), None) = (&mut self.meta, record.recurrence_id)
-                    && (record.is_recurring() || EventMeta::may_be_one_on_one(event))
+                    && may_be_one_on_one
                 {
                     let origin = &self.resources[resource as usize].origin;
                     meta.push(EventMeta::from_event(event, origin));
                 }
-                self.events.push(record);
+                // Read for 1:1s, a single meeting of four or more is never one: most of a
+                // big calendar, not kept (nor expanded).
+                if self.meta.is_none() || may_be_one_on_one {
+                    self.events.push(record);
+                }
             }
             Err(message) => self.warn(
                 resource,
