@@ -131,7 +131,7 @@ impl Documents {
                 None => Document::read_events(input, origin, wanted),
             }
             .ok()?;
-            Some(Parsed::ByUid(doc.split_by_uid().into_iter().collect()))
+            Some(Parsed::ByUid(doc.into_events_by_uid()))
         }
     }
 }

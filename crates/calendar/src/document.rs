@@ -192,6 +192,54 @@ impl Document {
         out
     }
 
+    /// The events of this document by UID, each UID's (master and overrides) a document of
+    /// its own with the time zones they name: finding one series' notes in a big export then
+    /// looks at that series only. The events are moved, not copied, and a zone is copied
+    /// only into the documents that use it, so splitting thousands of series costs little
+    /// more than the document. Events without a UID are left out.
+    pub fn into_events_by_uid(self) -> std::collections::HashMap<String, Document> {
+        let mut zones: Vec<Component> = Vec::new();
+        let mut events: Vec<Component> = Vec::new();
+        for top in self.components {
+            let children = match top.name.as_str() {
+                "VCALENDAR" => top.components,
+                _ => vec![top],
+            };
+            for child in children {
+                match child.name.as_str() {
+                    "VTIMEZONE" => zones.push(child),
+                    "VEVENT" => events.push(child),
+                    _ => {}
+                }
+            }
+        }
+        let mut out: std::collections::HashMap<String, Document> = std::collections::HashMap::new();
+        for event in events {
+            let Some(uid) = event.value("UID").map(str::trim).filter(|u| !u.is_empty()) else {
+                continue;
+            };
+            let doc = out.entry(uid.to_string()).or_insert_with(|| Document {
+                components: vec![Component::new("VCALENDAR")],
+            });
+            let calendar = &mut doc.components[0];
+            for tzid in event.properties.iter().filter_map(|p| p.param("TZID")) {
+                let present = calendar
+                    .components
+                    .iter()
+                    .any(|c| c.name == "VTIMEZONE" && c.value("TZID") == Some(tzid.as_str()));
+                if !present
+                    && let Some(zone) = zones
+                        .iter()
+                        .find(|z| z.value("TZID") == Some(tzid.as_str()))
+                {
+                    calendar.components.insert(0, zone.clone());
+                }
+            }
+            calendar.components.push(event);
+        }
+        out
+    }
+
     /// One document per UID, as CalDAV servers and vdirs keep a calendar: each event's
     /// components (master and overrides) in a `VCALENDAR` of their own, with the calendar's
     /// properties and every `VTIMEZONE`. Events without a UID each get their own resource.
@@ -535,6 +583,25 @@ mod tests {
         let (doc, warnings) = Document::parse(text, "t").unwrap();
         assert!(warnings.is_empty());
         assert_eq!(doc.to_ical(), text);
+    }
+
+    #[test]
+    fn events_by_uid_move_each_series_with_the_zones_it_names() {
+        let text = "BEGIN:VCALENDAR\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nEND:VTIMEZONE\r\n\
+            BEGIN:VTIMEZONE\r\nTZID:Y\r\nEND:VTIMEZONE\r\n\
+            BEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=Z:20260101T090000\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260101T090000Z\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;TZID=Z:20260108T090000\r\n\
+            DTSTART;TZID=Y:20260108T100000\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\n\
+            END:VCALENDAR\r\n";
+        let (doc, _) = Document::parse(text, "t").unwrap();
+        let parts = doc.into_events_by_uid();
+        assert_eq!(parts.len(), 2, "no UID, no document");
+        let a = parts["a"].to_ical();
+        assert_eq!(a.matches("BEGIN:VEVENT").count(), 2);
+        assert_eq!(a.matches("BEGIN:VTIMEZONE").count(), 2, "{a}");
+        let b = parts["b"].to_ical();
+        assert!(!b.contains("VTIMEZONE"), "{b}");
     }
 
     #[test]
