@@ -127,7 +127,7 @@ impl Documents {
                 .get(origin)
                 .and_then(|at| parts_at(resource, at))
             {
-                Some(parts) => Document::read_events(parts.as_slice(), origin, wanted),
+                Some(parts) => Document::read_events_of(parts.as_slice(), origin, wanted),
                 None => Document::read_events(input, origin, wanted),
             }
             .ok()?;

@@ -133,7 +133,11 @@ impl Resource {
             source,
         };
         let mut file = open(path)?;
-        let mut out = Vec::new();
+        // Sized once (no doubling of a few MB), never past the file: the ranges come from the
+        // state file, which is not trusted to be sane.
+        let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
+        let len = file.metadata().map_or(0, |m| m.len());
+        let mut out = Vec::with_capacity(usize::try_from(total.min(len)).unwrap_or(0));
         for r in ranges {
             file.seek(io::SeekFrom::Start(r.start)).map_err(failed)?;
             let len = r.end.saturating_sub(r.start);

@@ -123,7 +123,18 @@ impl Document {
                 source,
             }
         })?;
-        let mut reader = Reader::new(wanted.as_slice(), origin).keeping_only(read_for_notes);
+        Self::read_events_of(wanted.as_slice(), origin, keep)
+    }
+
+    /// [`Document::read_events`] of input that holds little else than the wanted events
+    /// (parts of a big file read again where they were found): every line is parsed, with
+    /// no line-level pass first.
+    pub fn read_events_of(
+        input: impl BufRead,
+        origin: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Document, DocumentError> {
+        let mut reader = Reader::new(input, origin).keeping_only(read_for_notes);
         let mut calendar = Component::new("VCALENDAR");
         loop {
             let event = next_event(&mut reader, origin)?;

@@ -49,15 +49,16 @@ impl Person {
             .trim();
         let email = (address.contains('@') && !address.contains(char::is_whitespace))
             .then(|| address.to_lowercase());
-        let kind = match p.param("CUTYPE").map(|c| c.to_ascii_uppercase()).as_deref() {
-            None | Some("INDIVIDUAL") => PersonKind::Individual,
-            Some("GROUP") => PersonKind::Group,
-            Some("ROOM") => PersonKind::Room,
-            Some("RESOURCE") => PersonKind::Resource,
+        let kind = match p.param_borrowed("CUTYPE") {
+            None => PersonKind::Individual,
+            Some(c) if c.eq_ignore_ascii_case("INDIVIDUAL") => PersonKind::Individual,
+            Some(c) if c.eq_ignore_ascii_case("GROUP") => PersonKind::Group,
+            Some(c) if c.eq_ignore_ascii_case("ROOM") => PersonKind::Room,
+            Some(c) if c.eq_ignore_ascii_case("RESOURCE") => PersonKind::Resource,
             Some(_) => PersonKind::Unknown,
         };
         let name = p
-            .param("CN")
+            .param_borrowed("CN")
             .map(|cn| cn.trim().to_string())
             .filter(|cn| !cn.is_empty())
             .or_else(|| (email.is_none() && !address.is_empty()).then(|| address.to_string()));

@@ -119,7 +119,7 @@ pub(super) fn read(
     // only those.
     let verdicts: Vec<(EventMeta, Verdict)> = detection.verdicts;
     let ones = one_on_one_uids(&detection.relationships);
-    let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(u.as_str()));
+    let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(&**u));
     let reach = Window {
         start: window.start,
         end: window.end + REACH,

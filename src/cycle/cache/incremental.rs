@@ -326,6 +326,6 @@ fn group(verdicts: &[(EventMeta, Verdict)], job: &crate::cycle::Job) -> Vec<Rela
 fn uids_of<'a>(digests: impl IntoIterator<Item = &'a ResourceDigest>) -> HashSet<&'a str> {
     digests
         .into_iter()
-        .flat_map(|d| d.uids.iter().map(String::as_str))
+        .flat_map(|d| d.uids.iter().map(|u| &**u))
         .collect()
 }

@@ -38,6 +38,7 @@ mod records;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
+use std::sync::Arc;
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -419,7 +420,7 @@ impl Memo {
 /// In how many resources each UID and each of my names is (see [`incremental`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Index {
-    uids: HashMap<String, u32>,
+    uids: HashMap<Arc<str>, u32>,
     names: HashMap<String, u32>,
 }
 
@@ -435,7 +436,10 @@ impl Index {
 
     /// Takes a resource's counts away; false if it was not counted (a stale index).
     fn remove(&mut self, digest: &ResourceDigest) -> bool {
-        fn take(counts: &mut HashMap<String, u32>, key: &str) -> bool {
+        fn take<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+            counts: &mut HashMap<K, u32>,
+            key: &str,
+        ) -> bool {
             match counts.get_mut(key) {
                 Some(n) if *n > 1 => {
                     *n -= 1;
@@ -445,7 +449,7 @@ impl Index {
                 None => false,
             }
         }
-        let uids = digest.uids.iter().all(|u| take(&mut self.uids, u));
+        let uids = digest.uids.iter().all(|u| take(&mut self.uids, u.as_ref()));
         let names = digest.names.iter().all(|n| take(&mut self.names, n));
         uids && names
     }
@@ -460,7 +464,9 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct ResourceDigest {
     metas: Vec<MetaRec>,
-    uids: Vec<String>,
+    /// Every UID in it, each once (shared with the collector's records: a big file has
+    /// 100,000).
+    uids: Vec<Arc<str>>,
     /// The names on my addresses in it (what detection learns my names from), each once.
     names: Vec<String>,
     warnings: Vec<WarningRec>,
@@ -521,7 +527,7 @@ fn digest_into(
         names: names_of_me(metas, me),
         uids: collector
             .event_uids(first_event)
-            .map(str::to_string)
+            .cloned()
             .collect::<HashSet<_>>()
             .into_iter()
             .collect(),

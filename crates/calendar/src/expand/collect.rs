@@ -191,8 +191,8 @@ impl Collector {
     /// The UID of every `VEVENT` collected, from the `first`-th on, in reading order: a
     /// caller that keeps what each input held (tete's cycle cache) learns which UIDs an
     /// input has, overrides included.
-    pub fn event_uids(&self, first: usize) -> impl Iterator<Item = &str> {
-        self.events.iter().skip(first).map(|e| &*e.uid)
+    pub fn event_uids(&self, first: usize) -> impl Iterator<Item = &Arc<str>> {
+        self.events.iter().skip(first).map(|e| &e.uid)
     }
 
     /// Reads one input as a stream. Errors only when the input cannot be read at all or is
