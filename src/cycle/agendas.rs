@@ -139,7 +139,7 @@ impl Documents {
 /// The bytes of a big calendar at these ranges, when each still begins a component (the
 /// file did not change since it was read); `None` sends the caller to the whole file.
 fn parts_at(resource: &crate::sources::Resource, at: &[std::ops::Range<u64>]) -> Option<Vec<u8>> {
-    let bytes = resource.bytes_at(at).ok()?;
+    let bytes = resource.bytes_at(at)?.ok()?;
     let mut offset = 0;
     for range in at {
         let head = bytes.get(offset..)?.get(..6)?;

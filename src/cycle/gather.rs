@@ -108,10 +108,12 @@ pub struct Gathered {
     /// Where each resource is: its origin (as events name it) to (calendar, resource).
     pub origins: HashMap<String, (usize, usize)>,
     /// Where, in each big file or feed body holding a 1:1, its 1:1 events and time zones
-    /// are (byte ranges, by origin; set by the cycle cache): planning reads only those
-    /// again, not the whole file.
-    pub notes_at: HashMap<String, Vec<std::ops::Range<u64>>>,
+    /// are (set by the cycle cache): planning reads only those again, not the whole file.
+    pub notes_at: NotesAt,
 }
+
+/// By origin, the byte ranges of a big calendar's 1:1 events and time zones.
+pub type NotesAt = HashMap<String, Vec<std::ops::Range<u64>>>;
 
 impl Gathered {
     /// The calendar and resource an event read from `origin` lives in.

@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 pub use agendas::{AgendaPlans, Location, plan_agendas};
 pub use cache::Caching;
 pub use gather::{
-    Companion, Fetched, Gathered, MAX_CONCURRENT_FETCHES, Route, gather, halt_message,
+    Companion, Fetched, Gathered, MAX_CONCURRENT_FETCHES, NotesAt, Route, gather, halt_message,
     route_agendas,
 };
 pub use job::{CycleReport, Job, JobError, ReadFailures, run_cycle, run_cycle_until};

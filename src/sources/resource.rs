@@ -108,48 +108,17 @@ impl Resource {
         }
     }
 
-    /// The bytes at these ranges, one after the other: parts of a big calendar (its 1:1s
-    /// and time zones) read again without the rest. A range past the end is an error.
-    pub fn bytes_at(&self, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>, SourceError> {
-        use std::io::Seek as _;
-        let Content::File(path) = &self.content else {
-            let bytes = self.bytes()?;
-            let mut out = Vec::new();
-            for r in ranges {
-                let part = usize::try_from(r.start)
-                    .ok()
-                    .zip(usize::try_from(r.end).ok())
-                    .and_then(|(start, end)| bytes.get(start..end))
-                    .ok_or_else(|| SourceError::Read {
-                        path: PathBuf::from(&self.href),
-                        source: io::ErrorKind::UnexpectedEof.into(),
-                    })?;
-                out.extend_from_slice(part);
-            }
-            return Ok(out);
-        };
-        let failed = |source| SourceError::Read {
-            path: path.clone(),
-            source,
-        };
-        let mut file = open(path)?;
-        // Sized once (no doubling of a few MB), never past the file: the ranges come from the
-        // state file, which is not trusted to be sane.
-        let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
-        let len = file.metadata().map_or(0, |m| m.len());
-        let mut out = Vec::with_capacity(usize::try_from(total.min(len)).unwrap_or(0));
-        for r in ranges {
-            file.seek(io::SeekFrom::Start(r.start)).map_err(failed)?;
-            let len = r.end.saturating_sub(r.start);
-            let read = (&mut file)
-                .take(len)
-                .read_to_end(&mut out)
-                .map_err(failed)?;
-            if (read as u64) < len {
-                return Err(failed(io::ErrorKind::UnexpectedEof.into()));
-            }
+    /// The bytes of a big calendar (a file, a feed's body) at these ranges, one after the
+    /// other: its 1:1s and time zones read again without the rest. A range past the end is
+    /// an error; `None` for a small item (read it whole with [`Resource::item_bytes`]).
+    pub fn bytes_at(
+        &self,
+        ranges: &[std::ops::Range<u64>],
+    ) -> Option<Result<Vec<u8>, SourceError>> {
+        match &self.content {
+            Content::File(path) => Some(file_bytes_at(path, ranges)),
+            _ => None,
         }
-        Ok(out)
     }
 
     /// All the bytes, whatever their size (for rewriting one resource).
@@ -191,6 +160,33 @@ impl Resource {
                 href: self.href.clone(),
             })
     }
+}
+
+/// The bytes of the file at these ranges, one after the other.
+fn file_bytes_at(path: &Path, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>, SourceError> {
+    use std::io::Seek as _;
+    let failed = |source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = open(path)?;
+    // Sized once (no doubling of a few MB), never past the file: the ranges come from the
+    // state file, which is not trusted to be sane.
+    let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
+    let file_len = file.metadata().map_or(0, |m| m.len());
+    let mut out = Vec::with_capacity(usize::try_from(total.min(file_len)).unwrap_or(0));
+    for r in ranges {
+        file.seek(io::SeekFrom::Start(r.start)).map_err(failed)?;
+        let len = r.end.saturating_sub(r.start);
+        let read = (&mut file)
+            .take(len)
+            .read_to_end(&mut out)
+            .map_err(failed)?;
+        if (read as u64) < len {
+            return Err(failed(io::ErrorKind::UnexpectedEof.into()));
+        }
+    }
+    Ok(out)
 }
 
 fn open(path: &Path) -> Result<File, SourceError> {

@@ -233,16 +233,17 @@ impl Document {
                 components: vec![Component::new("VCALENDAR")],
             });
             let calendar = &mut doc.components[0];
-            for tzid in event.properties.iter().filter_map(|p| p.param("TZID")) {
+            for tzid in event
+                .properties
+                .iter()
+                .filter_map(|p| p.param_borrowed("TZID"))
+            {
+                let names = |c: &Component| c.value("TZID") == Some(&*tzid);
                 let present = calendar
                     .components
                     .iter()
-                    .any(|c| c.name == "VTIMEZONE" && c.value("TZID") == Some(tzid.as_str()));
-                if !present
-                    && let Some(zone) = zones
-                        .iter()
-                        .find(|z| z.value("TZID") == Some(tzid.as_str()))
-                {
+                    .any(|c| c.name == "VTIMEZONE" && names(c));
+                if !present && let Some(zone) = zones.iter().find(|z| names(z)) {
                     calendar.components.insert(0, zone.clone());
                 }
             }

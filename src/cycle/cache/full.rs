@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, REACH, Reading, ResourceDigest, digest_into, encode,
-    hash_of, notes_at, one_on_one_uids, resources,
+    hash_of, notes_at, one_on_one_uids, read_again, resources,
 };
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
 use crate::cycle::Gathered;
@@ -137,11 +137,8 @@ pub(super) fn read(
         let mut again = Collector::with_meta();
         again.set_max_rule_steps(job.max_rule_steps);
         for (d, (_, resource)) in digested.iter().zip(resources(gathered)) {
-            if holds_a_1on1(d)
-                && let Ok(input) = resource.open()
-            {
-                again.keep_spans(!resource.is_item());
-                let _ = again.read(input, &d.origin);
+            if holds_a_1on1(d) {
+                read_again(&mut again, resource, &d.origin);
             }
         }
         (

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, digest_into, encode,
-    expansion_order, notes_at, one_on_one_uids, resources,
+    expansion_order, notes_at, one_on_one_uids, read_again, resources,
 };
 use crate::agenda;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning};
@@ -165,11 +165,7 @@ pub(super) fn read(
             let Some(&i) = position.get(&*meta.origin) else {
                 continue;
             };
-            if let Ok(input) = all[i].1.open() {
-                collector.keep_spans(!all[i].1.is_item());
-                let _ = collector.read(input, &meta.origin);
-                collector.keep_spans(false);
-            }
+            read_again(&mut collector, all[i].1, &meta.origin);
         }
     }
     let expansion = collector.expand_with_excluded_where(reach, |uid| ones.contains(uid));

@@ -36,7 +36,7 @@ mod full;
 mod incremental;
 mod records;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::{Detection, Gathered, Outcome, analyse, observe};
+use super::{Detection, Gathered, NotesAt, Outcome, analyse, observe};
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
 use crate::detect::{self, Relationship, Verdict};
@@ -90,20 +90,23 @@ struct FromCalendars {
     notes_at: NotesAt,
 }
 
-/// By origin, the byte ranges of a big calendar's 1:1 events and time zones: planning
-/// reads those again for past meetings' notes, not the whole file.
-type NotesAt = BTreeMap<String, Vec<(u64, u64)>>;
-
 /// [`NotesAt`] of the resources `collector` read keeping spans, for the 1:1s in `ones`.
 fn notes_at(collector: &Collector, ones: &HashSet<&str>) -> NotesAt {
     collector
         .spans_of(|uid| ones.contains(uid))
         .into_iter()
-        .map(|(origin, spans)| {
-            let spans = spans.into_iter().map(|s| (s.start, s.end)).collect();
-            (origin.to_string(), spans)
-        })
+        .map(|(origin, spans)| (origin.to_string(), spans))
         .collect()
+}
+
+/// Reads a resource again into `collector` (to expand its 1:1s), noting where its items
+/// are when it is a big file; one that cannot be read was reported when first read.
+fn read_again(collector: &mut Collector, resource: &Resource, origin: &str) {
+    if let Ok(input) = resource.open() {
+        collector.keep_spans(!resource.is_item());
+        let _ = collector.read(input, origin);
+        collector.keep_spans(false);
+    }
 }
 
 /// A resource that could not be read: its origin, its calendar's name, why.
@@ -156,7 +159,7 @@ pub(super) fn run(
     let memo = store
         .cached(&scope)?
         .and_then(|body| serde_json::from_slice::<Memo>(&body).ok());
-    let read = match memo {
+    let mut read = match memo {
         Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
             took(Path::Memo);
             memo.into_read()
@@ -198,9 +201,7 @@ pub(super) fn run(
         }
     };
     index_origins(gathered, current, &read);
-    gathered.notes_at = (read.notes_at.iter())
-        .map(|(origin, spans)| (origin.clone(), spans.iter().map(|&(a, b)| a..b).collect()))
-        .collect();
+    gathered.notes_at = std::mem::take(&mut read.notes_at);
     finish(read, gathered, job, store, window)
 }
 
@@ -505,17 +506,14 @@ fn digest_into(
     collector.keep_spans(!resource.is_item());
     let read = collector.read(&mut hashing, origin);
     collector.keep_spans(false);
-    let hash = match hashing.hasher {
-        Some(_) => {
-            // Whatever the reader left unread is hashed too: the hash is of the whole item.
-            let _ = std::io::copy(&mut hashing, &mut std::io::sink());
-            hashing
-                .hasher
-                .map(|h| hex(&h.finalize()))
-                .unwrap_or_default()
-        }
-        None => String::new(),
-    };
+    if hashing.hasher.is_some() {
+        // Whatever the reader left unread is hashed too: the hash is of the whole item.
+        let _ = std::io::copy(&mut hashing, &mut std::io::sink());
+    }
+    let hash = hashing
+        .hasher
+        .map(|h| hex(&h.finalize()))
+        .unwrap_or_default();
     let own_warnings = collector.take_warnings();
     let metas = &collector.meta()[first_meta..];
     let digest = ResourceDigest {
