@@ -247,11 +247,17 @@ async fn cycle(
         tracing::info!("cycle skipped: {status}");
         return status;
     }
+    let used_before = Usage::now();
     let status = match run_cycle_until(&job, state, false, stop).await {
         Ok(report) => {
             update_backoff(backoff, &config.daemon, &job, &report.failures, now);
             let status = report.summary();
-            tracing::info!("cycle done: {status}");
+            let usage = Usage::now();
+            tracing::info!(
+                cpu_ms = %usage.cpu_ms_since(&used_before),
+                peak_rss_mib = %usage.peak_rss_mib(),
+                "cycle done: {status}"
+            );
             status
         }
         // Stopped by a signal or `max_cycle` while reading: nobody failed.
@@ -273,6 +279,43 @@ async fn cycle(
     } else {
         status
     }
+}
+
+/// The process's resource use so far (every thread's, those that ended included): what the
+/// log says one cycle cost, so a daemon's cost per cycle can be measured where it runs
+/// (`bench/cycle` reads it), without the start-up a `run --once` process pays.
+struct Usage(Option<nix::sys::resource::Usage>);
+
+impl Usage {
+    fn now() -> Usage {
+        Usage(nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok())
+    }
+
+    /// CPU time (user + system) used since `before`, in milliseconds to a tenth (the kernel
+    /// counts in microseconds).
+    fn cpu_ms_since(&self, before: &Usage) -> String {
+        match (&self.0, &before.0) {
+            (Some(now), Some(before)) => {
+                format!("{:.1}", (cpu_us(now) - cpu_us(before)) as f64 / 1000.0)
+            }
+            _ => "unknown".to_string(),
+        }
+    }
+
+    /// The process's peak resident memory so far, MiB.
+    fn peak_rss_mib(&self) -> String {
+        self.0.as_ref().map_or_else(
+            || "unknown".to_string(),
+            // Linux counts it in KiB.
+            |u| format!("{:.1}", u.max_rss() as f64 / 1024.0),
+        )
+    }
+}
+
+/// User plus system CPU time, in microseconds.
+fn cpu_us(usage: &nix::sys::resource::Usage) -> i64 {
+    let us = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
+    us(usage.user_time()) + us(usage.system_time())
 }
 
 /// "2 calendar(s) backing off: work (3 failures, next try in 30m: 401 Unauthorized); ..."
