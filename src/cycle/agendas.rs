@@ -3,6 +3,7 @@
 //! agenda goes.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -83,36 +84,92 @@ impl AgendaPlans {
 /// Parses resources once each, only what finding notes needs: a small item (a vdir item, a
 /// CalDAV object) whole, and of a big calendar on disk (a single `.ics` file, a feed's body)
 /// only its 1:1 events: tete does not write there, but reads past meetings' notes.
-#[derive(Default)]
 struct Documents {
-    parsed: HashMap<String, Option<Parsed>>,
+    /// What was parsed, by origin: this cycle's, and a daemon's last cycle's (each checked
+    /// against its resource's stamp before it is used).
+    kept: KeptNotes,
+    /// The origins looked at this cycle.
+    used: HashSet<String>,
     /// The UIDs of every 1:1 series and one-off 1:1: all that is read of a big file or feed.
-    one_on_ones: HashSet<String>,
+    one_on_ones: Arc<HashSet<String>>,
+}
+
+/// The 1:1s' resources as a daemon's last cycle parsed them for planning, by origin: an
+/// idle cycle parses none again.
+#[derive(Default)]
+pub(crate) struct KeptNotes(HashMap<String, Kept>);
+
+/// One resource as parsed, with what it was parsed from.
+struct Kept {
+    /// The resource's stamp then ([`crate::sources::Resource::stamp`]).
+    stamp: String,
+    /// For a big file or feed, the 1:1 UIDs read of it (what else it holds was skipped).
+    wanted: Option<Arc<HashSet<String>>>,
+    parsed: Option<Parsed>,
 }
 
 impl Documents {
+    fn new(kept: KeptNotes, one_on_ones: HashSet<String>) -> Documents {
+        Documents {
+            kept,
+            used: HashSet::new(),
+            one_on_ones: Arc::new(one_on_ones),
+        }
+    }
+
     /// The document holding series `uid`, read from `origin`.
     fn get(&mut self, gathered: &Gathered, origin: &str, uid: &str) -> Option<&Document> {
-        if !self.parsed.contains_key(origin) {
-            let read = self.read(gathered, origin);
-            self.parsed.insert(origin.to_string(), read);
+        if !self.used.contains(origin) {
+            self.used.insert(origin.to_string());
+            self.refresh(gathered, origin);
         }
-        match self.parsed.get(origin)?.as_ref()? {
-            Parsed::Whole(doc) => Some(doc),
-            Parsed::ByUid(docs) => docs.get(uid),
-        }
+        self.peek(origin, uid)
     }
 
     /// The document holding series `uid`, if [`Documents::get`] read it.
     fn peek(&self, origin: &str, uid: &str) -> Option<&Document> {
-        match self.parsed.get(origin)?.as_ref()? {
+        match self.kept.0.get(origin)?.parsed.as_ref()? {
             Parsed::Whole(doc) => Some(doc),
             Parsed::ByUid(docs) => docs.get(uid),
         }
     }
 
-    fn read(&self, gathered: &Gathered, origin: &str) -> Option<Parsed> {
-        let (_, resource) = gathered.resource(origin)?;
+    /// Parses `origin` unless what is kept of it was parsed from the same bytes: the same
+    /// stamp and, for a big file, the same 1:1s.
+    fn refresh(&mut self, gathered: &Gathered, origin: &str) {
+        let Some((_, resource)) = gathered.resource(origin) else {
+            self.kept.0.remove(origin);
+            return;
+        };
+        let stamp = resource.stamp();
+        let wanted = (!resource.is_item()).then(|| Arc::clone(&self.one_on_ones));
+        let same = |kept: &Kept| {
+            kept.stamp == stamp
+                && match (&kept.wanted, &wanted) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                    _ => false,
+                }
+        };
+        // "?": the file could not be looked at; it is read (and its error told) every time.
+        if stamp != "?" && self.kept.0.get(origin).is_some_and(same) {
+            return;
+        }
+        let parsed = self.read(gathered, resource, origin);
+        let kept = Kept {
+            stamp,
+            wanted,
+            parsed,
+        };
+        self.kept.0.insert(origin.to_string(), kept);
+    }
+
+    fn read(
+        &self,
+        gathered: &Gathered,
+        resource: &crate::sources::Resource,
+        origin: &str,
+    ) -> Option<Parsed> {
         let input = resource.open().ok()?;
         if resource.is_item() {
             Document::read_notes(input, origin).ok().map(Parsed::Whole)
@@ -133,6 +190,13 @@ impl Documents {
             .ok()?;
             Some(Parsed::ByUid(doc.into_events_by_uid()))
         }
+    }
+
+    /// What the next cycle may reuse: what this one looked at (the rest is gone or no
+    /// longer a 1:1's).
+    fn into_kept(mut self) -> KeptNotes {
+        self.kept.0.retain(|origin, _| self.used.contains(origin));
+        self.kept
     }
 }
 
@@ -179,6 +243,26 @@ pub fn plan_agendas(
     now: DateTime<Utc>,
     settings: &agenda::plan::Settings,
 ) -> Result<AgendaPlans, HistoryError> {
+    plan_agendas_kept(
+        gathered,
+        outcome,
+        store,
+        now,
+        settings,
+        &mut super::Warm::none(),
+    )
+}
+
+/// [`plan_agendas`], reusing the resources a daemon's last cycle parsed (`warm`) and keeping
+/// this cycle's for the next.
+pub(super) fn plan_agendas_kept(
+    gathered: &Gathered,
+    outcome: &Outcome,
+    store: &dyn History,
+    now: DateTime<Utc>,
+    settings: &agenda::plan::Settings,
+    warm: &mut super::Warm,
+) -> Result<AgendaPlans, HistoryError> {
     let mut planning = Planning {
         gathered,
         store,
@@ -190,15 +274,15 @@ pub fn plan_agendas(
             .iter()
             .map(|(m, _)| (&*m.uid, m))
             .collect(),
-        documents: Documents {
-            one_on_ones: outcome
+        documents: Documents::new(
+            std::mem::take(&mut warm.notes),
+            outcome
                 .entries
                 .iter()
                 .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
                 .map(|s| s.uid.to_string())
                 .collect(),
-            ..Documents::default()
-        },
+        ),
     };
     // Most of the window is past or beyond the write-ahead days: looked through once, not
     // once per relationship.
@@ -208,6 +292,9 @@ pub fn plan_agendas(
         let (key, plan, locations) = planning.plan(entry, &ahead)?;
         plans.locations.push(locations);
         plans.plans.push((key, plan));
+    }
+    if warm.keeps() {
+        warm.notes = planning.documents.into_kept();
     }
     Ok(plans)
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::agenda;
 use crate::cadence;
 use crate::cadence::Settings;
-use crate::cycle::{self, AgendaPlans, Caching, Gathered, Outcome, Stop};
+use crate::cycle::{self, AgendaPlans, Caching, Gathered, Outcome, Stop, Warm};
 use crate::detect::{Identity, Overrides};
 use crate::history::{History, HistoryError, RecordSummary};
 use crate::http::HttpClient;
@@ -176,19 +176,21 @@ pub async fn run_cycle(
     state: &mut StateFile,
     dry_run: bool,
 ) -> Result<CycleReport, JobError> {
-    run_cycle_until(job, state, dry_run, &Stop::default()).await
+    run_cycle_until(job, state, dry_run, &Stop::default(), &mut Warm::none()).await
 }
 
 /// [`run_cycle`], stopping at the first safe point after `stop` is requested: reading is
 /// abandoned (nothing was written; the next cycle reads again), writes stop between
-/// resources (a write started is finished and recorded), and no nudge is sent.
+/// resources (a write started is finished and recorded), and no nudge is sent. What the
+/// previous cycle kept in `warm` is reused where it still holds (see [`Warm`]).
 pub async fn run_cycle_until(
     job: &Job,
     state: &mut StateFile,
     dry_run: bool,
     stop: &Stop,
+    warm: &mut Warm,
 ) -> Result<CycleReport, JobError> {
-    run_cycle_cached(job, state, dry_run, stop, Caching::from_env()).await
+    run_cycle_cached(job, state, dry_run, stop, Caching::from_env(), warm).await
 }
 
 /// [`run_cycle_until`], with the cache on or off (the tests compare the two).
@@ -198,6 +200,7 @@ pub(crate) async fn run_cycle_cached(
     dry_run: bool,
     stop: &Stop,
     caching: Caching,
+    warm: &mut Warm,
 ) -> Result<CycleReport, JobError> {
     let mut steps = StepTimer::start();
     let sync_state = state.caldav_sync();
@@ -251,7 +254,7 @@ pub(crate) async fn run_cycle_cached(
         None => None,
     };
     let mut outcome = match caching {
-        Caching::On => cycle::cache::run(&mut gathered, job, store)?,
+        Caching::On => cycle::cache::run(&mut gathered, job, store, warm)?,
         Caching::Off => cycle::run(
             &mut gathered.collector,
             &job.me,
@@ -266,7 +269,8 @@ pub(crate) async fn run_cycle_cached(
     for w in outcome.warnings.iter().take(50) {
         tracing::warn!("{w}");
     }
-    let plans = cycle::plan_agendas(&gathered, &outcome, store, job.now, &job.agenda)?;
+    let plans =
+        cycle::agendas::plan_agendas_kept(&gathered, &outcome, store, job.now, &job.agenda, warm)?;
     for (entry, (_, plan)) in outcome.entries.iter_mut().zip(&plans.plans) {
         let raised: Vec<_> = plan.open.iter().map(|o| o.first_raised).collect();
         let first_name = entry.relationship.counterpart.first_name();

@@ -14,6 +14,7 @@ mod job;
 mod nudges;
 mod stop;
 mod tasks;
+mod warm;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,7 @@ pub use stop::Stop;
 pub use tasks::{
     ListAccess, TaskList, TaskReport, close_finished_tasks, item_tasks, open_task_list, sync_tasks,
 };
+pub use warm::Warm;
 
 use crate::agenda;
 use crate::cadence::{self, Settings};

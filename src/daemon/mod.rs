@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use crate::config::{Config, ConfigError, DaemonConfig};
 use crate::state::{StateError, StateFile};
 
-use crate::cycle::{Job, JobError, Stop, run_cycle_until};
+use crate::cycle::{Job, JobError, Stop, Warm, run_cycle_until};
 
 /// Why the daemon stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +116,8 @@ pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     let watchdog = sd_notify::watchdog_enabled();
     let mut backoff: HashMap<String, Backoff> = HashMap::new();
+    // What one cycle read and parsed, for the next: an idle cycle redoes none of it.
+    let mut warm = Warm::kept();
     tracing::info!(config = %config_path.display(), state = %config.state_file.display(), "tete daemon started");
     notify(&[
         NotifyState::Ready,
@@ -126,6 +128,7 @@ pub async fn run(config_path: PathBuf) -> Result<(), DaemonError> {
             &config,
             &mut state,
             &mut backoff,
+            &mut warm,
             watchdog,
             &mut term,
             &mut int,
@@ -156,12 +159,13 @@ async fn cycle_watched(
     config: &Config,
     state: &mut StateFile,
     backoff: &mut HashMap<String, Backoff>,
+    warm: &mut Warm,
     watchdog: Option<Duration>,
     term: &mut tokio::signal::unix::Signal,
     int: &mut tokio::signal::unix::Signal,
 ) -> (String, Option<&'static str>) {
     let stop_cycle = Stop::default();
-    let work = cycle(config, state, backoff, &stop_cycle);
+    let work = cycle(config, state, backoff, warm, &stop_cycle);
     let bound = tokio::time::sleep(config.daemon.max_cycle);
     tokio::pin!(work, bound);
     let mut stopping = None;
@@ -234,6 +238,7 @@ async fn cycle(
     config: &Config,
     state: &mut StateFile,
     backoff: &mut HashMap<String, Backoff>,
+    warm: &mut Warm,
     stop: &Stop,
 ) -> String {
     let now = Instant::now();
@@ -248,7 +253,7 @@ async fn cycle(
         return status;
     }
     let used_before = Usage::now();
-    let status = match run_cycle_until(&job, state, false, stop).await {
+    let status = match run_cycle_until(&job, state, false, stop, warm).await {
         Ok(report) => {
             update_backoff(backoff, &config.daemon, &job, &report.failures, now);
             let status = report.summary();

@@ -80,6 +80,7 @@ impl Caching {
 }
 
 /// What the cycle needs, wherever it came from (the memo, or this cycle's reading).
+#[derive(Clone)]
 struct FromCalendars {
     verdicts: Vec<(EventMeta, Verdict)>,
     /// The 1:1 events' occurrences over `reach`, sorted as expansion sorts them.
@@ -130,12 +131,34 @@ struct Reading {
 /// Which way a cycle read the calendars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Path {
+    /// Nothing changed, and this process read the calendars last: what it kept in memory.
+    Kept,
     /// Nothing changed: the memo as it is.
     Memo,
     /// A few resources changed: the memo with their difference.
     Incremental,
     /// Everything again, from the digests of what did not change.
     Full,
+}
+
+/// The calendars as a daemon's last cycle read them, with the relationships grouped from
+/// them: valid while the cache's scope and the resources' fingerprint are the same and the
+/// window is within its reach, as the memo it equals.
+pub(crate) struct KeptReading {
+    scope: String,
+    fingerprint: String,
+    reach: Window,
+    read: FromCalendars,
+    relationships: Vec<Relationship>,
+}
+
+impl KeptReading {
+    fn holds_for(&self, scope: &str, fingerprint: &str, window: Window) -> bool {
+        self.scope == scope
+            && self.fingerprint == fingerprint
+            && self.reach.start <= window.start
+            && window.end <= self.reach.end
+    }
 }
 
 /// Logs the way taken (and, in tests, remembers it).
@@ -146,63 +169,107 @@ fn took(path: Path) {
 }
 
 /// Runs detection, history and cadence (as [`super::run`]) over the gathered calendars,
-/// parsing only what changed since the cache was saved.
+/// parsing only what changed since the cache was saved (nothing, in a daemon that read
+/// them last and kept them in `warm`).
 pub(super) fn run(
     gathered: &mut Gathered,
     job: &super::Job,
     store: &mut dyn History,
+    warm: &mut super::Warm,
 ) -> Result<Outcome, HistoryError> {
     let window = super::window(job.now, job.since, &job.settings);
     let scope = scope(job, gathered);
     let current = stamps(gathered);
     let fingerprint = fingerprint(&current);
-    let memo = store
-        .cached(&scope)?
-        .and_then(|body| serde_json::from_slice::<Memo>(&body).ok());
-    let mut read = match memo {
-        Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
-            took(Path::Memo);
-            memo.into_read()
+    let kept = warm
+        .reading
+        .as_ref()
+        .filter(|kept| kept.holds_for(&scope, &fingerprint, window));
+    let (mut read, relationships) = match kept {
+        Some(kept) => {
+            took(Path::Kept);
+            (kept.read.clone(), kept.relationships.clone())
         }
-        memo => {
-            let quick = match memo {
-                Some(memo) if memo.covers(window) => {
-                    incremental::read(gathered, job, &*store, &scope, &current, memo)?
-                }
+        None => {
+            let (read, reach) =
+                read_calendars(gathered, job, store, &scope, window, &current, &fingerprint)?;
+            let relationships = detect::group_relationships(
+                read.verdicts.iter().map(|(m, v)| (m, v)),
+                &job.overrides.people,
+            );
+            warm.reading = match reach {
+                Some(reach) if warm.keeps() => Some(KeptReading {
+                    scope,
+                    fingerprint,
+                    reach,
+                    read: read.clone(),
+                    relationships: relationships.clone(),
+                }),
                 _ => None,
             };
-            let reading = match quick {
-                Some(reading) => {
-                    took(Path::Incremental);
-                    reading
-                }
-                None => {
-                    took(Path::Full);
-                    full::read(gathered, job, &*store, &scope, window, &current)?
-                }
-            };
-            let Reading {
-                read,
-                mut memo,
-                index,
-                changed,
-                gone,
-            } = reading;
-            memo.fingerprint = fingerprint;
-            store.save_cache(
-                &scope,
-                &encode(&memo),
-                &encode(&index),
-                &changed,
-                &gone,
-                job.now,
-            )?;
-            read
+            (read, relationships)
         }
     };
     index_origins(gathered, current, &read);
     gathered.notes_at = std::mem::take(&mut read.notes_at);
-    finish(read, gathered, job, store, window)
+    finish(read, relationships, gathered, job, store, window)
+}
+
+/// The calendars from the memo when nothing changed, else read the quickest way that gives
+/// the full cycle's result (and the memo saved); with the window the result reaches.
+fn read_calendars(
+    gathered: &mut Gathered,
+    job: &super::Job,
+    store: &mut dyn History,
+    scope: &str,
+    window: Window,
+    current: &[(String, String)],
+    fingerprint: &str,
+) -> Result<(FromCalendars, Option<Window>), HistoryError> {
+    let memo = store
+        .cached(scope)?
+        .and_then(|body| serde_json::from_slice::<Memo>(&body).ok());
+    let memo = match memo {
+        Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
+            took(Path::Memo);
+            let reach = memo.reach();
+            return Ok((memo.into_read(), reach));
+        }
+        memo => memo,
+    };
+    let quick = match memo {
+        Some(memo) if memo.covers(window) => {
+            incremental::read(gathered, job, &*store, scope, current, memo)?
+        }
+        _ => None,
+    };
+    let reading = match quick {
+        Some(reading) => {
+            took(Path::Incremental);
+            reading
+        }
+        None => {
+            took(Path::Full);
+            full::read(gathered, job, &*store, scope, window, current)?
+        }
+    };
+    let Reading {
+        read,
+        mut memo,
+        index,
+        changed,
+        gone,
+    } = reading;
+    memo.fingerprint = fingerprint.to_string();
+    store.save_cache(
+        scope,
+        &encode(&memo),
+        &encode(&index),
+        &changed,
+        &gone,
+        job.now,
+    )?;
+    Ok((read, memo.reach()))
 }
 
 /// Where each resource holding a 1:1 or a series is, by origin (what planning looks up);
@@ -226,6 +293,7 @@ fn index_origins(gathered: &mut Gathered, current: Vec<(String, String)>, read: 
 /// The rest of a cycle from what was read: observe the window, record, analyse.
 fn finish(
     read: FromCalendars,
+    relationships: Vec<Relationship>,
     gathered: &mut Gathered,
     job: &super::Job,
     store: &mut dyn History,
@@ -234,10 +302,6 @@ fn finish(
     for failure in read.failures {
         gathered.failures.push((failure.calendar, failure.error));
     }
-    let relationships = detect::group_relationships(
-        read.verdicts.iter().map(|(m, v)| (m, v)),
-        &job.overrides.people,
-    );
     let detection = Detection {
         verdicts: read.verdicts,
         relationships,

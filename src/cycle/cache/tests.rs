@@ -1,6 +1,8 @@
 //! The cache never changes a result: random edits to a vdir (and to one `.ics` file), each
-//! followed by a cycle with the cache and one without, on two state files; after each, the
-//! history rows, the report's JSON and the agendas planned are the same.
+//! followed by a cycle as a daemon runs it (keeping what it read in memory), one as a
+//! one-off command runs it (the cache in the state file) and one without the cache, each on
+//! its own state file; after each, the history rows, the report's JSON and the agendas
+//! planned are the same.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +11,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
 use super::Caching;
-use crate::cycle::{CycleReport, Job, Stop};
+use crate::cycle::{CycleReport, Job, Stop, Warm};
 use crate::detect::{Identity, Overrides};
 use crate::sources::{CalendarSpec, Location};
 use crate::state::StateFile;
@@ -379,7 +381,7 @@ fn results(
     (rows, json, plans)
 }
 
-fn cycle(job: &Job, state: &mut StateFile, caching: Caching) -> CycleReport {
+fn cycle(job: &Job, state: &mut StateFile, caching: Caching, warm: &mut Warm) -> CycleReport {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -391,8 +393,18 @@ fn cycle(job: &Job, state: &mut StateFile, caching: Caching) -> CycleReport {
             true,
             &Stop::default(),
             caching,
+            warm,
         ))
         .unwrap()
+}
+
+/// How a state's cycles run: as a daemon's (keeping what they read in memory), as one-off
+/// commands' (the cache in the state file only), or without the cache (the reference).
+#[derive(Debug, Clone, Copy)]
+enum Run {
+    Daemon,
+    OneOff,
+    Full,
 }
 
 fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
@@ -402,22 +414,28 @@ fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
     let file = dir.path().join("export.ics");
     let mut world = World::new();
     world.write(&vdir, &file, None);
-    let mut states: Vec<(Location, Caching, PathBuf)> = Vec::new();
+    let mut states: Vec<(Location, Run, PathBuf)> = Vec::new();
     for (name, location) in [
         ("vdir", Location::Vdir(vdir.clone())),
         ("file", Location::File(file.clone())),
     ] {
-        for caching in [Caching::On, Caching::Off] {
+        for run in [Run::Daemon, Run::OneOff, Run::Full] {
             states.push((
                 location.clone(),
-                caching,
-                dir.path().join(format!("{name}-{caching:?}.sqlite")),
+                run,
+                dir.path().join(format!("{name}-{run:?}.sqlite")),
             ));
         }
     }
-    let mut opened: Vec<StateFile> = states
+    let mut opened: Vec<(StateFile, Warm)> = states
         .iter()
-        .map(|(_, _, path)| StateFile::open(path).unwrap())
+        .map(|(_, run, path)| {
+            let warm = match run {
+                Run::Daemon => Warm::kept(),
+                Run::OneOff | Run::Full => Warm::none(),
+            };
+            (StateFile::open(path).unwrap(), warm)
+        })
         .collect();
     for (step, edit) in std::iter::once(None)
         .chain(edits.iter().map(Some))
@@ -428,33 +446,44 @@ fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
             world.write(&vdir, &file, touch);
         }
         let mut seen = Vec::new();
-        for ((location, caching, path), state) in states.iter().zip(&mut opened) {
+        for ((location, run, path), (state, warm)) in states.iter().zip(&mut opened) {
             let job = job(location.clone(), path.clone(), dir.path(), world.now);
-            let report = cycle(&job, state, *caching);
+            let caching = match run {
+                Run::Daemon | Run::OneOff => Caching::On,
+                Run::Full => Caching::Off,
+            };
+            let report = cycle(&job, state, caching, warm);
             seen.push(results(&report, path, world.now));
         }
-        for pair in seen.chunks(2) {
-            prop_assert_eq!(
-                &pair[0].0,
-                &pair[1].0,
-                "history rows after step {} ({:?})",
-                step,
-                edit
-            );
-            prop_assert_eq!(
-                &pair[0].1,
-                &pair[1].1,
-                "report after step {} ({:?})",
-                step,
-                edit
-            );
-            prop_assert_eq!(
-                &pair[0].2,
-                &pair[1].2,
-                "plans after step {} ({:?})",
-                step,
-                edit
-            );
+        // Per location: the daemon's and the one-off cycles' results against the full one's.
+        for (trio, kinds) in seen.chunks(3).zip(states.chunks(3)) {
+            let full = &trio[2];
+            for (cached, (_, run, _)) in trio[..2].iter().zip(kinds) {
+                prop_assert_eq!(
+                    &cached.0,
+                    &full.0,
+                    "history rows after step {} ({:?}), {:?}",
+                    step,
+                    edit,
+                    run
+                );
+                prop_assert_eq!(
+                    &cached.1,
+                    &full.1,
+                    "report after step {} ({:?}), {:?}",
+                    step,
+                    edit,
+                    run
+                );
+                prop_assert_eq!(
+                    &cached.2,
+                    &full.2,
+                    "plans after step {} ({:?}), {:?}",
+                    step,
+                    edit,
+                    run
+                );
+            }
         }
     }
     Ok(())
@@ -494,6 +523,7 @@ fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
     // The vdir's edits were applied to the memo, not read in full: every way was taken.
     let taken = TAKEN.with(|taken| taken.borrow().clone());
     for path in [
+        super::Path::Kept,
         super::Path::Memo,
         super::Path::Incremental,
         super::Path::Full,

@@ -1,0 +1,41 @@
+//! What a long-running process keeps between its cycles ([`Warm`]).
+
+use super::agendas::KeptNotes;
+use super::cache::KeptReading;
+
+/// What the daemon keeps in memory from one cycle to the next, so that a cycle in which
+/// nothing changed decodes no memo, groups no relationships and parses no 1:1's notes
+/// again.
+///
+/// Each kept thing carries what it was made from (the cycle cache's scope and fingerprint,
+/// a resource's stamp) and is used only while that still holds, so it never changes a
+/// result, whatever else writes the state file. A one-off command keeps nothing
+/// ([`Warm::none`]): copying what it would never use again would only cost.
+#[derive(Default)]
+pub struct Warm {
+    keep: bool,
+    /// The calendars as the last cycle read them (see [`KeptReading`]).
+    pub(super) reading: Option<KeptReading>,
+    /// The 1:1s' resources as the last cycle's planning parsed them.
+    pub(super) notes: KeptNotes,
+}
+
+impl Warm {
+    /// What a daemon uses: every cycle keeps what the next one may reuse.
+    pub fn kept() -> Warm {
+        Warm {
+            keep: true,
+            ..Warm::default()
+        }
+    }
+
+    /// What a one-off cycle uses: nothing is kept.
+    pub fn none() -> Warm {
+        Warm::default()
+    }
+
+    /// Whether this cycle should keep what it read for the next.
+    pub(super) fn keeps(&self) -> bool {
+        self.keep
+    }
+}
