@@ -262,7 +262,7 @@ impl Source {
     pub fn resource_origin(&self, resource: &Resource) -> String {
         match self {
             Source::File(file) => file.path().display().to_string(),
-            Source::Vdir(vdir) => vdir.path().join(&resource.href).display().to_string(),
+            Source::Vdir(vdir) => vdir.item_origin(&resource.href),
             Source::Feed(feed) => feed.label().to_string(),
             Source::Caldav(caldav) => format!("{}{}", caldav.label(), resource.href),
             Source::Graph(graph) => format!("{}/{}", graph.label(), resource.href),

@@ -18,12 +18,27 @@ use super::{Content, Precondition, Resource, Snapshot, SourceError, local_etag, 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VdirSource {
     path: PathBuf,
+    /// The folder as shown, ending in a separator: every item's origin begins with it (a
+    /// cycle names each of thousands of items).
+    shown: String,
 }
 
 impl VdirSource {
     /// The source for the folder at `path`.
     pub fn new(path: PathBuf) -> Self {
-        VdirSource { path }
+        let mut shown = path.display().to_string();
+        if !shown.ends_with(std::path::MAIN_SEPARATOR) {
+            shown.push(std::path::MAIN_SEPARATOR);
+        }
+        VdirSource { path, shown }
+    }
+
+    /// The item `href`'s path as shown (`path.join(href)`, displayed), built in one go.
+    pub fn item_origin(&self, href: &str) -> String {
+        let mut origin = String::with_capacity(self.shown.len() + href.len());
+        origin.push_str(&self.shown);
+        origin.push_str(href);
+        origin
     }
 
     /// The folder.
@@ -280,6 +295,17 @@ fn read_error(path: &Path, source: std::io::Error) -> SourceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_items_origin_is_its_path_shown() {
+        for folder in ["/home/mia/cal", "/home/mia/cal/", "relative/cal", "/"] {
+            let vdir = VdirSource::new(PathBuf::from(folder));
+            assert_eq!(
+                vdir.item_origin("a.ics"),
+                Path::new(folder).join("a.ics").display().to_string()
+            );
+        }
+    }
 
     #[test]
     fn hrefs_must_be_plain_ics_names() {
