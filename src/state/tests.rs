@@ -79,6 +79,9 @@ fn migrates_once_and_keeps_state_across_opens() {
     let all = store.resources("c").unwrap();
     assert_eq!(all, [resource("/c/a.ics", "2")]);
     assert_eq!(store.etags("c").unwrap()["/c/a.ics"].as_deref(), Some("2"));
+    let named = store.etags_of("c", &["/c/a.ics", "/c/b.ics"]).unwrap();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert_eq!(named["/c/a.ics"].as_deref(), Some("2"));
     store.forget("c").unwrap();
     assert!(store.resources("c").unwrap().is_empty());
     #[cfg(unix)]
@@ -87,6 +90,30 @@ fn migrates_once_and_keeps_state_across_opens() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+#[test]
+fn the_listing_of_a_calendar_reads_an_index_not_the_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    drop(StateFile::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        crate::sources::caldav::store::LISTING
+    );
+    let plan: Vec<String> = conn
+        .prepare(&sql)
+        .unwrap()
+        .query_map(["c"], |row| row.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("COVERING INDEX caldav_sync_resource_listing")),
+        "{plan:?}"
+    );
 }
 
 /// Whether anything was committed to the file since `watcher` last asked.

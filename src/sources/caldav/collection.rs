@@ -67,7 +67,14 @@ impl CaldavSource {
                 .apply_listing(store, url, state, changes.listing, "sync-collection")
                 .await;
         }
-        let stored = store.etags(&self.key)?;
+        // Only what the changes name: an idle sync reads no etag at all.
+        let named: Vec<&str> = changes
+            .listing
+            .keys()
+            .chain(&changes.deleted)
+            .map(String::as_str)
+            .collect();
+        let stored = store.etags_of(&self.key, &named)?;
         let deleted: Vec<String> = changes
             .deleted
             .into_iter()
