@@ -31,6 +31,8 @@ pub struct ClientError {
 #[derive(Debug)]
 pub struct HttpClient {
     client: OnceLock<reqwest::Client>,
+    /// The same, following no redirect (CalDAV follows them itself).
+    no_redirects: OnceLock<reqwest::Client>,
     /// Time allowed for one whole request (`request_timeout` in the config).
     timeout: Duration,
 }
@@ -51,6 +53,7 @@ impl HttpClient {
     pub fn with_timeout(timeout: Duration) -> Self {
         HttpClient {
             client: OnceLock::new(),
+            no_redirects: OnceLock::new(),
             timeout,
         }
     }
@@ -67,6 +70,20 @@ impl HttpClient {
         }
         let built = build(builder(CONNECT_TIMEOUT, self.timeout))?;
         Ok(self.client.get_or_init(|| built).clone())
+    }
+
+    /// A client like [`HttpClient::client`] that follows no redirect (its caller does, as
+    /// CalDAV keeps the method and the credentials' scope), built on the first call: every
+    /// CalDAV calendar of a cycle, and of every cycle of a daemon, shares it, rather than
+    /// loading the system's root certificates again for each.
+    pub fn no_redirect_client(&self) -> Result<reqwest::Client, ClientError> {
+        if let Some(client) = self.no_redirects.get() {
+            return Ok(client.clone());
+        }
+        let built = build(
+            builder(CONNECT_TIMEOUT, self.timeout).redirect(reqwest::redirect::Policy::none()),
+        )?;
+        Ok(self.no_redirects.get_or_init(|| built).clone())
     }
 }
 

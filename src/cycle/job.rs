@@ -11,7 +11,6 @@ use crate::cadence::Settings;
 use crate::cycle::{self, AgendaPlans, Caching, Gathered, Outcome, Stop, Warm};
 use crate::detect::{Identity, Overrides};
 use crate::history::{History, HistoryError, RecordSummary};
-use crate::http::HttpClient;
 use crate::nudge;
 use crate::sources::CalendarSpec;
 use crate::state::StateFile;
@@ -205,7 +204,7 @@ pub(crate) async fn run_cycle_cached(
     let mut steps = StepTimer::start();
     let sync_state = state.caldav_sync();
     let store = state.history_mut();
-    let http = HttpClient::with_timeout(job.request_timeout);
+    let http = warm.http(job.request_timeout);
     let gather = cycle::gather::gather_with(
         &job.calendars,
         &job.feed_cache_dir,

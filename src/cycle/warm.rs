@@ -1,7 +1,11 @@
 //! What a long-running process keeps between its cycles ([`Warm`]).
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use super::agendas::KeptNotes;
 use super::cache::KeptReading;
+use crate::http::HttpClient;
 
 /// What the daemon keeps in memory from one cycle to the next, so that a cycle in which
 /// nothing changed decodes no memo, groups no relationships and parses no 1:1's notes
@@ -11,6 +15,10 @@ use super::cache::KeptReading;
 /// a resource's stamp) and is used only while that still holds, so it never changes a
 /// result, whatever else writes the state file. A one-off command keeps nothing
 /// ([`Warm::none`]): copying what it would never use again would only cost.
+///
+/// It also keeps the HTTP clients (their TLS set-up, their open connections), which belong
+/// to the async runtime that first used them: a `Warm` serves the cycles of one runtime, as
+/// the daemon's.
 #[derive(Default)]
 pub struct Warm {
     keep: bool,
@@ -18,6 +26,8 @@ pub struct Warm {
     pub(super) reading: Option<KeptReading>,
     /// The 1:1s' resources as the last cycle's planning parsed them.
     pub(super) notes: KeptNotes,
+    /// The HTTP clients of the last cycle.
+    http: Option<Arc<HttpClient>>,
 }
 
 impl Warm {
@@ -37,5 +47,20 @@ impl Warm {
     /// Whether this cycle should keep what it read for the next.
     pub(super) fn keeps(&self) -> bool {
         self.keep
+    }
+
+    /// The HTTP clients for requests of at most `timeout`: the last cycle's when kept and
+    /// built for the same timeout.
+    pub(super) fn http(&mut self, timeout: Duration) -> Arc<HttpClient> {
+        match &self.http {
+            Some(http) if http.timeout() == timeout => Arc::clone(http),
+            _ => {
+                let http = Arc::new(HttpClient::with_timeout(timeout));
+                if self.keep {
+                    self.http = Some(Arc::clone(&http));
+                }
+                http
+            }
+        }
     }
 }

@@ -212,11 +212,9 @@ impl Source {
                 let url = secret.resolve()?;
                 Source::Feed(FeedSource::new(url.expose(), feed_cache_dir, http)?)
             }
-            Location::Caldav(caldav) => Source::Caldav(Box::new(caldav_source(
-                caldav,
-                sync_state.cloned(),
-                http.timeout(),
-            )?)),
+            Location::Caldav(caldav) => {
+                Source::Caldav(Box::new(caldav_source(caldav, sync_state.cloned(), http)?))
+            }
             Location::Graph(graph) => Source::Graph(Box::new(graph.source(
                 sync_state.cloned(),
                 crate::http::RetryPolicy {
@@ -264,7 +262,7 @@ impl Source {
             Source::File(file) => file.path().display().to_string(),
             Source::Vdir(vdir) => vdir.item_origin(&resource.href),
             Source::Feed(feed) => feed.label().to_string(),
-            Source::Caldav(caldav) => format!("{}{}", caldav.label(), resource.href),
+            Source::Caldav(caldav) => caldav.item_origin(&resource.href),
             Source::Graph(graph) => format!("{}/{}", graph.label(), resource.href),
         }
     }
@@ -315,7 +313,7 @@ impl fmt::Display for SourceKind {
 fn caldav_source(
     location: &CaldavLocation,
     sync_state: Option<caldav::SharedSyncState>,
-    request_timeout: std::time::Duration,
+    http: &HttpClient,
 ) -> Result<CaldavSource, SourceError> {
     let url = reqwest::Url::parse(&location.url).map_err(|err| CaldavError::Url {
         reason: err.to_string(),
@@ -363,14 +361,18 @@ fn caldav_source(
         url,
         calendar: location.calendar.clone(),
         sync_state,
+        // The default policy's timeouts: those of `http`'s client.
         retry: crate::http::RetryPolicy {
-            request_timeout,
+            request_timeout: http.timeout(),
             ..crate::http::RetryPolicy::default()
         },
         limits: location.limits,
         first_sync_days: location.first_sync_days,
     };
-    Ok(CaldavSource::new(settings, auth)?)
+    let client = http
+        .no_redirect_client()
+        .map_err(|e| SourceError::Caldav(e.into()))?;
+    Ok(CaldavSource::with_http(settings, auth, client))
 }
 
 /// One [`caldav::oauth::GoogleAuth`] per refresh token file and client in the process, so

@@ -169,14 +169,25 @@ impl DavClient {
             crate::http::builder(retry.connect_timeout, retry.request_timeout)
                 .redirect(reqwest::redirect::Policy::none()),
         )?;
-        Ok(DavClient {
+        Ok(DavClient::with_http(base, auth, retry, http))
+    }
+
+    /// A client sending through `http`, which must follow no redirect and have `retry`'s
+    /// timeouts (as [`crate::http::HttpClient::no_redirect_client`] for the default policy).
+    pub fn with_http(
+        base: Url,
+        auth: Auth,
+        retry: RetryPolicy,
+        http: reqwest::Client,
+    ) -> DavClient {
+        DavClient {
             http,
             auth,
             base,
             retry,
             stats: Arc::new(Stats::default()),
             max_response: super::Limits::DEFAULT_MAX_RESPONSE,
-        })
+        }
     }
 
     /// The same client, reading at most `bytes` of one answer.
@@ -200,6 +211,11 @@ impl DavClient {
     /// The authentication in use.
     pub fn auth(&self) -> &Auth {
         &self.auth
+    }
+
+    /// The HTTP client requests go through (a handle: cloning it shares its connections).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// A DAV request with an XML body (`Content-Type: application/xml`) and a `Depth`.

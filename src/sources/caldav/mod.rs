@@ -107,6 +107,8 @@ pub struct CaldavSource {
     client: DavClient,
     /// The key of this calendar in the state file.
     key: String,
+    /// [`CaldavSource::label`], made once: every resource's origin begins with it.
+    label: String,
     /// What the last sync did.
     last_report: std::sync::Arc<std::sync::Mutex<Option<SyncReport>>>,
 }
@@ -135,7 +137,18 @@ type Listing = HashMap<String, (String, Option<String>)>;
 impl CaldavSource {
     /// A source for the calendar; does no I/O.
     pub fn new(settings: CaldavSettings, auth: Auth) -> Result<CaldavSource, CaldavError> {
-        let user = match &auth {
+        let client = DavClient::new(settings.url.clone(), auth, settings.retry.clone())?;
+        Ok(CaldavSource::with_client(settings, client))
+    }
+
+    /// A source sending through `http` (see [`DavClient::with_http`]); does no I/O.
+    pub fn with_http(settings: CaldavSettings, auth: Auth, http: reqwest::Client) -> CaldavSource {
+        let client = DavClient::with_http(settings.url.clone(), auth, settings.retry.clone(), http);
+        CaldavSource::with_client(settings, client)
+    }
+
+    fn with_client(settings: CaldavSettings, client: DavClient) -> CaldavSource {
+        let user = match client.auth() {
             Auth::Basic { user, .. } => user.clone(),
             Auth::Google(_) => "google".to_string(),
             Auth::None => String::new(),
@@ -145,14 +158,14 @@ impl CaldavSource {
             settings.url.as_str(),
             settings.calendar.as_deref().unwrap_or("")
         );
-        let client = DavClient::new(settings.url.clone(), auth, settings.retry.clone())?
-            .with_max_response(settings.limits.max_response);
-        Ok(CaldavSource {
+        let client = client.with_max_response(settings.limits.max_response);
+        CaldavSource {
+            label: display_url(&settings.url),
             settings,
             client,
             key,
             last_report: Default::default(),
-        })
+        }
     }
 
     /// The HTTP client (its request counters).
@@ -162,7 +175,15 @@ impl CaldavSource {
 
     /// `caldav https://host/path/`: what to call it in messages (no user info, no query).
     pub fn label(&self) -> String {
-        display_url(&self.settings.url)
+        self.label.clone()
+    }
+
+    /// The origin of the resource `href` (what its events name): the label, then the href.
+    pub fn item_origin(&self, href: &str) -> String {
+        let mut origin = String::with_capacity(self.label.len() + href.len());
+        origin.push_str(&self.label);
+        origin.push_str(href);
+        origin
     }
 
     /// True when a password or token would cross the network unencrypted: plain `http://`
@@ -251,14 +272,15 @@ impl CaldavSource {
     /// Another calendar of the same account (same server, credentials and state file),
     /// picked by display name or path: where private agendas go.
     pub fn sibling(&self, calendar: &str) -> Result<CaldavSource, CaldavError> {
-        CaldavSource::new(
+        Ok(CaldavSource::with_http(
             CaldavSettings {
                 calendar: Some(calendar.to_string()),
                 first_sync_days: None,
                 ..self.settings.clone()
             },
             self.client.auth().clone(),
-        )
+            self.client.http().clone(),
+        ))
     }
 
     async fn collection_url(&self) -> Result<Url, CaldavError> {
