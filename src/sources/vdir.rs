@@ -35,10 +35,7 @@ impl VdirSource {
 
     /// The item `href`'s path as shown (`path.join(href)`, displayed), built in one go.
     pub fn item_origin(&self, href: &str) -> String {
-        let mut origin = String::with_capacity(self.shown.len() + href.len());
-        origin.push_str(&self.shown);
-        origin.push_str(href);
-        origin
+        super::joined(&self.shown, href)
     }
 
     /// The folder.

@@ -154,11 +154,13 @@ pub(crate) struct KeptReading {
 
 impl KeptReading {
     fn holds_for(&self, scope: &str, fingerprint: &str, window: Window) -> bool {
-        self.scope == scope
-            && self.fingerprint == fingerprint
-            && self.reach.start <= window.start
-            && window.end <= self.reach.end
+        self.scope == scope && self.fingerprint == fingerprint && within(window, self.reach)
     }
+}
+
+/// Whether `window` is within `reach`.
+fn within(window: Window, reach: Window) -> bool {
+    reach.start <= window.start && window.end <= reach.end
 }
 
 /// Logs the way taken (and, in tests, remembers it).
@@ -452,9 +454,7 @@ struct Memo {
 impl Memo {
     /// Whether its occurrences cover `window`.
     fn covers(&self, window: Window) -> bool {
-        self.reach.is_some_and(|(start, end)| {
-            Moment::from(start).as_utc() <= window.start && window.end <= Moment::from(end).as_utc()
-        })
+        self.reach().is_some_and(|reach| within(window, reach))
     }
 
     /// Its reach as a window.

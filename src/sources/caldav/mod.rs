@@ -180,10 +180,7 @@ impl CaldavSource {
 
     /// The origin of the resource `href` (what its events name): the label, then the href.
     pub fn item_origin(&self, href: &str) -> String {
-        let mut origin = String::with_capacity(self.label.len() + href.len());
-        origin.push_str(&self.label);
-        origin.push_str(href);
-        origin
+        super::joined(&self.label, href)
     }
 
     /// True when a password or token would cross the network unencrypted: plain `http://`
