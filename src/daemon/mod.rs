@@ -401,6 +401,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cycles_cost_is_logged_as_plain_numbers() {
+        // `bench/cycle` reads these two fields as numbers.
+        let before = Usage::now();
+        let spent: u64 = (0..200_000u64).map(|i| i % 7).sum();
+        assert!(spent > 0);
+        let after = Usage::now();
+        let cpu: f64 = after.cpu_ms_since(&before).parse().unwrap();
+        let rss: f64 = after.peak_rss_mib().parse().unwrap();
+        assert!(cpu >= 0.0, "{cpu}");
+        assert!(rss > 1.0, "{rss}");
+    }
+
+    #[test]
     fn jitter_stays_within_bounds() {
         let base = Duration::from_secs(900);
         for _ in 0..100 {
