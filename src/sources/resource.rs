@@ -48,8 +48,8 @@ pub enum Content {
 pub struct StoredBody {
     /// The sync state holding it.
     pub store: SharedSyncState,
-    /// The calendar's key in the sync state.
-    pub calendar: String,
+    /// The calendar's key in the sync state (shared by its thousands of resources).
+    pub calendar: std::sync::Arc<str>,
     /// Its length in the sync state.
     pub len: u64,
 }

@@ -48,6 +48,7 @@ impl CaldavSource {
             .sync_state
             .clone()
             .ok_or(CaldavError::NoSyncState)?;
+        let calendar: std::sync::Arc<str> = self.key.as_str().into();
         let resources = store
             .listing(&self.key)?
             .into_iter()
@@ -58,7 +59,7 @@ impl CaldavSource {
                 etag: r.etag,
                 content: Content::Stored(StoredBody {
                     store: shared.clone(),
-                    calendar: self.key.clone(),
+                    calendar: std::sync::Arc::clone(&calendar),
                     len: r.len,
                 }),
             })
