@@ -191,6 +191,7 @@ pub(super) fn read(
             failures,
             notes_at,
         },
+        relationships: detection.relationships,
         memo,
         index,
         changed,

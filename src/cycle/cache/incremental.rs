@@ -255,6 +255,7 @@ pub(super) fn read(
     };
     Ok(Some(Reading {
         read,
+        relationships,
         memo,
         index,
         changed: rows,

@@ -121,6 +121,8 @@ struct Failure {
 /// What a reading path gives back: what the cycle needs, and what to save.
 struct Reading {
     read: FromCalendars,
+    /// The relationships grouped from `read`'s verdicts (on the way to finding the 1:1s).
+    relationships: Vec<Relationship>,
     memo: Memo,
     index: Index,
     /// Resource digests to save (new or changed), and the origins no longer read.
@@ -193,12 +195,17 @@ pub(super) fn run(
             (kept.read.clone(), kept.relationships.clone())
         }
         None => {
-            let (read, reach) =
-                read_calendars(gathered, job, store, &scope, window, &current, &fingerprint)?;
-            let relationships = detect::group_relationships(
-                read.verdicts.iter().map(|(m, v)| (m, v)),
-                &job.overrides.people,
-            );
+            let ReadCalendars {
+                read,
+                relationships,
+                reach,
+            } = read_calendars(gathered, job, store, &scope, window, &current, &fingerprint)?;
+            let relationships = relationships.unwrap_or_else(|| {
+                detect::group_relationships(
+                    read.verdicts.iter().map(|(m, v)| (m, v)),
+                    &job.overrides.people,
+                )
+            });
             warm.reading = match reach {
                 Some(reach) if warm.keeps() => Some(KeptReading {
                     scope,
@@ -217,8 +224,17 @@ pub(super) fn run(
     finish(read, relationships, gathered, job, store, window)
 }
 
+/// What [`read_calendars`] gives back.
+struct ReadCalendars {
+    read: FromCalendars,
+    /// The relationships of `read`'s verdicts, when reading grouped them.
+    relationships: Option<Vec<Relationship>>,
+    /// The window the result reaches.
+    reach: Option<Window>,
+}
+
 /// The calendars from the memo when nothing changed, else read the quickest way that gives
-/// the full cycle's result (and the memo saved); with the window the result reaches.
+/// the full cycle's result (and the memo saved).
 fn read_calendars(
     gathered: &mut Gathered,
     job: &super::Job,
@@ -227,7 +243,7 @@ fn read_calendars(
     window: Window,
     current: &[(String, String)],
     fingerprint: &str,
-) -> Result<(FromCalendars, Option<Window>), HistoryError> {
+) -> Result<ReadCalendars, HistoryError> {
     let memo = store
         .cached(scope)?
         .and_then(|body| serde_json::from_slice::<Memo>(&body).ok());
@@ -235,7 +251,11 @@ fn read_calendars(
         Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
             took(Path::Memo);
             let reach = memo.reach();
-            return Ok((memo.into_read(), reach));
+            return Ok(ReadCalendars {
+                read: memo.into_read(),
+                relationships: None,
+                reach,
+            });
         }
         memo => memo,
     };
@@ -257,6 +277,7 @@ fn read_calendars(
     };
     let Reading {
         read,
+        relationships,
         mut memo,
         index,
         changed,
@@ -271,7 +292,11 @@ fn read_calendars(
         &gone,
         job.now,
     )?;
-    Ok((read, memo.reach()))
+    Ok(ReadCalendars {
+        read,
+        relationships: Some(relationships),
+        reach: memo.reach(),
+    })
 }
 
 /// Where each resource holding a 1:1 or a series is, by origin (what planning looks up);
