@@ -65,11 +65,7 @@ impl HttpClient {
 
     /// The client, built on the first call. Cheap to clone (it is a handle).
     pub fn client(&self) -> Result<reqwest::Client, ClientError> {
-        if let Some(client) = self.client.get() {
-            return Ok(client.clone());
-        }
-        let built = build(builder(CONNECT_TIMEOUT, self.timeout))?;
-        Ok(self.client.get_or_init(|| built).clone())
+        built_once(&self.client, || builder(CONNECT_TIMEOUT, self.timeout))
     }
 
     /// A client like [`HttpClient::client`] that follows no redirect (its caller does, as
@@ -77,14 +73,23 @@ impl HttpClient {
     /// CalDAV calendar of a cycle, and of every cycle of a daemon, shares it, rather than
     /// loading the system's root certificates again for each.
     pub fn no_redirect_client(&self) -> Result<reqwest::Client, ClientError> {
-        if let Some(client) = self.no_redirects.get() {
-            return Ok(client.clone());
-        }
-        let built = build(
-            builder(CONNECT_TIMEOUT, self.timeout).redirect(reqwest::redirect::Policy::none()),
-        )?;
-        Ok(self.no_redirects.get_or_init(|| built).clone())
+        built_once(&self.no_redirects, || {
+            builder(CONNECT_TIMEOUT, self.timeout).redirect(reqwest::redirect::Policy::none())
+        })
     }
+}
+
+/// The client in `cell`, built from `make` on the first call (a failed build is not kept:
+/// the next call tries again).
+fn built_once(
+    cell: &OnceLock<reqwest::Client>,
+    make: impl FnOnce() -> reqwest::ClientBuilder,
+) -> Result<reqwest::Client, ClientError> {
+    if let Some(client) = cell.get() {
+        return Ok(client.clone());
+    }
+    let built = build(make())?;
+    Ok(cell.get_or_init(|| built).clone())
 }
 
 /// A client builder with what every request of tete has: TLS by rustls with ring, tete's

@@ -16,12 +16,18 @@ fn sync_store(path: &Path) -> SharedSyncState {
     StateFile::open(path).unwrap().caldav_sync()
 }
 
+/// A state file made and migrated by tete in `dir`, and a plain connection to it.
+fn migrated_file(dir: &Path) -> (PathBuf, Connection) {
+    let path = dir.join("s.db");
+    drop(StateFile::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    (path, conn)
+}
+
 #[test]
 fn a_newer_schema_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    drop(StateFile::open(&path).unwrap());
-    let conn = Connection::open(&path).unwrap();
+    let (path, conn) = migrated_file(dir.path());
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     let err = StateFile::open(&path).unwrap_err().to_string();
@@ -95,9 +101,7 @@ fn migrates_once_and_keeps_state_across_opens() {
 #[test]
 fn the_listing_of_a_calendar_reads_an_index_not_the_bodies() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.sqlite");
-    drop(StateFile::open(&path).unwrap());
-    let conn = Connection::open(&path).unwrap();
+    let (_, conn) = migrated_file(dir.path());
     let sql = format!(
         "EXPLAIN QUERY PLAN {}",
         crate::sources::caldav::store::LISTING
@@ -289,9 +293,7 @@ fn a_file_half_migrated_the_old_way_gets_the_rest() {
 #[test]
 fn a_newer_caldav_schema_is_refused_too() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
-    drop(StateFile::open(&path).unwrap());
-    let conn = Connection::open(&path).unwrap();
+    let (path, conn) = migrated_file(dir.path());
     conn.execute(
         "INSERT INTO state_migration VALUES ('caldav_sync', 99, 'later')",
         [],
