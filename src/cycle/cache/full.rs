@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use super::records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
-    Failure, FromCalendars, Index, Memo, REACH, Reading, ResourceDigest, digest_into, encode,
-    hash_of, notes_at, one_on_one_uids, read_again, resources,
+    Failure, FromCalendars, Index, Memo, REACH, Reading, ResourceDigest, decode, digest_into,
+    encode, hash_of, notes_at, one_on_one_uids, read_again, resources,
 };
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
 use crate::cycle::Gathered;
@@ -52,7 +52,7 @@ pub(super) fn read(
                 return None;
             }
             let same = c.stamp == *stamp || hash_of(resource).is_some_and(|h| h == c.hash);
-            let digest = serde_json::from_slice::<ResourceDigest>(&c.body).ok()?;
+            let digest = decode::<ResourceDigest>(&c.body)?;
             same.then_some((c, digest))
         });
         let digest = match reuse {

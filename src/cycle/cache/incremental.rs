@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
-    Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, digest_into, encode,
+    Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, decode, digest_into, encode,
     expansion_order, notes_at, one_on_one_uids, read_again, resources,
 };
 use crate::agenda;
@@ -80,8 +80,8 @@ pub(super) fn read(
         .collect();
     let mut before: Vec<ResourceDigest> = Vec::new();
     for row in store.cached_bodies(scope, &before_origins)? {
-        match serde_json::from_slice::<ResourceDigest>(&row.body) {
-            Ok(digest) if !row.body.is_empty() => before.push(digest),
+        match decode::<ResourceDigest>(&row.body) {
+            Some(digest) if !row.body.is_empty() => before.push(digest),
             _ => return Ok(None),
         }
     }
@@ -90,7 +90,7 @@ pub(super) fn read(
     }
     let Some(mut index) = store
         .cached_index(scope)?
-        .and_then(|body| serde_json::from_slice::<Index>(&body).ok())
+        .and_then(|body| decode::<Index>(&body))
     else {
         return Ok(None);
     };

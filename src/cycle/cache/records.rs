@@ -1,4 +1,4 @@
-//! Plain records of the calendar crate's types, for the cache's JSON: the calendar crate
+//! Plain records of the calendar crate's types, for the cache's bytes (postcard): the calendar crate
 //! does not depend on serde, and a record keeps the cache's format apart from its types.
 
 use chrono::{DateTime, Utc};
