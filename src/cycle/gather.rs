@@ -10,7 +10,7 @@ use crate::agenda;
 use crate::calendar::Collector;
 use crate::http::HttpClient;
 use crate::sources::caldav::SharedSyncState;
-use crate::sources::{CalendarSpec, Resource, Snapshot, Source, SourceError};
+use crate::sources::{CalendarSpec, FolderWatch, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
 #[derive(Debug)]
@@ -136,23 +136,25 @@ pub async fn gather(
     sync_state: Option<&SharedSyncState>,
     http: &HttpClient,
 ) -> Gathered {
-    gather_with(calendars, cache_dir, sync_state, http, true).await
+    gather_with(calendars, cache_dir, sync_state, http, None, true).await
 }
 
-/// [`gather`], reading the resources into the collector only when `read` (else the cycle's
-/// cache reads what changed).
+/// [`gather`], listing a watched vdir from `folders` while it did not change (a daemon),
+/// and reading the resources into the collector only when `read` (else the cycle's cache
+/// reads what changed).
 pub(super) async fn gather_with(
     calendars: &[CalendarSpec],
     cache_dir: &Path,
     sync_state: Option<&SharedSyncState>,
     http: &HttpClient,
+    folders: Option<&FolderWatch>,
     read: bool,
 ) -> Gathered {
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.
     let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| async move {
         let source = Source::from_location(&c.location, cache_dir, http, sync_state)?;
-        let snapshot = source.fetch().await?;
+        let snapshot = source.fetch_watched(folders).await?;
         Ok::<_, SourceError>((source, snapshot))
     }))
     .buffered(MAX_CONCURRENT_FETCHES)

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::agendas::KeptNotes;
 use super::cache::KeptReading;
 use crate::http::HttpClient;
+use crate::sources::FolderWatch;
 
 /// What the daemon keeps in memory from one cycle to the next, so that a cycle in which
 /// nothing changed decodes no memo, groups no relationships and parses no 1:1's notes
@@ -15,6 +16,9 @@ use crate::http::HttpClient;
 /// a resource's stamp) and is used only while that still holds, so it never changes a
 /// result, whatever else writes the state file. A one-off command keeps nothing
 /// ([`Warm::none`]): copying what it would never use again would only cost.
+///
+/// It watches the vdir folders (see [`FolderWatch`]): while the kernel reports no change in
+/// one, a cycle lists it from memory, not with a `stat` per item.
 ///
 /// It also keeps the HTTP clients (their TLS set-up, their open connections), which belong
 /// to the async runtime that first used them: a `Warm` serves the cycles of one runtime, as
@@ -28,6 +32,8 @@ pub struct Warm {
     pub(super) notes: KeptNotes,
     /// The HTTP clients of the last cycle.
     http: Option<Arc<HttpClient>>,
+    /// The vdir folders watched, with their last listings.
+    folders: FolderWatch,
 }
 
 impl Warm {
@@ -47,6 +53,11 @@ impl Warm {
     /// Whether this cycle should keep what it read for the next.
     pub(super) fn keeps(&self) -> bool {
         self.keep
+    }
+
+    /// The watched vdir folders, for a cycle that keeps (a one-off cycle lists them).
+    pub(super) fn folders(&self) -> Option<&FolderWatch> {
+        self.keep.then_some(&self.folders)
     }
 
     /// The HTTP clients for requests of at most `timeout`: the last cycle's when kept and

@@ -22,6 +22,7 @@ use crate::secret::SecretError;
 pub mod caldav;
 pub mod feed;
 pub mod file;
+mod folder_watch;
 pub mod graph;
 mod location;
 mod resource;
@@ -31,6 +32,7 @@ pub mod write;
 pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
+pub use folder_watch::FolderWatch;
 pub use graph::{GraphError, GraphLocation, GraphSource};
 pub use location::{CaldavAuth, CaldavLocation, CalendarSpec, GoogleClient, Location};
 pub use resource::{Content, Resource, ResourceReader, StoredBody};
@@ -264,6 +266,18 @@ impl Source {
             Source::Feed(feed) => feed.label().to_string(),
             Source::Caldav(caldav) => caldav.item_origin(&resource.href),
             Source::Graph(graph) => format!("{}/{}", graph.label(), resource.href),
+        }
+    }
+
+    /// [`Source::fetch`], a vdir's listing taken from `watch` while its folder did not
+    /// change (see [`FolderWatch`]).
+    pub async fn fetch_watched(
+        &self,
+        watch: Option<&FolderWatch>,
+    ) -> Result<Snapshot, SourceError> {
+        match self {
+            Source::Vdir(vdir) => vdir.fetch_watched(watch).await,
+            _ => self.fetch().await,
         }
     }
 

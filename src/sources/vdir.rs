@@ -55,6 +55,26 @@ impl VdirSource {
         })
     }
 
+    /// [`VdirSource::fetch`], taken from `watch` while the folder did not change since it
+    /// was last listed (a long-running process; see [`super::FolderWatch`]).
+    pub async fn fetch_watched(
+        &self,
+        watch: Option<&super::FolderWatch>,
+    ) -> Result<Snapshot, SourceError> {
+        let Some(watch) = watch else {
+            return self.fetch().await;
+        };
+        if let Some(resources) = watch.unchanged(&self.path) {
+            return Ok(Snapshot {
+                resources,
+                not_modified: false,
+            });
+        }
+        let snapshot = self.fetch().await?;
+        watch.listed(&self.path, &snapshot.resources);
+        Ok(snapshot)
+    }
+
     /// Reads the one item `href` as it is now; a missing item is
     /// [`SourceError::PreconditionFailed`] (it changed since it was read: it went away).
     pub async fn get(&self, href: &str) -> Result<Resource, SourceError> {

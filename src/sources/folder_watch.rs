@@ -1,0 +1,211 @@
+//! Watching vdir folders between a long-running process's cycles, so that an idle cycle
+//! lists a folder from memory instead of with one `stat` per item.
+//!
+//! The kernel queues an inotify event, as part of the very call that made the change, when
+//! anything in a watched folder is created, written, renamed, deleted or has its attributes
+//! changed, and when the folder itself goes; a cycle drains that queue before it decides,
+//! so a change made before the cycle began is always seen (no thread, no delay). A folder is
+//! listed from the disk again after any event, when its watch could not be set up (then
+//! always, as on other systems than Linux), and every [`RELIST_AFTER`] whatever the watch
+//! says: a folder on a network file system is not told of changes made on another machine.
+//! Opening and reading a file (as a cycle does) is not watched.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::Resource;
+
+/// How long a watched folder's listing is used at most before it is listed again anyway.
+pub const RELIST_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// The watched folders, each with its last listing (see the module's comment).
+#[derive(Default)]
+pub struct FolderWatch {
+    folders: Mutex<HashMap<PathBuf, Watched>>,
+    /// How many listings were taken from the disk and kept (the tests count them).
+    listings: AtomicU64,
+}
+
+/// One watched folder.
+struct Watched {
+    changes: Changes,
+    /// The last listing and when it was taken.
+    listing: Option<(Instant, Vec<Resource>)>,
+}
+
+impl FolderWatch {
+    /// The kept listing of `folder` when nothing changed in it since it was taken (and it is
+    /// recent); else `None`, and the folder is watched from now on, so that the listing the
+    /// caller takes next (and gives to [`FolderWatch::listed`]) misses no later change.
+    pub fn unchanged(&self, folder: &Path) -> Option<Vec<Resource>> {
+        let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        match folders.get_mut(folder) {
+            Some(watched) => {
+                // Drained before the caller lists: a change made while it lists is in the
+                // queue for the next cycle.
+                let changed = watched.changes.any();
+                match &watched.listing {
+                    Some((at, resources)) if !changed && at.elapsed() < RELIST_AFTER => {
+                        Some(resources.clone())
+                    }
+                    _ => None,
+                }
+            }
+            None => {
+                match Changes::watch(folder) {
+                    Ok(changes) => {
+                        let watched = Watched {
+                            changes,
+                            listing: None,
+                        };
+                        folders.insert(folder.to_path_buf(), watched);
+                    }
+                    // Listed from the disk every cycle, as without a watch.
+                    Err(e) => tracing::debug!(folder = %folder.display(), "not watched: {e}"),
+                }
+                None
+            }
+        }
+    }
+
+    /// Keeps the listing of `folder` just taken from the disk, when the folder is watched.
+    pub fn listed(&self, folder: &Path, resources: &[Resource]) {
+        let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(watched) = folders.get_mut(folder) {
+            watched.listing = Some((Instant::now(), resources.to_vec()));
+            self.listings.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many listings were taken from the disk and kept so far.
+    pub fn listings(&self) -> u64 {
+        self.listings.load(Ordering::Relaxed)
+    }
+}
+
+/// The queue of changes in one folder (not its sub-folders: a vdir is flat).
+#[cfg(target_os = "linux")]
+struct Changes(inotify::Inotify);
+
+#[cfg(target_os = "linux")]
+impl Changes {
+    fn watch(folder: &Path) -> std::io::Result<Changes> {
+        use inotify::WatchMask;
+        let inotify = inotify::Inotify::init()?;
+        let changes = WatchMask::CREATE
+            | WatchMask::MODIFY
+            | WatchMask::CLOSE_WRITE
+            | WatchMask::ATTRIB
+            | WatchMask::MOVED_FROM
+            | WatchMask::MOVED_TO
+            | WatchMask::DELETE
+            | WatchMask::DELETE_SELF
+            | WatchMask::MOVE_SELF;
+        inotify.watches().add(folder, changes)?;
+        Ok(Changes(inotify))
+    }
+
+    /// Whether anything changed since the last call: drains the queue (non-blocking). Every
+    /// event watched is a change; so is an overflowed queue or a failed read.
+    fn any(&mut self) -> bool {
+        let mut buffer = [0u8; 4096];
+        let mut changed = false;
+        loop {
+            match self.0.read_events(&mut buffer) {
+                Ok(mut events) => {
+                    if events.next().is_none() {
+                        return changed;
+                    }
+                    changed = true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return changed,
+                Err(_) => return true,
+            }
+        }
+    }
+}
+
+/// No watch on other systems: every cycle lists the folders.
+#[cfg(not(target_os = "linux"))]
+struct Changes;
+
+#[cfg(not(target_os = "linux"))]
+impl Changes {
+    fn watch(_: &Path) -> std::io::Result<Changes> {
+        Err(std::io::Error::other("folders are watched on Linux only"))
+    }
+
+    fn any(&mut self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::VdirSource;
+
+    const ITEM: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\n\
+                        DTSTART:20260105T090000Z\r\nSUMMARY:Ann / Mia\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[tokio::test]
+    async fn a_folder_is_listed_again_only_after_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().to_path_buf();
+        std::fs::write(folder.join("a.ics"), ITEM).unwrap();
+        let vdir = VdirSource::new(folder.clone());
+        let watch = FolderWatch::default();
+
+        let first = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(first.resources.len(), 1);
+        assert_eq!(watch.listings(), 1);
+
+        // Reading the items (as a cycle does) changes nothing: the listing is kept.
+        std::fs::read(folder.join("a.ics")).unwrap();
+        let idle = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(idle, first);
+        assert_eq!(watch.listings(), 1, "listed again though nothing changed");
+
+        // A new item and an edited one are seen by the very next cycle.
+        std::fs::write(folder.join("b.ics"), ITEM.replace("UID:a", "UID:b")).unwrap();
+        let grown = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(grown.resources.len(), 2);
+        assert_eq!(watch.listings(), 2);
+
+        // Written in place (no rename): seen at once, not when some thread gets to it.
+        std::fs::write(folder.join("a.ics"), ITEM.replace("Ann", "Bo")).unwrap();
+        let edited = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(watch.listings(), 3);
+        assert_ne!(edited.resources[0].etag, grown.resources[0].etag);
+
+        // Deleted too.
+        std::fs::remove_file(folder.join("b.ics")).unwrap();
+        let shrunk = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(shrunk.resources.len(), 1);
+
+        // Touched only (attributes): listed again.
+        let file = std::fs::File::options()
+            .write(true)
+            .open(folder.join("a.ics"))
+            .unwrap();
+        file.set_modified(std::time::SystemTime::now()).unwrap();
+        vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(watch.listings(), 5);
+        vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(watch.listings(), 5);
+    }
+
+    #[tokio::test]
+    async fn without_a_watch_every_fetch_lists_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.ics"), ITEM).unwrap();
+        let vdir = VdirSource::new(dir.path().to_path_buf());
+        let first = vdir.fetch_watched(None).await.unwrap();
+        std::fs::write(dir.path().join("b.ics"), ITEM).unwrap();
+        let second = vdir.fetch_watched(None).await.unwrap();
+        assert_eq!((first.resources.len(), second.resources.len()), (1, 2));
+    }
+}
