@@ -262,6 +262,55 @@ pub trait History: Send {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// What this connection last recorded and read back (see [`Known`]).
+    known: std::sync::Mutex<Known>,
+}
+
+/// What a long-running process knows the history holds, so that a cycle that sees what the
+/// last one recorded neither records it again nor reads the stored occurrences again.
+///
+/// It holds only while no other connection has committed to the file since: it is taken
+/// with the file's `PRAGMA data_version` (read before the work it describes, so it is never
+/// newer than what was seen), and a different version later drops it. This connection
+/// writes occurrences and series only in [`Store::record`], which renews it.
+#[derive(Debug, Default)]
+struct Known {
+    data_version: Option<i64>,
+    recorded: Option<Recorded>,
+    /// The last [`Store::occurrences_of_each`] question and answer.
+    stored: Option<StoredAnswer>,
+}
+
+/// One [`Store::occurrences_of_each`]: the series asked for, in groups, and what was stored.
+#[derive(Debug)]
+struct StoredAnswer {
+    asked: Vec<Vec<String>>,
+    answer: Vec<Vec<StoredOccurrence>>,
+}
+
+/// The last observations recorded.
+#[derive(Debug)]
+struct Recorded {
+    series: Vec<(String, String)>,
+    occurrences: Vec<Observation>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+}
+
+impl Known {
+    /// Whether recording `seen` would change nothing: the same series and occurrences as the
+    /// last record, over a window that does not begin earlier. A stored occurrence the
+    /// calendar no longer shows is marked deleted only up to the last one it shows, so with
+    /// the same occurrences the last record already marked every one there was; a window
+    /// beginning earlier reaches stored ones it did not look at.
+    fn would_record_nothing(&self, seen: &Observations, data_version: i64) -> bool {
+        let Some(last) = &self.recorded else {
+            return false;
+        };
+        self.data_version == Some(data_version)
+            && seen.window.0 >= last.window.0
+            && last.series == seen.series
+            && last.occurrences == seen.occurrences
+    }
 }
 
 /// How times are stored, as a pattern (the tests check [`STORED_TIME`] against it).
@@ -331,7 +380,33 @@ impl Store {
     /// The history over `conn`, a connection to the state file at `path` whose schema is
     /// already up to date ([`MIGRATIONS`] applied by the file's owner, `state::StateFile`).
     pub fn new(conn: Connection, path: PathBuf) -> Store {
-        Store { conn, path }
+        Store {
+            conn,
+            path,
+            known: std::sync::Mutex::default(),
+        }
+    }
+
+    /// `PRAGMA data_version`: changes when another connection commits to the file.
+    fn data_version(&self) -> Result<i64, HistoryError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// What is known of the history, dropped if another connection wrote since.
+    fn known_at(&self, data_version: i64) -> std::sync::MutexGuard<'_, Known> {
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.data_version != Some(data_version) {
+            *known = Known {
+                data_version: Some(data_version),
+                ..Known::default()
+            };
+        }
+        known
     }
 
     /// The file.
@@ -354,10 +429,28 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RecordSummary, HistoryError> {
         let started = std::time::Instant::now();
+        let data_version = self.data_version()?;
+        if self
+            .known_at(data_version)
+            .would_record_nothing(seen, data_version)
+        {
+            tracing::debug!("history recorded: the same as the last cycle, nothing read");
+            return Ok(RecordSummary::default());
+        }
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
         let summary = record::record(&tx, seen, now).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        // This connection's own commit leaves `data_version` as it was.
+        *self.known_at(data_version) = Known {
+            data_version: Some(data_version),
+            recorded: Some(Recorded {
+                series: seen.series.clone(),
+                occurrences: seen.occurrences.clone(),
+                window: seen.window,
+            }),
+            stored: None,
+        };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
             occurrences = seen.occurrences.len(),
@@ -377,6 +470,30 @@ impl Store {
     /// by original start, as [`Store::occurrences`] gives it; read in one query for all
     /// groups (in chunks of [`SERIES_PER_QUERY`]) rather than one per group.
     pub fn occurrences_of_each(
+        &self,
+        groups: &[Vec<&str>],
+    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {
+        let data_version = self.data_version()?;
+        if let Some(stored) = &self.known_at(data_version).stored
+            && stored.asked.len() == groups.len()
+            && stored.asked.iter().zip(groups).all(|(a, g)| a == g)
+        {
+            return Ok(stored.answer.clone());
+        }
+        let answer = self.read_occurrences_of_each(groups)?;
+        let asked = groups
+            .iter()
+            .map(|g| g.iter().map(|uid| uid.to_string()).collect())
+            .collect();
+        self.known_at(data_version).stored = Some(StoredAnswer {
+            asked,
+            answer: answer.clone(),
+        });
+        Ok(answer)
+    }
+
+    /// [`Store::occurrences_of_each`], read from the file.
+    fn read_occurrences_of_each(
         &self,
         groups: &[Vec<&str>],
     ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {

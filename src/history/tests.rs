@@ -397,3 +397,66 @@ fn stored_times_read_and_write_as_chrono_would() {
         assert_eq!(time(s), chrono_time(s), "{s}");
     }
 }
+
+/// A long-running process records the same observations once: the next cycle that sees
+/// them reads nothing; what another connection writes meanwhile is seen again.
+#[test]
+fn the_same_observations_are_recorded_once_until_another_connection_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let week = seen(vec![obs(2, 10, None), obs(9, 10, None)]);
+    let mut store = open(&path).unwrap();
+    assert_eq!(store.record(&week, at(20, 8)).unwrap().new, 2);
+    assert_eq!(store.occurrences(&["s"]).unwrap().len(), 2);
+
+    // Proof that the second record reads nothing: a row removed behind its back through its
+    // own connection (which tete never does) is not noticed.
+    store
+        .conn
+        .execute(
+            "DELETE FROM occurrence WHERE recurrence_id LIKE '2026-03-09%'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(
+        store.record(&week, at(20, 9)).unwrap(),
+        RecordSummary::default()
+    );
+    assert_eq!(store.occurrences(&["s"]).unwrap().len(), 2, "read again");
+
+    // Another connection's commit (another tete, `tete resume`) drops what was known: the
+    // row is recorded again and read back.
+    let other = Connection::open(&path).unwrap();
+    other
+        .execute("UPDATE series SET last_seen = '2026-03-20T10:00:00Z'", [])
+        .unwrap();
+    assert_eq!(store.record(&week, at(20, 10)).unwrap().new, 1);
+    assert_eq!(store.occurrences(&["s"]).unwrap().len(), 2);
+
+    // An observation that differs is recorded.
+    let moved = seen(vec![obs(2, 10, None), obs(9, 12, None)]);
+    assert_eq!(store.record(&moved, at(20, 11)).unwrap().changed, 1);
+    let stored = store.occurrences(&["s"]).unwrap();
+    assert_eq!(stored[1].start, at(9, 12));
+}
+
+/// A window that begins earlier than the last record's (the clock was set back) is
+/// recorded even when the observations are the same: it reaches stored occurrences the
+/// last record did not look at.
+#[test]
+fn a_window_that_begins_earlier_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut store = open(&path).unwrap();
+    let mut week = seen(vec![obs(2, 10, None), obs(9, 10, None)]);
+    store.record(&week, at(20, 8)).unwrap();
+    // Later: the window begins after the 2nd.
+    week.window.0 = at(5, 0);
+    week.occurrences.remove(0);
+    store.record(&week, at(25, 8)).unwrap();
+    // The clock set back, and the meeting of the 2nd deleted meanwhile: the same
+    // observations as the last record, over a window that reaches the 2nd again.
+    week.window.0 = at(1, 0);
+    let summary = store.record(&week, at(20, 9)).unwrap();
+    assert_eq!(summary.deleted, 1);
+}
