@@ -106,6 +106,9 @@ struct Kept {
     /// For a big file or feed, the 1:1 UIDs read of it (what else it holds was skipped).
     wanted: Option<Arc<HashSet<String>>>,
     parsed: Option<Parsed>,
+    /// The descriptions past meetings show in it, by series UID and RECURRENCE-ID as
+    /// stored, found once: an idle cycle reads none again (finding them was a fifth of it).
+    past: HashMap<(String, String), Option<Description>>,
 }
 
 impl Documents {
@@ -160,6 +163,7 @@ impl Documents {
             stamp,
             wanted,
             parsed,
+            past: HashMap::new(),
         };
         self.kept.0.insert(origin.to_string(), kept);
     }
@@ -189,6 +193,22 @@ impl Documents {
             }
             .ok()?;
             Some(Parsed::ByUid(doc.into_events_by_uid()))
+        }
+    }
+
+    /// The description found earlier for past meeting `occ` in `origin`'s document, if any
+    /// was looked for (`Some(None)`: it has none).
+    fn known_past(&self, origin: &str, occ: &StoredOccurrence) -> Option<Option<Description>> {
+        let kept = self.kept.0.get(origin)?;
+        let key = (occ.series_uid.clone(), occ.recurrence_id.clone());
+        kept.past.get(&key).cloned()
+    }
+
+    /// Keeps what was found for past meeting `occ` in `origin`'s document.
+    fn keep_past(&mut self, origin: &str, occ: &StoredOccurrence, found: Option<Description>) {
+        if let Some(kept) = self.kept.0.get_mut(origin) {
+            let key = (occ.series_uid.clone(), occ.recurrence_id.clone());
+            kept.past.insert(key, found);
         }
     }
 
@@ -382,21 +402,40 @@ impl Planning<'_> {
             .iter()
             .filter_map(|o| parse_moment(&o.recurrence_id))
             .max_by_key(Moment::as_utc);
-        let mut readers: HashMap<(&str, &str), Option<Descriptions>> = HashMap::new();
+        // Each meeting's own description: kept from an earlier cycle, else found now.
+        let mut own: Vec<Option<Description>> = Vec::with_capacity(entry.occurrences.len());
+        let mut found_now = Vec::new();
+        {
+            let mut readers: HashMap<(&str, &str), Option<Descriptions>> = HashMap::new();
+            for (i, occ) in entry.occurrences.iter().enumerate() {
+                let Some(origin) = origin_of(occ) else {
+                    own.push(None);
+                    continue;
+                };
+                if let Some(known) = self.documents.known_past(origin, occ) {
+                    own.push(known);
+                    continue;
+                }
+                let found = readers
+                    .entry((origin, occ.series_uid.as_str()))
+                    .or_insert_with(|| {
+                        let doc = self.documents.peek(origin, &occ.series_uid)?;
+                        Some(Descriptions::new(doc, latest?))
+                    })
+                    .as_ref()
+                    .and_then(|reader| past_description(reader, occ));
+                found_now.push((i, origin));
+                own.push(found);
+            }
+        }
+        for (i, origin) in found_now {
+            if let (Some(occ), Some(found)) = (entry.occurrences.get(i), own.get(i)) {
+                self.documents.keep_past(origin, occ, found.clone());
+            }
+        }
         let mut meetings = Vec::new();
-        for occ in &entry.occurrences {
+        for (occ, own) in entry.occurrences.iter().zip(own) {
             let origin = origin_of(occ);
-            let own = origin
-                .and_then(|origin| {
-                    readers
-                        .entry((origin, occ.series_uid.as_str()))
-                        .or_insert_with(|| {
-                            let doc = self.documents.peek(origin, &occ.series_uid)?;
-                            Some(Descriptions::new(doc, latest?))
-                        })
-                        .as_ref()
-                })
-                .and_then(|reader| past_description(reader, occ));
             let private = origin
                 .and_then(|origin| companion_of(self.gathered, origin))
                 .and_then(|companion| {
