@@ -10,7 +10,7 @@
 //! says: a folder on a network file system is not told of changes made on another machine.
 //! Opening and reading a file (as a cycle does) is not watched.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -29,6 +29,35 @@ pub struct FolderWatch {
     listings: AtomicU64,
 }
 
+/// What a watched folder's kept listing is worth now.
+#[derive(Debug)]
+pub enum Since {
+    /// Nothing in the folder changed: its listing.
+    Unchanged(Vec<Resource>),
+    /// Only the files with these names changed (created, written, renamed or deleted): the
+    /// listing, to look at those again.
+    Changed {
+        /// The listing kept.
+        listing: Vec<Resource>,
+        /// The names of the files that changed.
+        names: BTreeSet<String>,
+    },
+    /// Not known (no watch, no listing yet, too old, too many changes, the folder itself
+    /// changed): list it all.
+    Unknown,
+}
+
+/// What one drain of a folder's queue found.
+enum Seen {
+    Nothing,
+    Names(BTreeSet<String>),
+    Anything,
+}
+
+/// More changed files than this in one cycle (a sync tool's first run) and the folder is
+/// listed whole: patching a sorted listing name by name costs more than a listing then.
+const MOST_NAMES: usize = 64;
+
 /// One watched folder.
 struct Watched {
     changes: Changes,
@@ -37,21 +66,26 @@ struct Watched {
 }
 
 impl FolderWatch {
-    /// The kept listing of `folder` when nothing changed in it since it was taken (and it is
-    /// recent); else `None`, and the folder is watched from now on, so that the listing the
-    /// caller takes next (and gives to [`FolderWatch::listed`]) misses no later change.
-    pub fn unchanged(&self, folder: &Path) -> Option<Vec<Resource>> {
+    /// What is known of `folder` since its listing was last kept (see [`Since`]). A folder
+    /// not watched yet is watched from now on, so that the listing the caller takes next
+    /// (and gives to [`FolderWatch::listed`]) misses no later change.
+    pub fn since_listed(&self, folder: &Path) -> Since {
         let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
         match folders.get_mut(folder) {
             Some(watched) => {
                 // Drained before the caller lists: a change made while it lists is in the
                 // queue for the next cycle.
-                let changed = watched.changes.any();
+                let seen = watched.changes.since();
                 match &watched.listing {
-                    Some((at, resources)) if !changed && at.elapsed() < RELIST_AFTER => {
-                        Some(resources.clone())
-                    }
-                    _ => None,
+                    Some((at, resources)) if at.elapsed() < RELIST_AFTER => match seen {
+                        Seen::Nothing => Since::Unchanged(resources.clone()),
+                        Seen::Names(names) => Since::Changed {
+                            listing: resources.clone(),
+                            names,
+                        },
+                        Seen::Anything => Since::Unknown,
+                    },
+                    _ => Since::Unknown,
                 }
             }
             None => {
@@ -66,7 +100,7 @@ impl FolderWatch {
                     // Listed from the disk every cycle, as without a watch.
                     Err(e) => tracing::debug!(folder = %folder.display(), "not watched: {e}"),
                 }
-                None
+                Since::Unknown
             }
         }
     }
@@ -108,22 +142,48 @@ impl Changes {
         Ok(Changes(inotify))
     }
 
-    /// Whether anything changed since the last call: drains the queue (non-blocking). Every
-    /// event watched is a change; so is an overflowed queue or a failed read.
-    fn any(&mut self) -> bool {
+    /// What changed since the last call: drains the queue (non-blocking). Every event
+    /// watched is a change; one without a file name (the folder itself), an overflowed
+    /// queue, a failed read or too many names is "anything".
+    fn since(&mut self) -> Seen {
+        use inotify::EventMask;
+        let whole = EventMask::Q_OVERFLOW
+            | EventMask::IGNORED
+            | EventMask::DELETE_SELF
+            | EventMask::MOVE_SELF;
         let mut buffer = [0u8; 4096];
-        let mut changed = false;
+        let mut names = BTreeSet::new();
+        let mut anything = false;
+        // Drained to the end whatever it holds: what is left would be news next cycle.
         loop {
-            match self.0.read_events(&mut buffer) {
-                Ok(mut events) => {
-                    if events.next().is_none() {
-                        return changed;
+            let events = match self.0.read_events(&mut buffer) {
+                Ok(events) => events,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return Seen::Anything,
+            };
+            let mut read = 0;
+            for event in events {
+                read += 1;
+                match event.name.map(|n| n.to_str()) {
+                    _ if event.mask.intersects(whole) => anything = true,
+                    Some(Some(name)) => {
+                        names.insert(name.to_string());
                     }
-                    changed = true;
+                    // A name that is not UTF-8 is never an item (a listing skips it).
+                    Some(None) => {}
+                    None => anything = true,
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return changed,
-                Err(_) => return true,
             }
+            if read == 0 {
+                break;
+            }
+        }
+        if anything || names.len() > MOST_NAMES {
+            Seen::Anything
+        } else if names.is_empty() {
+            Seen::Nothing
+        } else {
+            Seen::Names(names)
         }
     }
 }
@@ -138,8 +198,8 @@ impl Changes {
         Err(std::io::Error::other("folders are watched on Linux only"))
     }
 
-    fn any(&mut self) -> bool {
-        true
+    fn since(&mut self) -> Seen {
+        Seen::Anything
     }
 }
 
@@ -159,6 +219,10 @@ mod tests {
         let vdir = VdirSource::new(folder.clone());
         let watch = FolderWatch::default();
 
+        // Each watched listing is what listing the folder whole gives.
+        let same_as_listed = async |watched: &crate::sources::Snapshot| {
+            assert_eq!(watched, &vdir.fetch().await.unwrap());
+        };
         let first = vdir.fetch_watched(Some(&watch)).await.unwrap();
         assert_eq!(first.resources.len(), 1);
         assert_eq!(watch.listings(), 1);
@@ -172,19 +236,31 @@ mod tests {
         // A new item and an edited one are seen by the very next cycle.
         std::fs::write(folder.join("b.ics"), ITEM.replace("UID:a", "UID:b")).unwrap();
         let grown = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        same_as_listed(&grown).await;
         assert_eq!(grown.resources.len(), 2);
         assert_eq!(watch.listings(), 2);
 
         // Written in place (no rename): seen at once, not when some thread gets to it.
         std::fs::write(folder.join("a.ics"), ITEM.replace("Ann", "Bo")).unwrap();
         let edited = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        same_as_listed(&edited).await;
         assert_eq!(watch.listings(), 3);
         assert_ne!(edited.resources[0].etag, grown.resources[0].etag);
 
         // Deleted too.
         std::fs::remove_file(folder.join("b.ics")).unwrap();
         let shrunk = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        same_as_listed(&shrunk).await;
         assert_eq!(shrunk.resources.len(), 1);
+
+        // A sync tool's temporary file, renamed over an item: only the item counts.
+        std::fs::write(folder.join(".a.ics.tmp"), ITEM.replace("Ann", "Cy")).unwrap();
+        std::fs::rename(folder.join(".a.ics.tmp"), folder.join("a.ics")).unwrap();
+        std::fs::write(folder.join("notes.txt"), "not an item").unwrap();
+        let renamed = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        same_as_listed(&renamed).await;
+        assert_eq!(renamed.resources.len(), 1);
+        assert_eq!(watch.listings(), 5);
 
         // Touched only (attributes): listed again.
         let file = std::fs::File::options()
@@ -192,10 +268,19 @@ mod tests {
             .open(folder.join("a.ics"))
             .unwrap();
         file.set_modified(std::time::SystemTime::now()).unwrap();
+        same_as_listed(&vdir.fetch_watched(Some(&watch)).await.unwrap()).await;
+        assert_eq!(watch.listings(), 6);
         vdir.fetch_watched(Some(&watch)).await.unwrap();
-        assert_eq!(watch.listings(), 5);
-        vdir.fetch_watched(Some(&watch)).await.unwrap();
-        assert_eq!(watch.listings(), 5);
+        assert_eq!(watch.listings(), 6);
+
+        // More files than are worth patching one by one (a first sync): listed whole.
+        for i in 0..=MOST_NAMES {
+            let item = ITEM.replace("UID:a", &format!("UID:n{i}"));
+            std::fs::write(folder.join(format!("n{i}.ics")), item).unwrap();
+        }
+        let many = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        same_as_listed(&many).await;
+        assert_eq!(many.resources.len(), MOST_NAMES + 2);
     }
 
     #[tokio::test]

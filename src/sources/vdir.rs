@@ -64,15 +64,24 @@ impl VdirSource {
         let Some(watch) = watch else {
             return self.fetch().await;
         };
-        if let Some(resources) = watch.unchanged(&self.path) {
-            return Ok(Snapshot {
-                resources,
-                not_modified: false,
-            });
-        }
-        let snapshot = self.fetch().await?;
-        watch.listed(&self.path, &snapshot.resources);
-        Ok(snapshot)
+        let resources = match watch.since_listed(&self.path) {
+            super::folder_watch::Since::Unchanged(resources) => resources,
+            super::folder_watch::Since::Changed { listing, names } => {
+                let dir = self.path.clone();
+                let resources = run_blocking(move || Ok(relisted(&dir, listing, &names))).await?;
+                watch.listed(&self.path, &resources);
+                resources
+            }
+            super::folder_watch::Since::Unknown => {
+                let snapshot = self.fetch().await?;
+                watch.listed(&self.path, &snapshot.resources);
+                return Ok(snapshot);
+            }
+        };
+        Ok(Snapshot {
+            resources,
+            not_modified: false,
+        })
     }
 
     /// Reads the one item `href` as it is now; a missing item is
@@ -124,6 +133,52 @@ fn read_items(dir: &Path) -> Result<Vec<Resource>, SourceError> {
     Ok(items)
 }
 
+/// `listing` (sorted by name) with the files `names` looked at again: each one listed as
+/// [`read_items`] would, or dropped when it is gone or no longer an item.
+fn relisted(
+    dir: &Path,
+    mut listing: Vec<Resource>,
+    names: &std::collections::BTreeSet<String>,
+) -> Vec<Resource> {
+    for name in names {
+        let at = listing.binary_search_by(|r| r.href.as_str().cmp(name));
+        let now = is_item_name(name)
+            .then(|| fs::metadata(dir.join(name)).ok())
+            .flatten()
+            .filter(fs::Metadata::is_file)
+            .map(|metadata| item(dir.join(name), name, &metadata));
+        match (at, now) {
+            (Ok(i), Some(resource)) => listing[i] = resource,
+            (Ok(i), None) => {
+                listing.remove(i);
+            }
+            (Err(i), Some(resource)) => listing.insert(i, resource),
+            (Err(_), None) => {}
+        }
+    }
+    listing
+}
+
+/// Whether a file of this name is an item: a visible `.ics` file.
+fn is_item_name(name: &str) -> bool {
+    let is_ics = Path::new(name)
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("ics"));
+    !name.starts_with('.') && is_ics
+}
+
+/// The item at `path`, named `name`, as listed (not read yet).
+fn item(path: PathBuf, name: &str, metadata: &fs::Metadata) -> Resource {
+    Resource {
+        href: name.to_string(),
+        etag: Some(local_etag(metadata)),
+        content: Content::Item {
+            path,
+            len: metadata.len(),
+        },
+    }
+}
+
 /// The entry as a resource (not read yet) if it is a visible `.ics` file, following
 /// symbolic links. One that vanished since the folder was listed is skipped.
 fn listed_item(entry: &fs::DirEntry) -> Option<Resource> {
@@ -132,10 +187,7 @@ fn listed_item(entry: &fs::DirEntry) -> Option<Resource> {
         tracing::warn!(file = ?entry.path(), "skipping a file whose name is not UTF-8");
         return None;
     };
-    let is_ics = Path::new(name)
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("ics"));
-    if name.starts_with('.') || !is_ics {
+    if !is_item_name(name) {
         return None;
     }
     // The entry's own metadata is a `stat` relative to the open folder (cheaper than by
@@ -144,14 +196,9 @@ fn listed_item(entry: &fs::DirEntry) -> Option<Resource> {
         Ok(t) if t.is_symlink() => fs::metadata(entry.path()).ok()?,
         _ => entry.metadata().ok()?,
     };
-    metadata.is_file().then(|| Resource {
-        href: name.to_string(),
-        etag: Some(local_etag(&metadata)),
-        content: Content::Item {
-            path: entry.path(),
-            len: metadata.len(),
-        },
-    })
+    metadata
+        .is_file()
+        .then(|| item(entry.path(), name, &metadata))
 }
 
 fn read_item(dir: &Path, href: String) -> Result<Resource, SourceError> {
@@ -174,12 +221,7 @@ fn read_item(dir: &Path, href: String) -> Result<Resource, SourceError> {
 
 /// An item name must stay inside the folder and be seen by [`read_items`].
 fn check_href(href: &str) -> Result<(), SourceError> {
-    let plain = !href.is_empty()
-        && !href.starts_with('.')
-        && !href.contains(['/', '\\', '\0'])
-        && Path::new(href)
-            .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("ics"));
+    let plain = !href.contains(['/', '\\', '\0']) && is_item_name(href);
     if plain {
         Ok(())
     } else {
