@@ -283,6 +283,39 @@ mod tests {
         assert_eq!(many.resources.len(), MOST_NAMES + 2);
     }
 
+    /// A linked item's file lives elsewhere, where the watch does not look: such a folder
+    /// is listed every cycle.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_folder_with_a_linked_item_is_listed_every_cycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("a.ics");
+        std::fs::write(&target, ITEM).unwrap();
+        let folder = dir.path().join("cal");
+        std::fs::create_dir(&folder).unwrap();
+        std::os::unix::fs::symlink(&target, folder.join("a.ics")).unwrap();
+        let vdir = VdirSource::new(folder.clone());
+        let watch = FolderWatch::default();
+        let first = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&target, ITEM.replace("Ann", "Bo")).unwrap();
+        let second = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_ne!(first.resources[0].etag, second.resources[0].etag);
+        assert_eq!(watch.listings(), 0);
+
+        // Nor is a link that appears later trusted.
+        let plain = tempfile::tempdir().unwrap();
+        std::fs::write(plain.path().join("b.ics"), ITEM).unwrap();
+        let vdir = VdirSource::new(plain.path().to_path_buf());
+        vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(watch.listings(), 1);
+        std::os::unix::fs::symlink(&target, plain.path().join("c.ics")).unwrap();
+        let linked = vdir.fetch_watched(Some(&watch)).await.unwrap();
+        assert_eq!(linked.resources.len(), 2);
+        assert_eq!(watch.listings(), 1);
+    }
+
     #[tokio::test]
     async fn without_a_watch_every_fetch_lists_the_folder() {
         let dir = tempfile::tempdir().unwrap();

@@ -48,9 +48,9 @@ impl VdirSource {
     /// are skipped.
     pub async fn fetch(&self) -> Result<Snapshot, SourceError> {
         let dir = self.path.clone();
-        let resources = run_blocking(move || read_items(&dir)).await?;
+        let listed = run_blocking(move || read_items(&dir)).await?;
         Ok(Snapshot {
-            resources,
+            resources: listed.items,
             not_modified: false,
         })
     }
@@ -64,20 +64,34 @@ impl VdirSource {
         let Some(watch) = watch else {
             return self.fetch().await;
         };
-        let resources = match watch.since_listed(&self.path) {
-            super::folder_watch::Since::Unchanged(resources) => resources,
-            super::folder_watch::Since::Changed { listing, names } => {
-                let dir = self.path.clone();
-                let resources = run_blocking(move || Ok(relisted(&dir, listing, &names))).await?;
-                watch.listed(&self.path, &resources);
-                resources
+        let dir = self.path.clone();
+        let patched = match watch.since_listed(&self.path) {
+            super::folder_watch::Since::Unchanged(resources) => {
+                return Ok(Snapshot {
+                    resources,
+                    not_modified: false,
+                });
             }
-            super::folder_watch::Since::Unknown => {
-                let snapshot = self.fetch().await?;
-                watch.listed(&self.path, &snapshot.resources);
-                return Ok(snapshot);
+            super::folder_watch::Since::Changed { listing, names } => {
+                run_blocking(move || Ok(relisted(&dir, listing, &names))).await?
+            }
+            super::folder_watch::Since::Unknown => None,
+        };
+        let resources = match patched {
+            Some(resources) => resources,
+            None => {
+                let dir = self.path.clone();
+                let listed = run_blocking(move || read_items(&dir)).await?;
+                if !listed.links {
+                    watch.listed(&self.path, &listed.items);
+                }
+                return Ok(Snapshot {
+                    resources: listed.items,
+                    not_modified: false,
+                });
             }
         };
+        watch.listed(&self.path, &resources);
         Ok(Snapshot {
             resources,
             not_modified: false,
@@ -120,33 +134,50 @@ impl VdirSource {
     }
 }
 
-fn read_items(dir: &Path) -> Result<Vec<Resource>, SourceError> {
+fn read_items(dir: &Path) -> Result<Listed, SourceError> {
     let entries = fs::read_dir(dir).map_err(|source| read_error(dir, source))?;
-    let mut items = Vec::new();
+    let mut listed = Listed::default();
     for entry in entries {
         let entry = entry.map_err(|source| read_error(dir, source))?;
-        if let Some(item) = listed_item(&entry) {
-            items.push(item);
+        if let Some((item, link)) = listed_item(&entry) {
+            listed.items.push(item);
+            listed.links |= link;
         }
     }
-    items.sort_by(|a, b| a.href.cmp(&b.href));
-    Ok(items)
+    listed.items.sort_by(|a, b| a.href.cmp(&b.href));
+    Ok(listed)
+}
+
+/// A folder's items, and whether any is a symbolic link.
+#[derive(Default)]
+struct Listed {
+    items: Vec<Resource>,
+    /// A linked item's file is elsewhere: a watch on the folder would not see it change,
+    /// so such a folder is listed every cycle.
+    links: bool,
 }
 
 /// `listing` (sorted by name) with the files `names` looked at again: each one listed as
-/// [`read_items`] would, or dropped when it is gone or no longer an item.
+/// [`read_items`] would, or dropped when it is gone or no longer an item. `None` when one of
+/// them is now a symbolic link (the folder is then listed whole, every cycle).
 fn relisted(
     dir: &Path,
     mut listing: Vec<Resource>,
     names: &std::collections::BTreeSet<String>,
-) -> Vec<Resource> {
+) -> Option<Vec<Resource>> {
     for name in names {
         let at = listing.binary_search_by(|r| r.href.as_str().cmp(name));
+        let path = dir.join(name);
+        if is_item_name(name)
+            && fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return None;
+        }
         let now = is_item_name(name)
-            .then(|| fs::metadata(dir.join(name)).ok())
+            .then(|| fs::metadata(&path).ok())
             .flatten()
             .filter(fs::Metadata::is_file)
-            .map(|metadata| item(dir.join(name), name, &metadata));
+            .map(|metadata| item(path, name, &metadata));
         match (at, now) {
             (Ok(i), Some(resource)) => listing[i] = resource,
             (Ok(i), None) => {
@@ -156,7 +187,7 @@ fn relisted(
             (Err(_), None) => {}
         }
     }
-    listing
+    Some(listing)
 }
 
 /// Whether a file of this name is an item: a visible `.ics` file.
@@ -180,8 +211,9 @@ fn item(path: PathBuf, name: &str, metadata: &fs::Metadata) -> Resource {
 }
 
 /// The entry as a resource (not read yet) if it is a visible `.ics` file, following
-/// symbolic links. One that vanished since the folder was listed is skipped.
-fn listed_item(entry: &fs::DirEntry) -> Option<Resource> {
+/// symbolic links (and whether it is one). One that vanished since the folder was listed
+/// is skipped.
+fn listed_item(entry: &fs::DirEntry) -> Option<(Resource, bool)> {
     let name = entry.file_name();
     let Some(name) = name.to_str() else {
         tracing::warn!(file = ?entry.path(), "skipping a file whose name is not UTF-8");
@@ -192,13 +224,14 @@ fn listed_item(entry: &fs::DirEntry) -> Option<Resource> {
     }
     // The entry's own metadata is a `stat` relative to the open folder (cheaper than by
     // path); a symbolic link is followed by path.
-    let metadata = match entry.file_type() {
-        Ok(t) if t.is_symlink() => fs::metadata(entry.path()).ok()?,
-        _ => entry.metadata().ok()?,
+    let link = entry.file_type().is_ok_and(|t| t.is_symlink());
+    let metadata = match link {
+        true => fs::metadata(entry.path()).ok()?,
+        false => entry.metadata().ok()?,
     };
     metadata
         .is_file()
-        .then(|| item(entry.path(), name, &metadata))
+        .then(|| (item(entry.path(), name, &metadata), link))
 }
 
 fn read_item(dir: &Path, href: String) -> Result<Resource, SourceError> {
