@@ -4,11 +4,13 @@
 //! The kernel queues an inotify event, as part of the very call that made the change, when
 //! anything in a watched folder is created, written, renamed, deleted or has its attributes
 //! changed, and when the folder itself goes; a cycle drains that queue before it decides,
-//! so a change made before the cycle began is always seen (no thread, no delay). A folder is
-//! listed from the disk again after any event, when its watch could not be set up (then
-//! always, as on other systems than Linux), and every [`RELIST_AFTER`] whatever the watch
-//! says: a folder on a network file system is not told of changes made on another machine.
-//! Opening and reading a file (as a cycle does) is not watched.
+//! so a change made before the cycle began is always seen (no thread, no delay). After
+//! events that name at most [`MOST_NAMES`] files, only those files are looked at again;
+//! the folder is listed whole from the disk after any other event (the folder itself, a
+//! lost event), when its watch could not be set up (then always, as on other systems than
+//! Linux), and every [`RELIST_AFTER`] whatever the watch says: a folder on a network file
+//! system is not told of changes made on another machine. Opening and reading a file (as a
+//! cycle does) is not watched.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
