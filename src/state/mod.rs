@@ -64,7 +64,9 @@ pub enum StateError {
 pub struct StateFile {
     path: PathBuf,
     history: history::Store,
-    connector: Arc<Connector>,
+    /// The CalDAV sync state, one for the file's lifetime: its idle connections serve
+    /// every cycle of a daemon.
+    sync: SharedSyncState,
 }
 
 impl StateFile {
@@ -91,7 +93,7 @@ impl StateFile {
         Ok(StateFile {
             path: path.to_path_buf(),
             history: history::Store::new(conn, path.to_path_buf()),
-            connector,
+            sync: Arc::new(SyncStore::new(connector)),
         })
     }
 
@@ -118,7 +120,7 @@ impl StateFile {
     /// The CalDAV sync state, for the sources to share: each operation takes its own
     /// connection (same setup), so concurrent fetches do not wait on one.
     pub fn caldav_sync(&self) -> SharedSyncState {
-        Arc::new(SyncStore::new(self.connector.clone()))
+        Arc::clone(&self.sync)
     }
 }
 

@@ -343,3 +343,58 @@ fn the_file_and_its_wal_and_shm_are_private_whatever_they_were() {
     }
     drop(state);
 }
+
+/// Connections to a file, counted.
+#[derive(Debug)]
+struct Counting {
+    inner: Connector,
+    opened: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::sources::caldav::store::Connect for Counting {
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.connect()
+    }
+
+    fn path(&self) -> &Path {
+        self.inner.path()
+    }
+}
+
+/// The sync store opens a connection once and lends it to each later operation (a daemon's
+/// cycles open none); two operations at once each get their own.
+#[test]
+fn the_sync_store_reuses_its_connections() {
+    use crate::sources::caldav::store::{SyncState, SyncStore};
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = migrated_file(dir.path());
+    let counting = Arc::new(Counting {
+        inner: Connector { path: path.clone() },
+        opened: Default::default(),
+    });
+    let store = SyncStore::new(counting.clone());
+    let state = CalendarState {
+        collection_url: "https://dav.example.com/cal/".into(),
+        sync_token: Some("t1".into()),
+        ctag: None,
+    };
+    let update = Update {
+        state: state.clone(),
+        replace_all: true,
+        upserts: vec![resource("a.ics", "1")],
+        deletes: Vec::new(),
+    };
+    store.apply("c", &update).unwrap();
+    for _ in 0..5 {
+        assert_eq!(store.state("c").unwrap(), Some(state.clone()));
+        assert_eq!(store.listing("c").unwrap().len(), 1);
+    }
+    assert_eq!(counting.opened.load(Ordering::SeqCst), 1);
+    // What one connection wrote, the next operation on another one reads.
+    let other = SyncStore::new(counting.clone());
+    other.forget("c").unwrap();
+    assert_eq!(store.state("c").unwrap(), None);
+}
