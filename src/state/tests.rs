@@ -1,7 +1,7 @@
 use rusqlite::{Connection, params};
 
 use super::*;
-use crate::sources::caldav::store::{CalendarState, StoredResource, Update};
+use crate::sources::caldav::store::{CalendarState, StoredResource, SyncState, Update};
 
 fn resource(href: &str, etag: &str) -> StoredResource {
     StoredResource {
@@ -367,7 +367,7 @@ impl crate::sources::caldav::store::Connect for Counting {
 /// cycles open none); two operations at once each get their own.
 #[test]
 fn the_sync_store_reuses_its_connections() {
-    use crate::sources::caldav::store::{SyncState, SyncStore};
+    use crate::sources::caldav::store::SyncStore;
     use std::sync::atomic::Ordering;
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = migrated_file(dir.path());
@@ -397,4 +397,88 @@ fn the_sync_store_reuses_its_connections() {
     let other = SyncStore::new(counting.clone());
     other.forget("c").unwrap();
     assert_eq!(store.state("c").unwrap(), None);
+}
+
+/// Hrefs and etags of a calendar's listing.
+fn listed(store: &dyn SyncState, calendar: &str) -> Vec<(String, Option<String>)> {
+    store
+        .listing(calendar)
+        .unwrap()
+        .iter()
+        .map(|r| (r.href.clone(), r.etag.clone()))
+        .collect()
+}
+
+fn pair(href: &str, etag: &str) -> (String, Option<String>) {
+    (href.to_string(), Some(etag.to_string()))
+}
+
+/// A listing is kept while the stored resources' generation stays, and whatever changes the
+/// stored resources (this store, another store, plain SQL through another connection) moves
+/// it.
+#[test]
+fn the_sync_store_keeps_a_listing_until_the_stored_resources_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, conn) = migrated_file(dir.path());
+    let store = sync_store(&path);
+    let update = Update {
+        state: CalendarState {
+            collection_url: "https://dav.example.com/cal/".into(),
+            sync_token: Some("t1".into()),
+            ctag: None,
+        },
+        replace_all: true,
+        upserts: vec![resource("a.ics", "1"), resource("b.ics", "1")],
+        deletes: Vec::new(),
+    };
+    store.apply("c", &update).unwrap();
+    assert_eq!(
+        listed(&*store, "c"),
+        [pair("a.ics", "1"), pair("b.ics", "1")]
+    );
+
+    // Every change is seen: plain SQL from another connection, another store, this store.
+    conn.execute(
+        "UPDATE caldav_sync_resource SET etag = '2' WHERE href = 'a.ics'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        listed(&*store, "c"),
+        [pair("a.ics", "2"), pair("b.ics", "1")]
+    );
+    conn.execute("DELETE FROM caldav_sync_resource WHERE href = 'b.ics'", [])
+        .unwrap();
+    assert_eq!(listed(&*store, "c"), [pair("a.ics", "2")]);
+    let other = sync_store(&path);
+    other.put_resource("c", &resource("d.ics", "1")).unwrap();
+    assert_eq!(
+        listed(&*store, "c"),
+        [pair("a.ics", "2"), pair("d.ics", "1")]
+    );
+    store.put_resource("c", &resource("a.ics", "3")).unwrap();
+    assert_eq!(
+        listed(&*store, "c"),
+        [pair("a.ics", "3"), pair("d.ics", "1")]
+    );
+    other.forget("c").unwrap();
+    assert_eq!(listed(&*store, "c"), []);
+    // Synced anew after being forgotten, with as many changes as before: still seen.
+    other.apply("c", &update).unwrap();
+    assert_eq!(
+        listed(&*store, "c"),
+        [pair("a.ics", "1"), pair("b.ics", "1")]
+    );
+
+    // Proof that the listing is kept: a row removed without moving the generation (the
+    // triggers dropped) is not noticed.
+    conn.execute_batch(
+        "DROP TRIGGER caldav_sync_resource_removed;
+         DELETE FROM caldav_sync_resource WHERE href = 'b.ics';",
+    )
+    .unwrap();
+    assert_eq!(
+        listed(&*store, "c"),
+        [pair("a.ics", "1"), pair("b.ics", "1")]
+    );
 }

@@ -44,7 +44,22 @@ pub const MIGRATIONS: &[&str] = &[
     // not from the table, whose pages hold every body.
     "CREATE INDEX caldav_sync_resource_listing
         ON caldav_sync_resource (calendar, href, etag, length(body));",
+    // 4: a counter every change to the stored resources moves (whoever makes it), so that
+    // a listing read before is known to be still true by reading one number. One counter
+    // for all calendars: a per-calendar one would start again when a calendar is forgotten
+    // and synced anew, and could then come back to a number a kept listing was read at.
+    "CREATE TABLE caldav_sync_generation (n INTEGER NOT NULL);
+    INSERT INTO caldav_sync_generation (n) VALUES (0);
+    CREATE TRIGGER caldav_sync_resource_added AFTER INSERT ON caldav_sync_resource
+        BEGIN UPDATE caldav_sync_generation SET n = n + 1; END;
+    CREATE TRIGGER caldav_sync_resource_changed AFTER UPDATE ON caldav_sync_resource
+        BEGIN UPDATE caldav_sync_generation SET n = n + 1; END;
+    CREATE TRIGGER caldav_sync_resource_removed AFTER DELETE ON caldav_sync_resource
+        BEGIN UPDATE caldav_sync_generation SET n = n + 1; END;",
 ];
+
+/// Where the stored resources are: moved by every change to them (migration 4).
+const GENERATION: &str = "SELECT n FROM caldav_sync_generation";
 
 /// Every stored resource of calendar `?1` with its etag and body length, by href: answered
 /// from the index of migration 3 alone.
@@ -158,7 +173,7 @@ pub trait SyncState: Debug + Send + Sync {
     fn resources(&self, calendar: &str) -> Result<Vec<StoredResource>, StoreError>;
     /// Every stored resource of a calendar with its etag and its body's length, by href,
     /// without the bodies.
-    fn listing(&self, calendar: &str) -> Result<Vec<Listed>, StoreError>;
+    fn listing(&self, calendar: &str) -> Result<Arc<[Listed]>, StoreError>;
     /// One stored body; `None` when the resource is no longer stored.
     fn body(&self, calendar: &str, href: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Applies one sync's changes at once.
@@ -195,11 +210,24 @@ pub trait Connect: Debug + Send + Sync {
 /// A connection an operation is done with waits, open, for the next one (at most
 /// [`IDLE_CONNECTIONS`]): opening one reads the schema again, which was a tenth of an idle
 /// daemon cycle's CPU on CalDAV when every operation of every cycle opened its own.
+///
+/// Each calendar's listing is kept with the generation of the stored resources it was read
+/// at, and given again while that number has not moved: an idle daemon cycle then reads one
+/// number instead of thousands of index entries (a third of its CPU on a 10,000-event
+/// calendar).
 #[derive(Debug, Clone)]
 pub struct SyncStore {
     connector: Arc<dyn Connect>,
     body_reader: Arc<Mutex<Option<Connection>>>,
     idle: Arc<Mutex<Vec<Connection>>>,
+    listings: Arc<Mutex<HashMap<String, KeptListing>>>,
+}
+
+/// A calendar's listing and the generation of the stored resources it was read at.
+#[derive(Debug)]
+struct KeptListing {
+    generation: i64,
+    listing: Arc<[Listed]>,
 }
 
 /// How many connections wait, open, for the next operation: as many as fetches run at once.
@@ -249,6 +277,7 @@ impl SyncStore {
             connector,
             body_reader: Arc::default(),
             idle: Arc::default(),
+            listings: Arc::default(),
         }
     }
 
@@ -272,6 +301,21 @@ impl SyncStore {
             conn: Some(conn),
             idle: Arc::clone(&self.idle),
         })
+    }
+
+    /// Every stored resource of `calendar` without its body, from the index alone.
+    fn read_listing(&self, conn: &Connection, calendar: &str) -> Result<Vec<Listed>, StoreError> {
+        let mut stmt = conn.prepare_cached(LISTING).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([calendar], |row| {
+                Ok(Listed {
+                    href: row.get(0)?,
+                    etag: row.get(1)?,
+                    len: row.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -355,19 +399,30 @@ impl SyncState for SyncStore {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    fn listing(&self, calendar: &str) -> Result<Vec<Listed>, StoreError> {
+    /// The kept listing while the generation has not moved, else read anew. The generation
+    /// is read first: a change made between the two reads makes the kept listing look old
+    /// (read again next time), never an old listing look new.
+    fn listing(&self, calendar: &str) -> Result<Arc<[Listed]>, StoreError> {
         let conn = self.connect()?;
-        let mut stmt = conn.prepare_cached(LISTING).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([calendar], |row| {
-                Ok(Listed {
-                    href: row.get(0)?,
-                    etag: row.get(1)?,
-                    len: row.get(2)?,
-                })
-            })
+        let generation: i64 = conn
+            .prepare_cached(GENERATION)
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let mut kept = self.listings.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = kept.get(calendar)
+            && known.generation == generation
+        {
+            return Ok(Arc::clone(&known.listing));
+        }
+        let listing: Arc<[Listed]> = self.read_listing(&conn, calendar)?.into();
+        kept.insert(
+            calendar.to_string(),
+            KeptListing {
+                generation,
+                listing: Arc::clone(&listing),
+            },
+        );
+        Ok(listing)
     }
 
     fn body(&self, calendar: &str, href: &str) -> Result<Option<Vec<u8>>, StoreError> {

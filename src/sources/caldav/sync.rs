@@ -51,12 +51,12 @@ impl CaldavSource {
         let calendar: std::sync::Arc<str> = self.key.as_str().into();
         let resources = store
             .listing(&self.key)?
-            .into_iter()
+            .iter()
             // An empty body is a member skipped as too large (see `store_changes`).
             .filter(|r| r.len > 0)
             .map(|r| Resource {
-                href: r.href,
-                etag: r.etag,
+                href: r.href.clone(),
+                etag: r.etag.clone(),
                 content: Content::Stored(StoredBody {
                     store: shared.clone(),
                     calendar: std::sync::Arc::clone(&calendar),
