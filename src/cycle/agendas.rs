@@ -11,6 +11,7 @@ use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
 use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::EventStatus;
+use crate::calendar::by_uid::EventsByUid;
 use crate::calendar::edit::{
     Description, Descriptions, OccurrenceRef, occurrence_description, parse_moment,
     series_description,
@@ -122,18 +123,47 @@ impl Documents {
 
     /// The document holding series `uid`, read from `origin`.
     fn get(&mut self, gathered: &Gathered, origin: &str, uid: &str) -> Option<&Document> {
+        self.look_at(gathered, origin);
+        self.parse_series(origin, uid);
+        self.peek(origin, uid)
+    }
+
+    /// Reads `origin` unless this cycle already did, or a last cycle did from the same bytes.
+    fn look_at(&mut self, gathered: &Gathered, origin: &str) {
         if !self.used.contains(origin) {
             self.used.insert(origin.to_string());
             self.refresh(gathered, origin);
         }
-        self.peek(origin, uid)
     }
 
-    /// The document holding series `uid`, if [`Documents::get`] read it.
+    /// Parses series `uid` of big calendar `origin` (read by [`Documents::look_at`]) unless
+    /// it is parsed; a small item is parsed whole when read.
+    fn parse_series(&mut self, origin: &str, uid: &str) {
+        if let Some(Parsed::ByUid { events, parsed }) =
+            self.kept.0.get_mut(origin).and_then(|k| k.parsed.as_mut())
+            && !parsed.contains_key(uid)
+            && let Some(doc) = events.document(uid)
+        {
+            parsed.insert(uid.to_string(), doc);
+        }
+    }
+
+    /// Lets go of series `uid` of big calendar `origin` as parsed (its text stays): a big
+    /// export's 1:1s are parsed one relationship at a time, never all at once.
+    fn release_series(&mut self, origin: &str, uid: &str) {
+        if let Some(Parsed::ByUid { parsed, .. }) =
+            self.kept.0.get_mut(origin).and_then(|k| k.parsed.as_mut())
+        {
+            parsed.remove(uid);
+        }
+    }
+
+    /// The document holding series `uid`, if [`Documents::get`] or
+    /// [`Documents::parse_series`] parsed it.
     fn peek(&self, origin: &str, uid: &str) -> Option<&Document> {
         match self.kept.0.get(origin)?.parsed.as_ref()? {
             Parsed::Whole(doc) => Some(doc),
-            Parsed::ByUid(docs) => docs.get(uid),
+            Parsed::ByUid { parsed, .. } => parsed.get(uid),
         }
     }
 
@@ -179,20 +209,23 @@ impl Documents {
             Document::read_notes(input, origin).ok().map(Parsed::Whole)
         } else {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
-            // action items) are read from an export too; one small document per series, so
-            // finding an occurrence's description does not search the whole export. Where
-            // the cycle found them, only their bytes are read again.
+            // action items) are read from an export too; each series parsed on its own when
+            // asked for, so finding an occurrence's description does not search the whole
+            // export. Where the cycle found them, only their bytes are read again.
             let wanted = |uid: &str| self.one_on_ones.contains(uid);
-            let doc = match gathered
+            let events = match gathered
                 .notes_at
                 .get(origin)
                 .and_then(|at| parts_at(resource, at))
             {
-                Some(parts) => Document::read_events_of(parts.as_slice(), origin, wanted),
-                None => Document::read_events(input, origin, wanted),
+                Some(parts) => EventsByUid::read(parts.as_slice(), origin, wanted),
+                None => EventsByUid::read(input, origin, wanted),
             }
             .ok()?;
-            Some(Parsed::ByUid(doc.into_events_by_uid()))
+            Some(Parsed::ByUid {
+                events,
+                parsed: HashMap::new(),
+            })
         }
     }
 
@@ -240,8 +273,12 @@ enum Parsed {
     /// One small item: the whole resource, as much of it as notes need (writing reads it
     /// again).
     Whole(Document),
-    /// A file or feed body: its 1:1 series, each a document of its own.
-    ByUid(HashMap<String, Document>),
+    /// A file or feed body: its 1:1 series' text, and those parsed now, each a document of
+    /// its own.
+    ByUid {
+        events: EventsByUid,
+        parsed: HashMap<String, Document>,
+    },
 }
 
 /// What planning reads from, shared by every relationship of one cycle.
@@ -390,9 +427,16 @@ impl Planning<'_> {
                 .get(occ.series_uid.as_str())
                 .map(|m| &*m.origin)
         };
+        // Only the series with a past meeting not looked at before are parsed.
+        let mut parsed_now: Vec<(&str, &str)> = Vec::new();
         for occ in &entry.occurrences {
             if let Some(origin) = origin_of(occ) {
-                self.documents.get(self.gathered, origin, &occ.series_uid);
+                self.documents.look_at(self.gathered, origin);
+                let pair = (origin, occ.series_uid.as_str());
+                if self.documents.known_past(origin, occ).is_none() && !parsed_now.contains(&pair) {
+                    self.documents.parse_series(origin, &occ.series_uid);
+                    parsed_now.push(pair);
+                }
             }
         }
         // One reader per document for all the relationship's meetings: its zones are
@@ -432,6 +476,9 @@ impl Planning<'_> {
             if let (Some(occ), Some(found)) = (entry.occurrences.get(i), own.get(i)) {
                 self.documents.keep_past(origin, occ, found.clone());
             }
+        }
+        for (origin, uid) in parsed_now {
+            self.documents.release_series(origin, uid);
         }
         let mut meetings = Vec::new();
         for (occ, own) in entry.occurrences.iter().zip(own) {

@@ -64,7 +64,7 @@ impl Document {
         Self::read_from(reader, origin).map(|(doc, _)| doc)
     }
 
-    fn read_from<R: BufRead>(
+    pub(crate) fn read_from<R: BufRead>(
         mut reader: Reader<R>,
         origin: &str,
     ) -> Result<(Document, Vec<Warning>), DocumentError> {
@@ -106,62 +106,6 @@ impl Document {
         Ok((doc, reader.take_warnings()))
     }
 
-    /// Reads only the events whose UID `keep` wants, and every time zone, as one document:
-    /// the 1:1s of a 100 MB export or feed without holding the rest, and of those only what
-    /// finding an occurrence's notes needs (`read_for_notes`). For reading only: it is not
-    /// the whole resource, so it is never written back.
-    pub fn read_events(
-        input: impl BufRead,
-        origin: &str,
-        keep: impl Fn(&str) -> bool,
-    ) -> Result<Document, DocumentError> {
-        // The events not wanted are left out line by line first: parsing them only to drop
-        // them was most of the cost.
-        let wanted = super::reader::only_events_wanted(input, &keep).map_err(|source| {
-            DocumentError::Io {
-                origin: origin.to_string(),
-                source,
-            }
-        })?;
-        Self::read_events_of(wanted.as_slice(), origin, keep)
-    }
-
-    /// [`Document::read_events`] of input that holds little else than the wanted events
-    /// (parts of a big file read again where they were found): every line is parsed, with
-    /// no line-level pass first.
-    pub fn read_events_of(
-        input: impl BufRead,
-        origin: &str,
-        keep: impl Fn(&str) -> bool,
-    ) -> Result<Document, DocumentError> {
-        let mut reader = Reader::new(input, origin).keeping_only(read_for_notes);
-        let mut calendar = Component::new("VCALENDAR");
-        loop {
-            let event = next_event(&mut reader, origin)?;
-            match event {
-                None => break,
-                Some(ReadEvent::Item(c))
-                    if c.name == "VTIMEZONE"
-                        || (c.name == "VEVENT"
-                            && c.value("UID").is_some_and(|u| keep(u.trim()))) =>
-                {
-                    calendar.components.push(c);
-                }
-                Some(_) => {}
-            }
-            // Warnings were given when the collector read the same bytes.
-            drop(reader.take_warnings());
-        }
-        if !reader.saw_structure() {
-            return Err(DocumentError::NotICalendar {
-                origin: origin.to_string(),
-            });
-        }
-        Ok(Document {
-            components: vec![calendar],
-        })
-    }
-
     /// Reads from a string (tests, small resources).
     pub fn parse(text: &str, origin: &str) -> Result<(Document, Vec<Warning>), DocumentError> {
         Self::read(text.as_bytes(), origin)
@@ -199,55 +143,6 @@ impl Document {
         let mut out = Vec::new();
         for c in &mut self.components {
             walk(c, &mut out);
-        }
-        out
-    }
-
-    /// The events of this document by UID, each UID's (master and overrides) a document of
-    /// its own with the time zones they name: finding one series' notes in a big export then
-    /// looks at that series only. The events are moved, not copied, and a zone is copied
-    /// only into the documents that use it, so splitting thousands of series costs little
-    /// more than the document. Events without a UID are left out.
-    pub fn into_events_by_uid(self) -> std::collections::HashMap<String, Document> {
-        let mut zones: Vec<Component> = Vec::new();
-        let mut events: Vec<Component> = Vec::new();
-        for top in self.components {
-            let children = match top.name.as_str() {
-                "VCALENDAR" => top.components,
-                _ => vec![top],
-            };
-            for child in children {
-                match child.name.as_str() {
-                    "VTIMEZONE" => zones.push(child),
-                    "VEVENT" => events.push(child),
-                    _ => {}
-                }
-            }
-        }
-        let mut out: std::collections::HashMap<String, Document> = std::collections::HashMap::new();
-        for event in events {
-            let Some(uid) = event.value("UID").map(str::trim).filter(|u| !u.is_empty()) else {
-                continue;
-            };
-            let doc = out.entry(uid.to_string()).or_insert_with(|| Document {
-                components: vec![Component::new("VCALENDAR")],
-            });
-            let calendar = &mut doc.components[0];
-            for tzid in event
-                .properties
-                .iter()
-                .filter_map(|p| p.param_borrowed("TZID"))
-            {
-                let names = |c: &Component| c.value("TZID") == Some(&*tzid);
-                let present = calendar
-                    .components
-                    .iter()
-                    .any(|c| c.name == "VTIMEZONE" && names(c));
-                if !present && let Some(zone) = zones.iter().find(|z| names(z)) {
-                    calendar.components.insert(0, zone.clone());
-                }
-            }
-            calendar.components.push(event);
         }
         out
     }
@@ -417,9 +312,9 @@ pub(crate) fn next_event<R: BufRead>(
     })
 }
 
-/// The properties [`Document::read_events`] and [`Document::read_notes`] keep: an event's
+/// The properties [`Document::read_notes`] and [`crate::by_uid::EventsByUid`] keep: an event's
 /// identity and notes, and what a time zone definition needs.
-fn read_for_notes(name: &str) -> bool {
+pub(crate) fn read_for_notes(name: &str) -> bool {
     const KEPT: &[&str] = &[
         "UID",
         "RECURRENCE-ID",
@@ -595,25 +490,6 @@ mod tests {
         let (doc, warnings) = Document::parse(text, "t").unwrap();
         assert!(warnings.is_empty());
         assert_eq!(doc.to_ical(), text);
-    }
-
-    #[test]
-    fn events_by_uid_move_each_series_with_the_zones_it_names() {
-        let text = "BEGIN:VCALENDAR\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nEND:VTIMEZONE\r\n\
-            BEGIN:VTIMEZONE\r\nTZID:Y\r\nEND:VTIMEZONE\r\n\
-            BEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=Z:20260101T090000\r\nEND:VEVENT\r\n\
-            BEGIN:VEVENT\r\nUID:b\r\nDTSTART:20260101T090000Z\r\nEND:VEVENT\r\n\
-            BEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;TZID=Z:20260108T090000\r\n\
-            DTSTART;TZID=Y:20260108T100000\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\n\
-            END:VCALENDAR\r\n";
-        let (doc, _) = Document::parse(text, "t").unwrap();
-        let parts = doc.into_events_by_uid();
-        assert_eq!(parts.len(), 2, "no UID, no document");
-        let a = parts["a"].to_ical();
-        assert_eq!(a.matches("BEGIN:VEVENT").count(), 2);
-        assert_eq!(a.matches("BEGIN:VTIMEZONE").count(), 2, "{a}");
-        let b = parts["b"].to_ical();
-        assert!(!b.contains("VTIMEZONE"), "{b}");
     }
 
     #[test]

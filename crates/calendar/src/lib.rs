@@ -3,6 +3,7 @@
 //! (tete's `sources`) nor of 1:1s, and imports nothing of tete: it is its own crate so that
 //! the compiler keeps it that way.
 
+pub mod by_uid;
 pub mod document;
 pub mod edit;
 pub mod expand;
