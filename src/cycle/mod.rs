@@ -63,13 +63,14 @@ impl Detection {
 /// Classifies every collected event and groups the 1:1s into relationships. My names are
 /// learned from the calendars first (the `CN` on my own addresses).
 pub fn detect(collector: &Collector, me: &Identity, overrides: &Overrides) -> Detection {
-    detect_metas(collector.meta(), me, overrides)
+    detect_metas(collector.meta().to_vec(), me, overrides)
 }
 
-/// [`detect`] over the meta of every event, in reading order.
-pub fn detect_metas(metas: &[EventMeta], me: &Identity, overrides: &Overrides) -> Detection {
+/// [`detect`] over the meta of every event, in reading order. Takes them: the ones kept are
+/// moved into the verdicts, not copied (a big calendar has tens of thousands).
+pub fn detect_metas(metas: Vec<EventMeta>, me: &Identity, overrides: &Overrides) -> Detection {
     let mut me = me.clone();
-    me.learn_names(metas);
+    me.learn_names(&metas);
     let mut verdicts: Vec<(EventMeta, Verdict)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for meta in metas {
@@ -80,11 +81,11 @@ pub fn detect_metas(metas: &[EventMeta], me: &Identity, overrides: &Overrides) -
         {
             continue;
         }
-        let verdict = detect::classify(meta, &me, overrides);
+        let verdict = detect::classify(&meta, &me, overrides);
         // Only what anything reads: the 1:1s, and every series (what `demo` and `list`
         // show, 1:1 or not); a big calendar's other meetings are most of its events.
         if verdict.counterpart.is_some() || meta.recurring {
-            verdicts.push((meta.clone(), verdict));
+            verdicts.push((meta, verdict));
         }
     }
     let relationships =

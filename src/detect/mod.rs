@@ -72,7 +72,7 @@ impl Identity {
     /// full name.
     pub fn is_me(&self, p: &Person) -> bool {
         match (&p.email, &p.name) {
-            (Some(e), _) => self.emails.contains(e),
+            (Some(e), _) => self.emails.contains(&**e),
             (None, Some(name)) => {
                 let full = name.trim().to_lowercase();
                 full.split_whitespace().count() >= 2 && self.names.contains(&full)
@@ -218,8 +218,8 @@ pub struct Counterpart {
 impl Counterpart {
     fn from_person(p: &Person) -> Counterpart {
         Counterpart {
-            email: p.email.clone(),
-            name: p.name.clone(),
+            email: p.email.as_deref().map(str::to_string),
+            name: p.name.as_deref().map(str::to_string),
         }
     }
 
@@ -489,7 +489,7 @@ mod tests {
         EventMeta {
             uid: Arc::from("u"),
             origin: Arc::from("t.ics"),
-            summary: Some(summary.to_string()),
+            summary: Some(summary.into()),
             organizer,
             attendees,
             declined: Vec::new(),

@@ -14,7 +14,7 @@ pub struct SeriesRef {
     /// `UID`.
     pub uid: Arc<str>,
     /// `SUMMARY`.
-    pub summary: Option<String>,
+    pub summary: Option<Arc<str>>,
     /// The shape of its `RRULE`, for the configured cadence.
     pub rule: Option<RuleShape>,
     /// Why it was detected.

@@ -113,8 +113,7 @@ pub(super) fn read(
         }
         metas
     };
-    let detection = crate::cycle::detect_metas(&metas, &job.me, &job.overrides);
-    drop(metas);
+    let detection = crate::cycle::detect_metas(metas, &job.me, &job.overrides);
     // The 1:1s, and every series (what `demo` and `list` show, 1:1 or not): detection keeps
     // only those.
     let verdicts: Vec<(EventMeta, Verdict)> = detection.verdicts;

@@ -636,7 +636,7 @@ fn names_of_me(metas: &[EventMeta], me: &detect::Identity) -> Vec<String> {
         .iter()
         .flat_map(|m| m.organizer.iter().chain(&m.attendees))
         .filter(|p| p.email.is_some() && me.is_me(p))
-        .filter_map(|p| p.name.clone())
+        .filter_map(|p| p.name.as_deref().map(str::to_string))
         .collect();
     names.sort();
     names.dedup();

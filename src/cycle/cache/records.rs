@@ -11,8 +11,9 @@ use crate::detect::{Counterpart, Verdict};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct PersonRec {
-    pub(super) email: Option<String>,
-    pub(super) name: Option<String>,
+    // Shared text as in `Person`; encoded as a string all the same.
+    pub(super) email: Option<std::sync::Arc<str>>,
+    pub(super) name: Option<std::sync::Arc<str>>,
     pub(super) kind: u8,
 }
 
@@ -52,7 +53,7 @@ impl From<PersonRec> for Person {
 pub(super) struct MetaRec {
     pub(super) uid: String,
     pub(super) origin: String,
-    pub(super) summary: Option<String>,
+    pub(super) summary: Option<std::sync::Arc<str>>,
     pub(super) organizer: Option<PersonRec>,
     pub(super) attendees: Vec<PersonRec>,
     pub(super) declined: Vec<PersonRec>,

@@ -2,7 +2,7 @@
 //! [`EventRecord`] of each (plus, when asked, its [`EventMeta`]), interning TZIDs and
 //! STATUS values and turning broken parts into warnings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Sta
 use crate::EventStatus;
 use crate::document::{self, DocumentError};
 use crate::model::Component;
-use crate::people::{EventMeta, Person};
+use crate::people::{EventMeta, Interner, Person};
 use crate::reader::{ReadEvent, Reader};
 use crate::recur::RuleSpec;
 use crate::tz::ZoneTable;
@@ -63,8 +63,9 @@ pub struct Collector {
     pub(super) zones: ZoneTable,
     pub(super) tzids: Vec<TzidUse>,
     pub(super) tzid_index: HashMap<String, u32>,
-    /// STATUS values, shared: a calendar has a handful of them and many events.
-    pub(super) statuses: HashSet<Arc<str>>,
+    /// Text shared by many events (STATUS values, titles, people's addresses and names),
+    /// one copy each.
+    pub(super) shared: Interner,
     pub(super) resources: Vec<ResourceInfo>,
     pub(super) warnings: Vec<Warning>,
     /// People and rule shapes of masters and single events, when asked for (`with_meta`).
@@ -364,7 +365,7 @@ impl Collector {
                     && may_be_one_on_one
                 {
                     let origin = &self.resources[resource as usize].origin;
-                    meta.push(EventMeta::from_event(event, origin));
+                    meta.push(EventMeta::from_event(event, origin, &uid, &mut self.shared));
                 }
                 // Read for 1:1s, a single meeting of four or more is never one: most of a
                 // big calendar, not kept (nor expanded).
@@ -408,13 +409,7 @@ impl Collector {
     /// The STATUS; an unknown one shared with the events that have the same.
     fn intern_status(&mut self, raw: &str) -> EventStatus {
         match EventStatus::parse(raw) {
-            EventStatus::Other(other) => {
-                if let Some(known) = self.statuses.get(&other) {
-                    return EventStatus::Other(known.clone());
-                }
-                self.statuses.insert(other.clone());
-                EventStatus::Other(other)
-            }
+            EventStatus::Other(other) => EventStatus::Other(self.shared.get(&other)),
             known => known,
         }
     }
@@ -476,7 +471,7 @@ impl Collector {
             line: ev.line,
             summary: ev
                 .value("SUMMARY")
-                .map(|s| Arc::from(value::unescape_text(s))),
+                .map(|s| self.shared.get(&value::unescape_text(s))),
             status: ev.value("STATUS").map(|s| self.intern_status(s)),
             start,
             end,
@@ -492,7 +487,7 @@ impl Collector {
                 .value("SEQUENCE")
                 .and_then(|s| s.trim().parse().ok())
                 .unwrap_or(0),
-            declined: declined_attendees(ev),
+            declined: declined_attendees(ev, &mut self.shared),
         })
     }
 
@@ -562,11 +557,11 @@ impl Collector {
 }
 
 /// The attendees of an event who declined it.
-fn declined_attendees(ev: &Component) -> Option<Arc<[Person]>> {
+fn declined_attendees(ev: &Component, shared: &mut Interner) -> Option<Arc<[Person]>> {
     let declined: Vec<Person> = ev
         .properties_named("ATTENDEE")
         .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
-        .map(Person::from_property)
+        .map(|p| Person::read(p, shared))
         .collect();
     (!declined.is_empty()).then(|| Arc::from(declined))
 }
