@@ -213,15 +213,16 @@ impl Documents {
             // asked for, so finding an occurrence's description does not search the whole
             // export. Where the cycle found them, only their bytes are read again.
             let wanted = |uid: &str| self.one_on_ones.contains(uid);
-            let events = match gathered
+            let at_parts = gathered
                 .notes_at
                 .get(origin)
-                .and_then(|at| parts_at(resource, at))
-            {
-                Some(parts) => EventsByUid::read(parts.as_slice(), origin, wanted),
-                None => EventsByUid::read(input, origin, wanted),
-            }
-            .ok()?;
+                .and_then(|at| resource.read_at(at, begins_a_component)?.ok())
+                .and_then(|parts| EventsByUid::read(parts, origin, wanted).ok());
+            let events = match at_parts {
+                Some(events) => events,
+                // The file changed since the cycle read it: all of it is read again.
+                None => EventsByUid::read(input, origin, wanted).ok()?,
+            };
             Some(Parsed::ByUid {
                 events,
                 parsed: HashMap::new(),
@@ -253,19 +254,12 @@ impl Documents {
     }
 }
 
-/// The bytes of a big calendar at these ranges, when each still begins a component (the
-/// file did not change since it was read); `None` sends the caller to the whole file.
-fn parts_at(resource: &crate::sources::Resource, at: &[std::ops::Range<u64>]) -> Option<Vec<u8>> {
-    let bytes = resource.bytes_at(at)?.ok()?;
-    let mut offset = 0;
-    for range in at {
-        let head = bytes.get(offset..)?.get(..6)?;
-        if !head.eq_ignore_ascii_case(b"BEGIN:") {
-            return None;
-        }
-        offset += usize::try_from(range.end.saturating_sub(range.start)).ok()?;
-    }
-    Some(bytes)
+/// True when `bytes` (a part of a big calendar, where the cycle found an item) still begin
+/// one: the file did not change since.
+fn begins_a_component(bytes: &[u8]) -> bool {
+    bytes
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case(b"BEGIN:"))
 }
 
 /// A resource as parsed for planning.

@@ -108,15 +108,18 @@ impl Resource {
         }
     }
 
-    /// The bytes of a big calendar (a file, a feed's body) at these ranges, one after the
-    /// other: its 1:1s and time zones read again without the rest. A range past the end is
-    /// an error; `None` for a small item (read it whole with [`Resource::item_bytes`]).
-    pub fn bytes_at(
+    /// The bytes of a big calendar on disk at these ranges, one after the other, as a
+    /// stream read one range at a time: its 1:1s and time zones read again without the rest,
+    /// and without holding them all. Reading fails (`InvalidData`) at a range whose bytes
+    /// `starts_well` refuses (the file changed since the ranges were found), and at one past
+    /// the end. `None` for anything but a file.
+    pub fn read_at<'a>(
         &self,
-        ranges: &[std::ops::Range<u64>],
-    ) -> Option<Result<Vec<u8>, SourceError>> {
+        ranges: &'a [std::ops::Range<u64>],
+        starts_well: fn(&[u8]) -> bool,
+    ) -> Option<Result<RangesReader<'a>, SourceError>> {
         match &self.content {
-            Content::File(path) => Some(file_bytes_at(path, ranges)),
+            Content::File(path) => Some(RangesReader::open(path, ranges, starts_well)),
             _ => None,
         }
     }
@@ -162,31 +165,99 @@ impl Resource {
     }
 }
 
-/// The bytes of the file at these ranges, one after the other.
-fn file_bytes_at(path: &Path, ranges: &[std::ops::Range<u64>]) -> Result<Vec<u8>, SourceError> {
-    use std::io::Seek as _;
-    let failed = |source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = open(path)?;
-    // Sized once (no doubling of a few MB), never past the file: the ranges come from the
-    // state file, which is not trusted to be sane.
-    let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
-    let file_len = file.metadata().map_or(0, |m| m.len());
-    let mut out = Vec::with_capacity(usize::try_from(total.min(file_len)).unwrap_or(0));
-    for r in ranges {
-        file.seek(io::SeekFrom::Start(r.start)).map_err(failed)?;
-        let len = r.end.saturating_sub(r.start);
-        let read = (&mut file)
-            .take(len)
-            .read_to_end(&mut out)
-            .map_err(failed)?;
-        if (read as u64) < len {
-            return Err(failed(io::ErrorKind::UnexpectedEof.into()));
-        }
+/// A file's bytes at some ranges, one after the other ([`Resource::read_at`]): one range in
+/// memory at a time.
+pub struct RangesReader<'a> {
+    file: BufReader<File>,
+    len: u64,
+    /// Where `file` is now.
+    pos: u64,
+    ranges: std::slice::Iter<'a, std::ops::Range<u64>>,
+    starts_well: fn(&[u8]) -> bool,
+    /// The range being read, and how much of it was handed over.
+    range: Vec<u8>,
+    at: usize,
+}
+
+impl<'a> RangesReader<'a> {
+    fn open(
+        path: &Path,
+        ranges: &'a [std::ops::Range<u64>],
+        starts_well: fn(&[u8]) -> bool,
+    ) -> Result<RangesReader<'a>, SourceError> {
+        let file = open(path)?;
+        let len = file
+            .metadata()
+            .map_err(|source| SourceError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len();
+        Ok(RangesReader {
+            file: BufReader::new(file),
+            len,
+            pos: 0,
+            ranges: ranges.iter(),
+            starts_well,
+            range: Vec::new(),
+            at: 0,
+        })
     }
-    Ok(out)
+
+    /// Reads `range` into memory, checked. The ranges come from the state file, which is
+    /// not trusted to be sane: one past the end is refused before anything is allocated.
+    fn load(&mut self, range: &std::ops::Range<u64>) -> io::Result<()> {
+        if range.end > self.len || range.start >= range.end {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        // Ranges are in file order, mostly close together: a short skip keeps the buffer.
+        match i64::try_from(range.start)
+            .ok()
+            .zip(i64::try_from(self.pos).ok())
+        {
+            Some((to, from)) => self.file.seek_relative(to - from)?,
+            None => return Err(io::ErrorKind::InvalidInput.into()),
+        }
+        self.range.clear();
+        let wanted = range.end - range.start;
+        let read = (&mut self.file).take(wanted).read_to_end(&mut self.range)?;
+        self.pos = range.start + read as u64;
+        self.at = 0;
+        if (read as u64) < wanted {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        if !(self.starts_well)(&self.range) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the file changed since its parts were found",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Read for RangesReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.fill_buf()?.read(out)?;
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for RangesReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.at >= self.range.len() {
+            let Some(range) = self.ranges.next() else {
+                return Ok(&[]);
+            };
+            self.load(range)?;
+        }
+        Ok(&self.range[self.at..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.at = self.at.saturating_add(amount).min(self.range.len());
+    }
 }
 
 fn open(path: &Path) -> Result<File, SourceError> {
@@ -249,6 +320,40 @@ mod tests {
             ..in_memory.clone()
         };
         assert_eq!(read_all(&in_memory), read_all(&on_disk));
+    }
+
+    #[test]
+    fn parts_of_a_file_read_one_after_the_other_and_only_while_they_start_well() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ics");
+        std::fs::write(&path, "xxBEGIN:A\nyyyBEGIN:B\nzzBEGIN:C\n").unwrap();
+        let resource = Resource {
+            href: "a.ics".into(),
+            etag: None,
+            content: Content::File(path),
+        };
+        let begins = |b: &[u8]| b.starts_with(b"BEGIN:");
+        let read = |ranges: &[std::ops::Range<u64>]| {
+            let mut text = String::new();
+            let mut reader = resource.read_at(ranges, begins).unwrap().unwrap();
+            reader.read_to_string(&mut text).map(|_| text)
+        };
+        assert_eq!(read(&[2..10, 23..31]).unwrap(), "BEGIN:A\nBEGIN:C\n");
+        assert_eq!(
+            read(&[13..21, 2..10]).unwrap(),
+            "BEGIN:B\nBEGIN:A\n",
+            "backwards too"
+        );
+        let moved = read(&[2..10, 22..30]).unwrap_err();
+        assert_eq!(moved.kind(), io::ErrorKind::InvalidData);
+        let past_the_end = read(&[2..10, 23..4000]).unwrap_err();
+        assert_eq!(past_the_end.kind(), io::ErrorKind::UnexpectedEof);
+        let memory = Resource {
+            content: Content::Memory(Vec::new()),
+            ..resource.clone()
+        };
+        let range = [0..1, 1..2];
+        assert!(memory.read_at(&range, begins).is_none());
     }
 
     #[test]

@@ -49,6 +49,10 @@ impl EventsByUid {
             origin: origin.to_string(),
             source,
         })?;
+        // Kept between a daemon's cycles: without the room each text grew into.
+        for text in texts.values_mut() {
+            text.shrink_to_fit();
+        }
         Ok(EventsByUid {
             origin: origin.to_string(),
             zones: zones_of(&rest, origin),

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
-    Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, decode, digest_into, encode,
-    expansion_order, notes_at, one_on_one_uids, read_again, resources,
+    Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, decode, decode_packed,
+    digest_into, encode, expansion_order, notes_at, one_on_one_uids, read_again, resources,
 };
 use crate::agenda;
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning};
@@ -90,7 +90,7 @@ pub(super) fn read(
     }
     let Some(mut index) = store
         .cached_index(scope)?
-        .and_then(|body| decode::<Index>(&body))
+        .and_then(|body| decode_packed::<Index>(&body))
     else {
         return Ok(None);
     };

@@ -531,3 +531,22 @@ fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
         assert!(taken.contains(&path), "{path:?} never taken: {taken:?}");
     }
 }
+
+#[test]
+fn packed_records_come_back_whole_and_anything_else_is_a_miss() {
+    let value: Vec<String> = (0..500).map(|i| format!("uid-{}", i % 7)).collect();
+    let packed = super::encode_packed(&value);
+    assert!(packed.len() < super::encode(&value).len() / 2, "compressed");
+    assert_eq!(super::decode_packed::<Vec<String>>(&packed), Some(value));
+    // An old, uncompressed body; a size no LZ4 body could have; too short; cut short.
+    let plain = super::encode(&vec!["a".to_string()]);
+    assert_eq!(super::decode_packed::<Vec<String>>(&plain), None);
+    let mut huge = u32::MAX.to_le_bytes().to_vec();
+    huge.extend_from_slice(&[0; 8]);
+    assert_eq!(super::decode_packed::<Vec<String>>(&huge), None);
+    assert_eq!(super::decode_packed::<Vec<String>>(&[1, 0]), None);
+    assert_eq!(
+        super::decode_packed::<Vec<String>>(&packed[..packed.len() / 2]),
+        None
+    );
+}
