@@ -544,7 +544,7 @@ fn warnings<S: serde::Serializer>(warnings: &[Warning], s: S) -> Result<S::Ok, S
 
 fn tally_snapshot(source: &Source, snapshot: &Snapshot) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
-    for resource in &snapshot.resources {
+    for resource in snapshot.resources.iter() {
         let origin = source.resource_origin(resource);
         let is_icalendar = tally_resource(&mut tally, resource, &origin)?;
         if is_icalendar {
@@ -617,7 +617,8 @@ mod tests {
                 href: "cal.ics".into(),
                 etag: None,
                 content: Content::Memory(text.as_bytes().to_vec()),
-            }],
+            }]
+            .into(),
             not_modified: false,
         };
         tally_snapshot(&source, &snapshot)

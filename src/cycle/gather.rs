@@ -10,7 +10,7 @@ use crate::agenda;
 use crate::calendar::Collector;
 use crate::http::HttpClient;
 use crate::sources::caldav::SharedSyncState;
-use crate::sources::{CalendarSpec, FolderWatch, Resource, Snapshot, Source, SourceError};
+use crate::sources::{CalendarSpec, Kept, Resource, Snapshot, Source, SourceError};
 
 /// One calendar that could be fetched: its source and what it holds.
 #[derive(Debug)]
@@ -139,7 +139,7 @@ pub async fn gather(
     gather_with(calendars, cache_dir, sync_state, http, None, true).await
 }
 
-/// [`gather`], listing a watched vdir from `folders` while it did not change (a daemon),
+/// [`gather`], listing a calendar from `kept` while it did not change (a daemon),
 /// and reading the resources into the collector only when `read` (else the cycle's cache
 /// reads what changed).
 pub(super) async fn gather_with(
@@ -147,14 +147,14 @@ pub(super) async fn gather_with(
     cache_dir: &Path,
     sync_state: Option<&SharedSyncState>,
     http: &HttpClient,
-    folders: Option<&FolderWatch>,
+    kept: Option<&Kept>,
     read: bool,
 ) -> Gathered {
     // Concurrently, but a bounded number at a time: a manager with twenty calendars on one
     // server should not open twenty connections to it at once. `buffered` keeps the order.
     let fetched: Vec<_> = futures_util::stream::iter(calendars.iter().map(|c| async move {
         let source = Source::from_location(&c.location, cache_dir, http, sync_state)?;
-        let snapshot = source.fetch_watched(folders).await?;
+        let snapshot = source.fetch_kept(kept).await?;
         Ok::<_, SourceError>((source, snapshot))
     }))
     .buffered(MAX_CONCURRENT_FETCHES)
@@ -269,7 +269,7 @@ async fn graph_route(
             Ok(snapshot) => Ok(snapshot),
             Err(SourceError::Graph(crate::sources::GraphError::CalendarNotFound { .. })) => {
                 Ok(Snapshot {
-                    resources: Vec::new(),
+                    resources: Default::default(),
                     not_modified: false,
                 })
             }
@@ -311,7 +311,7 @@ async fn private_calendar(
             Ok((snapshot, _)) => snapshot,
             // A dry run creates nothing: the calendar would be created, empty.
             Err(crate::sources::CaldavError::CalendarNotFound { .. }) => Snapshot {
-                resources: Vec::new(),
+                resources: Default::default(),
                 not_modified: false,
             },
             Err(e) => return Err(e.into()),

@@ -210,7 +210,7 @@ pub(crate) async fn run_cycle_cached(
         &job.feed_cache_dir,
         Some(&sync_state),
         &http,
-        warm.folders(),
+        warm.sources(),
         caching == Caching::Off,
     );
     let mut gathered = tokio::select! {

@@ -125,7 +125,7 @@ fn list(name: &str, source: Source, snapshot: &Snapshot) -> TaskList {
 /// empty: it would be created); true when it was (or would be) created.
 async fn fetch_or_create(source: &Source, dry_run: bool) -> Result<(Snapshot, bool), String> {
     let empty = Snapshot {
-        resources: Vec::new(),
+        resources: Default::default(),
         not_modified: false,
     };
     match source {

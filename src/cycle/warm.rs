@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::agendas::KeptNotes;
 use super::cache::KeptReading;
 use crate::http::HttpClient;
-use crate::sources::FolderWatch;
+use crate::sources::Kept;
 
 /// What the daemon keeps in memory from one cycle to the next, so that a cycle in which
 /// nothing changed decodes no memo, groups no relationships and parses no 1:1's notes
@@ -17,8 +17,10 @@ use crate::sources::FolderWatch;
 /// result, whatever else writes the state file. A one-off command keeps nothing
 /// ([`Warm::none`]): copying what it would never use again would only cost.
 ///
-/// It watches the vdir folders (see [`FolderWatch`]): while the kernel reports no change in
-/// one, a cycle lists it from memory, not with a `stat` per item.
+/// It watches the vdir folders (see [`crate::sources::FolderWatch`]): while the kernel
+/// reports no change in one, a cycle lists it from memory, not with a `stat` per item. It
+/// keeps the resources made of each CalDAV calendar's stored listing: while the sync
+/// changed nothing, a cycle makes none again (see [`crate::sources::caldav::KeptResources`]).
 ///
 /// It also keeps the HTTP clients (their TLS set-up, their open connections), which belong
 /// to the async runtime that first used them: a `Warm` serves the cycles of one runtime, as
@@ -32,8 +34,9 @@ pub struct Warm {
     pub(super) notes: KeptNotes,
     /// The HTTP clients of the last cycle.
     http: Option<Arc<HttpClient>>,
-    /// The vdir folders watched, with their last listings.
-    folders: FolderWatch,
+    /// The vdir folders watched, with their last listings, and the resources made of
+    /// CalDAV listings.
+    sources: Kept,
 }
 
 impl Warm {
@@ -55,9 +58,9 @@ impl Warm {
         self.keep
     }
 
-    /// The watched vdir folders, for a cycle that keeps (a one-off cycle lists them).
-    pub(super) fn folders(&self) -> Option<&FolderWatch> {
-        self.keep.then_some(&self.folders)
+    /// What sources keep, for a cycle that keeps (a one-off cycle lists every calendar).
+    pub(super) fn sources(&self) -> Option<&Kept> {
+        self.keep.then_some(&self.sources)
     }
 
     /// The HTTP clients for requests of at most `timeout`: the last cycle's when kept and

@@ -99,7 +99,8 @@ impl FeedSource {
                 href: self.label.clone(),
                 etag: validators.etag,
                 content: Content::File(self.cache.body.clone()),
-            }],
+            }]
+            .into(),
             not_modified,
         })
     }

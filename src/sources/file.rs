@@ -27,7 +27,7 @@ impl FileSource {
         let path = self.path.clone();
         let resource = run_blocking(move || file_resource(path)).await?;
         Ok(Snapshot {
-            resources: vec![resource],
+            resources: vec![resource].into(),
             not_modified: false,
         })
     }

@@ -15,7 +15,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::Resource;
@@ -35,7 +35,7 @@ pub struct FolderWatch {
 #[derive(Debug)]
 pub enum Since {
     /// Nothing in the folder changed: its listing.
-    Unchanged(Vec<Resource>),
+    Unchanged(Arc<[Resource]>),
     /// Only the files with these names changed (created, written, renamed or deleted): the
     /// listing, to look at those again.
     Changed {
@@ -64,7 +64,7 @@ const MOST_NAMES: usize = 64;
 struct Watched {
     changes: Changes,
     /// The last listing and when it was taken.
-    listing: Option<(Instant, Vec<Resource>)>,
+    listing: Option<(Instant, Arc<[Resource]>)>,
 }
 
 impl FolderWatch {
@@ -80,9 +80,9 @@ impl FolderWatch {
                 let seen = watched.changes.since();
                 match &watched.listing {
                     Some((at, resources)) if at.elapsed() < RELIST_AFTER => match seen {
-                        Seen::Nothing => Since::Unchanged(resources.clone()),
+                        Seen::Nothing => Since::Unchanged(Arc::clone(resources)),
                         Seen::Names(names) => Since::Changed {
-                            listing: resources.clone(),
+                            listing: resources.to_vec(),
                             names,
                         },
                         Seen::Anything => Since::Unknown,
@@ -108,10 +108,10 @@ impl FolderWatch {
     }
 
     /// Keeps the listing of `folder` just taken from the disk, when the folder is watched.
-    pub fn listed(&self, folder: &Path, resources: &[Resource]) {
+    pub fn listed(&self, folder: &Path, resources: &Arc<[Resource]>) {
         let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(watched) = folders.get_mut(folder) {
-            watched.listing = Some((Instant::now(), resources.to_vec()));
+            watched.listing = Some((Instant::now(), Arc::clone(resources)));
             self.listings.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -33,6 +33,17 @@ pub use caldav::{CaldavError, CaldavSource};
 pub use feed::FeedSource;
 pub use file::FileSource;
 pub use folder_watch::FolderWatch;
+
+/// What sources keep between a long-running process's cycles, so that a cycle in which a
+/// calendar did not change lists it from memory: the watched vdir folders with their
+/// listings, and the resources made of CalDAV calendars' stored listings.
+#[derive(Default)]
+pub struct Kept {
+    /// The watched vdir folders.
+    pub folders: FolderWatch,
+    /// The resources made of CalDAV listings.
+    pub caldav: caldav::KeptResources,
+}
 pub use graph::{GraphError, GraphLocation, GraphSource};
 pub use location::{CaldavAuth, CaldavLocation, CalendarSpec, GoogleClient, Location};
 pub use resource::{Content, Resource, ResourceReader, StoredBody};
@@ -73,7 +84,7 @@ pub enum SourceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     /// Every resource, in a stable order (by name for a vdir).
-    pub resources: Vec<Resource>,
+    pub resources: std::sync::Arc<[Resource]>,
     /// True when an HTTP server answered 304 Not Modified and the cached copy is used.
     pub not_modified: bool,
 }
@@ -269,14 +280,13 @@ impl Source {
         }
     }
 
-    /// [`Source::fetch`], a vdir's listing taken from `watch` while its folder did not
-    /// change (see [`FolderWatch`]).
-    pub async fn fetch_watched(
-        &self,
-        watch: Option<&FolderWatch>,
-    ) -> Result<Snapshot, SourceError> {
+    /// [`Source::fetch`], a vdir's listing taken from `kept` while its folder did not
+    /// change (see [`FolderWatch`]), a CalDAV calendar's resources while its stored listing
+    /// did not (see [`caldav::KeptResources`]).
+    pub async fn fetch_kept(&self, kept: Option<&Kept>) -> Result<Snapshot, SourceError> {
         match self {
-            Source::Vdir(vdir) => vdir.fetch_watched(watch).await,
+            Source::Vdir(vdir) => vdir.fetch_watched(kept.map(|k| &k.folders)).await,
+            Source::Caldav(caldav) => caldav.fetch_kept(kept.map(|k| &k.caldav)).await,
             _ => self.fetch().await,
         }
     }

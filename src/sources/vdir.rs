@@ -10,6 +10,7 @@
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Content, Precondition, Resource, Snapshot, SourceError, local_etag, run_blocking};
@@ -50,7 +51,7 @@ impl VdirSource {
         let dir = self.path.clone();
         let listed = run_blocking(move || read_items(&dir)).await?;
         Ok(Snapshot {
-            resources: listed.items,
+            resources: listed.items.into(),
             not_modified: false,
         })
     }
@@ -77,16 +78,17 @@ impl VdirSource {
             }
             super::folder_watch::Since::Unknown => None,
         };
-        let resources = match patched {
-            Some(resources) => resources,
+        let resources: Arc<[Resource]> = match patched {
+            Some(resources) => resources.into(),
             None => {
                 let dir = self.path.clone();
                 let listed = run_blocking(move || read_items(&dir)).await?;
+                let resources: Arc<[Resource]> = listed.items.into();
                 if !listed.links {
-                    watch.listed(&self.path, &listed.items);
+                    watch.listed(&self.path, &resources);
                 }
                 return Ok(Snapshot {
-                    resources: listed.items,
+                    resources,
                     not_modified: false,
                 });
             }

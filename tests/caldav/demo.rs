@@ -101,7 +101,7 @@ async fn same_as_file(server: &DavServer, kind: Kind, count: usize) {
     let (snapshot, _) = source.sync().await.unwrap();
     assert_eq!(snapshot.resources.len(), count, "{kind:?}");
     let mut from_server = Collector::new();
-    for resource in &snapshot.resources {
+    for resource in snapshot.resources.iter() {
         let bytes = resource.bytes().unwrap();
         from_server.read(&bytes[..], &resource.href).unwrap();
     }

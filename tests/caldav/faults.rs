@@ -635,7 +635,7 @@ async fn a_write_the_server_answers_with_an_exdate_halts_the_calendar() {
         name: "work".into(),
         source: Source::Caldav(Box::new(source.clone())),
         snapshot: Snapshot {
-            resources: Vec::new(),
+            resources: Default::default(),
             not_modified: false,
         },
         route: Route::Event,
@@ -775,7 +775,7 @@ async fn a_lost_acknowledgement_records_the_block_as_tetes_own() {
         name: "work".into(),
         source: Source::Caldav(Box::new(source)),
         snapshot: Snapshot {
-            resources: Vec::new(),
+            resources: Default::default(),
             not_modified: false,
         },
         route: Route::Event,

@@ -84,7 +84,7 @@ async fn vdir_lists_visible_ics_files_sorted_by_name() {
     let snapshot = source.fetch().await.unwrap();
     let hrefs: Vec<_> = snapshot.resources.iter().map(|r| r.href.as_str()).collect();
     assert_eq!(hrefs, ["C.ICS", "a.ics", "b.ics"]);
-    for resource in &snapshot.resources {
+    for resource in snapshot.resources.iter() {
         // Listed, not read: the bytes are read when asked for.
         assert!(
             matches!(resource.content, Content::Item { .. }),
@@ -104,7 +104,7 @@ async fn vdir_put_if_match_replaces_and_returns_the_new_etag() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.ics"), EVENT).unwrap();
     let source = vdir(dir.path());
-    let read = source.fetch().await.unwrap().resources.remove(0);
+    let read = source.fetch().await.unwrap().resources[0].clone();
     let old_etag = read.etag.clone().unwrap();
 
     let new_body = EVENT.replace("UID:a", "UID:a\r\nSUMMARY:1:1 Alice");
@@ -118,7 +118,7 @@ async fn vdir_put_if_match_replaces_and_returns_the_new_etag() {
         .unwrap();
 
     assert_ne!(new_etag, old_etag);
-    let reread = source.fetch().await.unwrap().resources.remove(0);
+    let reread = source.fetch().await.unwrap().resources[0].clone();
     assert_eq!(reread.etag.as_deref(), Some(new_etag.as_str()));
     assert_eq!(text_of(&reread), new_body);
     assert_eq!(
@@ -196,7 +196,7 @@ async fn vdir_put_if_none_match_creates_only_once() {
         .unwrap_err();
 
     assert!(err.is_precondition_failed(), "{err}");
-    let read = source.fetch().await.unwrap().resources.remove(0);
+    let read = source.fetch().await.unwrap().resources[0].clone();
     assert_eq!(read.etag.as_deref(), Some(etag.as_str()));
     assert_eq!(text_of(&read), EVENT);
     assert_eq!(

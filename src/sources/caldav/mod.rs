@@ -48,6 +48,7 @@ pub use discovery::{Account, CalendarInfo};
 pub use error::CaldavError;
 pub use multiget::MULTIGET_BATCH;
 pub use store::{SharedSyncState, SyncState, SyncStore};
+pub use sync::KeptResources;
 
 use crate::http::{RetryPolicy, display_url, origin};
 

@@ -3,10 +3,11 @@
 //! refused, ctag + etags without sync-collection), and storing what changed in one update.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::{StatusCode, Url};
 
-use super::store::{CalendarState, StoredResource, Update};
+use super::store::{CalendarState, Listed, SharedSyncState, StoredResource, Update};
 use super::{CaldavError, CaldavSource, Listing, SyncReport, SyncState};
 use crate::http::display_url;
 use crate::sources::{Content, Resource, Snapshot, SourceError, StoredBody};
@@ -14,13 +15,28 @@ use crate::sources::{Content, Resource, Snapshot, SourceError, StoredBody};
 impl CaldavSource {
     /// Syncs the calendar and returns every resource.
     pub async fn fetch(&self) -> Result<Snapshot, SourceError> {
-        let (snapshot, _) = self.sync().await?;
+        self.fetch_kept(None).await
+    }
+
+    /// [`CaldavSource::fetch`], the resources taken from `kept` while the calendar's stored
+    /// listing is the one they were made from (a long-running process; see
+    /// [`KeptResources`]).
+    pub async fn fetch_kept(&self, kept: Option<&KeptResources>) -> Result<Snapshot, SourceError> {
+        let (snapshot, _) = self.sync_kept(kept).await?;
         Ok(snapshot)
     }
 
     /// One sync cycle: finds what changed, fetches it, stores it, returns the whole calendar
     /// and what the cycle did.
     pub async fn sync(&self) -> Result<(Snapshot, SyncReport), CaldavError> {
+        self.sync_kept(None).await
+    }
+
+    /// [`CaldavSource::sync`], with the resources kept in `kept`.
+    async fn sync_kept(
+        &self,
+        kept: Option<&KeptResources>,
+    ) -> Result<(Snapshot, SyncReport), CaldavError> {
         let store = self.sync_state()?;
         let report = match store.state(&self.key)? {
             Some(state) => match Url::parse(&state.collection_url) {
@@ -48,22 +64,7 @@ impl CaldavSource {
             .sync_state
             .clone()
             .ok_or(CaldavError::NoSyncState)?;
-        let calendar: std::sync::Arc<str> = self.key.as_str().into();
-        let resources = store
-            .listing(&self.key)?
-            .iter()
-            // An empty body is a member skipped as too large (see `store_changes`).
-            .filter(|r| r.len > 0)
-            .map(|r| Resource {
-                href: r.href.clone(),
-                etag: r.etag.clone(),
-                content: Content::Stored(StoredBody {
-                    store: shared.clone(),
-                    calendar: std::sync::Arc::clone(&calendar),
-                    len: r.len,
-                }),
-            })
-            .collect();
+        let resources = self.resources_of(store.listing(&self.key)?, &shared, kept);
         let not_modified = report.fetched == 0 && report.deleted == 0;
         if let Ok(mut last) = self.last_report.lock() {
             *last = Some(report.clone());
@@ -75,6 +76,43 @@ impl CaldavSource {
             },
             report,
         ))
+    }
+
+    /// The snapshot's resources for `listing`: the ones the sync state kept while the
+    /// listing is the one they were made from, so a daemon's idle cycle makes none.
+    fn resources_of(
+        &self,
+        listing: Arc<[Listed]>,
+        shared: &SharedSyncState,
+        kept: Option<&KeptResources>,
+    ) -> Arc<[Resource]> {
+        if let Some(resources) = kept.and_then(|k| k.get(&self.key, &listing, shared)) {
+            return resources;
+        }
+        let calendar: Arc<str> = self.key.as_str().into();
+        let resources: Arc<[Resource]> = listing
+            .iter()
+            // An empty body is a member skipped as too large (see `store_changes`).
+            .filter(|r| r.len > 0)
+            .map(|r| Resource {
+                href: r.href.clone(),
+                etag: r.etag.clone(),
+                content: Content::Stored(StoredBody {
+                    store: shared.clone(),
+                    calendar: Arc::clone(&calendar),
+                    len: r.len,
+                }),
+            })
+            .collect();
+        if let Some(kept) = kept {
+            kept.keep(
+                &self.key,
+                listing,
+                Arc::clone(shared),
+                Arc::clone(&resources),
+            );
+        }
+        resources
     }
 
     /// First sync of this calendar: discovery, then a full listing.
@@ -285,6 +323,54 @@ fn is_sync_refusal(err: &CaldavError) -> bool {
     }
 }
 
+/// The resources the last syncs made of each calendar's stored listing, with the listing
+/// and sync state they were made from: while the store hands out the same listing, a
+/// daemon's idle cycle makes none again (making 8,720 was a fifth of it). Kept by the
+/// process between its cycles, not by the source (made anew each cycle) nor by the store
+/// (the resources point back at it).
+#[derive(Debug, Default)]
+pub struct KeptResources(Mutex<HashMap<String, Made>>);
+
+/// One calendar's resources as made, and from what.
+#[derive(Debug)]
+struct Made {
+    listing: Arc<[Listed]>,
+    store: SharedSyncState,
+    resources: Arc<[Resource]>,
+}
+
+impl KeptResources {
+    /// The resources made for `calendar` last, if made of this very listing and store.
+    fn get(
+        &self,
+        calendar: &str,
+        listing: &Arc<[Listed]>,
+        store: &SharedSyncState,
+    ) -> Option<Arc<[Resource]>> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let made = kept.get(calendar)?;
+        (Arc::ptr_eq(&made.listing, listing) && Arc::ptr_eq(&made.store, store))
+            .then(|| Arc::clone(&made.resources))
+    }
+
+    /// Keeps the resources made for `calendar` of `listing` in `store`.
+    fn keep(
+        &self,
+        calendar: &str,
+        listing: Arc<[Listed]>,
+        store: SharedSyncState,
+        resources: Arc<[Resource]>,
+    ) {
+        let made = Made {
+            listing,
+            store,
+            resources,
+        };
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.insert(calendar.to_string(), made);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +391,41 @@ mod tests {
         assert!(is_sync_refusal(&status(507, "REPORT x")));
         assert!(is_sync_refusal(&status(501, "REPORT x")));
         assert!(!is_sync_refusal(&status(404, "REPORT x")));
+    }
+
+    #[test]
+    fn kept_resources_serve_only_the_listing_and_store_they_were_made_of() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| {
+            crate::state::StateFile::open(&dir.path().join(name))
+                .unwrap()
+                .caldav_sync()
+        };
+        let (store, other_store) = (open("a.db"), open("b.db"));
+        let listed = |etag: &str| -> Arc<[Listed]> {
+            vec![Listed {
+                href: "a.ics".into(),
+                etag: Some(etag.into()),
+                len: 10,
+            }]
+            .into()
+        };
+        let listing = listed("1");
+        let resources: Arc<[Resource]> = Vec::new().into();
+        let kept = KeptResources::default();
+        assert!(kept.get("cal", &listing, &store).is_none());
+        kept.keep(
+            "cal",
+            Arc::clone(&listing),
+            Arc::clone(&store),
+            Arc::clone(&resources),
+        );
+        let again = kept.get("cal", &listing, &store).unwrap();
+        assert!(Arc::ptr_eq(&again, &resources));
+        // An equal listing read again is not the same listing: the store read it anew
+        // because something changed.
+        assert!(kept.get("cal", &listed("1"), &store).is_none());
+        assert!(kept.get("cal", &listing, &other_store).is_none());
+        assert!(kept.get("other", &listing, &store).is_none());
     }
 }

@@ -109,7 +109,7 @@ impl GraphSource {
             store.apply(&self.key, &update)?;
         }
         Ok(Snapshot {
-            resources: self.render(&all),
+            resources: self.render(&all).into(),
             not_modified: false,
         })
     }
