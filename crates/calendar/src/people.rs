@@ -26,6 +26,11 @@ pub enum PersonKind {
     Unknown,
 }
 
+/// True for the name of an `ORGANIZER` or `ATTENDEE` property (any case).
+pub fn is_participant(name: &str) -> bool {
+    name.eq_ignore_ascii_case("ATTENDEE") || name.eq_ignore_ascii_case("ORGANIZER")
+}
+
 /// One `ORGANIZER` or `ATTENDEE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
@@ -163,14 +168,20 @@ impl EventMeta {
     pub fn may_be_one_on_one(ev: &Component) -> bool {
         ev.properties
             .iter()
-            .filter(|p| {
-                !p.unparsed
-                    && (p.name.eq_ignore_ascii_case("ATTENDEE")
-                        || p.name.eq_ignore_ascii_case("ORGANIZER"))
-            })
+            // Counted parsed or not (see `Reader::deferring`); a broken line has no name.
+            .filter(|p| is_participant(&p.name))
             .take(4)
             .count()
             <= 3
+    }
+
+    /// [`EventMeta::may_be_one_on_one`], or a series or an override (kept whatever their
+    /// number of participants).
+    pub fn may_be_kept(ev: &Component) -> bool {
+        ["RRULE", "RDATE", "RECURRENCE-ID"]
+            .iter()
+            .any(|name| ev.property(name).is_some())
+            || Self::may_be_one_on_one(ev)
     }
 
     /// Reads the meta of a `VEVENT` read from `origin`, whose UID is `uid` (shared with

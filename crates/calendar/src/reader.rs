@@ -77,6 +77,8 @@ pub struct Reader<R> {
     keep: Option<fn(&str) -> bool>,
     /// Which parameters of their properties are kept (see [`Reader::keeping_params`]).
     keep_params: Option<fn(&str) -> bool>,
+    /// Which properties of components are kept unparsed (see [`Reader::deferring`]).
+    defer: Option<fn(&str) -> bool>,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -99,6 +101,7 @@ impl<R: BufRead> Reader<R> {
             done: false,
             keep: None,
             keep_params: None,
+            defer: None,
         }
     }
 
@@ -117,6 +120,16 @@ impl<R: BufRead> Reader<R> {
     /// a reader of who takes part needs two or three of them.
     pub fn keeping_params(mut self, keep: fn(&str) -> bool) -> Self {
         self.keep_params = Some(keep);
+        self
+    }
+
+    /// Keeps, inside components, the properties whose name `defer` accepts as their line,
+    /// unparsed (`unparsed` set, the name upper-cased, the value the whole line): checked
+    /// as every line is, but built only where the caller needs them, with
+    /// [`parse_deferred`]. A big calendar's group meetings carry most of its attendee
+    /// lines, and a reader of 1:1s drops those meetings once it has counted them.
+    pub fn deferring(mut self, defer: fn(&str) -> bool) -> Self {
+        self.defer = Some(defer);
         self
     }
 
@@ -209,6 +222,16 @@ impl<R: BufRead> Reader<R> {
             }
             Ok(raw) if raw.name.eq_ignore_ascii_case("END") => self.end(raw.value.trim(), line_no),
             Ok(raw) if self.skips(raw.name) => {}
+            Ok(raw) if self.defers(raw.name) => {
+                let name = raw.name.to_ascii_uppercase();
+                self.property(Property {
+                    name,
+                    params: Vec::new(),
+                    value: text.into_owned(),
+                    line: line_no,
+                    unparsed: true,
+                });
+            }
             Ok(raw) => {
                 let params = self.keep_params.filter(|_| self.in_component());
                 self.property(raw.into_property_keeping(line_no, params))
@@ -230,6 +253,12 @@ impl<R: BufRead> Reader<R> {
     /// True when a property named `name`, read now, is not kept (see [`Reader::keeping_only`]).
     fn skips(&self, name: &str) -> bool {
         self.in_component() && self.keep.is_some_and(|keep| !keep(name))
+    }
+
+    /// True when a property named `name`, read now, is kept unparsed (see
+    /// [`Reader::deferring`]).
+    fn defers(&self, name: &str) -> bool {
+        self.in_component() && self.defer.is_some_and(|defer| defer(name))
     }
 
     /// True inside a component (not among the calendar's own properties).
@@ -627,6 +656,17 @@ fn starts_with_ignore_case(line: &[u8], prefix: &[u8]) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
+/// A property a [`Reader::deferring`] kept unparsed, parsed now with only the parameters
+/// `keep_params` accepts (all without it); `None` for any other property.
+pub fn parse_deferred(p: &Property, keep_params: Option<fn(&str) -> bool>) -> Option<Property> {
+    if !p.unparsed || p.name.is_empty() {
+        return None;
+    }
+    split_content_line(&p.value)
+        .ok()
+        .map(|raw| raw.into_property_keeping(p.line, keep_params))
+}
+
 /// Splits one unfolded content line into name, parameters and raw value.
 pub fn parse_content_line(line: &str, line_no: usize) -> Result<Property, &'static str> {
     split_content_line(line).map(|raw| raw.into_property(line_no))
@@ -902,6 +942,45 @@ pub(crate) mod tests {
         let warnings = reader.take_warnings();
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].line, 5);
+    }
+
+    #[test]
+    fn deferred_properties_are_kept_as_their_line_and_parse_as_the_reader_would() {
+        let text = b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:u\n\
+                     attendee;CN=\"Doe, J\";PARTSTAT=DECLINED;X-A=1:mailto:j@x\n\
+                     ATTENDEE;CN=\"broken:mailto:a@x\nEND:VEVENT\nEND:VCALENDAR\n";
+        let params: fn(&str) -> bool = |name| name.eq_ignore_ascii_case("CN");
+        let read = |defer: bool| {
+            let mut reader = Reader::new(&text[..], "t.ics").keeping_params(params);
+            if defer {
+                reader = reader.deferring(|name| name.eq_ignore_ascii_case("ATTENDEE"));
+            }
+            let mut items = Vec::new();
+            while let Some(e) = reader.next_event().unwrap() {
+                if let ReadEvent::Item(item) = e {
+                    items.push(item);
+                }
+            }
+            (items.remove(0), reader.take_warnings().len())
+        };
+        let ((parsed, warned), (deferred, warned_deferred)) = (read(false), read(true));
+        assert_eq!(warned, 1);
+        assert_eq!(warned_deferred, warned, "checked alike");
+        let kept = &deferred.properties[1];
+        assert!(kept.unparsed && kept.name == "ATTENDEE" && kept.params.is_empty());
+        assert!(kept.value.starts_with("attendee;CN="), "{kept:?}");
+        assert!(
+            deferred.property("ATTENDEE").is_none(),
+            "not read as parsed"
+        );
+        assert_eq!(
+            parse_deferred(kept, Some(params)).as_ref(),
+            Some(&parsed.properties[1])
+        );
+        // The UID and the broken line (no name) are no deferred properties.
+        assert_eq!(parse_deferred(&deferred.properties[0], None), None);
+        assert_eq!(parse_deferred(&deferred.properties[2], None), None);
+        assert_eq!(deferred.properties[2], parsed.properties[2]);
     }
 
     /// The text of `input` without the events whose `UID` `keep` does not want: every other

@@ -13,8 +13,8 @@ use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Sta
 use crate::EventStatus;
 use crate::document::{self, DocumentError};
 use crate::model::Component;
-use crate::people::{EventMeta, Interner, Person};
-use crate::reader::{ReadEvent, Reader};
+use crate::people::{EventMeta, Interner, Person, is_participant};
+use crate::reader::{ReadEvent, Reader, parse_deferred};
 use crate::recur::RuleSpec;
 use crate::tz::ZoneTable;
 use crate::value::{self, PeriodEnd, TimeValue, ValueError};
@@ -44,9 +44,7 @@ fn used_in_expansion(name: &str) -> bool {
 /// What a collector made [`Collector::with_meta`] reads: expansion's properties and the
 /// participants.
 fn used_with_meta(name: &str) -> bool {
-    used_in_expansion(name)
-        || name.eq_ignore_ascii_case("ORGANIZER")
-        || name.eq_ignore_ascii_case("ATTENDEE")
+    used_in_expansion(name) || is_participant(name)
 }
 
 /// The parameters a collector reads: of times (`VALUE`, `TZID`), of an override's reach
@@ -54,6 +52,22 @@ fn used_with_meta(name: &str) -> bool {
 fn param_used(name: &str) -> bool {
     const USED: &[&str] = &["VALUE", "TZID", "RANGE", "CN", "CUTYPE", "PARTSTAT"];
     USED.iter().any(|used| used.eq_ignore_ascii_case(name))
+}
+
+/// `event` with the participant lines its reader left unparsed (see `Reader::deferring`)
+/// parsed, when it may be kept (a series, an override, at most three participants); a
+/// single meeting of four or more is dropped once counted, its participants never built
+/// (most of a big calendar's attendee lines).
+fn participants_parsed(mut event: Component) -> Component {
+    let deferred = |p: &crate::model::Property| p.unparsed && !p.name.is_empty();
+    if event.properties.iter().any(deferred) && EventMeta::may_be_kept(&event) {
+        for p in &mut event.properties {
+            if let Some(parsed) = parse_deferred(p, Some(param_used)) {
+                *p = parsed;
+            }
+        }
+    }
+    event
 }
 
 /// Collects events from one or more inputs, then expands them over windows.
@@ -217,6 +231,10 @@ impl Collector {
         let mut reader = Reader::new(input, origin)
             .keeping_only(keep)
             .keeping_params(param_used);
+        if self.meta.is_some() {
+            // Built only for the events that may be kept (see `participants_parsed`).
+            reader = reader.deferring(is_participant);
+        }
         let mut summary = ReadSummary::default();
         loop {
             let event = document::next_event(&mut reader, origin)?;
@@ -325,7 +343,7 @@ impl Collector {
     /// Adds an item read elsewhere (a component of a [`crate::Document`]).
     fn collect_item(&mut self, item: Component, resource: u32, summary: &mut ReadSummary) {
         match item.name.as_str() {
-            "VEVENT" => self.collect_event(&item, resource, summary),
+            "VEVENT" => self.collect_event(&participants_parsed(item), resource, summary),
             "VTIMEZONE" => {
                 if let Err(e) = self.zones.add_definition(item) {
                     let origin = self.resources[resource as usize].origin.clone();

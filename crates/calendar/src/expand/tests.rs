@@ -356,3 +356,45 @@ fn spans_of_wanted_events_read_again_are_those_events_with_every_zone() {
     );
     assert!(collector.spans_of(|uid| uid == "none").is_empty());
 }
+
+#[test]
+fn with_meta_a_group_meeting_is_dropped_and_a_series_keeps_all_its_people() {
+    let people = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("ATTENDEE;CN=P{i};PARTSTAT=DECLINED:mailto:p{i}@x\n"))
+            .collect()
+    };
+    let text = format!(
+        "BEGIN:VCALENDAR\n\
+         BEGIN:VEVENT\nUID:group\nDTSTART:20260316T100000Z\n{}END:VEVENT\n\
+         BEGIN:VEVENT\nUID:series\nDTSTART:20260316T100000Z\n{}RRULE:FREQ=WEEKLY;COUNT=2\nEND:VEVENT\n\
+         BEGIN:VEVENT\nUID:one\nDTSTART:20260316T100000Z\nORGANIZER;CN=Me:mailto:me@x\n{}END:VEVENT\n\
+         END:VCALENDAR\n",
+        people(5),
+        people(5),
+        people(1)
+    );
+    let mut c = Collector::with_meta();
+    c.read(text.as_bytes(), "t.ics").unwrap();
+    let metas: Vec<(&str, usize, usize)> = c
+        .meta()
+        .iter()
+        .map(|m| (&*m.uid, m.attendees.len(), m.declined.len()))
+        .collect();
+    // Participants after an RRULE still count; the organizer is read too.
+    assert_eq!(metas, [("series", 5, 5), ("one", 1, 1)]);
+    assert_eq!(
+        c.meta()[1]
+            .organizer
+            .as_ref()
+            .and_then(|p| p.name.as_deref()),
+        Some("Me")
+    );
+    let uids: Vec<String> = c
+        .expand(window("2026-03-01T00:00:00", "2026-04-01T00:00:00"))
+        .occurrences
+        .iter()
+        .map(|o| o.uid.to_string())
+        .collect();
+    assert_eq!(uids, ["one", "series", "series"]);
+}
