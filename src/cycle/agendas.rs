@@ -139,8 +139,7 @@ impl Documents {
     /// Parses series `uid` of big calendar `origin` (read by [`Documents::look_at`]) unless
     /// it is parsed; a small item is parsed whole when read.
     fn parse_series(&mut self, origin: &str, uid: &str) {
-        if let Some(Parsed::ByUid { events, parsed }) =
-            self.kept.0.get_mut(origin).and_then(|k| k.parsed.as_mut())
+        if let Some((events, parsed)) = self.big_calendar(origin)
             && !parsed.contains_key(uid)
             && let Some(doc) = events.document(uid)
         {
@@ -151,10 +150,19 @@ impl Documents {
     /// Lets go of series `uid` of big calendar `origin` as parsed (its text stays): a big
     /// export's 1:1s are parsed one relationship at a time, never all at once.
     fn release_series(&mut self, origin: &str, uid: &str) {
-        if let Some(Parsed::ByUid { parsed, .. }) =
-            self.kept.0.get_mut(origin).and_then(|k| k.parsed.as_mut())
-        {
+        if let Some((_, parsed)) = self.big_calendar(origin) {
             parsed.remove(uid);
+        }
+    }
+
+    /// Big calendar `origin` as read: its 1:1s' text, and the series parsed now.
+    fn big_calendar(
+        &mut self,
+        origin: &str,
+    ) -> Option<(&EventsByUid, &mut HashMap<String, Document>)> {
+        match self.kept.0.get_mut(origin)?.parsed.as_mut()? {
+            Parsed::ByUid { events, parsed } => Some((events, parsed)),
+            Parsed::Whole(_) => None,
         }
     }
 

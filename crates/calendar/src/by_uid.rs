@@ -36,8 +36,7 @@ impl EventsByUid {
                 uid: Some(uid),
                 text,
             } if keep(uid) => {
-                let kept = texts.entry(uid.to_string()).or_default();
-                kept.extend(lines_for_notes(text));
+                keep_lines_for_notes(text, texts.entry(uid.to_string()).or_default());
             }
             Piece::Event { .. } => {}
             Piece::Line(line) => {
@@ -100,22 +99,23 @@ impl EventsByUid {
     }
 }
 
-/// An event's unfolded lines without those notes never read: a big export's 1:1s are kept
-/// in memory between cycles, and their attendees and summaries are most of their text.
-fn lines_for_notes(text: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    text.split_inclusive(|&b| b == b'\n')
-        .filter(|line| {
-            let end = line
-                .iter()
-                .position(|&b| b == b';' || b == b':')
-                .unwrap_or(line.len());
-            let name = std::str::from_utf8(&line[..end]).unwrap_or("");
-            name.eq_ignore_ascii_case("BEGIN")
-                || name.eq_ignore_ascii_case("END")
-                || read_for_notes(name.trim())
-        })
-        .flatten()
-        .copied()
+/// Adds to `kept` an event's unfolded lines but those notes never read: a big export's 1:1s
+/// are kept in memory between cycles, and their attendees and summaries are most of their
+/// text.
+fn keep_lines_for_notes(text: &[u8], kept: &mut Vec<u8>) {
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let end = line
+            .iter()
+            .position(|&b| b == b';' || b == b':')
+            .unwrap_or(line.len());
+        let name = std::str::from_utf8(&line[..end]).unwrap_or("");
+        if name.eq_ignore_ascii_case("BEGIN")
+            || name.eq_ignore_ascii_case("END")
+            || read_for_notes(name.trim())
+        {
+            kept.extend_from_slice(line);
+        }
+    }
 }
 
 /// The `VTIMEZONE`s of what is left of a calendar without its events.
