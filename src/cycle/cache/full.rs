@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 
-use super::records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
-    Failure, FromCalendars, Index, Memo, REACH, Reading, ResourceDigest, decode, digest_into,
-    encode, hash_of, notes_at, one_on_one_uids, read_again, resources,
+    Failure, FromCalendars, Index, REACH, Reading, ResourceDigest, decode, digest_into, encode,
+    hash_of, notes_at, one_on_one_uids, read_again, resources,
 };
-use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
+use crate::calendar::{Collector, EventMeta, Occurrence, Warning, Window};
 use crate::cycle::Gathered;
 use crate::detect::Verdict;
 use crate::history::cache::CachedResource;
@@ -157,7 +156,7 @@ pub(super) fn read(
         .iter()
         .flat_map(|d| d.digest.warnings.iter().cloned().map(Warning::from))
         .collect();
-    let failures: Vec<Failure> = digested
+    let failures = digested
         .iter()
         .filter_map(|d| {
             d.digest.failure.clone().map(|error| Failure {
@@ -167,34 +166,18 @@ pub(super) fn read(
             })
         })
         .collect();
-    let memo = Memo {
-        fingerprint: String::new(),
-        reach: Some((
-            MomentRec::from(Moment::Utc(reach.start)),
-            MomentRec::from(Moment::Utc(reach.end)),
-        )),
-        verdicts: verdicts
-            .iter()
-            .map(|(m, v)| (MetaRec::from(m), VerdictRec::from(v)))
-            .collect(),
-        occurrences: occurrences.iter().map(OccurrenceRec::from).collect(),
-        warnings: warnings.iter().map(WarningRec::from).collect(),
-        expansion_warnings: expansion.warnings.iter().map(WarningRec::from).collect(),
-        failures: failures.clone(),
-        notes_at: notes_at.clone(),
+    let read = FromCalendars {
+        verdicts,
+        occurrences,
+        warnings,
+        expansion_warnings: expansion.warnings,
+        failures,
+        notes_at,
     };
-    let mut all_warnings = warnings;
-    all_warnings.extend(expansion.warnings);
     Ok(Reading {
-        read: FromCalendars {
-            verdicts,
-            occurrences,
-            warnings: all_warnings,
-            failures,
-            notes_at,
-        },
+        memo: read.memo(reach),
+        read,
         relationships: detection.relationships,
-        memo,
         index,
         changed,
         gone,

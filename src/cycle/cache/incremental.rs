@@ -1,6 +1,7 @@
-//! The incremental path: a few resources changed, were added or removed since the memo.
-//! Only those are parsed; their verdicts replace theirs in the memo, and the 1:1s among
-//! them (and any 1:1 that joined a relationship because of them) are expanded again.
+//! The incremental path: a few resources changed, were added or removed since the memo
+//! (or the reading a daemon kept: a [`Base`] either way). Only those are parsed; their
+//! verdicts replace theirs in the base, and the 1:1s among them (and any 1:1 that joined a
+//! relationship because of them) are expanded again.
 //!
 //! Exact only while the change stays within those resources, so it gives up (`None`: the
 //! full path runs) when it might not: a UID in more than one resource (which copy counts
@@ -10,13 +11,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::records::{MetaRec, OccurrenceRec, VerdictRec, WarningRec};
 use super::{
     Failure, FromCalendars, Index, Memo, Reading, ResourceDigest, decode, decode_packed,
     digest_into, encode, expansion_order, notes_at, one_on_one_uids, read_again, resources,
 };
 use crate::agenda;
-use crate::calendar::{Collector, EventMeta, Occurrence, Warning};
+use crate::calendar::{Collector, EventMeta, Occurrence, Warning, Window};
 use crate::detect::{self, Relationship, Verdict};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
@@ -34,40 +34,98 @@ struct Fresh {
     digest: ResourceDigest,
 }
 
-/// The memo with the changed resources applied, or `None` when only the full path is exact.
+/// What the difference is applied to: the calendars as a cycle last read them and saved
+/// them, with every resource's stamp then and the index of them.
+pub(super) struct Base {
+    /// The window the occurrences cover.
+    pub(super) reach: Window,
+    pub(super) read: FromCalendars,
+    /// The relationships grouped from `read`'s verdicts, when at hand.
+    pub(super) relationships: Option<Vec<Relationship>>,
+    /// Every resource's stamp, by origin.
+    pub(super) stamps: HashMap<String, String>,
+    pub(super) index: Index,
+}
+
+impl Base {
+    /// The base the state file holds under `scope`: the memo (given, decoded), the stamps
+    /// of the digests saved with it and its index; `None` without an index.
+    pub(super) fn stored(
+        store: &dyn History,
+        scope: &str,
+        memo: Memo,
+    ) -> Result<Option<Base>, HistoryError> {
+        let Some(reach) = memo.reach() else {
+            return Ok(None);
+        };
+        let Some(index) = store
+            .cached_index(scope)?
+            .and_then(|body| decode_packed::<Index>(&body))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Base {
+            reach,
+            read: memo.into_read(),
+            relationships: None,
+            stamps: store.cached_stamps(scope)?.into_iter().collect(),
+            index,
+        }))
+    }
+}
+
+/// The base with the changed resources applied, or `None` when only the full path is exact.
+///
+/// The digests of what changed are read from the state file, so they must be the very
+/// ones the base was made with: a digest saved since under another stamp (another process
+/// read the calendars in between) sends it to the full path.
 pub(super) fn read(
     gathered: &crate::cycle::Gathered,
     job: &crate::cycle::Job,
     store: &dyn History,
     scope: &str,
     current: &[(String, String)],
-    memo: Memo,
+    base: Base,
 ) -> Result<Option<Reading>, HistoryError> {
-    let Some(reach) = memo.reach() else {
-        return Ok(None);
-    };
+    let Base {
+        reach,
+        read: old,
+        relationships: old_relationships,
+        stamps: stored,
+        mut index,
+    } = base;
     let position: HashMap<&str, usize> = current
         .iter()
         .enumerate()
         .map(|(i, (origin, _))| (origin.as_str(), i))
         .collect();
-    let stored: HashMap<String, String> = store.cached_stamps(scope)?.into_iter().collect();
     let all: Vec<_> = resources(gathered).collect();
     let mut changed = Vec::new();
+    let mut still_there = 0;
     for (i, ((_, resource), (origin, stamp))) in all.iter().zip(current).enumerate() {
-        if stored.get(origin) == Some(stamp) {
-            continue;
+        match stored.get(origin) {
+            Some(before) if before == stamp => {
+                still_there += 1;
+                continue;
+            }
+            Some(_) => still_there += 1,
+            None => {}
         }
         if !resource.is_item() {
             return Ok(None);
         }
         changed.push(i);
     }
-    let removed: Vec<String> = stored
-        .keys()
-        .filter(|o| !position.contains_key(o.as_str()))
-        .cloned()
-        .collect();
+    // Only when some stored origin is no longer read are they all looked up.
+    let removed: Vec<String> = if still_there == stored.len() {
+        Vec::new()
+    } else {
+        stored
+            .keys()
+            .filter(|o| !position.contains_key(o.as_str()))
+            .cloned()
+            .collect()
+    };
     let count = changed.len() + removed.len();
     if count == 0 || count > MOST_CHANGED.max(current.len() / 20) {
         return Ok(None);
@@ -80,6 +138,9 @@ pub(super) fn read(
         .collect();
     let mut before: Vec<ResourceDigest> = Vec::new();
     for row in store.cached_bodies(scope, &before_origins)? {
+        if stored.get(&row.origin) != Some(&row.stamp) {
+            return Ok(None);
+        }
         match decode::<ResourceDigest>(&row.body) {
             Some(digest) if !row.body.is_empty() => before.push(digest),
             _ => return Ok(None),
@@ -88,12 +149,6 @@ pub(super) fn read(
     if before.len() != before_origins.len() {
         return Ok(None);
     }
-    let Some(mut index) = store
-        .cached_index(scope)?
-        .and_then(|body| decode_packed::<Index>(&body))
-    else {
-        return Ok(None);
-    };
     let names_before: HashSet<String> = index.names.keys().cloned().collect();
     for digest in &before {
         if shares_a_uid(digest, &index) || !index.remove(digest) {
@@ -131,12 +186,8 @@ pub(super) fn read(
     }
 
     // Verdicts: the memo's, but the touched resources' replaced, in reading order.
-    let old_verdicts: Vec<(EventMeta, Verdict)> = memo
-        .verdicts
-        .into_iter()
-        .map(|(m, v)| (EventMeta::from(m), Verdict::from(v)))
-        .collect();
-    let old_relationships = group(&old_verdicts, job);
+    let old_verdicts = old.verdicts;
+    let old_relationships = old_relationships.unwrap_or_else(|| group(&old_verdicts, job));
     let old_ones = one_on_one_uids(&old_relationships);
     let verdicts = in_reading_order(
         old_verdicts,
@@ -171,13 +222,12 @@ pub(super) fn read(
     let expansion = collector.expand_with_excluded_where(reach, |uid| ones.contains(uid));
     // Big files are never touched on this way (a change sends it to the full way); one
     // read again for a 1:1 that joined has its places found again.
-    let mut notes = memo.notes_at;
+    let mut notes = old.notes_at;
     notes.retain(|origin, _| position.contains_key(origin.as_str()));
     notes.extend(notes_at(&collector, &ones));
-    let mut occurrences: Vec<Occurrence> = memo
+    let mut occurrences: Vec<Occurrence> = old
         .occurrences
         .into_iter()
-        .map(Occurrence::from)
         .filter(|o| ones.contains(&*o.uid) && !touched_uids.contains(&*o.uid))
         .collect();
     occurrences.extend(expansion.occurrences.into_iter().filter(|o| {
@@ -187,24 +237,22 @@ pub(super) fn read(
 
     // Warnings and failures: the memo's, but the touched resources' replaced.
     let warnings = in_reading_order(
-        memo.warnings,
+        old.warnings,
         |w| &w.origin,
-        fresh
-            .iter()
-            .flat_map(|f| f.digest.warnings.iter().map(|w| (f.position, w.clone()))),
+        fresh.iter().flat_map(|f| {
+            (f.digest.warnings.iter()).map(|w| (f.position, Warning::from(w.clone())))
+        }),
         &touched,
         &position,
     );
-    let mut expansion_warnings: Vec<WarningRec> = memo
+    let mut expansion_warnings: Vec<Warning> = old
         .expansion_warnings
         .into_iter()
-        .filter(|w| {
-            !touched.contains(w.origin.as_str()) && !extra_origins.contains(w.origin.as_str())
-        })
+        .filter(|w| !touched.contains(&*w.origin) && !extra_origins.contains(&*w.origin))
         .collect();
-    expansion_warnings.extend(expansion.warnings.iter().map(WarningRec::from));
+    expansion_warnings.extend(expansion.warnings);
     let failures = in_reading_order(
-        memo.failures,
+        old.failures,
         |f| &f.origin,
         fresh.iter().filter_map(|f| {
             let error = f.digest.failure.clone()?;
@@ -219,18 +267,6 @@ pub(super) fn read(
         &position,
     );
 
-    let memo = Memo {
-        fingerprint: String::new(),
-        reach: memo.reach,
-        verdicts: (verdicts.iter())
-            .map(|(m, v)| (MetaRec::from(m), VerdictRec::from(v)))
-            .collect(),
-        occurrences: occurrences.iter().map(OccurrenceRec::from).collect(),
-        warnings,
-        expansion_warnings,
-        failures: failures.clone(),
-        notes_at: notes.clone(),
-    };
     let rows = fresh
         .into_iter()
         .map(|f| CachedResource {
@@ -243,20 +279,15 @@ pub(super) fn read(
     let read = FromCalendars {
         verdicts,
         occurrences,
-        warnings: memo
-            .warnings
-            .iter()
-            .chain(&memo.expansion_warnings)
-            .cloned()
-            .map(Warning::from)
-            .collect(),
+        warnings,
+        expansion_warnings,
         failures,
         notes_at: notes,
     };
     Ok(Some(Reading {
+        memo: read.memo(reach),
         read,
         relationships,
-        memo,
         index,
         changed: rows,
         gone: removed,

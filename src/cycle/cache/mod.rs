@@ -16,8 +16,10 @@
 //!
 //! A cycle whose resources have the memo's fingerprint and whose window the memo covers
 //! parses nothing (the idle cycle). When a few resources changed, were added or removed,
-//! [`incremental`] parses only those and applies the difference to the memo: their
-//! verdicts replace the old ones, the 1:1s among them are expanded again. It gives up (to
+//! [`incremental`] parses only those and applies the difference to the memo (in a daemon,
+//! to the reading its last cycle kept in memory, with the stamps and index saved with it:
+//! then neither is read from the state file): their verdicts replace the old ones, the
+//! 1:1s among them are expanded again. It gives up (to
 //! the full path) whenever the difference could reach other resources: a UID in more than
 //! one resource, my names changing, a big file changing, the window past the memo's reach.
 //! The full path ([`full`]) parses what changed, takes the other resources' digests,
@@ -85,10 +87,37 @@ struct FromCalendars {
     verdicts: Vec<(EventMeta, Verdict)>,
     /// The 1:1 events' occurrences over `reach`, sorted as expansion sorts them.
     occurrences: Vec<Occurrence>,
+    /// Reading warnings, in reading order.
     warnings: Vec<Warning>,
+    /// Warnings from expanding the 1:1s.
+    expansion_warnings: Vec<Warning>,
     failures: Vec<Failure>,
     /// Where, in each big file or feed body holding a 1:1, its 1:1s and time zones are.
     notes_at: NotesAt,
+}
+
+impl FromCalendars {
+    /// The memo of this reading, whose occurrences reach over `reach` (its fingerprint is
+    /// set when it is saved).
+    fn memo(&self, reach: Window) -> Memo {
+        Memo {
+            fingerprint: String::new(),
+            reach: Some((
+                MomentRec::from(Moment::Utc(reach.start)),
+                MomentRec::from(Moment::Utc(reach.end)),
+            )),
+            verdicts: (self.verdicts.iter())
+                .map(|(m, v)| (MetaRec::from(m), VerdictRec::from(v)))
+                .collect(),
+            occurrences: self.occurrences.iter().map(OccurrenceRec::from).collect(),
+            warnings: self.warnings.iter().map(WarningRec::from).collect(),
+            expansion_warnings: (self.expansion_warnings.iter())
+                .map(WarningRec::from)
+                .collect(),
+            failures: self.failures.clone(),
+            notes_at: self.notes_at.clone(),
+        }
+    }
 }
 
 /// [`NotesAt`] of the resources `collector` read keeping spans, for the 1:1s in `ones`.
@@ -139,6 +168,8 @@ enum Path {
     Memo,
     /// A few resources changed: the memo with their difference.
     Incremental,
+    /// A few resources changed: what this process read last with their difference.
+    IncrementalKept,
     /// Everything again, from the digests of what did not change.
     Full,
 }
@@ -156,11 +187,30 @@ pub(crate) struct KeptReading {
     /// can take their place in memory), and where the wanted ones among them are.
     resources: Vec<Arc<[Resource]>>,
     origins: HashMap<String, (usize, usize)>,
+    /// Every resource's stamp by origin, and the index, as saved with the memo: what a
+    /// change is applied to in the next cycle, which then reads neither from the state file.
+    stamps: HashMap<String, String>,
+    index: Index,
 }
 
 impl KeptReading {
     fn holds_for(&self, scope: &str, fingerprint: &str, window: Window) -> bool {
-        self.scope == scope && self.fingerprint == fingerprint && within(window, self.reach)
+        self.fingerprint == fingerprint && self.may_base(scope, window)
+    }
+
+    /// Whether a change of resources may be applied to it (see [`incremental::Base`]).
+    fn may_base(&self, scope: &str, window: Window) -> bool {
+        self.scope == scope && within(window, self.reach)
+    }
+
+    fn into_base(self) -> incremental::Base {
+        incremental::Base {
+            reach: self.reach,
+            read: self.read,
+            relationships: Some(self.relationships),
+            stamps: self.stamps,
+            index: self.index,
+        }
     }
 
     /// True when every calendar's resources are the very ones this was made from (a
@@ -220,7 +270,7 @@ pub(super) fn run(
             match current {
                 None => gathered.origins.clone_from(&kept.origins),
                 Some(current) => {
-                    index_origins(gathered, current, &kept.read);
+                    index_origins(gathered, &current, &kept.read);
                     kept.resources = resources_of(gathered);
                     kept.origins.clone_from(&gathered.origins);
                 }
@@ -229,20 +279,35 @@ pub(super) fn run(
         }
         None => {
             let current = current.unwrap_or_else(|| stamps(gathered));
+            // The last cycle's reading, when a change may be applied to it: then neither the
+            // memo nor the stamps and index are read from the state file.
+            let base = (warm.reading.take())
+                .filter(|kept| kept.may_base(&scope, window))
+                .map(KeptReading::into_base);
             let ReadCalendars {
                 read,
                 relationships,
                 reach,
-            } = read_calendars(gathered, job, store, &scope, window, &current, &fingerprint)?;
+                index,
+            } = read_calendars(
+                gathered,
+                job,
+                store,
+                &scope,
+                window,
+                &current,
+                &fingerprint,
+                base,
+            )?;
             let relationships = relationships.unwrap_or_else(|| {
                 detect::group_relationships(
                     read.verdicts.iter().map(|(m, v)| (m, v)),
                     &job.overrides.people,
                 )
             });
-            index_origins(gathered, current, &read);
-            warm.reading = match reach {
-                Some(reach) if warm.keeps() => Some(KeptReading {
+            index_origins(gathered, &current, &read);
+            warm.reading = match (reach, index) {
+                (Some(reach), Some(index)) if warm.keeps() => Some(KeptReading {
                     scope,
                     fingerprint,
                     reach,
@@ -250,6 +315,8 @@ pub(super) fn run(
                     relationships: relationships.clone(),
                     resources: resources_of(gathered),
                     origins: gathered.origins.clone(),
+                    stamps: current.into_iter().collect(),
+                    index,
                 }),
                 _ => None,
             };
@@ -276,10 +343,14 @@ struct ReadCalendars {
     relationships: Option<Vec<Relationship>>,
     /// The window the result reaches.
     reach: Option<Window>,
+    /// The index saved with it, when it was read from the calendars (not the memo as is).
+    index: Option<Index>,
 }
 
 /// The calendars from the memo when nothing changed, else read the quickest way that gives
-/// the full cycle's result (and the memo saved).
+/// the full cycle's result (and the memo saved): a change applied to `base` (the last
+/// cycle's reading, kept in memory) or to the memo, else the full path.
+#[allow(clippy::too_many_arguments)]
 fn read_calendars(
     gathered: &mut Gathered,
     job: &super::Job,
@@ -288,31 +359,44 @@ fn read_calendars(
     window: Window,
     current: &[(String, String)],
     fingerprint: &str,
+    base: Option<incremental::Base>,
 ) -> Result<ReadCalendars, HistoryError> {
-    let memo = store
-        .cached(scope)?
-        .and_then(|body| decode_packed::<Memo>(&body));
-    let memo = match memo {
-        Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
-            took(Path::Memo);
-            let reach = memo.reach();
-            return Ok(ReadCalendars {
-                read: memo.into_read(),
-                relationships: None,
-                reach,
-            });
+    let from_memory = base.is_some();
+    let base = match base {
+        Some(base) => Some(base),
+        None => {
+            let memo = store
+                .cached(scope)?
+                .and_then(|body| decode_packed::<Memo>(&body));
+            match memo {
+                Some(memo) if memo.fingerprint == fingerprint && memo.covers(window) => {
+                    took(Path::Memo);
+                    let reach = memo.reach();
+                    return Ok(ReadCalendars {
+                        read: memo.into_read(),
+                        relationships: None,
+                        reach,
+                        index: None,
+                    });
+                }
+                Some(memo) if memo.covers(window) => {
+                    incremental::Base::stored(&*store, scope, memo)?
+                }
+                _ => None,
+            }
         }
-        memo => memo,
     };
-    let quick = match memo {
-        Some(memo) if memo.covers(window) => {
-            incremental::read(gathered, job, &*store, scope, current, memo)?
-        }
-        _ => None,
+    let quick = match base {
+        Some(base) => incremental::read(gathered, job, &*store, scope, current, base)?,
+        None => None,
     };
     let reading = match quick {
         Some(reading) => {
-            took(Path::Incremental);
+            took(if from_memory {
+                Path::IncrementalKept
+            } else {
+                Path::Incremental
+            });
             reading
         }
         None => {
@@ -341,22 +425,23 @@ fn read_calendars(
         read,
         relationships: Some(relationships),
         reach: memo.reach(),
+        index: Some(index),
     })
 }
 
 /// Where each resource holding a 1:1 or a series is, by origin (what planning looks up);
 /// not the others, of which a big calendar has thousands.
-fn index_origins(gathered: &mut Gathered, current: Vec<(String, String)>, read: &FromCalendars) {
+fn index_origins(gathered: &mut Gathered, current: &[(String, String)], read: &FromCalendars) {
     let wanted: HashSet<&str> = read.verdicts.iter().map(|(m, _)| &*m.origin).collect();
     let failed: HashSet<&str> = read.failures.iter().map(|f| f.origin.as_str()).collect();
-    let mut origins = current.into_iter().map(|(origin, _)| origin);
+    let mut origins = current.iter().map(|(origin, _)| origin);
     for (c, calendar) in gathered.calendars.iter().enumerate() {
         for r in 0..calendar.snapshot.resources.len() {
             let Some(origin) = origins.next() else {
                 return;
             };
             if wanted.contains(origin.as_str()) && !failed.contains(origin.as_str()) {
-                gathered.origins.insert(origin, (c, r));
+                gathered.origins.insert(origin.clone(), (c, r));
             }
         }
     }
@@ -378,6 +463,8 @@ fn finish(
         verdicts: read.verdicts,
         relationships,
     };
+    let mut warnings = read.warnings;
+    warnings.extend(read.expansion_warnings);
     let expansion = Expansion {
         occurrences: read
             .occurrences
@@ -393,7 +480,7 @@ fn finish(
         detection,
         entries,
         recorded,
-        warnings: read.warnings,
+        warnings,
         occurrences: expansion.occurrences,
     })
 }
@@ -536,8 +623,6 @@ impl Memo {
     }
 
     fn into_read(self) -> FromCalendars {
-        let mut warnings: Vec<Warning> = self.warnings.into_iter().map(Into::into).collect();
-        warnings.extend(self.expansion_warnings.into_iter().map(Warning::from));
         FromCalendars {
             verdicts: self
                 .verdicts
@@ -545,7 +630,10 @@ impl Memo {
                 .map(|(m, v)| (m.into(), v.into()))
                 .collect(),
             occurrences: self.occurrences.into_iter().map(Into::into).collect(),
-            warnings,
+            warnings: self.warnings.into_iter().map(Warning::from).collect(),
+            expansion_warnings: (self.expansion_warnings.into_iter())
+                .map(Warning::from)
+                .collect(),
             failures: self.failures,
             notes_at: self.notes_at,
         }

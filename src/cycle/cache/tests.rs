@@ -1,8 +1,8 @@
 //! The cache never changes a result: random edits to a vdir (and to one `.ics` file), each
 //! followed by a cycle as a daemon runs it (keeping what it read in memory), one as a
-//! one-off command runs it (the cache in the state file) and one without the cache, each on
-//! its own state file; after each, the history rows, the report's JSON and the agendas
-//! planned are the same.
+//! one-off command runs it (the cache in the state file), one by either in turn on a state
+//! file they share, and one without the cache, each on its own state file; after each, the
+//! history rows, the report's JSON and the agendas planned are the same.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -128,6 +128,11 @@ enum Edit {
     Copy {
         item: usize,
     },
+    /// Another event under the item's file name (as when a client deletes an event and
+    /// creates one under the same name).
+    Reuse {
+        item: usize,
+    },
     /// The same bytes written again (a new inode and time): nothing changed.
     Touch {
         item: usize,
@@ -164,6 +169,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         (0..8usize).prop_map(|item| Edit::Delete { item }),
         (0..8usize, 1..10u32).prop_map(|(item, k)| Edit::Split { item, k }),
         (0..8usize).prop_map(|item| Edit::Copy { item }),
+        (0..8usize).prop_map(|item| Edit::Reuse { item }),
         (0..8usize).prop_map(|item| Edit::Touch { item }),
         (1..12i64).prop_map(|days| Edit::Wait { days }),
     ]
@@ -265,6 +271,12 @@ impl World {
                     let mut copy = self.items[i].clone();
                     copy.file = format!("copy-{}", self.next_uid);
                     self.items.push(copy);
+                }
+            }
+            Edit::Reuse { item } => {
+                if let Some(i) = pick(item) {
+                    self.next_uid += 1;
+                    self.items[i].uid = format!("uid-{}", self.next_uid);
                 }
             }
             Edit::Touch { item } => return pick(item),
@@ -399,13 +411,19 @@ fn cycle(job: &Job, state: &mut StateFile, caching: Caching, warm: &mut Warm) ->
 }
 
 /// How a state's cycles run: as a daemon's (keeping what they read in memory), as one-off
-/// commands' (the cache in the state file only), or without the cache (the reference).
+/// commands' (the cache in the state file only), a daemon's and one-off commands' in turn
+/// (each step's by the other: the daemon finds the state file changed under what it kept),
+/// or without the cache (the reference, last).
 #[derive(Debug, Clone, Copy)]
 enum Run {
     Daemon,
     OneOff,
+    Shared,
     Full,
 }
+
+/// How many ways a state's cycles run ([`Run`]).
+const RUNS: usize = 4;
 
 fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
@@ -419,7 +437,7 @@ fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
         ("vdir", Location::Vdir(vdir.clone())),
         ("file", Location::File(file.clone())),
     ] {
-        for run in [Run::Daemon, Run::OneOff, Run::Full] {
+        for run in [Run::Daemon, Run::OneOff, Run::Shared, Run::Full] {
             states.push((
                 location.clone(),
                 run,
@@ -431,7 +449,7 @@ fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
         .iter()
         .map(|(_, run, path)| {
             let warm = match run {
-                Run::Daemon => Warm::kept(),
+                Run::Daemon | Run::Shared => Warm::kept(),
                 Run::OneOff | Run::Full => Warm::none(),
             };
             (StateFile::open(path).unwrap(), warm)
@@ -449,16 +467,19 @@ fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
         for ((location, run, path), (state, warm)) in states.iter().zip(&mut opened) {
             let job = job(location.clone(), path.clone(), dir.path(), world.now);
             let caching = match run {
-                Run::Daemon | Run::OneOff => Caching::On,
+                Run::Daemon | Run::OneOff | Run::Shared => Caching::On,
                 Run::Full => Caching::Off,
             };
-            let report = cycle(&job, state, caching, warm);
+            let report = match run {
+                Run::Shared if step % 2 == 1 => cycle(&job, state, caching, &mut Warm::none()),
+                _ => cycle(&job, state, caching, warm),
+            };
             seen.push(results(&report, path, world.now));
         }
         // Per location: the daemon's and the one-off cycles' results against the full one's.
-        for (trio, kinds) in seen.chunks(3).zip(states.chunks(3)) {
-            let full = &trio[2];
-            for (cached, (_, run, _)) in trio[..2].iter().zip(kinds) {
+        for (ways, kinds) in seen.chunks(RUNS).zip(states.chunks(RUNS)) {
+            let (full, cached_ways) = ways.split_last().unwrap();
+            for (cached, (_, run, _)) in cached_ways.iter().zip(kinds) {
                 prop_assert_eq!(
                     &cached.0,
                     &full.0,
@@ -526,6 +547,7 @@ fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
         super::Path::Kept,
         super::Path::Memo,
         super::Path::Incremental,
+        super::Path::IncrementalKept,
         super::Path::Full,
     ] {
         assert!(taken.contains(&path), "{path:?} never taken: {taken:?}");
