@@ -31,7 +31,9 @@ struct Row {
 }
 
 /// The stored occurrences of one series that a cycle compares with, by recurrence id.
-type SeriesRows = HashMap<String, Row>;
+/// The per-cycle maps here are hashed with `foldhash`: a first cycle over a big calendar
+/// fills them with every occurrence of its window.
+type SeriesRows = foldhash::HashMap<String, Row>;
 
 const ROW_COLUMNS: &str =
     "recurrence_id, scheduled, start, end, cancelled, first_seen, times_moved";
@@ -59,18 +61,18 @@ pub(super) fn record(
     let now = text(now);
     let first_seen = record_series(tx, &seen.series, &now)?;
     let observed = by_series(&seen.occurrences);
-    let mut stored: HashMap<&str, SeriesRows> = HashMap::new();
+    let mut stored: foldhash::HashMap<&str, SeriesRows> = foldhash::HashMap::default();
     for (&uid, occurrences) in &observed {
         // A series seen for the first time has nothing stored: a first cycle over a big
         // calendar would otherwise look up each of its occurrences, one query each.
         let rows = match first_seen.contains(uid) {
-            true => SeriesRows::new(),
+            true => SeriesRows::default(),
             false => stored_rows(tx, uid, occurrences, seen.window)?,
         };
         stored.insert(uid, rows);
     }
     let mut summary = RecordSummary::default();
-    let mut new = HashSet::new();
+    let mut new = foldhash::HashSet::default();
     for obs in &seen.occurrences {
         let rows = stored.entry(obs.series_uid.as_str()).or_default();
         let may_be_stored = !first_seen.contains(obs.series_uid.as_str());
@@ -84,6 +86,10 @@ pub(super) fn record(
         }
     }
     for (uid, _) in &seen.series {
+        // A series seen for the first time had nothing stored: nothing of it went.
+        if first_seen.contains(uid.as_str()) {
+            continue;
+        }
         let (Some(current), Some(rows)) = (observed.get(uid.as_str()), stored.get(uid.as_str()))
         else {
             continue;
@@ -293,7 +299,7 @@ fn mark_deleted(
     current: &[&Observation],
     rows: &SeriesRows,
     window: (DateTime<Utc>, DateTime<Utc>),
-    new: &HashSet<(&str, &str)>,
+    new: &foldhash::HashSet<(&str, &str)>,
     now: &str,
 ) -> rusqlite::Result<(usize, usize)> {
     let Some(last) = current.iter().map(|o| o.scheduled).max() else {

@@ -640,11 +640,12 @@ impl Memo {
     }
 }
 
-/// In how many resources each UID and each of my names is (see [`incremental`]).
+/// In how many resources each UID and each of my names is (see [`incremental`]); hashed
+/// with `foldhash` (every UID of the calendars is counted on a first cycle).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Index {
-    uids: HashMap<Arc<str>, u32>,
-    names: HashMap<String, u32>,
+    uids: foldhash::HashMap<Arc<str>, u32>,
+    names: foldhash::HashMap<String, u32>,
 }
 
 impl Index {
@@ -660,7 +661,7 @@ impl Index {
     /// Takes a resource's counts away; false if it was not counted (a stale index).
     fn remove(&mut self, digest: &ResourceDigest) -> bool {
         fn take<K: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
-            counts: &mut HashMap<K, u32>,
+            counts: &mut foldhash::HashMap<K, u32>,
             key: &str,
         ) -> bool {
             match counts.get_mut(key) {
