@@ -8,6 +8,7 @@
 //! [`ActionItem::key`], so carrying it again never duplicates it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -83,7 +84,7 @@ impl std::fmt::Display for Delivery {
     }
 }
 
-/// One meeting of the relationship and, when its resource is readable, its description.
+/// One meeting of the relationship and, when its resource is readable, its notes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meeting {
     /// Original start (UTC).
@@ -92,8 +93,29 @@ pub struct Meeting {
     pub start: DateTime<Utc>,
     /// What happened, as of now.
     pub outcome: Outcome,
-    /// What it says, when known.
-    pub description: Option<Description>,
+    /// What it says, when known (shared: a daemon keeps a past meeting's notes from one
+    /// cycle to the next).
+    pub notes: Option<Arc<MeetingNotes>>,
+}
+
+/// What a meeting's description says: its text and the action items in it, read once
+/// (reading every past meeting's items again each cycle was a tenth of an idle cycle).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingNotes {
+    /// The description.
+    pub description: Description,
+    /// The action items in it, dated from the meeting's day.
+    pub items: Vec<ActionItem>,
+}
+
+impl MeetingNotes {
+    /// The notes of a meeting scheduled at `scheduled` with this description.
+    pub fn read(description: Description, scheduled: DateTime<Utc>) -> MeetingNotes {
+        MeetingNotes {
+            items: items::extract(&description.text, date(scheduled)),
+            description,
+        }
+    }
 }
 
 /// An upcoming occurrence that may get an agenda.
@@ -313,25 +335,18 @@ pub fn which_meeting(relationship: &Relationship, start: Moment, zone: &Zone) ->
     )
 }
 
-/// The items of each meeting's notes, read once: every upcoming occurrence's agenda looks
-/// at them again.
+/// The items of each meeting's notes: every upcoming occurrence's agenda looks at them.
 struct Notes<'a> {
     input: &'a Input<'a>,
     /// Per meeting (as in `input.meetings`): its items, `None` when its description is
     /// unknown.
-    items: Vec<Option<Vec<ActionItem>>>,
+    items: Vec<Option<&'a [ActionItem]>>,
 }
 
 impl<'a> Notes<'a> {
     fn of(input: &'a Input<'a>) -> Notes<'a> {
-        let items = input
-            .meetings
-            .iter()
-            .map(|m| {
-                m.description
-                    .as_ref()
-                    .map(|d| items::extract(&d.text, date(m.scheduled)))
-            })
+        let items = (input.meetings.iter())
+            .map(|m| m.notes.as_deref().map(|n| n.items.as_slice()))
             .collect();
         Notes { input, items }
     }
@@ -349,7 +364,7 @@ fn items_seen(input: &Input, notes: &Notes) -> Vec<(ActionItem, NaiveDate)> {
     let mut out = Vec::new();
     for (meeting, items) in input.meetings.iter().zip(&notes.items) {
         let day = date(meeting.scheduled);
-        for item in items.iter().flatten() {
+        for item in items.iter().copied().flatten() {
             out.push((item.clone(), day));
         }
     }
@@ -393,7 +408,7 @@ fn open_before(
     let mut held: Vec<usize> = notes.held_before(before).collect();
     held.sort_by_key(|&i| input.meetings[i].start);
     for i in held {
-        let Some(items) = &notes.items[i] else {
+        let Some(items) = notes.items[i] else {
             continue;
         };
         for item in items {
@@ -449,7 +464,7 @@ impl<'a> LastHeld<'a> {
             .held_before(before)
             .max_by_key(|&i| notes.input.meetings[i].start)?;
         let meeting = &notes.input.meetings[i];
-        let items = notes.items[i].as_deref()?;
+        let items = notes.items[i]?;
         Some(LastHeld { meeting, items })
     }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
+use crate::agenda::plan::MeetingNotes;
 use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::EventStatus;
@@ -107,9 +108,9 @@ struct Kept {
     /// For a big file or feed, the 1:1 UIDs read of it (what else it holds was skipped).
     wanted: Option<Arc<HashSet<String>>>,
     parsed: Option<Parsed>,
-    /// The descriptions past meetings show in it, by series UID and RECURRENCE-ID as
-    /// stored, found once: an idle cycle reads none again (finding them was a fifth of it).
-    past: HashMap<(String, String), Option<Description>>,
+    /// The notes past meetings show in it, by series UID, then RECURRENCE-ID as stored,
+    /// found once: an idle cycle reads none again (finding them was a fifth of it).
+    past: HashMap<String, HashMap<String, Option<Arc<MeetingNotes>>>>,
 }
 
 impl Documents {
@@ -238,19 +239,28 @@ impl Documents {
         }
     }
 
-    /// The description found earlier for past meeting `occ` in `origin`'s document, if any
-    /// was looked for (`Some(None)`: it has none).
-    fn known_past(&self, origin: &str, occ: &StoredOccurrence) -> Option<Option<Description>> {
+    /// The notes found earlier for past meeting `occ` in `origin`'s document, if any were
+    /// looked for (`Some(None)`: it has none).
+    fn known_past(
+        &self,
+        origin: &str,
+        occ: &StoredOccurrence,
+    ) -> Option<Option<Arc<MeetingNotes>>> {
         let kept = self.kept.0.get(origin)?;
-        let key = (occ.series_uid.clone(), occ.recurrence_id.clone());
-        kept.past.get(&key).cloned()
+        let series = kept.past.get(&occ.series_uid)?;
+        series.get(&occ.recurrence_id).cloned()
     }
 
     /// Keeps what was found for past meeting `occ` in `origin`'s document.
-    fn keep_past(&mut self, origin: &str, occ: &StoredOccurrence, found: Option<Description>) {
+    fn keep_past(
+        &mut self,
+        origin: &str,
+        occ: &StoredOccurrence,
+        found: Option<Arc<MeetingNotes>>,
+    ) {
         if let Some(kept) = self.kept.0.get_mut(origin) {
-            let key = (occ.series_uid.clone(), occ.recurrence_id.clone());
-            kept.past.insert(key, found);
+            let series = kept.past.entry(occ.series_uid.clone()).or_default();
+            series.insert(occ.recurrence_id.clone(), found);
         }
     }
 
@@ -449,7 +459,7 @@ impl Planning<'_> {
             .filter_map(|o| parse_moment(&o.recurrence_id))
             .max_by_key(Moment::as_utc);
         // Each meeting's own description: kept from an earlier cycle, else found now.
-        let mut own: Vec<Option<Description>> = Vec::with_capacity(entry.occurrences.len());
+        let mut own: Vec<Option<Arc<MeetingNotes>>> = Vec::with_capacity(entry.occurrences.len());
         let mut found_now = Vec::new();
         {
             let mut readers: HashMap<(&str, &str), Option<Descriptions>> = HashMap::new();
@@ -469,7 +479,8 @@ impl Planning<'_> {
                         Some(Descriptions::new(doc, latest?))
                     })
                     .as_ref()
-                    .and_then(|reader| past_description(reader, occ));
+                    .and_then(|reader| past_description(reader, occ))
+                    .map(|found| Arc::new(MeetingNotes::read(found, occ.scheduled)));
                 found_now.push((i, origin));
                 own.push(found);
             }
@@ -498,7 +509,7 @@ impl Planning<'_> {
                 scheduled: occ.scheduled,
                 start: occ.start,
                 outcome: cadence::Outcome::of(occ, self.now),
-                description: joined(own, private),
+                notes: joined(own, private, occ.scheduled),
             });
         }
         meetings.sort_by_key(|m| m.start);
@@ -737,14 +748,21 @@ fn companion_of<'a>(gathered: &'a Gathered, origin: &str) -> Option<&'a Companio
 }
 
 /// A meeting's text for reading action items: its own description and its private agenda's.
-fn joined(own: Option<Description>, private: Option<&Description>) -> Option<Description> {
-    match (own, private) {
-        (Some(own), Some(private)) => Some(Description {
-            text: format!("{}\n\n{}", own.text, private.text),
-            html: own.html,
-        }),
-        (own, private) => own.or_else(|| private.cloned()),
-    }
+fn joined(
+    own: Option<Arc<MeetingNotes>>,
+    private: Option<&Description>,
+    scheduled: DateTime<Utc>,
+) -> Option<Arc<MeetingNotes>> {
+    let description = match (own, private) {
+        (Some(own), Some(private)) => Description {
+            text: format!("{}\n\n{}", own.description.text, private.text),
+            html: own.description.html.clone(),
+        },
+        (Some(own), None) => return Some(own),
+        (None, Some(private)) => private.clone(),
+        (None, None) => return None,
+    };
+    Some(Arc::new(MeetingNotes::read(description, scheduled)))
 }
 
 fn past_description(reader: &Descriptions, occ: &StoredOccurrence) -> Option<Description> {

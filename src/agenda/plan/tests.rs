@@ -49,10 +49,13 @@ fn meeting(day: u32, outcome: Outcome, text: &str) -> Meeting {
         scheduled: at(3, day),
         start: at(3, day),
         outcome,
-        description: Some(Description {
-            text: text.into(),
-            html: None,
-        }),
+        notes: Some(std::sync::Arc::new(MeetingNotes::read(
+            Description {
+                text: text.into(),
+                html: None,
+            },
+            at(3, day),
+        ))),
     }
 }
 

@@ -9,7 +9,6 @@ use super::{
 };
 use crate::calendar::{Collector, EventMeta, Occurrence, Warning, Window};
 use crate::cycle::Gathered;
-use crate::detect::Verdict;
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
 
@@ -115,7 +114,7 @@ pub(super) fn read(
     let detection = crate::cycle::detect_metas(metas, &job.me, &job.overrides);
     // The 1:1s, and every series (what `demo` and `list` show, 1:1 or not): detection keeps
     // only those.
-    let verdicts: Vec<(EventMeta, Verdict)> = detection.verdicts;
+    let verdicts = detection.verdicts;
     let ones = one_on_one_uids(&detection.relationships);
     let holds_a_1on1 = |d: &Digested| d.digest.uids.iter().any(|u| ones.contains(&**u));
     let reach = Window {

@@ -189,8 +189,8 @@ pub(super) fn read(
     let old_verdicts = old.verdicts;
     let old_relationships = old_relationships.unwrap_or_else(|| group(&old_verdicts, job));
     let old_ones = one_on_one_uids(&old_relationships);
-    let verdicts = in_reading_order(
-        old_verdicts,
+    let verdicts: Vec<(EventMeta, Verdict)> = in_reading_order(
+        old_verdicts.iter().cloned(),
         |(m, _)| &m.origin,
         fresh
             .iter()
@@ -277,7 +277,7 @@ pub(super) fn read(
         })
         .collect();
     let read = FromCalendars {
-        verdicts,
+        verdicts: verdicts.into(),
         occurrences,
         warnings,
         expansion_warnings,
@@ -297,7 +297,7 @@ pub(super) fn read(
 /// The memo's entries of the untouched resources and the touched ones' new entries (each
 /// with its resource's position), in reading order; within a resource, as they came.
 fn in_reading_order<T>(
-    memo: Vec<T>,
+    memo: impl IntoIterator<Item = T>,
     origin: impl Fn(&T) -> &str,
     fresh: impl IntoIterator<Item = (usize, T)>,
     touched: &HashSet<&str>,

@@ -49,7 +49,7 @@ use sha2::{Digest as _, Sha256};
 use super::{Detection, Gathered, NotesAt, Outcome, analyse, observe};
 use crate::calendar::expand::Expansion;
 use crate::calendar::{Collector, EventMeta, Moment, Occurrence, Warning, Window};
-use crate::detect::{self, Relationship, Verdict};
+use crate::detect::{self, Relationship};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
 use crate::sources::Resource;
@@ -84,7 +84,7 @@ impl Caching {
 /// What the cycle needs, wherever it came from (the memo, or this cycle's reading).
 #[derive(Clone)]
 struct FromCalendars {
-    verdicts: Vec<(EventMeta, Verdict)>,
+    verdicts: super::Verdicts,
     /// The 1:1 events' occurrences over `reach`, sorted as expansion sorts them.
     occurrences: Vec<Occurrence>,
     /// Reading warnings, in reading order.
