@@ -109,8 +109,9 @@ struct Kept {
     wanted: Option<Arc<HashSet<String>>>,
     parsed: Option<Parsed>,
     /// The notes past meetings show in it, by series UID, then RECURRENCE-ID as stored,
-    /// found once: an idle cycle reads none again (finding them was a fifth of it).
-    past: HashMap<String, HashMap<String, Option<Arc<MeetingNotes>>>>,
+    /// found once: an idle cycle reads none again (finding them was a fifth of it); looked
+    /// up for every past meeting each cycle, so hashed with `foldhash`.
+    past: foldhash::HashMap<String, foldhash::HashMap<String, Option<Arc<MeetingNotes>>>>,
 }
 
 impl Documents {
@@ -202,7 +203,7 @@ impl Documents {
             stamp,
             wanted,
             parsed,
-            past: HashMap::new(),
+            past: foldhash::HashMap::default(),
         };
         self.kept.0.insert(origin.to_string(), kept);
     }

@@ -93,12 +93,40 @@ impl Moment {
     }
 }
 
+/// How a moment is shown, as chrono's items (`%Y-%m-%d`, then `T%H:%M:%S`, then `Z`),
+/// read once: `format` reads its pattern anew on each call, and a cycle shows every
+/// occurrence of its window (that was a sixth of a daemon's idle cycle).
+mod shown {
+    use chrono::format::{Item, Numeric, Pad};
+
+    pub(super) const DATE: &[Item<'static>] = &[
+        Item::Numeric(Numeric::Year, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Month, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Day, Pad::Zero),
+    ];
+    pub(super) const FLOATING: &[Item<'static>] = &[
+        Item::Numeric(Numeric::Year, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Month, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Day, Pad::Zero),
+        Item::Literal("T"),
+        Item::Numeric(Numeric::Hour, Pad::Zero),
+        Item::Literal(":"),
+        Item::Numeric(Numeric::Minute, Pad::Zero),
+        Item::Literal(":"),
+        Item::Numeric(Numeric::Second, Pad::Zero),
+    ];
+}
+
 impl std::fmt::Display for Moment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Moment::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-            Moment::Floating(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S")),
-            Moment::Utc(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+            Moment::Date(d) => write!(f, "{}", d.format_with_items(shown::DATE.iter())),
+            Moment::Floating(t) => write!(f, "{}", t.format_with_items(shown::FLOATING.iter())),
+            Moment::Utc(t) => write!(f, "{}Z", t.format_with_items(shown::FLOATING.iter())),
         }
     }
 }

@@ -398,3 +398,34 @@ fn with_meta_a_group_meeting_is_dropped_and_a_series_keeps_all_its_people() {
         .collect();
     assert_eq!(uids, ["one", "series", "series"]);
 }
+
+#[test]
+fn a_moment_is_shown_as_its_pattern_says() {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let at = |y, m, d, h, mi, s| -> NaiveDateTime { day(y, m, d).and_hms_opt(h, mi, s).unwrap() };
+    for t in [
+        at(2026, 3, 2, 9, 5, 7),
+        at(1, 1, 1, 0, 0, 0),
+        at(9999, 12, 31, 23, 59, 59),
+        at(12345, 6, 7, 8, 9, 10),
+        at(-44, 3, 15, 12, 0, 0),
+    ] {
+        assert_eq!(
+            Moment::Utc(t).to_string(),
+            t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        );
+        assert_eq!(
+            Moment::Floating(t).to_string(),
+            t.format("%Y-%m-%dT%H:%M:%S").to_string()
+        );
+        assert_eq!(
+            Moment::Date(t.date()).to_string(),
+            t.date().format("%Y-%m-%d").to_string()
+        );
+    }
+    assert_eq!(
+        Moment::Utc(at(2026, 3, 2, 9, 5, 7)).to_string(),
+        "2026-03-02T09:05:07Z"
+    );
+}
