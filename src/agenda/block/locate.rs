@@ -2,6 +2,7 @@
 //! as lines of HTML), its marker lines, and why markers that are not one intact pair are
 //! broken.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use super::items::{self, PieceKind};
@@ -18,6 +19,7 @@ pub(super) struct Line {
 }
 
 /// Where the block is, as byte ranges.
+#[derive(Debug, Clone)]
 pub(super) enum Located {
     Absent,
     Intact { begin: Line, end: Line, html: bool },
@@ -30,6 +32,39 @@ pub(super) enum Located {
 /// marker. A block written as HTML, or converted by an app, does not stand on lines of its
 /// own in plain text, so it is then found by reading the whole description as HTML.
 pub(super) fn locate(description: &str) -> Located {
+    if description.len() > LOCATED_LONGEST {
+        return locate_anew(description);
+    }
+    if let Some(known) = LOCATED.with(|l| l.borrow().get(description).cloned()) {
+        return known;
+    }
+    let located = locate_anew(description);
+    LOCATED.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.len() >= LOCATED_MAX {
+            l.clear();
+        }
+        l.insert(description.into(), located.clone());
+    });
+    located
+}
+
+thread_local! {
+    /// The descriptions located lately in this thread, with where their block is. A daemon
+    /// plans the same coming 1:1s every cycle, and finds, rewrites and reads around each
+    /// one's block several times in one: cutting the description into normalized lines
+    /// again each time was a quarter of an idle cycle.
+    static LOCATED: RefCell<foldhash::HashMap<Box<str>, Located>> = RefCell::default();
+}
+
+/// At most this many descriptions are remembered (then they are all let go)...
+const LOCATED_MAX: usize = 256;
+
+/// ...each at most this long (a longer one is located anew each time).
+const LOCATED_LONGEST: usize = 64 * 1024;
+
+/// [`locate`], without looking at the descriptions located before.
+pub(super) fn locate_anew(description: &str) -> Located {
     let plain = locate_in(description, false);
     if let Located::Intact { begin, end, .. } = &plain {
         let before = &description[..begin.range.start];

@@ -477,3 +477,34 @@ fn a_block_with_the_older_long_marker_is_found_and_gets_the_short_one() {
     );
     assert!(BEGIN_MARKER.len() < 64, "short and plain");
 }
+
+/// Where a located block starts and ends (or why it is broken), to compare two answers.
+fn spans(located: &Located) -> String {
+    match located {
+        Located::Absent => "absent".into(),
+        Located::Intact { begin, end, html } => format!("{:?} {:?} {html}", begin.range, end.range),
+        Located::Broken(why) => format!("broken: {why}"),
+    }
+}
+
+#[test]
+fn descriptions_located_before_are_located_alike_and_never_mixed_up() {
+    let with_block = write("Notes of my own", "- budget").unwrap();
+    let moved = format!("A line first\n{with_block}");
+    let broken = format!("{BEGIN_MARKER}\nno end");
+    // Past the number remembered too: the oldest are let go, and found again.
+    let many: Vec<String> = (0..300).map(|i| format!("{moved}\n{i}")).collect();
+    for _ in 0..2 {
+        for text in [&with_block, &moved, &broken, &"plain".to_string()]
+            .into_iter()
+            .chain(&many)
+        {
+            assert_eq!(
+                spans(&locate(text)),
+                spans(&locate::locate_anew(text)),
+                "{text:?}"
+            );
+        }
+    }
+    assert_eq!(find(&with_block), intact("- budget"));
+}
