@@ -42,7 +42,7 @@ impl Link {
     /// The companion's UID: stable for the occurrence, and unique to it.
     pub fn uid(&self) -> String {
         let digest = Sha256::digest(format!("{}\0{}", self.series_uid, self.recurrence_id));
-        let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&digest[..12]);
         format!("{UID_PREFIX}{hex}")
     }
 

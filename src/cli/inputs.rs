@@ -81,7 +81,7 @@ fn quick_try_state_file(calendars: &[String], me: &[String]) -> anyhow::Result<P
         .collect();
     key.sort();
     let digest = Sha256::digest(key.join("\n").as_bytes());
-    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let name = hex::encode(&digest[..8]);
     let default =
         config::default_state_file().context("no XDG state directory known; pass --state PATH")?;
     Ok(default.with_file_name(format!("try-{name}.sqlite")))

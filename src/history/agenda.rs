@@ -26,7 +26,7 @@ pub struct StoredItem {
 /// A short, stable fingerprint of a block's text.
 pub fn block_hash(block: &str) -> String {
     let digest = Sha256::digest(block.as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..16])
 }
 
 impl Store {

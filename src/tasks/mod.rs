@@ -48,7 +48,7 @@ pub enum Owners {
 /// unique to it.
 pub fn uid_for(relationship: &str, key: &str) -> String {
     let digest = Sha256::digest(format!("{relationship}\0{key}"));
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..12]);
     format!("{}{hex}", vtodo::UID_PREFIX)
 }
 

@@ -509,11 +509,7 @@ fn scope(job: &super::Job, gathered: &Gathered) -> String {
         "{FORMAT}\n{}\n{me:?}\n{overrides:?}\n{calendars:?}\n{steps}",
         env!("CARGO_PKG_VERSION")
     );
-    hex(&Sha256::digest(key.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// Every resource's origin and stamp, in reading order (calendar, then resource).
@@ -537,7 +533,7 @@ fn fingerprint(current: &[(String, String)]) -> String {
         hasher.update(stamp.as_bytes());
         hasher.update(b"\n");
     }
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// SHA-256 of a resource's bytes, hex; `None` when it cannot be read.
@@ -553,7 +549,7 @@ fn hash_of(resource: &Resource) -> Option<String> {
         let n = chunk.len();
         input.consume(n);
     }
-    Some(hex(&hasher.finalize()))
+    Some(hex::encode(hasher.finalize()))
 }
 
 /// A reader that hashes what passes through it (when it has a hasher), so a resource read
@@ -763,7 +759,7 @@ fn digest_into(
     }
     let hash = hashing
         .hasher
-        .map(|h| hex(&h.finalize()))
+        .map(|h| hex::encode(h.finalize()))
         .unwrap_or_default();
     let own_warnings = collector.take_warnings();
     let metas = &collector.meta()[first_meta..];

@@ -729,11 +729,7 @@ fn combined_etag(master: Option<&Event>, instances: &[&Event]) -> String {
         hash.update(tag.as_bytes());
         hash.update([0]);
     }
-    hash.finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&hash.finalize()[..12])
 }
 
 fn series_of(stored: &BTreeMap<String, StoredResource>) -> BTreeSet<String> {
