@@ -189,8 +189,10 @@ pub(crate) struct KeptReading {
     origins: HashMap<String, (usize, usize)>,
     /// Every resource's stamp by origin, and the index, as saved with the memo: what a
     /// change is applied to in the next cycle, which then reads neither from the state file.
+    /// No index when the memo was taken as it was (a daemon's first cycle after a restart):
+    /// the next change is then applied to the memo in the state file.
     stamps: HashMap<String, String>,
-    index: Index,
+    index: Option<Index>,
 }
 
 impl KeptReading {
@@ -203,14 +205,15 @@ impl KeptReading {
         self.scope == scope && within(window, self.reach)
     }
 
-    fn into_base(self) -> incremental::Base {
-        incremental::Base {
+    /// What a change is applied to, when it has an index.
+    fn into_base(self) -> Option<incremental::Base> {
+        Some(incremental::Base {
             reach: self.reach,
             read: self.read,
             relationships: Some(self.relationships),
             stamps: self.stamps,
-            index: self.index,
-        }
+            index: self.index?,
+        })
     }
 
     /// True when every calendar's resources are the very ones this was made from (a
@@ -283,7 +286,7 @@ pub(super) fn run(
             // memo nor the stamps and index are read from the state file.
             let base = (warm.reading.take())
                 .filter(|kept| kept.may_base(&scope, window))
-                .map(KeptReading::into_base);
+                .and_then(KeptReading::into_base);
             let ReadCalendars {
                 read,
                 relationships,
@@ -306,8 +309,8 @@ pub(super) fn run(
                 )
             });
             index_origins(gathered, &current, &read);
-            warm.reading = match (reach, index) {
-                (Some(reach), Some(index)) if warm.keeps() => Some(KeptReading {
+            warm.reading = match reach {
+                Some(reach) if warm.keeps() => Some(KeptReading {
                     scope,
                     fingerprint,
                     reach,

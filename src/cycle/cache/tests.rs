@@ -572,3 +572,49 @@ fn packed_records_come_back_whole_and_anything_else_is_a_miss() {
         None
     );
 }
+
+#[test]
+fn a_daemon_started_on_a_saved_state_keeps_what_it_read_and_applies_changes_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("vdir");
+    std::fs::create_dir(&vdir).unwrap();
+    let file = dir.path().join("export.ics");
+    let state_path = dir.path().join("state.sqlite");
+    let mut world = World::new();
+    world.write(&vdir, &file, None);
+    let now = world.now;
+    let job = || {
+        job(
+            Location::Vdir(vdir.clone()),
+            state_path.clone(),
+            dir.path(),
+            now,
+        )
+    };
+    let mut state = StateFile::open(&state_path).unwrap();
+    // A one-off command saves the cache; a daemon started later takes the memo as it is,
+    // keeps it, and its next idle cycle decodes nothing.
+    cycle(&job(), &mut state, Caching::On, &mut Warm::none());
+    let mut warm = Warm::kept();
+    TAKEN.with(|taken| taken.borrow_mut().clear());
+    cycle(&job(), &mut state, Caching::On, &mut warm);
+    cycle(&job(), &mut state, Caching::On, &mut warm);
+    // Its first change goes to the memo in the state file (it kept no index), the next to
+    // what it kept.
+    world.apply(&Edit::Retitle { item: 0 });
+    world.write(&vdir, &file, None);
+    cycle(&job(), &mut state, Caching::On, &mut warm);
+    world.apply(&Edit::Retitle { item: 1 });
+    world.write(&vdir, &file, None);
+    cycle(&job(), &mut state, Caching::On, &mut warm);
+    let taken = TAKEN.with(|taken| taken.borrow().clone());
+    assert_eq!(
+        taken,
+        [
+            super::Path::Memo,
+            super::Path::Kept,
+            super::Path::Incremental,
+            super::Path::IncrementalKept
+        ]
+    );
+}
