@@ -101,15 +101,15 @@ pub(super) fn read(
         .collect();
     let all: Vec<_> = resources(gathered).collect();
     let mut changed = Vec::new();
+    // Stored origins read again, each counted once (two calendars may read one folder).
     let mut still_there = 0;
     for (i, ((_, resource), (origin, stamp))) in all.iter().zip(current).enumerate() {
-        match stored.get(origin) {
-            Some(before) if before == stamp => {
-                still_there += 1;
-                continue;
-            }
-            Some(_) => still_there += 1,
-            None => {}
+        let before = stored.get(origin);
+        if before.is_some() && position.get(origin.as_str()) == Some(&i) {
+            still_there += 1;
+        }
+        if before == Some(stamp) {
+            continue;
         }
         if !resource.is_item() {
             return Ok(None);
