@@ -50,8 +50,10 @@ pub fn run(config: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
     job.since = args.since;
     // The whole cycle, writing nothing: the open action items feed one suggestion rule.
     let (_, cycle) = inputs::plan_only(&job)?;
-    let entries: Vec<_> = match args.with.as_deref().map(str::to_lowercase) {
-        None => cycle.outcome.entries.clone(),
+    // Every relationship as planned (not copied: 898 of them for a big calendar), or those
+    // matching `--with`.
+    let entries: std::borrow::Cow<[_]> = match args.with.as_deref().map(str::to_lowercase) {
+        None => std::borrow::Cow::Borrowed(&cycle.outcome.entries),
         Some(wanted) => cycle
             .outcome
             .entries
