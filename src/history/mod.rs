@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::format::{Item, Numeric, Pad, Parsed};
+use chrono::format::{Item, Parsed};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::Connection;
 
@@ -317,23 +317,11 @@ impl Known {
 #[cfg(test)]
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
-/// How times are stored (`2026-03-02T10:00:00Z`) as chrono's items, read once: `format` and `parse_from_str` read their
-/// pattern anew on each call, and a cycle formats and reads a few thousand times (that was
-/// half of analysing every relationship and a third of recording).
-const STORED_TIME: &[Item<'static>] = &[
-    Item::Numeric(Numeric::Year, Pad::Zero),
-    Item::Literal("-"),
-    Item::Numeric(Numeric::Month, Pad::Zero),
-    Item::Literal("-"),
-    Item::Numeric(Numeric::Day, Pad::Zero),
-    Item::Literal("T"),
-    Item::Numeric(Numeric::Hour, Pad::Zero),
-    Item::Literal(":"),
-    Item::Numeric(Numeric::Minute, Pad::Zero),
-    Item::Literal(":"),
-    Item::Numeric(Numeric::Second, Pad::Zero),
-    Item::Literal("Z"),
-];
+/// How times are stored (`2026-03-02T10:00:00Z`) as chrono's items, read once: `format` and
+/// `parse_from_str` read their pattern anew on each call, and a cycle formats and reads a
+/// few thousand times (that was half of analysing every relationship and a third of
+/// recording). The same items show a UTC moment.
+const STORED_TIME: &[Item<'static>] = crate::calendar::expand::shown::UTC;
 
 /// A time as stored ([`STORED_TIME`]).
 fn text(t: DateTime<Utc>) -> String {

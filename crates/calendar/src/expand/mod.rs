@@ -93,20 +93,14 @@ impl Moment {
     }
 }
 
-/// How a moment is shown, as chrono's items (`%Y-%m-%d`, then `T%H:%M:%S`, then `Z`),
-/// read once: `format` reads its pattern anew on each call, and a cycle shows every
-/// occurrence of its window (that was a sixth of a daemon's idle cycle).
-mod shown {
+/// How a moment is shown, as chrono's items read once (`format` reads its pattern anew on
+/// each call, and a cycle shows every occurrence of its window: that was a sixth of a
+/// daemon's idle cycle). tete's state file stores times as [`shown::UTC`] too.
+pub mod shown {
     use chrono::format::{Item, Numeric, Pad};
 
-    pub(super) const DATE: &[Item<'static>] = &[
-        Item::Numeric(Numeric::Year, Pad::Zero),
-        Item::Literal("-"),
-        Item::Numeric(Numeric::Month, Pad::Zero),
-        Item::Literal("-"),
-        Item::Numeric(Numeric::Day, Pad::Zero),
-    ];
-    pub(super) const FLOATING: &[Item<'static>] = &[
+    /// `%Y-%m-%dT%H:%M:%SZ`.
+    pub const UTC: &[Item<'static>] = &[
         Item::Numeric(Numeric::Year, Pad::Zero),
         Item::Literal("-"),
         Item::Numeric(Numeric::Month, Pad::Zero),
@@ -118,7 +112,12 @@ mod shown {
         Item::Numeric(Numeric::Minute, Pad::Zero),
         Item::Literal(":"),
         Item::Numeric(Numeric::Second, Pad::Zero),
+        Item::Literal("Z"),
     ];
+    /// `%Y-%m-%dT%H:%M:%S`.
+    pub const FLOATING: &[Item<'static>] = UTC.split_at(11).0;
+    /// `%Y-%m-%d`.
+    pub const DATE: &[Item<'static>] = UTC.split_at(5).0;
 }
 
 impl std::fmt::Display for Moment {
@@ -126,7 +125,7 @@ impl std::fmt::Display for Moment {
         match self {
             Moment::Date(d) => write!(f, "{}", d.format_with_items(shown::DATE.iter())),
             Moment::Floating(t) => write!(f, "{}", t.format_with_items(shown::FLOATING.iter())),
-            Moment::Utc(t) => write!(f, "{}Z", t.format_with_items(shown::FLOATING.iter())),
+            Moment::Utc(t) => write!(f, "{}", t.format_with_items(shown::UTC.iter())),
         }
     }
 }
