@@ -440,17 +440,23 @@ impl Planning<'_> {
                 .get(occ.series_uid.as_str())
                 .map(|m| &*m.origin)
         };
-        // Only the series with a past meeting not looked at before are parsed.
+        // What an earlier cycle found for each meeting (looked up once); only the series
+        // with a past meeting not looked at before are parsed.
         let mut parsed_now: Vec<(&str, &str)> = Vec::new();
+        let mut known = Vec::with_capacity(entry.occurrences.len());
         for occ in &entry.occurrences {
-            if let Some(origin) = origin_of(occ) {
-                self.documents.look_at(self.gathered, origin);
-                let pair = (origin, occ.series_uid.as_str());
-                if self.documents.known_past(origin, occ).is_none() && !parsed_now.contains(&pair) {
-                    self.documents.parse_series(origin, &occ.series_uid);
-                    parsed_now.push(pair);
-                }
+            let Some(origin) = origin_of(occ) else {
+                known.push(None);
+                continue;
+            };
+            self.documents.look_at(self.gathered, origin);
+            let found = self.documents.known_past(origin, occ);
+            let pair = (origin, occ.series_uid.as_str());
+            if found.is_none() && !parsed_now.contains(&pair) {
+                self.documents.parse_series(origin, &occ.series_uid);
+                parsed_now.push(pair);
             }
+            known.push(found);
         }
         // One reader per document for all the relationship's meetings: its zones are
         // resolved once, not once per meeting.
@@ -464,12 +470,12 @@ impl Planning<'_> {
         let mut found_now = Vec::new();
         {
             let mut readers: HashMap<(&str, &str), Option<Descriptions>> = HashMap::new();
-            for (i, occ) in entry.occurrences.iter().enumerate() {
+            for (i, (occ, known)) in entry.occurrences.iter().zip(known).enumerate() {
                 let Some(origin) = origin_of(occ) else {
                     own.push(None);
                     continue;
                 };
-                if let Some(known) = self.documents.known_past(origin, occ) {
+                if let Some(known) = known {
                     own.push(known);
                     continue;
                 }
