@@ -140,7 +140,7 @@ pub fn decode_param_value(raw: &str) -> String {
 }
 
 /// [`decode_param_value`], borrowing `raw` when it has no escape.
-fn decode_param_value_borrowed(raw: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn decode_param_value_borrowed(raw: &str) -> std::borrow::Cow<'_, str> {
     if !raw.contains('^') {
         return std::borrow::Cow::Borrowed(raw);
     }

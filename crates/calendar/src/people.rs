@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::model::{Component, Property};
+use super::reader::{PropertyView, views_named};
 use super::recur::RuleSpec;
 use super::value;
 
@@ -52,7 +53,12 @@ impl Person {
     /// [`Person::from_property`], sharing the address and name with the same ones read
     /// before through `shared`.
     pub fn read(p: &Property, shared: &mut Interner) -> Person {
-        let raw = p.value.trim();
+        Self::read_view(&PropertyView::Parsed(p), shared)
+    }
+
+    /// [`Person::read`] of a property parsed or deferred by its reader.
+    pub fn read_view(p: &PropertyView, shared: &mut Interner) -> Person {
+        let raw = p.value().trim();
         let address = raw
             .get(..7)
             .filter(|scheme| scheme.eq_ignore_ascii_case("mailto:"))
@@ -60,7 +66,7 @@ impl Person {
             .trim();
         let is_address = address.contains('@') && !address.contains(char::is_whitespace);
         let email = is_address.then(|| shared.lowercase(address));
-        let kind = match p.param_borrowed("CUTYPE") {
+        let kind = match p.param("CUTYPE") {
             None => PersonKind::Individual,
             Some(c) if c.eq_ignore_ascii_case("INDIVIDUAL") => PersonKind::Individual,
             Some(c) if c.eq_ignore_ascii_case("GROUP") => PersonKind::Group,
@@ -69,10 +75,9 @@ impl Person {
             Some(_) => PersonKind::Unknown,
         };
         let name = p
-            .param_borrowed("CN")
-            .map(|cn| cn.trim().to_string())
-            .filter(|cn| !cn.is_empty())
-            .map(|cn| shared.get(&cn))
+            .param("CN")
+            .filter(|cn| !cn.trim().is_empty())
+            .map(|cn| shared.get(cn.trim()))
             .or_else(|| (!is_address && !address.is_empty()).then(|| shared.get(address)));
         Person { email, name, kind }
     }
@@ -178,15 +183,6 @@ impl EventMeta {
             <= 3
     }
 
-    /// [`EventMeta::may_be_one_on_one`], or a series or an override (kept whatever their
-    /// number of participants).
-    pub fn may_be_kept(ev: &Component) -> bool {
-        ["RRULE", "RDATE", "RECURRENCE-ID"]
-            .iter()
-            .any(|name| ev.property(name).is_some())
-            || Self::may_be_one_on_one(ev)
-    }
-
     /// Reads the meta of a `VEVENT` read from `origin`, whose UID is `uid` (shared with
     /// the event's other records), sharing its text with other events' through `shared`.
     pub fn from_event(
@@ -205,20 +201,25 @@ impl EventMeta {
             summary: ev
                 .value("SUMMARY")
                 .map(|s| shared.get(value::unescape_text(s).trim())),
-            organizer: ev.property("ORGANIZER").map(|p| Person::read(p, shared)),
-            attendees: ev
-                .properties_named("ATTENDEE")
-                .map(|p| Person::read(p, shared))
+            organizer: views_named(ev, "ORGANIZER")
+                .next()
+                .map(|p| Person::read_view(&p, shared)),
+            attendees: views_named(ev, "ATTENDEE")
+                .map(|p| Person::read_view(&p, shared))
                 .collect(),
-            declined: ev
-                .properties_named("ATTENDEE")
-                .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
-                .map(|p| Person::read(p, shared))
-                .collect(),
+            declined: declined(ev, shared),
             recurring: ev.property("RRULE").is_some() || ev.property("RDATE").is_some(),
             rule,
         }
     }
+}
+
+/// The attendees of `ev` who declined it (`PARTSTAT=DECLINED`), in order.
+pub fn declined(ev: &Component, shared: &mut Interner) -> Vec<Person> {
+    views_named(ev, "ATTENDEE")
+        .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
+        .map(|p| Person::read_view(&p, shared))
+        .collect()
 }
 
 #[cfg(test)]
@@ -258,6 +259,46 @@ mod tests {
             "me, the other, a room"
         );
         assert!(!EventMeta::may_be_one_on_one(&event(3)));
+    }
+
+    #[test]
+    fn participants_read_alike_parsed_or_deferred() {
+        let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:u\nDTSTART:20260105T090000Z\n\
+                    ORGANIZER;CN=\"Me, Myself\":mailto:Me@X.org\n\
+                    attendee;PARTSTAT=DECLINED;CN=Ann ^'A^' B;CUTYPE=individual:mailto:ann@x.org\n\
+                    ATTENDEE;CUTYPE=ROOM;CN=Fjord:mailto:fjord@x.org\n\
+                    END:VEVENT\nEND:VCALENDAR\n";
+        let read = |defer: bool| {
+            let mut reader = crate::reader::Reader::new(text.as_bytes(), "t.ics");
+            if defer {
+                reader = reader.deferring(is_participant);
+            }
+            loop {
+                match reader.next_event().unwrap() {
+                    Some(crate::reader::ReadEvent::Item(item)) => break item,
+                    Some(_) => {}
+                    None => panic!("no event"),
+                }
+            }
+        };
+        let meta = |ev: &Component| {
+            EventMeta::from_event(
+                ev,
+                &Arc::from("t"),
+                &Arc::from("u"),
+                &mut Interner::default(),
+            )
+        };
+        let (parsed, deferred) = (read(false), read(true));
+        assert!(deferred.properties.iter().any(|p| p.unparsed));
+        let m = meta(&deferred);
+        assert_eq!(m, meta(&parsed));
+        let organizer = m.organizer.unwrap();
+        assert_eq!(organizer.email.as_deref(), Some("me@x.org"));
+        assert_eq!(organizer.name.as_deref(), Some("Me, Myself"));
+        assert_eq!(m.attendees[0].name.as_deref(), Some("Ann \"A\" B"));
+        assert_eq!(m.attendees[1].kind, PersonKind::Room);
+        assert_eq!(m.declined, [m.attendees[0].clone()]);
     }
 
     #[test]

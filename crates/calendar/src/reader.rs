@@ -125,8 +125,8 @@ impl<R: BufRead> Reader<R> {
 
     /// Keeps, inside components, the properties whose name `defer` accepts as their line,
     /// unparsed (`unparsed` set, the name upper-cased, the value the whole line): checked
-    /// as every line is, but built only where the caller needs them, with
-    /// [`parse_deferred`]. A big calendar's group meetings carry most of its attendee
+    /// as every line is, but split only where the caller reads them, as a
+    /// [`PropertyView`]. A big calendar's group meetings carry most of its attendee
     /// lines, and a reader of 1:1s drops those meetings once it has counted them.
     pub fn deferring(mut self, defer: fn(&str) -> bool) -> Self {
         self.defer = Some(defer);
@@ -656,15 +656,66 @@ fn starts_with_ignore_case(line: &[u8], prefix: &[u8]) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
-/// A property a [`Reader::deferring`] kept unparsed, parsed now with only the parameters
-/// `keep_params` accepts (all without it); `None` for any other property.
-pub fn parse_deferred(p: &Property, keep_params: Option<fn(&str) -> bool>) -> Option<Property> {
-    if !p.unparsed || p.name.is_empty() {
-        return None;
+/// One property as a reader of a few of its parameters sees it, parsed or kept unparsed by
+/// a [`Reader::deferring`]: its value and parameters borrowed, nothing allocated. The
+/// participants of a big calendar's events are read this way, never built as [`Property`].
+#[derive(Debug, Clone, Copy)]
+pub enum PropertyView<'a> {
+    /// A property parsed when read.
+    Parsed(&'a Property),
+    /// A deferred property's line, split now.
+    Deferred(RawLine<'a>),
+}
+
+impl<'a> PropertyView<'a> {
+    /// The view of `p`; `None` for a line that is not a property (kept as it is).
+    pub fn of(p: &'a Property) -> Option<PropertyView<'a>> {
+        match (p.unparsed, p.name.is_empty()) {
+            (false, _) => Some(PropertyView::Parsed(p)),
+            (true, true) => None,
+            (true, false) => split_content_line(&p.value)
+                .ok()
+                .map(PropertyView::Deferred),
+        }
     }
-    split_content_line(&p.value)
-        .ok()
-        .map(|raw| raw.into_property_keeping(p.line, keep_params))
+
+    /// The raw value, still escaped.
+    pub fn value(&self) -> &'a str {
+        match self {
+            PropertyView::Parsed(p) => &p.value,
+            PropertyView::Deferred(raw) => raw.value,
+        }
+    }
+
+    /// The first value of the parameter with this name, RFC 6868 escapes decoded (see
+    /// [`Property::param_borrowed`]).
+    pub fn param(&self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+        match self {
+            PropertyView::Parsed(p) => p.param_borrowed(name),
+            PropertyView::Deferred(raw) => raw
+                .param_values(name)
+                .and_then(|mut values| values.next())
+                .map(crate::model::decode_param_value_borrowed),
+        }
+    }
+
+    /// True when the parameter is present with this value (case-insensitive).
+    pub fn param_is(&self, name: &str, value: &str) -> bool {
+        self.param(name)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+    }
+}
+
+/// Every property of `component` named `name` (any case), parsed or deferred, in order.
+pub fn views_named<'a>(
+    component: &'a Component,
+    name: &'a str,
+) -> impl Iterator<Item = PropertyView<'a>> {
+    component
+        .properties
+        .iter()
+        .filter(move |p| p.name.eq_ignore_ascii_case(name))
+        .filter_map(PropertyView::of)
 }
 
 /// Splits one unfolded content line into name, parameters and raw value.
@@ -674,14 +725,30 @@ pub fn parse_content_line(line: &str, line_no: usize) -> Result<Property, &'stat
 
 /// A content line split into its parts, borrowed from the line. The parameters are checked
 /// but not yet parsed, so a line that is not kept costs no allocation.
-struct RawLine<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct RawLine<'a> {
     name: &'a str,
     /// `;NAME=value;...` as written.
     params: &'a str,
     value: &'a str,
 }
 
-impl RawLine<'_> {
+impl<'a> RawLine<'a> {
+    /// The values of the first parameter named `name` (any case), unquoted, escapes kept.
+    fn param_values(&self, name: &str) -> Option<impl Iterator<Item = &'a str> + use<'a>> {
+        let mut rest = self.params;
+        while let Some(after) = rest.strip_prefix(';') {
+            let Ok((found, values, remaining)) = split_param(after) else {
+                break;
+            };
+            if found.eq_ignore_ascii_case(name) {
+                return Some(values.map(param_values).into_iter().flatten());
+            }
+            rest = remaining;
+        }
+        None
+    }
+
     fn into_property(self, line_no: usize) -> Property {
         self.into_property_keeping(line_no, None)
     }
@@ -973,13 +1040,29 @@ pub(crate) mod tests {
             deferred.property("ATTENDEE").is_none(),
             "not read as parsed"
         );
-        assert_eq!(
-            parse_deferred(kept, Some(params)).as_ref(),
-            Some(&parsed.properties[1])
+        let (view, parsed_view) = (
+            PropertyView::of(kept).unwrap(),
+            PropertyView::of(&parsed.properties[1]).unwrap(),
         );
-        // The UID and the broken line (no name) are no deferred properties.
-        assert_eq!(parse_deferred(&deferred.properties[0], None), None);
-        assert_eq!(parse_deferred(&deferred.properties[2], None), None);
+        assert!(matches!(view, PropertyView::Deferred(_)));
+        assert_eq!(view.value(), parsed_view.value());
+        assert_eq!(view.param("cn").as_deref(), Some("Doe, J"));
+        assert_eq!(view.param("CN"), parsed_view.param("CN"));
+        assert!(
+            view.param_is("PARTSTAT", "declined"),
+            "every parameter is there"
+        );
+        assert_eq!(view.param("X-MISSING"), None);
+        let names: Vec<_> = views_named(&deferred, "ATTENDEE")
+            .map(|v| v.value())
+            .collect();
+        assert_eq!(names, ["mailto:j@x"], "the broken line is no property");
+        // The UID is parsed; the broken line (no name) is no property.
+        assert!(matches!(
+            PropertyView::of(&deferred.properties[0]),
+            Some(PropertyView::Parsed(_))
+        ));
+        assert!(PropertyView::of(&deferred.properties[2]).is_none());
         assert_eq!(deferred.properties[2], parsed.properties[2]);
     }
 

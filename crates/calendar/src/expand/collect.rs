@@ -14,7 +14,7 @@ use crate::EventStatus;
 use crate::document::{self, DocumentError};
 use crate::model::Component;
 use crate::people::{EventMeta, Interner, Person, is_participant};
-use crate::reader::{ReadEvent, Reader, parse_deferred};
+use crate::reader::{ReadEvent, Reader};
 use crate::recur::RuleSpec;
 use crate::tz::ZoneTable;
 use crate::value::{self, PeriodEnd, TimeValue, ValueError};
@@ -52,22 +52,6 @@ fn used_with_meta(name: &str) -> bool {
 fn param_used(name: &str) -> bool {
     const USED: &[&str] = &["VALUE", "TZID", "RANGE", "CN", "CUTYPE", "PARTSTAT"];
     USED.iter().any(|used| used.eq_ignore_ascii_case(name))
-}
-
-/// `event` with the participant lines its reader left unparsed (see `Reader::deferring`)
-/// parsed, when it may be kept (a series, an override, at most three participants); a
-/// single meeting of four or more is dropped once counted, its participants never built
-/// (most of a big calendar's attendee lines).
-fn participants_parsed(mut event: Component) -> Component {
-    let deferred = |p: &crate::model::Property| p.unparsed && !p.name.is_empty();
-    if event.properties.iter().any(deferred) && EventMeta::may_be_kept(&event) {
-        for p in &mut event.properties {
-            if let Some(parsed) = parse_deferred(p, Some(param_used)) {
-                *p = parsed;
-            }
-        }
-    }
-    event
 }
 
 /// Collects events from one or more inputs, then expands them over windows.
@@ -232,7 +216,8 @@ impl Collector {
             .keeping_only(keep)
             .keeping_params(param_used);
         if self.meta.is_some() {
-            // Built only for the events that may be kept (see `participants_parsed`).
+            // Split only when read (see `crate::reader::PropertyView`): most of a big
+            // calendar's attendee lines belong to meetings that are no 1:1, never read.
             reader = reader.deferring(is_participant);
         }
         let mut summary = ReadSummary::default();
@@ -343,7 +328,7 @@ impl Collector {
     /// Adds an item read elsewhere (a component of a [`crate::Document`]).
     fn collect_item(&mut self, item: Component, resource: u32, summary: &mut ReadSummary) {
         match item.name.as_str() {
-            "VEVENT" => self.collect_event(&participants_parsed(item), resource, summary),
+            "VEVENT" => self.collect_event(&item, resource, summary),
             "VTIMEZONE" => {
                 if let Err(e) = self.zones.add_definition(item) {
                     let origin = self.resources[resource as usize].origin.clone();
@@ -576,10 +561,6 @@ impl Collector {
 
 /// The attendees of an event who declined it.
 fn declined_attendees(ev: &Component, shared: &mut Interner) -> Option<Arc<[Person]>> {
-    let declined: Vec<Person> = ev
-        .properties_named("ATTENDEE")
-        .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
-        .map(|p| Person::read(p, shared))
-        .collect();
+    let declined = crate::people::declined(ev, shared);
     (!declined.is_empty()).then(|| Arc::from(declined))
 }
