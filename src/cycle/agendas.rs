@@ -444,7 +444,7 @@ impl Planning<'_> {
         // with a past meeting not looked at before are parsed.
         let mut parsed_now: Vec<(&str, &str)> = Vec::new();
         let mut known = Vec::with_capacity(entry.occurrences.len());
-        for occ in &entry.occurrences {
+        for occ in entry.occurrences.iter() {
             let Some(origin) = origin_of(occ) else {
                 known.push(None);
                 continue;

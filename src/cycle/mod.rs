@@ -76,7 +76,7 @@ pub fn detect_metas(metas: Vec<EventMeta>, me: &Identity, overrides: &Overrides)
     let mut me = me.clone();
     me.learn_names(&metas);
     let mut verdicts: Vec<(EventMeta, Verdict)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = foldhash::HashSet::default();
     for meta in metas {
         // The same event in two calendars (or twice in one export) is judged once; tete's
         // own private agendas (in a calendar also read) are notes, not meetings.

@@ -344,12 +344,18 @@ fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
         .filter(|p| !me.is_me(p) && !is_room_or_resource(p) && !is_calendar(p))
         .collect();
     let key = |name: &str| name.trim().to_lowercase();
-    let addressed: BTreeSet<String> = people
-        .iter()
-        .filter(|p| p.email.is_some())
-        .filter_map(|p| p.name.as_deref().map(key))
-        .collect();
-    let mut seen = BTreeSet::new();
+    // Only someone without an address is looked up by name (rare: most events of a big
+    // calendar have none, and build no set).
+    let addressed: BTreeSet<String> = match people.iter().any(|p| p.email.is_none()) {
+        true => people
+            .iter()
+            .filter(|p| p.email.is_some())
+            .filter_map(|p| p.name.as_deref().map(key))
+            .collect(),
+        false => BTreeSet::new(),
+    };
+    // A handful of people: a list searched beats a set built.
+    let mut seen: Vec<&Option<std::sync::Arc<str>>> = Vec::with_capacity(people.len());
     people
         .into_iter()
         .filter(|p| {
@@ -359,7 +365,14 @@ fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
                     .as_deref()
                     .is_some_and(|n| addressed.contains(&key(n)))
         })
-        .filter(|p| seen.insert(p.email.clone().or_else(|| p.name.clone())))
+        .filter(|p| {
+            let id = if p.email.is_some() { &p.email } else { &p.name };
+            let new = !seen.contains(&id);
+            if new {
+                seen.push(id);
+            }
+            new
+        })
         .collect()
 }
 

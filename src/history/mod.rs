@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::format::{Item, Parsed};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -175,7 +176,7 @@ pub trait History: Send {
     fn occurrences_of_each(
         &self,
         groups: &[Vec<&str>],
-    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError>;
+    ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError>;
     /// How many changes have been logged in all.
     fn change_count(&self) -> Result<u64, HistoryError>;
     /// A relationship's action items.
@@ -285,7 +286,7 @@ struct Known {
 #[derive(Debug)]
 struct StoredAnswer {
     asked: Vec<Vec<String>>,
-    answer: Vec<Vec<StoredOccurrence>>,
+    answer: Vec<Arc<[StoredOccurrence]>>,
 }
 
 /// The last observations recorded.
@@ -451,7 +452,7 @@ impl Store {
     /// Every stored occurrence of these series, by original start.
     pub fn occurrences(&self, series: &[&str]) -> Result<Vec<StoredOccurrence>, HistoryError> {
         let mut each = self.occurrences_of_each(&[series.to_vec()])?;
-        Ok(each.pop().unwrap_or_default())
+        Ok(each.pop().map(|rows| rows.to_vec()).unwrap_or_default())
     }
 
     /// For each group of series (a relationship's), every stored occurrence of its series
@@ -460,7 +461,7 @@ impl Store {
     pub fn occurrences_of_each(
         &self,
         groups: &[Vec<&str>],
-    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {
+    ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError> {
         let data_version = self.data_version()?;
         if let Some(stored) = &self.known_at(data_version).stored
             && stored.asked.len() == groups.len()
@@ -484,7 +485,7 @@ impl Store {
     fn read_occurrences_of_each(
         &self,
         groups: &[Vec<&str>],
-    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {
+    ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError> {
         let mut wanted: Vec<&str> = groups.iter().flatten().copied().collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -508,11 +509,27 @@ impl Store {
                     .push(row);
             }
         }
-        let group_of = |series: &Vec<&str>| {
-            let mut out: Vec<StoredOccurrence> = series
-                .iter()
-                .flat_map(|uid| by_series.get(*uid).into_iter().flatten().cloned())
-                .collect();
+        // A series' rows are moved into the last group asking for it (most are asked for
+        // once), copied into the others.
+        let mut asked: HashMap<&str, usize> = HashMap::new();
+        for uid in groups.iter().flatten() {
+            *asked.entry(uid).or_default() += 1;
+        }
+        let mut rows_of = |uid: &str| -> Vec<StoredOccurrence> {
+            match asked.get_mut(uid) {
+                Some(left) if *left > 1 => {
+                    *left -= 1;
+                    by_series.get(uid).cloned().unwrap_or_default()
+                }
+                _ => by_series.remove(uid).unwrap_or_default(),
+            }
+        };
+        let mut answer = Vec::with_capacity(groups.len());
+        for series in groups {
+            let mut out: Vec<StoredOccurrence> = Vec::new();
+            for uid in series {
+                out.extend(rows_of(uid));
+            }
             out.sort_by(|a, b| {
                 (a.scheduled, &a.series_uid, &a.recurrence_id).cmp(&(
                     b.scheduled,
@@ -520,9 +537,9 @@ impl Store {
                     &b.recurrence_id,
                 ))
             });
-            out
-        };
-        Ok(groups.iter().map(group_of).collect())
+            answer.push(Arc::from(out));
+        }
+        Ok(answer)
     }
 
     /// How many changes have been logged in all (for tests and `tete check`).
@@ -547,7 +564,7 @@ impl History for Store {
     fn occurrences_of_each(
         &self,
         groups: &[Vec<&str>],
-    ) -> Result<Vec<Vec<StoredOccurrence>>, HistoryError> {
+    ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError> {
         Store::occurrences_of_each(self, groups)
     }
     fn change_count(&self) -> Result<u64, HistoryError> {

@@ -203,7 +203,7 @@ fn occurrences_of_each_group_are_those_of_its_series() {
     let each = store
         .occurrences_of_each(&[vec!["t"], vec!["s", "t"], vec![], vec!["gone"], vec!["s"]])
         .unwrap();
-    let days = |occurrences: &Vec<StoredOccurrence>| -> Vec<(String, u32)> {
+    let days = |occurrences: &[StoredOccurrence]| -> Vec<(String, u32)> {
         occurrences
             .iter()
             .map(|o| (o.series_uid.clone(), chrono::Datelike::day(&o.scheduled)))
@@ -214,8 +214,8 @@ fn occurrences_of_each_group_are_those_of_its_series() {
     assert_eq!(days(&each[0]), [t(3)]);
     assert_eq!(days(&each[1]), [s(2), t(3), s(9)]);
     assert!(each[2].is_empty() && each[3].is_empty());
-    assert_eq!(each[4], store.occurrences(&["s"]).unwrap());
-    assert_eq!(each[1], store.occurrences(&["s", "t"]).unwrap());
+    assert_eq!(each[4].to_vec(), store.occurrences(&["s"]).unwrap());
+    assert_eq!(each[1].to_vec(), store.occurrences(&["s", "t"]).unwrap());
 }
 
 #[test]

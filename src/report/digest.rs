@@ -140,7 +140,7 @@ pub fn digest(report: &Report, monday: NaiveDate) -> Digest {
     let mut meetings = Vec::new();
     let mut hours_this_week = 0.0;
     for entry in report.entries {
-        for o in &entry.occurrences {
+        for o in entry.occurrences.iter() {
             if o.cancelled.is_some() || !in_week(o.start, monday, 7) {
                 continue;
             }
@@ -156,7 +156,7 @@ pub fn digest(report: &Report, monday: NaiveDate) -> Digest {
             let hours = report
                 .entries
                 .iter()
-                .flat_map(|e| &e.occurrences)
+                .flat_map(|e| e.occurrences.iter())
                 .filter(|o| o.cancelled.is_none() && o.start < report.now)
                 .filter(|o| in_week(o.start, week, 7))
                 .map(|o| hours(o.start, o.end))

@@ -29,8 +29,8 @@ pub struct Entry {
     /// Its cadence analysis.
     pub analysis: Analysis,
     /// Every stored occurrence of its series, read once per cycle for the analysis, the
-    /// agenda plan and the nudges.
-    pub occurrences: Vec<StoredOccurrence>,
+    /// agenda plan and the nudges (shared with the history's answer a daemon keeps).
+    pub occurrences: std::sync::Arc<[StoredOccurrence]>,
 }
 
 /// The report of one run.
