@@ -58,6 +58,14 @@ impl Person {
 
     /// [`Person::read`] of a property parsed or deferred by its reader.
     pub fn read_view(p: &PropertyView, shared: &mut Interner) -> Person {
+        Self::read_with_reply(p, shared).0
+    }
+
+    /// [`Person::read_view`], and whether the person declined (`PARTSTAT=DECLINED`): the
+    /// parameters are looked through once.
+    fn read_with_reply(p: &PropertyView, shared: &mut Interner) -> (Person, bool) {
+        let [cutype, cn, partstat] = p.params(["CUTYPE", "CN", "PARTSTAT"]);
+        let declined = partstat.is_some_and(|v| v.trim().eq_ignore_ascii_case("DECLINED"));
         let raw = p.value().trim();
         let address = raw
             .get(..7)
@@ -66,7 +74,7 @@ impl Person {
             .trim();
         let is_address = address.contains('@') && !address.contains(char::is_whitespace);
         let email = is_address.then(|| shared.lowercase(address));
-        let kind = match p.param("CUTYPE") {
+        let kind = match cutype {
             None => PersonKind::Individual,
             Some(c) if c.eq_ignore_ascii_case("INDIVIDUAL") => PersonKind::Individual,
             Some(c) if c.eq_ignore_ascii_case("GROUP") => PersonKind::Group,
@@ -74,12 +82,11 @@ impl Person {
             Some(c) if c.eq_ignore_ascii_case("RESOURCE") => PersonKind::Resource,
             Some(_) => PersonKind::Unknown,
         };
-        let name = p
-            .param("CN")
+        let name = cn
             .filter(|cn| !cn.trim().is_empty())
             .map(|cn| shared.get(cn.trim()))
             .or_else(|| (!is_address && !address.is_empty()).then(|| shared.get(address)));
-        Person { email, name, kind }
+        (Person { email, name, kind }, declined)
     }
 
     /// The name to show: `CN`, else the part of the address before `@`.
@@ -195,6 +202,14 @@ impl EventMeta {
             .properties_named("RRULE")
             .find_map(|p| RuleSpec::parse(&p.value).ok())
             .map(|r| RuleShape::from(&r));
+        let (mut attendees, mut declined) = (Vec::new(), Vec::new());
+        for p in views_named(ev, "ATTENDEE") {
+            let (person, said_no) = Person::read_with_reply(&p, shared);
+            if said_no {
+                declined.push(person.clone());
+            }
+            attendees.push(person);
+        }
         EventMeta {
             uid: Arc::clone(uid),
             origin: origin.clone(),
@@ -204,10 +219,8 @@ impl EventMeta {
             organizer: views_named(ev, "ORGANIZER")
                 .next()
                 .map(|p| Person::read_view(&p, shared)),
-            attendees: views_named(ev, "ATTENDEE")
-                .map(|p| Person::read_view(&p, shared))
-                .collect(),
-            declined: declined(ev, shared),
+            attendees,
+            declined,
             recurring: ev.property("RRULE").is_some() || ev.property("RDATE").is_some(),
             rule,
         }
@@ -217,8 +230,10 @@ impl EventMeta {
 /// The attendees of `ev` who declined it (`PARTSTAT=DECLINED`), in order.
 pub fn declined(ev: &Component, shared: &mut Interner) -> Vec<Person> {
     views_named(ev, "ATTENDEE")
-        .filter(|p| p.param_is("PARTSTAT", "DECLINED"))
-        .map(|p| Person::read_view(&p, shared))
+        .filter_map(|p| match Person::read_with_reply(&p, shared) {
+            (person, true) => Some(person),
+            (_, false) => None,
+        })
         .collect()
 }
 

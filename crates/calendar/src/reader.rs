@@ -690,19 +690,43 @@ impl<'a> PropertyView<'a> {
     /// The first value of the parameter with this name, RFC 6868 escapes decoded (see
     /// [`Property::param_borrowed`]).
     pub fn param(&self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
-        match self {
-            PropertyView::Parsed(p) => p.param_borrowed(name),
-            PropertyView::Deferred(raw) => raw
-                .param_values(name)
-                .and_then(|mut values| values.next())
-                .map(crate::model::decode_param_value_borrowed),
-        }
+        let [value] = self.params([name]);
+        value
     }
 
     /// True when the parameter is present with this value (case-insensitive).
     pub fn param_is(&self, name: &str, value: &str) -> bool {
         self.param(name)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+    }
+
+    /// [`PropertyView::param`] of each of `names`, the line looked through once.
+    pub fn params<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> [Option<std::borrow::Cow<'a, str>>; N] {
+        let mut found: [Option<std::borrow::Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+        match self {
+            PropertyView::Parsed(p) => {
+                for (slot, name) in found.iter_mut().zip(names) {
+                    *slot = p.param_borrowed(name);
+                }
+            }
+            PropertyView::Deferred(raw) => {
+                let mut seen = [false; N];
+                raw.each_param(|name, values| {
+                    if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(name))
+                        && !seen[i]
+                    {
+                        seen[i] = true;
+                        found[i] = values
+                            .and_then(|v| param_values(v).next())
+                            .map(crate::model::decode_param_value_borrowed);
+                    }
+                });
+            }
+        }
+        found
     }
 }
 
@@ -734,19 +758,16 @@ pub struct RawLine<'a> {
 }
 
 impl<'a> RawLine<'a> {
-    /// The values of the first parameter named `name` (any case), unquoted, escapes kept.
-    fn param_values(&self, name: &str) -> Option<impl Iterator<Item = &'a str> + use<'a>> {
+    /// Calls `each` with every parameter's name and values as written (`None` without `=`).
+    fn each_param(&self, mut each: impl FnMut(&'a str, Option<&'a str>)) {
         let mut rest = self.params;
         while let Some(after) = rest.strip_prefix(';') {
-            let Ok((found, values, remaining)) = split_param(after) else {
+            let Ok((name, values, remaining)) = split_param(after) else {
                 break;
             };
-            if found.eq_ignore_ascii_case(name) {
-                return Some(values.map(param_values).into_iter().flatten());
-            }
+            each(name, values);
             rest = remaining;
         }
-        None
     }
 
     fn into_property(self, line_no: usize) -> Property {

@@ -13,7 +13,7 @@ use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Sta
 use crate::EventStatus;
 use crate::document::{self, DocumentError};
 use crate::model::Component;
-use crate::people::{EventMeta, Interner, Person, is_participant};
+use crate::people::{EventMeta, Interner, is_participant};
 use crate::reader::{ReadEvent, Reader};
 use crate::recur::RuleSpec;
 use crate::tz::ZoneTable;
@@ -357,24 +357,30 @@ impl Collector {
         summary.events += 1;
         let uid: Arc<str> = Arc::from(event.value("UID").map(str::trim).unwrap_or(""));
         match self.event_record(event, resource, &uid) {
-            Ok(record) => {
+            Ok(mut record) => {
                 if record.is_recurring() && record.recurrence_id.is_none() {
                     summary.series += 1;
                 }
                 let may_be_one_on_one = record.recurrence_id.is_some()
                     || record.is_recurring()
                     || EventMeta::may_be_one_on_one(event);
-                if let (Some(meta), None) = (&mut self.meta, record.recurrence_id)
-                    && may_be_one_on_one
-                {
-                    let origin = &self.resources[resource as usize].origin;
-                    meta.push(EventMeta::from_event(event, origin, &uid, &mut self.shared));
-                }
                 // Read for 1:1s, a single meeting of four or more is never one: most of a
-                // big calendar, not kept (nor expanded).
-                if self.meta.is_none() || may_be_one_on_one {
-                    self.events.push(record);
+                // big calendar, not kept (nor expanded), its attendees never read.
+                if self.meta.is_some() && !may_be_one_on_one {
+                    return;
                 }
+                let declined = match (&mut self.meta, &record.recurrence_id) {
+                    (Some(meta), None) => {
+                        let origin = &self.resources[resource as usize].origin;
+                        let read = EventMeta::from_event(event, origin, &uid, &mut self.shared);
+                        let declined = read.declined.clone();
+                        meta.push(read);
+                        declined
+                    }
+                    _ => crate::people::declined(event, &mut self.shared),
+                };
+                record.declined = (!declined.is_empty()).then(|| Arc::from(declined));
+                self.events.push(record);
             }
             Err(message) => self.warn(
                 resource,
@@ -490,7 +496,8 @@ impl Collector {
                 .value("SEQUENCE")
                 .and_then(|s| s.trim().parse().ok())
                 .unwrap_or(0),
-            declined: declined_attendees(ev, &mut self.shared),
+            // Read once the event is known to be kept (see `collect_event`).
+            declined: None,
         })
     }
 
@@ -557,10 +564,4 @@ impl Collector {
             })
             .collect()
     }
-}
-
-/// The attendees of an event who declined it.
-fn declined_attendees(ev: &Component, shared: &mut Interner) -> Option<Arc<[Person]>> {
-    let declined = crate::people::declined(ev, shared);
-    (!declined.is_empty()).then(|| Arc::from(declined))
 }
