@@ -93,7 +93,7 @@ struct Documents {
     /// The origins looked at this cycle.
     used: HashSet<String>,
     /// The UIDs of every 1:1 series and one-off 1:1: all that is read of a big file or feed.
-    one_on_ones: Arc<HashSet<String>>,
+    one_on_ones: Arc<foldhash::HashSet<String>>,
 }
 
 /// The 1:1s' resources as a daemon's last cycle parsed them for planning, by origin: an
@@ -106,7 +106,7 @@ struct Kept {
     /// The resource's stamp then ([`crate::sources::Resource::stamp`]).
     stamp: String,
     /// For a big file or feed, the 1:1 UIDs read of it (what else it holds was skipped).
-    wanted: Option<Arc<HashSet<String>>>,
+    wanted: Option<Arc<foldhash::HashSet<String>>>,
     parsed: Option<Parsed>,
     /// The notes past meetings show in it, by series UID, then RECURRENCE-ID as stored,
     /// found once: an idle cycle reads none again (finding them was a fifth of it); looked
@@ -115,7 +115,7 @@ struct Kept {
 }
 
 impl Documents {
-    fn new(kept: KeptNotes, one_on_ones: HashSet<String>) -> Documents {
+    fn new(kept: KeptNotes, one_on_ones: foldhash::HashSet<String>) -> Documents {
         Documents {
             kept,
             used: HashSet::new(),

@@ -326,7 +326,11 @@ const STORED_TIME: &[Item<'static>] = crate::calendar::expand::shown::UTC;
 
 /// A time as stored ([`STORED_TIME`]).
 fn text(t: DateTime<Utc>) -> String {
-    t.format_with_items(STORED_TIME.iter()).to_string()
+    use std::fmt::Write as _;
+    // `2026-03-02T10:00:00Z`: written once into its room, not grown piece by piece.
+    let mut out = String::with_capacity(20);
+    let _ = write!(out, "{}", t.format_with_items(STORED_TIME.iter()));
+    out
 }
 
 fn time(s: &str) -> DateTime<Utc> {

@@ -121,7 +121,7 @@ impl FromCalendars {
 }
 
 /// [`NotesAt`] of the resources `collector` read keeping spans, for the 1:1s in `ones`.
-fn notes_at(collector: &Collector, ones: &HashSet<&str>) -> NotesAt {
+fn notes_at(collector: &Collector, ones: &foldhash::HashSet<&str>) -> NotesAt {
     collector
         .spans_of(|uid| ones.contains(uid))
         .into_iter()
@@ -810,7 +810,8 @@ fn resources(gathered: &Gathered) -> impl Iterator<Item = (&str, &Resource)> {
 
 /// The UIDs observing and planning read: the series and one-off 1:1s of the relationships
 /// (a one-off 1:1 with someone who has no series is in no relationship).
-fn one_on_one_uids(relationships: &[Relationship]) -> HashSet<&str> {
+/// Looked up for every event read and expanded: hashed with `foldhash`.
+fn one_on_one_uids(relationships: &[Relationship]) -> foldhash::HashSet<&str> {
     relationships
         .iter()
         .flat_map(|r| r.series.iter().chain(&r.adhoc))

@@ -2,7 +2,7 @@
 //! [`EventRecord`] of each (plus, when asked, its [`EventMeta`]), interning TZIDs and
 //! STATUS values and turning broken parts into warnings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -60,7 +60,8 @@ pub struct Collector {
     pub(super) events: Vec<EventRecord>,
     pub(super) zones: ZoneTable,
     pub(super) tzids: Vec<TzidUse>,
-    pub(super) tzid_index: HashMap<String, u32>,
+    /// Looked up for every time read: hashed with `foldhash`.
+    pub(super) tzid_index: foldhash::HashMap<String, u32>,
     /// Text shared by many events (STATUS values, titles, people's addresses and names),
     /// one copy each.
     pub(super) shared: Interner,
