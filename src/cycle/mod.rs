@@ -45,8 +45,9 @@ use crate::report::Entry;
 
 /// Every series master and every single 1:1 event with its verdict, in reading order (a
 /// single event that is no 1:1 is left out); shared: a daemon's idle cycle hands out the
-/// verdicts it kept, and copying thousands of them was a tenth of its time.
-pub type Verdicts = std::sync::Arc<[(EventMeta, Verdict)]>;
+/// verdicts it kept, and copying thousands of them was a tenth of its time. A `Vec` behind
+/// the `Arc`, not a slice: made from the list detection built without copying it.
+pub type Verdicts = std::sync::Arc<Vec<(EventMeta, Verdict)>>;
 
 /// What detection found among the collected events.
 #[derive(Debug, Clone)]

@@ -124,6 +124,9 @@ impl StateFile {
     }
 }
 
+/// The most SQLite's page cache takes, in KiB (a negative `cache_size`).
+const CACHE_KIB: i64 = 8 * 1024;
+
 /// Connections to the opened file, all set up alike. It never creates the file: only
 /// [`StateFile::open`] does, private.
 #[derive(Debug)]
@@ -143,6 +146,10 @@ impl Connect for Connector {
         // (the next cycle records their occurrences again from the calendars), and the file
         // is never corrupted; FULL cost an fsync in every cycle that wrote.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Room for a first cycle's history of a big calendar in one transaction: with
+        // SQLite's 2 MiB, pages were spilled to the log and read back before the commit.
+        // Taken only as pages are used.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         Ok(conn)
     }
 

@@ -623,11 +623,12 @@ impl Memo {
 
     fn into_read(self) -> FromCalendars {
         FromCalendars {
-            verdicts: self
-                .verdicts
-                .into_iter()
-                .map(|(m, v)| (m.into(), v.into()))
-                .collect(),
+            verdicts: std::sync::Arc::new(
+                self.verdicts
+                    .into_iter()
+                    .map(|(m, v)| (m.into(), v.into()))
+                    .collect(),
+            ),
             occurrences: self.occurrences.into_iter().map(Into::into).collect(),
             warnings: self.warnings.into_iter().map(Warning::from).collect(),
             expansion_warnings: (self.expansion_warnings.into_iter())
