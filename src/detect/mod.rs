@@ -344,8 +344,8 @@ fn other_people<'a>(ev: &'a EventMeta, me: &Identity) -> Vec<&'a Person> {
         .filter(|p| !me.is_me(p) && !is_room_or_resource(p) && !is_calendar(p))
         .collect();
     let key = |name: &str| name.trim().to_lowercase();
-    // Only someone without an address is looked up by name (rare: most events of a big
-    // calendar have none, and build no set).
+    // Only someone without an address is looked up by name: most events have no such
+    // participant, and build no set.
     let addressed: BTreeSet<String> = match people.iter().any(|p| p.email.is_none()) {
         true => people
             .iter()
