@@ -172,17 +172,19 @@ impl Resource {
     }
 }
 
-/// A file's bytes at some ranges, one after the other ([`Resource::read_at`]): one range in
-/// memory at a time.
+/// A file's bytes at some ranges, one after the other ([`Resource::read_at`]): one run of
+/// touching ranges in memory at a time.
+///
+/// Each run is read with one positioned read of exactly its bytes. Through a `BufReader`
+/// every range cost a buffer fill: a 100 MB export's 1:1s (4,900 runs, 7.9 MB) were read as
+/// 48 MB, most of it thrown away when the next range was further on.
 pub struct RangesReader<'a> {
-    file: BufReader<File>,
+    file: File,
     len: u64,
-    /// Where `file` is now.
-    pos: u64,
-    ranges: std::slice::Iter<'a, std::ops::Range<u64>>,
+    ranges: std::iter::Peekable<std::slice::Iter<'a, std::ops::Range<u64>>>,
     starts_well: fn(&[u8]) -> bool,
-    /// The range being read, and how much of it was handed over.
-    range: Vec<u8>,
+    /// The run being read, and how much of it was handed over.
+    run: Vec<u8>,
     at: usize,
 }
 
@@ -201,39 +203,43 @@ impl<'a> RangesReader<'a> {
             })?
             .len();
         Ok(RangesReader {
-            file: BufReader::new(file),
+            file,
             len,
-            pos: 0,
-            ranges: ranges.iter(),
+            ranges: ranges.iter().peekable(),
             starts_well,
-            range: Vec::new(),
+            run: Vec::new(),
             at: 0,
         })
     }
 
-    /// Reads `range` into memory, checked. The ranges come from the state file, which is
-    /// not trusted to be sane: one past the end is refused before anything is allocated.
-    fn load(&mut self, range: &std::ops::Range<u64>) -> io::Result<()> {
-        if range.end > self.len || range.start >= range.end {
+    /// Reads `first` and the ranges right after it that begin where the one before ends,
+    /// checked. The ranges come from the state file, which is not trusted to be sane: one
+    /// past the end is refused before anything is allocated, and each range must start
+    /// well.
+    fn load(&mut self, first: &std::ops::Range<u64>) -> io::Result<()> {
+        let in_file = |r: &std::ops::Range<u64>| r.start < r.end && r.end <= self.len;
+        if !in_file(first) {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        // Ranges are in file order, mostly close together: a short skip keeps the buffer.
-        match i64::try_from(range.start)
-            .ok()
-            .zip(i64::try_from(self.pos).ok())
-        {
-            Some((to, from)) => self.file.seek_relative(to - from)?,
-            None => return Err(io::ErrorKind::InvalidInput.into()),
+        let mut starts = vec![0];
+        let mut end = first.end;
+        while let Some(next) = self.ranges.next_if(|r| r.start == end && in_file(r)) {
+            starts.push(next.start - first.start);
+            end = next.end;
         }
-        self.range.clear();
-        let wanted = range.end - range.start;
-        let read = (&mut self.file).take(wanted).read_to_end(&mut self.range)?;
-        self.pos = range.start + read as u64;
+        let wanted = usize::try_from(end - first.start)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        self.run.clear();
+        self.run.resize(wanted, 0);
+        read_exact_at(&self.file, &mut self.run, first.start)?;
         self.at = 0;
-        if (read as u64) < wanted {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        if !(self.starts_well)(&self.range) {
+        let starts_well = |offset: u64| {
+            usize::try_from(offset)
+                .ok()
+                .and_then(|offset| self.run.get(offset..))
+                .is_some_and(self.starts_well)
+        };
+        if !starts.into_iter().all(starts_well) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the file changed since its parts were found",
@@ -241,6 +247,21 @@ impl<'a> RangesReader<'a> {
         }
         Ok(())
     }
+}
+
+/// Fills `out` from `file` at `offset`, without moving a shared cursor.
+#[cfg(unix)]
+fn read_exact_at(file: &File, out: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, out, offset)
+}
+
+/// Fills `out` from `file` at `offset` (elsewhere than Unix: seek, then read).
+#[cfg(not(unix))]
+fn read_exact_at(file: &File, out: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::Seek as _;
+    let mut file = file;
+    file.seek(io::SeekFrom::Start(offset))?;
+    file.read_exact(out)
 }
 
 impl Read for RangesReader<'_> {
@@ -253,17 +274,17 @@ impl Read for RangesReader<'_> {
 
 impl BufRead for RangesReader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        while self.at >= self.range.len() {
+        while self.at >= self.run.len() {
             let Some(range) = self.ranges.next() else {
                 return Ok(&[]);
             };
             self.load(range)?;
         }
-        Ok(&self.range[self.at..])
+        Ok(&self.run[self.at..])
     }
 
     fn consume(&mut self, amount: usize) {
-        self.at = self.at.saturating_add(amount).min(self.range.len());
+        self.at = self.at.saturating_add(amount).min(self.run.len());
     }
 }
 
@@ -333,7 +354,8 @@ mod tests {
     fn parts_of_a_file_read_one_after_the_other_and_only_while_they_start_well() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.ics");
-        std::fs::write(&path, "xxBEGIN:A\nyyyBEGIN:B\nzzBEGIN:C\n").unwrap();
+        // A at 2..10, B right after it at 10..18, C at 20..28.
+        std::fs::write(&path, "xxBEGIN:A\nBEGIN:B\nzzBEGIN:C\n").unwrap();
         let resource = Resource {
             href: "a.ics".into(),
             etag: None,
@@ -345,16 +367,25 @@ mod tests {
             let mut reader = resource.read_at(ranges, begins).unwrap().unwrap();
             reader.read_to_string(&mut text).map(|_| text)
         };
-        assert_eq!(read(&[2..10, 23..31]).unwrap(), "BEGIN:A\nBEGIN:C\n");
+        assert_eq!(read(&[2..10, 20..28]).unwrap(), "BEGIN:A\nBEGIN:C\n");
         assert_eq!(
-            read(&[13..21, 2..10]).unwrap(),
-            "BEGIN:B\nBEGIN:A\n",
+            read(&[2..10, 10..18, 20..28]).unwrap(),
+            "BEGIN:A\nBEGIN:B\nBEGIN:C\n",
+            "touching ranges, read as one run"
+        );
+        assert_eq!(
+            read(&[20..28, 2..10]).unwrap(),
+            "BEGIN:C\nBEGIN:A\n",
             "backwards too"
         );
-        let moved = read(&[2..10, 22..30]).unwrap_err();
+        let moved = read(&[2..10, 19..27]).unwrap_err();
         assert_eq!(moved.kind(), io::ErrorKind::InvalidData);
-        let past_the_end = read(&[2..10, 23..4000]).unwrap_err();
+        let moved_within_a_run = read(&[2..9, 9..18]).unwrap_err();
+        assert_eq!(moved_within_a_run.kind(), io::ErrorKind::InvalidData);
+        let past_the_end = read(&[2..10, 20..4000]).unwrap_err();
         assert_eq!(past_the_end.kind(), io::ErrorKind::UnexpectedEof);
+        let run_past_the_end = read(&[2..10, 10..4000]).unwrap_err();
+        assert_eq!(run_past_the_end.kind(), io::ErrorKind::UnexpectedEof);
         let memory = Resource {
             content: Content::Memory(Vec::new()),
             ..resource.clone()
