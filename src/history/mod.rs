@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::format::{Item, Parsed};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, Timelike as _, Utc};
 use rusqlite::Connection;
 
 mod agenda;
@@ -327,13 +327,44 @@ const STORED_TIME: &[Item<'static>] = crate::calendar::expand::shown::UTC;
 /// A time as stored ([`STORED_TIME`]).
 fn text(t: DateTime<Utc>) -> String {
     use std::fmt::Write as _;
-    // `2026-03-02T10:00:00Z`: written once into its room, not grown piece by piece.
+    let (date, clock) = (t.date_naive(), t.time());
     let mut out = String::with_capacity(20);
-    let _ = write!(out, "{}", t.format_with_items(STORED_TIME.iter()));
+    match u32::try_from(date.year()) {
+        // `2026-03-02T10:00:00Z` digit by digit: a first cycle over a big calendar stores
+        // and reads back tens of thousands, and chrono's items went through its general
+        // formatter for each field (a fifth of recording them).
+        Ok(year) if year <= 9999 => {
+            for (value, width, then) in [
+                (year, 4, '-'),
+                (date.month(), 2, '-'),
+                (date.day(), 2, 'T'),
+                (clock.hour(), 2, ':'),
+                (clock.minute(), 2, ':'),
+                (clock.second(), 2, 'Z'),
+            ] {
+                push_digits(&mut out, value, width);
+                out.push(then);
+            }
+        }
+        _ => {
+            let _ = write!(out, "{}", t.format_with_items(STORED_TIME.iter()));
+        }
+    }
     out
 }
 
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
 fn time(s: &str) -> DateTime<Utc> {
+    if let Some(t) = stored_time(s.as_bytes()) {
+        return t;
+    }
     // Every time in the file was written by `text`; a foreign value reads as the epoch
     // rather than failing the whole report.
     let mut parsed = Parsed::new();
@@ -342,6 +373,45 @@ fn time(s: &str) -> DateTime<Utc> {
         .and_then(|()| parsed.to_naive_datetime_with_offset(0).ok())
         .map(|t| t.and_utc())
         .unwrap_or_default()
+}
+
+/// `2026-03-02T10:00:00Z` read by position, when it is exactly that shape and a valid time:
+/// what `text` writes for years 0 to 9999; anything else is left to chrono's parser.
+fn stored_time(s: &[u8]) -> Option<DateTime<Utc>> {
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        b'-',
+        m0,
+        m1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        i0,
+        i1,
+        b':',
+        s0,
+        s1,
+        b'Z',
+    ] = *s
+    else {
+        return None;
+    };
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let year = i32::try_from(number(&[y0, y1, y2, y3])?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(&[m0, m1])?, number(&[d0, d1])?)?
+        .and_hms_opt(number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?)
+        .map(|t| t.and_utc())
 }
 
 /// Two starts of the same series this close are the same meeting re-timed (the series'

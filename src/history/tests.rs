@@ -377,7 +377,11 @@ fn stored_times_read_and_write_as_chrono_would() {
             .and_utc(),
         DateTime::<Utc>::MAX_UTC,
     ];
-    for t in times {
+    // And a time every 7,919 minutes (a prime: every hour, minute and day comes round) over
+    // 1990 to 2110.
+    let spread =
+        (0..8_000).map(|i| at(1, 0) - Duration::days(365 * 36) + Duration::minutes(i * 7_919));
+    for t in times.into_iter().chain(spread) {
         assert_eq!(text(t), chrono_text(t));
         assert_eq!(time(&text(t)), chrono_time(&chrono_text(t)), "{t}");
     }
