@@ -2,8 +2,10 @@
 //! for: finding the notes of thousands of 1:1 series in a 100 MB export must not hold them
 //! all parsed at once (as parsed components they took four times the memory of their text).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::ops::Range;
 
 use super::document::{Document, DocumentError, read_for_notes};
 use super::model::Component;
@@ -16,8 +18,12 @@ pub struct EventsByUid {
     origin: String,
     /// Every `VTIMEZONE` of the calendar.
     zones: Vec<Component>,
-    /// Each wanted UID's events (master and overrides), in reading order.
-    texts: HashMap<String, Vec<u8>>,
+    /// The kept lines of every wanted event, in reading order, in one buffer: one growing
+    /// text per UID was copied again at each of its events as it grew.
+    text: Vec<u8>,
+    /// Where each wanted UID's events (master and overrides) are in `text`, in reading
+    /// order; events one after the other are one range.
+    spans: HashMap<String, Vec<Range<usize>>>,
 }
 
 impl EventsByUid {
@@ -29,14 +35,21 @@ impl EventsByUid {
         origin: &str,
         keep: impl Fn(&str) -> bool,
     ) -> Result<EventsByUid, DocumentError> {
-        let mut texts: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut text = Vec::new();
+        let mut spans: HashMap<String, Vec<Range<usize>>> = HashMap::new();
         let mut rest = Vec::new();
-        each_event(input, |piece| match piece {
+        each_event(input, is_read_for_notes, |piece| match piece {
             Piece::Event {
                 uid: Some(uid),
-                text,
+                text: event,
             } if keep(uid) => {
-                keep_lines_for_notes(text, texts.entry(uid.to_string()).or_default());
+                let at = text.len()..text.len() + event.len();
+                text.extend_from_slice(event);
+                let ranges = spans.entry(uid.to_string()).or_default();
+                match ranges.last_mut() {
+                    Some(last) if last.end == at.start => last.end = at.end,
+                    _ => ranges.push(at),
+                }
             }
             Piece::Event { .. } => {}
             Piece::Line(line) => {
@@ -48,34 +61,47 @@ impl EventsByUid {
             origin: origin.to_string(),
             source,
         })?;
-        // Kept between a daemon's cycles: without the room each text grew into.
-        for text in texts.values_mut() {
-            text.shrink_to_fit();
-        }
+        // Kept between a daemon's cycles: without the room the text grew into.
+        text.shrink_to_fit();
         Ok(EventsByUid {
             origin: origin.to_string(),
             zones: zones_of(&rest, origin),
-            texts,
+            text,
+            spans,
         })
     }
 
     /// How many UIDs were kept.
     pub fn len(&self) -> usize {
-        self.texts.len()
+        self.spans.len()
     }
 
     /// True when no wanted event was found.
     pub fn is_empty(&self) -> bool {
-        self.texts.is_empty()
+        self.spans.is_empty()
+    }
+
+    /// The kept text of series `uid`'s events, borrowed when they were one after the other.
+    fn text_of(&self, uid: &str) -> Option<Cow<'_, [u8]>> {
+        match self.spans.get(uid)?.as_slice() {
+            [one] => self.text.get(one.clone()).map(Cow::Borrowed),
+            ranges => ranges
+                .iter()
+                .map(|range| self.text.get(range.clone()))
+                .try_fold(Vec::new(), |mut all, part| {
+                    all.extend_from_slice(part?);
+                    Some(all)
+                })
+                .map(Cow::Owned),
+        }
     }
 
     /// Series `uid` as a document of its own: a `VCALENDAR` with the time zones its events
     /// name, then its events, holding what [`Document::read_notes`] keeps. `None` when the
     /// UID was not kept, or its text cannot be read as a document (too deep).
     pub fn document(&self, uid: &str) -> Option<Document> {
-        let text = self.texts.get(uid)?;
-        let reader =
-            Reader::new(text.as_slice(), self.origin.as_str()).keeping_only(read_for_notes);
+        let text = self.text_of(uid)?;
+        let reader = Reader::new(&*text, self.origin.as_str()).keeping_only(read_for_notes);
         let (events, _) = Document::read_from(reader, &self.origin).ok()?;
         let mut calendar = Component::new("VCALENDAR");
         for event in &events.components {
@@ -99,23 +125,18 @@ impl EventsByUid {
     }
 }
 
-/// Adds to `kept` an event's unfolded lines but those notes never read: a big export's 1:1s
-/// are kept in memory between cycles, and their attendees and summaries are most of their
-/// text.
-fn keep_lines_for_notes(text: &[u8], kept: &mut Vec<u8>) {
-    for line in text.split_inclusive(|&b| b == b'\n') {
-        let end = line
-            .iter()
-            .position(|&b| b == b';' || b == b':')
-            .unwrap_or(line.len());
-        let name = std::str::from_utf8(&line[..end]).unwrap_or("");
-        if name.eq_ignore_ascii_case("BEGIN")
-            || name.eq_ignore_ascii_case("END")
-            || read_for_notes(name.trim())
-        {
-            kept.extend_from_slice(line);
-        }
-    }
+/// Whether an event's unfolded line is one notes read (or opens or closes a component): a
+/// big export's 1:1s are kept in memory between cycles, and their attendees and summaries
+/// are most of their text.
+fn is_read_for_notes(line: &[u8]) -> bool {
+    let end = line
+        .iter()
+        .position(|&b| b == b';' || b == b':')
+        .unwrap_or(line.len());
+    let name = std::str::from_utf8(&line[..end]).unwrap_or("");
+    name.eq_ignore_ascii_case("BEGIN")
+        || name.eq_ignore_ascii_case("END")
+        || read_for_notes(name.trim())
 }
 
 /// The `VTIMEZONE`s of what is left of a calendar without its events.
@@ -166,7 +187,7 @@ mod tests {
         let text = "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:secret plans\r\nATTENDEE:mailto:x@y\r\n\
             DESCRIPTION:Agenda\\n- one\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\n";
         let events = read(text, &["a"]);
-        let kept = String::from_utf8(events.texts["a"].clone()).unwrap();
+        let kept = String::from_utf8(events.text_of("a").unwrap().into_owned()).unwrap();
         assert_eq!(
             kept,
             "BEGIN:VEVENT\nUID:a\nDESCRIPTION:Agenda\\n- one\nBEGIN:VALARM\nEND:VALARM\nEND:VEVENT\n"

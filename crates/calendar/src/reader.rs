@@ -551,8 +551,8 @@ impl<R: BufRead> LogicalLines<R> {
 
 /// What [`each_event`] hands over, in input order.
 pub(crate) enum Piece<'a> {
-    /// One `VEVENT` whole (with its alarms), unfolded, each line ending in `\n`, and its
-    /// `UID` when a line names one.
+    /// One `VEVENT` (with its alarms), unfolded, each line ending in `\n`, without the lines
+    /// the caller did not want, and its `UID` when a line names one.
     Event {
         uid: Option<&'a str>,
         text: &'a [u8],
@@ -561,13 +561,15 @@ pub(crate) enum Piece<'a> {
     Line(&'a [u8]),
 }
 
-/// Walks `input`'s logical lines, handing each `VEVENT` over whole and every other line on
-/// its own: a line-level pass, far cheaper than reading every property (finding the notes of
-/// a few hundred 1:1s in a 100 MB export must not cost a full parse), which parses no
-/// property but the `UID`. An event whose `END` was forgotten ends where the next item begins, as the
+/// Walks `input`'s logical lines, handing each `VEVENT` over with the lines of it that
+/// `keep_line` wants (its `BEGIN` and `END` lines always) and every other line on its own: a
+/// line-level pass, far cheaper than reading every property (finding the notes of a few
+/// hundred 1:1s in a 100 MB export must not cost a full parse), which parses no property but
+/// the `UID`. An event whose `END` was forgotten ends where the next item begins, as the
 /// reader ends it.
 pub(crate) fn each_event(
     input: impl BufRead,
+    keep_line: impl Fn(&[u8]) -> bool,
     mut sink: impl FnMut(Piece<'_>),
 ) -> std::io::Result<()> {
     /// The event being read: its lines, how deep inside it the reading is, its UID.
@@ -600,15 +602,22 @@ pub(crate) fn each_event(
             if begins.is_some_and(|name| is_item_kind(&name.to_ascii_uppercase())) {
                 flush(event.take(), &mut spare, &mut sink);
             } else {
-                if begins.is_some() {
+                let structural = if begins.is_some() {
                     open.depth += 1;
+                    true
                 } else if component_named(&line, b"END:").is_some() {
                     open.depth -= 1;
-                } else if open.uid.is_none() && starts_with_ignore_case(&line, b"UID") {
-                    open.uid = uid_of(&line);
+                    true
+                } else {
+                    if open.uid.is_none() && starts_with_ignore_case(&line, b"UID") {
+                        open.uid = uid_of(&line);
+                    }
+                    false
+                };
+                if structural || keep_line(&line) {
+                    open.text.extend_from_slice(&line);
+                    open.text.push(b'\n');
                 }
-                open.text.extend_from_slice(&line);
-                open.text.push(b'\n');
                 if open.depth == 0 {
                     flush(event.take(), &mut spare, &mut sink);
                 }
@@ -1098,17 +1107,21 @@ pub(crate) mod tests {
         keep: impl Fn(&str) -> bool,
     ) -> std::io::Result<Vec<u8>> {
         let mut kept = Vec::new();
-        each_event(input, |piece| match piece {
-            Piece::Event { uid, text } => {
-                if uid.is_none_or(&keep) {
-                    kept.extend_from_slice(text);
+        each_event(
+            input,
+            |_| true,
+            |piece| match piece {
+                Piece::Event { uid, text } => {
+                    if uid.is_none_or(&keep) {
+                        kept.extend_from_slice(text);
+                    }
                 }
-            }
-            Piece::Line(line) => {
-                kept.extend_from_slice(line);
-                kept.push(b'\n');
-            }
-        })?;
+                Piece::Line(line) => {
+                    kept.extend_from_slice(line);
+                    kept.push(b'\n');
+                }
+            },
+        )?;
         Ok(kept)
     }
 
