@@ -141,7 +141,7 @@ fn canonical_component(c: &Component) -> Canonical {
                 .iter()
                 .map(|param| (param.name.to_ascii_uppercase(), param.values.clone()))
                 .collect();
-            (p.name.to_ascii_uppercase(), params, p.value.clone())
+            (str::to_ascii_uppercase(&p.name), params, p.value.clone())
         })
         .collect();
     properties.sort();

@@ -411,7 +411,7 @@ fn new_override(
     ov.properties
         .retain(|p| !RULES.iter().any(|r| p.name.eq_ignore_ascii_case(r)));
     let mut recurrence_id = dtstart.clone();
-    recurrence_id.name = "RECURRENCE-ID".to_string();
+    recurrence_id.name = "RECURRENCE-ID".into();
     recurrence_id
         .params
         .retain(|p| !p.name.eq_ignore_ascii_case("RANGE"));

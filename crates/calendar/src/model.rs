@@ -5,6 +5,8 @@
 //! every property, parameter, `X-` extension and unknown component a person's client put there.
 //! Interpretation (dates, rules, text unescaping) lives in [`super::value`].
 
+use compact_str::CompactString;
+
 /// One iCalendar component (`VCALENDAR`, `VEVENT`, `VALARM`, an unknown `X-` component...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
@@ -21,8 +23,10 @@ pub struct Component {
 /// One content line: `NAME;PARAM=VALUE:value`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Property {
-    /// Upper-cased property name, e.g. `DTSTART` or `X-APPLE-STRUCTURED-LOCATION`.
-    pub name: String,
+    /// Upper-cased property name, e.g. `DTSTART` or `X-APPLE-STRUCTURED-LOCATION`: held
+    /// inline up to 24 bytes (every standard name), as a big file's millions of properties
+    /// each cost an allocation for it.
+    pub name: CompactString,
     /// Parameters in the order they were written.
     pub params: Vec<Param>,
     /// The raw value, still escaped as on the wire (`\n`, `\,`...).
@@ -46,8 +50,12 @@ pub struct Param {
 impl Component {
     /// A new, empty component.
     pub fn new(name: impl Into<String>) -> Self {
+        // Upper-cased in place: a reader hands over the name it owns (one allocation per
+        // component of a big file, not two).
+        let mut name = name.into();
+        name.make_ascii_uppercase();
         Component {
-            name: name.into().to_ascii_uppercase(),
+            name,
             properties: Vec::new(),
             components: Vec::new(),
             line: 0,
@@ -100,11 +108,18 @@ impl Component {
     }
 }
 
+/// `name` upper-cased, held inline when short (see [`Property::name`]).
+pub(crate) fn upper_case(name: &str) -> CompactString {
+    let mut name = CompactString::from(name);
+    name.make_ascii_uppercase();
+    name
+}
+
 impl Property {
     /// A new property without parameters.
     pub fn new(name: &str, raw_value: impl Into<String>) -> Self {
         Property {
-            name: name.to_ascii_uppercase(),
+            name: upper_case(name),
             params: Vec::new(),
             value: raw_value.into(),
             line: 0,

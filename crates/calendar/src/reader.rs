@@ -15,6 +15,8 @@ use std::collections::VecDeque;
 use std::io::BufRead;
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 use super::model::{Component, Param, Property};
 use super::warning::Warning;
 
@@ -46,7 +48,9 @@ const ITEM_KINDS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIME
 pub const MAX_DEPTH: usize = 32;
 
 fn is_item_kind(name: &str) -> bool {
-    ITEM_KINDS.contains(&name)
+    ITEM_KINDS
+        .iter()
+        .any(|kind| kind.eq_ignore_ascii_case(name))
 }
 
 /// Reads iCalendar text as a stream of [`ReadEvent`]s, collecting [`Warning`]s on the way.
@@ -223,9 +227,8 @@ impl<R: BufRead> Reader<R> {
             Ok(raw) if raw.name.eq_ignore_ascii_case("END") => self.end(raw.value.trim(), line_no),
             Ok(raw) if self.skips(raw.name) => {}
             Ok(raw) if self.defers(raw.name) => {
-                let name = raw.name.to_ascii_uppercase();
                 self.property(Property {
-                    name,
+                    name: crate::model::upper_case(raw.name),
                     params: Vec::new(),
                     value: text.into_owned(),
                     line: line_no,
@@ -240,7 +243,7 @@ impl<R: BufRead> Reader<R> {
                 let shown: String = text.chars().take(40).collect();
                 self.warn(line_no, format!("{reason}: {shown:?}; kept as is"));
                 self.property(Property {
-                    name: String::new(),
+                    name: CompactString::default(),
                     params: Vec::new(),
                     value: text.into_owned(),
                     line: line_no,
@@ -316,8 +319,12 @@ impl<R: BufRead> Reader<R> {
             self.too_deep -= 1;
             return;
         }
-        let name = name.to_ascii_uppercase();
-        match self.stack.iter().rposition(|c| c.name == name) {
+        // Compared without a copy: every `END` line of a big file comes here.
+        match self
+            .stack
+            .iter()
+            .rposition(|c| c.name.eq_ignore_ascii_case(name))
+        {
             Some(pos) => {
                 while self.stack.len() > pos + 1 {
                     let open = self
@@ -325,6 +332,7 @@ impl<R: BufRead> Reader<R> {
                         .last()
                         .map(|c| c.name.clone())
                         .unwrap_or_default();
+                    let name = name.to_ascii_uppercase();
                     self.warn(line, format!("missing END:{open} before END:{name}"));
                     self.close_top();
                 }
@@ -332,7 +340,10 @@ impl<R: BufRead> Reader<R> {
             }
             None => self.warn(
                 line,
-                format!("END:{name} without a matching BEGIN; ignored"),
+                format!(
+                    "END:{} without a matching BEGIN; ignored",
+                    name.to_ascii_uppercase()
+                ),
             ),
         }
     }
@@ -414,7 +425,7 @@ fn prop_label(prop: &Property) -> String {
     if prop.unparsed {
         prop.value.chars().take(40).collect()
     } else {
-        prop.name.clone()
+        prop.name.to_string()
     }
 }
 
@@ -599,7 +610,7 @@ pub(crate) fn each_event(
         if let Some(open) = &mut event {
             // Another item while this one is open: the reader takes the `END` as forgotten,
             // and so does this.
-            if begins.is_some_and(|name| is_item_kind(&name.to_ascii_uppercase())) {
+            if begins.is_some_and(is_item_kind) {
                 flush(event.take(), &mut spare, &mut sink);
             } else {
                 let structural = if begins.is_some() {
@@ -803,7 +814,7 @@ impl<'a> RawLine<'a> {
             rest = remaining;
         }
         Property {
-            name: self.name.to_ascii_uppercase(),
+            name: crate::model::upper_case(self.name),
             params,
             value: self.value.to_string(),
             line: line_no,

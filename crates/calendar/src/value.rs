@@ -69,7 +69,7 @@ impl ValueError {
     /// An error about `prop`'s value.
     pub fn new(prop: &Property, problem: impl Into<String>) -> Self {
         ValueError {
-            property: prop.name.clone(),
+            property: prop.name.to_string(),
             value: prop.value.chars().take(60).collect(),
             problem: problem.into(),
         }

@@ -114,7 +114,7 @@ fn series_facts(bytes: &[u8], uid: &str) -> Option<SeriesFacts> {
 fn watched(event: &Component) -> BTreeMap<String, Vec<String>> {
     let mut facts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in &event.properties {
-        let name = p.name.to_ascii_uppercase();
+        let name = str::to_ascii_uppercase(&p.name);
         if WATCHED.contains(&name.as_str()) {
             // Values only: servers rewrite parameters (quoting, order, TZID spelling).
             facts.entry(name).or_default().extend(
