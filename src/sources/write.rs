@@ -139,7 +139,7 @@ fn canonical_component(c: &Component) -> Canonical {
             let params = p
                 .params
                 .iter()
-                .map(|param| (param.name.to_ascii_uppercase(), param.values.clone()))
+                .map(|param| (str::to_ascii_uppercase(&param.name), param.values.clone()))
                 .collect();
             (str::to_ascii_uppercase(&p.name), params, p.value.clone())
         })

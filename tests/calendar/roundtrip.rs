@@ -9,7 +9,7 @@ fn key(p: &Property) -> (String, Vec<(String, Vec<String>)>, String, bool) {
     let params = p
         .params
         .iter()
-        .map(|x| (x.name.clone(), x.values.clone()))
+        .map(|x| (x.name.to_string(), x.values.clone()))
         .collect();
     (p.name.to_string(), params, p.value.clone(), p.unparsed)
 }

@@ -41,8 +41,8 @@ pub struct Property {
 /// One property parameter: `NAME=value` or `NAME=v1,"v 2"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
-    /// Upper-cased parameter name, e.g. `TZID`.
-    pub name: String,
+    /// Upper-cased parameter name, e.g. `TZID`, held inline like a property's.
+    pub name: CompactString,
     /// The values, unquoted, with RFC 6868 `^` escapes still in place.
     pub values: Vec<String>,
 }

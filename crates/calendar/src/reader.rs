@@ -806,7 +806,7 @@ impl<'a> RawLine<'a> {
             // An empty parameter (`;;`) is skipped; one without `=` is kept with no values.
             if !name.is_empty() && keep.is_none_or(|keep| keep(name)) {
                 params.push(Param {
-                    name: name.to_ascii_uppercase(),
+                    name: crate::model::upper_case(name),
                     values: values
                         .map_or_else(Vec::new, |v| param_values(v).map(str::to_string).collect()),
                 });

@@ -322,7 +322,7 @@ fn attendee_property(attendee: &Attendee) -> Option<Property> {
 
 fn param(name: &str, value: &str) -> Param {
     Param {
-        name: name.to_string(),
+        name: name.into(),
         values: vec![value.to_string()],
     }
 }
