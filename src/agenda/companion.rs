@@ -103,7 +103,9 @@ fn is_companion(event: &Component) -> bool {
 }
 
 fn text(event: &Component, name: &str) -> Option<String> {
-    event.value(name).map(crate::calendar::value::unescape_text)
+    event
+        .value(name)
+        .map(|v| crate::calendar::value::unescape_text(v).into_owned())
 }
 
 /// What a companion says about its 1:1.

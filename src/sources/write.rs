@@ -148,7 +148,7 @@ fn canonical_component(c: &Component) -> Canonical {
     let mut components: Vec<_> = c.components.iter().map(canonical_component).collect();
     components.sort();
     Canonical {
-        name: c.name.to_ascii_uppercase(),
+        name: str::to_ascii_uppercase(&c.name),
         properties,
         components,
     }

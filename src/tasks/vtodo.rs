@@ -107,7 +107,9 @@ fn todo_mut<'a>(doc: &'a mut Document, uid: &str) -> Option<&'a mut Component> {
 }
 
 fn text_of(todo: &Component, name: &str) -> String {
-    todo.value(name).map(unescape_text).unwrap_or_default()
+    todo.value(name)
+        .map(|v| unescape_text(v).into_owned())
+        .unwrap_or_default()
 }
 
 fn fields_of(todo: &Component) -> Fields {

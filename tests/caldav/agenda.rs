@@ -119,7 +119,7 @@ pub fn event_at(text: &str, recurrence_id: &str) -> Component {
 }
 
 pub fn description(event: &Component) -> String {
-    unescape_text(event.value("DESCRIPTION").unwrap_or(""))
+    unescape_text(event.value("DESCRIPTION").unwrap_or("")).into_owned()
 }
 
 /// What a server must keep of the master in tete's new override, and what tete must not add.

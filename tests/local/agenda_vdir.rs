@@ -65,7 +65,7 @@ fn description_at(file: &Path, recurrence_id: &str) -> String {
         .into_iter()
         .find(|e| e.value("RECURRENCE-ID") == Some(recurrence_id))
         .unwrap_or_else(|| panic!("no override {recurrence_id} in\n{text}"));
-    tete::calendar::value::unescape_text(event.value("DESCRIPTION").unwrap_or(""))
+    tete::calendar::value::unescape_text(event.value("DESCRIPTION").unwrap_or("")).into_owned()
 }
 
 fn stdout(out: &Output) -> String {

@@ -131,7 +131,7 @@ impl Setup {
             .into_iter()
             .find(|e| e.value("RECURRENCE-ID") == Some(recurrence_id))
             .unwrap_or_else(|| panic!("no {recurrence_id} in\n{text}"));
-        unescape_text(event.value("DESCRIPTION").unwrap_or(""))
+        unescape_text(event.value("DESCRIPTION").unwrap_or("")).into_owned()
     }
 
     /// Checks `line` in the notes of the 1:1 on `recurrence_id`, as a person would.

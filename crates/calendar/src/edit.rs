@@ -230,9 +230,9 @@ fn description_of(c: &Component) -> Description {
     Description {
         text: c
             .value("DESCRIPTION")
-            .map(value::unescape_text)
+            .map(|v| value::unescape_text(v).into_owned())
             .unwrap_or_default(),
-        html: alt_desc(c).map(|p| value::unescape_text(&p.value)),
+        html: alt_desc(c).map(|p| value::unescape_text(&p.value).into_owned()),
     }
 }
 

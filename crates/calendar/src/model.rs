@@ -10,8 +10,8 @@ use compact_str::CompactString;
 /// One iCalendar component (`VCALENDAR`, `VEVENT`, `VALARM`, an unknown `X-` component...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
-    /// Upper-cased component name, e.g. `VEVENT`.
-    pub name: String,
+    /// Upper-cased component name, e.g. `VEVENT`, held inline like a property's.
+    pub name: CompactString,
     /// Properties in the order they were read.
     pub properties: Vec<Property>,
     /// Sub-components in the order they were read.
@@ -49,13 +49,9 @@ pub struct Param {
 
 impl Component {
     /// A new, empty component.
-    pub fn new(name: impl Into<String>) -> Self {
-        // Upper-cased in place: a reader hands over the name it owns (one allocation per
-        // component of a big file, not two).
-        let mut name = name.into();
-        name.make_ascii_uppercase();
+    pub fn new(name: &str) -> Self {
         Component {
-            name,
+            name: upper_case(name),
             properties: Vec::new(),
             components: Vec::new(),
             line: 0,

@@ -274,7 +274,7 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn begin(&mut self, name: &str, line: usize) {
-        let name = name.to_ascii_uppercase();
+        let name = crate::model::upper_case(name);
         self.saw_structure = true;
         if self.too_deep > 0 || self.stack.len() >= MAX_DEPTH {
             if !self.truncated {
@@ -309,7 +309,7 @@ impl<R: BufRead> Reader<R> {
             self.item_warnings_from = self.warnings.len();
             self.item_start = self.lines.last_span.start;
         }
-        let mut component = Component::new(name);
+        let mut component = Component::new(&name);
         component.line = line;
         self.stack.push(component);
     }

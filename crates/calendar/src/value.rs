@@ -3,6 +3,8 @@
 //! Readers are lenient where real clients are sloppy (surrounding spaces, a `TZID` on a UTC
 //! value, lower-case `z`) and return a [`ValueError`] that says what was expected otherwise.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::model::Property;
@@ -131,7 +133,7 @@ fn is_date_typed(prop: &Property) -> bool {
 
 /// Reads a single-valued date/date-time property (`DTSTART`, `DTEND`, `RECURRENCE-ID`).
 pub fn time_property(prop: &Property) -> Result<TimeValue, ValueError> {
-    let tzid = prop.param("TZID");
+    let tzid = prop.param_borrowed("TZID");
     parse_time_value(&prop.value, tzid.as_deref(), is_date_typed(prop)).ok_or_else(|| {
         ValueError::new(
             prop,
@@ -162,7 +164,7 @@ pub enum PeriodEnd {
 /// Empty entries are skipped; any unreadable entry makes the whole line an error, so a
 /// person sees it rather than a silently different schedule.
 pub fn date_list(prop: &Property) -> Result<Vec<DateEntry>, ValueError> {
-    let tzid = prop.param("TZID");
+    let tzid = prop.param_borrowed("TZID");
     let date_only = is_date_typed(prop);
     let mut out = Vec::new();
     for part in prop
@@ -264,9 +266,11 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Unescapes a TEXT value: `\n`, `\N`, `\,`, `\;`, `\\`.
-pub fn unescape_text(raw: &str) -> String {
+pub fn unescape_text(raw: &str) -> Cow<'_, str> {
+    // Borrowed when there is nothing to unescape (most titles): a big calendar's summaries
+    // are read by the hundred thousand.
     if !raw.contains('\\') {
-        return raw.to_string();
+        return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
@@ -281,7 +285,7 @@ pub fn unescape_text(raw: &str) -> String {
             None => out.push('\\'),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Escapes plain text for a TEXT value.

@@ -115,7 +115,7 @@ impl GraphSource {
             };
             let description = event
                 .value("DESCRIPTION")
-                .map(value::unescape_text)
+                .map(|v| value::unescape_text(v).into_owned())
                 .unwrap_or_default();
             let companion = link.is_some();
             if description == target.description && !companion {
@@ -180,7 +180,7 @@ impl GraphSource {
         let text = |name: &str| {
             event
                 .value(name)
-                .map(value::unescape_text)
+                .map(|v| value::unescape_text(v).into_owned())
                 .unwrap_or_default()
         };
         let link = LinkRecord {

@@ -51,7 +51,7 @@ impl CustomZone {
                 continue;
             }
             let bad = |problem: String| ZoneDefinitionError::BadObservance {
-                observance: observance.name.clone(),
+                observance: observance.name.to_string(),
                 line: observance.line,
                 problem,
             };
