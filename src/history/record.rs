@@ -75,8 +75,17 @@ pub(super) fn record(
     let mut new = foldhash::HashSet::default();
     for obs in &seen.occurrences {
         let rows = stored.entry(obs.series_uid.as_str()).or_default();
-        let may_be_stored = !first_seen.contains(obs.series_uid.as_str());
-        match record_occurrence(tx, rows, obs, may_be_stored, &now)? {
+        // A series seen for the first time has nothing stored but what this cycle inserted
+        // (an occurrence seen twice: the same event in two calendars), and no row of it is
+        // kept to compare with: nothing of it can have gone.
+        let new_series = first_seen.contains(obs.series_uid.as_str());
+        let seen_before =
+            new_series && new.contains(&(obs.series_uid.as_str(), obs.recurrence_id.as_str()));
+        let lookup = Lookup {
+            may_be_stored: !new_series || seen_before,
+            keep_rows: !new_series,
+        };
+        match record_occurrence(tx, rows, obs, lookup, &now)? {
             Recorded::New => {
                 summary.new += 1;
                 new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
@@ -189,17 +198,26 @@ enum Recorded {
     Same,
 }
 
+/// How [`record_occurrence`] finds what is stored of an occurrence.
+#[derive(Clone, Copy)]
+struct Lookup {
+    /// Whether it may be stored but not among the rows read in bulk (looked up alone).
+    may_be_stored: bool,
+    /// Whether a row inserted now is kept among the rows (to find deleted occurrences).
+    keep_rows: bool,
+}
+
 /// Inserts an occurrence seen for the first time, or updates (and logs) one whose start,
-/// end or cancellation changed; `rows` is kept as the file now is. `may_be_stored` is false
-/// for a series seen for the first time: nothing of it is looked up.
+/// end or cancellation changed; `rows` is kept as the file now is, as far as `lookup` keeps
+/// rows.
 fn record_occurrence(
     tx: &Transaction,
     rows: &mut SeriesRows,
     obs: &Observation,
-    may_be_stored: bool,
+    lookup: Lookup,
     now: &str,
 ) -> rusqlite::Result<Recorded> {
-    if may_be_stored
+    if lookup.may_be_stored
         && !rows.contains_key(&obs.recurrence_id)
         && let Some(row) = stored_row(tx, obs)?
     {
@@ -224,15 +242,17 @@ fn record_occurrence(
                 now
             ],
         )?;
-        let row = Row {
-            scheduled,
-            start,
-            end,
-            cancelled: cancelled.map(str::to_string),
-            first_seen: now.to_string(),
-            times_moved: 0,
-        };
-        rows.insert(obs.recurrence_id.clone(), row);
+        if lookup.keep_rows {
+            let row = Row {
+                scheduled,
+                start,
+                end,
+                cancelled: cancelled.map(str::to_string),
+                first_seen: now.to_string(),
+                times_moved: 0,
+            };
+            rows.insert(obs.recurrence_id.clone(), row);
+        }
         return Ok(Recorded::New);
     };
     let moved = row.start != start;

@@ -68,6 +68,30 @@ fn second_cycle_with_nothing_changed_changes_nothing() {
     assert_eq!(stored[0].last_seen, at(20, 8));
 }
 
+/// The same occurrence seen twice in one cycle (one event in two calendars) of a series seen
+/// for the first time: stored once, and the second sighting compared with the first.
+#[test]
+fn an_occurrence_seen_twice_in_a_new_series_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("state.sqlite")).unwrap();
+    let twice = seen(vec![obs(2, 10, None), obs(9, 10, None), obs(2, 10, None)]);
+    let summary = store.record(&twice, at(20, 8)).unwrap();
+    assert_eq!((summary.new, summary.changed), (2, 0));
+    assert_eq!(store.occurrences(&["s"]).unwrap().len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("state.sqlite")).unwrap();
+    let moved_in_one = seen(vec![obs(2, 10, None), obs(2, 11, None)]);
+    let summary = store.record(&moved_in_one, at(20, 8)).unwrap();
+    assert_eq!((summary.new, summary.changed), (1, 1));
+    let stored = store.occurrences(&["s"]).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].start,
+        at(2, 11),
+        "the later sighting is what is stored"
+    );
+}
+
 /// Whether anything was committed to the file at `path` since `watcher` last asked: SQLite
 /// changes `data_version` for a connection when another one committed a change.
 fn data_version(watcher: &Connection) -> i64 {
