@@ -1,6 +1,7 @@
 //! Title conventions for 1:1s, for events that list nobody but me: "Ann / Mia 1:1",
 //! "1-1 Ben <> Mia", "1:1 with Ann", "Ann x Bo", "one-on-one: Ann".
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -78,8 +79,33 @@ pub fn reads_like_a_1on1(title: &str, first_name: &str) -> bool {
                 .any(|word| word == first))
 }
 
+/// How many titles [`read`] remembers per thread before it starts again.
+const TITLES_REMEMBERED: usize = 1024;
+
+thread_local! {
+    /// What the last titles read said: a big calendar's events with nobody but me repeat a
+    /// few titles ("Focus time", "Lunch") thousands of times, and reading one runs five
+    /// regexes.
+    static TITLES_READ: RefCell<foldhash::HashMap<Box<str>, TitleSays>> =
+        RefCell::new(foldhash::HashMap::default());
+}
+
 /// Reads a title.
 pub fn read(title: &str) -> TitleSays {
+    if let Some(known) = TITLES_READ.with_borrow(|read| read.get(title).cloned()) {
+        return known;
+    }
+    let says = read_anew(title);
+    TITLES_READ.with_borrow_mut(|read| {
+        if read.len() >= TITLES_REMEMBERED {
+            read.clear();
+        }
+        read.insert(title.into(), says.clone());
+    });
+    says
+}
+
+fn read_anew(title: &str) -> TitleSays {
     let has_marker = MARKER.is_match(title);
     if let Some(m) = BLOCK.find(title)
         && (has_marker || PAIR.is_match(title))
@@ -139,6 +165,20 @@ fn name_like(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_reads_the_same_when_remembered_and_after_many_others() {
+        let first = read("Ann / Mia 1:1");
+        assert!(matches!(first, TitleSays::OneOnOne { .. }), "{first:?}");
+        assert_eq!(read("Ann / Mia 1:1"), first);
+        for i in 0..TITLES_REMEMBERED + 10 {
+            let title = format!("1:1 prep {i}");
+            assert_eq!(read(&title), read_anew(&title), "{title}");
+        }
+        assert_eq!(read("1:1 prep 3"), TitleSays::Block("preparation"));
+        assert_eq!(read("Ann / Mia 1:1"), first);
+        assert_eq!(read("Budget review"), TitleSays::Nothing);
+    }
 
     #[test]
     fn titles_that_do_not_read_like_a_1on1_are_told_apart() {
