@@ -64,6 +64,24 @@ impl Zone {
     /// The UTC instant of a wall-clock time in this zone, resolving gaps and overlaps as
     /// RFC 5545 says (see the module documentation).
     pub fn to_utc(&self, local: NaiveDateTime) -> NaiveDateTime {
+        use chrono::{Datelike as _, LocalResult};
+        // Within the tz database's tables, chrono-tz reads a local time in one search (the
+        // probes below take six); a gap, and the years around the tables' ends, go the long
+        // way.
+        if let Zone::Iana(tz) = self
+            && (1801..LAST_TABLE_YEAR).contains(&local.year())
+        {
+            match tz.from_local_datetime(&local) {
+                LocalResult::Single(t) => return t.naive_utc(),
+                LocalResult::Ambiguous(a, b) => return a.naive_utc().min(b.naive_utc()),
+                LocalResult::None => {}
+            }
+        }
+        self.to_utc_by_probes(local)
+    }
+
+    /// [`Zone::to_utc`] for any zone: the offsets around the local time, tried.
+    fn to_utc_by_probes(&self, local: NaiveDateTime) -> NaiveDateTime {
         // Offsets in effect around this local time: a transition closer than a day and a half
         // to it is seen by one of the probes (zones never change twice in three days).
         let probes = [
@@ -227,6 +245,39 @@ fn iana_suffix(tzid: &str) -> Option<chrono_tz::Tz> {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn iana_zones_read_local_times_as_the_probes_do() {
+        // Every half hour of every day of 1970, 2011, 2026 and 2098 (each transition among
+        // them), in zones with whole-hour, half-hour (Lord Howe) and southern DST, and zones
+        // that changed their offset for good.
+        let zones = [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Sydney",
+            "Australia/Lord_Howe",
+            "Pacific/Chatham",
+            "America/Sao_Paulo",
+            "Asia/Kolkata",
+            "Pacific/Apia",
+            "Europe/Moscow",
+        ];
+        for name in zones {
+            let zone = Zone::Iana(iana(name).unwrap());
+            for year in [1970, 2011, 2026, 2098] {
+                for day in 0..366 {
+                    let Some(date) = NaiveDate::from_yo_opt(year, day + 1) else {
+                        continue;
+                    };
+                    let mut t = date.and_hms_opt(0, 0, 0).unwrap();
+                    for _ in 0..48 {
+                        assert_eq!(zone.to_utc(t), zone.to_utc_by_probes(t), "{name} {t}");
+                        t += Duration::minutes(30);
+                    }
+                }
+            }
+        }
+    }
 
     fn t(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)
