@@ -309,9 +309,13 @@ impl<R: BufRead> Reader<R> {
             self.item_warnings_from = self.warnings.len();
             self.item_start = self.lines.last_span.start;
         }
-        let mut component = Component::new(&name);
-        component.line = line;
-        self.stack.push(component);
+        // The name is upper-cased already: given as it is, not through `Component::new`.
+        self.stack.push(Component {
+            name,
+            properties: Vec::new(),
+            components: Vec::new(),
+            line,
+        });
     }
 
     fn end(&mut self, name: &str, line: usize) {
