@@ -280,6 +280,9 @@ struct Known {
     recorded: Option<Recorded>,
     /// The last [`Store::occurrences_of_each`] question and answer.
     stored: Option<StoredAnswer>,
+    /// What the last record stored of series it saw for the first time, until
+    /// [`Store::occurrences_of_each`] takes it.
+    first_stored: Option<record::FirstStored>,
 }
 
 /// One [`Store::occurrences_of_each`]: the series asked for, in groups, and what was stored.
@@ -502,7 +505,10 @@ impl Store {
         }
         let sqlite = sqlite_error(&self.path.clone());
         let tx = self.conn.transaction().map_err(&sqlite)?;
-        let summary = record::record(&tx, seen, now).map_err(&sqlite)?;
+        let record::Recording {
+            summary,
+            first_stored,
+        } = record::record(&tx, seen, now).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
         // This connection's own commit leaves `data_version` as it was.
         *self.known_at(data_version) = Known {
@@ -513,6 +519,7 @@ impl Store {
                 window: seen.window,
             }),
             stored: None,
+            first_stored: Some(first_stored),
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
@@ -543,7 +550,8 @@ impl Store {
         {
             return Ok(stored.answer.clone());
         }
-        let answer = self.read_occurrences_of_each(groups)?;
+        let first_stored = self.known_at(data_version).first_stored.take();
+        let answer = self.read_occurrences_of_each(groups, first_stored.unwrap_or_default())?;
         let asked = groups
             .iter()
             .map(|g| g.iter().map(|uid| uid.to_string()).collect())
@@ -555,15 +563,24 @@ impl Store {
         Ok(answer)
     }
 
-    /// [`Store::occurrences_of_each`], read from the file.
+    /// [`Store::occurrences_of_each`], read from the file but for the series in `known`
+    /// (all that is stored of them).
     fn read_occurrences_of_each(
         &self,
         groups: &[Vec<&str>],
+        mut known: record::FirstStored,
     ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError> {
         let mut wanted: Vec<&str> = groups.iter().flatten().copied().collect();
         wanted.sort_unstable();
         wanted.dedup();
         let mut by_series: HashMap<String, Vec<StoredOccurrence>> = HashMap::new();
+        wanted.retain(|uid| match known.remove_entry(*uid) {
+            Some((uid, rows)) => {
+                by_series.insert(uid, rows);
+                false
+            }
+            None => true,
+        });
         for chunk in wanted.chunks(SERIES_PER_QUERY) {
             let sql = format!(
                 "SELECT series_uid, recurrence_id, scheduled, start, end, cancelled,

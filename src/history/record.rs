@@ -16,7 +16,23 @@ use chrono::DateTime;
 use chrono::Utc;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Cancellation, Observation, Observations, RETIMED_WITHIN, RecordSummary, text, time};
+use super::{
+    Cancellation, Observation, Observations, RETIMED_WITHIN, RecordSummary, StoredOccurrence, text,
+    time,
+};
+
+/// What [`record`] did.
+pub(super) struct Recording {
+    pub(super) summary: RecordSummary,
+    /// Everything now stored of each series seen for the first time, as the file would give
+    /// it back: a first cycle over a big calendar stores tens of thousands of occurrences,
+    /// and reading them back at once cost a fifth of recording them.
+    pub(super) first_stored: FirstStored,
+}
+
+/// The stored occurrences of series seen for the first time, by series UID (see
+/// [`Recording::first_stored`]).
+pub(super) type FirstStored = foldhash::HashMap<String, Vec<StoredOccurrence>>;
 
 /// One stored occurrence, as the text it is stored as (a cycle's observation is compared
 /// with it as text, as it would be written).
@@ -57,8 +73,9 @@ pub(super) fn record(
     tx: &Transaction,
     seen: &Observations,
     now: DateTime<Utc>,
-) -> rusqlite::Result<RecordSummary> {
+) -> rusqlite::Result<Recording> {
     let now = text(now);
+    let now_as_stored = time(&now);
     let first_seen = record_series(tx, &seen.series, &now)?;
     let observed = by_series(&seen.occurrences);
     let mut stored: foldhash::HashMap<&str, SeriesRows> = foldhash::HashMap::default();
@@ -73,6 +90,10 @@ pub(super) fn record(
     }
     let mut summary = RecordSummary::default();
     let mut new = foldhash::HashSet::default();
+    let mut first_stored = FirstStored::default();
+    // New series with an occurrence seen twice (the same event in two calendars): what is
+    // stored of them is read back from the file.
+    let mut seen_twice: HashSet<&str> = HashSet::new();
     for obs in &seen.occurrences {
         let rows = stored.entry(obs.series_uid.as_str()).or_default();
         // A series seen for the first time has nothing stored but what this cycle inserted
@@ -85,10 +106,19 @@ pub(super) fn record(
             may_be_stored: !new_series || seen_before,
             keep_rows: !new_series,
         };
+        if seen_before {
+            seen_twice.insert(obs.series_uid.as_str());
+        }
         match record_occurrence(tx, rows, obs, lookup, &now)? {
             Recorded::New => {
                 summary.new += 1;
                 new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
+                if new_series {
+                    first_stored
+                        .entry(obs.series_uid.clone())
+                        .or_default()
+                        .push(as_first_stored(obs, now_as_stored));
+                }
             }
             Recorded::Changed => summary.changed += 1,
             Recorded::Same => {}
@@ -107,7 +137,28 @@ pub(super) fn record(
         summary.deleted += deleted;
         summary.changed += retimed;
     }
-    Ok(summary)
+    first_stored.retain(|uid, _| !seen_twice.contains(uid.as_str()));
+    Ok(Recording {
+        summary,
+        first_stored,
+    })
+}
+
+/// Occurrence `obs`, inserted at `now` (as stored), as the file gives it back: its times
+/// read from the text they are stored as.
+fn as_first_stored(obs: &Observation, now: DateTime<Utc>) -> StoredOccurrence {
+    let as_stored = |t: DateTime<Utc>| time(&text(t));
+    StoredOccurrence {
+        series_uid: obs.series_uid.clone(),
+        recurrence_id: obs.recurrence_id.clone(),
+        scheduled: as_stored(obs.scheduled),
+        start: as_stored(obs.start),
+        end: as_stored(obs.end),
+        cancelled: obs.cancelled,
+        times_moved: 0,
+        first_seen: now,
+        last_seen: now,
+    }
 }
 
 /// Inserts the series seen for the first time and updates those whose counterpart

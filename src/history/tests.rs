@@ -92,6 +92,43 @@ fn an_occurrence_seen_twice_in_a_new_series_is_stored_once() {
     );
 }
 
+#[test]
+fn what_a_first_record_stores_is_given_back_as_the_file_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut store = open(&path).unwrap();
+    // Known series "s" (recorded before), new series "t" (once each, sub-second times and
+    // every cancellation) and "u" (one occurrence seen twice, moved in between).
+    store
+        .record(&seen(vec![obs(2, 10, None)]), at(1, 8))
+        .unwrap();
+    let in_series = |uid: &str, day, hour, cancelled| Observation {
+        series_uid: uid.into(),
+        ..obs(day, hour, cancelled)
+    };
+    let mut uneven = in_series("t", 4, 9, None);
+    uneven.start += Duration::milliseconds(250);
+    let mut cycle = seen(vec![
+        obs(2, 10, None),
+        obs(9, 11, Some(Cancellation::Declined)),
+        uneven,
+        in_series("t", 5, 9, Some(Cancellation::Status)),
+        in_series("t", 6, 9, Some(Cancellation::Exdate)),
+        in_series("t", 7, 9, Some(Cancellation::Deleted)),
+        in_series("u", 3, 10, None),
+        in_series("u", 3, 12, None),
+    ]);
+    cycle.series.push(("t".into(), "bo@example.com".into()));
+    cycle.series.push(("u".into(), "cy@example.com".into()));
+    let now = at(20, 8) + Duration::nanoseconds(123_456_789);
+    store.record(&cycle, now).unwrap();
+    let groups = [vec!["t"], vec!["s", "u"], vec!["u", "t"]];
+    let given = store.occurrences_of_each(&groups).unwrap();
+    let from_file = open(&path).unwrap().occurrences_of_each(&groups).unwrap();
+    assert_eq!(given, from_file);
+    assert_eq!(given[0].len(), 4, "every occurrence of the new series");
+}
+
 /// Whether anything was committed to the file at `path` since `watcher` last asked: SQLite
 /// changes `data_version` for a connection when another one committed a change.
 fn data_version(watcher: &Connection) -> i64 {

@@ -416,9 +416,14 @@ fn read_calendars(
         gone,
     } = reading;
     memo.fingerprint = fingerprint.to_string();
+    let reach = memo.reach();
+    let body = encode_packed(&memo);
+    // Its records are as big as its bytes: gone before SQLite copies the bytes, or saving
+    // would be a big calendar's peak of memory.
+    drop(memo);
     store.save_cache(
         scope,
-        &encode_packed(&memo),
+        &body,
         &encode_packed(&index),
         &changed,
         &gone,
@@ -427,7 +432,7 @@ fn read_calendars(
     Ok(ReadCalendars {
         read,
         relationships: Some(relationships),
-        reach: memo.reach(),
+        reach,
         index: Some(index),
     })
 }
