@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::calendar::RuleShape;
+use crate::calendar::recur::RuleFrequency;
 use crate::detect::Relationship;
 use crate::history::StoredOccurrence;
 use crate::zone::Zone;
@@ -40,10 +41,10 @@ impl Cadence {
         let Some(rule) = rule else {
             return Cadence::Other;
         };
-        match (rule.freq.as_str(), rule.interval, rule.weekdays) {
-            ("WEEKLY", n, 0 | 1) => Cadence::weeks(n),
-            ("DAILY", n, 0) if n.is_multiple_of(7) => Cadence::weeks(n / 7),
-            ("MONTHLY", 1, _) => Cadence::Monthly,
+        match (rule.freq, rule.interval, rule.weekdays) {
+            (RuleFrequency::Weekly, n, 0 | 1) => Cadence::weeks(n),
+            (RuleFrequency::Daily, n, 0) if n.is_multiple_of(7) => Cadence::weeks(n / 7),
+            (RuleFrequency::Monthly, 1, _) => Cadence::Monthly,
             _ => Cadence::Other,
         }
     }

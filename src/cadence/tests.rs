@@ -23,7 +23,7 @@ fn settings() -> Settings {
 
 fn rule(freq: &str, interval: u16) -> Option<RuleShape> {
     Some(RuleShape {
-        freq: freq.into(),
+        freq: RuleFrequency::from_name(freq).unwrap(),
         interval,
         weekdays: usize::from(freq == "WEEKLY"),
     })

@@ -494,10 +494,8 @@ mod tests {
             .map(|l| Person::from_property(&parse_content_line(l, 1).unwrap()))
             .collect();
         let (organizer, attendees) = match lines.first() {
-            Some(l) if l.starts_with("ORGANIZER") => {
-                (Some(people[0].clone()), people[1..].to_vec())
-            }
-            _ => (None, people),
+            Some(l) if l.starts_with("ORGANIZER") => (Some(people[0].clone()), people[1..].into()),
+            _ => (None, people.into_boxed_slice()),
         };
         EventMeta {
             uid: Arc::from("u"),
@@ -505,7 +503,7 @@ mod tests {
             summary: Some(summary.into()),
             organizer,
             attendees,
-            declined: Vec::new(),
+            declined: Box::default(),
             recurring: true,
             rule: None,
         }

@@ -297,8 +297,8 @@ mod tests {
             origin: Arc::from("t"),
             summary: None,
             organizer: None,
-            attendees: Vec::new(),
-            declined: Vec::new(),
+            attendees: Box::default(),
+            declined: Box::default(),
             recurring,
             rule: None,
         }

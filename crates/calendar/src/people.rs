@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::model::{Component, Property};
 use super::reader::{PropertyView, views_named};
-use super::recur::RuleSpec;
+use super::recur::{RuleFrequency, RuleSpec};
 use super::value;
 
 /// What kind of calendar user a participant is (`CUTYPE`, RFC 5545 3.2.3).
@@ -137,7 +137,7 @@ impl Interner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleShape {
     /// `DAILY`, `WEEKLY`, `MONTHLY`...
-    pub freq: String,
+    pub freq: RuleFrequency,
     /// `INTERVAL` (1 when absent).
     pub interval: u16,
     /// How many week days `BYDAY` names (0 when absent).
@@ -147,7 +147,7 @@ pub struct RuleShape {
 impl From<&RuleSpec> for RuleShape {
     fn from(rule: &RuleSpec) -> Self {
         RuleShape {
-            freq: rule.freq_name(),
+            freq: rule.frequency(),
             interval: rule.interval(),
             weekdays: rule.weekday_count(),
         }
@@ -165,11 +165,12 @@ pub struct EventMeta {
     pub summary: Option<Arc<str>>,
     /// `ORGANIZER`.
     pub organizer: Option<Person>,
-    /// Every `ATTENDEE`, in order.
-    pub attendees: Vec<Person>,
+    /// Every `ATTENDEE`, in order (a boxed slice, not a `Vec`: a big calendar holds tens of
+    /// thousands of these, and a `Vec` grown by pushing kept room for a person more).
+    pub attendees: Box<[Person]>,
     /// The attendees who declined the event itself (`PARTSTAT=DECLINED` on a series' master:
     /// the whole series).
-    pub declined: Vec<Person>,
+    pub declined: Box<[Person]>,
     /// True when it has an `RRULE` or an `RDATE`.
     pub recurring: bool,
     /// The first usable `RRULE`.
@@ -202,7 +203,9 @@ impl EventMeta {
             .properties_named("RRULE")
             .find_map(|p| RuleSpec::parse(&p.value).ok())
             .map(|r| RuleShape::from(&r));
-        let (mut attendees, mut declined) = (Vec::new(), Vec::new());
+        // Malformed lines are counted too: room for them is given back when boxed.
+        let count = ev.properties_named("ATTENDEE").count();
+        let (mut attendees, mut declined) = (Vec::with_capacity(count), Vec::new());
         for p in views_named(ev, "ATTENDEE") {
             let (person, said_no) = Person::read_with_reply(&p, shared);
             if said_no {
@@ -219,8 +222,8 @@ impl EventMeta {
             organizer: views_named(ev, "ORGANIZER")
                 .next()
                 .map(|p| Person::read_view(&p, shared)),
-            attendees,
-            declined,
+            attendees: attendees.into_boxed_slice(),
+            declined: declined.into_boxed_slice(),
             recurring: ev.property("RRULE").is_some() || ev.property("RDATE").is_some(),
             rule,
         }
@@ -313,7 +316,7 @@ mod tests {
         assert_eq!(organizer.name.as_deref(), Some("Me, Myself"));
         assert_eq!(m.attendees[0].name.as_deref(), Some("Ann \"A\" B"));
         assert_eq!(m.attendees[1].kind, PersonKind::Room);
-        assert_eq!(m.declined, [m.attendees[0].clone()]);
+        assert_eq!(*m.declined, [m.attendees[0].clone()]);
     }
 
     #[test]

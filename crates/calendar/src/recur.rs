@@ -305,9 +305,9 @@ impl RuleSpec {
         self.count.is_none() && self.until.is_none()
     }
 
-    /// Frequency name as in RFC 5545 (`WEEKLY`...).
-    pub fn freq_name(&self) -> String {
-        self.freq.to_string()
+    /// How often it repeats.
+    pub fn frequency(&self) -> RuleFrequency {
+        RuleFrequency::from(self.freq)
     }
 
     /// The INTERVAL (1 when absent), saturated to `u16`.
@@ -339,16 +339,89 @@ fn keep<T>(slot: &mut Vec<T>, (values, problem): PartValues<T>) -> Option<String
 }
 
 fn parse_freq(value: &str) -> Result<Frequency, String> {
-    Ok(match value.to_ascii_uppercase().as_str() {
-        "YEARLY" => Frequency::Yearly,
-        "MONTHLY" => Frequency::Monthly,
-        "WEEKLY" => Frequency::Weekly,
-        "DAILY" => Frequency::Daily,
-        "HOURLY" => Frequency::Hourly,
-        "MINUTELY" => Frequency::Minutely,
-        "SECONDLY" => Frequency::Secondly,
-        _ => return Err("not a frequency".to_string()),
-    })
+    RuleFrequency::from_name(value)
+        .map(Frequency::from)
+        .ok_or_else(|| "not a frequency".to_string())
+}
+
+/// How often a rule repeats (`FREQ`): a type, not its name, so a big calendar's series
+/// carry no string for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleFrequency {
+    /// `YEARLY`.
+    Yearly,
+    /// `MONTHLY`.
+    Monthly,
+    /// `WEEKLY`.
+    Weekly,
+    /// `DAILY`.
+    Daily,
+    /// `HOURLY`.
+    Hourly,
+    /// `MINUTELY`.
+    Minutely,
+    /// `SECONDLY`.
+    Secondly,
+}
+
+impl RuleFrequency {
+    const ALL: [RuleFrequency; 7] = [
+        RuleFrequency::Yearly,
+        RuleFrequency::Monthly,
+        RuleFrequency::Weekly,
+        RuleFrequency::Daily,
+        RuleFrequency::Hourly,
+        RuleFrequency::Minutely,
+        RuleFrequency::Secondly,
+    ];
+
+    /// Its name in RFC 5545 (`WEEKLY`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleFrequency::Yearly => "YEARLY",
+            RuleFrequency::Monthly => "MONTHLY",
+            RuleFrequency::Weekly => "WEEKLY",
+            RuleFrequency::Daily => "DAILY",
+            RuleFrequency::Hourly => "HOURLY",
+            RuleFrequency::Minutely => "MINUTELY",
+            RuleFrequency::Secondly => "SECONDLY",
+        }
+    }
+
+    /// The frequency named `name` (any case), if it names one.
+    pub fn from_name(name: &str) -> Option<RuleFrequency> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl From<Frequency> for RuleFrequency {
+    fn from(freq: Frequency) -> Self {
+        match freq {
+            Frequency::Yearly => RuleFrequency::Yearly,
+            Frequency::Monthly => RuleFrequency::Monthly,
+            Frequency::Weekly => RuleFrequency::Weekly,
+            Frequency::Daily => RuleFrequency::Daily,
+            Frequency::Hourly => RuleFrequency::Hourly,
+            Frequency::Minutely => RuleFrequency::Minutely,
+            Frequency::Secondly => RuleFrequency::Secondly,
+        }
+    }
+}
+
+impl From<RuleFrequency> for Frequency {
+    fn from(freq: RuleFrequency) -> Self {
+        match freq {
+            RuleFrequency::Yearly => Frequency::Yearly,
+            RuleFrequency::Monthly => Frequency::Monthly,
+            RuleFrequency::Weekly => Frequency::Weekly,
+            RuleFrequency::Daily => Frequency::Daily,
+            RuleFrequency::Hourly => Frequency::Hourly,
+            RuleFrequency::Minutely => Frequency::Minutely,
+            RuleFrequency::Secondly => Frequency::Secondly,
+        }
+    }
 }
 
 fn parse_num<T>(key: &str, value: &str, min: T, max: T) -> Result<T, String>
@@ -434,6 +507,19 @@ mod tests {
     use chrono::NaiveDate;
 
     use chrono::NaiveDateTime;
+
+    #[test]
+    fn a_frequency_is_read_back_from_its_name_and_from_a_rule() {
+        for freq in RuleFrequency::ALL {
+            assert_eq!(RuleFrequency::from_name(freq.name()), Some(freq));
+            let lower = freq.name().to_lowercase();
+            assert_eq!(RuleFrequency::from_name(&lower), Some(freq));
+            let rule = RuleSpec::parse(&format!("FREQ={lower};INTERVAL=2")).unwrap();
+            assert_eq!(rule.frequency(), freq);
+            assert_eq!(Frequency::from(freq).to_string(), freq.name());
+        }
+        assert_eq!(RuleFrequency::from_name("FORTNIGHTLY"), None);
+    }
 
     fn run(
         spec: &RuleSpec,

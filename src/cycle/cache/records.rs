@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::recur::RuleFrequency;
 use crate::calendar::{
     EventMeta, EventStatus, Moment, Occurrence, Person, PersonKind, RuleShape, Warning,
 };
@@ -74,7 +75,7 @@ impl From<&EventMeta> for MetaRec {
             rule: m
                 .rule
                 .as_ref()
-                .map(|r| (r.freq.clone(), r.interval, r.weekdays)),
+                .map(|r| (r.freq.name().to_string(), r.interval, r.weekdays)),
         }
     }
 }
@@ -89,10 +90,14 @@ impl From<MetaRec> for EventMeta {
             attendees: m.attendees.into_iter().map(Person::from).collect(),
             declined: m.declined.into_iter().map(Person::from).collect(),
             recurring: m.recurring,
-            rule: m.rule.map(|(freq, interval, weekdays)| RuleShape {
-                freq,
-                interval,
-                weekdays,
+            // A name no frequency has was not written by tete: no rule, as for an RRULE
+            // that does not parse.
+            rule: m.rule.and_then(|(freq, interval, weekdays)| {
+                Some(RuleShape {
+                    freq: RuleFrequency::from_name(&freq)?,
+                    interval,
+                    weekdays,
+                })
             }),
         }
     }

@@ -378,7 +378,7 @@ impl Collector {
                         meta.push(read);
                         declined
                     }
-                    _ => crate::people::declined(event, &mut self.shared),
+                    _ => crate::people::declined(event, &mut self.shared).into_boxed_slice(),
                 };
                 record.declined = (!declined.is_empty()).then(|| Arc::from(declined));
                 self.events.push(record);
