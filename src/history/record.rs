@@ -94,7 +94,10 @@ pub(super) fn record(
     // New series with an occurrence seen twice (the same event in two calendars): what is
     // stored of them is read back from the file.
     let mut seen_twice: HashSet<&str> = HashSet::new();
-    for obs in &seen.occurrences {
+    // Series by series (each one's in the order seen, so the later of two sightings is
+    // what is stored): rows of one series are neighbours in both indexes, and a first
+    // cycle's inserts in the order the calendar showed them spread over every page.
+    for obs in observed.values().flatten().copied() {
         let rows = stored.entry(obs.series_uid.as_str()).or_default();
         // A series seen for the first time has nothing stored but what this cycle inserted
         // (an occurrence seen twice: the same event in two calendars), and no row of it is
