@@ -51,11 +51,16 @@ impl Identity {
     /// Adds the `CN` given to my addresses in these events: calendars know my name better
     /// than the config does.
     pub fn learn_names<'a>(&mut self, events: impl IntoIterator<Item = &'a EventMeta>) {
+        // My name is on most of a big calendar's events, written the same few ways: each
+        // way is learned once.
+        let mut learned: foldhash::HashSet<&str> = foldhash::HashSet::default();
         for ev in events {
             for p in ev.organizer.iter().chain(&ev.attendees) {
-                if self.is_me(p)
-                    && let Some(name) = &p.name
+                if let Some(name) = &p.name
+                    && !learned.contains(&**name)
+                    && self.is_me(p)
                 {
+                    learned.insert(name);
                     self.learn_name(name);
                 }
             }
