@@ -139,8 +139,9 @@ pub fn observe(
     };
     let mut adhoc: BTreeMap<CounterpartKey, Vec<DateTime<Utc>>> = BTreeMap::new();
     // The same event in two calendars (or twice in one export) is one meeting: the first
-    // copy read counts, as in `detect`.
-    let mut seen = std::collections::HashSet::new();
+    // copy read counts, as in `detect`. Hashed with `foldhash`: every occurrence of the
+    // window is looked up.
+    let mut seen = foldhash::HashSet::default();
     for occ in &expansion.occurrences {
         if !occ.uid.is_empty() && !seen.insert((&*occ.uid, occ.recurrence_id)) {
             continue;
