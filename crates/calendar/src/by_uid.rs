@@ -129,10 +129,7 @@ impl EventsByUid {
 /// big export's 1:1s are kept in memory between cycles, and their attendees and summaries
 /// are most of their text.
 fn is_read_for_notes(line: &[u8]) -> bool {
-    let end = line
-        .iter()
-        .position(|&b| b == b';' || b == b':')
-        .unwrap_or(line.len());
+    let end = memchr::memchr2(b';', b':', line).unwrap_or(line.len());
     let name = std::str::from_utf8(&line[..end]).unwrap_or("");
     name.eq_ignore_ascii_case("BEGIN")
         || name.eq_ignore_ascii_case("END")

@@ -512,7 +512,7 @@ impl<R: BufRead> LogicalLines<R> {
             self.physical.pop();
         }
         // Lone CRs (old Mac files, some fuzzed input) end lines too.
-        if let Some(cr) = self.physical.iter().position(|&b| b == b'\r') {
+        if let Some(cr) = memchr::memchr(b'\r', &self.physical) {
             self.spans_exact = false;
             let rest = self.physical.split_off(cr);
             self.queued
@@ -828,8 +828,8 @@ impl<'a> RawLine<'a> {
 }
 
 fn split_content_line(line: &str) -> Result<RawLine<'_>, &'static str> {
-    let name_end = line
-        .find([';', ':'])
+    // The delimiters are ASCII, so where a byte search finds one is a char boundary.
+    let name_end = memchr::memchr2(b';', b':', line.as_bytes())
         .ok_or("line has no ':' between name and value")?;
     let name = line[..name_end].trim();
     if name.is_empty()
@@ -858,9 +858,8 @@ fn split_content_line(line: &str) -> Result<RawLine<'_>, &'static str> {
 /// the next unquoted `;` or `:`. Returns its trimmed name, its values as written (`None`
 /// without `=`), and the rest of the line.
 fn split_param(input: &str) -> Result<(&str, Option<&str>, &str), &'static str> {
-    let name_end = input
-        .find(['=', ';', ':'])
-        .ok_or("parameter without a value")?;
+    let name_end =
+        memchr::memchr3(b'=', b';', b':', input.as_bytes()).ok_or("parameter without a value")?;
     let name = input[..name_end].trim();
     let rest = &input[name_end..];
     let Some(values) = rest.strip_prefix('=') else {
@@ -884,7 +883,7 @@ fn param_value_len(input: &str) -> Result<usize, &'static str> {
             .find('"')
             .map(|end| end + 2)
             .ok_or("unterminated quoted parameter value"),
-        None => Ok(input.find([',', ';', ':']).unwrap_or(input.len())),
+        None => Ok(memchr::memchr3(b',', b';', b':', input.as_bytes()).unwrap_or(input.len())),
     }
 }
 
