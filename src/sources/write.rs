@@ -141,7 +141,11 @@ fn canonical_component(c: &Component) -> Canonical {
                 .iter()
                 .map(|param| (str::to_ascii_uppercase(&param.name), param.values.clone()))
                 .collect();
-            (str::to_ascii_uppercase(&p.name), params, p.value.clone())
+            (
+                str::to_ascii_uppercase(&p.name),
+                params,
+                p.value.to_string(),
+            )
         })
         .collect();
     properties.sort();

@@ -11,7 +11,7 @@ fn key(p: &Property) -> (String, Vec<(String, Vec<String>)>, String, bool) {
         .iter()
         .map(|x| (x.name.to_string(), x.values.clone()))
         .collect();
-    (p.name.to_string(), params, p.value.clone(), p.unparsed)
+    (p.name.to_string(), params, p.value.to_string(), p.unparsed)
 }
 
 /// Asserts `after` is `before` with only DESCRIPTION of VEVENTs changed.

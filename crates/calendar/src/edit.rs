@@ -386,7 +386,7 @@ fn apply_description(ev: &mut Component, new: &Description) {
                     .is_some_and(|f| f.eq_ignore_ascii_case("text/html"))
         })
     {
-        p.value = value::escape_text(html);
+        p.value = value::escape_text(html).into();
     }
 }
 
@@ -415,7 +415,9 @@ fn new_override(
     recurrence_id
         .params
         .retain(|p| !p.name.eq_ignore_ascii_case("RANGE"));
-    recurrence_id.value = clock.write_like(&start_value, occ.recurrence_id, occ.uid)?;
+    recurrence_id.value = clock
+        .write_like(&start_value, occ.recurrence_id, occ.uid)?
+        .into();
     recurrence_id.line = 0;
     let start_text = clock.write_like(&start_value, occ.start, occ.uid)?;
     let end = match master.property("DTEND").map(value::time_property) {
@@ -425,12 +427,12 @@ fn new_override(
     let mut at = 0;
     for (i, p) in ov.properties.iter_mut().enumerate() {
         if p.name.eq_ignore_ascii_case("DTSTART") {
-            p.value.clone_from(&start_text);
+            p.value = start_text.as_str().into();
             at = i + 1;
         } else if p.name.eq_ignore_ascii_case("DTEND")
             && let Some(end) = &end
         {
-            p.value.clone_from(end);
+            p.value = end.as_str().into();
         }
     }
     ov.properties.insert(at, recurrence_id);

@@ -30,7 +30,7 @@ pub struct Property {
     /// Parameters in the order they were written.
     pub params: Vec<Param>,
     /// The raw value, still escaped as on the wire (`\n`, `\,`...).
-    pub value: String,
+    pub value: CompactString,
     /// 1-based line number in the source (0 for properties built in memory).
     pub line: usize,
     /// A line that could not be split into name and value. It is kept verbatim in `value` and
@@ -86,7 +86,7 @@ impl Component {
             .iter_mut()
             .find(|p| !p.unparsed && p.name.eq_ignore_ascii_case(name))
         {
-            Some(p) => p.value = raw_value,
+            Some(p) => p.value = raw_value.into(),
             None => self.properties.push(Property::new(name, raw_value)),
         }
     }
@@ -117,7 +117,7 @@ impl Property {
         Property {
             name: upper_case(name),
             params: Vec::new(),
-            value: raw_value.into(),
+            value: CompactString::from(raw_value.into()),
             line: 0,
             unparsed: false,
         }

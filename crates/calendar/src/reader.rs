@@ -230,7 +230,7 @@ impl<R: BufRead> Reader<R> {
                 self.property(Property {
                     name: crate::model::upper_case(raw.name),
                     params: Vec::new(),
-                    value: text.into_owned(),
+                    value: CompactString::from(text),
                     line: line_no,
                     unparsed: true,
                 });
@@ -245,7 +245,7 @@ impl<R: BufRead> Reader<R> {
                 self.property(Property {
                     name: CompactString::default(),
                     params: Vec::new(),
-                    value: text.into_owned(),
+                    value: CompactString::from(text),
                     line: line_no,
                     unparsed: true,
                 });
@@ -820,7 +820,7 @@ impl<'a> RawLine<'a> {
         Property {
             name: crate::model::upper_case(self.name),
             params,
-            value: self.value.to_string(),
+            value: CompactString::from(self.value),
             line: line_no,
             unparsed: false,
         }
