@@ -139,7 +139,10 @@ fn canonical_component(c: &Component) -> Canonical {
             let params = p
                 .params
                 .iter()
-                .map(|param| (str::to_ascii_uppercase(&param.name), param.values.clone()))
+                .map(|param| {
+                    let values = param.values.iter().map(ToString::to_string).collect();
+                    (str::to_ascii_uppercase(&param.name), values)
+                })
                 .collect();
             (
                 str::to_ascii_uppercase(&p.name),

@@ -9,7 +9,12 @@ fn key(p: &Property) -> (String, Vec<(String, Vec<String>)>, String, bool) {
     let params = p
         .params
         .iter()
-        .map(|x| (x.name.to_string(), x.values.clone()))
+        .map(|x| {
+            (
+                x.name.to_string(),
+                x.values.iter().map(ToString::to_string).collect(),
+            )
+        })
         .collect();
     (p.name.to_string(), params, p.value.to_string(), p.unparsed)
 }

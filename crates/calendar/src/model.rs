@@ -44,7 +44,7 @@ pub struct Param {
     /// Upper-cased parameter name, e.g. `TZID`, held inline like a property's.
     pub name: CompactString,
     /// The values, unquoted, with RFC 6868 `^` escapes still in place.
-    pub values: Vec<String>,
+    pub values: Vec<CompactString>,
 }
 
 impl Component {

@@ -811,8 +811,9 @@ impl<'a> RawLine<'a> {
             if !name.is_empty() && keep.is_none_or(|keep| keep(name)) {
                 params.push(Param {
                     name: crate::model::upper_case(name),
-                    values: values
-                        .map_or_else(Vec::new, |v| param_values(v).map(str::to_string).collect()),
+                    values: values.map_or_else(Vec::new, |v| {
+                        param_values(v).map(CompactString::from).collect()
+                    }),
                 });
             }
             rest = remaining;
@@ -1022,7 +1023,11 @@ pub(crate) mod tests {
     fn parameter_forms() {
         let p = parse_content_line("X;;A;B=;C=a,;D=\"q;:\",r:v", 1).unwrap();
         let got: Vec<_> = p.params.iter().map(|p| (&*p.name, &p.values)).collect();
-        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let strings = |v: &[&str]| {
+            v.iter()
+                .map(|s| CompactString::from(*s))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(got[0], ("A", &Vec::new()));
         assert_eq!(got[1], ("B", &strings(&[""])));
         assert_eq!(got[2], ("C", &strings(&["a", ""])));

@@ -323,7 +323,7 @@ fn attendee_property(attendee: &Attendee) -> Option<Property> {
 fn param(name: &str, value: &str) -> Param {
     Param {
         name: name.into(),
-        values: vec![value.to_string()],
+        values: vec![value.into()],
     }
 }
 
