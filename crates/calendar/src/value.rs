@@ -334,13 +334,17 @@ pub enum EventStatus {
 impl EventStatus {
     /// The status a `STATUS` value names.
     pub fn parse(raw: &str) -> EventStatus {
-        let upper = raw.trim().to_ascii_uppercase();
-        match upper.as_str() {
-            "TENTATIVE" => EventStatus::Tentative,
-            "CONFIRMED" => EventStatus::Confirmed,
-            "CANCELLED" => EventStatus::Cancelled,
-            _ => EventStatus::Other(upper.into()),
-        }
+        let raw = raw.trim();
+        // Compared in any case before anything is allocated: a big calendar's events
+        // nearly all say one of the three.
+        [
+            EventStatus::Tentative,
+            EventStatus::Confirmed,
+            EventStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|known| known.as_str().eq_ignore_ascii_case(raw))
+        .unwrap_or_else(|| EventStatus::Other(raw.to_ascii_uppercase().into()))
     }
 
     /// The value as written in iCalendar (upper case).
