@@ -113,14 +113,14 @@ pub(super) fn record(
             seen_twice.insert(obs.series_uid.as_str());
         }
         match record_occurrence(tx, rows, obs, lookup, &now)? {
-            Recorded::New => {
+            Recorded::New(as_stored) => {
                 summary.new += 1;
                 new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
                 if new_series {
                     first_stored
                         .entry(obs.series_uid.clone())
                         .or_default()
-                        .push(as_first_stored(obs, now_as_stored));
+                        .push(as_first_stored(obs, as_stored, now_as_stored));
                 }
             }
             Recorded::Changed => summary.changed += 1,
@@ -147,16 +147,14 @@ pub(super) fn record(
     })
 }
 
-/// Occurrence `obs`, inserted at `now` (as stored), as the file gives it back: its times
-/// read from the text they are stored as.
-fn as_first_stored(obs: &Observation, now: DateTime<Utc>) -> StoredOccurrence {
-    let as_stored = |t: DateTime<Utc>| time(&text(t));
+/// Occurrence `obs`, inserted at `now` (as stored) with `times`, as the file gives it back.
+fn as_first_stored(obs: &Observation, times: StoredTimes, now: DateTime<Utc>) -> StoredOccurrence {
     StoredOccurrence {
         series_uid: obs.series_uid.clone(),
         recurrence_id: obs.recurrence_id.clone(),
-        scheduled: as_stored(obs.scheduled),
-        start: as_stored(obs.start),
-        end: as_stored(obs.end),
+        scheduled: times.scheduled,
+        start: times.start,
+        end: times.end,
         cancelled: obs.cancelled,
         times_moved: 0,
         first_seen: now,
@@ -246,8 +244,16 @@ fn exec(tx: &Transaction, sql: &str, params: impl rusqlite::Params) -> rusqlite:
     tx.prepare_cached(sql)?.execute(params)
 }
 
+/// An inserted occurrence's times as stored (see [`as_first_stored`]).
+#[derive(Clone, Copy)]
+struct StoredTimes {
+    scheduled: DateTime<Utc>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
 enum Recorded {
-    New,
+    New(StoredTimes),
     Changed,
     Same,
 }
@@ -296,6 +302,12 @@ fn record_occurrence(
                 now
             ],
         )?;
+        // As the file gives them back: read from the text just written, not formatted again.
+        let as_stored = StoredTimes {
+            scheduled: time(&scheduled),
+            start: time(&start),
+            end: time(&end),
+        };
         if lookup.keep_rows {
             let row = Row {
                 scheduled,
@@ -307,7 +319,7 @@ fn record_occurrence(
             };
             rows.insert(obs.recurrence_id.clone(), row);
         }
-        return Ok(Recorded::New);
+        return Ok(Recorded::New(as_stored));
     };
     let moved = row.start != start;
     if !moved && row.end == end && row.cancelled.as_deref() == cancelled {
