@@ -192,17 +192,17 @@ impl EventMeta {
     }
 
     /// Reads the meta of a `VEVENT` read from `origin`, whose UID is `uid` (shared with
-    /// the event's other records), sharing its text with other events' through `shared`.
+    /// the event's other records) and whose first usable `RRULE` is `rule` (as the caller
+    /// already read it: a big calendar's rules are parsed once), sharing its text with
+    /// other events' through `shared`.
     pub fn from_event(
         ev: &Component,
         origin: &Arc<str>,
         uid: &Arc<str>,
+        rule: Option<&RuleSpec>,
         shared: &mut Interner,
     ) -> EventMeta {
-        let rule = ev
-            .properties_named("RRULE")
-            .find_map(|p| RuleSpec::parse(&p.value).ok())
-            .map(|r| RuleShape::from(&r));
+        let rule = rule.map(RuleShape::from);
         // Malformed lines are counted too: room for them is given back when boxed.
         let count = ev.properties_named("ATTENDEE").count();
         let (mut attendees, mut declined) = (Vec::with_capacity(count), Vec::new());
@@ -304,6 +304,7 @@ mod tests {
                 ev,
                 &Arc::from("t"),
                 &Arc::from("u"),
+                None,
                 &mut Interner::default(),
             )
         };

@@ -373,7 +373,9 @@ impl Collector {
                 let declined = match (&mut self.meta, &record.recurrence_id) {
                     (Some(meta), None) => {
                         let origin = &self.resources[resource as usize].origin;
-                        let read = EventMeta::from_event(event, origin, &uid, &mut self.shared);
+                        let rule = record.rules().first();
+                        let read =
+                            EventMeta::from_event(event, origin, &uid, rule, &mut self.shared);
                         let declined = read.declined.clone();
                         meta.push(read);
                         declined
