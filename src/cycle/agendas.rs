@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use super::{Companion, Gathered, Outcome, Route, declined_by_a_person};
 use crate::agenda::plan::MeetingNotes;
@@ -17,6 +17,7 @@ use crate::calendar::edit::{
     Description, Descriptions, OccurrenceRef, occurrence_description, parse_moment,
     series_description,
 };
+use crate::calendar::expand::ItemPlace;
 use crate::calendar::{Document, EventMeta, Moment, Occurrence};
 use crate::detect::CounterpartKey;
 use crate::history::{History, HistoryError, StoredOccurrence};
@@ -94,6 +95,59 @@ struct Documents {
     used: HashSet<String>,
     /// The UIDs of every 1:1 series and one-off 1:1: all that is read of a big file or feed.
     one_on_ones: Arc<foldhash::HashSet<String>>,
+    /// The overrides read of a big file or feed: of the occurrences this cycle may look at.
+    reach: Option<Reach>,
+}
+
+/// The occurrences (by RECURRENCE-ID) whose overrides planning reads again from a big file
+/// or feed: from the oldest stored meeting to the last one of the window, not the
+/// years of overrides before and after (two thirds of the 1:1s' text in the 100,000-event
+/// bench calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reach {
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+}
+
+impl Reach {
+    /// How far an override's RECURRENCE-ID, as written (local wall-clock time), may be from
+    /// the UTC time it is compared with: more than any zone's offset.
+    const MARGIN: Duration = Duration::days(2);
+    /// How far past the window's last occurrence overrides are read: a daemon's later
+    /// cycles, whose window has moved on, reuse what it read for weeks.
+    const AHEAD: Duration = Duration::weeks(4);
+
+    /// The reach of every stored meeting of the relationships (the coming ones of the
+    /// window included); `None` when there is none.
+    fn of(outcome: &Outcome) -> Option<Reach> {
+        let stored = (outcome.entries.iter())
+            .flat_map(|e| e.occurrences.iter())
+            .map(|o| o.scheduled.naive_utc());
+        let (from, to) = stored.fold(None, |range, t| match range {
+            None => Some((t, t)),
+            Some((from, to)) => Some((t.min(from), t.max(to))),
+        })?;
+        Some(Reach {
+            from: from - Self::MARGIN,
+            to: to + Self::MARGIN + Self::AHEAD,
+        })
+    }
+
+    /// Whether the occurrence `place` overrides (if it overrides one alone) is in reach.
+    fn holds(self, place: &ItemPlace) -> bool {
+        place
+            .overrides
+            .is_none_or(|t| self.from <= t && t <= self.to)
+    }
+
+    /// Whether what was read for `read` (`None`: every override) holds all `wanted` needs.
+    fn covers(read: Option<Reach>, wanted: Option<Reach>) -> bool {
+        match (read, wanted) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(read), Some(wanted)) => read.from <= wanted.from && wanted.to <= read.to,
+        }
+    }
 }
 
 /// The 1:1s' resources as a daemon's last cycle parsed them for planning, by origin: an
@@ -107,6 +161,8 @@ struct Kept {
     stamp: String,
     /// For a big file or feed, the 1:1 UIDs read of it (what else it holds was skipped).
     wanted: Option<Arc<foldhash::HashSet<String>>>,
+    /// For a big file or feed, the overrides read of them (`None`: all).
+    reach: Option<Reach>,
     parsed: Option<Parsed>,
     /// The notes past meetings show in it, by series UID, then RECURRENCE-ID as stored,
     /// found once: an idle cycle reads none again (finding them was a fifth of it); looked
@@ -115,11 +171,16 @@ struct Kept {
 }
 
 impl Documents {
-    fn new(kept: KeptNotes, one_on_ones: foldhash::HashSet<String>) -> Documents {
+    fn new(
+        kept: KeptNotes,
+        one_on_ones: foldhash::HashSet<String>,
+        reach: Option<Reach>,
+    ) -> Documents {
         Documents {
             kept,
             used: HashSet::new(),
             one_on_ones: Arc::new(one_on_ones),
+            reach,
         }
     }
 
@@ -178,7 +239,7 @@ impl Documents {
     }
 
     /// Parses `origin` unless what is kept of it was parsed from the same bytes: the same
-    /// stamp and, for a big file, the same 1:1s.
+    /// stamp and, for a big file, the same 1:1s and their overrides this cycle needs.
     fn refresh(&mut self, gathered: &Gathered, origin: &str) {
         let Some((_, resource)) = gathered.resource(origin) else {
             self.kept.0.remove(origin);
@@ -190,7 +251,9 @@ impl Documents {
             kept.stamp == stamp
                 && match (&kept.wanted, &wanted) {
                     (None, None) => true,
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                    (Some(a), Some(b)) => {
+                        (Arc::ptr_eq(a, b) || a == b) && Reach::covers(kept.reach, self.reach)
+                    }
                     _ => false,
                 }
         };
@@ -198,45 +261,63 @@ impl Documents {
         if stamp != "?" && self.kept.0.get(origin).is_some_and(same) {
             return;
         }
-        let parsed = self.read(gathered, resource, origin);
+        let (parsed, reach) = self.read(gathered, resource, origin);
         let kept = Kept {
             stamp,
             wanted,
+            reach,
             parsed,
             past: foldhash::HashMap::default(),
         };
         self.kept.0.insert(origin.to_string(), kept);
     }
 
+    /// Parses a resource as planning needs it; for a big file or feed, also which of its
+    /// 1:1s' overrides were read (`None`: all).
     fn read(
         &self,
         gathered: &Gathered,
         resource: &crate::sources::Resource,
         origin: &str,
-    ) -> Option<Parsed> {
-        let input = resource.open().ok()?;
+    ) -> (Option<Parsed>, Option<Reach>) {
+        let Ok(input) = resource.open() else {
+            return (None, None);
+        };
         if resource.is_item() {
-            Document::read_notes(input, origin).ok().map(Parsed::Whole)
+            let parsed = Document::read_notes(input, origin).ok().map(Parsed::Whole);
+            (parsed, None)
         } else {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; each series parsed on its own when
             // asked for, so finding an occurrence's description does not search the whole
             // export. Where the cycle found them, only their bytes are read again.
             let wanted = |uid: &str| self.one_on_ones.contains(uid);
-            let at_parts = gathered
-                .notes_at
-                .get(origin)
+            // Where the cycle found them, only their bytes are read again, and of their
+            // overrides only those of the occurrences this cycle looks at.
+            let at: Option<Vec<std::ops::Range<u64>>> =
+                gathered.notes_at.get(origin).map(|places| {
+                    (places.iter())
+                        .filter(|p| self.reach.is_none_or(|reach| reach.holds(p)))
+                        .map(|p| p.bytes.clone())
+                        .collect()
+                });
+            let at_parts = at
+                .as_deref()
                 .and_then(|at| resource.read_at(at, begins_a_component)?.ok())
                 .and_then(|parts| EventsByUid::read(parts, origin, wanted).ok());
-            let events = match at_parts {
-                Some(events) => events,
+            let (events, reach) = match at_parts {
+                Some(events) => (events, self.reach),
                 // The file changed since the cycle read it: all of it is read again.
-                None => EventsByUid::read(input, origin, wanted).ok()?,
+                None => match EventsByUid::read(input, origin, wanted) {
+                    Ok(events) => (events, None),
+                    Err(_) => return (None, None),
+                },
             };
-            Some(Parsed::ByUid {
+            let parsed = Parsed::ByUid {
                 events,
                 parsed: HashMap::new(),
-            })
+            };
+            (Some(parsed), reach)
         }
     }
 
@@ -352,6 +433,7 @@ pub(super) fn plan_agendas_kept(
                 .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
                 .map(|s| s.uid.to_string())
                 .collect(),
+            Reach::of(outcome),
         ),
     };
     // Most of the window is past or beyond the write-ahead days: looked through once, not

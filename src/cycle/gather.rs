@@ -112,8 +112,9 @@ pub struct Gathered {
     pub notes_at: NotesAt,
 }
 
-/// By origin, the byte ranges of a big calendar's 1:1 events and time zones.
-pub type NotesAt = HashMap<String, Vec<std::ops::Range<u64>>>;
+/// By origin, where a big calendar's 1:1 events and time zones are, each with the
+/// occurrence it overrides (planning reads only the overrides of the meetings it looks at).
+pub type NotesAt = HashMap<String, Vec<crate::calendar::expand::ItemPlace>>;
 
 impl Gathered {
     /// The calendar and resource an event read from `origin` lives in.

@@ -53,11 +53,11 @@ use crate::detect::{self, Relationship};
 use crate::history::cache::CachedResource;
 use crate::history::{History, HistoryError};
 use crate::sources::Resource;
-use records::{MetaRec, MomentRec, OccurrenceRec, VerdictRec, WarningRec};
+use records::{MetaRec, MomentRec, OccurrenceRec, PlaceRec, VerdictRec, WarningRec};
 
 /// Bumped whenever what is cached, or how it is read, changes; with tete's version it keys
 /// the cache, so an upgrade that reads calendars differently starts from nothing.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// How far past the cycle's window the cached occurrences reach.
 const REACH: Duration = Duration::days(7);
@@ -115,7 +115,11 @@ impl FromCalendars {
                 .map(WarningRec::from)
                 .collect(),
             failures: self.failures.clone(),
-            notes_at: self.notes_at.clone(),
+            notes_at: (self.notes_at.iter())
+                .map(|(origin, places)| {
+                    (origin.clone(), places.iter().map(PlaceRec::from).collect())
+                })
+                .collect(),
         }
     }
 }
@@ -609,7 +613,8 @@ struct Memo {
     /// Warnings from expanding the 1:1s.
     expansion_warnings: Vec<WarningRec>,
     failures: Vec<Failure>,
-    notes_at: NotesAt,
+    /// [`FromCalendars::notes_at`].
+    notes_at: HashMap<String, Vec<PlaceRec>>,
 }
 
 impl Memo {
@@ -640,7 +645,9 @@ impl Memo {
                 .map(Warning::from)
                 .collect(),
             failures: self.failures,
-            notes_at: self.notes_at,
+            notes_at: (self.notes_at.into_iter())
+                .map(|(origin, places)| (origin, places.into_iter().map(Into::into).collect()))
+                .collect(),
         }
     }
 }

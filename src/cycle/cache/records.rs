@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::expand::ItemPlace;
 use crate::calendar::recur::RuleFrequency;
 use crate::calendar::{
     EventMeta, EventStatus, Moment, Occurrence, Person, PersonKind, RuleShape, Warning,
@@ -234,6 +235,33 @@ impl From<WarningRec> for Warning {
             line: w.line,
             uid: w.uid,
             message: w.message,
+        }
+    }
+}
+
+/// An [`ItemPlace`]: its bytes, and the occurrence it overrides in whole seconds (what
+/// planning compares it with, a day's margin apart, needs no more).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PlaceRec(u64, u64, Option<i64>);
+
+impl From<&ItemPlace> for PlaceRec {
+    fn from(p: &ItemPlace) -> Self {
+        PlaceRec(
+            p.bytes.start,
+            p.bytes.end,
+            p.overrides.map(|t| t.and_utc().timestamp()),
+        )
+    }
+}
+
+impl From<PlaceRec> for ItemPlace {
+    fn from(PlaceRec(start, end, overrides): PlaceRec) -> Self {
+        ItemPlace {
+            bytes: start..end,
+            // Out of chrono's range (not written by tete): needed by any occurrence.
+            overrides: overrides
+                .and_then(|secs| DateTime::from_timestamp(secs, 0))
+                .map(|t| t.naive_utc()),
         }
     }
 }

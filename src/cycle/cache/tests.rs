@@ -426,11 +426,16 @@ enum Run {
 const RUNS: usize = 4;
 
 fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
+    check_from(World::new(), edits).map(drop)
+}
+
+/// [`check`] from `world`; gives back the plans after each step (the same every way).
+fn check_from(mut world: World, edits: &[Edit]) -> Result<Vec<String>, TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let vdir = dir.path().join("vdir");
     std::fs::create_dir(&vdir).unwrap();
     let file = dir.path().join("export.ics");
-    let mut world = World::new();
+    let mut plans = Vec::new();
     world.write(&vdir, &file, None);
     let mut states: Vec<(Location, Run, PathBuf)> = Vec::new();
     for (name, location) in [
@@ -505,9 +510,10 @@ fn check(edits: &[Edit]) -> Result<(), TestCaseError> {
                     run
                 );
             }
+            plans.push(full.2.clone());
         }
     }
-    Ok(())
+    Ok(plans)
 }
 
 proptest! {
@@ -552,6 +558,43 @@ fn a_touch_a_move_time_passing_and_a_split_give_the_full_results() {
     ] {
         assert!(taken.contains(&path), "{path:?} never taken: {taken:?}");
     }
+}
+
+#[test]
+fn only_the_overrides_of_meetings_looked_at_are_read_again_and_none_is_missed() {
+    // A weekly 1:1 over two and a half years around `now`, with notes on overrides long
+    // before the window, in it, moved into it from a year before, past its end (in it,
+    // then past, as time goes by) and long after it.
+    let mut world = World {
+        items: Vec::new(),
+        next_uid: 0,
+        now: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    };
+    world.add(0, -7 * 60, 10, Some(130));
+    let moved_in = i64::from(52 - 3) * 7 * 24;
+    world.items[0].overrides = BTreeMap::from([
+        (3, (1, false)),
+        (3 + 52, (1, false)),
+        (10, (moved_in, false)),
+        (60 + 19, (1, false)),
+        (120, (1, false)),
+    ]);
+    // Plans equal the full reading's every way, in a daemon's later cycles too (reusing
+    // what it read while that holds the overrides they need).
+    let waits = [40, 9, 110].map(|days| Edit::Wait { days });
+    let plans = check_from(world, &waits).unwrap();
+    let (first, last) = (&plans[0], &plans[plans.len() - 1]);
+    for (k, seen) in [
+        (3, false),
+        (55, true),
+        (10, true),
+        (79, false),
+        (120, false),
+    ] {
+        let item = format!("follow up on {k}\"");
+        assert_eq!(first.contains(&item), seen, "{k}: {first}");
+    }
+    assert!(last.contains("follow up on 79\""), "{last}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;
 
-use chrono::NaiveTime;
+use chrono::{NaiveDateTime, NaiveTime};
 
 use super::ReadSummary;
 use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Stamp, TzidUse};
@@ -77,6 +77,39 @@ pub struct Collector {
     pub(super) keeping_spans: bool,
 }
 
+/// Where in its input an item was read, and what a reader looking for one occurrence's
+/// text may skip it by (see [`Collector::spans_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemPlace {
+    /// Its bytes in the input.
+    pub bytes: std::ops::Range<u64>,
+    /// The occurrence it overrides, as written (local or UTC wall-clock time, not resolved
+    /// to UTC: up to a day from it), when it is an override of that occurrence alone;
+    /// `None` for a time zone, a series master, a single event and an override of an
+    /// occurrence and the following ones, which any occurrence may need.
+    pub overrides: Option<NaiveDateTime>,
+}
+
+impl ItemPlace {
+    /// `places` sorted by their bytes, each item once: several events read from one item
+    /// are one place, skipped only if each of them may be.
+    fn in_order(mut places: Vec<ItemPlace>) -> Vec<ItemPlace> {
+        places.sort_by_key(|p| (p.bytes.start, p.bytes.end));
+        let mut out: Vec<ItemPlace> = Vec::with_capacity(places.len());
+        for place in places {
+            match out.last_mut() {
+                Some(last) if last.bytes == place.bytes => {
+                    if last.overrides != place.overrides {
+                        last.overrides = None;
+                    }
+                }
+                _ => out.push(place),
+            }
+        }
+        out
+    }
+}
+
 /// Where in its input an item was read: a time zone (`event: None`) or an event (its
 /// index in `events`).
 #[derive(Debug, Clone)]
@@ -131,29 +164,31 @@ impl Collector {
     }
 
     /// For each input read while keeping spans that holds an event whose UID `wanted`
-    /// accepts: where those events and every time zone of the input are, as byte ranges in
-    /// reading order. Read again and concatenated, they are a calendar with those events.
-    pub fn spans_of(
-        &self,
-        wanted: impl Fn(&str) -> bool,
-    ) -> Vec<(Arc<str>, Vec<std::ops::Range<u64>>)> {
-        let mut by_resource: BTreeMap<u32, (bool, Vec<std::ops::Range<u64>>)> = BTreeMap::new();
+    /// accepts: where those events and every time zone of the input are, in reading order,
+    /// each with the occurrence it overrides (see [`ItemPlace`]). Read again and
+    /// concatenated, they are a calendar with those events.
+    pub fn spans_of(&self, wanted: impl Fn(&str) -> bool) -> Vec<(Arc<str>, Vec<ItemPlace>)> {
+        let mut by_resource: BTreeMap<u32, (bool, Vec<ItemPlace>)> = BTreeMap::new();
         for item in &self.spans {
-            let uid = item.event.and_then(|i| self.events.get(i as usize));
-            let wanted_event = uid.is_some_and(|e| wanted(&e.uid));
+            let event = item.event.and_then(|i| self.events.get(i as usize));
+            let wanted_event = event.is_some_and(|e| wanted(&e.uid));
             if item.event.is_none() || wanted_event {
                 let entry = by_resource.entry(item.resource).or_default();
                 entry.0 |= wanted_event;
-                entry.1.push(item.span.clone());
+                entry.1.push(ItemPlace {
+                    bytes: item.span.clone(),
+                    overrides: event.and_then(EventRecord::overridden_alone),
+                });
             }
         }
         by_resource
             .into_iter()
             .filter(|(_, (any_wanted, _))| *any_wanted)
-            .map(|(resource, (_, mut spans))| {
-                spans.sort_by_key(|s| s.start);
-                spans.dedup();
-                (self.resources[resource as usize].origin.clone(), spans)
+            .map(|(resource, (_, places))| {
+                (
+                    self.resources[resource as usize].origin.clone(),
+                    ItemPlace::in_order(places),
+                )
             })
             .collect()
     }

@@ -49,7 +49,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use super::people::Person;
 use crate::EventStatus;
 
-pub use collect::Collector;
+pub use collect::{Collector, ItemPlace};
 pub use window::Expansion;
 
 /// A time window, as UTC wall-clock times: `[start, end)`.

@@ -68,6 +68,16 @@ pub(super) struct EventRecord {
     pub(super) declined: Option<Arc<[Person]>>,
 }
 
+impl EventRecord {
+    /// The occurrence it overrides, as written, when it overrides that one alone (not
+    /// `RANGE=THISANDFUTURE`).
+    pub(super) fn overridden_alone(&self) -> Option<NaiveDateTime> {
+        self.recurrence_id
+            .filter(|_| !self.this_and_future)
+            .map(|rid| rid.t)
+    }
+}
+
 /// The RRULEs, RDATEs and EXDATEs of an event. Boxed apart from [`EventRecord`] because most
 /// events have none: a single event then costs one pointer instead of three empty lists.
 #[derive(Debug, Default)]

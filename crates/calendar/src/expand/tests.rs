@@ -327,7 +327,9 @@ fn spans_of_wanted_events_read_again_are_those_events_with_every_zone() {
         DTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
         END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260105T100000Z\r\nEND:VEVENT\r\n\
         BEGIN:VEVENT\r\nUID:b\r\nDTSTART;TZID=Z:20260105T100000\r\nRRULE:FREQ=WEEKLY\r\n\
-        END:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nRECURRENCE-ID;TZID=Z:20260112T100000\r\n\
+        END:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nRECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Z:\
+        20260119T100000\r\nDTSTART;TZID=Z:20260119T120000\r\nEND:VEVENT\r\n\
+        BEGIN:VEVENT\r\nUID:b\r\nRECURRENCE-ID;TZID=Z:20260112T100000\r\n\
         DTSTART;TZID=Z:20260112T110000\r\nDESCRIPTION:moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     let mut collector = Collector::new();
     collector.keep_spans(true);
@@ -336,12 +338,21 @@ fn spans_of_wanted_events_read_again_are_those_events_with_every_zone() {
     collector.read(text.as_bytes(), "not-kept.ics").unwrap();
     let spans = collector.spans_of(|uid| uid == "b");
     assert_eq!(spans.len(), 1, "only the input read keeping spans");
-    let (origin, ranges) = &spans[0];
+    let (origin, places) = &spans[0];
     assert_eq!(&**origin, "big.ics");
-    assert_eq!(ranges.len(), 3, "the zone and b's two events: {ranges:?}");
-    let again: Vec<u8> = ranges
+    assert_eq!(places.len(), 4, "the zone and b's three events: {places:?}");
+    let overrides: Vec<_> = places.iter().map(|p| p.overrides).collect();
+    let moved = NaiveDate::from_ymd_opt(2026, 1, 12).and_then(|d| d.and_hms_opt(10, 0, 0));
+    // An override of this and the following occurrences may be needed by any of them.
+    assert_eq!(
+        overrides,
+        [None, None, None, moved],
+        "only one override names one"
+    );
+    let again: Vec<u8> = places
         .iter()
-        .flat_map(|r| {
+        .flat_map(|p| {
+            let r = &p.bytes;
             text.as_bytes()[r.start as usize..r.end as usize]
                 .iter()
                 .copied()
