@@ -174,7 +174,7 @@ pub(super) fn read(
         notes_at,
     };
     Ok(Reading {
-        memo: read.memo(reach),
+        reach,
         read,
         relationships: detection.relationships,
         index,

@@ -285,7 +285,7 @@ pub(super) fn read(
         notes_at: notes,
     };
     Ok(Some(Reading {
-        memo: read.memo(reach),
+        reach,
         read,
         relationships,
         index,
