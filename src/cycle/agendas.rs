@@ -290,7 +290,7 @@ impl Documents {
             // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
             // action items) are read from an export too; each series parsed on its own when
             // asked for, so finding an occurrence's description does not search the whole
-            // export. Where the cycle found them, only their bytes are read again.
+            // export.
             let wanted = |uid: &str| self.one_on_ones.contains(uid);
             // Where the cycle found them, only their bytes are read again, and of their
             // overrides only those of the occurrences this cycle looks at.
