@@ -583,9 +583,9 @@ impl Store {
         });
         for chunk in wanted.chunks(SERIES_PER_QUERY) {
             let sql = format!(
-                "SELECT series_uid, recurrence_id, scheduled, start, end, cancelled,
-                        times_moved, first_seen, last_seen
-                 FROM occurrence WHERE series_uid IN ({})",
+                "SELECT s.uid, o.recurrence_id, o.scheduled, o.start, o.end, o.cancelled,
+                        o.times_moved, o.first_seen, o.last_seen
+                 FROM series s JOIN occurrence o ON o.series = s.id WHERE s.uid IN ({})",
                 vec!["?"; chunk.len()].join(", ")
             );
             let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sqlite(e))?;

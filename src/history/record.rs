@@ -76,15 +76,24 @@ pub(super) fn record(
 ) -> rusqlite::Result<Recording> {
     let now = text(now);
     let now_as_stored = time(&now);
-    let first_seen = record_series(tx, &seen.series, &now)?;
+    let (first_seen, mut ids) = record_series(tx, &seen.series, &now)?;
     let observed = by_series(&seen.occurrences);
+    for &uid in observed.keys() {
+        if !ids.contains_key(uid) {
+            ids.insert(uid, series_id(tx, uid, &now)?);
+        }
+    }
     let mut stored: foldhash::HashMap<&str, SeriesRows> = foldhash::HashMap::default();
     for (&uid, occurrences) in &observed {
+        // Every observed series has its number now (made just above when it had none).
+        let Some(&id) = ids.get(uid) else {
+            continue;
+        };
         // A series seen for the first time has nothing stored: a first cycle over a big
         // calendar would otherwise look up each of its occurrences, one query each.
         let rows = match first_seen.contains(uid) {
             true => SeriesRows::default(),
-            false => stored_rows(tx, uid, occurrences, seen.window)?,
+            false => stored_rows(tx, id, occurrences, seen.window)?,
         };
         stored.insert(uid, rows);
     }
@@ -112,7 +121,10 @@ pub(super) fn record(
         if seen_before {
             seen_twice.insert(obs.series_uid.as_str());
         }
-        match record_occurrence(tx, rows, obs, lookup, &now)? {
+        let Some(&id) = ids.get(obs.series_uid.as_str()) else {
+            continue;
+        };
+        match record_occurrence(tx, id, rows, obs, lookup, &now)? {
             Recorded::New(as_stored) => {
                 summary.new += 1;
                 new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
@@ -132,11 +144,15 @@ pub(super) fn record(
         if first_seen.contains(uid.as_str()) {
             continue;
         }
-        let (Some(current), Some(rows)) = (observed.get(uid.as_str()), stored.get(uid.as_str()))
-        else {
+        let (Some(current), Some(rows), Some(&id)) = (
+            observed.get(uid.as_str()),
+            stored.get(uid.as_str()),
+            ids.get(uid.as_str()),
+        ) else {
             continue;
         };
-        let (deleted, retimed) = mark_deleted(tx, uid, current, rows, seen.window, &new, &now)?;
+        let series = (id, uid.as_str());
+        let (deleted, retimed) = mark_deleted(tx, series, current, rows, seen.window, &new, &now)?;
         summary.deleted += deleted;
         summary.changed += retimed;
     }
@@ -162,34 +178,56 @@ fn as_first_stored(obs: &Observation, times: StoredTimes, now: DateTime<Utc>) ->
     }
 }
 
+/// The number each series' occurrences are stored under, by UID (see migration 6).
+type SeriesIds<'s> = foldhash::HashMap<&'s str, i64>;
+
 /// Inserts the series seen for the first time and updates those whose counterpart
-/// changed; the others are not written.
+/// changed; the others are not written. Gives back the series seen for the first time,
+/// and the number of every series in `series`.
 fn record_series<'s>(
     tx: &Transaction,
     series: &'s [(String, String)],
     now: &str,
-) -> rusqlite::Result<HashSet<&'s str>> {
-    let known: HashMap<String, String> = tx
-        .prepare_cached("SELECT uid, counterpart FROM series")?
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+) -> rusqlite::Result<(HashSet<&'s str>, SeriesIds<'s>)> {
+    let known: HashMap<String, (String, i64)> = tx
+        .prepare_cached("SELECT uid, counterpart, id FROM series")?
+        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?
         .collect::<Result<_, _>>()?;
     let mut first_seen = HashSet::new();
+    let mut ids = SeriesIds::default();
     for (uid, counterpart) in series {
         match known.get(uid) {
-            Some(known) if known == counterpart => continue,
+            Some((known, id)) if known == counterpart => {
+                ids.insert(uid, *id);
+                continue;
+            }
             Some(_) => {}
             None => {
                 first_seen.insert(uid.as_str());
             }
         }
-        exec(
-            tx,
-            "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-             ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3",
-            params![uid, counterpart, now],
-        )?;
+        let id = tx
+            .prepare_cached(
+                "INSERT INTO series (uid, counterpart, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (uid) DO UPDATE SET counterpart = ?2, last_seen = ?3
+                 RETURNING id",
+            )?
+            .query_row(params![uid, counterpart, now], |row| row.get(0))?;
+        ids.insert(uid, id);
     }
-    Ok(first_seen)
+    Ok((first_seen, ids))
+}
+
+/// The number of series `uid`, which the cycle observed without naming its counterpart:
+/// a row is made for it (with none) if it has none.
+fn series_id(tx: &Transaction, uid: &str, now: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO series (uid, counterpart, first_seen, last_seen) VALUES (?1, '', ?2, ?2)
+         ON CONFLICT (uid) DO UPDATE SET uid = uid
+         RETURNING id",
+    )?
+    .query_row(params![uid, now], |row| row.get(0))
 }
 
 /// The observations of each series, in the order seen.
@@ -206,7 +244,7 @@ fn by_series(occurrences: &[Observation]) -> BTreeMap<&str, Vec<&Observation>> {
 /// overlap it): one query over the index on (series, original start).
 fn stored_rows(
     tx: &Transaction,
-    uid: &str,
+    series: i64,
     observed: &[&Observation],
     window: (DateTime<Utc>, DateTime<Utc>),
 ) -> rusqlite::Result<SeriesRows> {
@@ -220,21 +258,20 @@ fn stored_rows(
         .fold(window.1, DateTime::max);
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM occurrence
-         WHERE series_uid = ?1 AND scheduled >= ?2 AND scheduled <= ?3"
+         WHERE series = ?1 AND scheduled >= ?2 AND scheduled <= ?3"
     );
     tx.prepare_cached(&sql)?
-        .query_map(params![uid, text(from), text(to)], read_row)?
+        .query_map(params![series, text(from), text(to)], read_row)?
         .collect()
 }
 
 /// The stored row of one occurrence that the bulk read did not find (its stored original
 /// start outside the range read: a row written under another reading of its time).
-fn stored_row(tx: &Transaction, obs: &Observation) -> rusqlite::Result<Option<Row>> {
-    let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2"
-    );
+fn stored_row(tx: &Transaction, series: i64, obs: &Observation) -> rusqlite::Result<Option<Row>> {
+    let sql =
+        format!("SELECT {ROW_COLUMNS} FROM occurrence WHERE series = ?1 AND recurrence_id = ?2");
     tx.prepare_cached(&sql)?
-        .query_row(params![obs.series_uid, obs.recurrence_id], read_row)
+        .query_row(params![series, obs.recurrence_id], read_row)
         .optional()
         .map(|found| found.map(|(_, row)| row))
 }
@@ -267,11 +304,12 @@ struct Lookup {
     keep_rows: bool,
 }
 
-/// Inserts an occurrence seen for the first time, or updates (and logs) one whose start,
-/// end or cancellation changed; `rows` is kept as the file now is, as far as `lookup` keeps
-/// rows.
+/// Inserts an occurrence (of the series numbered `series`) seen for the first time, or
+/// updates (and logs) one whose start, end or cancellation changed; `rows` is kept as the
+/// file now is, as far as `lookup` keeps rows.
 fn record_occurrence(
     tx: &Transaction,
+    series: i64,
     rows: &mut SeriesRows,
     obs: &Observation,
     lookup: Lookup,
@@ -279,7 +317,7 @@ fn record_occurrence(
 ) -> rusqlite::Result<Recorded> {
     if lookup.may_be_stored
         && !rows.contains_key(&obs.recurrence_id)
-        && let Some(row) = stored_row(tx, obs)?
+        && let Some(row) = stored_row(tx, series, obs)?
     {
         rows.insert(obs.recurrence_id.clone(), row);
     }
@@ -289,11 +327,11 @@ fn record_occurrence(
         let scheduled = text(obs.scheduled);
         exec(
             tx,
-            "INSERT INTO occurrence (series_uid, recurrence_id, scheduled, start, end, cancelled,
+            "INSERT INTO occurrence (series, recurrence_id, scheduled, start, end, cancelled,
                                      times_moved, first_seen, last_seen)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
             params![
-                obs.series_uid,
+                series,
                 obs.recurrence_id,
                 scheduled,
                 start,
@@ -329,9 +367,9 @@ fn record_occurrence(
         tx,
         "UPDATE occurrence SET start = ?3, end = ?4, cancelled = ?5, last_seen = ?6,
                 times_moved = times_moved + ?7
-         WHERE series_uid = ?1 AND recurrence_id = ?2",
+         WHERE series = ?1 AND recurrence_id = ?2",
         params![
-            obs.series_uid,
+            series,
             obs.recurrence_id,
             start,
             end,
@@ -378,10 +416,10 @@ fn log_change(
 /// is the same meeting under its new RECURRENCE-ID, so the stale row is folded into it (its
 /// first sighting and moves kept) rather than left to count the meeting twice. `rows` holds
 /// the series' stored rows over the window as they are after this cycle's other writes.
-/// Returns (deleted, re-timed).
+/// Returns (deleted, re-timed). `series` is the series' number and UID.
 fn mark_deleted(
     tx: &Transaction,
-    uid: &str,
+    (id, uid): (i64, &str),
     current: &[&Observation],
     rows: &SeriesRows,
     window: (DateTime<Utc>, DateTime<Utc>),
@@ -418,13 +456,13 @@ fn mark_deleted(
                 tx,
                 "UPDATE occurrence SET first_seen = min(first_seen, ?3),
                         times_moved = times_moved + ?4 + 1
-                 WHERE series_uid = ?1 AND recurrence_id = ?2",
-                params![uid, to.recurrence_id, row.first_seen, row.times_moved],
+                 WHERE series = ?1 AND recurrence_id = ?2",
+                params![id, to.recurrence_id, row.first_seen, row.times_moved],
             )?;
             exec(
                 tx,
-                "DELETE FROM occurrence WHERE series_uid = ?1 AND recurrence_id = ?2",
-                params![uid, rid],
+                "DELETE FROM occurrence WHERE series = ?1 AND recurrence_id = ?2",
+                params![id, rid],
             )?;
             let moved_to = format!("re-timed as {}", to.recurrence_id);
             log_change(tx, uid, rid, now, &was, &moved_to)?;
@@ -434,8 +472,8 @@ fn mark_deleted(
         exec(
             tx,
             "UPDATE occurrence SET cancelled = 'deleted', last_seen = ?3
-             WHERE series_uid = ?1 AND recurrence_id = ?2",
-            params![uid, rid, now],
+             WHERE series = ?1 AND recurrence_id = ?2",
+            params![id, rid, now],
         )?;
         log_change(tx, uid, rid, now, &was, "deleted")?;
         deleted += 1;

@@ -525,3 +525,25 @@ fn a_window_that_begins_earlier_is_recorded() {
     let summary = store.record(&week, at(20, 9)).unwrap();
     assert_eq!(summary.deleted, 1);
 }
+
+#[test]
+fn occurrences_of_a_series_not_named_are_kept_under_a_series_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("state.sqlite")).unwrap();
+    let nameless = Observations {
+        series: Vec::new(),
+        ..seen(vec![obs(2, 10, None), obs(9, 10, None)])
+    };
+    assert_eq!(store.record(&nameless, at(20, 8)).unwrap().new, 2);
+    // Seen again, then with its counterpart: nothing new, one series all along.
+    assert_eq!(store.record(&nameless, at(20, 9)).unwrap().new, 0);
+    assert_eq!(
+        store
+            .record(&seen(vec![obs(2, 10, None)]), at(20, 10))
+            .unwrap()
+            .new,
+        0
+    );
+    let stored = store.occurrences_of_each(&[vec!["s"]]).unwrap();
+    assert_eq!(stored[0].len(), 2);
+}

@@ -177,17 +177,21 @@ fn opening_an_up_to_date_file_and_an_idle_sync_write_nothing() {
     assert_eq!(store.state("c").unwrap(), Some(moved.state));
 }
 
+/// How many history migrations there were when files counted them in `user_version`.
+const LEGACY_HISTORY: usize = 5;
+
 /// A state file as tete wrote it before [`StateFile`]: the history's migrations counted in
 /// `user_version` (history's old `migrations::apply`), the CalDAV sync's recorded in
-/// `caldav_sync_migrations` (the old `SyncStore::open`), some data in each.
+/// `caldav_sync_migrations` (the old `SyncStore::open`), some data in each: a series with
+/// an occurrence, and an occurrence whose series has no row.
 fn legacy_file(path: &Path) {
     let mut conn = Connection::open(path).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     let tx = conn.transaction().unwrap();
-    for sql in history::MIGRATIONS {
+    for sql in &history::MIGRATIONS[..LEGACY_HISTORY] {
         tx.execute_batch(sql).unwrap();
     }
-    tx.pragma_update(None, "user_version", history::MIGRATIONS.len())
+    tx.pragma_update(None, "user_version", LEGACY_HISTORY)
         .unwrap();
     tx.commit().unwrap();
     let tx = conn.transaction().unwrap();
@@ -209,6 +213,12 @@ fn legacy_file(path: &Path) {
     tx.commit().unwrap();
     conn.execute_batch(
         "INSERT INTO series VALUES ('s', 'ann@example.com', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+         INSERT INTO occurrence VALUES ('s', '20260105T100000Z', '2026-01-05T10:00:00Z',
+            '2026-01-05T11:00:00Z', '2026-01-05T11:30:00Z', NULL, 1,
+            '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z');
+         INSERT INTO occurrence VALUES ('x', '20260106T100000Z', '2026-01-06T10:00:00Z',
+            '2026-01-06T10:00:00Z', '2026-01-06T10:30:00Z', 'status', 0,
+            '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
          INSERT INTO nudge_sent VALUES ('moved|s|1', 'journal', 'ann', 'moved', '2026-01-02T00:00:00Z');
          INSERT INTO caldav_sync VALUES ('c', 'http://h/c/', 't1', NULL, '2026-01-01T00:00:00Z');
          INSERT INTO caldav_sync_resource VALUES ('c', '/c/a.ics', '1', x'41');",
@@ -234,6 +244,30 @@ fn a_file_from_before_is_carried_over_with_its_data() {
     legacy_file(&path);
     let state = StateFile::open(&path).unwrap();
     assert!(state.history().nudge_sent("moved|s|1", "journal").unwrap());
+    // The occurrences, now stored under their series' numbers, every field as it was.
+    let stored = state.history().occurrences_of_each(&[vec!["s"], vec!["x"]]);
+    let shown: Vec<String> = (stored.unwrap().iter().flat_map(|s| s.iter()))
+        .map(|o| {
+            format!(
+                "{} {} {} {}..{} {:?} {} {}",
+                o.series_uid,
+                o.recurrence_id,
+                o.scheduled,
+                o.start,
+                o.end,
+                o.cancelled,
+                o.times_moved,
+                o.last_seen
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "s 20260105T100000Z 2026-01-05 10:00:00 UTC 2026-01-05 11:00:00 UTC..2026-01-05 11:30:00 UTC None 1 2026-01-02 00:00:00 UTC",
+            "x 20260106T100000Z 2026-01-06 10:00:00 UTC 2026-01-06 10:00:00 UTC..2026-01-06 10:30:00 UTC Some(Status) 0 2026-01-01 00:00:00 UTC",
+        ]
+    );
     let sync = state.caldav_sync();
     assert_eq!(
         sync.state("c").unwrap().unwrap().sync_token.as_deref(),
