@@ -416,7 +416,7 @@ fn log_change(
 /// is the same meeting under its new RECURRENCE-ID, so the stale row is folded into it (its
 /// first sighting and moves kept) rather than left to count the meeting twice. `rows` holds
 /// the series' stored rows over the window as they are after this cycle's other writes.
-/// Returns (deleted, re-timed). `series` is the series' number and UID.
+/// The series is given by its number and its UID (`uid` above). Returns (deleted, re-timed).
 fn mark_deleted(
     tx: &Transaction,
     (id, uid): (i64, &str),

@@ -642,7 +642,7 @@ impl<R: BufRead> BufRead for Hashing<R> {
 /// by [`MemoOf`], field for field.
 #[derive(Debug, Default, Deserialize)]
 struct Memo {
-    /// [`fingerprint`] of the resources it was made from (set when saved).
+    /// [`fingerprint`] of the resources it was made from.
     fingerprint: String,
     /// The window the occurrences cover: `[start, end)`, UTC.
     reach: Option<(MomentRec, MomentRec)>,
