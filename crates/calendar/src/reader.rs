@@ -83,6 +83,68 @@ pub struct Reader<R> {
     keep_params: Option<fn(&str) -> bool>,
     /// Which properties of components are kept unparsed (see [`Reader::deferring`]).
     defer: Option<fn(&str) -> bool>,
+    /// Which top-level events are read at all (see [`Reader::screening`]).
+    screen: Option<fn(&EventTally) -> bool>,
+    /// The top-level event being screened, held until its `END` line.
+    held: Held,
+    /// Where the item read again from held lines began in the input.
+    replaying_from: Option<u64>,
+    /// Events the screen turned down so far.
+    screened_out: usize,
+}
+
+/// What a [`Reader::screening`] counts of one top-level `VEVENT`'s own lines (not its
+/// alarms'), by their names alone, before it parses any of them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EventTally {
+    /// `ORGANIZER` and `ATTENDEE` lines the reader would read as properties.
+    pub participants: usize,
+    /// Whether any line is named `RRULE`, `RDATE` or `RECURRENCE-ID`.
+    pub recurs: bool,
+}
+
+/// A top-level `VEVENT` held by a screening reader until its `END` line: its logical lines
+/// in one buffer, reused from event to event.
+#[derive(Debug, Default)]
+struct Held {
+    open: bool,
+    /// Its lines so far, one after another.
+    text: Vec<u8>,
+    /// Where each line ends in `text`, and its line number.
+    lines: Vec<(usize, usize)>,
+    /// Where in `text` the names of the components open inside it (alarms) are, innermost
+    /// last.
+    nested: Vec<std::ops::Range<usize>>,
+    /// Where its `BEGIN` line starts in the input.
+    start: u64,
+    tally: EventTally,
+}
+
+impl Held {
+    fn push(&mut self, line_no: usize, line: &[u8]) {
+        self.text.extend_from_slice(line);
+        self.lines.push((self.text.len(), line_no));
+    }
+
+    fn clear(&mut self) {
+        self.open = false;
+        self.text.clear();
+        self.lines.clear();
+        self.nested.clear();
+        self.tally = EventTally::default();
+    }
+}
+
+/// What a screening reader does with a line of a held event.
+enum Screened {
+    /// Held with the others.
+    Held,
+    /// The event's own `END`, held: the event is whole.
+    Whole,
+    /// A line the screen does not follow (another item's `BEGIN`, an `END` that closes
+    /// something else, a `BEGIN` or `END` written unusually, nesting too deep): the held
+    /// lines are read as usual, and so is this one, so the reader's own handling applies.
+    Unusual,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -106,6 +168,10 @@ impl<R: BufRead> Reader<R> {
             keep: None,
             keep_params: None,
             defer: None,
+            screen: None,
+            held: Held::default(),
+            replaying_from: None,
+            screened_out: 0,
         }
     }
 
@@ -135,6 +201,23 @@ impl<R: BufRead> Reader<R> {
     pub fn deferring(mut self, defer: fn(&str) -> bool) -> Self {
         self.defer = Some(defer);
         self
+    }
+
+    /// Holds each top-level `VEVENT`'s lines until its `END`, counting from their names
+    /// alone what `keep` judges it by ([`EventTally`]): an event `keep` turns down is
+    /// dropped before any of its lines is parsed, and none of its problems (a broken line,
+    /// invalid UTF-8) is reported. A reader of 1:1s turns down single meetings of four or
+    /// more, most of a big calendar's bytes. The events kept, and every other item, read
+    /// exactly as without it: where a held event's structure is unusual (a forgotten
+    /// `END`, another item begun inside it), its lines are read as usual.
+    pub fn screening(mut self, keep: fn(&EventTally) -> bool) -> Self {
+        self.screen = Some(keep);
+        self
+    }
+
+    /// How many events [`Reader::screening`] turned down so far.
+    pub fn screened_out(&self) -> usize {
+        self.screened_out
     }
 
     /// The bytes of the input the item `next_event` returned last was read from, from its
@@ -181,8 +264,11 @@ impl<R: BufRead> Reader<R> {
             }
             let mut line = std::mem::take(&mut self.line);
             match self.lines.next_line(&mut line)? {
-                Some(line_no) => self.handle_line(line_no, &line),
-                None => self.finish(),
+                Some(line_no) => self.take_line(line_no, &line),
+                None => {
+                    self.read_held();
+                    self.finish();
+                }
             }
             self.line = line;
         }
@@ -210,6 +296,120 @@ impl<R: BufRead> Reader<R> {
             uid: None,
             message: message.into(),
         });
+    }
+
+    /// Reads one logical line, or holds it with the event being screened.
+    fn take_line(&mut self, line_no: usize, bytes: &[u8]) {
+        if self.held.open {
+            match self.screen_line(bytes) {
+                Screened::Held => self.held.push(line_no, bytes),
+                Screened::Whole => {
+                    self.held.push(line_no, bytes);
+                    if self.screen.is_some_and(|keep| keep(&self.held.tally)) {
+                        self.read_held();
+                    } else {
+                        self.screened_out += 1;
+                        self.saw_structure = true;
+                        self.held.clear();
+                    }
+                }
+                Screened::Unusual => {
+                    self.read_held();
+                    self.handle_line(line_no, bytes);
+                }
+            }
+        } else if self.screen.is_some() && self.begins_top_level_event(bytes) {
+            self.held.open = true;
+            self.held.start = self.lines.last_span.start;
+            self.held.push(line_no, bytes);
+        } else {
+            self.handle_line(line_no, bytes);
+        }
+    }
+
+    /// Whether `line` is a plain `BEGIN:VEVENT` where the reader would yield it as an item.
+    fn begins_top_level_event(&self, line: &[u8]) -> bool {
+        component_named(line, b"BEGIN:").is_some_and(|name| name.eq_ignore_ascii_case("VEVENT"))
+            && self.too_deep == 0
+            && self.stack.len() < MAX_DEPTH
+            && self.emits_as_item(self.stack.len())
+    }
+
+    /// Follows the structure of the held event through `line` and counts what its own
+    /// lines say.
+    fn screen_line(&mut self, line: &[u8]) -> Screened {
+        let Some((name, after)) = plain_name(line) else {
+            // Not a property the reader would name: held, for it to judge if kept.
+            return Screened::Held;
+        };
+        let component = |prefix: &[u8]| {
+            if !name.eq_ignore_ascii_case(prefix) {
+                return None;
+            }
+            // Only `BEGIN:NAME` with a plain name is followed; anything else is unusual.
+            Some(
+                after
+                    .strip_prefix(b":")
+                    .map(<[u8]>::trim_ascii)
+                    .filter(|c| is_plain_name(c)),
+            )
+        };
+        let held = &mut self.held;
+        if let Some(begun) = component(b"BEGIN") {
+            let Some(begun) = begun else {
+                return Screened::Unusual;
+            };
+            let depth = self.stack.len() + 1 + held.nested.len();
+            let begun_str = std::str::from_utf8(begun).unwrap_or("");
+            if is_item_kind(begun_str)
+                || begun_str.eq_ignore_ascii_case("VCALENDAR")
+                || depth >= MAX_DEPTH
+            {
+                return Screened::Unusual;
+            }
+            let at = held.text.len() + (begun.as_ptr() as usize - line.as_ptr() as usize);
+            held.nested.push(at..at + begun.len());
+            return Screened::Held;
+        }
+        if let Some(ended) = component(b"END") {
+            let Some(ended) = ended else {
+                return Screened::Unusual;
+            };
+            return match held.nested.last() {
+                None if ended.eq_ignore_ascii_case(b"VEVENT") => Screened::Whole,
+                Some(open) if held.text[open.clone()].eq_ignore_ascii_case(ended) => {
+                    held.nested.pop();
+                    Screened::Held
+                }
+                _ => Screened::Unusual,
+            };
+        }
+        if held.nested.is_empty() {
+            let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+            if (is(b"ATTENDEE") || is(b"ORGANIZER")) && splits(line, after) {
+                held.tally.participants += 1;
+            } else if is(b"RRULE") || is(b"RDATE") || is(b"RECURRENCE-ID") {
+                held.tally.recurs = true;
+            }
+        }
+        Screened::Held
+    }
+
+    /// Reads the held event's lines as usual, as if never held.
+    fn read_held(&mut self) {
+        if !self.held.open {
+            return;
+        }
+        let mut held = std::mem::take(&mut self.held);
+        self.replaying_from = Some(held.start);
+        let mut from = 0;
+        for &(end, line_no) in &held.lines {
+            self.handle_line(line_no, &held.text[from..end]);
+            from = end;
+        }
+        self.replaying_from = None;
+        held.clear();
+        self.held = held;
     }
 
     fn handle_line(&mut self, line_no: usize, bytes: &[u8]) {
@@ -307,7 +507,7 @@ impl<R: BufRead> Reader<R> {
         }
         if self.emits_as_item(self.stack.len()) {
             self.item_warnings_from = self.warnings.len();
-            self.item_start = self.lines.last_span.start;
+            self.item_start = (self.replaying_from.take()).unwrap_or(self.lines.last_span.start);
         }
         // The name is upper-cased already: given as it is, not through `Component::new`.
         self.stack.push(Component {
@@ -654,6 +854,32 @@ pub(crate) fn each_event(
     }
     flush(event.take(), &mut spare, &mut sink);
     Ok(())
+}
+
+/// A line's property name, if it has one the reader accepts (see `split_content_line`),
+/// and the rest of the line from the `;` or `:` that ends it.
+fn plain_name(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = memchr::memchr2(b';', b':', line)?;
+    let name = line[..end].trim_ascii();
+    is_plain_name(name).then(|| (name, &line[end..]))
+}
+
+/// Letters, digits, `-` and `_`, at least one: a name as the reader accepts one.
+fn is_plain_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether a line with a plain name, whose rest after the name is `after`, reads as a
+/// property: without quotes it does whenever a `:` follows the name (every parameter then
+/// ends at a `,`, `;` or `:`), so only a line with quotes is split to tell.
+fn splits(line: &[u8], after: &[u8]) -> bool {
+    match memchr::memchr(b'"', after) {
+        None => memchr::memchr(b':', after).is_some(),
+        Some(_) => split_content_line(&String::from_utf8_lossy(line)).is_ok(),
+    }
 }
 
 /// The value of a `UID` line (`None` for another property that starts with those letters).
@@ -1236,6 +1462,167 @@ pub(crate) mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    /// Everything a reader yields from `text`, with each item's span, and its warnings and
+    /// how many events it screened out.
+    fn read_all(text: &[u8], screen: Option<fn(&EventTally) -> bool>) -> ReadAll {
+        let mut reader = Reader::new(text, "t.ics");
+        if let Some(keep) = screen {
+            reader = reader.screening(keep);
+        }
+        let mut out = Vec::new();
+        while let Some(e) = reader.next_event().unwrap() {
+            let span = matches!(e, ReadEvent::Item(_))
+                .then(|| reader.last_item_span())
+                .flatten();
+            out.push((e, span));
+        }
+        let structure = reader.saw_structure();
+        (
+            out,
+            reader.take_warnings(),
+            reader.screened_out(),
+            structure,
+        )
+    }
+
+    type ReadAll = (
+        Vec<(ReadEvent, Option<std::ops::Range<u64>>)>,
+        Vec<Warning>,
+        usize,
+        bool,
+    );
+
+    /// What the screen judges by, counted on an event the reader parsed.
+    fn tally_of(event: &Component) -> EventTally {
+        let names = |of: &[&str]| {
+            event
+                .properties
+                .iter()
+                .filter(|p| of.contains(&p.name.as_str()))
+                .count()
+        };
+        EventTally {
+            participants: names(&["ATTENDEE", "ORGANIZER"]),
+            recurs: names(&["RRULE", "RDATE", "RECURRENCE-ID"]) > 0,
+        }
+    }
+
+    fn at_most_three(tally: &EventTally) -> bool {
+        tally.recurs || tally.participants <= 3
+    }
+
+    /// Calendars whose structure the screen must hand back to the reader.
+    const ODD: &[&str] = &[
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nATTENDEE:a\nATTENDEE:b\nATTENDEE:c\n\
+         ORGANIZER:d\nBEGIN:VTODO\nUID:t\nEND:VTODO\nEND:VEVENT\nEND:VCALENDAR\n",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nBEGIN:VALARM\nATTENDEE:a\nEND:VEVENT\n\
+         END:VCALENDAR\n",
+        "BEGIN:VEVENT\nUID:a\nATTENDEE:a\nATTENDEE:b\nATTENDEE:c\nATTENDEE:d\n\
+         BEGIN;X=1:VALARM\nEND:VALARM\nEND:VEVENT\n",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nATTENDEE:a\nATTENDEE:b\nATTENDEE:c\n\
+         ATTENDEE:d\nEND:VCALENDAR\n",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nATTENDEE:a\nATTENDEE:b\nATTENDEE:c\n\
+         ATTENDEE:d\nBEGIN:VEVENT\nUID:b\nEND:VEVENT\nEND:VCALENDAR\n",
+        "BEGIN:VEVENT\rUID:a\rATTENDEE:a\rATTENDEE:b\rATTENDEE:c\rATTENDEE:d\rEND:VEVENT\r",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nX-BROKEN\nATTENDEE:a\nATTENDEE;CN=\"x:a\n\
+         ATTENDEE:c\nORGANIZER:d\nEND:VEVENT\nBEGIN:VEVENT\nUID:b\nEND:VCALENDAR\nEND:VEVENT\n",
+    ];
+
+    #[test]
+    fn screening_keeps_what_it_may_not_drop_and_reads_it_as_the_reader_does() {
+        let nested = format!(
+            "BEGIN:VEVENT\nUID:n\n{}{}END:VEVENT\n",
+            "BEGIN:X\n".repeat(MAX_DEPTH + 2),
+            "END:X\n".repeat(MAX_DEPTH + 2)
+        );
+        let mut texts: Vec<Vec<u8>> = project_calendars()
+            .iter()
+            .map(|f| std::fs::read(f).unwrap())
+            .collect();
+        texts.extend(ODD.iter().map(|t| t.as_bytes().to_vec()));
+        texts.push(nested.into_bytes());
+        let (mut dropped, mut could_drop) = (0, 0);
+        for (i, text) in texts.iter().enumerate() {
+            let plain = read_all(text, None);
+            // Kept, every event reads exactly as without the screen.
+            assert_eq!(read_all(text, Some(|_| true)), plain);
+            // Screened, the reader yields the same without some events the screen turns
+            // down: all of them in a well-formed calendar, none whose structure is unusual.
+            let (events, warnings, screened_out, structure) = read_all(text, Some(at_most_three));
+            let mut left = events.iter().peekable();
+            for event in &plain.0 {
+                if left.peek() == Some(&event) {
+                    left.next();
+                    continue;
+                }
+                let ReadEvent::Item(item) = &event.0 else {
+                    panic!("{event:?} dropped")
+                };
+                assert!(item.name == "VEVENT" && !at_most_three(&tally_of(item)));
+                dropped += 1;
+            }
+            assert_eq!(left.next(), None, "{}", String::from_utf8_lossy(text));
+            let turned_down = plain.0.iter().filter(|(e, _)| {
+                matches!(e, ReadEvent::Item(item) if item.name == "VEVENT" && !at_most_three(&tally_of(item)))
+            });
+            let turned_down = turned_down.count();
+            could_drop += turned_down;
+            assert_eq!(screened_out, plain.0.len() - events.len());
+            if i < texts.len() - ODD.len() - 1 {
+                assert_eq!(
+                    screened_out,
+                    turned_down,
+                    "{}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+            assert_eq!(structure, plain.3);
+            assert!(warnings.len() <= plain.1.len());
+        }
+        // The project's own calendars hold a few group meetings, all dropped.
+        assert!(
+            dropped >= 3 && could_drop > dropped,
+            "{dropped} dropped of {could_drop}"
+        );
+    }
+
+    #[test]
+    fn screening_counts_participants_as_the_reader_reads_them() {
+        let event = |lines: &str| {
+            format!("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:u\n{lines}END:VEVENT\nEND:VCALENDAR\n")
+        };
+        let four = "ORGANIZER:mailto:o@x\nATTENDEE:mailto:a@x\n\
+                    attendee;CN=\"Doe, J\":mailto:b@x\nAttendee ;CN=C:mailto:c@x\n";
+        let screened = |lines: &str| {
+            let (events, _, out, structure) =
+                read_all(event(lines).as_bytes(), Some(at_most_three));
+            assert!(structure, "a calendar, even with its events screened out");
+            let kept = events.iter().any(|(e, _)| matches!(e, ReadEvent::Item(_)));
+            assert_eq!(out, usize::from(!kept));
+            kept
+        };
+        assert!(!screened(four), "four participants: dropped");
+        assert!(
+            screened(&format!("{four}RRULE:FREQ=WEEKLY\n")),
+            "a series is kept"
+        );
+        assert!(screened(&format!("{four}RECURRENCE-ID:20260101T100000Z\n")));
+        assert!(screened(&format!("{four}rdate:20260101T100000Z\n")));
+        // A line the reader cannot split is no participant: three remain.
+        let broken = four.replace("\"Doe, J\"", "\"Doe, J");
+        assert!(screened(&broken));
+        assert!(screened(
+            &four.replace("ORGANIZER:mailto:o@x", "ORGANIZER;CN=O")
+        ));
+        // An alarm's attendees are not the event's.
+        let alarm = four.replace(
+            "ATTENDEE:mailto:a@x\n",
+            "BEGIN:VALARM\nATTENDEE:mailto:a@x\nEND:VALARM\n",
+        );
+        assert!(screened(&alarm));
+        assert!(!screened(&format!("{alarm}ATTENDEE:mailto:d@x\n")));
     }
 
     #[test]

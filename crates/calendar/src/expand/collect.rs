@@ -254,7 +254,10 @@ impl Collector {
         if self.meta.is_some() {
             // Split only when read (see `crate::reader::PropertyView`): most of a big
             // calendar's attendee lines belong to meetings that are no 1:1, never read.
-            reader = reader.deferring(is_participant);
+            // Most of those meetings are not even parsed: screened out by their lines' names.
+            reader = reader
+                .deferring(is_participant)
+                .screening(EventMeta::may_be_one_on_one_by_tally);
         }
         let mut summary = ReadSummary::default();
         loop {
@@ -282,6 +285,7 @@ impl Collector {
             self.warnings.extend(reader.take_warnings());
         }
         self.warnings.extend(reader.take_warnings());
+        summary.events += reader.screened_out();
         if !reader.saw_structure() {
             return Err(DocumentError::NotICalendar {
                 origin: origin.to_string(),
