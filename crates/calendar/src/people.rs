@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::model::{Component, Property};
-use super::reader::{EventTally, PropertyView, views_named};
+use super::reader::{PropertyView, views_named};
 use super::recur::{RuleFrequency, RuleSpec};
 use super::value;
 
@@ -29,7 +29,7 @@ pub enum PersonKind {
 
 /// The most participants (organizer and attendees, rooms included) an event that may be a
 /// 1:1 has: the two people and a room.
-const MOST_PARTICIPANTS_OF_A_ONE_ON_ONE: usize = 3;
+pub const MOST_PARTICIPANTS_OF_A_ONE_ON_ONE: usize = 3;
 
 /// True for the name of an `ORGANIZER` or `ATTENDEE` property (any case).
 pub fn is_participant(name: &str) -> bool {
@@ -193,14 +193,6 @@ impl EventMeta {
             .take(MOST_PARTICIPANTS_OF_A_ONE_ON_ONE + 1)
             .count()
             <= MOST_PARTICIPANTS_OF_A_ONE_ON_ONE
-    }
-
-    /// Whether an event tallied by a screening reader (see
-    /// [`crate::reader::Reader::screening`]) may be a 1:1 or part of one: it recurs or
-    /// overrides an occurrence (a series is judged by its master's meta), or it has at most
-    /// three participants ([`EventMeta::may_be_one_on_one`] of its lines, before parsing).
-    pub fn may_be_one_on_one_by_tally(tally: &EventTally) -> bool {
-        tally.recurs || tally.participants <= MOST_PARTICIPANTS_OF_A_ONE_ON_ONE
     }
 
     /// Reads the meta of a `VEVENT` read from `origin`, whose UID is `uid` (shared with

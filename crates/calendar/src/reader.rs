@@ -83,24 +83,15 @@ pub struct Reader<R> {
     keep_params: Option<fn(&str) -> bool>,
     /// Which properties of components are kept unparsed (see [`Reader::deferring`]).
     defer: Option<fn(&str) -> bool>,
-    /// Which top-level events are read at all (see [`Reader::screening`]).
-    screen: Option<fn(&EventTally) -> bool>,
+    /// The most participants a single top-level event read may have (see
+    /// [`Reader::screening`]).
+    screen: Option<usize>,
     /// The top-level event being screened, held until its `END` line.
     held: Held,
     /// Where the item read again from held lines began in the input.
     replaying_from: Option<u64>,
     /// Events the screen turned down so far.
     screened_out: usize,
-}
-
-/// What a [`Reader::screening`] counts of one top-level `VEVENT`'s own lines (not its
-/// alarms'), by their names alone, before it parses any of them.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct EventTally {
-    /// `ORGANIZER` and `ATTENDEE` lines the reader would read as properties.
-    pub participants: usize,
-    /// Whether any line is named `RRULE`, `RDATE` or `RECURRENCE-ID`.
-    pub recurs: bool,
 }
 
 /// A top-level `VEVENT` held by a screening reader until its `END` line: its logical lines
@@ -117,7 +108,11 @@ struct Held {
     nested: Vec<std::ops::Range<usize>>,
     /// Where its `BEGIN` line starts in the input.
     start: u64,
-    tally: EventTally,
+    /// Its own lines (not its alarms') named `ORGANIZER` or `ATTENDEE`, by their index in
+    /// `lines`.
+    participants: Vec<usize>,
+    /// Whether any of its own lines is named `RRULE`, `RDATE` or `RECURRENCE-ID`.
+    recurs: bool,
 }
 
 impl Held {
@@ -131,7 +126,28 @@ impl Held {
         self.text.clear();
         self.lines.clear();
         self.nested.clear();
-        self.tally = EventTally::default();
+        self.participants.clear();
+        self.recurs = false;
+    }
+
+    /// The `i`-th line.
+    fn line(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).map_or(0, |before| self.lines[before].0);
+        &self.text[start..self.lines[i].0]
+    }
+
+    /// Whether it is a single event with more than `most` participants, counting only the
+    /// lines the reader reads as properties, and no more of them than that takes.
+    fn has_more_participants_than(&self, most: usize) -> bool {
+        !self.recurs
+            && self.participants.len() > most
+            && self
+                .participants
+                .iter()
+                .filter(|&&i| splits(self.line(i)))
+                .take(most.saturating_add(1))
+                .count()
+                > most
     }
 }
 
@@ -203,15 +219,16 @@ impl<R: BufRead> Reader<R> {
         self
     }
 
-    /// Holds each top-level `VEVENT`'s lines until its `END`, counting from their names
-    /// alone what `keep` judges it by ([`EventTally`]): an event `keep` turns down is
-    /// dropped before any of its lines is parsed, and none of its problems (a broken line,
-    /// invalid UTF-8) is reported. A reader of 1:1s turns down single meetings of four or
-    /// more, most of a big calendar's bytes. The events kept, and every other item, read
-    /// exactly as without it: where a held event's structure is unusual (a forgotten
-    /// `END`, another item begun inside it), its lines are read as usual.
-    pub fn screening(mut self, keep: fn(&EventTally) -> bool) -> Self {
-        self.screen = Some(keep);
+    /// Drops each top-level single event (a `VEVENT` with no `RRULE`, `RDATE` or
+    /// `RECURRENCE-ID`) with more than `most` participants (`ORGANIZER` and `ATTENDEE`
+    /// lines that read as properties), told from its lines' names before any of them is
+    /// parsed: its lines are held until its `END`, and a dropped event's problems (a broken
+    /// line, invalid UTF-8) are not reported. A reader of 1:1s drops single meetings of four
+    /// or more, most of a big calendar's bytes. The events kept, and every other item, read
+    /// exactly as without it: where a held event's structure is unusual (a forgotten `END`,
+    /// another item begun inside it), its lines are read as usual.
+    pub fn screening(mut self, most: usize) -> Self {
+        self.screen = Some(most);
         self
     }
 
@@ -305,12 +322,15 @@ impl<R: BufRead> Reader<R> {
                 Screened::Held => self.held.push(line_no, bytes),
                 Screened::Whole => {
                     self.held.push(line_no, bytes);
-                    if self.screen.is_some_and(|keep| keep(&self.held.tally)) {
-                        self.read_held();
-                    } else {
+                    if self
+                        .screen
+                        .is_some_and(|most| self.held.has_more_participants_than(most))
+                    {
                         self.screened_out += 1;
                         self.saw_structure = true;
                         self.held.clear();
+                    } else {
+                        self.read_held();
                     }
                 }
                 Screened::Unusual => {
@@ -335,44 +355,41 @@ impl<R: BufRead> Reader<R> {
             && self.emits_as_item(self.stack.len())
     }
 
-    /// Follows the structure of the held event through `line` and counts what its own
-    /// lines say.
+    /// Follows the structure of the held event through `line` and notes what its own
+    /// lines are (see [`Held`]).
     fn screen_line(&mut self, line: &[u8]) -> Screened {
-        let Some((name, after)) = plain_name(line) else {
-            // Not a property the reader would name: held, for it to judge if kept.
+        let Some((name, after)) = name_of(line) else {
+            // No name: held, for the reader to judge if kept.
             return Screened::Held;
         };
-        let component = |prefix: &[u8]| {
-            if !name.eq_ignore_ascii_case(prefix) {
-                return None;
-            }
-            // Only `BEGIN:NAME` with a plain name is followed; anything else is unusual.
-            Some(
-                after
-                    .strip_prefix(b":")
-                    .map(<[u8]>::trim_ascii)
-                    .filter(|c| is_plain_name(c)),
-            )
+        let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+        // Only `BEGIN:NAME` and `END:NAME` with a plain name are followed.
+        let component = || {
+            after
+                .strip_prefix(b":")
+                .map(<[u8]>::trim_ascii)
+                .filter(|c| is_plain_name(c))
         };
         let held = &mut self.held;
-        if let Some(begun) = component(b"BEGIN") {
-            let Some(begun) = begun else {
+        if is(b"BEGIN") {
+            let Some(begun) = component() else {
                 return Screened::Unusual;
             };
-            let depth = self.stack.len() + 1 + held.nested.len();
             let begun_str = std::str::from_utf8(begun).unwrap_or("");
+            let depth = self.stack.len() + 1 + held.nested.len();
             if is_item_kind(begun_str)
                 || begun_str.eq_ignore_ascii_case("VCALENDAR")
                 || depth >= MAX_DEPTH
             {
                 return Screened::Unusual;
             }
-            let at = held.text.len() + (begun.as_ptr() as usize - line.as_ptr() as usize);
+            // Where the name will be once the line is held (it is a part of `line`).
+            let at = held.text.len() + (begun.as_ptr().addr() - line.as_ptr().addr());
             held.nested.push(at..at + begun.len());
             return Screened::Held;
         }
-        if let Some(ended) = component(b"END") {
-            let Some(ended) = ended else {
+        if is(b"END") {
+            let Some(ended) = component() else {
                 return Screened::Unusual;
             };
             return match held.nested.last() {
@@ -385,11 +402,10 @@ impl<R: BufRead> Reader<R> {
             };
         }
         if held.nested.is_empty() {
-            let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
-            if (is(b"ATTENDEE") || is(b"ORGANIZER")) && splits(line, after) {
-                held.tally.participants += 1;
+            if is(b"ATTENDEE") || is(b"ORGANIZER") {
+                held.participants.push(held.lines.len());
             } else if is(b"RRULE") || is(b"RDATE") || is(b"RECURRENCE-ID") {
-                held.tally.recurs = true;
+                held.recurs = true;
             }
         }
         Screened::Held
@@ -856,12 +872,11 @@ pub(crate) fn each_event(
     Ok(())
 }
 
-/// A line's property name, if it has one the reader accepts (see `split_content_line`),
-/// and the rest of the line from the `;` or `:` that ends it.
-fn plain_name(line: &[u8]) -> Option<(&[u8], &[u8])> {
+/// A line's name as the reader would read it (trimmed, not checked: compared with known
+/// names only), and the rest of the line from the `;` or `:` that ends it.
+fn name_of(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let end = memchr::memchr2(b';', b':', line)?;
-    let name = line[..end].trim_ascii();
-    is_plain_name(name).then(|| (name, &line[end..]))
+    Some((line[..end].trim_ascii(), &line[end..]))
 }
 
 /// Letters, digits, `-` and `_`, at least one: a name as the reader accepts one.
@@ -872,10 +887,13 @@ fn is_plain_name(name: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Whether a line with a plain name, whose rest after the name is `after`, reads as a
-/// property: without quotes it does whenever a `:` follows the name (every parameter then
-/// ends at a `,`, `;` or `:`), so only a line with quotes is split to tell.
-fn splits(line: &[u8], after: &[u8]) -> bool {
+/// Whether a line with a known name reads as a property: without quotes it does whenever
+/// a `:` follows the name (every parameter then ends at a `,`, `;` or `:`), so only a line
+/// with quotes is split to tell.
+fn splits(line: &[u8]) -> bool {
+    let Some((_, after)) = name_of(line) else {
+        return false;
+    };
     match memchr::memchr(b'"', after) {
         None => memchr::memchr(b':', after).is_some(),
         Some(_) => split_content_line(&String::from_utf8_lossy(line)).is_ok(),
@@ -1466,10 +1484,10 @@ pub(crate) mod tests {
 
     /// Everything a reader yields from `text`, with each item's span, and its warnings and
     /// how many events it screened out.
-    fn read_all(text: &[u8], screen: Option<fn(&EventTally) -> bool>) -> ReadAll {
+    fn read_all(text: &[u8], screen: Option<usize>) -> ReadAll {
         let mut reader = Reader::new(text, "t.ics");
-        if let Some(keep) = screen {
-            reader = reader.screening(keep);
+        if let Some(most) = screen {
+            reader = reader.screening(most);
         }
         let mut out = Vec::new();
         while let Some(e) = reader.next_event().unwrap() {
@@ -1494,8 +1512,9 @@ pub(crate) mod tests {
         bool,
     );
 
-    /// What the screen judges by, counted on an event the reader parsed.
-    fn tally_of(event: &Component) -> EventTally {
+    /// Whether a screen of three drops `event` as the reader parsed it: a single event
+    /// with more than three participants.
+    fn drops(event: &Component) -> bool {
         let names = |of: &[&str]| {
             event
                 .properties
@@ -1503,14 +1522,9 @@ pub(crate) mod tests {
                 .filter(|p| of.contains(&p.name.as_str()))
                 .count()
         };
-        EventTally {
-            participants: names(&["ATTENDEE", "ORGANIZER"]),
-            recurs: names(&["RRULE", "RDATE", "RECURRENCE-ID"]) > 0,
-        }
-    }
-
-    fn at_most_three(tally: &EventTally) -> bool {
-        tally.recurs || tally.participants <= 3
+        event.name == "VEVENT"
+            && names(&["RRULE", "RDATE", "RECURRENCE-ID"]) == 0
+            && names(&["ATTENDEE", "ORGANIZER"]) > 3
     }
 
     /// Calendars whose structure the screen must hand back to the reader.
@@ -1547,10 +1561,10 @@ pub(crate) mod tests {
         for (i, text) in texts.iter().enumerate() {
             let plain = read_all(text, None);
             // Kept, every event reads exactly as without the screen.
-            assert_eq!(read_all(text, Some(|_| true)), plain);
+            assert_eq!(read_all(text, Some(usize::MAX)), plain);
             // Screened, the reader yields the same without some events the screen turns
             // down: all of them in a well-formed calendar, none whose structure is unusual.
-            let (events, warnings, screened_out, structure) = read_all(text, Some(at_most_three));
+            let (events, warnings, screened_out, structure) = read_all(text, Some(3));
             let mut left = events.iter().peekable();
             for event in &plain.0 {
                 if left.peek() == Some(&event) {
@@ -1560,13 +1574,14 @@ pub(crate) mod tests {
                 let ReadEvent::Item(item) = &event.0 else {
                     panic!("{event:?} dropped")
                 };
-                assert!(item.name == "VEVENT" && !at_most_three(&tally_of(item)));
+                assert!(drops(item));
                 dropped += 1;
             }
             assert_eq!(left.next(), None, "{}", String::from_utf8_lossy(text));
-            let turned_down = plain.0.iter().filter(|(e, _)| {
-                matches!(e, ReadEvent::Item(item) if item.name == "VEVENT" && !at_most_three(&tally_of(item)))
-            });
+            let turned_down = plain
+                .0
+                .iter()
+                .filter(|(e, _)| matches!(e, ReadEvent::Item(item) if drops(item)));
             let turned_down = turned_down.count();
             could_drop += turned_down;
             assert_eq!(screened_out, plain.0.len() - events.len());
@@ -1596,8 +1611,7 @@ pub(crate) mod tests {
         let four = "ORGANIZER:mailto:o@x\nATTENDEE:mailto:a@x\n\
                     attendee;CN=\"Doe, J\":mailto:b@x\nAttendee ;CN=C:mailto:c@x\n";
         let screened = |lines: &str| {
-            let (events, _, out, structure) =
-                read_all(event(lines).as_bytes(), Some(at_most_three));
+            let (events, _, out, structure) = read_all(event(lines).as_bytes(), Some(3));
             assert!(structure, "a calendar, even with its events screened out");
             let kept = events.iter().any(|(e, _)| matches!(e, ReadEvent::Item(_)));
             assert_eq!(out, usize::from(!kept));

@@ -13,7 +13,7 @@ use super::record::{End, EventRecord, Form, RDate, Recurrence, ResourceInfo, Sta
 use crate::EventStatus;
 use crate::document::{self, DocumentError};
 use crate::model::Component;
-use crate::people::{EventMeta, Interner, is_participant};
+use crate::people::{EventMeta, Interner, MOST_PARTICIPANTS_OF_A_ONE_ON_ONE, is_participant};
 use crate::reader::{ReadEvent, Reader};
 use crate::recur::RuleSpec;
 use crate::tz::ZoneTable;
@@ -257,7 +257,7 @@ impl Collector {
             // Most of those meetings are not even parsed: screened out by their lines' names.
             reader = reader
                 .deferring(is_participant)
-                .screening(EventMeta::may_be_one_on_one_by_tally);
+                .screening(MOST_PARTICIPANTS_OF_A_ONE_ON_ONE);
         }
         let mut summary = ReadSummary::default();
         loop {
