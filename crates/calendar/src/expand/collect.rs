@@ -226,7 +226,7 @@ impl Collector {
     /// The UID of every `VEVENT` collected, from the `first`-th on, in reading order: a
     /// caller that keeps what each input held (tete's cycle cache) learns which UIDs an
     /// input has, overrides included.
-    pub fn event_uids(&self, first: usize) -> impl Iterator<Item = &Arc<str>> {
+    pub fn event_uids(&self, first: usize) -> impl ExactSizeIterator<Item = &Arc<str>> {
         self.events.iter().skip(first).map(|e| &e.uid)
     }
 
