@@ -455,17 +455,15 @@ fn insert_after_master(doc: &mut Document, uid: &str, ov: Component) {
 /// Reads a moment as [`Moment`]'s `Display` writes it (`2026-01-05`, `2026-01-05T10:00:00`,
 /// `2026-01-05T09:00:00Z`), as the history stores recurrence ids.
 pub fn parse_moment(s: &str) -> Option<Moment> {
+    // chrono's `FromStr` forms are these (with optional fractions of seconds), read without
+    // parsing a format string first: planning reads one per stored occurrence.
     if let Some(utc) = s.strip_suffix('Z') {
-        return NaiveDateTime::parse_from_str(utc, "%Y-%m-%dT%H:%M:%S")
-            .ok()
-            .map(Moment::Utc);
+        return utc.parse().ok().map(Moment::Utc);
     }
-    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
-        return Some(Moment::Floating(t));
+    match s.parse() {
+        Ok(t) => Some(Moment::Floating(t)),
+        Err(_) => s.parse().ok().map(Moment::Date),
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .map(Moment::Date)
 }
 
 #[cfg(test)]
