@@ -523,7 +523,10 @@ impl<R: BufRead> Reader<R> {
         }
         if self.emits_as_item(self.stack.len()) {
             self.item_warnings_from = self.warnings.len();
-            self.item_start = (self.replaying_from.take()).unwrap_or(self.lines.last_span.start);
+            self.item_start = self
+                .replaying_from
+                .take()
+                .unwrap_or(self.lines.last_span.start);
         }
         // The name is upper-cased already: given as it is, not through `Component::new`.
         self.stack.push(Component {
