@@ -2,7 +2,8 @@
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use tete::calendar::{Collector, Document, Window};
+use tete::calendar::reader::{ReadEvent, Reader};
+use tete::calendar::{Collector, Component, Document, Window};
 
 fn window() -> Window {
     let d = |y| {
@@ -26,6 +27,67 @@ fn read_everything(bytes: &[u8]) {
     if collector.read(bytes, "fuzz.ics").is_ok() {
         let _ = collector.expand(window());
     }
+    // A cycle's collector: its reader screens group meetings out before parsing them.
+    let mut collector = Collector::with_meta();
+    collector.set_max_rule_steps(20_000);
+    if collector.read(bytes, "fuzz.ics").is_ok() {
+        let _ = collector.expand(window());
+    }
+}
+
+/// Everything a reader yields, with each item's span; and how many events it screened out.
+type Read = (Vec<(ReadEvent, Option<std::ops::Range<u64>>)>, usize);
+
+fn read_with(bytes: &[u8], screen: Option<usize>) -> Read {
+    let mut reader = Reader::new(bytes, "fuzz.ics");
+    if let Some(most) = screen {
+        reader = reader.screening(most);
+    }
+    let mut out = Vec::new();
+    while let Ok(Some(event)) = reader.next_event() {
+        let span = matches!(event, ReadEvent::Item(_))
+            .then(|| reader.last_item_span())
+            .flatten();
+        out.push((event, span));
+    }
+    (out, reader.screened_out())
+}
+
+/// Whether a screen of three may drop `item` as the reader parsed it: a single event with
+/// more than three participants.
+fn may_drop(item: &Component) -> bool {
+    let count = |names: &[&str]| {
+        (item.properties.iter())
+            .filter(|p| names.contains(&p.name.as_str()))
+            .count()
+    };
+    item.name == "VEVENT"
+        && count(&["RRULE", "RDATE", "RECURRENCE-ID"]) == 0
+        && count(&["ATTENDEE", "ORGANIZER"]) > 3
+}
+
+/// A screening reader yields what the reader yields, spans included, without some single
+/// meetings of more than three (none of anything else); screening that drops nothing
+/// changes nothing.
+fn screening_reads_as_the_reader_does(bytes: &[u8]) {
+    let (plain, _) = read_with(bytes, None);
+    assert_eq!(read_with(bytes, Some(usize::MAX)), (plain.clone(), 0));
+    let (screened, out) = read_with(bytes, Some(3));
+    let mut left = screened.iter().peekable();
+    let mut dropped = 0;
+    for event in &plain {
+        if left.peek() == Some(&event) {
+            left.next();
+            continue;
+        }
+        assert!(
+            matches!(&event.0, ReadEvent::Item(item) if may_drop(item)),
+            "{event:?} dropped"
+        );
+        dropped += 1;
+    }
+    assert_eq!(left.next(), None, "nothing but what the reader yields");
+    assert_eq!(out, dropped);
 }
 
 /// Fragments real calendars are made of, so random sequences reach deep into the code.
@@ -88,6 +150,13 @@ const FRAGMENTS: &[&str] = &[
     "X-WR-TIMEZONE:Europe/Berlin",
     "X-WR-TIMEZONE:Nowhere/Land",
     "ATTENDEE;CN=\"unterminated:x",
+    "ORGANIZER;CN=O:mailto:o@b",
+    "ATTENDEE:mailto:c@b",
+    "attendee;CN=\"D, E\";PARTSTAT=DECLINED:mailto:d@b",
+    "ATTENDEE;CN=F",
+    "BEGIN:VTODO",
+    "END:VTODO",
+    "BEGIN;X=1:VALARM",
 ];
 
 fn fragment_calendar() -> impl Strategy<Value = Vec<u8>> {
@@ -107,6 +176,46 @@ fn fragment_calendar() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// Calendars of events, each with some participants (a line may be broken), some other
+/// lines (structure among them) and maybe an alarm: what screening judges, on every path.
+fn event_calendar() -> impl Strategy<Value = Vec<u8>> {
+    const PEOPLE: &[&str] = &[
+        "ORGANIZER;CN=O:mailto:o@b",
+        "ATTENDEE:mailto:c@b",
+        "attendee;CN=\"D, E\";PARTSTAT=DECLINED:mailto:d@b",
+        "ATTENDEE;CN=F",
+        "ATTENDEE;CN=\"unterminated:x",
+    ];
+    let event = (
+        prop::collection::vec(prop::sample::select(PEOPLE), 0..7),
+        prop::collection::vec(prop::sample::select(FRAGMENTS), 0..3),
+        any::<bool>(),
+    )
+        .prop_map(|(people, other, alarm)| {
+            let mut lines = vec!["BEGIN:VEVENT", "UID:e", "DTSTART:20260105T100000Z"];
+            for (i, person) in people.into_iter().enumerate() {
+                lines.push(person);
+                if let Some(line) = other.get(i) {
+                    lines.push(line);
+                }
+            }
+            if alarm {
+                lines.extend(["BEGIN:VALARM", "ATTENDEE:mailto:z@b", "END:VALARM"]);
+            }
+            lines.push("END:VEVENT");
+            lines
+        });
+    prop::collection::vec(event, 0..6).prop_map(|events| {
+        let mut text = b"BEGIN:VCALENDAR\r\n".to_vec();
+        for line in events.iter().flatten() {
+            text.extend_from_slice(line.as_bytes());
+            text.extend_from_slice(b"\r\n");
+        }
+        text.extend_from_slice(b"END:VCALENDAR\r\n");
+        text
+    })
+}
+
 proptest! {
     // PROPTEST_CASES raises the default 256 cases for a longer hunt.
     #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
@@ -119,6 +228,16 @@ proptest! {
     #[test]
     fn calendar_shaped_input(bytes in fragment_calendar()) {
         read_everything(&bytes);
+    }
+
+    #[test]
+    fn screened_input_reads_as_the_reader_does(bytes in fragment_calendar()) {
+        screening_reads_as_the_reader_does(&bytes);
+    }
+
+    #[test]
+    fn screened_events_read_as_the_reader_does(bytes in event_calendar()) {
+        screening_reads_as_the_reader_does(&bytes);
     }
 }
 
