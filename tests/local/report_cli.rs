@@ -542,3 +542,57 @@ pub(crate) fn demo_digest(format: &str, state: &Path, now: &str) -> String {
         ],
     ))
 }
+
+/// A reader of 1:1s drops a single meeting of four or more unparsed: a problem inside it
+/// (a broken line, a zone nobody defines) is no concern of the report, but `tete check`,
+/// which reads every line, still names it; the same problem in a 1:1 is still reported.
+#[test]
+fn problems_inside_group_meetings_are_for_check_not_for_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = "BEGIN:VEVENT\r\nUID:all-hands\r\nDTSTART;TZID=Nowhere/Land:20260120T100000\r\n\
+        DTEND:20260120T110000Z\r\nSUMMARY:All hands\r\nORGANIZER:mailto:mia@example.com\r\n\
+        ATTENDEE:mailto:a@example.com\r\nATTENDEE:mailto:b@example.com\r\n\
+        ATTENDEE:mailto:c@example.com\r\nTHIS LINE IS BROKEN\r\nEND:VEVENT\r\n";
+    let one_on_one = "BEGIN:VEVENT\r\nUID:weekly-ann\r\nDTSTART:20260105T100000Z\r\n\
+        RRULE:FREQ=WEEKLY\r\nSUMMARY:Ann / Mia\r\nORGANIZER:mailto:mia@example.com\r\n\
+        ATTENDEE:mailto:ann@example.com\r\nthis line is broken too\r\nEND:VEVENT\r\n";
+    let calendar = dir.path().join("cal.ics");
+    std::fs::write(
+        &calendar,
+        format!("BEGIN:VCALENDAR\r\n{group}{one_on_one}END:VCALENDAR\r\n"),
+    )
+    .unwrap();
+    let state = dir.path().join("state/tete.sqlite");
+    let out = tete(&[
+        "report",
+        "--me",
+        "mia@example.com",
+        "--calendar",
+        calendar.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--now",
+        "2026-02-04T12:00:00Z",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("weekly"), "{text}");
+    let warnings = String::from_utf8_lossy(&out.stderr);
+    assert!(warnings.contains("this line is broken too"), "{warnings}");
+    assert!(!warnings.contains("THIS LINE IS BROKEN"), "{warnings}");
+    assert!(!warnings.contains("Nowhere/Land"), "{warnings}");
+
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_file = {:?}\n[me]\nemail = \"mia@example.com\"\n[[calendar]]\nname = \"export\"\nfile = {:?}\n",
+            state.to_str().unwrap(),
+            calendar.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let check = stdout(&tete(&["--config", config.to_str().unwrap(), "check"]));
+    assert!(check.contains("warnings: 2"), "{check}");
+    assert!(check.contains("THIS LINE IS BROKEN"), "{check}");
+    assert!(check.contains("this line is broken too"), "{check}");
+}
