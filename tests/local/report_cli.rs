@@ -95,8 +95,13 @@ ORGANIZER:mailto:mia@example.com\r\nATTENDEE:mailto:ann@example.com\r\nATTENDEE:
 END:VCALENDAR\r\n";
 
 fn report(dir: &Path, calendar: &Path, format: &str) -> String {
+    stdout(&report_run(dir, calendar, format))
+}
+
+/// `tete report` of `calendar` on 2026-02-04, its state in `dir`: the whole output.
+fn report_run(dir: &Path, calendar: &Path, format: &str) -> Output {
     let state = dir.join("state/tete.sqlite");
-    stdout(&tete(&[
+    tete(&[
         "report",
         "--format",
         format,
@@ -110,7 +115,7 @@ fn report(dir: &Path, calendar: &Path, format: &str) -> String {
         "2026-02-04T12:00:00Z",
         "--since",
         "2026-01-01",
-    ]))
+    ])
 }
 
 #[test]
@@ -562,18 +567,7 @@ fn problems_inside_group_meetings_are_for_check_not_for_the_report() {
         format!("BEGIN:VCALENDAR\r\n{group}{one_on_one}END:VCALENDAR\r\n"),
     )
     .unwrap();
-    let state = dir.path().join("state/tete.sqlite");
-    let out = tete(&[
-        "report",
-        "--me",
-        "mia@example.com",
-        "--calendar",
-        calendar.to_str().unwrap(),
-        "--state",
-        state.to_str().unwrap(),
-        "--now",
-        "2026-02-04T12:00:00Z",
-    ]);
+    let out = report_run(dir.path(), &calendar, "text");
     let text = stdout(&out);
     assert!(text.contains("weekly"), "{text}");
     let warnings = String::from_utf8_lossy(&out.stderr);
@@ -586,7 +580,7 @@ fn problems_inside_group_meetings_are_for_check_not_for_the_report() {
         &config,
         format!(
             "state_file = {:?}\n[me]\nemail = \"mia@example.com\"\n[[calendar]]\nname = \"export\"\nfile = {:?}\n",
-            state.to_str().unwrap(),
+            dir.path().join("state/tete.sqlite").to_str().unwrap(),
             calendar.to_str().unwrap()
         ),
     )
