@@ -76,18 +76,15 @@ pub(super) fn record(
 ) -> rusqlite::Result<Recording> {
     let now = text(now);
     let now_as_stored = time(&now);
-    let (first_seen, mut ids) = record_series(tx, &seen.series, &now)?;
+    let (first_seen, ids) = record_series(tx, &seen.series, &now)?;
     let observed = by_series(&seen.occurrences);
-    for &uid in observed.keys() {
-        if !ids.contains_key(uid) {
-            ids.insert(uid, series_id(tx, uid, &now)?);
-        }
-    }
-    let mut stored: foldhash::HashMap<&str, SeriesRows> = foldhash::HashMap::default();
+    // Each observed series' number (a row is made for one the cycle did not name) and
+    // what is stored of it.
+    let mut stored: foldhash::HashMap<&str, (i64, SeriesRows)> = foldhash::HashMap::default();
     for (&uid, occurrences) in &observed {
-        // Every observed series has its number now (made just above when it had none).
-        let Some(&id) = ids.get(uid) else {
-            continue;
+        let id = match ids.get(uid) {
+            Some(&id) => id,
+            None => series_id(tx, uid, &now)?,
         };
         // A series seen for the first time has nothing stored: a first cycle over a big
         // calendar would otherwise look up each of its occurrences, one query each.
@@ -95,7 +92,7 @@ pub(super) fn record(
             true => SeriesRows::default(),
             false => stored_rows(tx, id, occurrences, seen.window)?,
         };
-        stored.insert(uid, rows);
+        stored.insert(uid, (id, rows));
     }
     let mut summary = RecordSummary::default();
     let mut new = foldhash::HashSet::default();
@@ -107,7 +104,10 @@ pub(super) fn record(
     // what is stored): rows of one series are neighbours in both indexes, and a first
     // cycle's inserts in the order the calendar showed them spread over every page.
     for obs in observed.values().flatten().copied() {
-        let rows = stored.entry(obs.series_uid.as_str()).or_default();
+        // Every observed series is in `stored`.
+        let Some((id, rows)) = stored.get_mut(obs.series_uid.as_str()) else {
+            continue;
+        };
         // A series seen for the first time has nothing stored but what this cycle inserted
         // (an occurrence seen twice: the same event in two calendars), and no row of it is
         // kept to compare with: nothing of it can have gone.
@@ -121,10 +121,7 @@ pub(super) fn record(
         if seen_before {
             seen_twice.insert(obs.series_uid.as_str());
         }
-        let Some(&id) = ids.get(obs.series_uid.as_str()) else {
-            continue;
-        };
-        match record_occurrence(tx, id, rows, obs, lookup, &now)? {
+        match record_occurrence(tx, *id, rows, obs, lookup, &now)? {
             Recorded::New(as_stored) => {
                 summary.new += 1;
                 new.insert((obs.series_uid.as_str(), obs.recurrence_id.as_str()));
@@ -144,11 +141,9 @@ pub(super) fn record(
         if first_seen.contains(uid.as_str()) {
             continue;
         }
-        let (Some(current), Some(rows), Some(&id)) = (
-            observed.get(uid.as_str()),
-            stored.get(uid.as_str()),
-            ids.get(uid.as_str()),
-        ) else {
+        let (Some(current), Some(&(id, ref rows))) =
+            (observed.get(uid.as_str()), stored.get(uid.as_str()))
+        else {
             continue;
         };
         let series = (id, uid.as_str());
