@@ -98,6 +98,7 @@ pub struct Reader<R> {
 /// in one buffer, reused from event to event.
 #[derive(Debug, Default)]
 struct Held {
+    /// Whether an event is being held.
     open: bool,
     /// Its lines so far, one after another.
     text: Vec<u8>,

@@ -404,8 +404,9 @@ impl Collector {
                 let may_be_one_on_one = record.recurrence_id.is_some()
                     || record.is_recurring()
                     || EventMeta::may_be_one_on_one(event);
-                // Read for 1:1s, a single meeting of four or more is never one: most of a
-                // big calendar, not kept (nor expanded), its attendees never read.
+                // Read for 1:1s, a single meeting of four or more is never one: not kept
+                // (nor expanded), its attendees never read. The reader's screen drops most
+                // unparsed; these are the ones whose structure it handed back.
                 if self.meta.is_some() && !may_be_one_on_one {
                     return;
                 }
