@@ -185,7 +185,9 @@ impl Store {
             }
             tx.commit()
         };
-        save(&mut self.conn).map_err(|source| HistoryError::Sqlite { path, source })
+        save(&mut self.conn).map_err(|source| HistoryError::Sqlite { path, source })?;
+        self.committed();
+        Ok(())
     }
 }
 

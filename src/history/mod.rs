@@ -258,6 +258,14 @@ pub trait History: Send {
     ) -> Result<(), HistoryError>;
 }
 
+/// Told when the history committed one of a cycle's big writes (the occurrences it
+/// recorded, the cycle cache), so that the state file's owner can checkpoint the
+/// write-ahead log off the cycle's thread (`state::StateFile`).
+pub trait CommitListener: std::fmt::Debug + Send + Sync {
+    /// Called right after such a commit; returns at once.
+    fn committed(&self);
+}
+
 /// The history in the SQLite state file.
 #[derive(Debug)]
 pub struct Store {
@@ -265,6 +273,8 @@ pub struct Store {
     path: PathBuf,
     /// What this connection last recorded and read back (see [`Known`]).
     known: std::sync::Mutex<Known>,
+    /// Told after the big commits.
+    listener: Option<std::sync::Arc<dyn CommitListener>>,
 }
 
 /// What a long-running process knows the history holds, so that a cycle that sees what the
@@ -450,6 +460,22 @@ impl Store {
             conn,
             path,
             known: std::sync::Mutex::default(),
+            listener: None,
+        }
+    }
+
+    /// The same history, telling `listener` of its big commits.
+    pub fn telling(self, listener: std::sync::Arc<dyn CommitListener>) -> Store {
+        Store {
+            listener: Some(listener),
+            ..self
+        }
+    }
+
+    /// Tells the listener, if any, that a big write was committed.
+    fn committed(&self) {
+        if let Some(listener) = &self.listener {
+            listener.committed();
         }
     }
 
@@ -510,6 +536,7 @@ impl Store {
             first_stored,
         } = record::record(&tx, seen, now).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
+        self.committed();
         // This connection's own commit leaves `data_version` as it was.
         *self.known_at(data_version) = Known {
             data_version: Some(data_version),

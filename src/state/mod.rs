@@ -15,7 +15,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::history::{self, History};
 use crate::sources::caldav::store::{Connect, SharedSyncState, SyncStore};
+use checkpoint::Checkpoints;
 
+mod checkpoint;
 mod migrate;
 
 pub use migrate::{COMPONENTS, Component};
@@ -67,6 +69,10 @@ pub struct StateFile {
     /// The CalDAV sync state, one for the file's lifetime: its idle connections serve
     /// every cycle of a daemon.
     sync: SharedSyncState,
+    /// What checkpoints the history's log (the history holds it too, and waits for it when
+    /// dropped), for tests to wait on.
+    #[cfg(test)]
+    checkpoints: Arc<Checkpoints>,
 }
 
 impl StateFile {
@@ -90,10 +96,21 @@ impl StateFile {
             .map_err(sqlite)?;
         migrate::run(&mut conn, COMPONENTS, path)?;
         private_side_files(path).map_err(create)?;
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::INLINE_CHECKPOINT_PAGES,
+        )
+        .map_err(sqlite)?;
+        let checkpoints = Arc::new(Checkpoints::new(connector.clone()));
+        let history = history::Store::new(conn, path.to_path_buf())
+            .telling(Arc::clone(&checkpoints) as Arc<dyn history::CommitListener>);
         Ok(StateFile {
             path: path.to_path_buf(),
-            history: history::Store::new(conn, path.to_path_buf()),
+            history,
             sync: Arc::new(SyncStore::new(connector)),
+            #[cfg(test)]
+            checkpoints,
         })
     }
 

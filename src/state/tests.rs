@@ -516,3 +516,62 @@ fn the_sync_store_keeps_a_listing_until_the_stored_resources_change() {
         [pair("a.ics", "1"), pair("b.ics", "1")]
     );
 }
+
+/// The size of the database file itself, without its log.
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// A cycle's big commit reaches the database file through the checkpoint worker while the
+/// history goes on: the history's own connection never checkpoints it (500 pages, under
+/// SQLite's inline threshold too, which this test would not see).
+#[test]
+fn the_historys_big_commits_are_checkpointed_by_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let mut state = StateFile::open(&path).unwrap();
+    let before = file_len(&path);
+    let body = vec![7u8; 2 << 20];
+    let now = chrono::Utc::now();
+    (state.history_mut())
+        .save_cache("s", &body, b"", &[], &[], now)
+        .unwrap();
+    state.checkpoints.settle();
+    assert!(
+        file_len(&path) >= before + (2 << 20),
+        "{before} → {}",
+        file_len(&path)
+    );
+    let saved = state.history().cached_index("s").unwrap();
+    assert_eq!(saved.as_deref(), Some(&b""[..]));
+}
+
+/// What a daemon's history knows between cycles holds while the file's `data_version` does
+/// not move: a checkpoint by the worker's connection must not move it; a commit by
+/// another connection does.
+#[test]
+fn a_checkpoint_by_the_worker_leaves_the_data_version_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, conn) = migrated_file(dir.path());
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    conn.execute(
+        "INSERT INTO cycle_cache (scope, body, idx, saved_at) VALUES ('s', ?1, x'', 'now')",
+        [vec![1u8; 1 << 20]],
+    )
+    .unwrap();
+    let before = (data_version(&conn), file_len(&path));
+    let checkpoints = Checkpoints::new(Arc::new(Connector { path: path.clone() }));
+    history::CommitListener::committed(&checkpoints);
+    checkpoints.settle();
+    assert_eq!(data_version(&conn), before.0);
+    assert!(
+        file_len(&path) >= before.1 + (1 << 20),
+        "{} → {}",
+        before.1,
+        file_len(&path)
+    );
+    let other = Connection::open(&path).unwrap();
+    other.execute("DELETE FROM cycle_cache", []).unwrap();
+    assert_ne!(data_version(&conn), before.0);
+}
