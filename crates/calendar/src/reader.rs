@@ -359,6 +359,15 @@ impl<R: BufRead> Reader<R> {
     /// Follows the structure of the held event through `line` and notes what its own
     /// lines are (see [`Held`]).
     fn screen_line(&mut self, line: &[u8]) -> Screened {
+        // Most of an event's lines (DTSTART, SUMMARY, DESCRIPTION, UID, X-…) are none of the
+        // names followed here, all of which begin with one of these letters: such a line is
+        // held without looking for where its name ends.
+        let first = line.iter().find(|b| !b.is_ascii_whitespace());
+        if !first
+            .is_some_and(|b| matches!(b.to_ascii_uppercase(), b'A' | b'B' | b'E' | b'O' | b'R'))
+        {
+            return Screened::Held;
+        }
         let Some((name, after)) = name_of(line) else {
             // No name: held, for the reader to judge if kept.
             return Screened::Held;
