@@ -12,7 +12,7 @@ use crate::agenda::plan::MeetingNotes;
 use crate::agenda::{self, write::Destination};
 use crate::cadence;
 use crate::calendar::EventStatus;
-use crate::calendar::by_uid::EventsByUid;
+use crate::calendar::by_uid::{EventsByUid, Expected};
 use crate::calendar::edit::{
     Description, Descriptions, OccurrenceRef, occurrence_description, parse_moment,
     series_description,
@@ -122,13 +122,21 @@ impl Reach {
     /// The reach of every stored meeting of the relationships (the coming ones of the
     /// window included); `None` when there is none.
     fn of(outcome: &Outcome) -> Option<Reach> {
-        let stored = (outcome.entries.iter())
-            .flat_map(|e| e.occurrences.iter())
-            .map(|o| o.scheduled.naive_utc());
-        let (from, to) = stored.fold(None, |range, t| match range {
-            None => Some((t, t)),
-            Some((from, to)) => Some((t.min(from), t.max(to))),
-        })?;
+        Self::around(
+            (outcome.entries.iter())
+                .flat_map(|e| e.occurrences.iter())
+                .map(|o| o.scheduled),
+        )
+    }
+
+    /// The reach of meetings at these original starts; `None` when there is none.
+    fn around(scheduled: impl Iterator<Item = DateTime<Utc>>) -> Option<Reach> {
+        let (from, to) = scheduled
+            .map(|t| t.naive_utc())
+            .fold(None, |range, t| match range {
+                None => Some((t, t)),
+                Some((from, to)) => Some((t.min(from), t.max(to))),
+            })?;
         Some(Reach {
             from: from - Self::MARGIN,
             to: to + Self::MARGIN + Self::AHEAD,
@@ -175,13 +183,13 @@ struct Kept {
 impl Documents {
     fn new(
         kept: KeptNotes,
-        one_on_ones: foldhash::HashSet<String>,
+        one_on_ones: Arc<foldhash::HashSet<String>>,
         reach: Option<Reach>,
     ) -> Documents {
         Documents {
             kept,
             used: foldhash::HashSet::default(),
-            one_on_ones: Arc::new(one_on_ones),
+            one_on_ones,
             reach,
         }
     }
@@ -263,6 +271,10 @@ impl Documents {
         if stamp != "?" && self.kept.0.get(origin).is_some_and(same) {
             return;
         }
+        #[cfg(test)]
+        if !resource.is_item() {
+            READ_BY_PLANNING.with(|read| read.borrow_mut().push(origin.to_string()));
+        }
         let (parsed, reach) = self.read(gathered, resource, origin);
         let kept = Kept {
             stamp,
@@ -289,37 +301,17 @@ impl Documents {
             let parsed = Document::read_notes(input, origin).ok().map(Parsed::Whole);
             (parsed, None)
         } else {
-            // A file or a feed's body: only its 1:1s, so past meetings' notes (and their
-            // action items) are read from an export too; each series parsed on its own when
-            // asked for, so finding an occurrence's description does not search the whole
-            // export.
-            let wanted = |uid: &str| self.one_on_ones.contains(uid);
-            // Where the cycle found them, only their bytes are read again, and of their
-            // overrides only those of the occurrences this cycle looks at.
-            let at: Option<Vec<std::ops::Range<u64>>> =
-                gathered.notes_at.get(origin).map(|places| {
-                    (places.iter())
-                        .filter(|p| self.reach.is_none_or(|reach| reach.holds(p)))
-                        .map(|p| p.bytes.clone())
-                        .collect()
-                });
-            let at_parts = at
-                .as_deref()
-                .and_then(|at| resource.read_at(at, begins_a_component)?.ok())
-                .and_then(|parts| EventsByUid::read(parts, origin, wanted).ok());
-            let (events, reach) = match at_parts {
-                Some(events) => (events, self.reach),
-                // The file changed since the cycle read it: all of it is read again.
-                None => match EventsByUid::read(input, origin, wanted) {
-                    Ok(events) => (events, None),
-                    Err(_) => return (None, None),
-                },
-            };
-            let parsed = Parsed::ByUid {
-                events,
-                parsed: HashMap::new(),
-            };
-            (Some(parsed), reach)
+            let at = gathered
+                .notes_at
+                .get(origin)
+                .map(|places| ranges_in_reach(places, self.reach));
+            read_big(
+                resource,
+                origin,
+                at.as_deref(),
+                self.reach,
+                &self.one_on_ones,
+            )
         }
     }
 
@@ -416,6 +408,16 @@ pub(super) fn plan_agendas_kept(
     settings: &agenda::plan::Settings,
     warm: &mut super::Warm,
 ) -> Result<AgendaPlans, HistoryError> {
+    let mut kept = std::mem::take(&mut warm.notes);
+    let one_on_ones = one_on_ones(outcome.entries.iter().map(|e| &e.relationship));
+    // What was read ahead for the same 1:1s shares their set (so comparing it is free).
+    let one_on_ones = match warm.notes_ahead.take() {
+        Some(ahead) => match ahead.into_kept(&mut kept) {
+            wanted if *wanted == one_on_ones => wanted,
+            _ => Arc::new(one_on_ones),
+        },
+        None => Arc::new(one_on_ones),
+    };
     let mut planning = Planning {
         gathered,
         store,
@@ -427,16 +429,7 @@ pub(super) fn plan_agendas_kept(
             .iter()
             .map(|(m, _)| (&*m.uid, m))
             .collect(),
-        documents: Documents::new(
-            std::mem::take(&mut warm.notes),
-            outcome
-                .entries
-                .iter()
-                .flat_map(|e| e.relationship.series.iter().chain(&e.relationship.adhoc))
-                .map(|s| s.uid.to_string())
-                .collect(),
-            Reach::of(outcome),
-        ),
+        documents: Documents::new(kept, one_on_ones, Reach::of(outcome)),
     };
     // Most of the window is past or beyond the write-ahead days: looked through once, not
     // once per relationship.
@@ -451,6 +444,166 @@ pub(super) fn plan_agendas_kept(
         warm.notes = planning.documents.into_kept();
     }
     Ok(plans)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The big calendars planning read for itself on this thread (not read ahead, not
+    /// kept from a last cycle).
+    pub(super) static READ_BY_PLANNING: std::cell::RefCell<Vec<String>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The bytes of the places whose overrides are in `reach` (all when `None`).
+fn ranges_in_reach(places: &[ItemPlace], reach: Option<Reach>) -> Vec<std::ops::Range<u64>> {
+    (places.iter())
+        .filter(|p| reach.is_none_or(|reach| reach.holds(p)))
+        .map(|p| p.bytes.clone())
+        .collect()
+}
+
+/// Reads a big calendar (a file or a feed's body) for notes: only its 1:1s (`wanted`), so
+/// past meetings' notes (and their action items) are read from an export too, each series
+/// parsed on its own when asked for, so finding an occurrence's description does not
+/// search the whole export. Where the cycle found them (`at`), only their bytes are read
+/// again, and of their overrides only those in `reach`; also which overrides were read
+/// (`None`: all).
+fn read_big(
+    resource: &crate::sources::Resource,
+    origin: &str,
+    at: Option<&[std::ops::Range<u64>]>,
+    reach: Option<Reach>,
+    wanted: &foldhash::HashSet<String>,
+) -> (Option<Parsed>, Option<Reach>) {
+    let expected = Expected {
+        bytes: at.map_or(0, |at| {
+            at.iter()
+                .map(|r| usize::try_from(r.end.saturating_sub(r.start)).unwrap_or(0))
+                .sum()
+        }),
+        uids: wanted.len(),
+    };
+    let wanted = |uid: &str| wanted.contains(uid);
+    let at_parts = at
+        .and_then(|at| resource.read_at(at, begins_a_component)?.ok())
+        .and_then(|parts| EventsByUid::read_expecting(parts, origin, wanted, expected).ok());
+    let (events, reach) = match at_parts {
+        Some(events) => (events, reach),
+        // The file changed since the cycle read it: all of it is read again.
+        None => match resource
+            .open()
+            .map(|input| EventsByUid::read(input, origin, wanted))
+        {
+            Ok(Ok(events)) => (events, None),
+            _ => return (None, None),
+        },
+    };
+    let parsed = Parsed::ByUid {
+        events,
+        parsed: HashMap::new(),
+    };
+    (Some(parsed), reach)
+}
+
+/// The big calendars' 1:1s read for planning on a thread of their own while the history
+/// records and the relationships are analysed ([`read_notes_ahead`]): planning takes them
+/// as a daemon's kept notes, each used only if its stamp, its 1:1s and its reach still
+/// hold (else read again then, as without it).
+pub(crate) struct NotesAhead {
+    /// The 1:1s they were read for.
+    wanted: Arc<foldhash::HashSet<String>>,
+    thread: std::thread::JoinHandle<Vec<(String, Kept)>>,
+}
+
+impl NotesAhead {
+    /// Waits for the reading, then keeps what it read in `kept`.
+    fn into_kept(self, kept: &mut KeptNotes) -> Arc<foldhash::HashSet<String>> {
+        // A reading that panicked is one not made: planning reads for itself.
+        if let Ok(read) = self.thread.join() {
+            kept.0.extend(read);
+        }
+        self.wanted
+    }
+}
+
+/// Starts reading, on a thread, what planning will read of the big calendars that hold
+/// the 1:1s of `relationships`, over the reach of the meetings stored and observed (a
+/// reach recording cannot widen): those a daemon kept from the same bytes are left to it.
+/// `None` when there is nothing to read or no thread could start.
+pub(crate) fn read_notes_ahead(
+    gathered: &Gathered,
+    relationships: &[crate::detect::Relationship],
+    observed: &crate::history::Observations,
+    store: &dyn History,
+    kept: &KeptNotes,
+) -> Option<NotesAhead> {
+    let wanted: foldhash::HashSet<String> = one_on_ones(relationships.iter());
+    let mut jobs = Vec::new();
+    for (origin, places) in &gathered.notes_at {
+        let Some(&(c, r)) = gathered.origins.get(origin) else {
+            continue;
+        };
+        let Some(resources) = gathered.calendars.get(c).map(|c| &c.snapshot.resources) else {
+            continue;
+        };
+        let Some(resource) = resources.get(r).filter(|r| !r.is_item()) else {
+            continue;
+        };
+        let stamp = resource.stamp();
+        if stamp == "?" || kept.0.get(origin).is_some_and(|k| k.stamp == stamp) {
+            continue;
+        }
+        jobs.push((origin.clone(), stamp, Arc::clone(resources), r, places));
+    }
+    if jobs.is_empty() {
+        return None;
+    }
+    let series: Vec<&str> = (relationships.iter())
+        .flat_map(|rel| rel.series.iter().map(|s| &*s.uid))
+        .collect();
+    let stored = store.scheduled_span(&series).ok()?;
+    let reach = Reach::around(
+        (observed.occurrences.iter().map(|o| o.scheduled))
+            .chain(stored.into_iter().flat_map(|span| [span.first, span.last])),
+    );
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .map(|(origin, stamp, resources, r, places)| {
+            (origin, stamp, resources, r, ranges_in_reach(places, reach))
+        })
+        .collect();
+    let wanted = Arc::new(wanted);
+    let reading = Arc::clone(&wanted);
+    let thread = std::thread::Builder::new()
+        .name("tete-notes".into())
+        .spawn(move || {
+            (jobs.into_iter())
+                .filter_map(|(origin, stamp, resources, r, at)| {
+                    let resource = resources.get(r)?;
+                    let (parsed, reach) = read_big(resource, &origin, Some(&at), reach, &reading);
+                    let kept = Kept {
+                        stamp,
+                        wanted: Some(Arc::clone(&reading)),
+                        reach,
+                        parsed,
+                        past: foldhash::HashMap::default(),
+                    };
+                    Some((origin, kept))
+                })
+                .collect()
+        })
+        .ok()?;
+    Some(NotesAhead { wanted, thread })
+}
+
+/// The UIDs of every 1:1 series and one-off 1:1 of these relationships.
+fn one_on_ones<'a>(
+    relationships: impl Iterator<Item = &'a crate::detect::Relationship>,
+) -> foldhash::HashSet<String> {
+    relationships
+        .flat_map(|rel| rel.series.iter().chain(&rel.adhoc))
+        .map(|s| s.uid.to_string())
+        .collect()
 }
 
 /// One coming occurrence's agenda target and where its write would go.

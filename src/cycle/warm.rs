@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::agendas::KeptNotes;
+use super::agendas::{KeptNotes, NotesAhead};
 use super::cache::KeptReading;
 use crate::http::HttpClient;
 use crate::sources::Kept;
@@ -32,6 +32,8 @@ pub struct Warm {
     pub(super) reading: Option<KeptReading>,
     /// The 1:1s' resources as the last cycle's planning parsed them.
     pub(super) notes: KeptNotes,
+    /// What this cycle is reading for planning while it records (see [`NotesAhead`]).
+    pub(super) notes_ahead: Option<NotesAhead>,
     /// The HTTP clients of the last cycle.
     http: Option<Arc<HttpClient>>,
     /// The vdir folders watched, with their last listings, and the resources made of

@@ -83,6 +83,15 @@ pub struct Observation {
     pub cancelled: Option<Cancellation>,
 }
 
+/// The earliest and latest original start of some stored occurrences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// The earliest.
+    pub first: DateTime<Utc>,
+    /// The latest.
+    pub last: DateTime<Utc>,
+}
+
 /// What the calendars say this cycle about the 1:1 series, over a window.
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
@@ -177,6 +186,9 @@ pub trait History: Send {
         &self,
         groups: &[Vec<&str>],
     ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError>;
+    /// The earliest and latest original start stored of these series; `None` when none
+    /// is stored.
+    fn scheduled_span(&self, series: &[&str]) -> Result<Option<Span>, HistoryError>;
     /// How many changes have been logged in all.
     fn change_count(&self) -> Result<u64, HistoryError>;
     /// A relationship's action items.
@@ -590,6 +602,40 @@ impl Store {
         Ok(answer)
     }
 
+    /// The earliest and latest original start stored of these series (in chunks of
+    /// [`SERIES_PER_QUERY`]), from the index by series and start alone.
+    pub fn scheduled_span(&self, series: &[&str]) -> Result<Option<Span>, HistoryError> {
+        let mut span: Option<Span> = None;
+        for chunk in series.chunks(SERIES_PER_QUERY) {
+            // Stored times are all `text`'s fixed-width UTC form: they sort as text.
+            let sql = format!(
+                "SELECT MIN(o.scheduled), MAX(o.scheduled)
+                 FROM series s JOIN occurrence o ON o.series = s.id WHERE s.uid IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sqlite(e))?;
+            let (min, max): (Option<String>, Option<String>) = stmt
+                .query_row(rusqlite::params_from_iter(chunk), |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .map_err(|e| self.sqlite(e))?;
+            if let (Some(min), Some(max)) = (min, max) {
+                let (min, max) = (time(&min), time(&max));
+                span = Some(match span {
+                    None => Span {
+                        first: min,
+                        last: max,
+                    },
+                    Some(span) => Span {
+                        first: span.first.min(min),
+                        last: span.last.max(max),
+                    },
+                });
+            }
+        }
+        Ok(span)
+    }
+
     /// [`Store::occurrences_of_each`], read from the file but for the series in `known`
     /// (all that is stored of them).
     fn read_occurrences_of_each(
@@ -684,6 +730,9 @@ impl History for Store {
         groups: &[Vec<&str>],
     ) -> Result<Vec<Arc<[StoredOccurrence]>>, HistoryError> {
         Store::occurrences_of_each(self, groups)
+    }
+    fn scheduled_span(&self, series: &[&str]) -> Result<Option<Span>, HistoryError> {
+        Store::scheduled_span(self, series)
     }
     fn change_count(&self) -> Result<u64, HistoryError> {
         Store::change_count(self)

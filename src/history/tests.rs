@@ -280,6 +280,35 @@ fn occurrences_of_each_group_are_those_of_its_series() {
 }
 
 #[test]
+fn the_scheduled_span_is_that_of_the_series_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("s.db")).unwrap();
+    let other = |day: u32| Observation {
+        series_uid: "t".into(),
+        ..obs(day, 15, None)
+    };
+    let mut month = seen(vec![
+        obs(9, 10, None),
+        other(3),
+        obs(12, 10, None),
+        other(28),
+    ]);
+    month.series.push(("t".into(), "bo@example.com".into()));
+    store.record(&month, at(1, 8)).unwrap();
+    let span = |first, last| Some(Span { first, last });
+    assert_eq!(
+        store.scheduled_span(&["s"]).unwrap(),
+        span(at(9, 10), at(12, 10))
+    );
+    assert_eq!(
+        store.scheduled_span(&["t", "s"]).unwrap(),
+        span(at(3, 10), at(28, 10))
+    );
+    assert_eq!(store.scheduled_span(&["gone"]).unwrap(), None);
+    assert_eq!(store.scheduled_span(&[]).unwrap(), None);
+}
+
+#[test]
 fn moved_and_moved_back_is_remembered() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir.path().join("s.db")).unwrap();

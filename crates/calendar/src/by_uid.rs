@@ -35,8 +35,21 @@ impl EventsByUid {
         origin: &str,
         keep: impl Fn(&str) -> bool,
     ) -> Result<EventsByUid, DocumentError> {
-        let mut text = Vec::new();
-        let mut spans: HashMap<String, Vec<Range<usize>>> = HashMap::new();
+        Self::read_expecting(input, origin, keep, Expected::default())
+    }
+
+    /// [`EventsByUid::read`], with room made at once for what is `expected`: grown step by
+    /// step, the text and the table left every smaller copy behind (a reading on a thread
+    /// of its own kept that memory in the thread's allocator arena, out of the others'
+    /// reach).
+    pub fn read_expecting(
+        input: impl BufRead,
+        origin: &str,
+        keep: impl Fn(&str) -> bool,
+        expected: Expected,
+    ) -> Result<EventsByUid, DocumentError> {
+        let mut text = Vec::with_capacity(expected.bytes);
+        let mut spans: HashMap<String, Vec<Range<usize>>> = HashMap::with_capacity(expected.uids);
         let mut rest = Vec::new();
         each_event(input, is_read_for_notes, |piece| match piece {
             Piece::Event {
@@ -123,6 +136,16 @@ impl EventsByUid {
             components: vec![calendar],
         })
     }
+}
+
+/// What an [`EventsByUid::read_expecting`] is to make room for: at most this many bytes
+/// of text, this many UIDs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Expected {
+    /// The bytes read (the text kept is at most as long).
+    pub bytes: usize,
+    /// The UIDs wanted.
+    pub uids: usize,
 }
 
 /// Whether an event's unfolded line is one notes read (or opens or closes a component): a

@@ -372,7 +372,7 @@ pub(super) fn run(
         }
     };
     gathered.notes_at = std::mem::take(&mut read.notes_at);
-    finish(read, relationships, gathered, job, store, window)
+    finish(read, relationships, gathered, job, store, window, warm)
 }
 
 /// Every calendar's resources, shared.
@@ -499,7 +499,8 @@ fn index_origins(gathered: &mut Gathered, current: &[(String, String)], read: &F
     }
 }
 
-/// The rest of a cycle from what was read: observe the window, record, analyse.
+/// The rest of a cycle from what was read: observe the window, record, analyse; while it
+/// records, the big calendars' 1:1s are read for planning on a thread.
 fn finish(
     read: FromCalendars,
     relationships: Vec<Relationship>,
@@ -507,6 +508,7 @@ fn finish(
     job: &super::Job,
     store: &mut dyn History,
     window: Window,
+    warm: &mut super::Warm,
 ) -> Result<Outcome, HistoryError> {
     for failure in read.failures {
         gathered.failures.push((failure.calendar, failure.error));
@@ -526,6 +528,13 @@ fn finish(
         warnings: Vec::new(),
     };
     let (observations, adhoc) = observe(&expansion, &detection, window);
+    warm.notes_ahead = super::agendas::read_notes_ahead(
+        gathered,
+        &detection.relationships,
+        &observations,
+        &*store,
+        &warm.notes,
+    );
     let recorded = store.record(&observations, job.now)?;
     let entries = analyse(store, &detection, &adhoc, job.now, job.since, &job.settings)?;
     Ok(Outcome {

@@ -597,6 +597,48 @@ fn only_the_overrides_of_meetings_looked_at_are_read_again_and_none_is_missed() 
     assert!(last.contains("follow up on 79\""), "{last}");
 }
 
+/// An export's 1:1s are read for planning while the history records, over the reach of
+/// the meetings stored and observed: planning finds them read, the history a week on
+/// included (it reaches before the window), and plans what a full cycle plans.
+#[test]
+fn an_exports_notes_are_read_ahead_and_planning_reads_nothing_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.ics");
+    let mut world = World {
+        items: Vec::new(),
+        next_uid: 0,
+        now: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    };
+    world.add(0, -7 * 60, 10, Some(130));
+    world.items[0].overrides = BTreeMap::from([(55, (1, false)), (60, (1, false))]);
+    let vdir = dir.path().join("unused");
+    std::fs::create_dir(&vdir).unwrap();
+    world.write(&vdir, &file, None);
+    let read_by_planning = || {
+        super::super::agendas::READ_BY_PLANNING.with(|read| std::mem::take(&mut *read.borrow_mut()))
+    };
+    for days in [0, 7] {
+        let now = world.now + Duration::days(days);
+        let plans = |caching, name: &str| {
+            let path = dir.path().join(name);
+            let job = job(Location::File(file.clone()), path.clone(), dir.path(), now);
+            let mut state = StateFile::open(&path).unwrap();
+            let report = cycle(&job, &mut state, caching, &mut Warm::none());
+            results(&report, &path, now).2
+        };
+        read_by_planning();
+        let ahead = plans(Caching::On, "ahead.sqlite");
+        assert_eq!(read_by_planning(), Vec::<String>::new(), "{days} days on");
+        assert!(ahead.contains("follow up on 55\""), "{ahead}");
+        assert_eq!(ahead, plans(Caching::Off, "full.sqlite"), "{days} days on");
+        assert_eq!(
+            read_by_planning().len(),
+            1,
+            "the full cycle reads for itself"
+        );
+    }
+}
+
 #[test]
 fn packed_records_come_back_whole_and_anything_else_is_a_miss() {
     let value: Vec<String> = (0..500).map(|i| format!("uid-{}", i % 7)).collect();
