@@ -537,7 +537,6 @@ pub(crate) fn read_notes_ahead(
     store: &dyn History,
     kept: &KeptNotes,
 ) -> Option<NotesAhead> {
-    let wanted: foldhash::HashSet<String> = one_on_ones(relationships.iter());
     let mut jobs = Vec::new();
     for (origin, places) in &gathered.notes_at {
         let Some(&(c, r)) = gathered.origins.get(origin) else {
@@ -572,7 +571,7 @@ pub(crate) fn read_notes_ahead(
             (origin, stamp, resources, r, ranges_in_reach(places, reach))
         })
         .collect();
-    let wanted = Arc::new(wanted);
+    let wanted = Arc::new(one_on_ones(relationships.iter()));
     let reading = Arc::clone(&wanted);
     let thread = std::thread::Builder::new()
         .name("tete-notes".into())
