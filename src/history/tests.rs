@@ -250,17 +250,24 @@ fn a_new_counterpart_is_written_and_the_same_one_is_not() {
     );
 }
 
-#[test]
-fn occurrences_of_each_group_are_those_of_its_series() {
+/// A history holding series `s` at 10:00 and `t` at 15:00 on these days of March.
+fn two_series(s_days: &[u32], t_days: &[u32]) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir.path().join("s.db")).unwrap();
     let other = |day: u32| Observation {
         series_uid: "t".into(),
         ..obs(day, 15, None)
     };
-    let mut week = seen(vec![obs(9, 10, None), other(3), obs(2, 10, None)]);
-    week.series.push(("t".into(), "bo@example.com".into()));
-    store.record(&week, at(1, 8)).unwrap();
+    let s = s_days.iter().map(|&day| obs(day, 10, None));
+    let mut month = seen(s.chain(t_days.iter().map(|&day| other(day))).collect());
+    month.series.push(("t".into(), "bo@example.com".into()));
+    store.record(&month, at(1, 8)).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn occurrences_of_each_group_are_those_of_its_series() {
+    let (_dir, store) = two_series(&[9, 2], &[3]);
     let each = store
         .occurrences_of_each(&[vec!["t"], vec!["s", "t"], vec![], vec!["gone"], vec!["s"]])
         .unwrap();
@@ -281,20 +288,7 @@ fn occurrences_of_each_group_are_those_of_its_series() {
 
 #[test]
 fn the_scheduled_span_is_that_of_the_series_asked_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("s.db")).unwrap();
-    let other = |day: u32| Observation {
-        series_uid: "t".into(),
-        ..obs(day, 15, None)
-    };
-    let mut month = seen(vec![
-        obs(9, 10, None),
-        other(3),
-        obs(12, 10, None),
-        other(28),
-    ]);
-    month.series.push(("t".into(), "bo@example.com".into()));
-    store.record(&month, at(1, 8)).unwrap();
+    let (_dir, store) = two_series(&[9, 12], &[3, 28]);
     let span = |first, last| Some(Span { first, last });
     assert_eq!(
         store.scheduled_span(&["s"]).unwrap(),
