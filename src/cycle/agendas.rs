@@ -180,6 +180,24 @@ struct Kept {
     past: foldhash::HashMap<String, foldhash::HashMap<String, Option<Arc<MeetingNotes>>>>,
 }
 
+impl Kept {
+    /// A resource just parsed: no past meeting's notes found in it yet.
+    fn new(
+        stamp: String,
+        wanted: Option<Arc<foldhash::HashSet<String>>>,
+        reach: Option<Reach>,
+        parsed: Option<Parsed>,
+    ) -> Kept {
+        Kept {
+            stamp,
+            wanted,
+            reach,
+            parsed,
+            past: foldhash::HashMap::default(),
+        }
+    }
+}
+
 impl Documents {
     fn new(
         kept: KeptNotes,
@@ -276,13 +294,7 @@ impl Documents {
             READ_BY_PLANNING.with(|read| read.borrow_mut().push(origin.to_string()));
         }
         let (parsed, reach) = self.read(gathered, resource, origin);
-        let kept = Kept {
-            stamp,
-            wanted,
-            reach,
-            parsed,
-            past: foldhash::HashMap::default(),
-        };
+        let kept = Kept::new(stamp, wanted, reach, parsed);
         self.kept.0.insert(origin.to_string(), kept);
     }
 
@@ -539,10 +551,7 @@ pub(crate) fn read_notes_ahead(
 ) -> Option<NotesAhead> {
     let mut jobs = Vec::new();
     for (origin, places) in &gathered.notes_at {
-        let Some(&(c, r)) = gathered.origins.get(origin) else {
-            continue;
-        };
-        let Some(resources) = gathered.calendars.get(c).map(|c| &c.snapshot.resources) else {
+        let Some((resources, r)) = gathered.shared_resource(origin) else {
             continue;
         };
         let Some(resource) = resources.get(r).filter(|r| !r.is_item()) else {
@@ -580,14 +589,8 @@ pub(crate) fn read_notes_ahead(
                 .filter_map(|(origin, stamp, resources, r, at)| {
                     let resource = resources.get(r)?;
                     let (parsed, reach) = read_big(resource, &origin, Some(&at), reach, &reading);
-                    let kept = Kept {
-                        stamp,
-                        wanted: Some(Arc::clone(&reading)),
-                        reach,
-                        parsed,
-                        past: foldhash::HashMap::default(),
-                    };
-                    Some((origin, kept))
+                    let wanted = Some(Arc::clone(&reading));
+                    Some((origin, Kept::new(stamp, wanted, reach, parsed)))
                 })
                 .collect()
         })

@@ -123,6 +123,15 @@ impl Gathered {
         let calendar = self.calendars.get(c)?;
         Some((calendar, calendar.snapshot.resources.get(r)?))
     }
+
+    /// The resources shared by the calendar that `origin` lives in, and its place among
+    /// them: for a thread that reads it while the cycle goes on.
+    pub fn shared_resource(&self, origin: &str) -> Option<(&std::sync::Arc<[Resource]>, usize)> {
+        let (c, r) = *self.origins.get(origin)?;
+        let resources = &self.calendars.get(c)?.snapshot.resources;
+        resources.get(r)?;
+        Some((resources, r))
+    }
 }
 
 /// How many calendars are fetched at the same time.

@@ -1,8 +1,7 @@
 //! The history's write-ahead log checkpointed on a thread of its own.
 //!
-//! SQLite checkpoints inline: the commit that takes the log past
-//! [`INLINE_CHECKPOINT_PAGES`] copies the log into the database file and syncs both before it
-//! returns. A first cycle over 100,000 events commits about 1,800 pages at once, and that
+//! SQLite checkpoints inline: the commit that takes the log past 1,000 pages (its default)
+//! copies the log into the database file and syncs both before it returns. A first cycle over 100,000 events commits about 1,800 pages at once, and that
 //! checkpoint was 17 ms of the cycle (two fsyncs and 1,800 page copies), while the cycle
 //! waited. Here the history's connection only tells [`Checkpoints`] that it committed; one
 //! worker thread, with a connection of its own, runs a passive checkpoint while the cycle
